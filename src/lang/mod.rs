@@ -1,0 +1,7 @@
+//! The configuration language: values, type constraints, built-in functions and the evaluator.
+
+pub mod functions;
+pub mod types;
+pub mod value;
+
+pub use value::Value;

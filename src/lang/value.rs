@@ -1,0 +1,313 @@
+//! The runtime value of the configuration language.
+//!
+//! Terraform's type system is richer (tuples vs lists, objects vs maps), but for evaluation the
+//! distinction rarely matters and the conversions that do matter live in `types`. What this type
+//! adds that `serde_json::Value` lacks is `Unknown`: a value that will only be known once apply has
+//! created the object it comes from. An unknown remembers, when it was passed through untouched,
+//! which resource attribute it stands for (`origin`), so the planner can still link an attachment
+//! to the ENI it attaches before that ENI has an id.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    /// A list or a tuple.
+    List(Vec<Value>),
+    /// A set: kept sorted and without duplicates (see [`Value::set`]).
+    Set(Vec<Value>),
+    /// A map or an object; keys are kept sorted, as Terraform prints them.
+    Map(BTreeMap<String, Value>),
+    /// Known only after apply. `Some(origin)` names the resource attribute it stands for,
+    /// e.g. `alicloud_ecs_network_interface.web[0].id`.
+    Unknown(Option<String>),
+}
+
+impl Value {
+    pub fn unknown() -> Value {
+        Value::Unknown(None)
+    }
+
+    pub fn string(s: impl Into<String>) -> Value {
+        Value::String(s.into())
+    }
+
+    /// Builds a set: sorts and removes duplicates, which is what makes two sets with the same
+    /// members compare equal.
+    pub fn set(mut items: Vec<Value>) -> Value {
+        items.sort_by(compare);
+        items.dedup();
+        Value::Set(items)
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::Map(_) => "object",
+            Value::Unknown(_) => "unknown",
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Value::Unknown(_))
+    }
+
+    /// True when no part of the value is unknown.
+    pub fn is_wholly_known(&self) -> bool {
+        match self {
+            Value::Unknown(_) => false,
+            Value::List(v) | Value::Set(v) => v.iter().all(Value::is_wholly_known),
+            Value::Map(m) => m.values().all(Value::is_wholly_known),
+            _ => true,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+        match self {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The elements of a list, tuple or set.
+    pub fn as_seq(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(v) | Value::Set(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.as_map().and_then(|m| m.get(key))
+    }
+
+    /// Terraform's automatic conversion to string: numbers and bools convert, nothing else does.
+    pub fn coerce_string(&self) -> Option<String> {
+        match self {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(format_number(*n)),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Terraform's automatic conversion to number: strings that parse as numbers convert.
+    pub fn coerce_number(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => Some(*n),
+            Value::String(s) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
+            _ => None,
+        }
+    }
+
+    /// Terraform's automatic conversion to bool: the strings "true" and "false" convert.
+    pub fn coerce_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) if s == "true" => Some(true),
+            Value::String(s) if s == "false" => Some(false),
+            _ => None,
+        }
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Null | Value::Unknown(_) => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Number(n) => number_to_json(*n),
+            Value::String(s) => J::String(s.clone()),
+            Value::List(v) | Value::Set(v) => J::Array(v.iter().map(Value::to_json).collect()),
+            Value::Map(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+        }
+    }
+
+    /// The `after_unknown` shape of Terraform's JSON plan: `true` where the value is unknown,
+    /// mirrored through collections, `false` elsewhere.
+    pub fn unknown_mask(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Unknown(_) => J::Bool(true),
+            Value::List(v) | Value::Set(v) => J::Array(v.iter().map(Value::unknown_mask).collect()),
+            Value::Map(m) => J::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.unknown_mask()))
+                    .collect(),
+            ),
+            _ => J::Bool(false),
+        }
+    }
+
+    pub fn from_json(j: &serde_json::Value) -> Value {
+        use serde_json::Value as J;
+        match j {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
+            J::String(s) => Value::String(s.clone()),
+            J::Array(v) => Value::List(v.iter().map(Value::from_json).collect()),
+            J::Object(m) => Value::Map(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+fn number_to_json(n: f64) -> serde_json::Value {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        serde_json::Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Numbers print as Terraform prints them: integers without a fraction.
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// A total order used for sets and sorting: by kind first, then by content. Strings sort
+/// lexically and numbers numerically, as Terraform orders set elements.
+pub fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    fn rank(v: &Value) -> u8 {
+        match v {
+            Value::Null => 0,
+            Value::Bool(_) => 1,
+            Value::Number(_) => 2,
+            Value::String(_) => 3,
+            Value::List(_) => 4,
+            Value::Set(_) => 5,
+            Value::Map(_) => 6,
+            Value::Unknown(_) => 7,
+        }
+    }
+    match (a, b) {
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::Number(x), Value::Number(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        (Value::List(x), Value::List(y)) | (Value::Set(x), Value::Set(y)) => {
+            for (p, q) in x.iter().zip(y) {
+                let o = compare(p, q);
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            x.len().cmp(&y.len())
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            for ((kp, p), (kq, q)) in x.iter().zip(y) {
+                let o = kp.cmp(kq).then_with(|| compare(p, q));
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            x.len().cmp(&y.len())
+        }
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+/// HCL-like rendering, used by `output`, `console`-style messages and the plan renderer.
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => write!(f, "null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Number(n) => write!(f, "{}", format_number(*n)),
+            Value::String(s) => write!(f, "{}", serde_json::Value::String(s.clone())),
+            Value::List(v) | Value::Set(v) => {
+                write!(f, "[")?;
+                for (i, x) in v.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{x}")?;
+                }
+                write!(f, "]")
+            }
+            Value::Map(m) => {
+                write!(f, "{{")?;
+                for (i, (k, x)) in m.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{k} = {x}")?;
+                }
+                write!(f, "}}")
+            }
+            Value::Unknown(_) => write!(f, "(known after apply)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sets_are_sorted_and_deduplicated() {
+        let s = Value::set(vec![
+            Value::string("b"),
+            Value::string("a"),
+            Value::string("b"),
+        ]);
+        assert_eq!(s, Value::Set(vec![Value::string("a"), Value::string("b")]));
+    }
+
+    #[test]
+    fn numbers_render_without_fraction_when_whole() {
+        assert_eq!(format_number(5.0), "5");
+        assert_eq!(format_number(2.5), "2.5");
+        assert_eq!(Value::Number(3.0).to_json(), serde_json::json!(3));
+    }
+
+    #[test]
+    fn coercions_follow_terraform() {
+        assert_eq!(Value::string("12").coerce_number(), Some(12.0));
+        assert_eq!(Value::string("x").coerce_number(), None);
+        assert_eq!(Value::Number(1.0).coerce_string().as_deref(), Some("1"));
+        assert_eq!(Value::string("true").coerce_bool(), Some(true));
+    }
+
+    #[test]
+    fn unknown_mask_mirrors_structure() {
+        let v = Value::Map(BTreeMap::from([
+            ("a".to_string(), Value::unknown()),
+            ("b".to_string(), Value::List(vec![Value::Null, Value::unknown()])),
+        ]));
+        assert_eq!(
+            v.unknown_mask(),
+            serde_json::json!({"a": true, "b": [false, true]})
+        );
+        assert!(!v.is_wholly_known());
+    }
+}

@@ -1,0 +1,3 @@
+//! Cloud providers: the embedded simulator and (later) Alibaba's signed OpenAPI.
+
+pub mod sim;

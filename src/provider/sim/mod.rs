@@ -1,0 +1,3 @@
+//! The embedded Alibaba Cloud simulator.
+
+pub mod world;
