@@ -11,3 +11,8 @@ pub mod guest;
 pub mod lang;
 pub mod limits;
 pub mod provider;
+pub mod schema;
+pub mod state;
+pub mod address;
+pub mod config;
+pub mod graph;

@@ -1,5 +1,6 @@
 //! The configuration language: values, type constraints, built-in functions and the evaluator.
 
+pub mod eval;
 pub mod functions;
 pub mod types;
 pub mod value;

@@ -1,0 +1,837 @@
+//! Loading a configuration directory: every `*.hcl` file, parsed with hcl-edit (which keeps spans),
+//! decoded into the blocks netform knows. Nothing is evaluated here; `config::eval` does that.
+//! Every problem in every file is collected, so one run reports them all.
+
+pub mod eval;
+pub mod vars;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use hcl_edit::Span;
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::{Block, BlockLabel, Body, Structure};
+
+use crate::diag::{Diagnostic, Diagnostics, SourceRange, Sources};
+use crate::lang::eval::{Ref, references, suggest};
+use crate::lang::types::Type;
+use crate::schema;
+
+/// An expression and the file it came from.
+#[derive(Clone, Debug)]
+pub struct Expr {
+    pub file: usize,
+    pub expr: Expression,
+}
+
+impl Expr {
+    pub fn range(&self) -> Option<SourceRange> {
+        self.expr.span().map(|s| SourceRange {
+            file: self.file,
+            start: s.start,
+            end: s.end,
+        })
+    }
+
+    /// Spans inside the expression belong to the same file.
+    pub fn range_of(&self, span: Option<std::ops::Range<usize>>) -> Option<SourceRange> {
+        span.map(|s| SourceRange {
+            file: self.file,
+            start: s.start,
+            end: s.end,
+        })
+        .or_else(|| self.range())
+    }
+
+    pub fn refs(&self) -> Vec<(Ref, Option<SourceRange>)> {
+        references(&self.expr)
+            .into_iter()
+            .map(|(r, s)| (r, self.range_of(s)))
+            .collect()
+    }
+}
+
+/// An attribute as written: its name, where the name is, and its value.
+#[derive(Clone, Debug)]
+pub struct Attr {
+    pub name: String,
+    pub key_range: SourceRange,
+    pub value: Expr,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Mode {
+    Managed,
+    Data,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Lifecycle {
+    pub prevent_destroy: bool,
+    pub create_before_destroy: bool,
+    pub ignore_changes: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Resource {
+    pub mode: Mode,
+    /// The type as written (an alias such as `alicloud_eip` stays as written: it is the address).
+    pub ty: String,
+    pub name: String,
+    /// The schema type the written type resolves to.
+    pub kind: &'static schema::ResourceSchema,
+    pub range: SourceRange,
+    pub attrs: Vec<Attr>,
+    pub count: Option<Expr>,
+    pub for_each: Option<Expr>,
+    pub depends_on: Vec<(Ref, SourceRange)>,
+    pub lifecycle: Lifecycle,
+    pub provider: Option<String>,
+}
+
+impl Resource {
+    /// `TYPE.NAME` or `data.TYPE.NAME`.
+    pub fn key(&self) -> String {
+        match self.mode {
+            Mode::Managed => format!("{}.{}", self.ty, self.name),
+            Mode::Data => format!("data.{}.{}", self.ty, self.name),
+        }
+    }
+
+    pub fn attr(&self, name: &str) -> Option<&Attr> {
+        self.attrs.iter().find(|a| a.name == name)
+    }
+
+    /// Every reference the resource's expressions and `depends_on` make.
+    pub fn refs(&self) -> Vec<(Ref, Option<SourceRange>)> {
+        let mut out: Vec<(Ref, Option<SourceRange>)> = Vec::new();
+        for a in &self.attrs {
+            out.extend(a.value.refs());
+        }
+        for e in self.count.iter().chain(self.for_each.iter()) {
+            out.extend(e.refs());
+        }
+        for (r, s) in &self.depends_on {
+            out.push((r.clone(), Some(s.clone())));
+        }
+        out
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Variable {
+    pub name: String,
+    pub ty: Type,
+    pub default: Option<Expr>,
+    pub description: Option<String>,
+    pub sensitive: bool,
+    pub validations: Vec<(Expr, Expr)>,
+    pub range: SourceRange,
+}
+
+#[derive(Clone, Debug)]
+pub struct Local {
+    pub name: String,
+    pub value: Expr,
+    pub range: SourceRange,
+}
+
+#[derive(Clone, Debug)]
+pub struct Output {
+    pub name: String,
+    pub value: Expr,
+    pub sensitive: bool,
+    pub description: Option<String>,
+    pub depends_on: Vec<(Ref, SourceRange)>,
+    pub range: SourceRange,
+}
+
+#[derive(Clone, Debug)]
+pub struct Provider {
+    pub alias: Option<String>,
+    pub attrs: Vec<Attr>,
+    /// `Some` when a `simulator {}` block selects the embedded simulator; holds its `world`.
+    pub simulator: Option<Option<Expr>>,
+    pub range: SourceRange,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    pub dir: PathBuf,
+    pub sources: Sources,
+    pub providers: Vec<Provider>,
+    pub variables: BTreeMap<String, Variable>,
+    pub locals: BTreeMap<String, Local>,
+    pub resources: Vec<Resource>,
+    pub outputs: BTreeMap<String, Output>,
+    /// Warnings found while loading (deprecated names, ignored blocks).
+    pub warnings: Diagnostics,
+    /// SHA-256 of the files' names and contents, for the saved plan's "configuration changed" check.
+    pub hash: String,
+}
+
+impl Config {
+    pub fn resource(&self, mode: Mode, ty: &str, name: &str) -> Option<&Resource> {
+        self.resources
+            .iter()
+            .find(|r| r.mode == mode && r.ty == ty && r.name == name)
+    }
+}
+
+/// Reads every `*.hcl` file of `dir` (not subdirectories), in name order.
+pub fn load_dir(dir: &Path) -> Result<Config, Diagnostics> {
+    let mut names: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "hcl") && p.is_file())
+            .collect(),
+        Err(e) => {
+            return Err(Diagnostic::error(format!(
+                "cannot read the configuration directory {}: {e}",
+                dir.display()
+            ))
+            .into());
+        }
+    };
+    names.sort();
+    if names.is_empty() {
+        return Err(Diagnostic::error(format!(
+            "no configuration files: {} has no *.hcl files",
+            dir.display()
+        ))
+        .with_help("run netform in a directory with .hcl files, or pass -C DIR")
+        .into());
+    }
+    let mut files = Vec::new();
+    let mut diags = Diagnostics::default();
+    for p in names {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match std::fs::read_to_string(&p) {
+            Ok(text) => files.push((name, text)),
+            Err(e) => diags.push(Diagnostic::error(format!("cannot read {name}: {e}"))),
+        }
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    load_sources(dir, files)
+}
+
+/// Loads configuration from in-memory files (name, text); the directory is where relative paths
+/// (`file()`, world files) resolve.
+pub fn load_sources(dir: &Path, files: Vec<(String, String)>) -> Result<Config, Diagnostics> {
+    use sha2::Digest;
+    let mut cfg = Config {
+        dir: dir.to_path_buf(),
+        ..Config::default()
+    };
+    let mut diags = Diagnostics::default();
+    let mut hasher = sha2::Sha256::new();
+    let mut bodies = Vec::new();
+    for (name, text) in files {
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        hasher.update(text.as_bytes());
+        hasher.update([0]);
+        let file = cfg.sources.add(name, text.clone());
+        match hcl_edit::parser::parse_body(&text) {
+            Ok(body) => bodies.push((file, body)),
+            Err(e) => {
+                let loc = e.location();
+                let start = loc.offset().min(text.len());
+                let end = next_char_boundary(&text, start);
+                diags.push(
+                    Diagnostic::error(format!("syntax error: {}", first_line(e.message())))
+                        .at(Some(SourceRange { file, start, end }))
+                        .with_label(first_line(e.message()))
+                        .with_help("fix the HCL syntax at the marked position"),
+                );
+            }
+        }
+    }
+    cfg.hash = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    for (file, body) in &bodies {
+        decode_body(&mut cfg, *file, body, &mut diags);
+    }
+    check_duplicates(&cfg, &mut diags);
+    let warnings = std::mem::take(&mut cfg.warnings);
+    diags.extend(warnings);
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    cfg.warnings = diags;
+    Ok(cfg)
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).trim().to_string()
+}
+
+fn next_char_boundary(text: &str, start: usize) -> usize {
+    let mut end = (start + 1).min(text.len());
+    while end < text.len() && !text.is_char_boundary(end) {
+        end += 1;
+    }
+    end
+}
+
+fn range(file: usize, span: Option<std::ops::Range<usize>>) -> SourceRange {
+    let s = span.unwrap_or(0..0);
+    SourceRange {
+        file,
+        start: s.start,
+        end: s.end,
+    }
+}
+
+fn block_header_range(file: usize, b: &Block) -> SourceRange {
+    let start = b.ident.span().map(|s| s.start).unwrap_or(0);
+    let end = b
+        .labels
+        .last()
+        .and_then(|l| l.span())
+        .or_else(|| b.ident.span())
+        .map(|s| s.end)
+        .unwrap_or(start);
+    SourceRange { file, start, end }
+}
+
+fn label_str(l: &BlockLabel) -> String {
+    match l {
+        BlockLabel::Ident(i) => i.as_str().to_string(),
+        BlockLabel::String(s) => s.value().clone(),
+    }
+}
+
+const TOP_BLOCKS: &[&str] = &[
+    "terraform",
+    "provider",
+    "variable",
+    "locals",
+    "resource",
+    "data",
+    "output",
+];
+
+fn decode_body(cfg: &mut Config, file: usize, body: &Body, diags: &mut Diagnostics) {
+    for s in body.iter() {
+        match s {
+            Structure::Attribute(a) => diags.push(
+                Diagnostic::error(format!(
+                    "unexpected attribute \"{}\" at the top level",
+                    a.key.as_str()
+                ))
+                .at(Some(range(file, a.key.span())))
+                .with_help("attributes belong inside a block such as resource, variable or locals"),
+            ),
+            Structure::Block(b) => decode_block(cfg, file, b, diags),
+        }
+    }
+}
+
+fn expect_labels(file: usize, b: &Block, n: usize, what: &str, diags: &mut Diagnostics) -> bool {
+    if b.labels.len() == n {
+        return true;
+    }
+    diags.push(
+        Diagnostic::error(format!(
+            "a {} block takes {n} label{} ({what}), found {}",
+            b.ident.as_str(),
+            if n == 1 { "" } else { "s" },
+            b.labels.len()
+        ))
+        .at(Some(block_header_range(file, b)))
+        .with_help(format!("write it as {} {what} {{ … }}", b.ident.as_str())),
+    );
+    false
+}
+
+fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostics) {
+    let kind = b.ident.as_str();
+    let header = block_header_range(file, b);
+    match kind {
+        "terraform" => cfg.warnings.push(
+            Diagnostic::warning("the terraform block is ignored")
+                .at(Some(header))
+                .with_help("netform needs no required_providers or backend settings; the block can go"),
+        ),
+        "provider" => {
+            if !expect_labels(file, b, 1, "\"alicloud\"", diags) {
+                return;
+            }
+            let name = label_str(&b.labels[0]);
+            if name != "alicloud" {
+                diags.push(
+                    Diagnostic::error(format!("unknown provider \"{name}\""))
+                        .at(Some(header))
+                        .with_help("netform has one provider: \"alicloud\""),
+                );
+                return;
+            }
+            let mut p = Provider {
+                alias: None,
+                attrs: Vec::new(),
+                simulator: None,
+                range: header,
+            };
+            const PROVIDER_ATTRS: &[&str] = &[
+                "region",
+                "alias",
+                "endpoint",
+                "profile",
+                "access_key",
+                "secret_key",
+                "security_token",
+                "limits_profile",
+                "limits",
+            ];
+            for s in b.body.iter() {
+                match s {
+                    Structure::Attribute(a) => {
+                        let n = a.key.as_str();
+                        let kr = range(file, a.key.span());
+                        if n == "access_key" || n == "secret_key" || n == "security_token" {
+                            diags.push(
+                                Diagnostic::error(format!("\"{n}\" may not be written in configuration"))
+                                    .at(Some(kr))
+                                    .with_help("credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET, so they never land in files, state or plans"),
+                            );
+                            continue;
+                        }
+                        if !PROVIDER_ATTRS.contains(&n) {
+                            diags.push(unknown_attr(n, kr, PROVIDER_ATTRS.iter().copied(), "provider \"alicloud\""));
+                            continue;
+                        }
+                        let value = Expr { file, expr: a.value.clone() };
+                        if n == "alias" {
+                            match a.value.as_str() {
+                                Some(s) => p.alias = Some(s.to_string()),
+                                None => diags.push(
+                                    Diagnostic::error("alias must be a literal string")
+                                        .at(value.range()),
+                                ),
+                            }
+                        }
+                        p.attrs.push(Attr { name: n.to_string(), key_range: kr, value });
+                    }
+                    Structure::Block(sb) if sb.ident.as_str() == "simulator" => {
+                        let mut world = None;
+                        for s in sb.body.iter() {
+                            match s {
+                                Structure::Attribute(a) if a.key.as_str() == "world" => {
+                                    world = Some(Expr { file, expr: a.value.clone() })
+                                }
+                                Structure::Attribute(a) => diags.push(unknown_attr(
+                                    a.key.as_str(),
+                                    range(file, a.key.span()),
+                                    ["world"].into_iter(),
+                                    "simulator",
+                                )),
+                                Structure::Block(x) => diags.push(
+                                    Diagnostic::error(format!("unexpected block \"{}\" in simulator", x.ident.as_str()))
+                                        .at(Some(block_header_range(file, x))),
+                                ),
+                            }
+                        }
+                        p.simulator = Some(world);
+                    }
+                    Structure::Block(sb) => diags.push(
+                        Diagnostic::error(format!("unexpected block \"{}\" in provider", sb.ident.as_str()))
+                            .at(Some(block_header_range(file, sb)))
+                            .with_help("the provider block takes one nested block: simulator { world = \"FILE\" }"),
+                    ),
+                }
+            }
+            cfg.providers.push(p);
+        }
+        "variable" => {
+            if !expect_labels(file, b, 1, "\"NAME\"", diags) {
+                return;
+            }
+            let name = label_str(&b.labels[0]);
+            let mut v = Variable {
+                name: name.clone(),
+                ty: Type::Any,
+                default: None,
+                description: None,
+                sensitive: false,
+                validations: Vec::new(),
+                range: header,
+            };
+            const VAR_ATTRS: &[&str] = &["type", "default", "description", "sensitive", "nullable"];
+            for s in b.body.iter() {
+                match s {
+                    Structure::Attribute(a) => {
+                        let n = a.key.as_str();
+                        let e = Expr { file, expr: a.value.clone() };
+                        match n {
+                            "type" => match Type::parse(&a.value) {
+                                Ok(t) => v.ty = t,
+                                Err(m) => diags.push(
+                                    Diagnostic::error(format!("invalid type constraint: {m}"))
+                                        .at(e.range())
+                                        .with_help("use string, number, bool, list(T), set(T), map(T), object({…}), tuple([…]) or any"),
+                                ),
+                            },
+                            "default" => v.default = Some(e),
+                            "description" => v.description = a.value.as_str().map(str::to_string),
+                            "sensitive" => v.sensitive = matches!(a.value, Expression::Bool(ref b) if *b.value()),
+                            "nullable" => {}
+                            _ => diags.push(unknown_attr(n, range(file, a.key.span()), VAR_ATTRS.iter().copied(), "variable")),
+                        }
+                    }
+                    Structure::Block(vb) if vb.ident.as_str() == "validation" => {
+                        let mut cond = None;
+                        let mut msg = None;
+                        for s in vb.body.iter() {
+                            if let Structure::Attribute(a) = s {
+                                match a.key.as_str() {
+                                    "condition" => cond = Some(Expr { file, expr: a.value.clone() }),
+                                    "error_message" => msg = Some(Expr { file, expr: a.value.clone() }),
+                                    other => diags.push(unknown_attr(other, range(file, a.key.span()), ["condition", "error_message"].into_iter(), "validation")),
+                                }
+                            }
+                        }
+                        match (cond, msg) {
+                            (Some(c), Some(m)) => v.validations.push((c, m)),
+                            _ => diags.push(
+                                Diagnostic::error("a validation block needs both condition and error_message")
+                                    .at(Some(block_header_range(file, vb))),
+                            ),
+                        }
+                    }
+                    Structure::Block(x) => diags.push(
+                        Diagnostic::error(format!("unexpected block \"{}\" in variable", x.ident.as_str()))
+                            .at(Some(block_header_range(file, x)))
+                            .with_help("a variable takes validation blocks only"),
+                    ),
+                }
+            }
+            if cfg.variables.contains_key(&name) {
+                diags.push(
+                    Diagnostic::error(format!("duplicate variable \"{name}\""))
+                        .at(Some(v.range.clone()))
+                        .with_help("each variable is declared once; rename or remove one"),
+                );
+            } else {
+                cfg.variables.insert(name, v);
+            }
+        }
+        "locals" => {
+            for s in b.body.iter() {
+                match s {
+                    Structure::Attribute(a) => {
+                        let n = a.key.as_str().to_string();
+                        let kr = range(file, a.key.span());
+                        if cfg.locals.contains_key(&n) {
+                            diags.push(
+                                Diagnostic::error(format!("duplicate local value \"{n}\""))
+                                    .at(Some(kr))
+                                    .with_help("each local is defined once across all locals blocks"),
+                            );
+                            continue;
+                        }
+                        cfg.locals.insert(
+                            n.clone(),
+                            Local { name: n, value: Expr { file, expr: a.value.clone() }, range: kr },
+                        );
+                    }
+                    Structure::Block(x) => diags.push(
+                        Diagnostic::error(format!("unexpected block \"{}\" in locals", x.ident.as_str()))
+                            .at(Some(block_header_range(file, x))),
+                    ),
+                }
+            }
+        }
+        "resource" | "data" => {
+            if !expect_labels(file, b, 2, "\"TYPE\" \"NAME\"", diags) {
+                return;
+            }
+            let mode = if kind == "data" { Mode::Data } else { Mode::Managed };
+            let ty = label_str(&b.labels[0]);
+            let name = label_str(&b.labels[1]);
+            let type_range = range(file, b.labels[0].span());
+            let Some((schema, alias_warning)) = schema::lookup(mode, &ty) else {
+                let known = schema::type_names(mode);
+                let mut d = Diagnostic::error(format!(
+                    "unknown {} type \"{ty}\"",
+                    if mode == Mode::Data { "data source" } else { "resource" }
+                ))
+                .at(Some(type_range));
+                d = match suggest(&ty, known.iter().copied()) {
+                    Some(s) => d.with_help(format!("did you mean \"{s}\"?")),
+                    None => d.with_help(format!("netform knows: {}", known.join(", "))),
+                };
+                diags.push(d);
+                return;
+            };
+            if let Some(w) = alias_warning {
+                cfg.warnings.push(
+                    Diagnostic::warning(format!("\"{ty}\" is deprecated"))
+                        .at(Some(type_range))
+                        .with_help(w),
+                );
+            }
+            let mut r = Resource {
+                mode,
+                ty,
+                name,
+                kind: schema,
+                range: header,
+                attrs: Vec::new(),
+                count: None,
+                for_each: None,
+                depends_on: Vec::new(),
+                lifecycle: Lifecycle::default(),
+                provider: None,
+            };
+            decode_resource_body(cfg, file, b, &mut r, diags);
+            if r.count.is_some() && r.for_each.is_some() {
+                diags.push(
+                    Diagnostic::error("count and for_each cannot both be set")
+                        .at(r.for_each.as_ref().and_then(Expr::range))
+                        .with_help("use one of them"),
+                );
+            }
+            cfg.resources.push(r);
+        }
+        "output" => {
+            if !expect_labels(file, b, 1, "\"NAME\"", diags) {
+                return;
+            }
+            let name = label_str(&b.labels[0]);
+            let mut value = None;
+            let mut o_sensitive = false;
+            let mut description = None;
+            let mut depends_on = Vec::new();
+            for s in b.body.iter() {
+                match s {
+                    Structure::Attribute(a) => match a.key.as_str() {
+                        "value" => value = Some(Expr { file, expr: a.value.clone() }),
+                        "sensitive" => o_sensitive = matches!(a.value, Expression::Bool(ref b) if *b.value()),
+                        "description" => description = a.value.as_str().map(str::to_string),
+                        "depends_on" => depends_on = decode_depends_on(file, &a.value, diags),
+                        other => diags.push(unknown_attr(other, range(file, a.key.span()), ["value", "sensitive", "description", "depends_on"].into_iter(), "output")),
+                    },
+                    Structure::Block(x) => diags.push(
+                        Diagnostic::error(format!("unexpected block \"{}\" in output", x.ident.as_str()))
+                            .at(Some(block_header_range(file, x))),
+                    ),
+                }
+            }
+            let Some(value) = value else {
+                diags.push(
+                    Diagnostic::error(format!("output \"{name}\" has no value"))
+                        .at(Some(header))
+                        .with_help("add value = EXPRESSION"),
+                );
+                return;
+            };
+            if cfg.outputs.contains_key(&name) {
+                diags.push(Diagnostic::error(format!("duplicate output \"{name}\"")).at(Some(header)));
+                return;
+            }
+            cfg.outputs.insert(
+                name.clone(),
+                Output { name, value, sensitive: o_sensitive, description, depends_on, range: header },
+            );
+        }
+        other => {
+            let mut d = Diagnostic::error(format!("unknown block type \"{other}\""))
+                .at(Some(range(file, b.ident.span())));
+            d = match suggest(other, TOP_BLOCKS.iter().copied()) {
+                Some(s) => d.with_help(format!("did you mean \"{s}\"?")),
+                None => d.with_help(format!("blocks at the top level are: {}", TOP_BLOCKS.join(", "))),
+            };
+            diags.push(d);
+        }
+    }
+}
+
+fn unknown_attr<'a>(
+    name: &str,
+    at: SourceRange,
+    known: impl Iterator<Item = &'a str> + Clone,
+    what: &str,
+) -> Diagnostic {
+    let d = Diagnostic::error(format!("unknown attribute \"{name}\" in {what}")).at(Some(at));
+    match suggest(name, known.clone()) {
+        Some(s) => d
+            .with_label(format!("did you mean \"{s}\"?"))
+            .with_help(format!("did you mean \"{s}\"?")),
+        None => d.with_help(format!(
+            "{what} takes: {}",
+            known.collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
+fn decode_depends_on(file: usize, e: &Expression, diags: &mut Diagnostics) -> Vec<(Ref, SourceRange)> {
+    let mut out = Vec::new();
+    let Expression::Array(items) = e else {
+        diags.push(
+            Diagnostic::error("depends_on must be a list of resource references")
+                .at(Some(range(file, e.span())))
+                .with_help("write depends_on = [TYPE.NAME, …]"),
+        );
+        return out;
+    };
+    for item in items.iter() {
+        let refs = references(item);
+        match (item, refs.as_slice()) {
+            (Expression::Traversal(_), [(r @ Ref::Resource(..), _)]) => {
+                out.push((r.clone(), range(file, item.span())))
+            }
+            _ => diags.push(
+                Diagnostic::error("depends_on items must be references to resources or data sources")
+                    .at(Some(range(file, item.span())))
+                    .with_help("write TYPE.NAME or data.TYPE.NAME, without an index or attribute"),
+            ),
+        }
+    }
+    out
+}
+
+fn decode_resource_body(cfg: &mut Config, file: usize, b: &Block, r: &mut Resource, diags: &mut Diagnostics) {
+    let _ = &cfg;
+    let what = format!("{} \"{}\"", r.ty, r.name);
+    for s in b.body.iter() {
+        match s {
+            Structure::Attribute(a) => {
+                let n = a.key.as_str();
+                let kr = range(file, a.key.span());
+                let value = Expr { file, expr: a.value.clone() };
+                match n {
+                    "count" => r.count = Some(value),
+                    "for_each" => r.for_each = Some(value),
+                    "depends_on" => r.depends_on = decode_depends_on(file, &a.value, diags),
+                    "provider" => match references(&a.value).first() {
+                        Some((Ref::Resource(false, ty, alias), _)) if ty == "alicloud" => {
+                            r.provider = Some(alias.clone())
+                        }
+                        _ => match &a.value {
+                            Expression::Variable(v) if v.as_str() == "alicloud" => {}
+                            _ => diags.push(
+                                Diagnostic::error("provider must be alicloud or alicloud.ALIAS")
+                                    .at(value.range()),
+                            ),
+                        },
+                    },
+                    _ => match r.kind.attr(n) {
+                        Some(_) => {
+                            if r.attrs.iter().any(|x| x.name == n) {
+                                diags.push(Diagnostic::error(format!("attribute \"{n}\" is set twice")).at(Some(kr)));
+                                continue;
+                            }
+                            r.attrs.push(Attr { name: n.to_string(), key_range: kr, value });
+                        }
+                        None => {
+                            let known: Vec<&str> = r.kind.settable_names().collect();
+                            diags.push(unknown_attr(n, kr, known.iter().copied(), &what));
+                        }
+                    },
+                }
+            }
+            Structure::Block(lb) if lb.ident.as_str() == "lifecycle" && r.mode == Mode::Managed => {
+                for s in lb.body.iter() {
+                    match s {
+                        Structure::Attribute(a) => {
+                            let bool_of = |diags: &mut Diagnostics| match &a.value {
+                                Expression::Bool(b) => *b.value(),
+                                other => {
+                                    diags.push(
+                                        Diagnostic::error(format!("{} must be true or false", a.key.as_str()))
+                                            .at(Some(range(file, other.span()))),
+                                    );
+                                    false
+                                }
+                            };
+                            match a.key.as_str() {
+                                "prevent_destroy" => r.lifecycle.prevent_destroy = bool_of(diags),
+                                "create_before_destroy" => r.lifecycle.create_before_destroy = bool_of(diags),
+                                "ignore_changes" => match &a.value {
+                                    Expression::Array(items) => {
+                                        for it in items.iter() {
+                                            match it {
+                                                Expression::Variable(v) => {
+                                                    let n = v.as_str();
+                                                    if r.kind.attr(n).is_none() {
+                                                        diags.push(unknown_attr(n, range(file, it.span()), r.kind.settable_names(), &what));
+                                                    }
+                                                    r.lifecycle.ignore_changes.push(r.kind.canonical(n).to_string());
+                                                }
+                                                other => diags.push(
+                                                    Diagnostic::error("ignore_changes lists attribute names")
+                                                        .at(Some(range(file, other.span())))
+                                                        .with_help("write ignore_changes = [tags, description]"),
+                                                ),
+                                            }
+                                        }
+                                    }
+                                    Expression::Variable(v) if v.as_str() == "all" => {
+                                        r.lifecycle.ignore_changes = r.kind.settable_names().map(str::to_string).collect();
+                                    }
+                                    other => diags.push(
+                                        Diagnostic::error("ignore_changes must be a list of attribute names or all")
+                                            .at(Some(range(file, other.span()))),
+                                    ),
+                                },
+                                other => diags.push(unknown_attr(
+                                    other,
+                                    range(file, a.key.span()),
+                                    ["prevent_destroy", "create_before_destroy", "ignore_changes"].into_iter(),
+                                    "lifecycle",
+                                )),
+                            }
+                        }
+                        Structure::Block(x) => diags.push(
+                            Diagnostic::error(format!("unexpected block \"{}\" in lifecycle", x.ident.as_str()))
+                                .at(Some(block_header_range(file, x))),
+                        ),
+                    }
+                }
+            }
+            Structure::Block(x) => diags.push(
+                Diagnostic::error(format!("unexpected block \"{}\" in {what}", x.ident.as_str()))
+                    .at(Some(block_header_range(file, x)))
+                    .with_help(if r.mode == Mode::Managed { "resources take a lifecycle block only" } else { "data sources take no blocks" }),
+            ),
+        }
+    }
+}
+
+fn check_duplicates(cfg: &Config, diags: &mut Diagnostics) {
+    let mut seen: BTreeMap<String, &Resource> = BTreeMap::new();
+    for r in &cfg.resources {
+        let key = r.key();
+        if let Some(first) = seen.get(&key) {
+            diags.push(
+                Diagnostic::error(format!("duplicate {} \"{}\" \"{}\"", if r.mode == Mode::Data { "data source" } else { "resource" }, r.ty, r.name))
+                    .at(Some(r.range.clone()))
+                    .with_help(format!("{key} is already declared at {}; give one of them another name", cfg.sources.location(&first.range))),
+            );
+        } else {
+            seen.insert(key, r);
+        }
+    }
+    let aliases: Vec<Option<&String>> = cfg.providers.iter().map(|p| p.alias.as_ref()).collect();
+    for (i, a) in aliases.iter().enumerate() {
+        if aliases[..i].contains(a) {
+            diags.push(
+                Diagnostic::error(match a {
+                    Some(a) => format!("duplicate provider alias \"{a}\""),
+                    None => "duplicate default provider \"alicloud\"".to_string(),
+                })
+                .at(Some(cfg.providers[i].range.clone()))
+                .with_help("give each additional provider block a distinct alias"),
+            );
+        }
+    }
+}

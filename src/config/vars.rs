@@ -1,0 +1,295 @@
+//! Input variable values from every source, in Terraform's precedence (lowest first): `default`,
+//! `NETFORM_VAR_<name>` environment variables, `netform.tfvars`, `*.auto.tfvars` (name order),
+//! `--var-file`, `--var`. Values are converted to the declared type and then validated.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use hcl_edit::structure::Structure;
+
+use super::{Config, Expr};
+use crate::diag::{Diagnostic, Diagnostics, SourceRange};
+use crate::lang::Value;
+use crate::lang::eval::{Evaluator, Lookup, NameKind};
+use crate::lang::types::Type;
+
+/// What the command line and environment contribute.
+#[derive(Clone, Debug, Default)]
+pub struct VarInputs {
+    /// `--var NAME=VALUE`, in order.
+    pub cli: Vec<String>,
+    /// `--var-file FILE`, in order.
+    pub files: Vec<PathBuf>,
+    /// `NETFORM_VAR_*` environment variables (name without the prefix, raw value).
+    pub env: Vec<(String, String)>,
+}
+
+impl VarInputs {
+    pub fn from_env() -> Vec<(String, String)> {
+        std::env::vars()
+            .filter_map(|(k, v)| k.strip_prefix("NETFORM_VAR_").map(|n| (n.to_string(), v)))
+            .collect()
+    }
+}
+
+/// A lookup with nothing in scope: tfvars values are literals.
+struct Empty;
+impl Lookup for Empty {
+    fn var(&self, _: &str) -> Option<Value> {
+        None
+    }
+    fn local(&self, _: &str) -> Option<Value> {
+        None
+    }
+    fn resource(&self, _: bool, _: &str, _: &str) -> Option<Value> {
+        None
+    }
+    fn names(&self, _: NameKind) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+struct OnlyVars<'a>(&'a BTreeMap<String, Value>);
+impl Lookup for OnlyVars<'_> {
+    fn var(&self, name: &str) -> Option<Value> {
+        self.0.get(name).cloned()
+    }
+    fn local(&self, _: &str) -> Option<Value> {
+        None
+    }
+    fn resource(&self, _: bool, _: &str, _: &str) -> Option<Value> {
+        None
+    }
+    fn names(&self, kind: NameKind) -> Vec<String> {
+        match kind {
+            NameKind::Variable => self.0.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+struct Raw {
+    value: Value,
+    range: Option<SourceRange>,
+    source: String,
+}
+
+fn is_primitive(t: &Type) -> bool {
+    matches!(t, Type::String | Type::Number | Type::Bool | Type::Any)
+}
+
+/// Resolves every declared variable. tfvars files are added to `cfg.sources` so that their errors
+/// render with source lines like any other.
+pub fn resolve(cfg: &mut Config, inputs: &VarInputs) -> Result<BTreeMap<String, Value>, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let mut raw: BTreeMap<String, Raw> = BTreeMap::new();
+    let dir = cfg.dir.clone();
+
+    // Defaults.
+    let defaults: Vec<(String, Expr)> = cfg
+        .variables
+        .values()
+        .filter_map(|v| v.default.clone().map(|d| (v.name.clone(), d)))
+        .collect();
+    for (name, e) in defaults {
+        match Evaluator::new(&Empty, &dir).eval(&e.expr) {
+            Ok(v) => {
+                raw.insert(name, Raw { value: v, range: e.range(), source: "default".into() });
+            }
+            Err(err) => diags.push(
+                Diagnostic::error(format!("invalid default for variable \"{name}\": {}", err.message))
+                    .at(e.range_of(err.span))
+                    .with_help("a default must be a literal value; it cannot refer to other objects"),
+            ),
+        }
+    }
+    // Environment.
+    let mut env = inputs.env.clone();
+    env.sort();
+    for (name, text) in env {
+        if let Some(decl) = cfg.variables.get(&name) {
+            let v = parse_cli_value(&decl.ty, &text)
+                .map_err(|m| Diagnostic::error(format!("invalid value in NETFORM_VAR_{name}: {m}")));
+            match v {
+                Ok(v) => {
+                    raw.insert(name.clone(), Raw { value: v, range: None, source: format!("NETFORM_VAR_{name}") });
+                }
+                Err(d) => diags.push(d),
+            }
+        }
+    }
+    // Files in the directory, then --var-file.
+    let mut auto: Vec<PathBuf> = Vec::new();
+    let tfvars = dir.join("netform.tfvars");
+    if tfvars.is_file() {
+        auto.push(tfvars);
+    }
+    if let Ok(rd) = std::fs::read_dir(&dir) {
+        let mut extra: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".auto.tfvars")))
+            .collect();
+        extra.sort();
+        auto.extend(extra);
+    }
+    for f in auto.iter().chain(inputs.files.iter()) {
+        let explicit = inputs.files.contains(f);
+        load_tfvars(cfg, f, explicit, &mut raw, &mut diags);
+    }
+    // --var NAME=VALUE
+    for item in &inputs.cli {
+        let Some((name, text)) = item.split_once('=') else {
+            diags.push(
+                Diagnostic::error(format!("invalid --var \"{item}\": expected NAME=VALUE"))
+                    .with_help("write --var name=value"),
+            );
+            continue;
+        };
+        let Some(decl) = cfg.variables.get(name) else {
+            diags.push(
+                Diagnostic::error(format!("--var sets \"{name}\", which is not declared"))
+                    .with_help(format!("declare it with variable \"{name}\" {{}} or remove the flag")),
+            );
+            continue;
+        };
+        match parse_cli_value(&decl.ty, text) {
+            Ok(v) => {
+                raw.insert(name.to_string(), Raw { value: v, range: None, source: "--var".into() });
+            }
+            Err(m) => diags.push(Diagnostic::error(format!("invalid --var value for \"{name}\": {m}"))),
+        }
+    }
+
+    let mut values = BTreeMap::new();
+    for (name, decl) in &cfg.variables {
+        match raw.remove(name) {
+            None => diags.push(
+                Diagnostic::error(format!("no value for required variable \"{name}\""))
+                    .at(Some(decl.range.clone()))
+                    .with_help(format!(
+                        "set it with --var {name}=VALUE, NETFORM_VAR_{name}, a netform.tfvars file, or give the variable a default"
+                    )),
+            ),
+            Some(r) => match decl.ty.convert(&r.value) {
+                Ok(v) => {
+                    values.insert(name.clone(), v);
+                }
+                Err(m) => diags.push(
+                    Diagnostic::error(format!("invalid value for variable \"{name}\" (from {}): {m}", r.source))
+                        .at(r.range.or(Some(decl.range.clone())))
+                        .with_help(format!("the variable's type is {}", decl.ty)),
+                ),
+            },
+        }
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    // Validation blocks see the converted values.
+    let lookup = OnlyVars(&values);
+    for decl in cfg.variables.values() {
+        for (cond, msg) in &decl.validations {
+            let mut ev = Evaluator::new(&lookup, &dir);
+            match ev.eval(&cond.expr) {
+                Ok(Value::Bool(true)) | Ok(Value::Unknown(_)) => {}
+                Ok(Value::Bool(false)) => {
+                    let text = ev
+                        .eval(&msg.expr)
+                        .ok()
+                        .and_then(|m| m.coerce_string())
+                        .unwrap_or_else(|| "validation failed".into());
+                    diags.push(
+                        Diagnostic::error(format!("invalid value for variable \"{}\"", decl.name))
+                            .at(cond.range())
+                            .with_label(text.clone())
+                            .with_detail(text)
+                            .with_help("change the value, or the validation rule"),
+                    );
+                }
+                Ok(other) => diags.push(
+                    Diagnostic::error(format!("a validation condition must be a bool, not {}", other.type_name()))
+                        .at(cond.range()),
+                ),
+                Err(e) => diags.push(
+                    Diagnostic::error(format!("invalid validation condition: {}", e.message))
+                        .at(cond.range_of(e.span))
+                        .with_help("a validation condition may refer only to its own variable"),
+                ),
+            }
+        }
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    Ok(values)
+}
+
+/// A `--var` / environment value: primitive types take the raw text, others are HCL.
+fn parse_cli_value(ty: &Type, text: &str) -> Result<Value, String> {
+    if is_primitive(ty) {
+        return Ok(Value::string(text));
+    }
+    let e = hcl_edit::parser::parse_expr(text).map_err(|e| e.message().to_string())?;
+    Evaluator::new(&Empty, Path::new("."))
+        .eval(&e)
+        .map_err(|e| e.message)
+}
+
+fn load_tfvars(
+    cfg: &mut Config,
+    path: &Path,
+    explicit: bool,
+    raw: &mut BTreeMap<String, Raw>,
+    diags: &mut Diagnostics,
+) {
+    let shown = path
+        .strip_prefix(&cfg.dir)
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            diags.push(Diagnostic::error(format!("cannot read variables file {shown}: {e}")));
+            return;
+        }
+    };
+    let file = cfg.sources.add(shown.clone(), text.clone());
+    let body = match hcl_edit::parser::parse_body(&text) {
+        Ok(b) => b,
+        Err(e) => {
+            let start = e.location().offset().min(text.len());
+            diags.push(
+                Diagnostic::error(format!("syntax error in {shown}: {}", e.message().lines().next().unwrap_or("")))
+                    .at(Some(SourceRange { file, start, end: (start + 1).min(text.len()) })),
+            );
+            return;
+        }
+    };
+    for s in body.iter() {
+        let Structure::Attribute(a) = s else {
+            diags.push(Diagnostic::error(format!("{shown} may hold only NAME = VALUE lines")));
+            continue;
+        };
+        let name = a.key.as_str().to_string();
+        let e = Expr { file, expr: a.value.clone() };
+        if !cfg.variables.contains_key(&name) {
+            let d = Diagnostic::warning(format!("{shown} sets \"{name}\", which is not declared"))
+                .at(e.range())
+                .with_help("declare the variable or remove the line");
+            // Terraform warns for auto-loaded files and errors for explicit ones.
+            diags.push(if explicit { Diagnostic { severity: crate::diag::Severity::Error, ..d } } else { d });
+            continue;
+        }
+        match Evaluator::new(&Empty, &cfg.dir.clone()).eval(&a.value) {
+            Ok(v) => {
+                raw.insert(name, Raw { value: v, range: e.range(), source: shown.clone() });
+            }
+            Err(err) => diags.push(
+                Diagnostic::error(format!("invalid value for \"{name}\": {}", err.message))
+                    .at(e.range_of(err.span))
+                    .with_help("values in variables files are literals"),
+            ),
+        }
+    }
+}

@@ -1,0 +1,1014 @@
+//! The expression evaluator: hcl-edit's syntax tree to [`Value`], with Terraform's semantics.
+//!
+//! hcl-rs ships an evaluator, but it has no notion of values that are unknown until apply and its
+//! errors carry no spans, and netform needs both: the plan shows `(known after apply)` and every
+//! error points at its source. Names are resolved through [`Lookup`], so the same evaluator serves
+//! plan time (planned values) and apply time (values the cloud has returned).
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+
+use hcl_edit::Span;
+use hcl_edit::expr::{
+    BinaryOperator, Expression, ForExpr, ObjectKey, TraversalOperator, UnaryOperator,
+};
+use hcl_edit::template::{Directive, Element, Strip, Template};
+use hcl_edit::visit::{Visit, visit_expr};
+
+use super::functions::{self, FuncCtx};
+use super::value::Value;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvalError {
+    pub message: String,
+    pub span: Option<Range<usize>>,
+    pub help: Option<String>,
+}
+
+impl EvalError {
+    fn new(message: impl Into<String>, span: Option<Range<usize>>) -> EvalError {
+        EvalError {
+            message: message.into(),
+            span,
+            help: None,
+        }
+    }
+
+    fn help(mut self, help: impl Into<String>) -> EvalError {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+type Result<T> = std::result::Result<T, EvalError>;
+
+/// What a name can refer to, for did-you-mean suggestions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameKind {
+    Variable,
+    Local,
+    Resource,
+    Data,
+}
+
+/// Resolves the names an expression refers to.
+pub trait Lookup {
+    fn var(&self, name: &str) -> Option<Value>;
+    fn local(&self, name: &str) -> Option<Value>;
+    /// The whole value of `TYPE.NAME` (`data` for data sources): an object for a single
+    /// instance, a list under `count`, a map under `for_each`.
+    fn resource(&self, data: bool, ty: &str, name: &str) -> Option<Value>;
+    /// One instance of `TYPE.NAME[key]`, so that the common indexed reference does not build the
+    /// whole collection. `None` when the resource is not declared; `Some(None)` when the key is
+    /// not one of its instances.
+    fn resource_instance(
+        &self,
+        data: bool,
+        ty: &str,
+        name: &str,
+        key: &Value,
+    ) -> Option<Option<Value>> {
+        let whole = self.resource(data, ty, name)?;
+        Some(index_value(&whole, key).ok())
+    }
+    /// The declared names of a kind, for suggestions.
+    fn names(&self, kind: NameKind) -> Vec<String>;
+}
+
+/// The per-evaluation context: where names resolve and what `count`/`each` are.
+pub struct Evaluator<'a> {
+    pub lookup: &'a dyn Lookup,
+    pub count_index: Option<i64>,
+    pub each: Option<(Value, Value)>,
+    pub base_dir: &'a Path,
+    /// Variables bound by `for` expressions and template directives, innermost last.
+    scopes: Vec<(String, Value)>,
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn new(lookup: &'a dyn Lookup, base_dir: &'a Path) -> Evaluator<'a> {
+        Evaluator {
+            lookup,
+            count_index: None,
+            each: None,
+            base_dir,
+            scopes: Vec::new(),
+        }
+    }
+
+    pub fn eval(&mut self, expr: &Expression) -> Result<Value> {
+        let span = expr.span();
+        match expr {
+            Expression::Null(_) => Ok(Value::Null),
+            Expression::Bool(b) => Ok(Value::Bool(*b.value())),
+            Expression::Number(n) => Ok(Value::Number(n.value().as_f64().unwrap_or(f64::NAN))),
+            Expression::String(s) => Ok(Value::String(s.value().clone())),
+            Expression::Array(a) => {
+                let mut out = Vec::with_capacity(a.len());
+                for e in a.iter() {
+                    out.push(self.eval(e)?);
+                }
+                Ok(Value::List(out))
+            }
+            Expression::Object(o) => {
+                let mut out = BTreeMap::new();
+                let mut unknown_key = false;
+                for (k, v) in o.iter() {
+                    let key = match k {
+                        ObjectKey::Ident(id) => Value::string(id.as_str()),
+                        ObjectKey::Expression(e) => self.eval(e)?,
+                    };
+                    let val = self.eval(v.expr())?;
+                    match key {
+                        Value::Unknown(_) => unknown_key = true,
+                        k => {
+                            let ks = k.coerce_string().ok_or_else(|| {
+                                EvalError::new(
+                                    format!(
+                                        "Object key must be a string, not {}",
+                                        k.type_name()
+                                    ),
+                                    span.clone(),
+                                )
+                            })?;
+                            out.insert(ks, val);
+                        }
+                    }
+                }
+                if unknown_key {
+                    return Ok(Value::unknown());
+                }
+                Ok(Value::Map(out))
+            }
+            Expression::StringTemplate(t) => self.template(t, span),
+            Expression::HeredocTemplate(h) => {
+                let mut h = (**h).clone();
+                if h.indent().is_some() {
+                    h.dedent();
+                }
+                self.template(&h.template, span)
+            }
+            Expression::Parenthesis(p) => self.eval(p.inner()),
+            Expression::Variable(v) => self.variable(v.as_str(), span),
+            Expression::Conditional(c) => {
+                let cond = self.eval(&c.cond_expr)?;
+                match cond {
+                    Value::Unknown(_) => {
+                        // Both branches are still checked for errors.
+                        self.eval(&c.true_expr)?;
+                        self.eval(&c.false_expr)?;
+                        Ok(Value::unknown())
+                    }
+                    other => match other.coerce_bool() {
+                        Some(true) => self.eval(&c.true_expr),
+                        Some(false) => self.eval(&c.false_expr),
+                        None => Err(EvalError::new(
+                            format!(
+                                "The condition expression must be a bool, not {}",
+                                other.type_name()
+                            ),
+                            c.cond_expr.span(),
+                        )),
+                    },
+                }
+            }
+            Expression::FuncCall(f) => self.func_call(f, span),
+            Expression::Traversal(t) => self.traversal(t),
+            Expression::UnaryOp(u) => {
+                let v = self.eval(&u.expr)?;
+                if v.is_unknown() {
+                    return Ok(Value::unknown());
+                }
+                match u.operator.value() {
+                    UnaryOperator::Neg => v.coerce_number().map(|n| Value::Number(-n)).ok_or_else(
+                        || EvalError::new("Unsuitable value for unary operand: a number is required", u.expr.span()),
+                    ),
+                    UnaryOperator::Not => v.coerce_bool().map(|b| Value::Bool(!b)).ok_or_else(
+                        || EvalError::new("Unsuitable value for unary operand: a bool is required", u.expr.span()),
+                    ),
+                }
+            }
+            Expression::BinaryOp(b) => self.binary(b),
+            Expression::ForExpr(f) => self.for_expr(f, span),
+        }
+    }
+
+    fn variable(&self, name: &str, span: Option<Range<usize>>) -> Result<Value> {
+        if let Some((_, v)) = self.scopes.iter().rev().find(|(n, _)| n == name) {
+            return Ok(v.clone());
+        }
+        let hint = match name {
+            "var" | "local" | "data" | "count" | "each" | "path" => {
+                format!("\"{name}\" must be followed by an attribute, e.g. {name}.NAME")
+            }
+            _ => format!("there is no variable named \"{name}\" in this scope"),
+        };
+        Err(EvalError::new(format!("Invalid reference: {hint}"), span))
+    }
+
+    fn template(&mut self, t: &Template, span: Option<Range<usize>>) -> Result<Value> {
+        // A template that is a single interpolation yields the value itself, unconverted, as in
+        // Terraform ("${var.list}" is a list).
+        if let Some(Element::Interpolation(i)) = t.as_single_element() {
+            return self.eval(&i.expr);
+        }
+        let mut parts: Vec<(String, Strip)> = Vec::new();
+        let mut unknown = false;
+        self.render_template(t, &mut parts, &mut unknown, span)?;
+        if unknown {
+            return Ok(Value::unknown());
+        }
+        Ok(Value::String(join_stripped(parts)))
+    }
+
+    /// Renders a template into pieces, each with the strip markers of the construct that made it:
+    /// `~` trims whitespace from the neighbouring literal, which is only known once all pieces are.
+    fn render_template(
+        &mut self,
+        t: &Template,
+        out: &mut Vec<(String, Strip)>,
+        unknown: &mut bool,
+        span: Option<Range<usize>>,
+    ) -> Result<()> {
+        for el in t.iter() {
+            match el {
+                Element::Literal(s) => out.push((s.value().clone(), Strip::None)),
+                Element::Interpolation(i) => {
+                    let v = self.eval(&i.expr)?;
+                    let s = match &v {
+                        Value::Unknown(_) => {
+                            *unknown = true;
+                            String::new()
+                        }
+                        Value::Null => {
+                            return Err(EvalError::new(
+                                "Invalid template interpolation value: the expression result is null",
+                                i.expr.span(),
+                            ));
+                        }
+                        other => other.coerce_string().ok_or_else(|| {
+                            EvalError::new(
+                                format!(
+                                    "Invalid template interpolation value: cannot include a {} in a string template",
+                                    other.type_name()
+                                ),
+                                i.expr.span(),
+                            )
+                        })?,
+                    };
+                    out.push((s, i.strip));
+                }
+                Element::Directive(d) => match d.as_ref() {
+                    Directive::If(ifd) => {
+                        let c = self.eval(&ifd.if_expr.cond_expr)?;
+                        let strip = ifd.if_expr.strip;
+                        out.push((String::new(), strip));
+                        match c {
+                            Value::Unknown(_) => *unknown = true,
+                            other => match other.coerce_bool() {
+                                Some(true) => {
+                                    self.render_template(&ifd.if_expr.template, out, unknown, span.clone())?
+                                }
+                                Some(false) => {
+                                    if let Some(e) = &ifd.else_expr {
+                                        out.push((String::new(), e.strip));
+                                        self.render_template(&e.template, out, unknown, span.clone())?;
+                                    }
+                                }
+                                None => {
+                                    return Err(EvalError::new(
+                                        "The %{if} condition must be a bool",
+                                        ifd.if_expr.cond_expr.span(),
+                                    ));
+                                }
+                            },
+                        }
+                        out.push((String::new(), ifd.endif_expr.strip));
+                    }
+                    Directive::For(fd) => {
+                        let fe = &fd.for_expr;
+                        let coll = self.eval(&fe.collection_expr)?;
+                        out.push((String::new(), fe.strip));
+                        if coll.is_unknown() {
+                            *unknown = true;
+                        } else {
+                            let items = iter_collection(&coll, fe.collection_expr.span())?;
+                            for (k, v) in items {
+                                let pushed = self.bind(fe.key_var.as_ref().map(|x| x.as_str()), fe.value_var.as_str(), k, v);
+                                let r = self.render_template(&fe.template, out, unknown, span.clone());
+                                self.scopes.truncate(self.scopes.len() - pushed);
+                                r?;
+                            }
+                        }
+                        out.push((String::new(), fd.endfor_expr.strip));
+                    }
+                },
+            }
+        }
+        Ok(())
+    }
+
+    fn bind(&mut self, key_var: Option<&str>, value_var: &str, k: Value, v: Value) -> usize {
+        let mut n = 0;
+        if let Some(kv) = key_var {
+            self.scopes.push((kv.to_string(), k));
+            n += 1;
+        }
+        self.scopes.push((value_var.to_string(), v));
+        n + 1
+    }
+
+    fn func_call(
+        &mut self,
+        f: &hcl_edit::expr::FuncCall,
+        span: Option<Range<usize>>,
+    ) -> Result<Value> {
+        let name = f.name.name.as_str();
+        let arg_exprs: Vec<&Expression> = f.args.iter().collect();
+        match name {
+            "try" => {
+                if arg_exprs.is_empty() {
+                    return Err(EvalError::new("Function \"try\" requires at least one argument", span));
+                }
+                let mut last_err = None;
+                for e in &arg_exprs {
+                    match self.eval(e) {
+                        Ok(v) => return Ok(v),
+                        Err(err) => last_err = Some(err),
+                    }
+                }
+                let err = last_err.map(|e| e.message).unwrap_or_default();
+                return Err(EvalError::new(
+                    format!("Call to function \"try\" failed: no expression succeeded: {err}"),
+                    span,
+                ));
+            }
+            "can" => {
+                if arg_exprs.len() != 1 {
+                    return Err(EvalError::new("Function \"can\" expects exactly one argument", span));
+                }
+                return Ok(match self.eval(arg_exprs[0]) {
+                    Ok(v) if !v.is_wholly_known() => Value::unknown(),
+                    Ok(_) => Value::Bool(true),
+                    Err(_) => Value::Bool(false),
+                });
+            }
+            _ => {}
+        }
+        if !functions::NAMES.contains(&name) {
+            let mut e = EvalError::new(
+                format!("Call to unknown function: there is no function named \"{name}\""),
+                f.name.name.span().or(span.clone()),
+            );
+            if let Some(s) = suggest(name, functions::NAMES.iter().copied()) {
+                e = e.help(format!("did you mean \"{s}\"?"));
+            }
+            return Err(e);
+        }
+        let mut args = Vec::with_capacity(arg_exprs.len());
+        for e in &arg_exprs {
+            args.push(self.eval(e)?);
+        }
+        // `...` expands the final argument, a list, into separate arguments.
+        if f.args.expand_final() {
+            if let Some(last) = args.pop() {
+                match last {
+                    Value::List(v) | Value::Set(v) => args.extend(v),
+                    Value::Unknown(_) => return Ok(Value::unknown()),
+                    other => {
+                        return Err(EvalError::new(
+                            format!("Invalid expanding argument value: a list is required, not {}", other.type_name()),
+                            arg_exprs.last().and_then(|e| e.span()),
+                        ));
+                    }
+                }
+            }
+        }
+        let ctx = FuncCtx { base_dir: self.base_dir };
+        functions::call(name, args, &ctx).map_err(|fe| {
+            let at = fe
+                .arg
+                .and_then(|i| arg_exprs.get(i).and_then(|e| e.span()))
+                .or(span.clone());
+            EvalError::new(format!("Call to function \"{name}\" failed: {}", fe.message), at)
+        })
+    }
+
+    fn traversal(&mut self, t: &hcl_edit::expr::Traversal) -> Result<Value> {
+        let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
+        let root_span = t.expr.span();
+        let (mut value, consumed) = match &t.expr {
+            Expression::Variable(v) => self.resolve_root(v.as_str(), &ops, t)?,
+            other => (self.eval(other)?, 0),
+        };
+        let _ = root_span;
+        let mut i = consumed;
+        while i < ops.len() {
+            let op = ops[i];
+            let op_span = t.operators[i].span();
+            match op {
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                    let full = matches!(op, TraversalOperator::FullSplat(_));
+                    // The rest of the chain applies to each element; an attribute splat stops
+                    // at the first index operator, a full splat takes everything.
+                    let mut j = i + 1;
+                    while j < ops.len() {
+                        let is_attr = matches!(ops[j], TraversalOperator::GetAttr(_));
+                        if !full && !is_attr {
+                            break;
+                        }
+                        j += 1;
+                    }
+                    let items = match value {
+                        Value::Unknown(_) => return Ok(Value::unknown()),
+                        Value::Null => Vec::new(),
+                        Value::List(v) | Value::Set(v) => v,
+                        other => vec![other],
+                    };
+                    let mut out = Vec::with_capacity(items.len());
+                    for item in items {
+                        let mut cur = item;
+                        for k in i + 1..j {
+                            cur = self.apply_op(cur, ops[k], t.operators[k].span())?;
+                        }
+                        out.push(cur);
+                    }
+                    value = Value::List(out);
+                    i = j;
+                    continue;
+                }
+                _ => value = self.apply_op(value, op, op_span)?,
+            }
+            i += 1;
+        }
+        Ok(value)
+    }
+
+    fn apply_op(
+        &mut self,
+        value: Value,
+        op: &TraversalOperator,
+        span: Option<Range<usize>>,
+    ) -> Result<Value> {
+        match op {
+            TraversalOperator::GetAttr(name) => get_attr(&value, name.as_str(), span),
+            TraversalOperator::Index(e) => {
+                let key = self.eval(e)?;
+                if key.is_unknown() || value.is_unknown() {
+                    return Ok(Value::unknown());
+                }
+                index_value(&value, &key).map_err(|m| EvalError::new(m, e.span().or(span)))
+            }
+            TraversalOperator::LegacyIndex(n) => {
+                index_value(&value, &Value::Number(*n.value() as f64)).map_err(|m| EvalError::new(m, span))
+            }
+            TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => Ok(value),
+        }
+    }
+
+    /// Resolves the root of a traversal (`var.x`, `aws_thing.name[0]`, …); returns the value and
+    /// how many operators it consumed.
+    fn resolve_root(
+        &mut self,
+        root: &str,
+        ops: &[&TraversalOperator],
+        t: &hcl_edit::expr::Traversal,
+    ) -> Result<(Value, usize)> {
+        if self.scopes.iter().any(|(n, _)| n == root) {
+            return Ok((self.variable(root, t.expr.span())?, 0));
+        }
+        let attr = |i: usize| -> Option<&str> {
+            match ops.get(i) {
+                Some(TraversalOperator::GetAttr(a)) => Some(a.as_str()),
+                _ => None,
+            }
+        };
+        let span_to = |i: usize| -> Option<Range<usize>> {
+            let start = t.expr.span()?.start;
+            let end = t.operators.get(i).and_then(|o| o.span()).map(|s| s.end)?;
+            Some(start..end)
+        };
+        match root {
+            "var" | "local" => {
+                let Some(name) = attr(0) else {
+                    return Err(EvalError::new(
+                        format!("Invalid reference: \"{root}\" must be followed by an attribute name"),
+                        t.expr.span(),
+                    ));
+                };
+                let (v, kind, what) = if root == "var" {
+                    (self.lookup.var(name), NameKind::Variable, "input variable")
+                } else {
+                    (self.lookup.local(name), NameKind::Local, "local value")
+                };
+                match v {
+                    Some(v) => Ok((v, 1)),
+                    None => {
+                        let mut e = EvalError::new(
+                            format!("Reference to undeclared {what}: no {what} named \"{name}\" has been declared"),
+                            span_to(0),
+                        );
+                        if let Some(s) = suggest(name, self.lookup.names(kind).iter().map(String::as_str)) {
+                            e = e.help(format!("did you mean \"{root}.{s}\"?"));
+                        } else if root == "var" {
+                            e = e.help(format!("declare it with a `variable \"{name}\" {{}}` block"));
+                        }
+                        Err(e)
+                    }
+                }
+            }
+            "count" => match (attr(0), self.count_index) {
+                (Some("index"), Some(i)) => Ok((Value::Number(i as f64), 1)),
+                (Some("index"), None) => Err(EvalError::new(
+                    "Reference to \"count\" in non-counted context: count.index is only available in blocks that set count",
+                    span_to(0),
+                )),
+                _ => Err(EvalError::new("Invalid reference: the only attribute of count is \"index\"", span_to(0))),
+            },
+            "each" => match (attr(0), &self.each) {
+                (Some("key"), Some((k, _))) => Ok((k.clone(), 1)),
+                (Some("value"), Some((_, v))) => Ok((v.clone(), 1)),
+                (Some("key" | "value"), None) => Err(EvalError::new(
+                    "Reference to \"each\" in context without for_each: each.key and each.value are only available in blocks that set for_each",
+                    span_to(0),
+                )),
+                _ => Err(EvalError::new("Invalid reference: each has only \"key\" and \"value\"", span_to(0))),
+            },
+            "path" => match attr(0) {
+                Some("module" | "root" | "cwd") => Ok((Value::string("."), 1)),
+                _ => Err(EvalError::new("Invalid reference: path has \"module\", \"root\" and \"cwd\"", span_to(0))),
+            },
+            "data" => {
+                let (Some(ty), Some(name)) = (attr(0), attr(1)) else {
+                    return Err(EvalError::new(
+                        "Invalid reference: a data source is referred to as data.TYPE.NAME",
+                        t.expr.span(),
+                    ));
+                };
+                self.resource_ref(true, ty, name, ops, 2, span_to(1))
+            }
+            ty if ty.contains('_') => {
+                let Some(name) = attr(0) else {
+                    return Err(EvalError::new(
+                        format!("Invalid reference: a resource is referred to as {ty}.NAME"),
+                        t.expr.span(),
+                    ));
+                };
+                self.resource_ref(false, ty, name, ops, 1, span_to(0))
+            }
+            other => Err(EvalError::new(
+                format!("Invalid reference: unknown name \"{other}\""),
+                t.expr.span(),
+            )
+            .help("references start with var., local., data., count., each., path. or a resource type")),
+        }
+    }
+
+    fn resource_ref(
+        &mut self,
+        data: bool,
+        ty: &str,
+        name: &str,
+        ops: &[&TraversalOperator],
+        consumed: usize,
+        span: Option<Range<usize>>,
+    ) -> Result<(Value, usize)> {
+        let undeclared = |this: &Self| {
+            let full = if data { format!("data.{ty}.{name}") } else { format!("{ty}.{name}") };
+            let kind = if data { NameKind::Data } else { NameKind::Resource };
+            let mut e = EvalError::new(
+                format!("Reference to undeclared resource: a {} \"{ty}\" \"{name}\" has not been declared", if data { "data" } else { "resource" }),
+                span.clone(),
+            );
+            let prefix = format!("{ty}.");
+            let candidates: Vec<String> = this.lookup.names(kind);
+            if let Some(s) = suggest(&format!("{ty}.{name}"), candidates.iter().map(String::as_str)) {
+                e = e.help(format!("did you mean \"{}{s}\"?", if data { "data." } else { "" }));
+            } else {
+                let _ = (&full, &prefix);
+            }
+            e
+        };
+        // Fast path for TYPE.NAME[key]: look the instance up directly.
+        if let Some(TraversalOperator::Index(ix)) = ops.get(consumed) {
+            let key = self.eval(ix)?;
+            if !key.is_unknown() {
+                return match self.lookup.resource_instance(data, ty, name, &key) {
+                    None => Err(undeclared(self)),
+                    Some(Some(v)) => Ok((v, consumed + 1)),
+                    Some(None) => Err(EvalError::new(
+                        format!("Invalid index: {ty}.{name} has no instance with key {key}"),
+                        ix.span(),
+                    )),
+                };
+            }
+        }
+        match self.lookup.resource(data, ty, name) {
+            Some(v) => Ok((v, consumed)),
+            None => Err(undeclared(self)),
+        }
+    }
+
+    fn binary(&mut self, b: &hcl_edit::expr::BinaryOp) -> Result<Value> {
+        use BinaryOperator as Op;
+        let op = *b.operator.value();
+        let lhs = self.eval(&b.lhs_expr)?;
+        // && and || short-circuit only on a known deciding value, like Terraform 1.x.
+        let rhs = self.eval(&b.rhs_expr)?;
+        if lhs.is_unknown() || rhs.is_unknown() {
+            return Ok(Value::unknown());
+        }
+        let num = |v: &Value, e: &Expression| {
+            v.coerce_number().ok_or_else(|| {
+                EvalError::new(
+                    format!("Unsuitable value for operand: a number is required, not {}", v.type_name()),
+                    e.span(),
+                )
+            })
+        };
+        let boolean = |v: &Value, e: &Expression| {
+            v.coerce_bool().ok_or_else(|| {
+                EvalError::new(
+                    format!("Unsuitable value for operand: a bool is required, not {}", v.type_name()),
+                    e.span(),
+                )
+            })
+        };
+        Ok(match op {
+            Op::Eq => Value::Bool(lhs == rhs),
+            Op::NotEq => Value::Bool(lhs != rhs),
+            Op::And => Value::Bool(boolean(&lhs, &b.lhs_expr)? && boolean(&rhs, &b.rhs_expr)?),
+            Op::Or => Value::Bool(boolean(&lhs, &b.lhs_expr)? || boolean(&rhs, &b.rhs_expr)?),
+            _ => {
+                let (x, y) = (num(&lhs, &b.lhs_expr)?, num(&rhs, &b.rhs_expr)?);
+                match op {
+                    Op::Plus => Value::Number(x + y),
+                    Op::Minus => Value::Number(x - y),
+                    Op::Mul => Value::Number(x * y),
+                    Op::Div => {
+                        if y == 0.0 {
+                            return Err(EvalError::new("Division by zero", b.rhs_expr.span()));
+                        }
+                        Value::Number(x / y)
+                    }
+                    Op::Mod => {
+                        if y == 0.0 {
+                            return Err(EvalError::new("Division by zero", b.rhs_expr.span()));
+                        }
+                        Value::Number(x % y)
+                    }
+                    Op::Less => Value::Bool(x < y),
+                    Op::LessEq => Value::Bool(x <= y),
+                    Op::Greater => Value::Bool(x > y),
+                    Op::GreaterEq => Value::Bool(x >= y),
+                    _ => Value::Null,
+                }
+            }
+        })
+    }
+
+    fn for_expr(&mut self, f: &ForExpr, span: Option<Range<usize>>) -> Result<Value> {
+        let coll = self.eval(&f.intro.collection_expr)?;
+        if coll.is_unknown() {
+            return Ok(Value::unknown());
+        }
+        let items = iter_collection(&coll, f.intro.collection_expr.span())?;
+        let key_var = f.intro.key_var.as_ref().map(|k| k.as_str().to_string());
+        let value_var = f.intro.value_var.as_str().to_string();
+        let mut list = Vec::new();
+        let mut map: BTreeMap<String, Value> = BTreeMap::new();
+        let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let mut unknown = false;
+        for (k, v) in items {
+            let pushed = self.bind(key_var.as_deref(), &value_var, k, v);
+            let r = (|| -> Result<()> {
+                if let Some(c) = &f.cond {
+                    match self.eval(&c.expr)? {
+                        Value::Unknown(_) => {
+                            unknown = true;
+                            return Ok(());
+                        }
+                        cv => match cv.coerce_bool() {
+                            Some(true) => {}
+                            Some(false) => return Ok(()),
+                            None => {
+                                return Err(EvalError::new("The \"if\" clause of a for expression must be a bool", c.expr.span()));
+                            }
+                        },
+                    }
+                }
+                let val = self.eval(&f.value_expr)?;
+                match &f.key_expr {
+                    None => list.push(val),
+                    Some(ke) => {
+                        let key = self.eval(ke)?;
+                        if key.is_unknown() {
+                            unknown = true;
+                            return Ok(());
+                        }
+                        let ks = key.coerce_string().ok_or_else(|| {
+                            EvalError::new("Invalid object key: a string is required", ke.span())
+                        })?;
+                        if f.grouping {
+                            groups.entry(ks).or_default().push(val);
+                        } else if map.contains_key(&ks) {
+                            return Err(EvalError::new(
+                                format!("Duplicate object key \"{ks}\": use \"...\" after the value to group values by key"),
+                                ke.span(),
+                            ));
+                        } else {
+                            map.insert(ks, val);
+                        }
+                    }
+                }
+                Ok(())
+            })();
+            self.scopes.truncate(self.scopes.len() - pushed);
+            r?;
+        }
+        let _ = span;
+        if unknown {
+            return Ok(Value::unknown());
+        }
+        Ok(match &f.key_expr {
+            None => Value::List(list),
+            Some(_) if f.grouping => Value::Map(groups.into_iter().map(|(k, v)| (k, Value::List(v))).collect()),
+            Some(_) => Value::Map(map),
+        })
+    }
+}
+
+/// Joins template pieces, honouring `~` strip markers on the pieces next to literals.
+fn join_stripped(parts: Vec<(String, Strip)>) -> String {
+    let n = parts.len();
+    let mut texts: Vec<String> = parts.iter().map(|(s, _)| s.clone()).collect();
+    for i in 0..n {
+        let strip = parts[i].1;
+        let (start, end) = match strip {
+            Strip::None => (false, false),
+            Strip::Start => (true, false),
+            Strip::End => (false, true),
+            Strip::Both => (true, true),
+        };
+        if start && i > 0 {
+            texts[i - 1] = texts[i - 1].trim_end().to_string();
+        }
+        if end && i + 1 < n {
+            texts[i + 1] = texts[i + 1].trim_start().to_string();
+        }
+    }
+    texts.concat()
+}
+
+/// The (key, value) pairs a `for` iterates: index/element for lists, key/value for maps,
+/// element/element for sets (as in Terraform).
+fn iter_collection(coll: &Value, span: Option<Range<usize>>) -> Result<Vec<(Value, Value)>> {
+    match coll {
+        Value::List(v) => Ok(v
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (Value::Number(i as f64), x.clone()))
+            .collect()),
+        Value::Set(v) => Ok(v.iter().map(|x| (x.clone(), x.clone())).collect()),
+        Value::Map(m) => Ok(m
+            .iter()
+            .map(|(k, x)| (Value::string(k.clone()), x.clone()))
+            .collect()),
+        other => Err(EvalError::new(
+            format!("Iteration over non-iterable value: a {} cannot be iterated", other.type_name()),
+            span,
+        )),
+    }
+}
+
+pub fn get_attr(value: &Value, name: &str, span: Option<Range<usize>>) -> Result<Value> {
+    match value {
+        Value::Unknown(_) => Ok(Value::unknown()),
+        Value::Map(m) => m.get(name).cloned().ok_or_else(|| {
+            let mut e = EvalError::new(
+                format!("Unsupported attribute: this object does not have an attribute named \"{name}\""),
+                span,
+            );
+            if let Some(s) = suggest(name, m.keys().map(String::as_str)) {
+                e = e.help(format!("did you mean \"{s}\"?"));
+            }
+            e
+        }),
+        Value::Null => Err(EvalError::new(
+            format!("Attempt to get attribute \"{name}\" from a null value"),
+            span,
+        )),
+        Value::List(_) | Value::Set(_) => Err(EvalError::new(
+            format!("Unsupported attribute: can't access attribute \"{name}\" on a list; use [*].{name} or an index"),
+            span,
+        )),
+        other => Err(EvalError::new(
+            format!("Unsupported attribute: can't access attribute \"{name}\" on a {}", other.type_name()),
+            span,
+        )),
+    }
+}
+
+/// `value[key]` with Terraform's rules; the error is a message without a span.
+pub fn index_value(value: &Value, key: &Value) -> std::result::Result<Value, String> {
+    match value {
+        Value::Unknown(_) => Ok(Value::unknown()),
+        Value::List(v) => {
+            let n = key
+                .coerce_number()
+                .ok_or_else(|| "Invalid index: a number is required".to_string())?;
+            if n < 0.0 || n.fract() != 0.0 || n as usize >= v.len() {
+                return Err(format!(
+                    "Invalid index: the given key does not identify an element in this collection value (index {}, length {})",
+                    super::value::format_number(n),
+                    v.len()
+                ));
+            }
+            Ok(v[n as usize].clone())
+        }
+        Value::Map(m) => {
+            let k = key
+                .coerce_string()
+                .ok_or_else(|| "Invalid index: a string key is required".to_string())?;
+            m.get(&k)
+                .cloned()
+                .ok_or_else(|| format!("Invalid index: the given key \"{k}\" does not identify an element in this collection value"))
+        }
+        Value::Set(_) => Err("Invalid index: elements of a set are identified only by their value and don't have any separate index or key to select with".to_string()),
+        Value::Null => Err("Invalid index: cannot index a null value".to_string()),
+        other => Err(format!("Invalid index: a {} cannot be indexed", other.type_name())),
+    }
+}
+
+/// The closest candidate by edit distance, when it is close enough to be a plausible typo.
+pub fn suggest<'s>(name: &str, candidates: impl Iterator<Item = &'s str>) -> Option<String> {
+    // Damerau-Levenshtein catches short transpositions ("BPG"), Jaro-Winkler longer typos.
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .filter_map(|c| {
+            let d = strsim::damerau_levenshtein(name, c);
+            let jw = strsim::jaro_winkler(name, c);
+            (d <= limit || jw > 0.88).then_some((d, std::cmp::Reverse((jw * 1e6) as u64), c))
+        })
+        .min()
+        .map(|(_, _, c)| c.to_string())
+}
+
+/// A reference from an expression to something declared elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Ref {
+    Var(String),
+    Local(String),
+    /// `(is_data, type, name)`
+    Resource(bool, String, String),
+}
+
+/// Every reference an expression makes, with the span of each, for the dependency graph.
+pub fn references(expr: &Expression) -> Vec<(Ref, Option<Range<usize>>)> {
+    struct V(Vec<(Ref, Option<Range<usize>>)>);
+    impl Visit for V {
+        fn visit_traversal(&mut self, t: &hcl_edit::expr::Traversal) {
+            if let Expression::Variable(root) = &t.expr {
+                let attr = |i: usize| match t.operators.get(i).map(|o| o.value()) {
+                    Some(TraversalOperator::GetAttr(a)) => Some(a.as_str().to_string()),
+                    _ => None,
+                };
+                let span_to = |i: usize| -> Option<Range<usize>> {
+                    Some(t.expr.span()?.start..t.operators.get(i)?.span()?.end)
+                };
+                let r = match root.as_str() {
+                    "var" => attr(0).map(|n| (Ref::Var(n), span_to(0))),
+                    "local" => attr(0).map(|n| (Ref::Local(n), span_to(0))),
+                    "data" => match (attr(0), attr(1)) {
+                        (Some(t), Some(n)) => Some((Ref::Resource(true, t, n), span_to(1))),
+                        _ => None,
+                    },
+                    "count" | "each" | "path" | "self" => None,
+                    ty if ty.contains('_') => {
+                        attr(0).map(|n| (Ref::Resource(false, ty.to_string(), n), span_to(0)))
+                    }
+                    _ => None,
+                };
+                if let Some(r) = r {
+                    self.0.push(r);
+                }
+            }
+            // Index expressions and the root may hold references of their own.
+            hcl_edit::visit::visit_traversal(self, t);
+        }
+    }
+    let mut v = V(Vec::new());
+    visit_expr(&mut v, expr);
+    v.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct L;
+    impl Lookup for L {
+        fn var(&self, name: &str) -> Option<Value> {
+            match name {
+                "n" => Some(Value::Number(3.0)),
+                "names" => Some(Value::List(vec![Value::string("a"), Value::string("b")])),
+                _ => None,
+            }
+        }
+        fn local(&self, _: &str) -> Option<Value> {
+            None
+        }
+        fn resource(&self, _: bool, ty: &str, name: &str) -> Option<Value> {
+            (ty == "alicloud_eip_address" && name == "e").then(|| {
+                Value::List(vec![Value::Map(BTreeMap::from([(
+                    "id".to_string(),
+                    Value::Unknown(Some("alicloud_eip_address.e[0].id".into())),
+                )]))])
+            })
+        }
+        fn names(&self, kind: NameKind) -> Vec<String> {
+            match kind {
+                NameKind::Variable => vec!["n".into(), "names".into()],
+                _ => vec![],
+            }
+        }
+    }
+
+    fn ev(src: &str) -> Result<Value> {
+        let e = hcl_edit::parser::parse_expr(src).map_err(|e| EvalError::new(e.to_string(), None))?;
+        Evaluator::new(&L, Path::new(".")).eval(&e)
+    }
+
+    #[test]
+    fn arithmetic_and_comparison() {
+        assert_eq!(ev("var.n * 2 + 1"), Ok(Value::Number(7.0)));
+        assert_eq!(ev("var.n > 2 && true"), Ok(Value::Bool(true)));
+        assert_eq!(ev("\"1\" == 1"), Ok(Value::Bool(false)));
+    }
+
+    #[test]
+    fn templates_and_directives() {
+        assert_eq!(ev("\"web-${var.n}\""), Ok(Value::string("web-3")));
+        assert_eq!(
+            ev("\"%{ for x in var.names }${x},%{ endfor }\""),
+            Ok(Value::string("a,b,"))
+        );
+        assert_eq!(
+            ev("\"a %{~ if true ~} b %{~ endif ~} c\""),
+            Ok(Value::string("abc"))
+        );
+    }
+
+    #[test]
+    fn for_expressions_and_splat() {
+        assert_eq!(
+            ev("[for i, x in var.names : \"${i}${x}\" if x != \"b\"]"),
+            Ok(Value::List(vec![Value::string("0a")]))
+        );
+        assert_eq!(
+            ev("{for x in var.names : x => upper(x)}").map(|v| v.to_json()),
+            Ok(serde_json::json!({"a": "A", "b": "B"}))
+        );
+    }
+
+    #[test]
+    fn unknown_origin_survives_a_direct_reference() {
+        assert_eq!(
+            ev("alicloud_eip_address.e[0].id"),
+            Ok(Value::Unknown(Some("alicloud_eip_address.e[0].id".into())))
+        );
+        assert_eq!(ev("alicloud_eip_address.e[*].id").map(|v| v.is_wholly_known()), Ok(false));
+        assert_eq!(ev("\"x-${alicloud_eip_address.e[0].id}\""), Ok(Value::unknown()));
+    }
+
+    #[test]
+    fn undeclared_variable_suggests_a_near_name() {
+        let e = ev("var.nmes").unwrap_err();
+        assert!(e.message.contains("undeclared input variable"), "{}", e.message);
+        assert_eq!(e.help.as_deref(), Some("did you mean \"var.names\"?"));
+        assert_eq!(e.span, Some(0..8));
+    }
+
+    #[test]
+    fn try_and_can_are_lazy() {
+        assert_eq!(ev("try(var.missing, 5)"), Ok(Value::Number(5.0)));
+        assert_eq!(ev("can(var.missing)"), Ok(Value::Bool(false)));
+        assert_eq!(ev("can(var.n)"), Ok(Value::Bool(true)));
+    }
+
+    #[test]
+    fn references_are_collected_with_spans() {
+        let e = hcl_edit::parser::parse_expr("concat(var.a, [local.b], data.t_x.y.z, alicloud_x.w[count.index].id)").unwrap();
+        let refs: Vec<Ref> = references(&e).into_iter().map(|r| r.0).collect();
+        assert_eq!(
+            refs,
+            vec![
+                Ref::Var("a".into()),
+                Ref::Local("b".into()),
+                Ref::Resource(true, "t_x".into(), "y".into()),
+                Ref::Resource(false, "alicloud_x".into(), "w".into()),
+            ]
+        );
+    }
+}

@@ -1,0 +1,704 @@
+//! Resource and data-source schemas (resources.md): which attributes exist, their types, which are
+//! required, computed or force replacement, and the deprecated terraform-provider-alicloud names
+//! that map onto them. Checking a resource's attributes against its schema happens here, so the
+//! same rules serve `validate`, `plan` and the property tests.
+
+use std::collections::BTreeMap;
+
+use crate::config::Mode;
+use crate::diag::{Diagnostic, SourceRange};
+use crate::lang::Value;
+use crate::lang::eval::suggest;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttrType {
+    Str,
+    Num,
+    Bool,
+    StrList,
+    StrSet,
+    StrMap,
+    /// `bandwidth` takes "5" or 5; stored as a string.
+    StrOrNum,
+}
+
+impl AttrType {
+    fn describe(self) -> &'static str {
+        match self {
+            AttrType::Str => "a string",
+            AttrType::Num => "a number",
+            AttrType::Bool => "a bool",
+            AttrType::StrList => "a list of strings",
+            AttrType::StrSet => "a set of strings",
+            AttrType::StrMap => "a map of strings",
+            AttrType::StrOrNum => "a string or number",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Eni,
+    Attachment,
+    SecondaryIps,
+    Eip,
+    Association,
+    DataInstances,
+    DataSecurityGroups,
+    DataNatGateways,
+    DataHavips,
+    DataSlbs,
+    DataVswitches,
+    DataInstanceTypes,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct AttrSchema {
+    pub name: &'static str,
+    pub ty: AttrType,
+    pub required: bool,
+    /// Settable by the user (false for output-only attributes such as `id`).
+    pub settable: bool,
+    pub computed: bool,
+    pub force_new: bool,
+    /// A deprecated name: the canonical attribute it stands for.
+    pub alias_of: Option<&'static str>,
+    pub conflicts: &'static [&'static str],
+    /// Allowed values, when the set is closed.
+    pub values: &'static [&'static str],
+    /// Recognised but refused ("not supported yet"), never silently ignored.
+    pub unsupported: bool,
+}
+
+const fn a(name: &'static str, ty: AttrType) -> AttrSchema {
+    AttrSchema {
+        name,
+        ty,
+        required: false,
+        settable: true,
+        computed: false,
+        force_new: false,
+        alias_of: None,
+        conflicts: &[],
+        values: &[],
+        unsupported: false,
+    }
+}
+
+impl AttrSchema {
+    const fn req(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    const fn computed(mut self) -> Self {
+        self.computed = true;
+        self
+    }
+    const fn out(mut self) -> Self {
+        self.settable = false;
+        self.computed = true;
+        self
+    }
+    const fn force_new(mut self) -> Self {
+        self.force_new = true;
+        self
+    }
+    const fn alias(mut self, of: &'static str) -> Self {
+        self.alias_of = Some(of);
+        self
+    }
+    const fn conflicts(mut self, c: &'static [&'static str]) -> Self {
+        self.conflicts = c;
+        self
+    }
+    const fn values(mut self, v: &'static [&'static str]) -> Self {
+        self.values = v;
+        self
+    }
+    const fn unsupported(mut self) -> Self {
+        self.unsupported = true;
+        self
+    }
+}
+
+#[derive(Debug)]
+pub struct ResourceSchema {
+    pub name: &'static str,
+    pub mode: Mode,
+    pub kind: Kind,
+    pub attrs: &'static [AttrSchema],
+    /// Groups of which exactly one attribute must be set.
+    pub exactly_one_of: &'static [&'static [&'static str]],
+}
+
+impl ResourceSchema {
+    pub fn attr(&self, name: &str) -> Option<&AttrSchema> {
+        self.attrs.iter().find(|a| a.name == name)
+    }
+
+    /// The canonical name of an attribute (deprecated aliases resolve to their replacement).
+    pub fn canonical<'a>(&self, name: &'a str) -> &'a str {
+        match self.attr(name).and_then(|a| a.alias_of) {
+            Some(c) => c,
+            None => name,
+        }
+    }
+
+    pub fn settable_names(&self) -> impl Iterator<Item = &'static str> + Clone + '_ {
+        self.attrs
+            .iter()
+            .filter(|a| a.settable && a.alias_of.is_none() && !a.unsupported)
+            .map(|a| a.name)
+    }
+}
+
+use AttrType::*;
+
+const ENI: &[AttrSchema] = &[
+    a("vswitch_id", Str).req().force_new(),
+    a("security_group_ids", StrSet).computed(),
+    a("security_groups", StrSet).alias("security_group_ids"),
+    a("network_interface_name", Str),
+    a("name", Str).alias("network_interface_name"),
+    a("description", Str),
+    a("primary_ip_address", Str).computed().force_new(),
+    a("private_ip", Str).alias("primary_ip_address"),
+    a("private_ip_addresses", StrSet)
+        .computed()
+        .conflicts(&["secondary_private_ip_address_count"]),
+    a("private_ips", StrSet).alias("private_ip_addresses"),
+    a("secondary_private_ip_address_count", Num).computed(),
+    a("private_ips_count", Num).alias("secondary_private_ip_address_count"),
+    a("ipv6_addresses", StrSet)
+        .computed()
+        .conflicts(&["ipv6_address_count"]),
+    a("ipv6_address_count", Num).computed(),
+    a("tags", StrMap),
+    a("resource_group_id", Str).computed().force_new(),
+    a("queue_number", Num),
+    a("source_dest_check", Bool),
+    a("delete_on_release", Bool),
+    a("ipv4_prefixes", StrSet).unsupported(),
+    a("ipv4_prefix_count", Num).unsupported(),
+    a("instance_type", Str).unsupported(),
+    a("network_interface_traffic_mode", Str).unsupported(),
+    a("id", Str).out(),
+    a("mac", Str).out(),
+    a("status", Str).out(),
+    // Computed facts guest-config and the rules need, recorded in state.
+    a("vswitch_cidr", Str).out(),
+    a("vswitch_ipv6_cidr", Str).out(),
+    a("vpc_id", Str).out(),
+    a("zone_id", Str).out(),
+];
+
+const ATTACHMENT: &[AttrSchema] = &[
+    a("network_interface_id", Str).req().force_new(),
+    a("instance_id", Str).req().force_new(),
+    a("network_card_index", Num).force_new(),
+    a("trunk_network_instance_id", Str).force_new(),
+    a("wait_for_network_configuration_ready", Bool),
+    a("id", Str).out(),
+    a("device_index", Num).out(),
+];
+
+const SECONDARY_IPS: &[AttrSchema] = &[
+    a("network_interface_id", Str).computed().force_new(),
+    a("instance_id", Str).force_new(),
+    a("private_ip_addresses", StrSet)
+        .computed()
+        .conflicts(&["private_ip_address_count"]),
+    a("private_ip_address_count", Num).computed(),
+    a("ipv6_addresses", StrSet)
+        .computed()
+        .conflicts(&["ipv6_address_count"]),
+    a("ipv6_address_count", Num).computed(),
+    a("id", Str).out(),
+];
+
+const ISPS: &[&str] = &[
+    "BGP",
+    "BGP_PRO",
+    "ChinaTelecom",
+    "ChinaUnicom",
+    "ChinaMobile",
+    "ChinaTelecom_L2",
+    "ChinaUnicom_L2",
+    "ChinaMobile_L2",
+    "BGP_FinanceCloud",
+    "BGP_International",
+];
+
+const EIP: &[AttrSchema] = &[
+    a("address_name", Str),
+    a("name", Str).alias("address_name"),
+    a("description", Str),
+    a("bandwidth", StrOrNum).computed(),
+    a("internet_charge_type", Str)
+        .computed()
+        .force_new()
+        .values(&["PayByBandwidth", "PayByTraffic"]),
+    a("payment_type", Str)
+        .computed()
+        .force_new()
+        .values(&["PayAsYouGo", "Subscription"]),
+    a("instance_charge_type", Str).alias("payment_type"),
+    a("isp", Str).computed().force_new().values(ISPS),
+    a("ip_address", Str).computed().force_new(),
+    a("tags", StrMap),
+    a("deletion_protection", Bool),
+    a("resource_group_id", Str).computed(),
+    a("id", Str).out(),
+    a("status", Str).out(),
+    a("region", Str).out(),
+];
+
+const ASSOCIATION: &[AttrSchema] = &[
+    a("allocation_id", Str).req().force_new(),
+    a("instance_id", Str).req().force_new(),
+    a("instance_type", Str).computed().force_new().values(&[
+        "EcsInstance",
+        "NetworkInterface",
+        "Nat",
+        "HaVip",
+        "SlbInstance",
+        "IpAddress",
+    ]),
+    a("private_ip_address", Str).computed().force_new(),
+    a("vpc_id", Str).force_new(),
+    a("mode", Str)
+        .computed()
+        .values(&["NAT", "BINDED", "MULTI_BINDED"]),
+    a("force", Bool),
+    a("id", Str).out(),
+];
+
+const D_INSTANCES: &[AttrSchema] = &[
+    a("ids", StrList),
+    a("name_regex", Str),
+    a("status", Str),
+    a("vpc_id", Str),
+    a("vswitch_id", Str),
+    a("availability_zone", Str),
+    a("instance_type", Str),
+    a("instances", StrList).out(),
+];
+const D_SGS: &[AttrSchema] = &[
+    a("ids", StrList),
+    a("name_regex", Str),
+    a("vpc_id", Str),
+    a("groups", StrList).out(),
+];
+const D_NATS: &[AttrSchema] = &[
+    a("ids", StrList),
+    a("name_regex", Str),
+    a("vpc_id", Str),
+    a("gateways", StrList).out(),
+];
+const D_HAVIPS: &[AttrSchema] = &[
+    a("ids", StrList),
+    a("status", Str),
+    a("vswitch_id", Str),
+    a("havips", StrList).out(),
+];
+const D_SLBS: &[AttrSchema] = &[
+    a("ids", StrList),
+    a("name_regex", Str),
+    a("address_type", Str).values(&["intranet", "internet"]),
+    a("balancers", StrList).out(),
+];
+const D_VSWITCHES: &[AttrSchema] = &[
+    a("ids", StrList),
+    a("name_regex", Str),
+    a("vpc_id", Str),
+    a("zone_id", Str),
+    a("vswitches", StrList).out(),
+];
+const D_TYPES: &[AttrSchema] = &[
+    a("ids", StrList),
+    a("instance_type_family", Str),
+    a("instance_types", StrList).out(),
+];
+
+pub static SCHEMAS: &[ResourceSchema] = &[
+    ResourceSchema {
+        name: "alicloud_ecs_network_interface",
+        mode: Mode::Managed,
+        kind: Kind::Eni,
+        attrs: ENI,
+        exactly_one_of: &[],
+    },
+    ResourceSchema {
+        name: "alicloud_ecs_network_interface_attachment",
+        mode: Mode::Managed,
+        kind: Kind::Attachment,
+        attrs: ATTACHMENT,
+        exactly_one_of: &[],
+    },
+    ResourceSchema {
+        name: "netform_secondary_private_ips",
+        mode: Mode::Managed,
+        kind: Kind::SecondaryIps,
+        attrs: SECONDARY_IPS,
+        exactly_one_of: &[&["network_interface_id", "instance_id"]],
+    },
+    ResourceSchema {
+        name: "alicloud_eip_address",
+        mode: Mode::Managed,
+        kind: Kind::Eip,
+        attrs: EIP,
+        exactly_one_of: &[],
+    },
+    ResourceSchema {
+        name: "alicloud_eip_association",
+        mode: Mode::Managed,
+        kind: Kind::Association,
+        attrs: ASSOCIATION,
+        exactly_one_of: &[],
+    },
+    ResourceSchema {
+        name: "alicloud_instances",
+        mode: Mode::Data,
+        kind: Kind::DataInstances,
+        attrs: D_INSTANCES,
+        exactly_one_of: &[],
+    },
+    ResourceSchema {
+        name: "alicloud_security_groups",
+        mode: Mode::Data,
+        kind: Kind::DataSecurityGroups,
+        attrs: D_SGS,
+        exactly_one_of: &[],
+    },
+    ResourceSchema {
+        name: "alicloud_nat_gateways",
+        mode: Mode::Data,
+        kind: Kind::DataNatGateways,
+        attrs: D_NATS,
+        exactly_one_of: &[],
+    },
+    ResourceSchema {
+        name: "alicloud_havips",
+        mode: Mode::Data,
+        kind: Kind::DataHavips,
+        attrs: D_HAVIPS,
+        exactly_one_of: &[],
+    },
+    ResourceSchema {
+        name: "alicloud_slb_load_balancers",
+        mode: Mode::Data,
+        kind: Kind::DataSlbs,
+        attrs: D_SLBS,
+        exactly_one_of: &[],
+    },
+    ResourceSchema {
+        name: "alicloud_vswitches",
+        mode: Mode::Data,
+        kind: Kind::DataVswitches,
+        attrs: D_VSWITCHES,
+        exactly_one_of: &[],
+    },
+    ResourceSchema {
+        name: "alicloud_instance_types",
+        mode: Mode::Data,
+        kind: Kind::DataInstanceTypes,
+        attrs: D_TYPES,
+        exactly_one_of: &[],
+    },
+];
+
+/// Deprecated resource type names of terraform-provider-alicloud and what they became.
+const TYPE_ALIASES: &[(&str, &str)] = &[
+    ("alicloud_network_interface", "alicloud_ecs_network_interface"),
+    (
+        "alicloud_network_interface_attachment",
+        "alicloud_ecs_network_interface_attachment",
+    ),
+    ("alicloud_eip", "alicloud_eip_address"),
+];
+
+/// The schema for a type as written, and a deprecation note when it is an old alias.
+pub fn lookup(mode: Mode, ty: &str) -> Option<(&'static ResourceSchema, Option<String>)> {
+    if let Some(s) = SCHEMAS.iter().find(|s| s.mode == mode && s.name == ty) {
+        return Some((s, None));
+    }
+    let (_, canonical) = TYPE_ALIASES.iter().find(|(old, _)| *old == ty)?;
+    if mode != Mode::Managed {
+        return None;
+    }
+    let s = SCHEMAS.iter().find(|s| s.name == *canonical)?;
+    Some((s, Some(format!("use \"{canonical}\"; the old name still works"))))
+}
+
+pub fn by_kind(kind: Kind) -> &'static ResourceSchema {
+    SCHEMAS
+        .iter()
+        .find(|s| s.kind == kind)
+        .unwrap_or(&SCHEMAS[0])
+}
+
+pub fn type_names(mode: Mode) -> Vec<&'static str> {
+    SCHEMAS
+        .iter()
+        .filter(|s| s.mode == mode)
+        .map(|s| s.name)
+        .collect()
+}
+
+/// Checks evaluated attribute values against the schema and returns them under their canonical
+/// names, converted to the schema's types. Unknown values pass the type check (they are checked
+/// once known, at apply).
+pub fn check(
+    schema: &ResourceSchema,
+    address: &str,
+    values: Vec<(String, Value, SourceRange, SourceRange)>,
+) -> (BTreeMap<String, Value>, Vec<Diagnostic>) {
+    let mut out = BTreeMap::new();
+    let mut diags = Vec::new();
+    let mut given: BTreeMap<&str, SourceRange> = BTreeMap::new();
+    for (name, value, key_range, value_range) in &values {
+        let Some(attr) = schema.attr(name) else {
+            let d = Diagnostic::error(format!("unknown attribute \"{name}\" in {address}"))
+                .at(Some(key_range.clone()));
+            diags.push(match suggest(name, schema.settable_names()) {
+                Some(s) => d.with_help(format!("did you mean \"{s}\"?")),
+                None => d,
+            });
+            continue;
+        };
+        if attr.unsupported {
+            diags.push(
+                Diagnostic::error(format!("\"{name}\" is not supported yet by netform"))
+                    .at(Some(key_range.clone()))
+                    .with_help("remove it; netform refuses it rather than ignore it silently"),
+            );
+            continue;
+        }
+        if !attr.settable {
+            diags.push(
+                Diagnostic::error(format!("\"{name}\" is computed and cannot be set"))
+                    .at(Some(key_range.clone()))
+                    .with_help("remove it; the cloud assigns it"),
+            );
+            continue;
+        }
+        let canonical = attr.alias_of.unwrap_or(attr.name);
+        if let Some(c) = attr.alias_of {
+            diags.push(
+                Diagnostic::warning(format!("\"{name}\" is deprecated"))
+                    .at(Some(key_range.clone()))
+                    .with_help(format!("use \"{c}\"")),
+            );
+        }
+        if given.contains_key(canonical) {
+            diags.push(
+                Diagnostic::error(format!(
+                    "\"{name}\" and \"{canonical}\" set the same attribute"
+                ))
+                .at(Some(key_range.clone()))
+                .with_help("keep one of them"),
+            );
+            continue;
+        }
+        let target = schema.attr(canonical).copied().unwrap_or(*attr);
+        if value.is_null() {
+            continue;
+        }
+        match convert(&target, value) {
+            Ok(v) => {
+                given.insert(canonical, key_range.clone());
+                out.insert(canonical.to_string(), v);
+            }
+            Err(m) => diags.push(
+                Diagnostic::error(format!("invalid value for \"{name}\" in {address}"))
+                    .at(Some(value_range.clone()))
+                    .with_label(m.clone())
+                    .with_help(m),
+            ),
+        }
+    }
+    for attr in schema.attrs.iter().filter(|a| a.alias_of.is_none()) {
+        if let Some(r) = given.get(attr.name) {
+            for c in attr.conflicts {
+                if given.contains_key(c) {
+                    diags.push(
+                        Diagnostic::error(format!("\"{}\" conflicts with \"{c}\"", attr.name))
+                            .at(Some(r.clone()))
+                            .with_help(format!(
+                                "set one of them: \"{}\" lists the addresses, \"{c}\" asks for that many",
+                                attr.name
+                            )),
+                    );
+                }
+            }
+        }
+    }
+    let missing: Vec<&str> = schema
+        .attrs
+        .iter()
+        .filter(|a| a.required && !given.contains_key(a.name))
+        .map(|a| a.name)
+        .collect();
+    for m in missing {
+        diags.push(
+            Diagnostic::error(format!("missing required attribute \"{m}\" in {address}"))
+                .with_help(format!("add {m} = …")),
+        );
+    }
+    for group in schema.exactly_one_of {
+        let n = group.iter().filter(|g| given.contains_key(**g)).count();
+        if n != 1 {
+            diags.push(
+                Diagnostic::error(format!(
+                    "{address} needs exactly one of {}",
+                    group.join(", ")
+                ))
+                .with_help(format!("set one of {}", group.join(" or "))),
+            );
+        }
+    }
+    (out, diags)
+}
+
+fn convert(attr: &AttrSchema, v: &Value) -> Result<Value, String> {
+    if v.is_unknown() {
+        return Ok(v.clone());
+    }
+    let want = attr.ty.describe();
+    let scalar_str = |x: &Value| -> Result<Value, String> {
+        match x {
+            Value::Unknown(_) => Ok(x.clone()),
+            Value::String(_) | Value::Number(_) | Value::Bool(_) => x
+                .coerce_string()
+                .map(Value::String)
+                .ok_or_else(|| format!("{want} is required")),
+            other => Err(format!("{want} is required, not {}", other.type_name())),
+        }
+    };
+    let converted = match attr.ty {
+        Str | StrOrNum => scalar_str(v)?,
+        Num => v
+            .coerce_number()
+            .map(Value::Number)
+            .ok_or_else(|| format!("a number is required, not {}", v.type_name()))?,
+        Bool => v
+            .coerce_bool()
+            .map(Value::Bool)
+            .ok_or_else(|| format!("a bool is required, not {}", v.type_name()))?,
+        StrList | StrSet => {
+            let items = v
+                .as_seq()
+                .ok_or_else(|| format!("{want} is required, not {}", v.type_name()))?;
+            let items = items
+                .iter()
+                .map(scalar_str)
+                .collect::<Result<Vec<_>, _>>()?;
+            if attr.ty == StrSet && items.iter().all(Value::is_wholly_known) {
+                Value::set(items)
+            } else if attr.ty == StrSet {
+                Value::Set(items)
+            } else {
+                Value::List(items)
+            }
+        }
+        StrMap => {
+            let m = v
+                .as_map()
+                .ok_or_else(|| format!("{want} is required, not {}", v.type_name()))?;
+            Value::Map(
+                m.iter()
+                    .map(|(k, x)| Ok((k.clone(), scalar_str(x)?)))
+                    .collect::<Result<_, String>>()?,
+            )
+        }
+    };
+    if !attr.values.is_empty()
+        && let Value::String(s) = &converted
+        && !attr.values.contains(&s.as_str())
+    {
+        let mut m = format!("\"{s}\" is not one of {}", attr.values.join(", "));
+        if let Some(close) = suggest(s, attr.values.iter().copied()) {
+            m = format!("{m}; did you mean \"{close}\"?");
+        }
+        return Err(m);
+    }
+    Ok(converted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r() -> SourceRange {
+        SourceRange {
+            file: 0,
+            start: 0,
+            end: 1,
+        }
+    }
+
+    fn run(
+        ty: &str,
+        vals: &[(&str, Value)],
+    ) -> (BTreeMap<String, Value>, Vec<Diagnostic>) {
+        let (s, _) = lookup(Mode::Managed, ty).expect("schema");
+        check(
+            s,
+            "x.y",
+            vals.iter()
+                .map(|(n, v)| (n.to_string(), v.clone(), r(), r()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn aliases_map_to_canonical_names_with_a_warning() {
+        let (out, d) = run(
+            "alicloud_network_interface",
+            &[
+                ("vswitch_id", Value::string("vsw-1")),
+                ("private_ips_count", Value::Number(2.0)),
+            ],
+        );
+        assert_eq!(
+            out.get("secondary_private_ip_address_count"),
+            Some(&Value::Number(2.0))
+        );
+        assert_eq!(d.len(), 1);
+        assert!(!d[0].is_error());
+    }
+
+    #[test]
+    fn conflicts_missing_and_values_are_errors() {
+        let (_, d) = run(
+            "alicloud_ecs_network_interface",
+            &[
+                (
+                    "private_ip_addresses",
+                    Value::List(vec![Value::string("10.0.0.5")]),
+                ),
+                ("secondary_private_ip_address_count", Value::Number(1.0)),
+            ],
+        );
+        let msgs: Vec<&str> = d.iter().map(|d| d.summary.as_str()).collect();
+        assert!(msgs.iter().any(|m| m.contains("conflicts with")), "{msgs:?}");
+        assert!(msgs.iter().any(|m| m.contains("missing required attribute \"vswitch_id\"")));
+        let (_, d) = run("alicloud_eip_address", &[("isp", Value::string("BPG"))]);
+        assert!(d[0].help.as_deref().unwrap_or("").contains("did you mean \"BGP\""), "{d:?}");
+    }
+
+    #[test]
+    fn sets_are_normalised_and_types_converted() {
+        let (out, d) = run(
+            "alicloud_eip_address",
+            &[("bandwidth", Value::Number(5.0)), ("tags", Value::Map(BTreeMap::new()))],
+        );
+        assert!(d.is_empty());
+        assert_eq!(out.get("bandwidth"), Some(&Value::string("5")));
+        let (_, d) = run(
+            "alicloud_ecs_network_interface_attachment",
+            &[("network_interface_id", Value::List(vec![]))],
+        );
+        assert!(d.iter().any(|d| d.summary.contains("invalid value")));
+    }
+}

@@ -1,0 +1,596 @@
+//! The state file: what netform has applied, in a Terraform v4-like JSON shape.
+//!
+//! Durability is the point of this module. The file is replaced atomically (temp file, fsync,
+//! rename, fsync of the directory) and never left half-written; the previous version is kept as
+//! `.backup`; a separate lock file (std's `File::lock`) keeps two runs apart; and during apply
+//! each completed operation is appended to a journal and fsynced, so a crash or Ctrl-C loses
+//! nothing that was done, at a cost linear in the size of the change. A leftover journal is
+//! folded in by the next run.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value as J, json};
+
+use crate::address::{Address, InstanceKey};
+use crate::config::Mode;
+
+pub const STATE_VERSION: u64 = 4;
+const PROVIDER: &str = "provider[\"registry.terraform.io/aliyun/alicloud\"]";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("cannot read state file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("state file {path} is {what}")]
+    Corrupt { path: String, what: String },
+    #[error(
+        "state file {path} was written by a newer netform (state version {found}, this netform reads up to {STATE_VERSION})"
+    )]
+    TooNew { path: String, found: u64 },
+    #[error("cannot write state file {path}: {source}")]
+    Write { path: String, source: std::io::Error },
+    #[error(
+        "the state is locked by another netform run (lock file {path}); waited {waited}"
+    )]
+    Locked { path: String, waited: String },
+}
+
+impl StateError {
+    pub fn help(&self) -> &'static str {
+        match self {
+            StateError::Read { .. } | StateError::Write { .. } => {
+                "check the file's permissions and the disk, then run again"
+            }
+            StateError::Corrupt { .. } => {
+                "restore it from its .backup file or version control; netform never treats a damaged state as empty"
+            }
+            StateError::TooNew { .. } => "upgrade netform to read this state",
+            StateError::Locked { .. } => {
+                "wait for the other run to finish, or pass --lock-timeout 60s to wait for it"
+            }
+        }
+    }
+}
+
+/// One resource instance as applied.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instance {
+    pub attributes: BTreeMap<String, J>,
+    pub dependencies: Vec<String>,
+    pub provider: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutputState {
+    pub value: J,
+    #[serde(rename = "type")]
+    pub ty: J,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct State {
+    pub serial: u64,
+    pub lineage: String,
+    pub resources: BTreeMap<Address, Instance>,
+    pub outputs: BTreeMap<String, OutputState>,
+}
+
+impl State {
+    pub fn new(lineage: String) -> State {
+        State {
+            serial: 0,
+            lineage,
+            resources: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+        }
+    }
+
+    pub fn to_json(&self) -> J {
+        let mut groups: BTreeMap<(Mode, &str, &str), Vec<(&Address, &Instance)>> = BTreeMap::new();
+        for (a, i) in &self.resources {
+            groups
+                .entry((a.mode, a.ty.as_str(), a.name.as_str()))
+                .or_default()
+                .push((a, i));
+        }
+        let resources: Vec<J> = groups
+            .into_iter()
+            .map(|((mode, ty, name), insts)| {
+                let provider = match insts.first().and_then(|(_, i)| i.provider.as_deref()) {
+                    Some(alias) => format!("{PROVIDER}.{alias}"),
+                    None => PROVIDER.to_string(),
+                };
+                let instances: Vec<J> = insts
+                    .iter()
+                    .map(|(a, i)| {
+                        let mut o = json!({
+                            "schema_version": 0,
+                            "attributes": i.attributes,
+                            "dependencies": i.dependencies,
+                        });
+                        if !a.key.is_none() {
+                            o["index_key"] = serde_json::to_value(&a.key).unwrap_or(J::Null);
+                        }
+                        o
+                    })
+                    .collect();
+                json!({
+                    "mode": if mode == Mode::Data { "data" } else { "managed" },
+                    "type": ty,
+                    "name": name,
+                    "provider": provider,
+                    "instances": instances,
+                })
+            })
+            .collect();
+        json!({
+            "version": STATE_VERSION,
+            "netform_version": env!("CARGO_PKG_VERSION"),
+            "serial": self.serial,
+            "lineage": self.lineage,
+            "outputs": self.outputs,
+            "resources": resources,
+        })
+    }
+
+    pub fn from_json(text: &str, path: &str) -> Result<State, StateError> {
+        let corrupt = |what: String| StateError::Corrupt {
+            path: path.to_string(),
+            what,
+        };
+        if text.trim().is_empty() {
+            return Err(corrupt("empty".into()));
+        }
+        let j: J = serde_json::from_str(text).map_err(|e| {
+            corrupt(format!(
+                "not valid JSON (line {}, column {}: {e}); it may be truncated",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        let version = j
+            .get("version")
+            .and_then(J::as_u64)
+            .ok_or_else(|| corrupt("not a netform state (no \"version\")".into()))?;
+        if version > STATE_VERSION {
+            return Err(StateError::TooNew {
+                path: path.to_string(),
+                found: version,
+            });
+        }
+        let lineage = j
+            .get("lineage")
+            .and_then(J::as_str)
+            .ok_or_else(|| corrupt("not a netform state (no \"lineage\")".into()))?
+            .to_string();
+        let serial = j
+            .get("serial")
+            .and_then(J::as_u64)
+            .ok_or_else(|| corrupt("not a netform state (no \"serial\")".into()))?;
+        let mut state = State::new(lineage);
+        state.serial = serial;
+        if let Some(outs) = j.get("outputs") {
+            state.outputs = serde_json::from_value(outs.clone())
+                .map_err(|e| corrupt(format!("malformed outputs: {e}")))?;
+        }
+        for r in j
+            .get("resources")
+            .and_then(J::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            let s = |k: &str| r.get(k).and_then(J::as_str).map(str::to_string);
+            let (Some(mode), Some(ty), Some(name)) = (s("mode"), s("type"), s("name")) else {
+                return Err(corrupt("a resource lacks mode, type or name".into()));
+            };
+            let mode = if mode == "data" { Mode::Data } else { Mode::Managed };
+            let provider = s("provider").and_then(|p| {
+                p.strip_prefix(PROVIDER)
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .map(str::to_string)
+            });
+            for inst in r
+                .get("instances")
+                .and_then(J::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                let key = match inst.get("index_key") {
+                    None | Some(J::Null) => InstanceKey::None,
+                    Some(k) => serde_json::from_value(k.clone())
+                        .map_err(|_| corrupt(format!("bad index_key in {ty}.{name}")))?,
+                };
+                let attributes = match inst.get("attributes") {
+                    Some(J::Object(m)) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    _ => return Err(corrupt(format!("{ty}.{name} has an instance without attributes"))),
+                };
+                let dependencies = inst
+                    .get("dependencies")
+                    .and_then(J::as_array)
+                    .map(|d| d.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                    .unwrap_or_default();
+                state.resources.insert(
+                    Address {
+                        mode,
+                        ty: ty.clone(),
+                        name: name.clone(),
+                        key,
+                    },
+                    Instance {
+                        attributes,
+                        dependencies,
+                        provider: provider.clone(),
+                    },
+                );
+            }
+        }
+        Ok(state)
+    }
+
+    /// Content equality, ignoring the serial: a serial bumps only when this differs.
+    pub fn same_content(&self, other: &State) -> bool {
+        self.lineage == other.lineage
+            && self.resources == other.resources
+            && self.outputs == other.outputs
+    }
+}
+
+/// One line of the apply journal.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "lowercase")]
+pub enum JournalEntry {
+    Set {
+        address: String,
+        attributes: BTreeMap<String, J>,
+        dependencies: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider: Option<String>,
+    },
+    Remove {
+        address: String,
+    },
+}
+
+impl JournalEntry {
+    pub fn apply_to(&self, state: &mut State) {
+        match self {
+            JournalEntry::Set {
+                address,
+                attributes,
+                dependencies,
+                provider,
+            } => {
+                if let Ok(a) = Address::parse(address) {
+                    state.resources.insert(
+                        a,
+                        Instance {
+                            attributes: attributes.clone(),
+                            dependencies: dependencies.clone(),
+                            provider: provider.clone(),
+                        },
+                    );
+                }
+            }
+            JournalEntry::Remove { address } => {
+                if let Ok(a) = Address::parse(address) {
+                    state.resources.remove(&a);
+                }
+            }
+        }
+    }
+}
+
+/// The state file and its companions: `.backup`, `.lock` and `.journal`.
+pub struct Store {
+    pub path: PathBuf,
+    lock: Option<File>,
+    backed_up: bool,
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+impl Store {
+    pub fn new(path: PathBuf) -> Store {
+        Store {
+            path,
+            lock: None,
+            backed_up: false,
+        }
+    }
+
+    pub fn backup_path(&self) -> PathBuf {
+        sibling(&self.path, ".backup")
+    }
+
+    pub fn lock_path(&self) -> PathBuf {
+        sibling(&self.path, ".lock")
+    }
+
+    pub fn journal_path(&self) -> PathBuf {
+        sibling(&self.path, ".journal")
+    }
+
+    fn shown(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// Reads the state, with a crashed run's journal folded in (in memory; `fold_journal`
+    /// writes it). `Ok(None)` only when no state file exists.
+    pub fn read(&self) -> Result<Option<State>, StateError> {
+        let mut state = match std::fs::read_to_string(&self.path) {
+            Ok(text) => Some(State::from_json(&text, &self.shown())?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                return Err(StateError::Read {
+                    path: self.shown(),
+                    source: e,
+                });
+            }
+        };
+        let entries = self.read_journal()?;
+        if !entries.is_empty() {
+            let s = state.get_or_insert_with(|| State::new(String::new()));
+            for e in &entries {
+                e.apply_to(s);
+            }
+        }
+        Ok(state)
+    }
+
+    pub fn has_journal(&self) -> bool {
+        self.journal_path().exists()
+    }
+
+    fn read_journal(&self) -> Result<Vec<JournalEntry>, StateError> {
+        let f = match File::open(self.journal_path()) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(StateError::Read {
+                    path: self.journal_path().display().to_string(),
+                    source: e,
+                });
+            }
+        };
+        let mut out = Vec::new();
+        for line in BufReader::new(f).lines() {
+            let Ok(line) = line else { break };
+            // A torn last line is an operation whose record never became durable; stop there.
+            match serde_json::from_str::<JournalEntry>(&line) {
+                Ok(e) => out.push(e),
+                Err(_) => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Takes the lock, waiting up to `timeout`.
+    pub fn lock(&mut self, timeout: Duration) -> Result<(), StateError> {
+        let path = self.lock_path();
+        let f = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| StateError::Write {
+                path: path.display().to_string(),
+                source: e,
+            })?;
+        let start = Instant::now();
+        loop {
+            match f.try_lock() {
+                Ok(()) => {
+                    self.lock = Some(f);
+                    return Ok(());
+                }
+                Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < timeout => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(StateError::Locked {
+                        path: path.display().to_string(),
+                        waited: format!("{}s", timeout.as_secs()),
+                    });
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(StateError::Write {
+                        path: path.display().to_string(),
+                        source: e,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Writes the state atomically, bumping the serial only when the content changed since
+    /// `prior`. Keeps the previous file as `.backup` (once per run).
+    pub fn write(&mut self, state: &mut State, prior: Option<&State>) -> Result<(), StateError> {
+        if let Some(p) = prior {
+            if p.same_content(state) && self.path.exists() && !self.has_journal() {
+                state.serial = p.serial;
+                return Ok(());
+            }
+            state.serial = p.serial + 1;
+        } else {
+            state.serial = state.serial.max(1);
+        }
+        let shown = self.shown();
+        let err = |e: std::io::Error| StateError::Write {
+            path: shown.clone(),
+            source: e,
+        };
+        if !self.backed_up && self.path.exists() {
+            std::fs::copy(&self.path, self.backup_path()).map_err(err)?;
+            set_private(&self.backup_path());
+            self.backed_up = true;
+        }
+        let text = serde_json::to_string_pretty(&state.to_json()).unwrap_or_default() + "\n";
+        write_atomic(&self.path, text.as_bytes()).map_err(err)?;
+        let _ = std::fs::remove_file(self.journal_path());
+        Ok(())
+    }
+
+    /// Opens the journal for appending; each entry is fsynced before `append` returns.
+    pub fn journal(&self) -> Result<Journal, StateError> {
+        let path = self.journal_path();
+        let f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| StateError::Write {
+                path: path.display().to_string(),
+                source: e,
+            })?;
+        set_private(&path);
+        Ok(Journal { file: f, path })
+    }
+}
+
+pub struct Journal {
+    file: File,
+    path: PathBuf,
+}
+
+impl Journal {
+    pub fn append(&mut self, e: &JournalEntry) -> Result<(), StateError> {
+        let mut line = serde_json::to_vec(e).unwrap_or_default();
+        line.push(b'\n');
+        self.file
+            .write_all(&line)
+            .and_then(|_| self.file.sync_data())
+            .map_err(|err| StateError::Write {
+                path: self.path.display().to_string(),
+                source: err,
+            })
+    }
+}
+
+#[cfg(unix)]
+fn set_private(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+}
+
+#[cfg(not(unix))]
+fn set_private(_: &Path) {}
+
+/// Replaces `path` with `bytes` so that a reader sees the old or the new file, never a mix:
+/// write a temp file in the same directory, fsync it, rename over, fsync the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".netform-tmp")
+        .tempfile_in(&dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    set_private(tmp.path());
+    tmp.persist(path).map_err(|e| e.error)?;
+    if let Ok(d) = File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// A new lineage: random enough to tell states apart, without a uuid dependency.
+pub fn new_lineage() -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    h.update(now.to_le_bytes());
+    h.update(std::process::id().to_le_bytes());
+    let tmp = tempfile::NamedTempFile::new().ok();
+    if let Some(t) = &tmp {
+        h.update(t.path().as_os_str().as_encoded_bytes());
+    }
+    let b = h.finalize();
+    let x: String = b.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &x[0..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> State {
+        let mut s = State::new("l-1".into());
+        s.resources.insert(
+            Address::managed("alicloud_eip_address", "e", InstanceKey::Int(0)),
+            Instance {
+                attributes: BTreeMap::from([("id".to_string(), json!("eip-1"))]),
+                dependencies: vec![],
+                provider: None,
+            },
+        );
+        s
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let s = sample();
+        let text = serde_json::to_string(&s.to_json()).unwrap_or_default();
+        assert_eq!(State::from_json(&text, "x").ok(), Some(s));
+    }
+
+    #[test]
+    fn rejects_empty_truncated_foreign_and_newer_files() {
+        assert!(matches!(State::from_json("", "x"), Err(StateError::Corrupt { .. })));
+        assert!(matches!(State::from_json("{\"version\": 4, \"ser", "x"), Err(StateError::Corrupt { .. })));
+        assert!(matches!(State::from_json("{\"a\": 1}", "x"), Err(StateError::Corrupt { .. })));
+        assert!(matches!(
+            State::from_json("{\"version\": 9, \"lineage\": \"l\", \"serial\": 1}", "x"),
+            Err(StateError::TooNew { found: 9, .. })
+        ));
+    }
+
+    #[test]
+    fn serial_bumps_only_on_change_and_journal_folds_in() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut store = Store::new(dir.path().join("s.tfstate"));
+        let mut s = sample();
+        store.write(&mut s, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.serial, 1);
+        let prior = s.clone();
+        store.write(&mut s, Some(&prior)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.serial, 1, "unchanged content keeps its serial");
+        let mut j = store.journal().unwrap_or_else(|e| panic!("{e}"));
+        j.append(&JournalEntry::Remove {
+            address: "alicloud_eip_address.e[0]".into(),
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let read = store.read().unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|| panic!("state"));
+        assert!(read.resources.is_empty(), "journal entries are folded in on read");
+    }
+
+    #[test]
+    fn second_lock_is_refused() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut a = Store::new(dir.path().join("s.tfstate"));
+        let mut b = Store::new(dir.path().join("s.tfstate"));
+        a.lock(Duration::ZERO).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(b.lock(Duration::ZERO), Err(StateError::Locked { .. })));
+    }
+}
