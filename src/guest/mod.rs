@@ -27,6 +27,9 @@ mod rhel;
 mod sles;
 mod windows;
 
+#[cfg(test)]
+mod tests;
+
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ipnet::{Ipv4Net, Ipv6Net};
