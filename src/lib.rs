@@ -11,6 +11,7 @@ pub mod guest;
 pub mod lang;
 pub mod limits;
 pub mod provider;
+pub mod rules;
 pub mod schema;
 pub mod state;
 pub mod address;

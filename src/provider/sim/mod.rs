@@ -1,3 +1,296 @@
-//! The embedded Alibaba Cloud simulator.
+//! The embedded Alibaba Cloud simulator: a [`Transport`] that answers in process.
+//!
+//! The live cloud persists under `.netform/sim/` in the configuration directory as a snapshot
+//! (`cloud.json`) plus an append-only journal of the mutating calls made since (`journal.ndjson`),
+//! so saving after every call costs one line, not a rewrite. Opening replays the journal; `persist`
+//! folds it into a new snapshot. Nothing is created on disk until the first call that changes the
+//! cloud, so a run that fails early leaves no trace.
 
+pub mod cloud;
 pub mod world;
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as J;
+
+use self::cloud::{Cloud, Live};
+use self::world::{Faults, World};
+use crate::provider::{ApiError, Params, Transport};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("{0}")]
+    World(String),
+    #[error("the simulated cloud in {path} is damaged: {what}")]
+    Corrupt { path: String, what: String },
+    #[error("cannot write the simulated cloud in {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+#[derive(Serialize, Deserialize)]
+struct Snapshot {
+    format: u32,
+    world_hash: String,
+    world: World,
+    live: Live,
+}
+
+#[derive(Serialize, Deserialize)]
+struct JournalLine {
+    action: String,
+    params: Params,
+}
+
+struct Inner {
+    cloud: Cloud,
+    dir: Option<PathBuf>,
+    journal: Option<File>,
+    dirty: bool,
+    faults: Faults,
+    rng: u64,
+}
+
+pub struct Sim {
+    inner: Mutex<Inner>,
+    start: Instant,
+    latency_ms: u64,
+    /// Warnings for the user (a world file edited after the cloud was seeded).
+    pub warnings: Vec<String>,
+}
+
+fn world_hash(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The directory the simulated cloud of a configuration lives in.
+pub fn sim_dir(config_dir: &Path) -> PathBuf {
+    config_dir.join(".netform").join("sim")
+}
+
+/// Faults from `NETFORM_SIM_FAULTS` (the same JSON as a world's `faults` section) win over the
+/// world's own.
+fn env_faults() -> Result<Option<Faults>, SimError> {
+    match std::env::var("NETFORM_SIM_FAULTS") {
+        Ok(s) if !s.trim().is_empty() => serde_json::from_str(&s)
+            .map(Some)
+            .map_err(|e| SimError::World(format!("NETFORM_SIM_FAULTS is not valid: {e}"))),
+        _ => Ok(None),
+    }
+}
+
+impl Sim {
+    /// Opens the simulated cloud of a configuration directory, seeding it from the world
+    /// (`world_file`, or the built-in world) when it does not exist yet.
+    pub fn open(config_dir: &Path, world_file: Option<&Path>) -> Result<Sim, SimError> {
+        let dir = sim_dir(config_dir);
+        let (world_text, origin) = match world_file {
+            Some(p) => (
+                std::fs::read_to_string(p).map_err(|e| {
+                    SimError::World(format!("cannot read the world file {}: {e}", p.display()))
+                })?,
+                p.display().to_string(),
+            ),
+            None => (String::new(), "the built-in world".to_string()),
+        };
+        let hash = world_hash(&world_text);
+        let snap_path = dir.join("cloud.json");
+        let mut warnings = Vec::new();
+        let (world, live) = match std::fs::read_to_string(&snap_path) {
+            Ok(text) => {
+                let snap: Snapshot = serde_json::from_str(&text).map_err(|e| SimError::Corrupt {
+                    path: snap_path.display().to_string(),
+                    what: format!("{e}; run `netform sim reset` to start over from the world"),
+                })?;
+                if snap.world_hash != hash {
+                    warnings.push(format!(
+                        "{origin} differs from the world the simulated cloud was seeded from; the live cloud is unchanged. Run `netform sim reset` to re-seed it."
+                    ));
+                }
+                (snap.world, snap.live)
+            }
+            Err(_) => {
+                let world = match world_file {
+                    Some(_) => World::from_json(&world_text, &origin).map_err(|e| SimError::World(e.to_string()))?,
+                    None => World::builtin(),
+                };
+                (world, Live::default())
+            }
+        };
+        let mut sim = Sim::build(world, live, Some(dir.clone()), hash)?;
+        sim.warnings = warnings;
+        // Replay what a previous run did after its last snapshot.
+        let journal = dir.join("journal.ndjson");
+        if let Ok(f) = File::open(&journal) {
+            let inner = sim.inner.get_mut().map_err(|_| SimError::World("poisoned".into()))?;
+            let saved = std::mem::take(&mut inner.cloud.async_ms);
+            for line in BufReader::new(f).lines().map_while(Result::ok) {
+                if let Ok(j) = serde_json::from_str::<JournalLine>(&line) {
+                    let _ = inner.cloud.handle(&j.action, &j.params);
+                }
+            }
+            inner.cloud.async_ms = saved;
+            inner.dirty = true;
+        }
+        Ok(sim)
+    }
+
+    /// A simulator that lives only in memory (tests, benchmarks).
+    pub fn in_memory(world: World) -> Result<Sim, SimError> {
+        Sim::build(world, Live::default(), None, String::new())
+    }
+
+    fn build(world: World, live: Live, dir: Option<PathBuf>, hash: String) -> Result<Sim, SimError> {
+        let limits = world.limits().map_err(|e| SimError::World(e.to_string()))?;
+        let mut faults = world.faults.clone();
+        if let Some(f) = env_faults()? {
+            faults = f;
+        }
+        let latency_ms = faults.latency_ms;
+        let cloud = Cloud::new(world.clone(), limits, live, faults.async_ms.clone());
+        let rng = world.seed ^ 0x9e37_79b9_7f4a_7c15;
+        let _ = hash;
+        Ok(Sim {
+            inner: Mutex::new(Inner { cloud, dir, journal: None, dirty: false, faults, rng }),
+            start: Instant::now(),
+            latency_ms,
+            warnings: Vec::new(),
+        })
+    }
+
+    /// Folds the journal into a new snapshot. A no-op when nothing changed.
+    pub fn persist(&self, world_file_text: Option<&str>) -> Result<(), SimError> {
+        let mut inner = self.inner.lock().map_err(|_| SimError::World("poisoned".into()))?;
+        if !inner.dirty {
+            return Ok(());
+        }
+        let Some(dir) = inner.dir.clone() else { return Ok(()) };
+        inner.cloud.settle_all();
+        let snap = Snapshot {
+            format: 1,
+            world_hash: world_hash(world_file_text.unwrap_or("")),
+            world: inner.cloud.world.clone(),
+            live: inner.cloud.live.clone(),
+        };
+        let io = |e: std::io::Error| SimError::Io { path: dir.display().to_string(), source: e };
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        let text = serde_json::to_vec_pretty(&snap).unwrap_or_default();
+        crate::state::write_atomic(&dir.join("cloud.json"), &text).map_err(io)?;
+        inner.journal = None;
+        let _ = std::fs::remove_file(dir.join("journal.ndjson"));
+        inner.dirty = false;
+        Ok(())
+    }
+
+    /// Runs `f` with the cloud, for `sim show` and tests.
+    pub fn with_cloud<T>(&self, f: impl FnOnce(&Cloud) -> T) -> Option<T> {
+        let mut inner = self.inner.lock().ok()?;
+        let now = self.start.elapsed().as_millis() as u64;
+        inner.cloud.settle(now);
+        Some(f(&inner.cloud))
+    }
+
+    /// Removes the simulated cloud of a configuration directory.
+    pub fn reset(config_dir: &Path) -> std::io::Result<bool> {
+        let dir = sim_dir(config_dir);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// The requests answered so far (for tests of "no cloud call was made").
+    pub fn request_count(&self) -> u64 {
+        self.inner.lock().map(|i| i.cloud.live.requests).unwrap_or(0)
+    }
+}
+
+fn next_rand(state: &mut u64) -> f64 {
+    // xorshift64*: good enough to spread injected faults, and seedable.
+    let mut x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+impl Transport for Sim {
+    fn call(&self, action: &str, params: &Params) -> Result<J, ApiError> {
+        if self.latency_ms > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(self.latency_ms));
+        }
+        let mut guard = self.inner.lock().map_err(|_| ApiError::new(500, "InternalError", "simulator lock poisoned"))?;
+        let inner = &mut *guard;
+        inner.cloud.live.requests += 1;
+        let request_id = format!("SIM-{:08X}", inner.cloud.live.requests);
+        let now = self.start.elapsed().as_millis() as u64;
+        inner.cloud.settle(now);
+        if let Some(rates) = inner.faults.rates.get(action).or_else(|| inner.faults.rates.get("*")).cloned() {
+            let r = next_rand(&mut inner.rng);
+            let fault = if r < rates.throttling {
+                Some((400, "Throttling.User", "Request was denied due to user flow control."))
+            } else if r < rates.throttling + rates.service_unavailable {
+                Some((503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server."))
+            } else if r < rates.throttling + rates.service_unavailable + rates.internal_error {
+                Some((500, "InternalError", "The request processing has failed due to some unknown error."))
+            } else {
+                None
+            };
+            if let Some((status, code, msg)) = fault {
+                let mut e = ApiError::new(status, code, msg);
+                e.request_id = request_id;
+                return Err(e);
+            }
+        }
+        let mutating = Cloud::is_mutating(action);
+        let result = inner.cloud.handle(action, params);
+        if mutating && result.is_ok() && let Some(dir) = inner.dir.clone() {
+            inner.dirty = true;
+            if inner.journal.is_none() {
+                let opened = std::fs::create_dir_all(&dir).and_then(|_| {
+                    OpenOptions::new().create(true).append(true).open(dir.join("journal.ndjson"))
+                });
+                match opened {
+                    Ok(f) => inner.journal = Some(f),
+                    Err(e) => return Err(ApiError::new(500, "InternalError", format!("simulator cannot write {}: {e}", dir.display()))),
+                }
+            }
+            if let Some(f) = inner.journal.as_mut() {
+                let mut line = serde_json::to_vec(&JournalLine { action: action.to_string(), params: params.clone() }).unwrap_or_default();
+                line.push(b'\n');
+                let _ = f.write_all(&line);
+            }
+        }
+        match result {
+            Ok(mut j) => {
+                if let J::Object(m) = &mut j {
+                    m.insert("RequestId".into(), J::String(request_id));
+                }
+                Ok(j)
+            }
+            Err(mut e) => {
+                e.request_id = request_id;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// For `sim show`: the live cloud as JSON.
+pub fn show(cloud: &Cloud) -> J {
+    let enis: BTreeMap<&String, J> = cloud.live.enis.iter().filter(|(_, e)| !e.primary || !e.private_ips.is_empty()).map(|(k, e)| (k, cloud::eni_json(e))).collect();
+    let eips: BTreeMap<&String, J> = cloud.live.eips.iter().map(|(k, e)| (k, cloud::eip_json(e))).collect();
+    serde_json::json!({"network_interfaces": enis, "eip_addresses": eips})
+}
