@@ -142,15 +142,15 @@ mod src {
     pub const PER_CALL: &str = "API ref. AssignPrivateIpAddresses PrivateIpAddress.N / AssignIpv6Addresses Ipv6Address.N (1-10); Terway batches 10";
     pub const AVAIL_IPV6: &str =
         "API ref. AssignIpv6Addresses: an Available ENI takes at most 10 IPv6 addresses";
-    pub const BASIC_SG_CURRENT: &str = "ECS security-group limits page (basic group: 6,000 private IPs, IPv6 counted)";
-    pub const BASIC_SG_2021: &str =
-        "A: 专有网络类型安全组能容纳的私网IP地址数量存在限制; ECS security-group limits page (2021: 2,000)";
-    pub const ENTERPRISE_SG: &str =
-        "ECS security-group limits page (advanced group: 65,536 ENIs)";
+    pub const BASIC_SG_CURRENT: &str =
+        "ECS security-group limits page (basic group: 6,000 private IPs, IPv6 counted)";
+    pub const BASIC_SG_2021: &str = "A: 专有网络类型安全组能容纳的私网IP地址数量存在限制; ECS security-group limits page (2021: 2,000)";
+    pub const ENTERPRISE_SG: &str = "ECS security-group limits page (advanced group: 65,536 ENIs)";
     pub const NAT_EIPS: &str = "B: 一个NAT网关支持绑定20个EIP";
     pub const NAT_PBT_CURRENT: &str =
         "EIP limits page (current: 20 EIPs per NAT gateway, no separate PayByTraffic cap)";
-    pub const NAT_PBT_2021: &str = "B: 一个NAT网关支持绑定20个EIP，其中最多支持绑定10个按使用流量计费的EIP";
+    pub const NAT_PBT_2021: &str =
+        "B: 一个NAT网关支持绑定20个EIP，其中最多支持绑定10个按使用流量计费的EIP";
     pub const MULTI_BINDED: &str = "B: 多EIP网卡可见模式; EIP limits page (10 EIPs per ENI)";
     pub const NAT_PRIMARY_CURRENT: &str =
         "EIP NAT-mode docs 2025: a NAT-mode EIP may bind to a primary ENI";
@@ -251,7 +251,9 @@ impl Limits {
         for (i, row) in o.instance_types.iter().enumerate() {
             let at = format!("limits.instance_types[{i}]");
             if row.id.trim().is_empty() {
-                return Err(format!("{at}.id: an instance type needs an id (e.g. \"ecs.g7.xlarge\")"));
+                return Err(format!(
+                    "{at}.id: an instance type needs an id (e.g. \"ecs.g7.xlarge\")"
+                ));
             }
             if o.instance_types[..i].iter().any(|r| r.id == row.id) {
                 return Err(format!(
@@ -381,8 +383,8 @@ where
 fn builtin_instance_types() -> Vec<InstanceType> {
     const FAMILY_DOCS: &str = "ECS instance-family docs (2021): ENIs and private IPv4 per ENI";
     const T6_STOPPED: &str = "ECS 'Bind a secondary ENI' docs: ecs.t6-c1m1/c1m2/c1m4/c2m1/c4m1.large attach ENIs only while Stopped";
-    let row = |id: &str, enis: u32, ipv4: u32, ipv6: u32, verified: bool, note: &str| {
-        InstanceType {
+    let row =
+        |id: &str, enis: u32, ipv4: u32, ipv6: u32, verified: bool, note: &str| InstanceType {
             id: id.to_string(),
             eni_quantity: enis,
             eni_private_ip_address_quantity: ipv4,
@@ -390,10 +392,10 @@ fn builtin_instance_types() -> Vec<InstanceType> {
             stopped_only_attach: false,
             verified,
             source: format!("{FAMILY_DOCS}; {note}"),
-        }
-    };
+        };
     let g5 = "IPv6 0 NOT VERIFIED: the 2021 g5 table has no IPv6 column, and same-generation ecs.ic5.large / ecs.ebmg5.24xlarge report EniIpv6AddressQuantity 0 in a recorded DescribeInstanceTypes dump";
-    let gen6 = "IPv6 1 NOT VERIFIED: from memory of the 6th-generation tables (1 IPv6 address per ENI)";
+    let gen6 =
+        "IPv6 1 NOT VERIFIED: from memory of the 6th-generation tables (1 IPv6 address per ENI)";
     let gen7 = "IPv6 NOT VERIFIED: assumed equal to private IPv4 per ENI, as DescribeInstanceTypes reports for ecs.g7.xlarge";
     let t6 = "IPv6 1 NOT VERIFIED: no source found for t6's EniIpv6AddressQuantity";
     let mut rows = vec![
@@ -518,7 +520,11 @@ mod tests {
             (2, 2)
         );
         assert!(l.instance_types.iter().any(|t| !t.supports_ipv6()));
-        assert!(!l.instance_type("ecs.g6.xlarge").unwrap().stopped_only_attach);
+        assert!(
+            !l.instance_type("ecs.g6.xlarge")
+                .unwrap()
+                .stopped_only_attach
+        );
         assert!(l.instance_type("ecs.nope.large").is_none());
         for t in &l.instance_types {
             assert!(!t.source.is_empty(), "{}", t.id);
@@ -546,7 +552,10 @@ mod tests {
         assert_eq!(l.available_eni_secondary_ipv4.value, 20);
         assert_eq!(l.available_eni_secondary_ipv4.source, OVERRIDE_SOURCE);
         assert_eq!(l.nat_gateway_paybytraffic_eips.value, None);
-        assert_eq!(l.basic_sg_private_ips.value, 2000, "untouched keys keep the profile's value");
+        assert_eq!(
+            l.basic_sg_private_ips.value, 2000,
+            "untouched keys keep the profile's value"
+        );
         let g7 = l.instance_type("ecs.g7.xlarge").unwrap();
         assert_eq!(g7.eni_quantity, 2);
         assert!(g7.stopped_only_attach);
