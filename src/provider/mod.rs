@@ -55,3 +55,30 @@ impl ApiError {
 pub trait Transport: Send + Sync {
     fn call(&self, action: &str, params: &Params) -> Result<serde_json::Value, ApiError>;
 }
+
+/// The clouds a configuration talks to: one transport (the simulator or the real API — never a
+/// mix), and a region per provider block (`None` is the default block, `Some(alias)` the others).
+pub struct Clouds {
+    pub transport: std::sync::Arc<dyn Transport>,
+    pub regions: BTreeMap<Option<String>, String>,
+    pub timing: api::Timing,
+    /// Set when the transport is the embedded simulator (to persist it, and for `sim show`).
+    pub sim: Option<std::sync::Arc<sim::Sim>>,
+    pub limits: crate::limits::Limits,
+}
+
+impl Clouds {
+    pub fn client(&self, alias: Option<&str>) -> api::Client<'_> {
+        let region = self
+            .regions
+            .get(&alias.map(str::to_string))
+            .or_else(|| self.regions.get(&None))
+            .cloned()
+            .unwrap_or_else(|| "cn-hangzhou".to_string());
+        api::Client {
+            transport: self.transport.as_ref(),
+            region,
+            timing: self.timing.clone(),
+        }
+    }
+}

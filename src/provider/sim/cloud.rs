@@ -223,10 +223,7 @@ impl Cloud {
             };
             let Some(v) = self.vswitch(&vsw) else { continue };
             let h = hash_hex(&[&seed, "primary-eni", &inst.id]);
-            let id = inst
-                .primary_network_interface_id
-                .clone()
-                .unwrap_or_else(|| make_id("eni", &v.region, &h));
+            let id = inst.primary_eni_id().unwrap_or_else(|| make_id("eni", &v.region, &h));
             let eni = Eni {
                 id: id.clone(),
                 region: v.region.clone(),

@@ -1,0 +1,282 @@
+//! The diff of one resource instance: its desired attributes against its refreshed prior ones,
+//! giving the planned attributes (unknown where the cloud will decide) and the action.
+
+use super::attrs::{self, Attrs};
+use super::{Action, Change, unknown_for};
+use crate::address::Address;
+use crate::config::Lifecycle;
+use crate::lang::Value;
+use crate::provider::Clouds;
+use crate::schema::{self, AttrType, Kind};
+
+pub struct DiffInput<'a> {
+    pub address: Address,
+    pub kind: Kind,
+    pub desired: Attrs,
+    pub prior: Option<Attrs>,
+    pub lifecycle: &'a Lifecycle,
+    pub forced_replace: bool,
+    pub dependencies: Vec<String>,
+    pub provider: Option<String>,
+    pub clouds: &'a Clouds,
+}
+
+/// Defaults the cloud applies when an attribute is left out: known at plan time.
+fn default_for(kind: Kind, attr: &str) -> Option<Value> {
+    Some(match (kind, attr) {
+        (Kind::Eip, "bandwidth") => Value::string("5"),
+        (Kind::Eip, "internet_charge_type") => Value::string("PayByBandwidth"),
+        (Kind::Eip, "payment_type") => Value::string("PayAsYouGo"),
+        (Kind::Eip, "isp") => Value::string("BGP"),
+        _ => return None,
+    })
+}
+
+fn infer_target_type(v: &Value) -> Value {
+    let from_id = |id: &str| -> Option<&'static str> {
+        Some(if id.starts_with("eni-") {
+            "NetworkInterface"
+        } else if id.starts_with("ngw-") {
+            "Nat"
+        } else if id.starts_with("havip-") {
+            "HaVip"
+        } else if id.starts_with("lb-") {
+            "SlbInstance"
+        } else if id.starts_with("i-") {
+            "EcsInstance"
+        } else {
+            return None;
+        })
+    };
+    match v {
+        Value::String(s) => from_id(s).map(Value::string).unwrap_or(Value::unknown()),
+        Value::Unknown(Some(o)) if o.starts_with("alicloud_ecs_network_interface.") || o.starts_with("alicloud_network_interface.") => {
+            Value::string("NetworkInterface")
+        }
+        _ => Value::unknown(),
+    }
+}
+
+pub fn diff(inp: DiffInput) -> Change {
+    let schema = schema::by_kind(inp.kind);
+    let addr = &inp.address;
+    let prior = inp.prior.clone();
+    let mut after = Attrs::new();
+    // Settable attributes: from the configuration, or the prior value when ignore_changes says so.
+    for a in schema.attrs.iter().filter(|a| a.alias_of.is_none() && !a.unsupported) {
+        let name = a.name;
+        let ignored = inp.lifecycle.ignore_changes.iter().any(|i| i == name);
+        let prior_v = prior.as_ref().and_then(|p| p.get(name)).cloned();
+        let v = match inp.desired.get(name) {
+            Some(v) if !(ignored && prior_v.is_some()) => v.clone(),
+            _ if a.computed || matches!(a.ty, AttrType::Num | AttrType::Bool) => match prior_v {
+                Some(p) => p,
+                None => default_for(inp.kind, name).unwrap_or_else(|| {
+                    if a.computed { unknown_for(addr, name) } else { Value::Null }
+                }),
+            },
+            _ if ignored => prior_v.unwrap_or(Value::Null),
+            _ => Value::Null,
+        };
+        after.insert(name.to_string(), v);
+    }
+    shape(inp.kind, addr, &inp.desired, prior.as_ref(), &mut after, inp.clouds);
+
+    let Some(prior) = prior else {
+        return Change {
+            address: addr.clone(),
+            kind: inp.kind,
+            action: Action::Create,
+            before: None,
+            after: Some(after),
+            replace_paths: Vec::new(),
+            create_before_destroy: inp.lifecycle.create_before_destroy,
+            dependencies: inp.dependencies,
+            provider: inp.provider,
+        };
+    };
+    let mut replace_paths = Vec::new();
+    for a in schema.attrs.iter().filter(|a| a.force_new && a.alias_of.is_none()) {
+        let (Some(new), Some(old)) = (after.get(a.name), prior.get(a.name)) else { continue };
+        let set_by_config = inp.desired.contains_key(a.name);
+        let changed = match new {
+            Value::Unknown(_) => set_by_config && !old.is_null(),
+            n => !attrs::same(n, old) && (set_by_config || !a.computed),
+        };
+        if changed {
+            replace_paths.push(a.name.to_string());
+        }
+    }
+    let action = if inp.forced_replace || !replace_paths.is_empty() {
+        Action::Replace
+    } else if schema
+        .attrs
+        .iter()
+        .filter(|a| a.settable && a.alias_of.is_none() && !a.unsupported)
+        .any(|a| match (after.get(a.name), prior.get(a.name)) {
+            (Some(Value::Unknown(_)), _) => inp.desired.contains_key(a.name) || !prior.contains_key(a.name),
+            (Some(n), Some(o)) => !attrs::same(n, o),
+            (Some(n), None) => !attrs::same(n, &Value::Null),
+            _ => false,
+        })
+    {
+        Action::Update
+    } else {
+        Action::NoOp
+    };
+    if action == Action::Replace {
+        // A new object: what the cloud assigns is unknown again.
+        for a in schema.attrs.iter().filter(|a| a.computed && a.alias_of.is_none()) {
+            if !inp.desired.contains_key(a.name) && default_for(inp.kind, a.name).is_none() {
+                after.insert(a.name.to_string(), unknown_for(addr, a.name));
+            }
+        }
+        shape(inp.kind, addr, &inp.desired, None, &mut after, inp.clouds);
+    }
+    // Output-only attributes carry over on updates.
+    if action == Action::Update || action == Action::NoOp {
+        for a in schema.attrs.iter().filter(|a| !a.settable) {
+            if let Some(p) = prior.get(a.name) {
+                after.entry(a.name.to_string()).and_modify(|v| {
+                    if v.is_unknown() && !matches!(a.name, "status") {
+                        *v = p.clone()
+                    }
+                });
+            }
+        }
+        for k in ["vswitch_cidr", "vswitch_ipv6_cidr", "vpc_id", "zone_id", "mac", "status", "id", "device_index", "region"] {
+            if let Some(p) = prior.get(k) {
+                after.insert(k.to_string(), p.clone());
+            }
+        }
+    }
+    Change {
+        address: addr.clone(),
+        kind: inp.kind,
+        action,
+        before: Some(prior),
+        after: Some(after),
+        replace_paths,
+        create_before_destroy: inp.lifecycle.create_before_destroy,
+        dependencies: inp.dependencies,
+        provider: inp.provider,
+    }
+}
+
+/// Kind-specific shaping of the planned attributes: list/count pairs, inferred values.
+fn shape(kind: Kind, addr: &Address, desired: &Attrs, prior: Option<&Attrs>, after: &mut Attrs, clouds: &Clouds) {
+    match kind {
+        Kind::Eni => {
+            pair(addr, desired, prior, after, "private_ip_addresses", "secondary_private_ip_address_count");
+            pair(addr, desired, prior, after, "ipv6_addresses", "ipv6_address_count");
+        }
+        Kind::SecondaryIps => {
+            pair(addr, desired, prior, after, "private_ip_addresses", "private_ip_address_count");
+            pair(addr, desired, prior, after, "ipv6_addresses", "ipv6_address_count");
+            // `instance_id` means the instance's primary ENI: look it up now, when known.
+            if !desired.contains_key("network_interface_id") {
+                let eni = match (desired.get("instance_id"), prior.and_then(|p| p.get("network_interface_id"))) {
+                    (_, Some(p)) if prior.and_then(|p| p.get("instance_id")) == desired.get("instance_id") => p.clone(),
+                    (Some(Value::String(id)), _) => primary_eni_of(id, clouds).map(Value::String).unwrap_or(Value::unknown()),
+                    _ => Value::unknown(),
+                };
+                after.insert("network_interface_id".into(), eni.clone());
+            }
+            let id = after.get("network_interface_id").cloned().unwrap_or(Value::unknown());
+            after.insert("id".into(), id);
+        }
+        Kind::Attachment => {
+            let id = match (after.get("network_interface_id"), after.get("instance_id")) {
+                (Some(Value::String(e)), Some(Value::String(i))) => Value::string(format!("{e}:{i}")),
+                _ => unknown_for(addr, "id"),
+            };
+            after.insert("id".into(), id);
+        }
+        Kind::Association => {
+            let target = after.get("instance_id").cloned().unwrap_or(Value::Null);
+            if !desired.contains_key("instance_type") {
+                let inferred = infer_target_type(&target);
+                let keep = prior.and_then(|p| p.get("instance_type")).filter(|p| attrs::same(p, &inferred) || inferred.is_unknown() && !target.is_unknown());
+                after.insert("instance_type".into(), keep.cloned().unwrap_or(inferred));
+            }
+            let is_eni = after.get("instance_type") == Some(&Value::string("NetworkInterface"));
+            if !desired.contains_key("mode") {
+                let m = prior.and_then(|p| p.get("mode")).cloned().filter(|m| !m.is_null());
+                after.insert("mode".into(), if is_eni { m.unwrap_or(Value::string("NAT")) } else { Value::Null });
+            }
+            if !desired.contains_key("private_ip_address") {
+                let p = prior.and_then(|p| p.get("private_ip_address")).cloned().filter(|m| !m.is_null());
+                let nat_eni = is_eni && after.get("mode") == Some(&Value::string("NAT"));
+                after.insert("private_ip_address".into(), match p {
+                    Some(p) => p,
+                    None if nat_eni => unknown_for(addr, "private_ip_address"),
+                    None => Value::Null,
+                });
+            }
+            let id = match (after.get("allocation_id"), &target) {
+                (Some(Value::String(e)), Value::String(i)) => Value::string(format!("{e}:{i}")),
+                _ => unknown_for(addr, "id"),
+            };
+            after.insert("id".into(), id);
+        }
+        _ => {}
+    }
+}
+
+fn primary_eni_of(instance: &str, clouds: &Clouds) -> Option<String> {
+    let c = clouds.client(None);
+    let mut p = crate::provider::Params::new();
+    p.insert("InstanceIds".into(), serde_json::json!([instance]).to_string());
+    let list = c.describe_list("DescribeInstances", p, "Instances", "Instance").ok()?;
+    list.first()
+        .and_then(|i| i.get("PrimaryNetworkInterfaceId"))
+        .and_then(|v| v.as_str())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// A set of addresses and its count: whichever the configuration leaves out follows the other.
+/// Lowering the count drops the highest addresses first.
+fn pair(addr: &Address, desired: &Attrs, prior: Option<&Attrs>, after: &mut Attrs, list: &str, count: &str) {
+    let prior_list: Option<Vec<Value>> = prior.and_then(|p| p.get(list)).and_then(|v| v.as_seq().map(<[Value]>::to_vec));
+    match (desired.get(list), desired.get(count)) {
+        (Some(l), _) => {
+            let n = l.as_seq().map(|s| Value::Number(s.len() as f64)).unwrap_or(Value::unknown());
+            after.insert(count.into(), n);
+        }
+        (None, Some(Value::Number(n))) => {
+            let n = *n as usize;
+            let l = match prior_list {
+                Some(p) if p.len() == n => Value::set(p),
+                Some(p) if p.len() > n => {
+                    let mut sorted = p.clone();
+                    sorted.sort_by(|a, b| ip_order(a).cmp(&ip_order(b)));
+                    sorted.truncate(n);
+                    Value::set(sorted)
+                }
+                _ if n == 0 => Value::set(Vec::new()),
+                _ => unknown_for(addr, list),
+            };
+            after.insert(list.into(), l);
+        }
+        (None, Some(other)) => {
+            after.insert(list.into(), if other.is_unknown() { unknown_for(addr, list) } else { Value::unknown() });
+        }
+        (None, None) => {
+            // Neither given: nothing is managed; keep what is there (none on a new ENI).
+            let l = prior_list.map(Value::set).unwrap_or_else(|| Value::set(Vec::new()));
+            let n = l.as_seq().map(|s| s.len()).unwrap_or(0);
+            after.insert(list.into(), l);
+            after.insert(count.into(), Value::Number(n as f64));
+        }
+    }
+}
+
+/// Addresses sort numerically, so "the highest" means what a person expects.
+fn ip_order(v: &Value) -> (u8, u128, String) {
+    match v.as_str().and_then(|s| s.parse::<std::net::IpAddr>().ok()) {
+        Some(std::net::IpAddr::V4(a)) => (0, u32::from(a) as u128, String::new()),
+        Some(std::net::IpAddr::V6(a)) => (1, u128::from(a), String::new()),
+        None => (2, 0, v.to_string()),
+    }
+}

@@ -1,0 +1,533 @@
+//! Planning: evaluate the configuration against the refreshed state, decide an action for every
+//! resource instance (create, update, replace, delete, no-op), and derive the operation graph
+//! apply will walk. The engine never prints; `render` turns a [`Plan`] into text.
+
+pub mod attrs;
+pub mod check;
+pub mod data;
+pub mod diff;
+pub mod ops;
+pub mod refresh;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::address::{Address, InstanceKey};
+use crate::config::eval::{Expansion, Scope};
+use crate::config::{Config, Mode, Resource};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::graph::{self, Node};
+use crate::lang::Value;
+use crate::lang::eval::Evaluator;
+use crate::provider::Clouds;
+use crate::schema::{self, Kind};
+use crate::state::State;
+
+use self::attrs::Attrs;
+pub use self::ops::{Op, OpAction};
+pub use self::refresh::Drift;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update,
+    /// Delete then create (or create then delete with `create_before_destroy`).
+    Replace,
+    Delete,
+    NoOp,
+}
+
+impl Action {
+    pub fn json(self, cbd: bool) -> Vec<&'static str> {
+        match self {
+            Action::Create => vec!["create"],
+            Action::Update => vec!["update"],
+            Action::Replace if cbd => vec!["create", "delete"],
+            Action::Replace => vec!["delete", "create"],
+            Action::Delete => vec!["delete"],
+            Action::NoOp => vec!["no-op"],
+        }
+    }
+}
+
+/// The planned change of one resource instance.
+#[derive(Clone, Debug)]
+pub struct Change {
+    pub address: Address,
+    pub kind: Kind,
+    pub action: Action,
+    pub before: Option<Attrs>,
+    pub after: Option<Attrs>,
+    /// Attributes whose change forces the replacement.
+    pub replace_paths: Vec<String>,
+    pub create_before_destroy: bool,
+    /// `TYPE.NAME` keys this instance depends on (recorded in state).
+    pub dependencies: Vec<String>,
+    pub provider: Option<String>,
+}
+
+impl Change {
+    pub fn is_change(&self) -> bool {
+        self.action != Action::NoOp
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PlanOptions {
+    pub destroy: bool,
+    pub refresh: bool,
+    pub refresh_only: bool,
+    pub targets: Vec<Address>,
+    pub excludes: Vec<Address>,
+    pub replace: Vec<Address>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutputChange {
+    pub name: String,
+    pub value: Value,
+    pub sensitive: bool,
+    pub before: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+    pub drift: Vec<Drift>,
+    pub ops: Vec<Op>,
+    pub outputs: Vec<OutputChange>,
+    pub warnings: Diagnostics,
+    /// The refreshed state the plan was made from.
+    pub prior: State,
+    /// Whether a state file existed (a saved plan records the lineage it applies to).
+    pub had_state: bool,
+    pub options: PlanOptions,
+}
+
+impl Plan {
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let mut add = 0;
+        let mut change = 0;
+        let mut destroy = 0;
+        for c in &self.changes {
+            match c.action {
+                Action::Create => add += 1,
+                Action::Update => change += 1,
+                Action::Replace => {
+                    add += 1;
+                    destroy += 1
+                }
+                Action::Delete => destroy += 1,
+                Action::NoOp => {}
+            }
+        }
+        (add, change, destroy)
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(Change::is_change)
+            || self.outputs.iter().any(|o| o.before.as_ref() != Some(&o.value.to_json()) && o.value.is_wholly_known())
+            || (self.options.refresh_only && !self.drift.is_empty())
+    }
+}
+
+/// What the planner needs besides the configuration.
+pub struct Inputs<'a> {
+    pub cfg: &'a Config,
+    pub vars: BTreeMap<String, Value>,
+    pub prior: Option<State>,
+    pub clouds: &'a Clouds,
+}
+
+fn origin(addr: &Address, attr: &str) -> Value {
+    Value::Unknown(Some(format!("{addr}.{attr}")))
+}
+
+/// The expansion of a resource: its instance keys, from `count` or `for_each`.
+fn expand(
+    r: &Resource,
+    ev: &mut Evaluator,
+    diags: &mut Diagnostics,
+) -> Option<(Expansion, Vec<(InstanceKey, Option<Value>)>)> {
+    if let Some(c) = &r.count {
+        let v = match ev.eval(&c.expr) {
+            Ok(v) => v,
+            Err(e) => {
+                diags.push(Diagnostic::error(format!("invalid count: {}", e.message)).at(c.range_of(e.span)));
+                return None;
+            }
+        };
+        return match v {
+            Value::Unknown(_) => {
+                diags.push(
+                    Diagnostic::error("invalid count: the value depends on resource attributes that cannot be determined until apply")
+                        .at(c.range())
+                        .with_help("count must be known at plan time; derive it from variables or data sources, or apply the dependency first with --target"),
+                );
+                None
+            }
+            v => match v.coerce_number() {
+                Some(n) if n >= 0.0 && n.fract() == 0.0 => Some((
+                    Expansion::Count,
+                    (0..n as i64).map(|i| (InstanceKey::Int(i), None)).collect(),
+                )),
+                _ => {
+                    diags.push(
+                        Diagnostic::error(format!("invalid count: a whole number ≥ 0 is required, not {v}"))
+                            .at(c.range()),
+                    );
+                    None
+                }
+            },
+        };
+    }
+    if let Some(f) = &r.for_each {
+        let v = match ev.eval(&f.expr) {
+            Ok(v) => v,
+            Err(e) => {
+                diags.push(Diagnostic::error(format!("invalid for_each: {}", e.message)).at(f.range_of(e.span)));
+                return None;
+            }
+        };
+        let items: Vec<(InstanceKey, Option<Value>)> = match &v {
+            Value::Map(m) if m.values().all(|_| true) => m
+                .iter()
+                .map(|(k, x)| (InstanceKey::Str(k.clone()), Some(x.clone())))
+                .collect(),
+            Value::Set(items) if items.iter().all(|i| matches!(i, Value::String(_))) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(|s| (InstanceKey::Str(s.to_string()), Some(i.clone()))))
+                .collect(),
+            _ if !v.is_wholly_known() => {
+                diags.push(
+                    Diagnostic::error("invalid for_each: the keys depend on values that cannot be determined until apply")
+                        .at(f.range())
+                        .with_help("for_each keys must be known at plan time; use variables or data sources"),
+                );
+                return None;
+            }
+            Value::List(_) => {
+                diags.push(
+                    Diagnostic::error("invalid for_each: a list is not allowed, its elements have no stable keys")
+                        .at(f.range())
+                        .with_help("convert it with toset(...) or use a map"),
+                );
+                return None;
+            }
+            other => {
+                diags.push(
+                    Diagnostic::error(format!("invalid for_each: a map or a set of strings is required, not {}", other.type_name()))
+                        .at(f.range()),
+                );
+                return None;
+            }
+        };
+        return Some((Expansion::ForEach, items));
+    }
+    Some((Expansion::Single, vec![(InstanceKey::None, None)]))
+}
+
+/// Evaluates one instance's attributes and checks them against the schema.
+pub fn eval_instance(
+    cfg: &Config,
+    r: &Resource,
+    scope: &Scope,
+    key: &InstanceKey,
+    each_value: Option<&Value>,
+    diags: &mut Diagnostics,
+) -> Option<Attrs> {
+    let mut ev = Evaluator::new(scope, &cfg.dir);
+    match key {
+        InstanceKey::Int(i) => ev.count_index = Some(*i),
+        InstanceKey::Str(s) if r.for_each.is_some() => {
+            ev.each = Some((Value::string(s.clone()), each_value.cloned().unwrap_or(Value::Null)))
+        }
+        _ => {}
+    }
+    let addr = Address { mode: r.mode, ty: r.ty.clone(), name: r.name.clone(), key: key.clone() };
+    let mut values = Vec::new();
+    let mut ok = true;
+    for a in &r.attrs {
+        match ev.eval(&a.value.expr) {
+            Ok(v) => values.push((a.name.clone(), v, a.key_range.clone(), a.value.range().unwrap_or(a.key_range.clone()))),
+            Err(e) => {
+                ok = false;
+                let mut d = Diagnostic::error(e.message.clone()).at(a.value.range_of(e.span.clone()));
+                if let Some(h) = e.help {
+                    d = d.with_help(h);
+                }
+                diags.push(d);
+            }
+        }
+    }
+    let (out, ds) = schema::check(r.kind, &addr.to_string(), values);
+    for mut d in ds {
+        if d.range.is_none() {
+            d.range = Some(r.range.clone());
+        }
+        if d.is_error() {
+            ok = false;
+        }
+        diags.push(d);
+    }
+    ok.then_some(out)
+}
+
+/// Makes the plan. All configuration errors of the run come back together.
+pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
+    let cfg = inp.cfg;
+    let g = graph::build(cfg)?;
+    let had_state = inp.prior.is_some();
+    let state = inp.prior.clone().unwrap_or_else(|| State::new(crate::state::new_lineage()));
+    let mut diags = Diagnostics::default();
+    let (refreshed, drift) = if opts.refresh && !state.resources.is_empty() {
+        match refresh::refresh(&state, inp.clouds) {
+            Ok(x) => x,
+            Err(e) => {
+                return Err(Diagnostic::error(format!("refresh failed: {} ({})", e.message, e.code))
+                    .with_help("the cloud could not be read; nothing was changed. Check the provider settings, or plan with --refresh=false")
+                    .into());
+            }
+        }
+    } else {
+        (state.clone(), Vec::new())
+    };
+
+    let mut scope = Scope { vars: inp.vars.clone(), declared_locals: cfg.locals.keys().cloned().collect(), ..Scope::default() };
+    let mut changes: Vec<Change> = Vec::new();
+    let mut seen: BTreeSet<Address> = BTreeSet::new();
+    for idx in &g.order {
+        match &g.graph[*idx] {
+            Node::Var(_) | Node::Output(_) => {}
+            Node::Local(name) => {
+                let Some(l) = cfg.locals.get(name) else { continue };
+                let v = match Evaluator::new(&scope, &cfg.dir).eval(&l.value.expr) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        let mut d = Diagnostic::error(e.message.clone()).at(l.value.range_of(e.span.clone()));
+                        if let Some(h) = e.help {
+                            d = d.with_help(h);
+                        }
+                        diags.push(d);
+                        Value::unknown()
+                    }
+                };
+                scope.locals.insert(name.clone(), v);
+            }
+            Node::Resource(key) => {
+                let Some(r) = cfg.resources.iter().find(|r| &r.key() == key) else { continue };
+                let deps: Vec<String> = {
+                    let mut d: Vec<String> = g
+                        .deps(&Node::Resource(key.clone()))
+                        .into_iter()
+                        .filter_map(|n| match n {
+                            Node::Resource(k) => Some(k.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    d.sort();
+                    d
+                };
+                let mut ev = Evaluator::new(&scope, &cfg.dir);
+                let Some((expansion, keys)) = expand(r, &mut ev, &mut diags) else {
+                    scope.resources.insert(key.clone(), crate::config::eval::ResourceValues::new(Expansion::Single));
+                    scope.set_instance(key, Expansion::Single, InstanceKey::None, Value::unknown());
+                    continue;
+                };
+                scope.resources.insert(key.clone(), crate::config::eval::ResourceValues::new(expansion));
+                for (ik, each) in keys {
+                    let addr = Address { mode: r.mode, ty: r.ty.clone(), name: r.name.clone(), key: ik.clone() };
+                    let desired = eval_instance(cfg, r, &scope, &ik, each.as_ref(), &mut diags);
+                    let value = match (r.mode, desired) {
+                        (_, None) => Value::unknown(),
+                        (Mode::Data, Some(args)) => {
+                            if args.values().all(Value::is_wholly_known) {
+                                match data::read(r.kind.kind, &args, &inp.clouds.client(r.provider.as_deref())) {
+                                    Ok(v) => v,
+                                    Err(e) => {
+                                        diags.push(Diagnostic::error(format!("reading data.{}.{}: {} ({})", r.ty, r.name, e.message, e.code)).at(Some(r.range.clone())));
+                                        Value::unknown()
+                                    }
+                                }
+                            } else {
+                                Value::unknown()
+                            }
+                        }
+                        (Mode::Managed, Some(desired)) => {
+                            seen.insert(addr.clone());
+                            let prior = refreshed.resources.get(&addr).map(|i| attrs::from_state(r.kind, &i.attributes));
+                            let forced = opts.replace.iter().any(|a| a.matches(&addr));
+                            let ch = diff::diff(diff::DiffInput {
+                                address: addr.clone(),
+                                kind: r.kind.kind,
+                                desired,
+                                prior,
+                                lifecycle: &r.lifecycle,
+                                forced_replace: forced,
+                                dependencies: deps.clone(),
+                                provider: r.provider.clone(),
+                                clouds: inp.clouds,
+                            });
+                            let v = Value::Map(ch.after.clone().unwrap_or_default());
+                            if r.lifecycle.prevent_destroy && matches!(ch.action, Action::Replace) {
+                                diags.push(prevent_destroy(&addr, r));
+                            }
+                            changes.push(ch);
+                            v
+                        }
+                    };
+                    scope.set_instance(key, expansion, ik, value);
+                }
+            }
+        }
+    }
+    // Instances in state that the configuration no longer has: delete them.
+    for (addr, inst) in &refreshed.resources {
+        if addr.mode != Mode::Managed || seen.contains(addr) {
+            continue;
+        }
+        let Some((schema, _)) = schema::lookup(addr.mode, &addr.ty) else { continue };
+        if let Some(r) = cfg.resource(Mode::Managed, &addr.ty, &addr.name) && r.lifecycle.prevent_destroy && !opts.refresh_only {
+            diags.push(prevent_destroy(addr, r));
+        }
+        changes.push(Change {
+            address: addr.clone(),
+            kind: schema.kind,
+            action: Action::Delete,
+            before: Some(attrs::from_state(schema, &inst.attributes)),
+            after: None,
+            replace_paths: Vec::new(),
+            create_before_destroy: false,
+            dependencies: inst.dependencies.clone(),
+            provider: inst.provider.clone(),
+        });
+    }
+    if opts.destroy {
+        changes.retain(|c| c.before.is_some());
+        for c in &mut changes {
+            c.action = Action::Delete;
+            c.after = None;
+            if let Some(r) = cfg.resource(Mode::Managed, &c.address.ty, &c.address.name) && r.lifecycle.prevent_destroy {
+                diags.push(prevent_destroy(&c.address, r));
+            }
+        }
+    }
+    if opts.refresh_only {
+        for c in &mut changes {
+            c.action = Action::NoOp;
+        }
+    }
+    select_targets(&mut changes, &opts);
+    // Outputs, evaluated with the planned values.
+    let mut outputs = Vec::new();
+    if !opts.destroy {
+        for (name, o) in &cfg.outputs {
+            let v = match Evaluator::new(&scope, &cfg.dir).eval(&o.value.expr) {
+                Ok(v) => v,
+                Err(e) => {
+                    diags.push(Diagnostic::error(e.message.clone()).at(o.value.range_of(e.span.clone())));
+                    Value::unknown()
+                }
+            };
+            outputs.push(OutputChange {
+                name: name.clone(),
+                value: v,
+                sensitive: o.sensitive,
+                before: refreshed.outputs.get(name).map(|s| s.value.clone()),
+            });
+        }
+    }
+    if !opts.refresh_only {
+        diags.extend(check::check(cfg, &changes, &refreshed, inp.clouds));
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    changes.sort_by(|a, b| a.address.cmp(&b.address));
+    let ops = ops::build(&changes);
+    let mut warnings = cfg.warnings.clone();
+    warnings.extend(diags);
+    Ok(Plan { changes, drift, ops, outputs, warnings, prior: refreshed, had_state, options: opts })
+}
+
+fn prevent_destroy(addr: &Address, r: &Resource) -> Diagnostic {
+    Diagnostic::error(format!("instance cannot be destroyed: {addr} has lifecycle.prevent_destroy set"))
+        .at(Some(r.range.clone()))
+        .with_help("the plan would destroy it; change the plan (e.g. keep the resource or avoid the replacing change), or set prevent_destroy = false")
+}
+
+/// `--target` keeps the targeted instances and what they depend on; `--exclude` drops the
+/// excluded ones and what depends on them.
+fn select_targets(changes: &mut Vec<Change>, opts: &PlanOptions) {
+    if opts.targets.is_empty() && opts.excludes.is_empty() {
+        return;
+    }
+    let by_key = |key: &str, changes: &[Change]| -> Vec<usize> {
+        changes.iter().enumerate().filter(|(_, c)| c.address.resource_key() == key).map(|(i, _)| i).collect()
+    };
+    if !opts.targets.is_empty() {
+        let mut keep: BTreeSet<usize> = BTreeSet::new();
+        let mut stack: Vec<usize> = changes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| opts.targets.iter().any(|t| t.matches(&c.address)))
+            .map(|(i, _)| i)
+            .collect();
+        while let Some(i) = stack.pop() {
+            if !keep.insert(i) {
+                continue;
+            }
+            for d in changes[i].dependencies.clone() {
+                stack.extend(by_key(&d, changes));
+            }
+        }
+        let mut i = 0;
+        changes.retain(|_| {
+            let k = keep.contains(&i);
+            i += 1;
+            k
+        });
+    }
+    if !opts.excludes.is_empty() {
+        let mut drop: BTreeSet<String> = changes
+            .iter()
+            .filter(|c| opts.excludes.iter().any(|t| t.matches(&c.address)))
+            .map(|c| c.address.to_string())
+            .collect();
+        let mut dropped_keys: BTreeSet<String> = changes
+            .iter()
+            .filter(|c| drop.contains(&c.address.to_string()) && opts.excludes.iter().any(|t| t.key.is_none() && t.matches(&c.address)))
+            .map(|c| c.address.resource_key())
+            .collect();
+        loop {
+            let before = drop.len();
+            for c in changes.iter() {
+                if c.dependencies.iter().any(|d| dropped_keys.contains(d)) || c.dependencies.iter().any(|d| drop.iter().any(|x| x.starts_with(d.as_str()))) {
+                    drop.insert(c.address.to_string());
+                    dropped_keys.insert(c.address.resource_key());
+                }
+            }
+            if drop.len() == before {
+                break;
+            }
+        }
+        changes.retain(|c| !drop.contains(&c.address.to_string()));
+    }
+}
+
+/// The `TYPE.NAME` keys of managed resources a value's unknowns come from.
+pub fn origin_address(v: &Value) -> Option<Address> {
+    match v {
+        Value::Unknown(Some(o)) => {
+            let (addr, _attr) = o.rsplit_once('.')?;
+            Address::parse(addr).ok()
+        }
+        _ => None,
+    }
+}
+
+pub(crate) fn unknown_for(addr: &Address, attr: &str) -> Value {
+    origin(addr, attr)
+}
