@@ -644,11 +644,13 @@ fn replace(a: &[Value]) -> Result<Value, FuncError> {
     let substr = string(a, 1)?;
     let repl = string(a, 2)?;
     if substr.len() >= 2 && substr.starts_with('/') && substr.ends_with('/') {
-        return Err(FuncError::arg(
-            1,
-            "regex replace is not supported (the substring is wrapped in /.../); use a plain \
-             substring",
-        ));
+        let re = regex::Regex::new(&substr[1..substr.len() - 1]).map_err(|e| {
+            FuncError::arg(
+                1,
+                format!("invalid regular expression {}: {e}", quote(&substr)),
+            )
+        })?;
+        return Ok(Value::String(re.replace_all(&s, &repl)));
     }
     Ok(Value::String(s.replace(&substr, &repl)))
 }
@@ -1234,6 +1236,508 @@ fn jsondecode(a: &[Value]) -> Result<Value, FuncError> {
     serde_json::from_str::<serde_json::Value>(&s)
         .map(|j| Value::from_json(&j))
         .map_err(|e| FuncError::arg(0, e.to_string()))
+}
+
+// ---- regular expressions for replace() -------------------------------------------------------
+
+/// A small regular-expression engine for `replace(str, "/re/", repl)`, so that Terraform
+/// configurations using the regex form work without pulling in a regex crate. It covers the RE2
+/// syntax such configurations use (literals, `.`, classes, `\d\w\s`, anchors, groups,
+/// alternation, greedy and lazy quantifiers) and matches leftmost-first like Go's `regexp`.
+/// Execution is a backtracker that never revisits a (instruction, position) pair, which keeps
+/// it linear like RE2's BitState engine, so no pattern can make it run away.
+mod regex {
+    #[derive(Debug, Clone)]
+    enum Inst {
+        Char(char),
+        Any,
+        Class(Vec<(char, char)>, bool),
+        Start,
+        End,
+        Save(usize),
+        /// Try the first target, then the second.
+        Split(usize, usize),
+        Jmp(usize),
+        Match,
+    }
+
+    #[derive(Debug, Clone)]
+    enum Node {
+        Empty,
+        Char(char),
+        Any,
+        Class(Vec<(char, char)>, bool),
+        Start,
+        End,
+        Group(Box<Node>, Option<usize>),
+        Concat(Vec<Node>),
+        Alt(Vec<Node>),
+        Repeat(Box<Node>, usize, Option<usize>, bool),
+    }
+
+    pub struct Regex {
+        prog: Vec<Inst>,
+        groups: usize,
+    }
+
+    struct Parser {
+        chars: Vec<char>,
+        pos: usize,
+        groups: usize,
+    }
+
+    const DIGIT: &[(char, char)] = &[('0', '9')];
+    const WORD: &[(char, char)] = &[('0', '9'), ('A', 'Z'), ('_', '_'), ('a', 'z')];
+    const SPACE: &[(char, char)] = &[('\t', '\n'), ('\x0c', '\r'), (' ', ' ')];
+
+    impl Parser {
+        fn peek(&self) -> Option<char> {
+            self.chars.get(self.pos).copied()
+        }
+
+        fn eat(&mut self, c: char) -> bool {
+            if self.peek() == Some(c) {
+                self.pos += 1;
+                true
+            } else {
+                false
+            }
+        }
+
+        fn alt(&mut self) -> Result<Node, String> {
+            let mut branches = vec![self.concat()?];
+            while self.eat('|') {
+                branches.push(self.concat()?);
+            }
+            Ok(if branches.len() == 1 {
+                branches.remove(0)
+            } else {
+                Node::Alt(branches)
+            })
+        }
+
+        fn concat(&mut self) -> Result<Node, String> {
+            let mut items = Vec::new();
+            while let Some(c) = self.peek() {
+                if c == '|' || c == ')' {
+                    break;
+                }
+                let atom = self.atom()?;
+                items.push(self.quantified(atom)?);
+            }
+            Ok(match items.len() {
+                0 => Node::Empty,
+                1 => items.remove(0),
+                _ => Node::Concat(items),
+            })
+        }
+
+        fn number(&mut self) -> Option<usize> {
+            let start = self.pos;
+            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                self.pos += 1;
+            }
+            self.chars[start..self.pos]
+                .iter()
+                .collect::<String>()
+                .parse()
+                .ok()
+        }
+
+        fn quantified(&mut self, atom: Node) -> Result<Node, String> {
+            let (min, max) = match self.peek() {
+                Some('*') => (0, None),
+                Some('+') => (1, None),
+                Some('?') => (0, Some(1)),
+                Some('{') => {
+                    let save = self.pos;
+                    self.pos += 1;
+                    let Some(min) = self.number() else {
+                        // Not a repetition: RE2 rejects it too, but as a literal brace.
+                        self.pos = save;
+                        return Ok(atom);
+                    };
+                    let max = if self.eat(',') {
+                        self.number()
+                    } else {
+                        Some(min)
+                    };
+                    if !self.eat('}') || max.is_some_and(|m| m < min) || min > 1000 {
+                        return Err("invalid repeat count".into());
+                    }
+                    self.pos -= 1;
+                    (min, max)
+                }
+                _ => return Ok(atom),
+            };
+            self.pos += 1;
+            if matches!(atom, Node::Start | Node::End | Node::Empty) {
+                return Err("missing argument to repetition operator".into());
+            }
+            let greedy = !self.eat('?');
+            Ok(Node::Repeat(Box::new(atom), min, max, greedy))
+        }
+
+        fn escape(&mut self) -> Result<Node, String> {
+            let c = self
+                .peek()
+                .ok_or("trailing backslash at end of expression")?;
+            self.pos += 1;
+            Ok(match c {
+                'd' => Node::Class(DIGIT.to_vec(), false),
+                'D' => Node::Class(DIGIT.to_vec(), true),
+                'w' => Node::Class(WORD.to_vec(), false),
+                'W' => Node::Class(WORD.to_vec(), true),
+                's' => Node::Class(SPACE.to_vec(), false),
+                'S' => Node::Class(SPACE.to_vec(), true),
+                'n' => Node::Char('\n'),
+                't' => Node::Char('\t'),
+                'r' => Node::Char('\r'),
+                c if c.is_ascii_punctuation() => Node::Char(c),
+                c => return Err(format!("invalid escape sequence \\{c}")),
+            })
+        }
+
+        fn class(&mut self) -> Result<Node, String> {
+            let negated = self.eat('^');
+            let mut ranges = Vec::new();
+            let mut first = true;
+            loop {
+                let c = self.peek().ok_or("missing closing ]")?;
+                self.pos += 1;
+                if c == ']' && !first {
+                    break;
+                }
+                first = false;
+                let lo = if c == '\\' {
+                    match self.escape()? {
+                        Node::Char(c) => c,
+                        Node::Class(rs, false) => {
+                            ranges.extend(rs);
+                            continue;
+                        }
+                        _ => return Err("negated escape inside a character class".into()),
+                    }
+                } else {
+                    c
+                };
+                if self.peek() == Some('-') && self.chars.get(self.pos + 1) != Some(&']') {
+                    self.pos += 1;
+                    let mut hi = self.peek().ok_or("missing closing ]")?;
+                    self.pos += 1;
+                    if hi == '\\' {
+                        match self.escape()? {
+                            Node::Char(c) => hi = c,
+                            _ => return Err("invalid character class range".into()),
+                        }
+                    }
+                    if hi < lo {
+                        return Err("invalid character class range".into());
+                    }
+                    ranges.push((lo, hi));
+                } else {
+                    ranges.push((lo, lo));
+                }
+            }
+            Ok(Node::Class(ranges, negated))
+        }
+
+        fn atom(&mut self) -> Result<Node, String> {
+            let c = self.peek().ok_or("unexpected end of expression")?;
+            self.pos += 1;
+            Ok(match c {
+                '.' => Node::Any,
+                '^' => Node::Start,
+                '$' => Node::End,
+                '\\' => self.escape()?,
+                '[' => self.class()?,
+                '(' => {
+                    let index = if self.eat('?') {
+                        if !self.eat(':') {
+                            return Err(
+                                "unsupported group flags (only (?:...) is supported)".into()
+                            );
+                        }
+                        None
+                    } else {
+                        self.groups += 1;
+                        Some(self.groups)
+                    };
+                    let inner = self.alt()?;
+                    if !self.eat(')') {
+                        return Err("missing closing )".into());
+                    }
+                    Node::Group(Box::new(inner), index)
+                }
+                '*' | '+' | '?' => return Err("missing argument to repetition operator".into()),
+                c => Node::Char(c),
+            })
+        }
+    }
+
+    fn compile(node: &Node, prog: &mut Vec<Inst>) {
+        match node {
+            Node::Empty => {}
+            Node::Char(c) => prog.push(Inst::Char(*c)),
+            Node::Any => prog.push(Inst::Any),
+            Node::Class(r, neg) => prog.push(Inst::Class(r.clone(), *neg)),
+            Node::Start => prog.push(Inst::Start),
+            Node::End => prog.push(Inst::End),
+            Node::Group(inner, index) => {
+                if let Some(i) = index {
+                    prog.push(Inst::Save(2 * i));
+                }
+                compile(inner, prog);
+                if let Some(i) = index {
+                    prog.push(Inst::Save(2 * i + 1));
+                }
+            }
+            Node::Concat(items) => items.iter().for_each(|n| compile(n, prog)),
+            Node::Alt(branches) => {
+                let mut jumps = Vec::new();
+                for (k, b) in branches.iter().enumerate() {
+                    if k + 1 < branches.len() {
+                        let split = prog.len();
+                        prog.push(Inst::Split(split + 1, 0));
+                        compile(b, prog);
+                        jumps.push(prog.len());
+                        prog.push(Inst::Jmp(0));
+                        let next = prog.len();
+                        prog[split] = Inst::Split(split + 1, next);
+                    } else {
+                        compile(b, prog);
+                    }
+                }
+                let end = prog.len();
+                for j in jumps {
+                    prog[j] = Inst::Jmp(end);
+                }
+            }
+            Node::Repeat(inner, min, max, greedy) => {
+                let order = |a: usize, b: usize| {
+                    if *greedy {
+                        Inst::Split(a, b)
+                    } else {
+                        Inst::Split(b, a)
+                    }
+                };
+                for _ in 0..*min {
+                    compile(inner, prog);
+                }
+                match max {
+                    None => {
+                        let split = prog.len();
+                        prog.push(Inst::Jmp(0));
+                        compile(inner, prog);
+                        prog.push(Inst::Jmp(split));
+                        let end = prog.len();
+                        prog[split] = order(split + 1, end);
+                    }
+                    Some(max) => {
+                        let mut splits = Vec::new();
+                        for _ in *min..*max {
+                            splits.push(prog.len());
+                            prog.push(Inst::Jmp(0));
+                            compile(inner, prog);
+                        }
+                        let end = prog.len();
+                        for s in splits {
+                            prog[s] = order(s + 1, end);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    impl Regex {
+        pub fn new(pattern: &str) -> Result<Regex, String> {
+            let mut p = Parser {
+                chars: pattern.chars().collect(),
+                pos: 0,
+                groups: 0,
+            };
+            let node = p.alt()?;
+            if p.pos < p.chars.len() {
+                return Err("unexpected )".into());
+            }
+            let mut prog = vec![Inst::Save(0)];
+            compile(&node, &mut prog);
+            prog.push(Inst::Save(1));
+            prog.push(Inst::Match);
+            Ok(Regex {
+                prog,
+                groups: p.groups,
+            })
+        }
+
+        /// The leftmost-first match starting exactly at `start`, as capture positions (char
+        /// indices, `None` for groups that did not take part).
+        ///
+        /// `visited` may be carried over from failed attempts at earlier starts: whether a
+        /// state can reach `Match` does not depend on where the attempt began, so states that
+        /// failed then fail now, and keeping them makes a whole scan linear.
+        fn match_at(
+            &self,
+            text: &[char],
+            start: usize,
+            visited: &mut [u32],
+            generation: u32,
+        ) -> Option<Vec<Option<usize>>> {
+            let width = text.len() + 1;
+            let mut caps = vec![None; 2 * (self.groups + 1)];
+            // Entries are either "run pc at pos" or "restore capture slot".
+            enum Job {
+                Run(usize, usize),
+                Restore(usize, Option<usize>),
+            }
+            let mut stack = vec![Job::Run(0, start)];
+            while let Some(job) = stack.pop() {
+                let (mut pc, mut pos) = match job {
+                    Job::Run(pc, pos) => (pc, pos),
+                    Job::Restore(slot, v) => {
+                        caps[slot] = v;
+                        continue;
+                    }
+                };
+                loop {
+                    let key = pc * width + pos;
+                    if visited[key] == generation {
+                        break;
+                    }
+                    visited[key] = generation;
+                    match &self.prog[pc] {
+                        Inst::Char(c) => {
+                            if text.get(pos) != Some(c) {
+                                break;
+                            }
+                            pc += 1;
+                            pos += 1;
+                        }
+                        Inst::Any => {
+                            if text.get(pos).is_none_or(|c| *c == '\n') {
+                                break;
+                            }
+                            pc += 1;
+                            pos += 1;
+                        }
+                        Inst::Class(ranges, neg) => {
+                            let Some(c) = text.get(pos) else { break };
+                            let hit = ranges.iter().any(|(lo, hi)| lo <= c && c <= hi);
+                            if hit == *neg {
+                                break;
+                            }
+                            pc += 1;
+                            pos += 1;
+                        }
+                        Inst::Start => {
+                            if pos != 0 {
+                                break;
+                            }
+                            pc += 1;
+                        }
+                        Inst::End => {
+                            if pos != text.len() {
+                                break;
+                            }
+                            pc += 1;
+                        }
+                        Inst::Save(slot) => {
+                            stack.push(Job::Restore(*slot, caps[*slot]));
+                            caps[*slot] = Some(pos);
+                            pc += 1;
+                        }
+                        Inst::Split(a, b) => {
+                            stack.push(Job::Run(*b, pos));
+                            pc = *a;
+                        }
+                        Inst::Jmp(a) => pc = *a,
+                        Inst::Match => return Some(caps),
+                    }
+                }
+            }
+            None
+        }
+
+        /// Go's `ReplaceAllString`: `$1`/`${1}` in `repl` expand to groups, `$$` is a dollar,
+        /// and an empty match right after a previous match is skipped.
+        pub fn replace_all(&self, s: &str, repl: &str) -> String {
+            let text: Vec<char> = s.chars().collect();
+            let mut out = String::new();
+            let mut pos = 0;
+            let mut last_end: Option<usize> = None;
+            // A state is visited when it holds the current generation; a successful match
+            // starts a new generation, which clears them all at once.
+            let mut visited = vec![0u32; self.prog.len() * (text.len() + 1)];
+            let mut generation = 1;
+            while pos <= text.len() {
+                let Some(caps) = self.match_at(&text, pos, &mut visited, generation) else {
+                    if let Some(c) = text.get(pos) {
+                        out.push(*c);
+                    }
+                    pos += 1;
+                    continue;
+                };
+                generation += 1;
+                let (m_start, m_end) = (caps[0].unwrap_or(pos), caps[1].unwrap_or(pos));
+                if m_start == m_end && last_end == Some(m_start) {
+                    if let Some(c) = text.get(pos) {
+                        out.push(*c);
+                    }
+                    pos += 1;
+                    continue;
+                }
+                expand(&mut out, repl, &text, &caps);
+                last_end = Some(m_end);
+                if m_end == pos {
+                    if let Some(c) = text.get(pos) {
+                        out.push(*c);
+                    }
+                    pos += 1;
+                } else {
+                    pos = m_end;
+                }
+            }
+            out
+        }
+    }
+
+    fn expand(out: &mut String, repl: &str, text: &[char], caps: &[Option<usize>]) {
+        let r: Vec<char> = repl.chars().collect();
+        let mut i = 0;
+        while i < r.len() {
+            if r[i] != '$' || i + 1 == r.len() {
+                out.push(r[i]);
+                i += 1;
+                continue;
+            }
+            if r[i + 1] == '$' {
+                out.push('$');
+                i += 2;
+                continue;
+            }
+            let braced = r[i + 1] == '{';
+            let from = if braced { i + 2 } else { i + 1 };
+            let mut to = from;
+            while to < r.len() && (r[to].is_alphanumeric() || r[to] == '_') {
+                to += 1;
+            }
+            if to == from || (braced && r.get(to) != Some(&'}')) {
+                // Not a valid reference: Go copies it through literally.
+                out.push('$');
+                i += 1;
+                continue;
+            }
+            let name: String = r[from..to].iter().collect();
+            // Go treats `$1x` as the (nonexistent) group named "1x", which expands to nothing.
+            if let Ok(g) = name.parse::<usize>()
+                && let (Some(Some(a)), Some(Some(b))) = (caps.get(2 * g), caps.get(2 * g + 1))
+            {
+                out.extend(&text[*a..*b]);
+            }
+            i = if braced { to + 1 } else { to };
+        }
+    }
 }
 
 #[cfg(test)]
@@ -1908,9 +2412,10 @@ mod tests {
             s("1 - 2 - 3")
         );
         assert_eq!(ok("replace", &[s("abc"), s(""), s("-")]), s("-a-b-c-"));
-        let e = err("replace", &[s("hello world"), s("/w.*d/"), s("everybody")]);
-        assert!(e.message.starts_with("regex replace is not supported"));
-        assert_eq!(e.arg, Some(1));
+        assert_eq!(
+            ok("replace", &[s("hello world"), s("/w.*d/"), s("everybody")]),
+            s("hello everybody")
+        );
         // A lone slash is an ordinary substring.
         assert_eq!(ok("replace", &[s("a/b"), s("/"), s("_")]), s("a_b"));
     }
@@ -1951,6 +2456,56 @@ mod tests {
             err("coalesce", &[n(1.0), strs(&["a"])]).message,
             "all arguments must have the same type"
         );
+    }
+
+    fn re(subject: &str, pattern: &str, repl: &str) -> Value {
+        ok("replace", &[s(subject), s(pattern), s(repl)])
+    }
+
+    #[test]
+    fn replace_with_regex_matches_terraform() {
+        assert_eq!(re("a1b22c333", "/[0-9]+/", "<$0>"), s("a<1>b<22>c<333>"));
+        assert_eq!(re("foo.bar-baz", "/[^a-z0-9]/", "_"), s("foo_bar_baz"));
+        assert_eq!(
+            re("John Smith", "/(\\w+) (\\w+)/", "$2, $1"),
+            s("Smith, John")
+        );
+        assert_eq!(
+            re("10.0.0.1", "/^(\\d+)\\.(\\d+).*$/", "${1}-${2}x"),
+            s("10-0x")
+        );
+        assert_eq!(re("abab", "/(?:ab){2}/", "Z"), s("Z"));
+        assert_eq!(re("aXbX", "/X$/", "!"), s("aXb!"));
+        assert_eq!(re("a.b", "/\\./", "$$"), s("a$b"));
+        assert_eq!(re("ab", "/(a)|b/", "[$1]"), s("[a][]"));
+        // Go reads `$1x` as the group named "1x", which does not exist.
+        assert_eq!(re("abc", "/b/", "$1x"), s("ac"));
+    }
+
+    #[test]
+    fn replace_with_regex_handles_empty_matches_like_go() {
+        assert_eq!(re("abc", "/x*/", "-"), s("-a-b-c-"));
+        assert_eq!(re("aaa", "/a*?/", "X"), s("XaXaXaX"));
+        assert_eq!(re("baaac", "/a*/", "-"), s("-b-c-"));
+    }
+
+    #[test]
+    fn replace_with_regex_is_linear_on_pathological_patterns() {
+        let subject = "a".repeat(2000);
+        assert_eq!(re(&subject, "/(a*)*b/", "x"), s(&subject));
+        assert_eq!(re(&subject, "/a/", "b"), s(&"b".repeat(2000)));
+    }
+
+    #[test]
+    fn replace_rejects_invalid_regex() {
+        let e = err("replace", &[s("x"), s("/(/"), s("y")]);
+        assert_eq!(
+            e.message,
+            "invalid regular expression \"/(/\": missing closing )"
+        );
+        assert_eq!(e.arg, Some(1));
+        assert!(run("replace", &[s("x"), s("/a**/"), s("y")]).is_err());
+        assert!(run("replace", &[s("x"), s("/[b-a]/"), s("y")]).is_err());
     }
 
     // ---- networking ----
@@ -2102,6 +2657,10 @@ mod tests {
             strs(&["10.1.0.0/24", "10.1.16.0/20"])
         );
         assert_eq!(ok("cidrsubnets", &[s("10.0.0.0/24")]), strs(&[]));
+        assert_eq!(
+            ok("cidrsubnets", &[s("10.0.0.0/8"), n(8.0), n(16.0), n(8.0)]),
+            strs(&["10.0.0.0/16", "10.1.0.0/24", "10.2.0.0/16"])
+        );
     }
 
     #[test]
@@ -2120,6 +2679,13 @@ mod tests {
         assert_eq!(
             err("cidrsubnets", &[s("10.0.0.0/24"), n(9.0)]).message,
             "would extend prefix to 33 bits, which is too long for an IPv4 address"
+        );
+        // Terraform's allocator starts from the address before the base, so a /0 base wraps
+        // around and fails; kept for compatibility.
+        assert_eq!(
+            err("cidrsubnets", &[s("0.0.0.0/0"), n(1.0), n(1.0)]).message,
+            "not enough remaining address space for a subnet with a prefix of 1 bits after \
+             128.0.0.0/1"
         );
     }
 
