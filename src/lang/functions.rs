@@ -1215,7 +1215,8 @@ fn file(a: &[Value], ctx: &FuncCtx) -> Result<Value, FuncError> {
 /// JSON as Terraform's `jsonencode` writes it: compact, keys sorted, and `<`, `>`, `&`, U+2028 and
 /// U+2029 escaped (Go's encoder does this so the output is safe to embed in HTML and JavaScript).
 fn json_encode(v: &Value) -> String {
-    let raw = v.to_json().to_string();
+    let mut raw = String::new();
+    write_json(v, &mut raw);
     let mut out = String::with_capacity(raw.len());
     // These characters can only occur inside JSON strings, so escaping them everywhere is safe.
     for c in raw.chars() {
@@ -1229,6 +1230,39 @@ fn json_encode(v: &Value) -> String {
         }
     }
     out
+}
+
+/// Compact JSON; unlike `serde_json`, whole numbers are written out in full (`1e20` as
+/// `100000000000000000000`), as Terraform does.
+fn write_json(v: &Value, out: &mut String) {
+    match v {
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e21 => {
+            out.push_str(&format!("{n:.0}"));
+        }
+        Value::List(items) | Value::Set(items) => {
+            out.push('[');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(x, out);
+            }
+            out.push(']');
+        }
+        Value::Map(m) => {
+            out.push('{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&quote(k));
+                out.push(':');
+                write_json(x, out);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_json().to_string()),
+    }
 }
 
 fn jsondecode(a: &[Value]) -> Result<Value, FuncError> {
@@ -2735,6 +2769,12 @@ mod tests {
         );
         assert_eq!(ok("jsonencode", &[s("\u{2028}")]), s("\"\\u2028\""));
         assert_eq!(ok("jsonencode", &[n(0.1)]), s("0.1"));
+        assert_eq!(ok("jsonencode", &[n(1e20)]), s("100000000000000000000"));
+        assert_eq!(ok("jsonencode", &[n(-3.0)]), s("-3"));
+        assert_eq!(
+            ok("jsonencode", &[Value::set(vec![s("b"), s("a")])]),
+            s("[\"a\",\"b\"]")
+        );
         assert_eq!(ok("jsonencode", &[Value::Null]), s("null"));
     }
 
