@@ -181,13 +181,21 @@ impl Sources {
     /// `file:line:column` of a range's start, as the `-->` line and plain messages show it.
     pub fn location(&self, r: &SourceRange) -> String {
         let p = self.pos(r.file, r.start);
-        let name = self.files.get(r.file).map(|f| f.name.as_str()).unwrap_or("?");
+        let name = self
+            .files
+            .get(r.file)
+            .map(|f| f.name.as_str())
+            .unwrap_or("?");
         format!("{name}:{}:{}", p.line, p.column)
     }
 
     /// The JSON `range` object of Terraform's diagnostics.
     pub fn range_json(&self, r: &SourceRange) -> serde_json::Value {
-        let name = self.files.get(r.file).map(|f| f.name.as_str()).unwrap_or("?");
+        let name = self
+            .files
+            .get(r.file)
+            .map(|f| f.name.as_str())
+            .unwrap_or("?");
         serde_json::json!({
             "filename": name,
             "start": self.pos(r.file, r.start),
@@ -235,7 +243,10 @@ mod tests {
             }
         );
         // "bé = 2": the '=' is the 4th character but the 5th byte of its line.
-        let eq = s.get(f).map(|x| x.text.rfind('=').unwrap_or(0)).unwrap_or(0);
+        let eq = s
+            .get(f)
+            .map(|x| x.text.rfind('=').unwrap_or(0))
+            .unwrap_or(0);
         let p = s.pos(f, eq);
         assert_eq!((p.line, p.column), (2, 4));
         assert_eq!(

@@ -87,7 +87,11 @@ pub fn build(cfg: &Config) -> Result<ConfigGraph, Diagnostics> {
     for (n, o) in &cfg.outputs {
         add(&mut graph, Node::Output(n.clone()));
         let mut refs = o.value.refs();
-        refs.extend(o.depends_on.iter().map(|(r, s)| (r.clone(), Some(s.clone()))));
+        refs.extend(
+            o.depends_on
+                .iter()
+                .map(|(r, s)| (r.clone(), Some(s.clone()))),
+        );
         edges.push((Node::Output(n.clone()), refs));
     }
     for (to, refs) in edges {
@@ -105,7 +109,11 @@ pub fn build(cfg: &Config) -> Result<ConfigGraph, Diagnostics> {
         Ok(o) => o,
         Err(_) => return Err(cycles(&graph, cfg)),
     };
-    Ok(ConfigGraph { graph, index, order })
+    Ok(ConfigGraph {
+        graph,
+        index,
+        order,
+    })
 }
 
 fn cycles(graph: &DiGraph<Node, Option<SourceRange>>, cfg: &Config) -> Diagnostics {
@@ -171,5 +179,9 @@ pub fn is_data(key: &str) -> bool {
 }
 
 pub fn mode_of(key: &str) -> Mode {
-    if is_data(key) { Mode::Data } else { Mode::Managed }
+    if is_data(key) {
+        Mode::Data
+    } else {
+        Mode::Managed
+    }
 }

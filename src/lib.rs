@@ -5,15 +5,16 @@
 //! cloud's rules, `apply` walks the operation graph against a `provider` (the embedded simulator or
 //! the real API), and `render` turns every result into text. Only `cli` prints.
 
+pub mod address;
+pub mod config;
 pub mod diag;
 pub mod fmt;
+pub mod graph;
 pub mod guest;
 pub mod lang;
 pub mod limits;
+pub mod plan;
 pub mod provider;
 pub mod rules;
 pub mod schema;
 pub mod state;
-pub mod address;
-pub mod config;
-pub mod graph;

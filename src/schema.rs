@@ -409,7 +409,10 @@ pub static SCHEMAS: &[ResourceSchema] = &[
 
 /// Deprecated resource type names of terraform-provider-alicloud and what they became.
 const TYPE_ALIASES: &[(&str, &str)] = &[
-    ("alicloud_network_interface", "alicloud_ecs_network_interface"),
+    (
+        "alicloud_network_interface",
+        "alicloud_ecs_network_interface",
+    ),
     (
         "alicloud_network_interface_attachment",
         "alicloud_ecs_network_interface_attachment",
@@ -427,7 +430,10 @@ pub fn lookup(mode: Mode, ty: &str) -> Option<(&'static ResourceSchema, Option<S
         return None;
     }
     let s = SCHEMAS.iter().find(|s| s.name == *canonical)?;
-    Some((s, Some(format!("use \"{canonical}\"; the old name still works"))))
+    Some((
+        s,
+        Some(format!("use \"{canonical}\"; the old name still works")),
+    ))
 }
 
 pub fn by_kind(kind: Kind) -> &'static ResourceSchema {
@@ -637,10 +643,7 @@ mod tests {
         }
     }
 
-    fn run(
-        ty: &str,
-        vals: &[(&str, Value)],
-    ) -> (BTreeMap<String, Value>, Vec<Diagnostic>) {
+    fn run(ty: &str, vals: &[(&str, Value)]) -> (BTreeMap<String, Value>, Vec<Diagnostic>) {
         let (s, _) = lookup(Mode::Managed, ty).expect("schema");
         check(
             s,
@@ -681,17 +684,32 @@ mod tests {
             ],
         );
         let msgs: Vec<&str> = d.iter().map(|d| d.summary.as_str()).collect();
-        assert!(msgs.iter().any(|m| m.contains("conflicts with")), "{msgs:?}");
-        assert!(msgs.iter().any(|m| m.contains("missing required attribute \"vswitch_id\"")));
+        assert!(
+            msgs.iter().any(|m| m.contains("conflicts with")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("missing required attribute \"vswitch_id\""))
+        );
         let (_, d) = run("alicloud_eip_address", &[("isp", Value::string("BPG"))]);
-        assert!(d[0].help.as_deref().unwrap_or("").contains("did you mean \"BGP\""), "{d:?}");
+        assert!(
+            d[0].help
+                .as_deref()
+                .unwrap_or("")
+                .contains("did you mean \"BGP\""),
+            "{d:?}"
+        );
     }
 
     #[test]
     fn sets_are_normalised_and_types_converted() {
         let (out, d) = run(
             "alicloud_eip_address",
-            &[("bandwidth", Value::Number(5.0)), ("tags", Value::Map(BTreeMap::new()))],
+            &[
+                ("bandwidth", Value::Number(5.0)),
+                ("tags", Value::Map(BTreeMap::new())),
+            ],
         );
         assert!(d.is_empty());
         assert_eq!(out.get("bandwidth"), Some(&Value::string("5")));

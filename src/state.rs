@@ -25,7 +25,10 @@ const PROVIDER: &str = "provider[\"registry.terraform.io/aliyun/alicloud\"]";
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("cannot read state file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("state file {path} is {what}")]
     Corrupt { path: String, what: String },
     #[error(
@@ -33,10 +36,11 @@ pub enum StateError {
     )]
     TooNew { path: String, found: u64 },
     #[error("cannot write state file {path}: {source}")]
-    Write { path: String, source: std::io::Error },
-    #[error(
-        "the state is locked by another netform run (lock file {path}); waited {waited}"
-    )]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the state is locked by another netform run (lock file {path}); waited {waited}")]
     Locked { path: String, waited: String },
 }
 
@@ -190,7 +194,11 @@ impl State {
             let (Some(mode), Some(ty), Some(name)) = (s("mode"), s("type"), s("name")) else {
                 return Err(corrupt("a resource lacks mode, type or name".into()));
             };
-            let mode = if mode == "data" { Mode::Data } else { Mode::Managed };
+            let mode = if mode == "data" {
+                Mode::Data
+            } else {
+                Mode::Managed
+            };
             let provider = s("provider").and_then(|p| {
                 p.strip_prefix(PROVIDER)
                     .and_then(|rest| rest.strip_prefix('.'))
@@ -209,12 +217,20 @@ impl State {
                 };
                 let attributes = match inst.get("attributes") {
                     Some(J::Object(m)) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-                    _ => return Err(corrupt(format!("{ty}.{name} has an instance without attributes"))),
+                    _ => {
+                        return Err(corrupt(format!(
+                            "{ty}.{name} has an instance without attributes"
+                        )));
+                    }
                 };
                 let dependencies = inst
                     .get("dependencies")
                     .and_then(J::as_array)
-                    .map(|d| d.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                    .map(|d| {
+                        d.iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 state.resources.insert(
                     Address {
@@ -557,9 +573,18 @@ mod tests {
 
     #[test]
     fn rejects_empty_truncated_foreign_and_newer_files() {
-        assert!(matches!(State::from_json("", "x"), Err(StateError::Corrupt { .. })));
-        assert!(matches!(State::from_json("{\"version\": 4, \"ser", "x"), Err(StateError::Corrupt { .. })));
-        assert!(matches!(State::from_json("{\"a\": 1}", "x"), Err(StateError::Corrupt { .. })));
+        assert!(matches!(
+            State::from_json("", "x"),
+            Err(StateError::Corrupt { .. })
+        ));
+        assert!(matches!(
+            State::from_json("{\"version\": 4, \"ser", "x"),
+            Err(StateError::Corrupt { .. })
+        ));
+        assert!(matches!(
+            State::from_json("{\"a\": 1}", "x"),
+            Err(StateError::Corrupt { .. })
+        ));
         assert!(matches!(
             State::from_json("{\"version\": 9, \"lineage\": \"l\", \"serial\": 1}", "x"),
             Err(StateError::TooNew { found: 9, .. })
@@ -574,15 +599,23 @@ mod tests {
         store.write(&mut s, None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.serial, 1);
         let prior = s.clone();
-        store.write(&mut s, Some(&prior)).unwrap_or_else(|e| panic!("{e}"));
+        store
+            .write(&mut s, Some(&prior))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.serial, 1, "unchanged content keeps its serial");
         let mut j = store.journal().unwrap_or_else(|e| panic!("{e}"));
         j.append(&JournalEntry::Remove {
             address: "alicloud_eip_address.e[0]".into(),
         })
         .unwrap_or_else(|e| panic!("{e}"));
-        let read = store.read().unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|| panic!("state"));
-        assert!(read.resources.is_empty(), "journal entries are folded in on read");
+        let read = store
+            .read()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("state"));
+        assert!(
+            read.resources.is_empty(),
+            "journal entries are folded in on read"
+        );
     }
 
     #[test]
@@ -591,6 +624,9 @@ mod tests {
         let mut a = Store::new(dir.path().join("s.tfstate"));
         let mut b = Store::new(dir.path().join("s.tfstate"));
         a.lock(Duration::ZERO).unwrap_or_else(|e| panic!("{e}"));
-        assert!(matches!(b.lock(Duration::ZERO), Err(StateError::Locked { .. })));
+        assert!(matches!(
+            b.lock(Duration::ZERO),
+            Err(StateError::Locked { .. })
+        ));
     }
 }

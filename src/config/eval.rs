@@ -91,10 +91,18 @@ impl Lookup for Scope {
     }
 
     fn resource(&self, data: bool, ty: &str, name: &str) -> Option<Value> {
-        self.resources.get(&res_key(data, ty, name)).map(ResourceValues::whole)
+        self.resources
+            .get(&res_key(data, ty, name))
+            .map(ResourceValues::whole)
     }
 
-    fn resource_instance(&self, data: bool, ty: &str, name: &str, key: &Value) -> Option<Option<Value>> {
+    fn resource_instance(
+        &self,
+        data: bool,
+        ty: &str,
+        name: &str,
+        key: &Value,
+    ) -> Option<Option<Value>> {
         let r = self.resources.get(&res_key(data, ty, name))?;
         if r.expansion == Expansion::Single {
             return Some(crate::lang::eval::index_value(&r.whole(), key).ok());

@@ -360,7 +360,9 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
         "terraform" => cfg.warnings.push(
             Diagnostic::warning("the terraform block is ignored")
                 .at(Some(header))
-                .with_help("netform needs no required_providers or backend settings; the block can go"),
+                .with_help(
+                    "netform needs no required_providers or backend settings; the block can go",
+                ),
         ),
         "provider" => {
             if !expect_labels(file, b, 1, "\"alicloud\"", diags) {
@@ -470,7 +472,10 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
                 match s {
                     Structure::Attribute(a) => {
                         let n = a.key.as_str();
-                        let e = Expr { file, expr: a.value.clone() };
+                        let e = Expr {
+                            file,
+                            expr: a.value.clone(),
+                        };
                         match n {
                             "type" => match Type::parse(&a.value) {
                                 Ok(t) => v.ty = t,
@@ -493,24 +498,44 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
                         for s in vb.body.iter() {
                             if let Structure::Attribute(a) = s {
                                 match a.key.as_str() {
-                                    "condition" => cond = Some(Expr { file, expr: a.value.clone() }),
-                                    "error_message" => msg = Some(Expr { file, expr: a.value.clone() }),
-                                    other => diags.push(unknown_attr(other, range(file, a.key.span()), ["condition", "error_message"].into_iter(), "validation")),
+                                    "condition" => {
+                                        cond = Some(Expr {
+                                            file,
+                                            expr: a.value.clone(),
+                                        })
+                                    }
+                                    "error_message" => {
+                                        msg = Some(Expr {
+                                            file,
+                                            expr: a.value.clone(),
+                                        })
+                                    }
+                                    other => diags.push(unknown_attr(
+                                        other,
+                                        range(file, a.key.span()),
+                                        ["condition", "error_message"].into_iter(),
+                                        "validation",
+                                    )),
                                 }
                             }
                         }
                         match (cond, msg) {
                             (Some(c), Some(m)) => v.validations.push((c, m)),
                             _ => diags.push(
-                                Diagnostic::error("a validation block needs both condition and error_message")
-                                    .at(Some(block_header_range(file, vb))),
+                                Diagnostic::error(
+                                    "a validation block needs both condition and error_message",
+                                )
+                                .at(Some(block_header_range(file, vb))),
                             ),
                         }
                     }
                     Structure::Block(x) => diags.push(
-                        Diagnostic::error(format!("unexpected block \"{}\" in variable", x.ident.as_str()))
-                            .at(Some(block_header_range(file, x)))
-                            .with_help("a variable takes validation blocks only"),
+                        Diagnostic::error(format!(
+                            "unexpected block \"{}\" in variable",
+                            x.ident.as_str()
+                        ))
+                        .at(Some(block_header_range(file, x)))
+                        .with_help("a variable takes validation blocks only"),
                     ),
                 }
             }
@@ -534,18 +559,30 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
                             diags.push(
                                 Diagnostic::error(format!("duplicate local value \"{n}\""))
                                     .at(Some(kr))
-                                    .with_help("each local is defined once across all locals blocks"),
+                                    .with_help(
+                                        "each local is defined once across all locals blocks",
+                                    ),
                             );
                             continue;
                         }
                         cfg.locals.insert(
                             n.clone(),
-                            Local { name: n, value: Expr { file, expr: a.value.clone() }, range: kr },
+                            Local {
+                                name: n,
+                                value: Expr {
+                                    file,
+                                    expr: a.value.clone(),
+                                },
+                                range: kr,
+                            },
                         );
                     }
                     Structure::Block(x) => diags.push(
-                        Diagnostic::error(format!("unexpected block \"{}\" in locals", x.ident.as_str()))
-                            .at(Some(block_header_range(file, x))),
+                        Diagnostic::error(format!(
+                            "unexpected block \"{}\" in locals",
+                            x.ident.as_str()
+                        ))
+                        .at(Some(block_header_range(file, x))),
                     ),
                 }
             }
@@ -554,7 +591,11 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
             if !expect_labels(file, b, 2, "\"TYPE\" \"NAME\"", diags) {
                 return;
             }
-            let mode = if kind == "data" { Mode::Data } else { Mode::Managed };
+            let mode = if kind == "data" {
+                Mode::Data
+            } else {
+                Mode::Managed
+            };
             let ty = label_str(&b.labels[0]);
             let name = label_str(&b.labels[1]);
             let type_range = range(file, b.labels[0].span());
@@ -562,7 +603,11 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
                 let known = schema::type_names(mode);
                 let mut d = Diagnostic::error(format!(
                     "unknown {} type \"{ty}\"",
-                    if mode == Mode::Data { "data source" } else { "resource" }
+                    if mode == Mode::Data {
+                        "data source"
+                    } else {
+                        "resource"
+                    }
                 ))
                 .at(Some(type_range));
                 d = match suggest(&ty, known.iter().copied()) {
@@ -614,15 +659,30 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
             for s in b.body.iter() {
                 match s {
                     Structure::Attribute(a) => match a.key.as_str() {
-                        "value" => value = Some(Expr { file, expr: a.value.clone() }),
-                        "sensitive" => o_sensitive = matches!(a.value, Expression::Bool(ref b) if *b.value()),
+                        "value" => {
+                            value = Some(Expr {
+                                file,
+                                expr: a.value.clone(),
+                            })
+                        }
+                        "sensitive" => {
+                            o_sensitive = matches!(a.value, Expression::Bool(ref b) if *b.value())
+                        }
                         "description" => description = a.value.as_str().map(str::to_string),
                         "depends_on" => depends_on = decode_depends_on(file, &a.value, diags),
-                        other => diags.push(unknown_attr(other, range(file, a.key.span()), ["value", "sensitive", "description", "depends_on"].into_iter(), "output")),
+                        other => diags.push(unknown_attr(
+                            other,
+                            range(file, a.key.span()),
+                            ["value", "sensitive", "description", "depends_on"].into_iter(),
+                            "output",
+                        )),
                     },
                     Structure::Block(x) => diags.push(
-                        Diagnostic::error(format!("unexpected block \"{}\" in output", x.ident.as_str()))
-                            .at(Some(block_header_range(file, x))),
+                        Diagnostic::error(format!(
+                            "unexpected block \"{}\" in output",
+                            x.ident.as_str()
+                        ))
+                        .at(Some(block_header_range(file, x))),
                     ),
                 }
             }
@@ -635,12 +695,21 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
                 return;
             };
             if cfg.outputs.contains_key(&name) {
-                diags.push(Diagnostic::error(format!("duplicate output \"{name}\"")).at(Some(header)));
+                diags.push(
+                    Diagnostic::error(format!("duplicate output \"{name}\"")).at(Some(header)),
+                );
                 return;
             }
             cfg.outputs.insert(
                 name.clone(),
-                Output { name, value, sensitive: o_sensitive, description, depends_on, range: header },
+                Output {
+                    name,
+                    value,
+                    sensitive: o_sensitive,
+                    description,
+                    depends_on,
+                    range: header,
+                },
             );
         }
         other => {
@@ -648,7 +717,10 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
                 .at(Some(range(file, b.ident.span())));
             d = match suggest(other, TOP_BLOCKS.iter().copied()) {
                 Some(s) => d.with_help(format!("did you mean \"{s}\"?")),
-                None => d.with_help(format!("blocks at the top level are: {}", TOP_BLOCKS.join(", "))),
+                None => d.with_help(format!(
+                    "blocks at the top level are: {}",
+                    TOP_BLOCKS.join(", ")
+                )),
             };
             diags.push(d);
         }
@@ -673,7 +745,11 @@ fn unknown_attr<'a>(
     }
 }
 
-fn decode_depends_on(file: usize, e: &Expression, diags: &mut Diagnostics) -> Vec<(Ref, SourceRange)> {
+fn decode_depends_on(
+    file: usize,
+    e: &Expression,
+    diags: &mut Diagnostics,
+) -> Vec<(Ref, SourceRange)> {
     let mut out = Vec::new();
     let Expression::Array(items) = e else {
         diags.push(
@@ -690,16 +766,24 @@ fn decode_depends_on(file: usize, e: &Expression, diags: &mut Diagnostics) -> Ve
                 out.push((r.clone(), range(file, item.span())))
             }
             _ => diags.push(
-                Diagnostic::error("depends_on items must be references to resources or data sources")
-                    .at(Some(range(file, item.span())))
-                    .with_help("write TYPE.NAME or data.TYPE.NAME, without an index or attribute"),
+                Diagnostic::error(
+                    "depends_on items must be references to resources or data sources",
+                )
+                .at(Some(range(file, item.span())))
+                .with_help("write TYPE.NAME or data.TYPE.NAME, without an index or attribute"),
             ),
         }
     }
     out
 }
 
-fn decode_resource_body(cfg: &mut Config, file: usize, b: &Block, r: &mut Resource, diags: &mut Diagnostics) {
+fn decode_resource_body(
+    cfg: &mut Config,
+    file: usize,
+    b: &Block,
+    r: &mut Resource,
+    diags: &mut Diagnostics,
+) {
     let _ = &cfg;
     let what = format!("{} \"{}\"", r.ty, r.name);
     for s in b.body.iter() {
@@ -707,7 +791,10 @@ fn decode_resource_body(cfg: &mut Config, file: usize, b: &Block, r: &mut Resour
             Structure::Attribute(a) => {
                 let n = a.key.as_str();
                 let kr = range(file, a.key.span());
-                let value = Expr { file, expr: a.value.clone() };
+                let value = Expr {
+                    file,
+                    expr: a.value.clone(),
+                };
                 match n {
                     "count" => r.count = Some(value),
                     "for_each" => r.for_each = Some(value),
@@ -727,10 +814,17 @@ fn decode_resource_body(cfg: &mut Config, file: usize, b: &Block, r: &mut Resour
                     _ => match r.kind.attr(n) {
                         Some(_) => {
                             if r.attrs.iter().any(|x| x.name == n) {
-                                diags.push(Diagnostic::error(format!("attribute \"{n}\" is set twice")).at(Some(kr)));
+                                diags.push(
+                                    Diagnostic::error(format!("attribute \"{n}\" is set twice"))
+                                        .at(Some(kr)),
+                                );
                                 continue;
                             }
-                            r.attrs.push(Attr { name: n.to_string(), key_range: kr, value });
+                            r.attrs.push(Attr {
+                                name: n.to_string(),
+                                key_range: kr,
+                                value,
+                            });
                         }
                         None => {
                             let known: Vec<&str> = r.kind.settable_names().collect();
@@ -747,8 +841,11 @@ fn decode_resource_body(cfg: &mut Config, file: usize, b: &Block, r: &mut Resour
                                 Expression::Bool(b) => *b.value(),
                                 other => {
                                     diags.push(
-                                        Diagnostic::error(format!("{} must be true or false", a.key.as_str()))
-                                            .at(Some(range(file, other.span()))),
+                                        Diagnostic::error(format!(
+                                            "{} must be true or false",
+                                            a.key.as_str()
+                                        ))
+                                        .at(Some(range(file, other.span()))),
                                     );
                                     false
                                 }
@@ -792,16 +889,26 @@ fn decode_resource_body(cfg: &mut Config, file: usize, b: &Block, r: &mut Resour
                             }
                         }
                         Structure::Block(x) => diags.push(
-                            Diagnostic::error(format!("unexpected block \"{}\" in lifecycle", x.ident.as_str()))
-                                .at(Some(block_header_range(file, x))),
+                            Diagnostic::error(format!(
+                                "unexpected block \"{}\" in lifecycle",
+                                x.ident.as_str()
+                            ))
+                            .at(Some(block_header_range(file, x))),
                         ),
                     }
                 }
             }
             Structure::Block(x) => diags.push(
-                Diagnostic::error(format!("unexpected block \"{}\" in {what}", x.ident.as_str()))
-                    .at(Some(block_header_range(file, x)))
-                    .with_help(if r.mode == Mode::Managed { "resources take a lifecycle block only" } else { "data sources take no blocks" }),
+                Diagnostic::error(format!(
+                    "unexpected block \"{}\" in {what}",
+                    x.ident.as_str()
+                ))
+                .at(Some(block_header_range(file, x)))
+                .with_help(if r.mode == Mode::Managed {
+                    "resources take a lifecycle block only"
+                } else {
+                    "data sources take no blocks"
+                }),
             ),
         }
     }
@@ -813,9 +920,21 @@ fn check_duplicates(cfg: &Config, diags: &mut Diagnostics) {
         let key = r.key();
         if let Some(first) = seen.get(&key) {
             diags.push(
-                Diagnostic::error(format!("duplicate {} \"{}\" \"{}\"", if r.mode == Mode::Data { "data source" } else { "resource" }, r.ty, r.name))
-                    .at(Some(r.range.clone()))
-                    .with_help(format!("{key} is already declared at {}; give one of them another name", cfg.sources.location(&first.range))),
+                Diagnostic::error(format!(
+                    "duplicate {} \"{}\" \"{}\"",
+                    if r.mode == Mode::Data {
+                        "data source"
+                    } else {
+                        "resource"
+                    },
+                    r.ty,
+                    r.name
+                ))
+                .at(Some(r.range.clone()))
+                .with_help(format!(
+                    "{key} is already declared at {}; give one of them another name",
+                    cfg.sources.location(&first.range)
+                )),
             );
         } else {
             seen.insert(key, r);

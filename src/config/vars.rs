@@ -80,7 +80,10 @@ fn is_primitive(t: &Type) -> bool {
 
 /// Resolves every declared variable. tfvars files are added to `cfg.sources` so that their errors
 /// render with source lines like any other.
-pub fn resolve(cfg: &mut Config, inputs: &VarInputs) -> Result<BTreeMap<String, Value>, Diagnostics> {
+pub fn resolve(
+    cfg: &mut Config,
+    inputs: &VarInputs,
+) -> Result<BTreeMap<String, Value>, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut raw: BTreeMap<String, Raw> = BTreeMap::new();
     let dir = cfg.dir.clone();
@@ -94,12 +97,22 @@ pub fn resolve(cfg: &mut Config, inputs: &VarInputs) -> Result<BTreeMap<String, 
     for (name, e) in defaults {
         match Evaluator::new(&Empty, &dir).eval(&e.expr) {
             Ok(v) => {
-                raw.insert(name, Raw { value: v, range: e.range(), source: "default".into() });
+                raw.insert(
+                    name,
+                    Raw {
+                        value: v,
+                        range: e.range(),
+                        source: "default".into(),
+                    },
+                );
             }
             Err(err) => diags.push(
-                Diagnostic::error(format!("invalid default for variable \"{name}\": {}", err.message))
-                    .at(e.range_of(err.span))
-                    .with_help("a default must be a literal value; it cannot refer to other objects"),
+                Diagnostic::error(format!(
+                    "invalid default for variable \"{name}\": {}",
+                    err.message
+                ))
+                .at(e.range_of(err.span))
+                .with_help("a default must be a literal value; it cannot refer to other objects"),
             ),
         }
     }
@@ -108,11 +121,19 @@ pub fn resolve(cfg: &mut Config, inputs: &VarInputs) -> Result<BTreeMap<String, 
     env.sort();
     for (name, text) in env {
         if let Some(decl) = cfg.variables.get(&name) {
-            let v = parse_cli_value(&decl.ty, &text)
-                .map_err(|m| Diagnostic::error(format!("invalid value in NETFORM_VAR_{name}: {m}")));
+            let v = parse_cli_value(&decl.ty, &text).map_err(|m| {
+                Diagnostic::error(format!("invalid value in NETFORM_VAR_{name}: {m}"))
+            });
             match v {
                 Ok(v) => {
-                    raw.insert(name.clone(), Raw { value: v, range: None, source: format!("NETFORM_VAR_{name}") });
+                    raw.insert(
+                        name.clone(),
+                        Raw {
+                            value: v,
+                            range: None,
+                            source: format!("NETFORM_VAR_{name}"),
+                        },
+                    );
                 }
                 Err(d) => diags.push(d),
             }
@@ -127,7 +148,10 @@ pub fn resolve(cfg: &mut Config, inputs: &VarInputs) -> Result<BTreeMap<String, 
     if let Ok(rd) = std::fs::read_dir(&dir) {
         let mut extra: Vec<PathBuf> = rd
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".auto.tfvars")))
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().ends_with(".auto.tfvars"))
+            })
             .collect();
         extra.sort();
         auto.extend(extra);
@@ -148,15 +172,26 @@ pub fn resolve(cfg: &mut Config, inputs: &VarInputs) -> Result<BTreeMap<String, 
         let Some(decl) = cfg.variables.get(name) else {
             diags.push(
                 Diagnostic::error(format!("--var sets \"{name}\", which is not declared"))
-                    .with_help(format!("declare it with variable \"{name}\" {{}} or remove the flag")),
+                    .with_help(format!(
+                        "declare it with variable \"{name}\" {{}} or remove the flag"
+                    )),
             );
             continue;
         };
         match parse_cli_value(&decl.ty, text) {
             Ok(v) => {
-                raw.insert(name.to_string(), Raw { value: v, range: None, source: "--var".into() });
+                raw.insert(
+                    name.to_string(),
+                    Raw {
+                        value: v,
+                        range: None,
+                        source: "--var".into(),
+                    },
+                );
             }
-            Err(m) => diags.push(Diagnostic::error(format!("invalid --var value for \"{name}\": {m}"))),
+            Err(m) => diags.push(Diagnostic::error(format!(
+                "invalid --var value for \"{name}\": {m}"
+            ))),
         }
     }
 
@@ -207,8 +242,11 @@ pub fn resolve(cfg: &mut Config, inputs: &VarInputs) -> Result<BTreeMap<String, 
                     );
                 }
                 Ok(other) => diags.push(
-                    Diagnostic::error(format!("a validation condition must be a bool, not {}", other.type_name()))
-                        .at(cond.range()),
+                    Diagnostic::error(format!(
+                        "a validation condition must be a bool, not {}",
+                        other.type_name()
+                    ))
+                    .at(cond.range()),
                 ),
                 Err(e) => diags.push(
                     Diagnostic::error(format!("invalid validation condition: {}", e.message))
@@ -250,7 +288,9 @@ fn load_tfvars(
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            diags.push(Diagnostic::error(format!("cannot read variables file {shown}: {e}")));
+            diags.push(Diagnostic::error(format!(
+                "cannot read variables file {shown}: {e}"
+            )));
             return;
         }
     };
@@ -260,30 +300,56 @@ fn load_tfvars(
         Err(e) => {
             let start = e.location().offset().min(text.len());
             diags.push(
-                Diagnostic::error(format!("syntax error in {shown}: {}", e.message().lines().next().unwrap_or("")))
-                    .at(Some(SourceRange { file, start, end: (start + 1).min(text.len()) })),
+                Diagnostic::error(format!(
+                    "syntax error in {shown}: {}",
+                    e.message().lines().next().unwrap_or("")
+                ))
+                .at(Some(SourceRange {
+                    file,
+                    start,
+                    end: (start + 1).min(text.len()),
+                })),
             );
             return;
         }
     };
     for s in body.iter() {
         let Structure::Attribute(a) = s else {
-            diags.push(Diagnostic::error(format!("{shown} may hold only NAME = VALUE lines")));
+            diags.push(Diagnostic::error(format!(
+                "{shown} may hold only NAME = VALUE lines"
+            )));
             continue;
         };
         let name = a.key.as_str().to_string();
-        let e = Expr { file, expr: a.value.clone() };
+        let e = Expr {
+            file,
+            expr: a.value.clone(),
+        };
         if !cfg.variables.contains_key(&name) {
             let d = Diagnostic::warning(format!("{shown} sets \"{name}\", which is not declared"))
                 .at(e.range())
                 .with_help("declare the variable or remove the line");
             // Terraform warns for auto-loaded files and errors for explicit ones.
-            diags.push(if explicit { Diagnostic { severity: crate::diag::Severity::Error, ..d } } else { d });
+            diags.push(if explicit {
+                Diagnostic {
+                    severity: crate::diag::Severity::Error,
+                    ..d
+                }
+            } else {
+                d
+            });
             continue;
         }
         match Evaluator::new(&Empty, &cfg.dir.clone()).eval(&a.value) {
             Ok(v) => {
-                raw.insert(name, Raw { value: v, range: e.range(), source: shown.clone() });
+                raw.insert(
+                    name,
+                    Raw {
+                        value: v,
+                        range: e.range(),
+                        source: shown.clone(),
+                    },
+                );
             }
             Err(err) => diags.push(
                 Diagnostic::error(format!("invalid value for \"{name}\": {}", err.message))

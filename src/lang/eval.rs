@@ -125,10 +125,7 @@ impl<'a> Evaluator<'a> {
                         k => {
                             let ks = k.coerce_string().ok_or_else(|| {
                                 EvalError::new(
-                                    format!(
-                                        "Object key must be a string, not {}",
-                                        k.type_name()
-                                    ),
+                                    format!("Object key must be a string, not {}", k.type_name()),
                                     span.clone(),
                                 )
                             })?;
@@ -181,12 +178,22 @@ impl<'a> Evaluator<'a> {
                     return Ok(Value::unknown());
                 }
                 match u.operator.value() {
-                    UnaryOperator::Neg => v.coerce_number().map(|n| Value::Number(-n)).ok_or_else(
-                        || EvalError::new("Unsuitable value for unary operand: a number is required", u.expr.span()),
-                    ),
-                    UnaryOperator::Not => v.coerce_bool().map(|b| Value::Bool(!b)).ok_or_else(
-                        || EvalError::new("Unsuitable value for unary operand: a bool is required", u.expr.span()),
-                    ),
+                    UnaryOperator::Neg => {
+                        v.coerce_number().map(|n| Value::Number(-n)).ok_or_else(|| {
+                            EvalError::new(
+                                "Unsuitable value for unary operand: a number is required",
+                                u.expr.span(),
+                            )
+                        })
+                    }
+                    UnaryOperator::Not => {
+                        v.coerce_bool().map(|b| Value::Bool(!b)).ok_or_else(|| {
+                            EvalError::new(
+                                "Unsuitable value for unary operand: a bool is required",
+                                u.expr.span(),
+                            )
+                        })
+                    }
                 }
             }
             Expression::BinaryOp(b) => self.binary(b),
@@ -267,13 +274,21 @@ impl<'a> Evaluator<'a> {
                         match c {
                             Value::Unknown(_) => *unknown = true,
                             other => match other.coerce_bool() {
-                                Some(true) => {
-                                    self.render_template(&ifd.if_expr.template, out, unknown, span.clone())?
-                                }
+                                Some(true) => self.render_template(
+                                    &ifd.if_expr.template,
+                                    out,
+                                    unknown,
+                                    span.clone(),
+                                )?,
                                 Some(false) => {
                                     if let Some(e) = &ifd.else_expr {
                                         out.push((String::new(), e.strip));
-                                        self.render_template(&e.template, out, unknown, span.clone())?;
+                                        self.render_template(
+                                            &e.template,
+                                            out,
+                                            unknown,
+                                            span.clone(),
+                                        )?;
                                     }
                                 }
                                 None => {
@@ -295,8 +310,14 @@ impl<'a> Evaluator<'a> {
                         } else {
                             let items = iter_collection(&coll, fe.collection_expr.span())?;
                             for (k, v) in items {
-                                let pushed = self.bind(fe.key_var.as_ref().map(|x| x.as_str()), fe.value_var.as_str(), k, v);
-                                let r = self.render_template(&fe.template, out, unknown, span.clone());
+                                let pushed = self.bind(
+                                    fe.key_var.as_ref().map(|x| x.as_str()),
+                                    fe.value_var.as_str(),
+                                    k,
+                                    v,
+                                );
+                                let r =
+                                    self.render_template(&fe.template, out, unknown, span.clone());
                                 self.scopes.truncate(self.scopes.len() - pushed);
                                 r?;
                             }
@@ -329,7 +350,10 @@ impl<'a> Evaluator<'a> {
         match name {
             "try" => {
                 if arg_exprs.is_empty() {
-                    return Err(EvalError::new("Function \"try\" requires at least one argument", span));
+                    return Err(EvalError::new(
+                        "Function \"try\" requires at least one argument",
+                        span,
+                    ));
                 }
                 let mut last_err = None;
                 for e in &arg_exprs {
@@ -346,7 +370,10 @@ impl<'a> Evaluator<'a> {
             }
             "can" => {
                 if arg_exprs.len() != 1 {
-                    return Err(EvalError::new("Function \"can\" expects exactly one argument", span));
+                    return Err(EvalError::new(
+                        "Function \"can\" expects exactly one argument",
+                        span,
+                    ));
                 }
                 return Ok(match self.eval(arg_exprs[0]) {
                     Ok(v) if !v.is_wholly_known() => Value::unknown(),
@@ -378,20 +405,28 @@ impl<'a> Evaluator<'a> {
                     Value::Unknown(_) => return Ok(Value::unknown()),
                     other => {
                         return Err(EvalError::new(
-                            format!("Invalid expanding argument value: a list is required, not {}", other.type_name()),
+                            format!(
+                                "Invalid expanding argument value: a list is required, not {}",
+                                other.type_name()
+                            ),
                             arg_exprs.last().and_then(|e| e.span()),
                         ));
                     }
                 }
             }
         }
-        let ctx = FuncCtx { base_dir: self.base_dir };
+        let ctx = FuncCtx {
+            base_dir: self.base_dir,
+        };
         functions::call(name, args, &ctx).map_err(|fe| {
             let at = fe
                 .arg
                 .and_then(|i| arg_exprs.get(i).and_then(|e| e.span()))
                 .or(span.clone());
-            EvalError::new(format!("Call to function \"{name}\" failed: {}", fe.message), at)
+            EvalError::new(
+                format!("Call to function \"{name}\" failed: {}", fe.message),
+                at,
+            )
         })
     }
 
@@ -461,7 +496,8 @@ impl<'a> Evaluator<'a> {
                 index_value(&value, &key).map_err(|m| EvalError::new(m, e.span().or(span)))
             }
             TraversalOperator::LegacyIndex(n) => {
-                index_value(&value, &Value::Number(*n.value() as f64)).map_err(|m| EvalError::new(m, span))
+                index_value(&value, &Value::Number(*n.value() as f64))
+                    .map_err(|m| EvalError::new(m, span))
             }
             TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => Ok(value),
         }
@@ -575,16 +611,33 @@ impl<'a> Evaluator<'a> {
         span: Option<Range<usize>>,
     ) -> Result<(Value, usize)> {
         let undeclared = |this: &Self| {
-            let full = if data { format!("data.{ty}.{name}") } else { format!("{ty}.{name}") };
-            let kind = if data { NameKind::Data } else { NameKind::Resource };
+            let full = if data {
+                format!("data.{ty}.{name}")
+            } else {
+                format!("{ty}.{name}")
+            };
+            let kind = if data {
+                NameKind::Data
+            } else {
+                NameKind::Resource
+            };
             let mut e = EvalError::new(
-                format!("Reference to undeclared resource: a {} \"{ty}\" \"{name}\" has not been declared", if data { "data" } else { "resource" }),
+                format!(
+                    "Reference to undeclared resource: a {} \"{ty}\" \"{name}\" has not been declared",
+                    if data { "data" } else { "resource" }
+                ),
                 span.clone(),
             );
             let prefix = format!("{ty}.");
             let candidates: Vec<String> = this.lookup.names(kind);
-            if let Some(s) = suggest(&format!("{ty}.{name}"), candidates.iter().map(String::as_str)) {
-                e = e.help(format!("did you mean \"{}{s}\"?", if data { "data." } else { "" }));
+            if let Some(s) = suggest(
+                &format!("{ty}.{name}"),
+                candidates.iter().map(String::as_str),
+            ) {
+                e = e.help(format!(
+                    "did you mean \"{}{s}\"?",
+                    if data { "data." } else { "" }
+                ));
             } else {
                 let _ = (&full, &prefix);
             }
@@ -622,7 +675,10 @@ impl<'a> Evaluator<'a> {
         let num = |v: &Value, e: &Expression| {
             v.coerce_number().ok_or_else(|| {
                 EvalError::new(
-                    format!("Unsuitable value for operand: a number is required, not {}", v.type_name()),
+                    format!(
+                        "Unsuitable value for operand: a number is required, not {}",
+                        v.type_name()
+                    ),
                     e.span(),
                 )
             })
@@ -630,7 +686,10 @@ impl<'a> Evaluator<'a> {
         let boolean = |v: &Value, e: &Expression| {
             v.coerce_bool().ok_or_else(|| {
                 EvalError::new(
-                    format!("Unsuitable value for operand: a bool is required, not {}", v.type_name()),
+                    format!(
+                        "Unsuitable value for operand: a bool is required, not {}",
+                        v.type_name()
+                    ),
                     e.span(),
                 )
             })
@@ -693,7 +752,10 @@ impl<'a> Evaluator<'a> {
                             Some(true) => {}
                             Some(false) => return Ok(()),
                             None => {
-                                return Err(EvalError::new("The \"if\" clause of a for expression must be a bool", c.expr.span()));
+                                return Err(EvalError::new(
+                                    "The \"if\" clause of a for expression must be a bool",
+                                    c.expr.span(),
+                                ));
                             }
                         },
                     }
@@ -714,7 +776,9 @@ impl<'a> Evaluator<'a> {
                             groups.entry(ks).or_default().push(val);
                         } else if map.contains_key(&ks) {
                             return Err(EvalError::new(
-                                format!("Duplicate object key \"{ks}\": use \"...\" after the value to group values by key"),
+                                format!(
+                                    "Duplicate object key \"{ks}\": use \"...\" after the value to group values by key"
+                                ),
                                 ke.span(),
                             ));
                         } else {
@@ -733,7 +797,12 @@ impl<'a> Evaluator<'a> {
         }
         Ok(match &f.key_expr {
             None => Value::List(list),
-            Some(_) if f.grouping => Value::Map(groups.into_iter().map(|(k, v)| (k, Value::List(v))).collect()),
+            Some(_) if f.grouping => Value::Map(
+                groups
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::List(v)))
+                    .collect(),
+            ),
             Some(_) => Value::Map(map),
         })
     }
@@ -776,7 +845,10 @@ fn iter_collection(coll: &Value, span: Option<Range<usize>>) -> Result<Vec<(Valu
             .map(|(k, x)| (Value::string(k.clone()), x.clone()))
             .collect()),
         other => Err(EvalError::new(
-            format!("Iteration over non-iterable value: a {} cannot be iterated", other.type_name()),
+            format!(
+                "Iteration over non-iterable value: a {} cannot be iterated",
+                other.type_name()
+            ),
             span,
         )),
     }
@@ -787,7 +859,9 @@ pub fn get_attr(value: &Value, name: &str, span: Option<Range<usize>>) -> Result
         Value::Unknown(_) => Ok(Value::unknown()),
         Value::Map(m) => m.get(name).cloned().ok_or_else(|| {
             let mut e = EvalError::new(
-                format!("Unsupported attribute: this object does not have an attribute named \"{name}\""),
+                format!(
+                    "Unsupported attribute: this object does not have an attribute named \"{name}\""
+                ),
                 span,
             );
             if let Some(s) = suggest(name, m.keys().map(String::as_str)) {
@@ -800,11 +874,16 @@ pub fn get_attr(value: &Value, name: &str, span: Option<Range<usize>>) -> Result
             span,
         )),
         Value::List(_) | Value::Set(_) => Err(EvalError::new(
-            format!("Unsupported attribute: can't access attribute \"{name}\" on a list; use [*].{name} or an index"),
+            format!(
+                "Unsupported attribute: can't access attribute \"{name}\" on a list; use [*].{name} or an index"
+            ),
             span,
         )),
         other => Err(EvalError::new(
-            format!("Unsupported attribute: can't access attribute \"{name}\" on a {}", other.type_name()),
+            format!(
+                "Unsupported attribute: can't access attribute \"{name}\" on a {}",
+                other.type_name()
+            ),
             span,
         )),
     }
@@ -936,7 +1015,8 @@ mod tests {
     }
 
     fn ev(src: &str) -> Result<Value> {
-        let e = hcl_edit::parser::parse_expr(src).map_err(|e| EvalError::new(e.to_string(), None))?;
+        let e =
+            hcl_edit::parser::parse_expr(src).map_err(|e| EvalError::new(e.to_string(), None))?;
         Evaluator::new(&L, Path::new(".")).eval(&e)
     }
 
@@ -978,14 +1058,24 @@ mod tests {
             ev("alicloud_eip_address.e[0].id"),
             Ok(Value::Unknown(Some("alicloud_eip_address.e[0].id".into())))
         );
-        assert_eq!(ev("alicloud_eip_address.e[*].id").map(|v| v.is_wholly_known()), Ok(false));
-        assert_eq!(ev("\"x-${alicloud_eip_address.e[0].id}\""), Ok(Value::unknown()));
+        assert_eq!(
+            ev("alicloud_eip_address.e[*].id").map(|v| v.is_wholly_known()),
+            Ok(false)
+        );
+        assert_eq!(
+            ev("\"x-${alicloud_eip_address.e[0].id}\""),
+            Ok(Value::unknown())
+        );
     }
 
     #[test]
     fn undeclared_variable_suggests_a_near_name() {
         let e = ev("var.nmes").unwrap_err();
-        assert!(e.message.contains("undeclared input variable"), "{}", e.message);
+        assert!(
+            e.message.contains("undeclared input variable"),
+            "{}",
+            e.message
+        );
         assert_eq!(e.help.as_deref(), Some("did you mean \"var.names\"?"));
         assert_eq!(e.span, Some(0..8));
     }
@@ -999,7 +1089,10 @@ mod tests {
 
     #[test]
     fn references_are_collected_with_spans() {
-        let e = hcl_edit::parser::parse_expr("concat(var.a, [local.b], data.t_x.y.z, alicloud_x.w[count.index].id)").unwrap();
+        let e = hcl_edit::parser::parse_expr(
+            "concat(var.a, [local.b], data.t_x.y.z, alicloud_x.w[count.index].id)",
+        )
+        .unwrap();
         let refs: Vec<Ref> = references(&e).into_iter().map(|r| r.0).collect();
         assert_eq!(
             refs,

@@ -302,7 +302,10 @@ mod tests {
     fn unknown_mask_mirrors_structure() {
         let v = Value::Map(BTreeMap::from([
             ("a".to_string(), Value::unknown()),
-            ("b".to_string(), Value::List(vec![Value::Null, Value::unknown()])),
+            (
+                "b".to_string(),
+                Value::List(vec![Value::Null, Value::unknown()]),
+            ),
         ]));
         assert_eq!(
             v.unknown_mask(),

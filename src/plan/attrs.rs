@@ -27,7 +27,10 @@ pub fn from_state(schema: &ResourceSchema, attrs: &BTreeMap<String, J>) -> Attrs
 }
 
 pub fn to_state(attrs: &Attrs) -> BTreeMap<String, J> {
-    attrs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()
+    attrs
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_json()))
+        .collect()
 }
 
 fn strs(v: &[String]) -> Value {
@@ -35,7 +38,11 @@ fn strs(v: &[String]) -> Value {
 }
 
 fn tags(t: &BTreeMap<String, String>) -> Value {
-    Value::Map(t.iter().map(|(k, v)| (k.clone(), Value::string(v.clone()))).collect())
+    Value::Map(
+        t.iter()
+            .map(|(k, v)| (k.clone(), Value::string(v.clone())))
+            .collect(),
+    )
 }
 
 fn opt_num(n: Option<u64>) -> Value {
@@ -55,25 +62,65 @@ pub fn eni(info: &EniInfo, cidr: Option<&(String, String)>) -> Attrs {
     ins(&mut a, "id", Value::string(info.id.clone()));
     ins(&mut a, "vswitch_id", Value::string(info.vswitch_id.clone()));
     ins(&mut a, "security_group_ids", strs(&info.security_group_ids));
-    ins(&mut a, "network_interface_name", Value::string(info.name.clone()));
-    ins(&mut a, "description", Value::string(info.description.clone()));
-    ins(&mut a, "primary_ip_address", Value::string(info.primary_ip.clone()));
+    ins(
+        &mut a,
+        "network_interface_name",
+        Value::string(info.name.clone()),
+    );
+    ins(
+        &mut a,
+        "description",
+        Value::string(info.description.clone()),
+    );
+    ins(
+        &mut a,
+        "primary_ip_address",
+        Value::string(info.primary_ip.clone()),
+    );
     ins(&mut a, "private_ip_addresses", strs(&info.private_ips));
-    ins(&mut a, "secondary_private_ip_address_count", Value::Number(info.private_ips.len() as f64));
+    ins(
+        &mut a,
+        "secondary_private_ip_address_count",
+        Value::Number(info.private_ips.len() as f64),
+    );
     ins(&mut a, "ipv6_addresses", strs(&info.ipv6));
-    ins(&mut a, "ipv6_address_count", Value::Number(info.ipv6.len() as f64));
+    ins(
+        &mut a,
+        "ipv6_address_count",
+        Value::Number(info.ipv6.len() as f64),
+    );
     ins(&mut a, "tags", tags(&info.tags));
-    ins(&mut a, "resource_group_id", Value::string(info.resource_group_id.clone()));
+    ins(
+        &mut a,
+        "resource_group_id",
+        Value::string(info.resource_group_id.clone()),
+    );
     ins(&mut a, "queue_number", opt_num(info.queue_number));
-    ins(&mut a, "source_dest_check", opt_bool(info.source_dest_check));
-    ins(&mut a, "delete_on_release", opt_bool(info.delete_on_release));
+    ins(
+        &mut a,
+        "source_dest_check",
+        opt_bool(info.source_dest_check),
+    );
+    ins(
+        &mut a,
+        "delete_on_release",
+        opt_bool(info.delete_on_release),
+    );
     ins(&mut a, "mac", Value::string(info.mac.clone()));
     ins(&mut a, "status", Value::string(info.status.clone()));
     ins(&mut a, "vpc_id", Value::string(info.vpc_id.clone()));
     ins(&mut a, "zone_id", Value::string(info.zone_id.clone()));
     if let Some((v4, v6)) = cidr {
         ins(&mut a, "vswitch_cidr", Value::string(v4.clone()));
-        ins(&mut a, "vswitch_ipv6_cidr", if v6.is_empty() { Value::Null } else { Value::string(v6.clone()) });
+        ins(
+            &mut a,
+            "vswitch_ipv6_cidr",
+            if v6.is_empty() {
+                Value::Null
+            } else {
+                Value::string(v6.clone())
+            },
+        );
     }
     a
 }
@@ -96,7 +143,10 @@ pub fn eip(info: &EipInfo) -> Attrs {
         a.insert(k.to_string(), Value::string(v.clone()));
     }
     a.insert("tags".into(), tags(&info.tags));
-    a.insert("deletion_protection".into(), Value::Bool(info.deletion_protection));
+    a.insert(
+        "deletion_protection".into(),
+        Value::Bool(info.deletion_protection),
+    );
     a
 }
 

@@ -22,7 +22,11 @@ fn inner_list(j: &J, outer: &str, inner: &str) -> Vec<String> {
     j.get(outer)
         .and_then(|o| o.get(inner))
         .and_then(J::as_array)
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -77,20 +81,34 @@ pub fn read(kind: Kind, args: &BTreeMap<String, Value>, c: &Client) -> Result<Va
     let mut out: BTreeMap<String, Value> = args.clone();
     let (key, items): (&str, Vec<Value>) = match kind {
         Kind::DataInstances => {
-            let list = c.describe_list("DescribeInstances", Params::new(), "Instances", "Instance")?;
+            let list =
+                c.describe_list("DescribeInstances", Params::new(), "Instances", "Instance")?;
             let items = list
                 .iter()
                 .filter(|i| f.ids_ok(&g(i, "InstanceId")) && f.name(&g(i, "InstanceName")))
-                .filter(|i| f.eq("status", &g(i, "Status")) && f.eq("availability_zone", &g(i, "ZoneId")) && f.eq("instance_type", &g(i, "InstanceType")))
+                .filter(|i| {
+                    f.eq("status", &g(i, "Status"))
+                        && f.eq("availability_zone", &g(i, "ZoneId"))
+                        && f.eq("instance_type", &g(i, "InstanceType"))
+                })
                 .filter(|i| {
                     let vpc = i.get("VpcAttributes").cloned().unwrap_or(J::Null);
                     f.eq("vpc_id", &g(&vpc, "VpcId")) && f.eq("vswitch_id", &g(&vpc, "VSwitchId"))
                 })
                 .map(|i| {
                     let vpc = i.get("VpcAttributes").cloned().unwrap_or(J::Null);
-                    let private_ip = inner_list(&vpc, "PrivateIpAddress", "IpAddress").into_iter().next().unwrap_or_default();
-                    let public_ip = inner_list(i, "PublicIpAddress", "IpAddress").into_iter().next().unwrap_or_default();
-                    let eip = i.get("EipAddress").map(|e| g(e, "IpAddress")).unwrap_or_default();
+                    let private_ip = inner_list(&vpc, "PrivateIpAddress", "IpAddress")
+                        .into_iter()
+                        .next()
+                        .unwrap_or_default();
+                    let public_ip = inner_list(i, "PublicIpAddress", "IpAddress")
+                        .into_iter()
+                        .next()
+                        .unwrap_or_default();
+                    let eip = i
+                        .get("EipAddress")
+                        .map(|e| g(e, "IpAddress"))
+                        .unwrap_or_default();
                     obj(vec![
                         ("id", s(g(i, "InstanceId"))),
                         ("name", s(g(i, "InstanceName"))),
@@ -103,8 +121,14 @@ pub fn read(kind: Kind, args: &BTreeMap<String, Value>, c: &Client) -> Result<Va
                         ("private_ip", s(private_ip)),
                         ("public_ip", s(public_ip)),
                         ("eip", s(eip)),
-                        ("security_groups", strs(inner_list(i, "SecurityGroupIds", "SecurityGroupId"))),
-                        ("primary_network_interface_id", s(g(i, "PrimaryNetworkInterfaceId"))),
+                        (
+                            "security_groups",
+                            strs(inner_list(i, "SecurityGroupIds", "SecurityGroupId")),
+                        ),
+                        (
+                            "primary_network_interface_id",
+                            s(g(i, "PrimaryNetworkInterfaceId")),
+                        ),
                         ("network_type", s(g(i, "InstanceNetworkType"))),
                     ])
                 })
@@ -112,22 +136,54 @@ pub fn read(kind: Kind, args: &BTreeMap<String, Value>, c: &Client) -> Result<Va
             ("instances", items)
         }
         Kind::DataSecurityGroups => {
-            let list = c.describe_list("DescribeSecurityGroups", Params::new(), "SecurityGroups", "SecurityGroup")?;
+            let list = c.describe_list(
+                "DescribeSecurityGroups",
+                Params::new(),
+                "SecurityGroups",
+                "SecurityGroup",
+            )?;
             let items = list
                 .iter()
                 .filter(|x| f.ids_ok(&g(x, "SecurityGroupId")) && f.eq("vpc_id", &g(x, "VpcId")))
-                .map(|x| obj(vec![("id", s(g(x, "SecurityGroupId"))), ("vpc_id", s(g(x, "VpcId"))), ("security_group_type", s(g(x, "SecurityGroupType")))]))
+                .map(|x| {
+                    obj(vec![
+                        ("id", s(g(x, "SecurityGroupId"))),
+                        ("vpc_id", s(g(x, "VpcId"))),
+                        ("security_group_type", s(g(x, "SecurityGroupType"))),
+                    ])
+                })
                 .collect();
             ("groups", items)
         }
         Kind::DataNatGateways => {
-            let list = c.describe_list("DescribeNatGateways", Params::new(), "NatGateways", "NatGateway")?;
+            let list = c.describe_list(
+                "DescribeNatGateways",
+                Params::new(),
+                "NatGateways",
+                "NatGateway",
+            )?;
             let items = list
                 .iter()
-                .filter(|x| f.ids_ok(&g(x, "NatGatewayId")) && f.eq("vpc_id", &g(x, "VpcId")) && g(x, "RegionId") == c.region)
+                .filter(|x| {
+                    f.ids_ok(&g(x, "NatGatewayId"))
+                        && f.eq("vpc_id", &g(x, "VpcId"))
+                        && g(x, "RegionId") == c.region
+                })
                 .map(|x| {
-                    let dnat: Vec<String> = x.get("DnatIps").and_then(J::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
-                    obj(vec![("id", s(g(x, "NatGatewayId"))), ("vpc_id", s(g(x, "VpcId"))), ("dnat_ips", strs(dnat))])
+                    let dnat: Vec<String> = x
+                        .get("DnatIps")
+                        .and_then(J::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|v| v.as_str().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    obj(vec![
+                        ("id", s(g(x, "NatGatewayId"))),
+                        ("vpc_id", s(g(x, "VpcId"))),
+                        ("dnat_ips", strs(dnat)),
+                    ])
                 })
                 .collect();
             ("gateways", items)
@@ -136,25 +192,57 @@ pub fn read(kind: Kind, args: &BTreeMap<String, Value>, c: &Client) -> Result<Va
             let list = c.describe_list("DescribeHaVips", Params::new(), "HaVips", "HaVip")?;
             let items = list
                 .iter()
-                .filter(|x| f.ids_ok(&g(x, "HaVipId")) && f.eq("status", &g(x, "Status")) && f.eq("vswitch_id", &g(x, "VSwitchId")))
-                .map(|x| obj(vec![("id", s(g(x, "HaVipId"))), ("vswitch_id", s(g(x, "VSwitchId"))), ("ip_address", s(g(x, "IpAddress"))), ("status", s(g(x, "Status")))]))
+                .filter(|x| {
+                    f.ids_ok(&g(x, "HaVipId"))
+                        && f.eq("status", &g(x, "Status"))
+                        && f.eq("vswitch_id", &g(x, "VSwitchId"))
+                })
+                .map(|x| {
+                    obj(vec![
+                        ("id", s(g(x, "HaVipId"))),
+                        ("vswitch_id", s(g(x, "VSwitchId"))),
+                        ("ip_address", s(g(x, "IpAddress"))),
+                        ("status", s(g(x, "Status"))),
+                    ])
+                })
                 .collect();
             ("havips", items)
         }
         Kind::DataSlbs => {
-            let list = c.describe_list("DescribeLoadBalancers", Params::new(), "LoadBalancers", "LoadBalancer")?;
+            let list = c.describe_list(
+                "DescribeLoadBalancers",
+                Params::new(),
+                "LoadBalancers",
+                "LoadBalancer",
+            )?;
             let items = list
                 .iter()
-                .filter(|x| f.ids_ok(&g(x, "LoadBalancerId")) && f.eq("address_type", &g(x, "AddressType")) && g(x, "RegionId") == c.region)
-                .map(|x| obj(vec![("id", s(g(x, "LoadBalancerId"))), ("address_type", s(g(x, "AddressType"))), ("vswitch_id", s(g(x, "VSwitchId"))), ("address", s(g(x, "Address")))]))
+                .filter(|x| {
+                    f.ids_ok(&g(x, "LoadBalancerId"))
+                        && f.eq("address_type", &g(x, "AddressType"))
+                        && g(x, "RegionId") == c.region
+                })
+                .map(|x| {
+                    obj(vec![
+                        ("id", s(g(x, "LoadBalancerId"))),
+                        ("address_type", s(g(x, "AddressType"))),
+                        ("vswitch_id", s(g(x, "VSwitchId"))),
+                        ("address", s(g(x, "Address"))),
+                    ])
+                })
                 .collect();
             ("balancers", items)
         }
         Kind::DataVswitches => {
-            let list = c.describe_list("DescribeVSwitches", Params::new(), "VSwitches", "VSwitch")?;
+            let list =
+                c.describe_list("DescribeVSwitches", Params::new(), "VSwitches", "VSwitch")?;
             let items = list
                 .iter()
-                .filter(|x| f.ids_ok(&g(x, "VSwitchId")) && f.eq("vpc_id", &g(x, "VpcId")) && f.eq("zone_id", &g(x, "ZoneId")))
+                .filter(|x| {
+                    f.ids_ok(&g(x, "VSwitchId"))
+                        && f.eq("vpc_id", &g(x, "VpcId"))
+                        && f.eq("zone_id", &g(x, "ZoneId"))
+                })
                 .map(|x| {
                     obj(vec![
                         ("id", s(g(x, "VSwitchId"))),
@@ -162,24 +250,46 @@ pub fn read(kind: Kind, args: &BTreeMap<String, Value>, c: &Client) -> Result<Va
                         ("ipv6_cidr_block", s(g(x, "Ipv6CidrBlock"))),
                         ("zone_id", s(g(x, "ZoneId"))),
                         ("vpc_id", s(g(x, "VpcId"))),
-                        ("available_ip_address_count", x.get("AvailableIpAddressCount").and_then(J::as_f64).map(Value::Number).unwrap_or(Value::Null)),
+                        (
+                            "available_ip_address_count",
+                            x.get("AvailableIpAddressCount")
+                                .and_then(J::as_f64)
+                                .map(Value::Number)
+                                .unwrap_or(Value::Null),
+                        ),
                     ])
                 })
                 .collect();
             ("vswitches", items)
         }
         Kind::DataInstanceTypes => {
-            let list = c.describe_list("DescribeInstanceTypes", Params::new(), "InstanceTypes", "InstanceType")?;
+            let list = c.describe_list(
+                "DescribeInstanceTypes",
+                Params::new(),
+                "InstanceTypes",
+                "InstanceType",
+            )?;
             let items = list
                 .iter()
-                .filter(|x| f.ids_ok(&g(x, "InstanceTypeId")) && f.eq("instance_type_family", &g(x, "InstanceTypeFamily")))
+                .filter(|x| {
+                    f.ids_ok(&g(x, "InstanceTypeId"))
+                        && f.eq("instance_type_family", &g(x, "InstanceTypeFamily"))
+                })
                 .map(|x| {
-                    let n = |k: &str| x.get(k).and_then(J::as_f64).map(Value::Number).unwrap_or(Value::Null);
+                    let n = |k: &str| {
+                        x.get(k)
+                            .and_then(J::as_f64)
+                            .map(Value::Number)
+                            .unwrap_or(Value::Null)
+                    };
                     obj(vec![
                         ("id", s(g(x, "InstanceTypeId"))),
                         ("family", s(g(x, "InstanceTypeFamily"))),
                         ("eni_quantity", n("EniQuantity")),
-                        ("eni_private_ip_address_quantity", n("EniPrivateIpAddressQuantity")),
+                        (
+                            "eni_private_ip_address_quantity",
+                            n("EniPrivateIpAddressQuantity"),
+                        ),
                         ("eni_ipv6_address_quantity", n("EniIpv6AddressQuantity")),
                     ])
                 })

@@ -50,7 +50,10 @@ fn infer_target_type(v: &Value) -> Value {
     };
     match v {
         Value::String(s) => from_id(s).map(Value::string).unwrap_or(Value::unknown()),
-        Value::Unknown(Some(o)) if o.starts_with("alicloud_ecs_network_interface.") || o.starts_with("alicloud_network_interface.") => {
+        Value::Unknown(Some(o))
+            if o.starts_with("alicloud_ecs_network_interface.")
+                || o.starts_with("alicloud_network_interface.") =>
+        {
             Value::string("NetworkInterface")
         }
         _ => Value::unknown(),
@@ -63,7 +66,11 @@ pub fn diff(inp: DiffInput) -> Change {
     let prior = inp.prior.clone();
     let mut after = Attrs::new();
     // Settable attributes: from the configuration, or the prior value when ignore_changes says so.
-    for a in schema.attrs.iter().filter(|a| a.alias_of.is_none() && !a.unsupported) {
+    for a in schema
+        .attrs
+        .iter()
+        .filter(|a| a.alias_of.is_none() && !a.unsupported)
+    {
         let name = a.name;
         let ignored = inp.lifecycle.ignore_changes.iter().any(|i| i == name);
         let prior_v = prior.as_ref().and_then(|p| p.get(name)).cloned();
@@ -72,7 +79,11 @@ pub fn diff(inp: DiffInput) -> Change {
             _ if a.computed || matches!(a.ty, AttrType::Num | AttrType::Bool) => match prior_v {
                 Some(p) => p,
                 None => default_for(inp.kind, name).unwrap_or_else(|| {
-                    if a.computed { unknown_for(addr, name) } else { Value::Null }
+                    if a.computed {
+                        unknown_for(addr, name)
+                    } else {
+                        Value::Null
+                    }
                 }),
             },
             _ if ignored => prior_v.unwrap_or(Value::Null),
@@ -80,7 +91,14 @@ pub fn diff(inp: DiffInput) -> Change {
         };
         after.insert(name.to_string(), v);
     }
-    shape(inp.kind, addr, &inp.desired, prior.as_ref(), &mut after, inp.clouds);
+    shape(
+        inp.kind,
+        addr,
+        &inp.desired,
+        prior.as_ref(),
+        &mut after,
+        inp.clouds,
+    );
 
     let Some(prior) = prior else {
         return Change {
@@ -96,8 +114,14 @@ pub fn diff(inp: DiffInput) -> Change {
         };
     };
     let mut replace_paths = Vec::new();
-    for a in schema.attrs.iter().filter(|a| a.force_new && a.alias_of.is_none()) {
-        let (Some(new), Some(old)) = (after.get(a.name), prior.get(a.name)) else { continue };
+    for a in schema
+        .attrs
+        .iter()
+        .filter(|a| a.force_new && a.alias_of.is_none())
+    {
+        let (Some(new), Some(old)) = (after.get(a.name), prior.get(a.name)) else {
+            continue;
+        };
         let set_by_config = inp.desired.contains_key(a.name);
         let changed = match new {
             Value::Unknown(_) => set_by_config && !old.is_null(),
@@ -114,7 +138,9 @@ pub fn diff(inp: DiffInput) -> Change {
         .iter()
         .filter(|a| a.settable && a.alias_of.is_none() && !a.unsupported)
         .any(|a| match (after.get(a.name), prior.get(a.name)) {
-            (Some(Value::Unknown(_)), _) => inp.desired.contains_key(a.name) || !prior.contains_key(a.name),
+            (Some(Value::Unknown(_)), _) => {
+                inp.desired.contains_key(a.name) || !prior.contains_key(a.name)
+            }
             (Some(n), Some(o)) => !attrs::same(n, o),
             (Some(n), None) => !attrs::same(n, &Value::Null),
             _ => false,
@@ -126,7 +152,11 @@ pub fn diff(inp: DiffInput) -> Change {
     };
     if action == Action::Replace {
         // A new object: what the cloud assigns is unknown again.
-        for a in schema.attrs.iter().filter(|a| a.computed && a.alias_of.is_none()) {
+        for a in schema
+            .attrs
+            .iter()
+            .filter(|a| a.computed && a.alias_of.is_none())
+        {
             if !inp.desired.contains_key(a.name) && default_for(inp.kind, a.name).is_none() {
                 after.insert(a.name.to_string(), unknown_for(addr, a.name));
             }
@@ -144,7 +174,17 @@ pub fn diff(inp: DiffInput) -> Change {
                 });
             }
         }
-        for k in ["vswitch_cidr", "vswitch_ipv6_cidr", "vpc_id", "zone_id", "mac", "status", "id", "device_index", "region"] {
+        for k in [
+            "vswitch_cidr",
+            "vswitch_ipv6_cidr",
+            "vpc_id",
+            "zone_id",
+            "mac",
+            "status",
+            "id",
+            "device_index",
+            "region",
+        ] {
             if let Some(p) = prior.get(k) {
                 after.insert(k.to_string(), p.clone());
             }
@@ -164,30 +204,80 @@ pub fn diff(inp: DiffInput) -> Change {
 }
 
 /// Kind-specific shaping of the planned attributes: list/count pairs, inferred values.
-fn shape(kind: Kind, addr: &Address, desired: &Attrs, prior: Option<&Attrs>, after: &mut Attrs, clouds: &Clouds) {
+fn shape(
+    kind: Kind,
+    addr: &Address,
+    desired: &Attrs,
+    prior: Option<&Attrs>,
+    after: &mut Attrs,
+    clouds: &Clouds,
+) {
     match kind {
         Kind::Eni => {
-            pair(addr, desired, prior, after, "private_ip_addresses", "secondary_private_ip_address_count");
-            pair(addr, desired, prior, after, "ipv6_addresses", "ipv6_address_count");
+            pair(
+                addr,
+                desired,
+                prior,
+                after,
+                "private_ip_addresses",
+                "secondary_private_ip_address_count",
+            );
+            pair(
+                addr,
+                desired,
+                prior,
+                after,
+                "ipv6_addresses",
+                "ipv6_address_count",
+            );
         }
         Kind::SecondaryIps => {
-            pair(addr, desired, prior, after, "private_ip_addresses", "private_ip_address_count");
-            pair(addr, desired, prior, after, "ipv6_addresses", "ipv6_address_count");
+            pair(
+                addr,
+                desired,
+                prior,
+                after,
+                "private_ip_addresses",
+                "private_ip_address_count",
+            );
+            pair(
+                addr,
+                desired,
+                prior,
+                after,
+                "ipv6_addresses",
+                "ipv6_address_count",
+            );
             // `instance_id` means the instance's primary ENI: look it up now, when known.
             if !desired.contains_key("network_interface_id") {
-                let eni = match (desired.get("instance_id"), prior.and_then(|p| p.get("network_interface_id"))) {
-                    (_, Some(p)) if prior.and_then(|p| p.get("instance_id")) == desired.get("instance_id") => p.clone(),
-                    (Some(Value::String(id)), _) => primary_eni_of(id, clouds).map(Value::String).unwrap_or(Value::unknown()),
+                let eni = match (
+                    desired.get("instance_id"),
+                    prior.and_then(|p| p.get("network_interface_id")),
+                ) {
+                    (_, Some(p))
+                        if prior.and_then(|p| p.get("instance_id"))
+                            == desired.get("instance_id") =>
+                    {
+                        p.clone()
+                    }
+                    (Some(Value::String(id)), _) => primary_eni_of(id, clouds)
+                        .map(Value::String)
+                        .unwrap_or(Value::unknown()),
                     _ => Value::unknown(),
                 };
                 after.insert("network_interface_id".into(), eni.clone());
             }
-            let id = after.get("network_interface_id").cloned().unwrap_or(Value::unknown());
+            let id = after
+                .get("network_interface_id")
+                .cloned()
+                .unwrap_or(Value::unknown());
             after.insert("id".into(), id);
         }
         Kind::Attachment => {
             let id = match (after.get("network_interface_id"), after.get("instance_id")) {
-                (Some(Value::String(e)), Some(Value::String(i))) => Value::string(format!("{e}:{i}")),
+                (Some(Value::String(e)), Some(Value::String(i))) => {
+                    Value::string(format!("{e}:{i}"))
+                }
                 _ => unknown_for(addr, "id"),
             };
             after.insert("id".into(), id);
@@ -196,22 +286,40 @@ fn shape(kind: Kind, addr: &Address, desired: &Attrs, prior: Option<&Attrs>, aft
             let target = after.get("instance_id").cloned().unwrap_or(Value::Null);
             if !desired.contains_key("instance_type") {
                 let inferred = infer_target_type(&target);
-                let keep = prior.and_then(|p| p.get("instance_type")).filter(|p| attrs::same(p, &inferred) || inferred.is_unknown() && !target.is_unknown());
+                let keep = prior.and_then(|p| p.get("instance_type")).filter(|p| {
+                    attrs::same(p, &inferred) || inferred.is_unknown() && !target.is_unknown()
+                });
                 after.insert("instance_type".into(), keep.cloned().unwrap_or(inferred));
             }
             let is_eni = after.get("instance_type") == Some(&Value::string("NetworkInterface"));
             if !desired.contains_key("mode") {
-                let m = prior.and_then(|p| p.get("mode")).cloned().filter(|m| !m.is_null());
-                after.insert("mode".into(), if is_eni { m.unwrap_or(Value::string("NAT")) } else { Value::Null });
+                let m = prior
+                    .and_then(|p| p.get("mode"))
+                    .cloned()
+                    .filter(|m| !m.is_null());
+                after.insert(
+                    "mode".into(),
+                    if is_eni {
+                        m.unwrap_or(Value::string("NAT"))
+                    } else {
+                        Value::Null
+                    },
+                );
             }
             if !desired.contains_key("private_ip_address") {
-                let p = prior.and_then(|p| p.get("private_ip_address")).cloned().filter(|m| !m.is_null());
+                let p = prior
+                    .and_then(|p| p.get("private_ip_address"))
+                    .cloned()
+                    .filter(|m| !m.is_null());
                 let nat_eni = is_eni && after.get("mode") == Some(&Value::string("NAT"));
-                after.insert("private_ip_address".into(), match p {
-                    Some(p) => p,
-                    None if nat_eni => unknown_for(addr, "private_ip_address"),
-                    None => Value::Null,
-                });
+                after.insert(
+                    "private_ip_address".into(),
+                    match p {
+                        Some(p) => p,
+                        None if nat_eni => unknown_for(addr, "private_ip_address"),
+                        None => Value::Null,
+                    },
+                );
             }
             let id = match (after.get("allocation_id"), &target) {
                 (Some(Value::String(e)), Value::String(i)) => Value::string(format!("{e}:{i}")),
@@ -226,8 +334,13 @@ fn shape(kind: Kind, addr: &Address, desired: &Attrs, prior: Option<&Attrs>, aft
 fn primary_eni_of(instance: &str, clouds: &Clouds) -> Option<String> {
     let c = clouds.client(None);
     let mut p = crate::provider::Params::new();
-    p.insert("InstanceIds".into(), serde_json::json!([instance]).to_string());
-    let list = c.describe_list("DescribeInstances", p, "Instances", "Instance").ok()?;
+    p.insert(
+        "InstanceIds".into(),
+        serde_json::json!([instance]).to_string(),
+    );
+    let list = c
+        .describe_list("DescribeInstances", p, "Instances", "Instance")
+        .ok()?;
     list.first()
         .and_then(|i| i.get("PrimaryNetworkInterfaceId"))
         .and_then(|v| v.as_str())
@@ -237,11 +350,23 @@ fn primary_eni_of(instance: &str, clouds: &Clouds) -> Option<String> {
 
 /// A set of addresses and its count: whichever the configuration leaves out follows the other.
 /// Lowering the count drops the highest addresses first.
-fn pair(addr: &Address, desired: &Attrs, prior: Option<&Attrs>, after: &mut Attrs, list: &str, count: &str) {
-    let prior_list: Option<Vec<Value>> = prior.and_then(|p| p.get(list)).and_then(|v| v.as_seq().map(<[Value]>::to_vec));
+fn pair(
+    addr: &Address,
+    desired: &Attrs,
+    prior: Option<&Attrs>,
+    after: &mut Attrs,
+    list: &str,
+    count: &str,
+) {
+    let prior_list: Option<Vec<Value>> = prior
+        .and_then(|p| p.get(list))
+        .and_then(|v| v.as_seq().map(<[Value]>::to_vec));
     match (desired.get(list), desired.get(count)) {
         (Some(l), _) => {
-            let n = l.as_seq().map(|s| Value::Number(s.len() as f64)).unwrap_or(Value::unknown());
+            let n = l
+                .as_seq()
+                .map(|s| Value::Number(s.len() as f64))
+                .unwrap_or(Value::unknown());
             after.insert(count.into(), n);
         }
         (None, Some(Value::Number(n))) => {
@@ -260,11 +385,20 @@ fn pair(addr: &Address, desired: &Attrs, prior: Option<&Attrs>, after: &mut Attr
             after.insert(list.into(), l);
         }
         (None, Some(other)) => {
-            after.insert(list.into(), if other.is_unknown() { unknown_for(addr, list) } else { Value::unknown() });
+            after.insert(
+                list.into(),
+                if other.is_unknown() {
+                    unknown_for(addr, list)
+                } else {
+                    Value::unknown()
+                },
+            );
         }
         (None, None) => {
             // Neither given: nothing is managed; keep what is there (none on a new ENI).
-            let l = prior_list.map(Value::set).unwrap_or_else(|| Value::set(Vec::new()));
+            let l = prior_list
+                .map(Value::set)
+                .unwrap_or_else(|| Value::set(Vec::new()));
             let n = l.as_seq().map(|s| s.len()).unwrap_or(0);
             after.insert(list.into(), l);
             after.insert(count.into(), Value::Number(n as f64));

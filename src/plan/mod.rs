@@ -128,7 +128,10 @@ impl Plan {
 
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(Change::is_change)
-            || self.outputs.iter().any(|o| o.before.as_ref() != Some(&o.value.to_json()) && o.value.is_wholly_known())
+            || self
+                .outputs
+                .iter()
+                .any(|o| o.before.as_ref() != Some(&o.value.to_json()) && o.value.is_wholly_known())
             || (self.options.refresh_only && !self.drift.is_empty())
     }
 }
@@ -155,7 +158,10 @@ fn expand(
         let v = match ev.eval(&c.expr) {
             Ok(v) => v,
             Err(e) => {
-                diags.push(Diagnostic::error(format!("invalid count: {}", e.message)).at(c.range_of(e.span)));
+                diags.push(
+                    Diagnostic::error(format!("invalid count: {}", e.message))
+                        .at(c.range_of(e.span)),
+                );
                 return None;
             }
         };
@@ -175,8 +181,10 @@ fn expand(
                 )),
                 _ => {
                     diags.push(
-                        Diagnostic::error(format!("invalid count: a whole number ≥ 0 is required, not {v}"))
-                            .at(c.range()),
+                        Diagnostic::error(format!(
+                            "invalid count: a whole number ≥ 0 is required, not {v}"
+                        ))
+                        .at(c.range()),
                     );
                     None
                 }
@@ -187,7 +195,10 @@ fn expand(
         let v = match ev.eval(&f.expr) {
             Ok(v) => v,
             Err(e) => {
-                diags.push(Diagnostic::error(format!("invalid for_each: {}", e.message)).at(f.range_of(e.span)));
+                diags.push(
+                    Diagnostic::error(format!("invalid for_each: {}", e.message))
+                        .at(f.range_of(e.span)),
+                );
                 return None;
             }
         };
@@ -198,7 +209,10 @@ fn expand(
                 .collect(),
             Value::Set(items) if items.iter().all(|i| matches!(i, Value::String(_))) => items
                 .iter()
-                .filter_map(|i| i.as_str().map(|s| (InstanceKey::Str(s.to_string()), Some(i.clone()))))
+                .filter_map(|i| {
+                    i.as_str()
+                        .map(|s| (InstanceKey::Str(s.to_string()), Some(i.clone())))
+                })
                 .collect(),
             _ if !v.is_wholly_known() => {
                 diags.push(
@@ -210,16 +224,21 @@ fn expand(
             }
             Value::List(_) => {
                 diags.push(
-                    Diagnostic::error("invalid for_each: a list is not allowed, its elements have no stable keys")
-                        .at(f.range())
-                        .with_help("convert it with toset(...) or use a map"),
+                    Diagnostic::error(
+                        "invalid for_each: a list is not allowed, its elements have no stable keys",
+                    )
+                    .at(f.range())
+                    .with_help("convert it with toset(...) or use a map"),
                 );
                 return None;
             }
             other => {
                 diags.push(
-                    Diagnostic::error(format!("invalid for_each: a map or a set of strings is required, not {}", other.type_name()))
-                        .at(f.range()),
+                    Diagnostic::error(format!(
+                        "invalid for_each: a map or a set of strings is required, not {}",
+                        other.type_name()
+                    ))
+                    .at(f.range()),
                 );
                 return None;
             }
@@ -242,19 +261,33 @@ pub fn eval_instance(
     match key {
         InstanceKey::Int(i) => ev.count_index = Some(*i),
         InstanceKey::Str(s) if r.for_each.is_some() => {
-            ev.each = Some((Value::string(s.clone()), each_value.cloned().unwrap_or(Value::Null)))
+            ev.each = Some((
+                Value::string(s.clone()),
+                each_value.cloned().unwrap_or(Value::Null),
+            ))
         }
         _ => {}
     }
-    let addr = Address { mode: r.mode, ty: r.ty.clone(), name: r.name.clone(), key: key.clone() };
+    let addr = Address {
+        mode: r.mode,
+        ty: r.ty.clone(),
+        name: r.name.clone(),
+        key: key.clone(),
+    };
     let mut values = Vec::new();
     let mut ok = true;
     for a in &r.attrs {
         match ev.eval(&a.value.expr) {
-            Ok(v) => values.push((a.name.clone(), v, a.key_range.clone(), a.value.range().unwrap_or(a.key_range.clone()))),
+            Ok(v) => values.push((
+                a.name.clone(),
+                v,
+                a.key_range.clone(),
+                a.value.range().unwrap_or(a.key_range.clone()),
+            )),
             Err(e) => {
                 ok = false;
-                let mut d = Diagnostic::error(e.message.clone()).at(a.value.range_of(e.span.clone()));
+                let mut d =
+                    Diagnostic::error(e.message.clone()).at(a.value.range_of(e.span.clone()));
                 if let Some(h) = e.help {
                     d = d.with_help(h);
                 }
@@ -280,7 +313,10 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
     let cfg = inp.cfg;
     let g = graph::build(cfg)?;
     let had_state = inp.prior.is_some();
-    let state = inp.prior.clone().unwrap_or_else(|| State::new(crate::state::new_lineage()));
+    let state = inp
+        .prior
+        .clone()
+        .unwrap_or_else(|| State::new(crate::state::new_lineage()));
     let mut diags = Diagnostics::default();
     let (refreshed, drift) = if opts.refresh && !state.resources.is_empty() {
         match refresh::refresh(&state, inp.clouds) {
@@ -295,18 +331,25 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         (state.clone(), Vec::new())
     };
 
-    let mut scope = Scope { vars: inp.vars.clone(), declared_locals: cfg.locals.keys().cloned().collect(), ..Scope::default() };
+    let mut scope = Scope {
+        vars: inp.vars.clone(),
+        declared_locals: cfg.locals.keys().cloned().collect(),
+        ..Scope::default()
+    };
     let mut changes: Vec<Change> = Vec::new();
     let mut seen: BTreeSet<Address> = BTreeSet::new();
     for idx in &g.order {
         match &g.graph[*idx] {
             Node::Var(_) | Node::Output(_) => {}
             Node::Local(name) => {
-                let Some(l) = cfg.locals.get(name) else { continue };
+                let Some(l) = cfg.locals.get(name) else {
+                    continue;
+                };
                 let v = match Evaluator::new(&scope, &cfg.dir).eval(&l.value.expr) {
                     Ok(v) => v,
                     Err(e) => {
-                        let mut d = Diagnostic::error(e.message.clone()).at(l.value.range_of(e.span.clone()));
+                        let mut d = Diagnostic::error(e.message.clone())
+                            .at(l.value.range_of(e.span.clone()));
                         if let Some(h) = e.help {
                             d = d.with_help(h);
                         }
@@ -317,7 +360,9 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
                 scope.locals.insert(name.clone(), v);
             }
             Node::Resource(key) => {
-                let Some(r) = cfg.resources.iter().find(|r| &r.key() == key) else { continue };
+                let Some(r) = cfg.resources.iter().find(|r| &r.key() == key) else {
+                    continue;
+                };
                 let deps: Vec<String> = {
                     let mut d: Vec<String> = g
                         .deps(&Node::Resource(key.clone()))
@@ -332,22 +377,43 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
                 };
                 let mut ev = Evaluator::new(&scope, &cfg.dir);
                 let Some((expansion, keys)) = expand(r, &mut ev, &mut diags) else {
-                    scope.resources.insert(key.clone(), crate::config::eval::ResourceValues::new(Expansion::Single));
+                    scope.resources.insert(
+                        key.clone(),
+                        crate::config::eval::ResourceValues::new(Expansion::Single),
+                    );
                     scope.set_instance(key, Expansion::Single, InstanceKey::None, Value::unknown());
                     continue;
                 };
-                scope.resources.insert(key.clone(), crate::config::eval::ResourceValues::new(expansion));
+                scope.resources.insert(
+                    key.clone(),
+                    crate::config::eval::ResourceValues::new(expansion),
+                );
                 for (ik, each) in keys {
-                    let addr = Address { mode: r.mode, ty: r.ty.clone(), name: r.name.clone(), key: ik.clone() };
+                    let addr = Address {
+                        mode: r.mode,
+                        ty: r.ty.clone(),
+                        name: r.name.clone(),
+                        key: ik.clone(),
+                    };
                     let desired = eval_instance(cfg, r, &scope, &ik, each.as_ref(), &mut diags);
                     let value = match (r.mode, desired) {
                         (_, None) => Value::unknown(),
                         (Mode::Data, Some(args)) => {
                             if args.values().all(Value::is_wholly_known) {
-                                match data::read(r.kind.kind, &args, &inp.clouds.client(r.provider.as_deref())) {
+                                match data::read(
+                                    r.kind.kind,
+                                    &args,
+                                    &inp.clouds.client(r.provider.as_deref()),
+                                ) {
                                     Ok(v) => v,
                                     Err(e) => {
-                                        diags.push(Diagnostic::error(format!("reading data.{}.{}: {} ({})", r.ty, r.name, e.message, e.code)).at(Some(r.range.clone())));
+                                        diags.push(
+                                            Diagnostic::error(format!(
+                                                "reading data.{}.{}: {} ({})",
+                                                r.ty, r.name, e.message, e.code
+                                            ))
+                                            .at(Some(r.range.clone())),
+                                        );
                                         Value::unknown()
                                     }
                                 }
@@ -357,7 +423,10 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
                         }
                         (Mode::Managed, Some(desired)) => {
                             seen.insert(addr.clone());
-                            let prior = refreshed.resources.get(&addr).map(|i| attrs::from_state(r.kind, &i.attributes));
+                            let prior = refreshed
+                                .resources
+                                .get(&addr)
+                                .map(|i| attrs::from_state(r.kind, &i.attributes));
                             let forced = opts.replace.iter().any(|a| a.matches(&addr));
                             let ch = diff::diff(diff::DiffInput {
                                 address: addr.clone(),
@@ -388,8 +457,13 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         if addr.mode != Mode::Managed || seen.contains(addr) {
             continue;
         }
-        let Some((schema, _)) = schema::lookup(addr.mode, &addr.ty) else { continue };
-        if let Some(r) = cfg.resource(Mode::Managed, &addr.ty, &addr.name) && r.lifecycle.prevent_destroy && !opts.refresh_only {
+        let Some((schema, _)) = schema::lookup(addr.mode, &addr.ty) else {
+            continue;
+        };
+        if let Some(r) = cfg.resource(Mode::Managed, &addr.ty, &addr.name)
+            && r.lifecycle.prevent_destroy
+            && !opts.refresh_only
+        {
             diags.push(prevent_destroy(addr, r));
         }
         changes.push(Change {
@@ -409,7 +483,9 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         for c in &mut changes {
             c.action = Action::Delete;
             c.after = None;
-            if let Some(r) = cfg.resource(Mode::Managed, &c.address.ty, &c.address.name) && r.lifecycle.prevent_destroy {
+            if let Some(r) = cfg.resource(Mode::Managed, &c.address.ty, &c.address.name)
+                && r.lifecycle.prevent_destroy
+            {
                 diags.push(prevent_destroy(&c.address, r));
             }
         }
@@ -427,7 +503,9 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
             let v = match Evaluator::new(&scope, &cfg.dir).eval(&o.value.expr) {
                 Ok(v) => v,
                 Err(e) => {
-                    diags.push(Diagnostic::error(e.message.clone()).at(o.value.range_of(e.span.clone())));
+                    diags.push(
+                        Diagnostic::error(e.message.clone()).at(o.value.range_of(e.span.clone())),
+                    );
                     Value::unknown()
                 }
             };
@@ -449,7 +527,16 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
     let ops = ops::build(&changes);
     let mut warnings = cfg.warnings.clone();
     warnings.extend(diags);
-    Ok(Plan { changes, drift, ops, outputs, warnings, prior: refreshed, had_state, options: opts })
+    Ok(Plan {
+        changes,
+        drift,
+        ops,
+        outputs,
+        warnings,
+        prior: refreshed,
+        had_state,
+        options: opts,
+    })
 }
 
 fn prevent_destroy(addr: &Address, r: &Resource) -> Diagnostic {
@@ -465,7 +552,12 @@ fn select_targets(changes: &mut Vec<Change>, opts: &PlanOptions) {
         return;
     }
     let by_key = |key: &str, changes: &[Change]| -> Vec<usize> {
-        changes.iter().enumerate().filter(|(_, c)| c.address.resource_key() == key).map(|(i, _)| i).collect()
+        changes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.address.resource_key() == key)
+            .map(|(i, _)| i)
+            .collect()
     };
     if !opts.targets.is_empty() {
         let mut keep: BTreeSet<usize> = BTreeSet::new();
@@ -498,13 +590,23 @@ fn select_targets(changes: &mut Vec<Change>, opts: &PlanOptions) {
             .collect();
         let mut dropped_keys: BTreeSet<String> = changes
             .iter()
-            .filter(|c| drop.contains(&c.address.to_string()) && opts.excludes.iter().any(|t| t.key.is_none() && t.matches(&c.address)))
+            .filter(|c| {
+                drop.contains(&c.address.to_string())
+                    && opts
+                        .excludes
+                        .iter()
+                        .any(|t| t.key.is_none() && t.matches(&c.address))
+            })
             .map(|c| c.address.resource_key())
             .collect();
         loop {
             let before = drop.len();
             for c in changes.iter() {
-                if c.dependencies.iter().any(|d| dropped_keys.contains(d)) || c.dependencies.iter().any(|d| drop.iter().any(|x| x.starts_with(d.as_str()))) {
+                if c.dependencies.iter().any(|d| dropped_keys.contains(d))
+                    || c.dependencies
+                        .iter()
+                        .any(|d| drop.iter().any(|x| x.starts_with(d.as_str())))
+                {
                     drop.insert(c.address.to_string());
                     dropped_keys.insert(c.address.resource_key());
                 }

@@ -52,12 +52,18 @@ pub fn refresh(state: &State, clouds: &Clouds) -> Result<(State, Vec<Drift>), Ap
     for (a, inst) in &state.resources {
         let p = inst.provider.clone();
         match kind_of(a) {
-            Some(Kind::Eni) => eni_ids.entry(p).or_default().extend(str_attr(&inst.attributes, "id")),
+            Some(Kind::Eni) => eni_ids
+                .entry(p)
+                .or_default()
+                .extend(str_attr(&inst.attributes, "id")),
             Some(Kind::Attachment) | Some(Kind::SecondaryIps) => eni_ids
                 .entry(p)
                 .or_default()
                 .extend(str_attr(&inst.attributes, "network_interface_id")),
-            Some(Kind::Eip) => eip_ids.entry(p).or_default().extend(str_attr(&inst.attributes, "id")),
+            Some(Kind::Eip) => eip_ids
+                .entry(p)
+                .or_default()
+                .extend(str_attr(&inst.attributes, "id")),
             Some(Kind::Association) => eip_ids
                 .entry(p)
                 .or_default()
@@ -72,43 +78,64 @@ pub fn refresh(state: &State, clouds: &Clouds) -> Result<(State, Vec<Drift>), Ap
         ids.sort();
         ids.dedup();
         let c = clouds.client(alias.as_deref());
-        enis.extend(c.describe_enis(&ids)?.into_iter().map(|e| (e.id.clone(), e)));
+        enis.extend(
+            c.describe_enis(&ids)?
+                .into_iter()
+                .map(|e| (e.id.clone(), e)),
+        );
         cidrs.extend(vswitch_cidrs(&c)?);
     }
     for (alias, mut ids) in eip_ids {
         ids.sort();
         ids.dedup();
         let c = clouds.client(alias.as_deref());
-        eips.extend(c.describe_eips(&ids)?.into_iter().map(|e| (e.id.clone(), e)));
+        eips.extend(
+            c.describe_eips(&ids)?
+                .into_iter()
+                .map(|e| (e.id.clone(), e)),
+        );
     }
     for (a, inst) in &state.resources {
-        let Some((schema, _)) = schema::lookup(a.mode, &a.ty) else { continue };
+        let Some((schema, _)) = schema::lookup(a.mode, &a.ty) else {
+            continue;
+        };
         let before = attrs::from_state(schema, &inst.attributes);
         let after: Option<Attrs> = match schema.kind {
-            Kind::Eni => str_attr(&inst.attributes, "id").and_then(|id| enis.get(&id)).map(|e| {
-                let mut n = attrs::eni(e, cidrs.get(&e.vswitch_id));
-                // What the cloud cannot tell apart stays as configured.
-                for k in ["queue_number", "source_dest_check", "delete_on_release"] {
-                    if n.get(k).is_none_or(|v| v.is_null()) && let Some(v) = before.get(k) {
-                        n.insert(k.into(), v.clone());
+            Kind::Eni => str_attr(&inst.attributes, "id")
+                .and_then(|id| enis.get(&id))
+                .map(|e| {
+                    let mut n = attrs::eni(e, cidrs.get(&e.vswitch_id));
+                    // What the cloud cannot tell apart stays as configured.
+                    for k in ["queue_number", "source_dest_check", "delete_on_release"] {
+                        if n.get(k).is_none_or(|v| v.is_null())
+                            && let Some(v) = before.get(k)
+                        {
+                            n.insert(k.into(), v.clone());
+                        }
                     }
-                }
-                n
-            }),
+                    n
+                }),
             Kind::Attachment => {
-                let eni = str_attr(&inst.attributes, "network_interface_id").and_then(|id| enis.get(&id));
+                let eni =
+                    str_attr(&inst.attributes, "network_interface_id").and_then(|id| enis.get(&id));
                 let want = str_attr(&inst.attributes, "instance_id");
                 match eni {
                     Some(e) if e.instance_id == want && want.is_some() => {
                         let mut n = before.clone();
-                        n.insert("device_index".into(), e.device_index.map(|d| crate::lang::Value::Number(d as f64)).unwrap_or(crate::lang::Value::Null));
+                        n.insert(
+                            "device_index".into(),
+                            e.device_index
+                                .map(|d| crate::lang::Value::Number(d as f64))
+                                .unwrap_or(crate::lang::Value::Null),
+                        );
                         Some(n)
                     }
                     _ => None,
                 }
             }
             Kind::SecondaryIps => {
-                let eni = str_attr(&inst.attributes, "network_interface_id").and_then(|id| enis.get(&id));
+                let eni =
+                    str_attr(&inst.attributes, "network_interface_id").and_then(|id| enis.get(&id));
                 eni.map(|e| {
                     let mut n = before.clone();
                     let keep = |k: &str, have: &[String]| -> Vec<crate::lang::Value> {
@@ -122,20 +149,30 @@ pub fn refresh(state: &State, clouds: &Clouds) -> Result<(State, Vec<Drift>), Ap
                     };
                     let v4 = keep("private_ip_addresses", &e.private_ips);
                     let v6 = keep("ipv6_addresses", &e.ipv6);
-                    n.insert("private_ip_address_count".into(), crate::lang::Value::Number(v4.len() as f64));
-                    n.insert("ipv6_address_count".into(), crate::lang::Value::Number(v6.len() as f64));
+                    n.insert(
+                        "private_ip_address_count".into(),
+                        crate::lang::Value::Number(v4.len() as f64),
+                    );
+                    n.insert(
+                        "ipv6_address_count".into(),
+                        crate::lang::Value::Number(v6.len() as f64),
+                    );
                     n.insert("private_ip_addresses".into(), crate::lang::Value::set(v4));
                     n.insert("ipv6_addresses".into(), crate::lang::Value::set(v6));
                     n
                 })
             }
-            Kind::Eip => str_attr(&inst.attributes, "id").and_then(|id| eips.get(&id)).map(|e| {
-                let mut n = attrs::eip(e);
-                if let Some(b) = before.get("bandwidth") && attrs::same(b, &crate::lang::Value::string(e.bandwidth.clone())) {
-                    n.insert("bandwidth".into(), b.clone());
-                }
-                n
-            }),
+            Kind::Eip => str_attr(&inst.attributes, "id")
+                .and_then(|id| eips.get(&id))
+                .map(|e| {
+                    let mut n = attrs::eip(e);
+                    if let Some(b) = before.get("bandwidth")
+                        && attrs::same(b, &crate::lang::Value::string(e.bandwidth.clone()))
+                    {
+                        n.insert("bandwidth".into(), b.clone());
+                    }
+                    n
+                }),
             Kind::Association => {
                 let eip = str_attr(&inst.attributes, "allocation_id").and_then(|id| eips.get(&id));
                 let want = str_attr(&inst.attributes, "instance_id");
@@ -153,16 +190,27 @@ pub fn refresh(state: &State, clouds: &Clouds) -> Result<(State, Vec<Drift>), Ap
             _ => Some(before.clone()),
         };
         match after {
-            Some(n) if n.iter().all(|(k, v)| before.get(k).is_some_and(|b| attrs::same(b, v))) && before.len() <= n.len() => {}
+            Some(n)
+                if n.iter()
+                    .all(|(k, v)| before.get(k).is_some_and(|b| attrs::same(b, v)))
+                    && before.len() <= n.len() => {}
             Some(n) => {
                 if let Some(i) = out.resources.get_mut(a) {
                     i.attributes = attrs::to_state(&n);
                 }
-                drift.push(Drift { address: a.clone(), before, after: Some(n) });
+                drift.push(Drift {
+                    address: a.clone(),
+                    before,
+                    after: Some(n),
+                });
             }
             None => {
                 out.resources.remove(a);
-                drift.push(Drift { address: a.clone(), before, after: None });
+                drift.push(Drift {
+                    address: a.clone(),
+                    before,
+                    after: None,
+                });
             }
         }
     }

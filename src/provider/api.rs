@@ -150,7 +150,10 @@ impl EipInfo {
                 .collect(),
             resource_group_id: s(j, "ResourceGroupId"),
             region: s(j, "RegionId"),
-            deletion_protection: j.get("DeletionProtection").and_then(J::as_bool).unwrap_or(false),
+            deletion_protection: j
+                .get("DeletionProtection")
+                .and_then(J::as_bool)
+                .unwrap_or(false),
         }
     }
 }
@@ -221,13 +224,17 @@ impl Client<'_> {
     /// One action, retried on throttling and transient errors with exponential backoff and
     /// jitter. The parameters (ClientToken included) are identical on every attempt.
     pub fn call(&self, action: &str, mut p: Params) -> Result<J, ApiError> {
-        p.entry("RegionId".into()).or_insert_with(|| self.region.clone());
+        p.entry("RegionId".into())
+            .or_insert_with(|| self.region.clone());
         let mut attempt = 0;
         loop {
             match self.transport.call(action, &p) {
                 Ok(j) => return Ok(j),
                 Err(e) if e.is_retryable() && attempt + 1 < self.timing.max_attempts => {
-                    let exp = self.timing.backoff_base.saturating_mul(1 << attempt.min(16));
+                    let exp = self
+                        .timing
+                        .backoff_base
+                        .saturating_mul(1 << attempt.min(16));
                     let d = exp.min(self.timing.backoff_max);
                     std::thread::sleep(d / 2 + jitter(d / 2));
                     attempt += 1;
@@ -238,7 +245,11 @@ impl Client<'_> {
     }
 
     /// Polls `probe` until it returns `Some`, or fails after the wait timeout with `what`.
-    fn wait<T>(&self, what: &str, mut probe: impl FnMut() -> Result<Option<T>, ApiError>) -> Result<T, ApiError> {
+    fn wait<T>(
+        &self,
+        what: &str,
+        mut probe: impl FnMut() -> Result<Option<T>, ApiError>,
+    ) -> Result<T, ApiError> {
         let start = Instant::now();
         loop {
             if let Some(t) = probe()? {
@@ -248,7 +259,10 @@ impl Client<'_> {
                 return Err(ApiError::new(
                     408,
                     "netform.WaitTimeout",
-                    format!("{what} did not finish within {}s", self.timing.wait_timeout.as_secs()),
+                    format!(
+                        "{what} did not finish within {}s",
+                        self.timing.wait_timeout.as_secs()
+                    ),
                 ));
             }
             std::thread::sleep(self.timing.poll_interval);
@@ -263,13 +277,20 @@ impl Client<'_> {
             push_list(&mut p, "NetworkInterfaceId", chunk);
             p.insert("MaxResults".into(), "100".into());
             let j = self.call("DescribeNetworkInterfaces", p)?;
-            out.extend(list(&j, "NetworkInterfaceSets", "NetworkInterfaceSet").iter().map(EniInfo::from_json));
+            out.extend(
+                list(&j, "NetworkInterfaceSets", "NetworkInterfaceSet")
+                    .iter()
+                    .map(EniInfo::from_json),
+            );
         }
         Ok(out)
     }
 
     pub fn describe_eni(&self, id: &str) -> Result<Option<EniInfo>, ApiError> {
-        Ok(self.describe_enis(&[id.to_string()])?.into_iter().find(|e| e.id == id))
+        Ok(self
+            .describe_enis(&[id.to_string()])?
+            .into_iter()
+            .find(|e| e.id == id))
     }
 
     pub fn describe_eips(&self, ids: &[String]) -> Result<Vec<EipInfo>, ApiError> {
@@ -279,13 +300,20 @@ impl Client<'_> {
             p.insert("AllocationId".into(), chunk.join(","));
             p.insert("PageSize".into(), "100".into());
             let j = self.call("DescribeEipAddresses", p)?;
-            out.extend(list(&j, "EipAddresses", "EipAddress").iter().map(EipInfo::from_json));
+            out.extend(
+                list(&j, "EipAddresses", "EipAddress")
+                    .iter()
+                    .map(EipInfo::from_json),
+            );
         }
         Ok(out)
     }
 
     pub fn describe_eip(&self, id: &str) -> Result<Option<EipInfo>, ApiError> {
-        Ok(self.describe_eips(&[id.to_string()])?.into_iter().find(|e| e.id == id))
+        Ok(self
+            .describe_eips(&[id.to_string()])?
+            .into_iter()
+            .find(|e| e.id == id))
     }
 
     pub fn wait_eni(&self, id: &str, want: &str, what: &str) -> Result<EniInfo, ApiError> {
@@ -298,7 +326,9 @@ impl Client<'_> {
     }
 
     pub fn wait_eni_gone(&self, id: &str) -> Result<(), ApiError> {
-        self.wait(&format!("deleting {id}"), || Ok(self.describe_eni(id)?.is_none().then_some(())))
+        self.wait(&format!("deleting {id}"), || {
+            Ok(self.describe_eni(id)?.is_none().then_some(()))
+        })
     }
 
     pub fn wait_eip(&self, id: &str, want: &str, what: &str) -> Result<EipInfo, ApiError> {
@@ -311,7 +341,9 @@ impl Client<'_> {
     }
 
     pub fn wait_eip_gone(&self, id: &str) -> Result<(), ApiError> {
-        self.wait(&format!("releasing {id}"), || Ok(self.describe_eip(id)?.is_none().then_some(())))
+        self.wait(&format!("releasing {id}"), || {
+            Ok(self.describe_eip(id)?.is_none().then_some(()))
+        })
     }
 
     /// Attaches and waits for InUse; falling back to Available means the attach failed.
@@ -319,7 +351,11 @@ impl Client<'_> {
         self.call("AttachNetworkInterface", p)?;
         self.wait(&format!("attaching {eni} to {instance}"), || {
             let Some(e) = self.describe_eni(eni)? else {
-                return Err(ApiError::new(404, "InvalidEniId.NotFound", format!("{eni} disappeared while attaching")));
+                return Err(ApiError::new(
+                    404,
+                    "InvalidEniId.NotFound",
+                    format!("{eni} disappeared while attaching"),
+                ));
             };
             match e.status.as_str() {
                 "InUse" => Ok(Some(e)),
@@ -335,11 +371,23 @@ impl Client<'_> {
 
     pub fn detach(&self, p: Params, eni: &str) -> Result<EniInfo, ApiError> {
         self.call("DetachNetworkInterface", p)?;
-        self.wait_eni(eni, "Available", &format!("detaching {eni} (it stays Detaching; check the instance's state in the console)"))
+        self.wait_eni(
+            eni,
+            "Available",
+            &format!(
+                "detaching {eni} (it stays Detaching; check the instance's state in the console)"
+            ),
+        )
     }
 
     /// Raw Describe* for data sources: the inner list of `Outer.Inner`.
-    pub fn describe_list(&self, action: &str, p: Params, outer: &str, inner: &str) -> Result<Vec<J>, ApiError> {
+    pub fn describe_list(
+        &self,
+        action: &str,
+        p: Params,
+        outer: &str,
+        inner: &str,
+    ) -> Result<Vec<J>, ApiError> {
         let j = self.call(action, p)?;
         Ok(list(&j, outer, inner).to_vec())
     }

@@ -38,7 +38,10 @@ impl ApiError {
         self.code.starts_with("Throttling")
             || matches!(
                 self.code.as_str(),
-                "ServiceUnavailable" | "InternalError" | "OperationConflict" | "LastTokenProcessing"
+                "ServiceUnavailable"
+                    | "InternalError"
+                    | "OperationConflict"
+                    | "LastTokenProcessing"
             )
             || self.code.ends_with(".Conflict")
     }

@@ -100,7 +100,11 @@ fn err(status: u16, code: &str, message: impl Into<String>) -> ApiError {
 /// A rule violation: the code Alibaba answers with, and the rule id in the message so netform can
 /// name it.
 fn rule_err(rule: &str, code: &str, message: impl Into<String>) -> ApiError {
-    let status = if code.starts_with("Quota") || code.contains("LimitExceed") { 403 } else { 400 };
+    let status = if code.starts_with("Quota") || code.contains("LimitExceed") {
+        403
+    } else {
+        400
+    };
     err(status, code, format!("{} (rule {rule})", message.into()))
 }
 
@@ -131,7 +135,12 @@ fn tags_param(p: &Params) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for i in 1..=20 {
         if let Some(k) = param(p, &format!("Tag.{i}.Key")) {
-            out.insert(k.to_string(), p.get(&format!("Tag.{i}.Value")).cloned().unwrap_or_default());
+            out.insert(
+                k.to_string(),
+                p.get(&format!("Tag.{i}.Value"))
+                    .cloned()
+                    .unwrap_or_default(),
+            );
         }
     }
     out
@@ -186,7 +195,11 @@ fn is_reserved_v4(net: &Ipv4Net, ip: Ipv4Addr) -> bool {
 fn is_reserved_v6(net: &Ipv6Net, ip: Ipv6Addr) -> bool {
     let base = u128::from(net.network());
     let host_bits = 128 - net.prefix_len() as u32;
-    let last = if host_bits >= 128 { u128::MAX } else { base | ((1u128 << host_bits) - 1) };
+    let last = if host_bits >= 128 {
+        u128::MAX
+    } else {
+        base | ((1u128 << host_bits) - 1)
+    };
     let x = u128::from(ip);
     x == base || x + 9 > last
 }
@@ -202,7 +215,14 @@ pub struct VSwitchInfo {
 
 impl Cloud {
     pub fn new(world: World, limits: Limits, live: Live, async_ms: BTreeMap<String, u64>) -> Cloud {
-        let mut c = Cloud { world, limits, live, used: HashMap::new(), async_ms, now_ms: 0 };
+        let mut c = Cloud {
+            world,
+            limits,
+            live,
+            used: HashMap::new(),
+            async_ms,
+            now_ms: 0,
+        };
         if c.live.enis.is_empty() && c.live.requests == 0 {
             c.seed_primary_enis();
         }
@@ -218,12 +238,19 @@ impl Cloud {
             if inst.network_type == "classic" {
                 continue;
             }
-            let (Some(vsw), Some(ip)) = (inst.vswitch_id.clone(), inst.private_ip.as_ref().and_then(|s| s.parse().ok())) else {
+            let (Some(vsw), Some(ip)) = (
+                inst.vswitch_id.clone(),
+                inst.private_ip.as_ref().and_then(|s| s.parse().ok()),
+            ) else {
                 continue;
             };
-            let Some(v) = self.vswitch(&vsw) else { continue };
+            let Some(v) = self.vswitch(&vsw) else {
+                continue;
+            };
             let h = hash_hex(&[&seed, "primary-eni", &inst.id]);
-            let id = inst.primary_eni_id().unwrap_or_else(|| make_id("eni", &v.region, &h));
+            let id = inst
+                .primary_eni_id()
+                .unwrap_or_else(|| make_id("eni", &v.region, &h));
             let eni = Eni {
                 id: id.clone(),
                 region: v.region.clone(),
@@ -275,7 +302,13 @@ impl Cloud {
 
     pub fn vswitch(&self, id: &str) -> Option<VSwitchInfo> {
         let v = self.world.vswitches.iter().find(|v| v.id == id)?;
-        let region = self.world.vpcs.iter().find(|p| p.id == v.vpc_id).map(|p| p.region.clone()).unwrap_or_default();
+        let region = self
+            .world
+            .vpcs
+            .iter()
+            .find(|p| p.id == v.vpc_id)
+            .map(|p| p.region.clone())
+            .unwrap_or_default();
         Some(VSwitchInfo {
             id: v.id.clone(),
             vpc_id: v.vpc_id.clone(),
@@ -295,7 +328,9 @@ impl Cloud {
         self.now_ms = now_ms;
         let mut gone = Vec::new();
         for e in self.live.enis.values_mut() {
-            if let Some((to, at)) = e.pending.clone() && at <= now_ms {
+            if let Some((to, at)) = e.pending.clone()
+                && at <= now_ms
+            {
                 e.pending = None;
                 if to == "Deleted" {
                     gone.push(e.id.clone());
@@ -309,7 +344,9 @@ impl Cloud {
         }
         let mut released = Vec::new();
         for e in self.live.eips.values_mut() {
-            if let Some((to, at)) = e.pending.clone() && at <= now_ms {
+            if let Some((to, at)) = e.pending.clone()
+                && at <= now_ms
+            {
                 e.pending = None;
                 if to == "Released" {
                     released.push(e.id.clone());
@@ -336,7 +373,9 @@ impl Cloud {
     }
 
     fn forget_eni(&mut self, id: &str) {
-        if let Some(e) = self.live.enis.remove(id) && let Some(set) = self.used.get_mut(&e.vswitch_id) {
+        if let Some(e) = self.live.enis.remove(id)
+            && let Some(set) = self.used.get_mut(&e.vswitch_id)
+        {
             set.remove(&IpAddr::V4(e.primary_ip));
             for i in &e.private_ips {
                 set.remove(&IpAddr::V4(*i));
@@ -352,16 +391,36 @@ impl Cloud {
     }
 
     /// Picks `n` free IPv4 addresses, starting at a point derived from the request.
-    fn allocate_v4(&self, v: &VSwitchInfo, n: usize, salt: &str, avoid: &HashSet<IpAddr>) -> Result<Vec<Ipv4Addr>, ApiError> {
+    fn allocate_v4(
+        &self,
+        v: &VSwitchInfo,
+        n: usize,
+        salt: &str,
+        avoid: &HashSet<IpAddr>,
+    ) -> Result<Vec<Ipv4Addr>, ApiError> {
         let (lo, hi) = usable_v4(&v.cidr);
         if hi < lo {
-            return Err(rule_err("ip-vswitch-capacity", "InvalidVSwitchId.IpNotEnough", format!("The vSwitch {} has no usable addresses.", v.id)));
+            return Err(rule_err(
+                "ip-vswitch-capacity",
+                "InvalidVSwitchId.IpNotEnough",
+                format!("The vSwitch {} has no usable addresses.", v.id),
+            ));
         }
         let span = (hi - lo + 1) as u64;
         let used = self.used.get(&v.id);
-        let free = span as usize - used.map(|u| u.iter().filter(|i| i.is_ipv4()).count()).unwrap_or(0);
+        let free = span as usize
+            - used
+                .map(|u| u.iter().filter(|i| i.is_ipv4()).count())
+                .unwrap_or(0);
         if free < n + avoid.len() && free < n {
-            return Err(rule_err("ip-vswitch-capacity", "InvalidVSwitchId.IpNotEnough", format!("The vSwitch {} has {free} free addresses; {n} were asked for.", v.id)));
+            return Err(rule_err(
+                "ip-vswitch-capacity",
+                "InvalidVSwitchId.IpNotEnough",
+                format!(
+                    "The vSwitch {} has {free} free addresses; {n} were asked for.",
+                    v.id
+                ),
+            ));
         }
         let h = hash_hex(&[&self.seed(), salt]);
         let start = u64::from_str_radix(&h[..12], 16).unwrap_or(0) % span;
@@ -376,12 +435,22 @@ impl Cloud {
             i += 1;
         }
         if out.len() < n {
-            return Err(rule_err("ip-vswitch-capacity", "InvalidVSwitchId.IpNotEnough", format!("The vSwitch {} has too few free addresses.", v.id)));
+            return Err(rule_err(
+                "ip-vswitch-capacity",
+                "InvalidVSwitchId.IpNotEnough",
+                format!("The vSwitch {} has too few free addresses.", v.id),
+            ));
         }
         Ok(out)
     }
 
-    fn allocate_v6(&self, v: &VSwitchInfo, net: &Ipv6Net, n: usize, salt: &str) -> Result<Vec<Ipv6Addr>, ApiError> {
+    fn allocate_v6(
+        &self,
+        v: &VSwitchInfo,
+        net: &Ipv6Net,
+        n: usize,
+        salt: &str,
+    ) -> Result<Vec<Ipv6Addr>, ApiError> {
         let _ = v;
         let base = u128::from(net.network());
         let h = hash_hex(&[&self.seed(), salt]);
@@ -399,23 +468,63 @@ impl Cloud {
         Ok(out)
     }
 
-    fn check_given_v4(&self, v: &VSwitchInfo, ips: &[Ipv4Addr], on_eni: Option<&Eni>) -> Result<(), ApiError> {
+    fn check_given_v4(
+        &self,
+        v: &VSwitchInfo,
+        ips: &[Ipv4Addr],
+        on_eni: Option<&Eni>,
+    ) -> Result<(), ApiError> {
         let mut seen = HashSet::new();
         for ip in ips {
             if !v.cidr.contains(ip) {
-                return Err(rule_err("ip-in-vswitch", "InvalidVSwitchId.IpInvalid", format!("The address {ip} is not in the vSwitch {} ({}).", v.id, v.cidr)));
+                return Err(rule_err(
+                    "ip-in-vswitch",
+                    "InvalidVSwitchId.IpInvalid",
+                    format!(
+                        "The address {ip} is not in the vSwitch {} ({}).",
+                        v.id, v.cidr
+                    ),
+                ));
             }
             if is_reserved_v4(&v.cidr, *ip) {
-                return Err(rule_err("ip-reserved", "InvalidVSwitchId.IpInvalid", format!("The address {ip} is reserved in the vSwitch {} ({}): the first and the last three addresses are the system's.", v.id, v.cidr)));
+                return Err(rule_err(
+                    "ip-reserved",
+                    "InvalidVSwitchId.IpInvalid",
+                    format!(
+                        "The address {ip} is reserved in the vSwitch {} ({}): the first and the last three addresses are the system's.",
+                        v.id, v.cidr
+                    ),
+                ));
             }
             if !seen.insert(*ip) {
-                return Err(rule_err("ip-unique", "InvalidIp.IpRepeated", format!("The address {ip} appears twice in the request.")));
+                return Err(rule_err(
+                    "ip-unique",
+                    "InvalidIp.IpRepeated",
+                    format!("The address {ip} appears twice in the request."),
+                ));
             }
-            if let Some(e) = on_eni && (e.primary_ip == *ip || e.private_ips.contains(ip)) {
-                return Err(rule_err("ip-unique", "InvalidIp.IpAssigned", format!("The address {ip} is already assigned to {}.", e.id)));
+            if let Some(e) = on_eni
+                && (e.primary_ip == *ip || e.private_ips.contains(ip))
+            {
+                return Err(rule_err(
+                    "ip-unique",
+                    "InvalidIp.IpAssigned",
+                    format!("The address {ip} is already assigned to {}.", e.id),
+                ));
             }
-            if self.used.get(&v.id).is_some_and(|u| u.contains(&IpAddr::V4(*ip))) {
-                return Err(rule_err("ip-unique", "InvalidPrivateIpAddress.Duplicated", format!("The address {ip} is already in use in the vSwitch {}.", v.id)));
+            if self
+                .used
+                .get(&v.id)
+                .is_some_and(|u| u.contains(&IpAddr::V4(*ip)))
+            {
+                return Err(rule_err(
+                    "ip-unique",
+                    "InvalidPrivateIpAddress.Duplicated",
+                    format!(
+                        "The address {ip} is already in use in the vSwitch {}.",
+                        v.id
+                    ),
+                ));
             }
         }
         Ok(())
@@ -425,17 +534,39 @@ impl Cloud {
         let mut kinds = BTreeSet::new();
         for id in sgs {
             let Some(sg) = self.world.security_groups.iter().find(|s| &s.id == id) else {
-                return Err(err(404, "InvalidSecurityGroupId.NotFound", format!("The security group {id} does not exist.")));
+                return Err(err(
+                    404,
+                    "InvalidSecurityGroupId.NotFound",
+                    format!("The security group {id} does not exist."),
+                ));
             };
             if sg.vpc_id != vpc_id {
-                return Err(rule_err("eni-zone-vpc", "InvalidOperation.VpcMismatch", format!("The security group {id} is in {}, not in the vSwitch's VPC {vpc_id}.", sg.vpc_id)));
+                return Err(rule_err(
+                    "eni-zone-vpc",
+                    "InvalidOperation.VpcMismatch",
+                    format!(
+                        "The security group {id} is in {}, not in the vSwitch's VPC {vpc_id}.",
+                        sg.vpc_id
+                    ),
+                ));
             }
             kinds.insert(sg.security_group_type.clone());
             if extra_ips > 0 {
                 if sg.security_group_type == "enterprise" {
-                    let enis = self.live.enis.values().filter(|e| e.security_group_ids.contains(id)).count();
+                    let enis = self
+                        .live
+                        .enis
+                        .values()
+                        .filter(|e| e.security_group_ids.contains(id))
+                        .count();
                     if enis + 1 > self.limits.enterprise_sg_enis.value as usize {
-                        return Err(rule_err("ip-sg-capacity", "SecurityGroupInstanceLimitExceed", format!("The advanced security group {id} holds {enis} ENIs, its limit.")));
+                        return Err(rule_err(
+                            "ip-sg-capacity",
+                            "SecurityGroupInstanceLimitExceed",
+                            format!(
+                                "The advanced security group {id} holds {enis} ENIs, its limit."
+                            ),
+                        ));
                     }
                 } else {
                     let ips: usize = self
@@ -447,23 +578,45 @@ impl Cloud {
                         .sum();
                     let cap = self.limits.basic_sg_private_ips.value as usize;
                     if ips + extra_ips > cap {
-                        return Err(rule_err("ip-sg-capacity", "SecurityGroupInstanceLimitExceed", format!("The basic security group {id} holds {ips} private IPs; {extra_ips} more would pass its limit of {cap}.")));
+                        return Err(rule_err(
+                            "ip-sg-capacity",
+                            "SecurityGroupInstanceLimitExceed",
+                            format!(
+                                "The basic security group {id} holds {ips} private IPs; {extra_ips} more would pass its limit of {cap}."
+                            ),
+                        ));
                     }
                 }
             }
         }
         if kinds.len() > 1 {
-            return Err(rule_err("eni-zone-vpc", "InvalidParameter.SecurityGroupType", "Security groups of one ENI must all be basic or all advanced."));
+            return Err(rule_err(
+                "eni-zone-vpc",
+                "InvalidParameter.SecurityGroupType",
+                "Security groups of one ENI must all be basic or all advanced.",
+            ));
         }
         Ok(())
     }
 
     fn eni_mut(&mut self, id: &str) -> Result<&mut Eni, ApiError> {
-        self.live.enis.get_mut(id).ok_or_else(|| err(404, "InvalidEniId.NotFound", format!("The specified network interface {id} does not exist.")))
+        self.live.enis.get_mut(id).ok_or_else(|| {
+            err(
+                404,
+                "InvalidEniId.NotFound",
+                format!("The specified network interface {id} does not exist."),
+            )
+        })
     }
 
     fn eni(&self, id: &str) -> Result<&Eni, ApiError> {
-        self.live.enis.get(id).ok_or_else(|| err(404, "InvalidEniId.NotFound", format!("The specified network interface {id} does not exist.")))
+        self.live.enis.get(id).ok_or_else(|| {
+            err(
+                404,
+                "InvalidEniId.NotFound",
+                format!("The specified network interface {id} does not exist."),
+            )
+        })
     }
 
     pub fn handle(&mut self, action: &str, p: &Params) -> Result<J, ApiError> {
@@ -474,15 +627,23 @@ impl Cloud {
             q.remove("ClientToken");
             hash_hex(&[action, &serde_json::to_string(&q).unwrap_or_default()])
         };
-        if let Some(t) = &token && let Some((a, d, resp)) = self.live.tokens.get(t) {
+        if let Some(t) = &token
+            && let Some((a, d, resp)) = self.live.tokens.get(t)
+        {
             if a == action && *d == digest {
                 return Ok(resp.clone());
             }
-            return Err(err(400, "IdempotentParameterMismatch", "The request uses the same client token as a previous, but non-identical request."));
+            return Err(err(
+                400,
+                "IdempotentParameterMismatch",
+                "The request uses the same client token as a previous, but non-identical request.",
+            ));
         }
         let out = self.dispatch(action, p)?;
         if let Some(t) = token {
-            self.live.tokens.insert(t, (action.to_string(), digest, out.clone()));
+            self.live
+                .tokens
+                .insert(t, (action.to_string(), digest, out.clone()));
         }
         Ok(out)
     }
@@ -518,26 +679,49 @@ impl Cloud {
             "DescribeHaVips" => Ok(self.describe_havips(p)),
             "DescribeLoadBalancers" => Ok(self.describe_slbs(p)),
             "DescribeInstanceTypes" => Ok(self.describe_types(p)),
-            other => Err(err(404, "InvalidAction.NotFound", format!("Specified api {other} is not found, please check your url and method."))),
+            other => Err(err(
+                404,
+                "InvalidAction.NotFound",
+                format!("Specified api {other} is not found, please check your url and method."),
+            )),
         }
     }
 
     fn create_eni(&mut self, p: &Params) -> Result<J, ApiError> {
         let vsw = required(p, "VSwitchId")?;
-        let v = self.vswitch(vsw).ok_or_else(|| err(404, "InvalidVSwitchId.NotFound", format!("The vSwitch {vsw} does not exist.")))?;
+        let v = self.vswitch(vsw).ok_or_else(|| {
+            err(
+                404,
+                "InvalidVSwitchId.NotFound",
+                format!("The vSwitch {vsw} does not exist."),
+            )
+        })?;
         let mut sgs = list_param(p, "SecurityGroupIds");
         if let Some(s) = param(p, "SecurityGroupId") {
             sgs.insert(0, s.to_string());
         }
         if sgs.is_empty() {
-            return Err(err(400, "MissingParameter.SecurityGroupId", "The input parameter SecurityGroupId is not supplied."));
+            return Err(err(
+                400,
+                "MissingParameter.SecurityGroupId",
+                "The input parameter SecurityGroupId is not supplied.",
+            ));
         }
         self.sg_check(&sgs, &v.vpc_id, 1)?;
-        let salt = format!("{}/CreateNetworkInterface", param(p, "ClientToken").unwrap_or(""));
+        let salt = format!(
+            "{}/CreateNetworkInterface",
+            param(p, "ClientToken").unwrap_or("")
+        );
         let h = hash_hex(&[&self.seed(), &salt]);
         let primary = match param(p, "PrimaryIpAddress") {
             Some(s) => {
-                let ip: Ipv4Addr = s.parse().map_err(|_| err(400, "InvalidPrimaryIpAddress.Malformed", format!("The address {s} is not an IPv4 address.")))?;
+                let ip: Ipv4Addr = s.parse().map_err(|_| {
+                    err(
+                        400,
+                        "InvalidPrimaryIpAddress.Malformed",
+                        format!("The address {s} is not an IPv4 address."),
+                    )
+                })?;
                 self.check_given_v4(&v, &[ip], None)?;
                 ip
             }
@@ -562,13 +746,18 @@ impl Cloud {
             device_index: None,
             primary: false,
             tags: tags_param(p),
-            resource_group_id: param(p, "ResourceGroupId").unwrap_or("rg-default").to_string(),
+            resource_group_id: param(p, "ResourceGroupId")
+                .unwrap_or("rg-default")
+                .to_string(),
             queue_number: param(p, "QueueNumber").and_then(|s| s.parse().ok()),
             source_dest_check: param(p, "SourceDestCheck").map(|s| s == "true"),
             delete_on_release: param(p, "DeleteOnRelease").map(|s| s == "true"),
             pending: None,
         };
-        self.used.entry(v.id.clone()).or_default().insert(IpAddr::V4(primary));
+        self.used
+            .entry(v.id.clone())
+            .or_default()
+            .insert(IpAddr::V4(primary));
         let out = eni_json(&eni);
         self.live.enis.insert(id, eni);
         Ok(out)
@@ -577,10 +766,23 @@ impl Cloud {
     fn attach(&mut self, p: &Params) -> Result<J, ApiError> {
         let eni_id = required(p, "NetworkInterfaceId")?.to_string();
         let inst_id = required(p, "InstanceId")?.to_string();
-        let inst = self.instance(&inst_id).cloned().ok_or_else(|| err(404, "InvalidInstanceId.NotFound", format!("The instance {inst_id} does not exist.")))?;
+        let inst = self.instance(&inst_id).cloned().ok_or_else(|| {
+            err(
+                404,
+                "InvalidInstanceId.NotFound",
+                format!("The instance {inst_id} does not exist."),
+            )
+        })?;
         let eni = self.eni(&eni_id)?.clone();
         if eni.status != "Available" || eni.instance_id.is_some() {
-            return Err(rule_err("eni-single-attach", "InvalidOperation.InvalidEniState", format!("The ENI {eni_id} is {} and can be attached only while Available.", eni.status)));
+            return Err(rule_err(
+                "eni-single-attach",
+                "InvalidOperation.InvalidEniState",
+                format!(
+                    "The ENI {eni_id} is {} and can be attached only while Available.",
+                    eni.status
+                ),
+            ));
         }
         let itype = self.limits.instance_type(&inst.instance_type).cloned();
         let state_ok = match itype.as_ref().is_some_and(|t| t.stopped_only_attach) {
@@ -588,29 +790,88 @@ impl Cloud {
             false => inst.status == "Running" || inst.status == "Stopped",
         };
         if !state_ok {
-            let need = if itype.as_ref().is_some_and(|t| t.stopped_only_attach) { "Stopped (its type attaches ENIs only while stopped)" } else { "Running or Stopped" };
-            return Err(rule_err("eni-instance-state", "InvalidOperation.InvalidEcsState", format!("The instance {inst_id} is {}; attaching needs it {need}.", inst.status)));
+            let need = if itype.as_ref().is_some_and(|t| t.stopped_only_attach) {
+                "Stopped (its type attaches ENIs only while stopped)"
+            } else {
+                "Running or Stopped"
+            };
+            return Err(rule_err(
+                "eni-instance-state",
+                "InvalidOperation.InvalidEcsState",
+                format!(
+                    "The instance {inst_id} is {}; attaching needs it {need}.",
+                    inst.status
+                ),
+            ));
         }
         if inst.zone_id != eni.zone_id {
-            return Err(rule_err("eni-zone-vpc", "InvalidOperation.AvailabilityZoneMismatch", format!("The ENI {eni_id} is in {} and the instance {inst_id} in {}.", eni.zone_id, inst.zone_id)));
+            return Err(rule_err(
+                "eni-zone-vpc",
+                "InvalidOperation.AvailabilityZoneMismatch",
+                format!(
+                    "The ENI {eni_id} is in {} and the instance {inst_id} in {}.",
+                    eni.zone_id, inst.zone_id
+                ),
+            ));
         }
         if inst.vpc_id.as_deref() != Some(eni.vpc_id.as_str()) {
-            return Err(rule_err("eni-zone-vpc", "InvalidOperation.VpcMismatch", format!("The ENI {eni_id} is in {} and the instance {inst_id} is not.", eni.vpc_id)));
+            return Err(rule_err(
+                "eni-zone-vpc",
+                "InvalidOperation.VpcMismatch",
+                format!(
+                    "The ENI {eni_id} is in {} and the instance {inst_id} is not.",
+                    eni.vpc_id
+                ),
+            ));
         }
         if let Some(t) = &itype {
-            let on = self.live.enis.values().filter(|e| e.instance_id.as_deref() == Some(inst_id.as_str())).count();
+            let on = self
+                .live
+                .enis
+                .values()
+                .filter(|e| e.instance_id.as_deref() == Some(inst_id.as_str()))
+                .count();
             if on + 1 > t.eni_quantity as usize {
-                return Err(rule_err("eni-per-instance", "EniPerInstanceLimitExceeded", format!("The instance {inst_id} ({}) takes {} ENIs including its primary and has {on}.", t.id, t.eni_quantity)));
+                return Err(rule_err(
+                    "eni-per-instance",
+                    "EniPerInstanceLimitExceeded",
+                    format!(
+                        "The instance {inst_id} ({}) takes {} ENIs including its primary and has {on}.",
+                        t.id, t.eni_quantity
+                    ),
+                ));
             }
             let holds = 1 + eni.private_ips.len();
             if holds > t.eni_private_ip_address_quantity as usize {
-                return Err(rule_err("ip-instance-type-cap", "InvalidOperation.Ipv4CountExceeded", format!("The ENI {eni_id} holds {holds} private IPv4 addresses; {} allows {} per ENI.", t.id, t.eni_private_ip_address_quantity)));
+                return Err(rule_err(
+                    "ip-instance-type-cap",
+                    "InvalidOperation.Ipv4CountExceeded",
+                    format!(
+                        "The ENI {eni_id} holds {holds} private IPv4 addresses; {} allows {} per ENI.",
+                        t.id, t.eni_private_ip_address_quantity
+                    ),
+                ));
             }
             if eni.ipv6.len() > t.eni_ipv6_address_quantity as usize {
-                return Err(rule_err("ipv6-cap", "InvalidOperation.Ipv6CountExceeded", format!("The ENI {eni_id} holds {} IPv6 addresses; {} allows {}.", eni.ipv6.len(), t.id, t.eni_ipv6_address_quantity)));
+                return Err(rule_err(
+                    "ipv6-cap",
+                    "InvalidOperation.Ipv6CountExceeded",
+                    format!(
+                        "The ENI {eni_id} holds {} IPv6 addresses; {} allows {}.",
+                        eni.ipv6.len(),
+                        t.id,
+                        t.eni_ipv6_address_quantity
+                    ),
+                ));
             }
         }
-        let used_idx: BTreeSet<u32> = self.live.enis.values().filter(|e| e.instance_id.as_deref() == Some(inst_id.as_str())).filter_map(|e| e.device_index).collect();
+        let used_idx: BTreeSet<u32> = self
+            .live
+            .enis
+            .values()
+            .filter(|e| e.instance_id.as_deref() == Some(inst_id.as_str()))
+            .filter_map(|e| e.device_index)
+            .collect();
         let idx = (0..).find(|i| !used_idx.contains(i)).unwrap_or(1);
         let due = self.transition("Attaching");
         let e = self.eni_mut(&eni_id)?;
@@ -631,16 +892,46 @@ impl Cloud {
         let inst_id = required(p, "InstanceId")?.to_string();
         let eni = self.eni(&eni_id)?.clone();
         if eni.primary {
-            return Err(rule_err("eni-primary", "InvalidOperation.DetachPrimaryEniNotAllowed", format!("The ENI {eni_id} is the primary ENI of {inst_id} and cannot be detached.")));
+            return Err(rule_err(
+                "eni-primary",
+                "InvalidOperation.DetachPrimaryEniNotAllowed",
+                format!("The ENI {eni_id} is the primary ENI of {inst_id} and cannot be detached."),
+            ));
         }
         if eni.instance_id.as_deref() != Some(inst_id.as_str()) || eni.status != "InUse" {
-            return Err(err(400, "InvalidOperation.InvalidEniState", format!("The ENI {eni_id} is {} and not attached to {inst_id}.", eni.status)));
+            return Err(err(
+                400,
+                "InvalidOperation.InvalidEniState",
+                format!(
+                    "The ENI {eni_id} is {} and not attached to {inst_id}.",
+                    eni.status
+                ),
+            ));
         }
         if let Some(inst) = self.instance(&inst_id) {
-            let stopped_only = self.limits.instance_type(&inst.instance_type).is_some_and(|t| t.stopped_only_attach);
-            let ok = if stopped_only { inst.status == "Stopped" } else { inst.status == "Running" || inst.status == "Stopped" };
+            let stopped_only = self
+                .limits
+                .instance_type(&inst.instance_type)
+                .is_some_and(|t| t.stopped_only_attach);
+            let ok = if stopped_only {
+                inst.status == "Stopped"
+            } else {
+                inst.status == "Running" || inst.status == "Stopped"
+            };
             if !ok {
-                return Err(rule_err("eni-instance-state", "InvalidOperation.InvalidEcsState", format!("The instance {inst_id} is {}; detaching needs it {}.", inst.status, if stopped_only { "Stopped" } else { "Running or Stopped" })));
+                return Err(rule_err(
+                    "eni-instance-state",
+                    "InvalidOperation.InvalidEcsState",
+                    format!(
+                        "The instance {inst_id} is {}; detaching needs it {}.",
+                        inst.status,
+                        if stopped_only {
+                            "Stopped"
+                        } else {
+                            "Running or Stopped"
+                        }
+                    ),
+                ));
             }
         }
         let due = self.transition("Detaching");
@@ -661,13 +952,33 @@ impl Cloud {
         let eni_id = required(p, "NetworkInterfaceId")?.to_string();
         let eni = self.eni(&eni_id)?.clone();
         if eni.primary {
-            return Err(rule_err("eni-primary", "InvalidOperation.InvalidEniState", format!("The ENI {eni_id} is a primary ENI and cannot be deleted.")));
+            return Err(rule_err(
+                "eni-primary",
+                "InvalidOperation.InvalidEniState",
+                format!("The ENI {eni_id} is a primary ENI and cannot be deleted."),
+            ));
         }
         if eni.status != "Available" {
-            return Err(err(400, "InvalidOperation.InvalidEniState", format!("The ENI {eni_id} is {}; only an Available ENI can be deleted.", eni.status)));
+            return Err(err(
+                400,
+                "InvalidOperation.InvalidEniState",
+                format!(
+                    "The ENI {eni_id} is {}; only an Available ENI can be deleted.",
+                    eni.status
+                ),
+            ));
         }
-        if self.live.eips.values().any(|x| x.instance_id.as_deref() == Some(eni_id.as_str())) {
-            return Err(err(400, "InvalidOperation.EniHasEip", format!("The ENI {eni_id} still has an EIP bound.")));
+        if self
+            .live
+            .eips
+            .values()
+            .any(|x| x.instance_id.as_deref() == Some(eni_id.as_str()))
+        {
+            return Err(err(
+                400,
+                "InvalidOperation.EniHasEip",
+                format!("The ENI {eni_id} still has an EIP bound."),
+            ));
         }
         match self.transition("Deleting") {
             Some(at) => {
@@ -682,10 +993,21 @@ impl Cloud {
 
     /// The instance an ENI is on, and the checks that assigning to a primary ENI needs.
     fn assign_context(&self, eni: &Eni) -> Result<Option<crate::limits::InstanceType>, ApiError> {
-        let Some(inst_id) = &eni.instance_id else { return Ok(None) };
-        let Some(inst) = self.instance(inst_id) else { return Ok(None) };
+        let Some(inst_id) = &eni.instance_id else {
+            return Ok(None);
+        };
+        let Some(inst) = self.instance(inst_id) else {
+            return Ok(None);
+        };
         if eni.primary && inst.status != "Running" && inst.status != "Stopped" {
-            return Err(rule_err("ip-primary-eni-state", "InvalidOperation.InvalidEcsState", format!("The instance {inst_id} is {}; IPs on its primary ENI change only while it is Running or Stopped.", inst.status)));
+            return Err(rule_err(
+                "ip-primary-eni-state",
+                "InvalidOperation.InvalidEcsState",
+                format!(
+                    "The instance {inst_id} is {}; IPs on its primary ENI change only while it is Running or Stopped.",
+                    inst.status
+                ),
+            ));
         }
         Ok(self.limits.instance_type(&inst.instance_type).cloned())
     }
@@ -694,36 +1016,84 @@ impl Cloud {
         let eni_id = required(p, "NetworkInterfaceId")?.to_string();
         let eni = self.eni(&eni_id)?.clone();
         let given: Vec<String> = list_param(p, "PrivateIpAddress");
-        let count: Option<usize> = param(p, "SecondaryPrivateIpAddressCount").and_then(|s| s.parse().ok());
-        let n = if given.is_empty() { count.unwrap_or(0) } else { given.len() };
+        let count: Option<usize> =
+            param(p, "SecondaryPrivateIpAddressCount").and_then(|s| s.parse().ok());
+        let n = if given.is_empty() {
+            count.unwrap_or(0)
+        } else {
+            given.len()
+        };
         if n == 0 {
-            return Err(err(400, "MissingParameter", "Either PrivateIpAddress.N or SecondaryPrivateIpAddressCount is required."));
+            return Err(err(
+                400,
+                "MissingParameter",
+                "Either PrivateIpAddress.N or SecondaryPrivateIpAddressCount is required.",
+            ));
         }
         if n > self.limits.ips_per_assign_call.value as usize {
-            return Err(err(400, "InvalidParameter.Count", format!("At most {} addresses per call.", self.limits.ips_per_assign_call.value)));
+            return Err(err(
+                400,
+                "InvalidParameter.Count",
+                format!(
+                    "At most {} addresses per call.",
+                    self.limits.ips_per_assign_call.value
+                ),
+            ));
         }
         let itype = self.assign_context(&eni)?;
         let after = eni.private_ips.len() + n;
         match (&eni.instance_id, &itype) {
             (Some(_), Some(t)) if eni.status == "InUse" => {
                 if after + 1 > t.eni_private_ip_address_quantity as usize {
-                    return Err(rule_err("ip-instance-type-cap", "InvalidOperation.Ipv4CountExceeded", format!("The ENI {eni_id} would hold {} private IPv4 addresses; {} allows {} per ENI, primary included.", after + 1, t.id, t.eni_private_ip_address_quantity)));
+                    return Err(rule_err(
+                        "ip-instance-type-cap",
+                        "InvalidOperation.Ipv4CountExceeded",
+                        format!(
+                            "The ENI {eni_id} would hold {} private IPv4 addresses; {} allows {} per ENI, primary included.",
+                            after + 1,
+                            t.id,
+                            t.eni_private_ip_address_quantity
+                        ),
+                    ));
                 }
             }
             _ => {
                 let cap = self.limits.available_eni_secondary_ipv4.value as usize;
                 if eni.instance_id.is_none() && after > cap {
-                    return Err(rule_err("ip-available-cap", "MaxEniPrivateIpsCountExceeded", format!("The ENI {eni_id} is not attached and would hold {after} secondary private IPv4 addresses; an Available ENI holds at most {cap}.")));
+                    return Err(rule_err(
+                        "ip-available-cap",
+                        "MaxEniPrivateIpsCountExceeded",
+                        format!(
+                            "The ENI {eni_id} is not attached and would hold {after} secondary private IPv4 addresses; an Available ENI holds at most {cap}."
+                        ),
+                    ));
                 }
             }
         }
-        let v = self.vswitch(&eni.vswitch_id).ok_or_else(|| err(404, "InvalidVSwitchId.NotFound", "vSwitch gone"))?;
+        let v = self
+            .vswitch(&eni.vswitch_id)
+            .ok_or_else(|| err(404, "InvalidVSwitchId.NotFound", "vSwitch gone"))?;
         self.sg_check(&eni.security_group_ids, &v.vpc_id, n)?;
         let ips: Vec<Ipv4Addr> = if given.is_empty() {
-            let salt = format!("{}/AssignPrivateIpAddresses/{}", param(p, "ClientToken").unwrap_or(""), eni.private_ips.len());
+            let salt = format!(
+                "{}/AssignPrivateIpAddresses/{}",
+                param(p, "ClientToken").unwrap_or(""),
+                eni.private_ips.len()
+            );
             self.allocate_v4(&v, n, &salt, &HashSet::new())?
         } else {
-            let parsed = given.iter().map(|s| s.parse::<Ipv4Addr>().map_err(|_| err(400, "InvalidPrivateIpAddress.Malformed", format!("{s} is not an IPv4 address.")))).collect::<Result<Vec<_>, _>>()?;
+            let parsed = given
+                .iter()
+                .map(|s| {
+                    s.parse::<Ipv4Addr>().map_err(|_| {
+                        err(
+                            400,
+                            "InvalidPrivateIpAddress.Malformed",
+                            format!("{s} is not an IPv4 address."),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             self.check_given_v4(&v, &parsed, Some(&eni))?;
             parsed
         };
@@ -744,14 +1114,28 @@ impl Cloud {
         let eni_id = required(p, "NetworkInterfaceId")?.to_string();
         let eni = self.eni(&eni_id)?.clone();
         self.assign_context(&eni)?;
-        let ips: Vec<Ipv4Addr> = list_param(p, "PrivateIpAddress").iter().filter_map(|s| s.parse().ok()).collect();
+        let ips: Vec<Ipv4Addr> = list_param(p, "PrivateIpAddress")
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect();
         for ip in &ips {
             if !eni.private_ips.contains(ip) {
-                return Err(err(400, "InvalidIp.NotFound", format!("The address {ip} is not a secondary address of {eni_id}.")));
+                return Err(err(
+                    400,
+                    "InvalidIp.NotFound",
+                    format!("The address {ip} is not a secondary address of {eni_id}."),
+                ));
             }
             let s = ip.to_string();
-            if self.live.eips.values().any(|x| x.instance_id.as_deref() == Some(eni_id.as_str()) && x.private_ip.as_deref() == Some(s.as_str())) {
-                return Err(rule_err("eip-eni-nat-mode", "InvalidParameter", format!("An EIP is still bound to {ip} on {eni_id}; unbind it first.")));
+            if self.live.eips.values().any(|x| {
+                x.instance_id.as_deref() == Some(eni_id.as_str())
+                    && x.private_ip.as_deref() == Some(s.as_str())
+            }) {
+                return Err(rule_err(
+                    "eip-eni-nat-mode",
+                    "InvalidParameter",
+                    format!("An EIP is still bound to {ip} on {eni_id}; unbind it first."),
+                ));
             }
         }
         if let Some(set) = self.used.get_mut(&eni.vswitch_id) {
@@ -767,59 +1151,125 @@ impl Cloud {
     fn assign_v6(&mut self, p: &Params) -> Result<J, ApiError> {
         let eni_id = required(p, "NetworkInterfaceId")?.to_string();
         let eni = self.eni(&eni_id)?.clone();
-        let v = self.vswitch(&eni.vswitch_id).ok_or_else(|| err(404, "InvalidVSwitchId.NotFound", "vSwitch gone"))?;
+        let v = self
+            .vswitch(&eni.vswitch_id)
+            .ok_or_else(|| err(404, "InvalidVSwitchId.NotFound", "vSwitch gone"))?;
         let Some(net6) = v.ipv6 else {
-            return Err(rule_err("ipv6-cap", "InvalidVSwitch.Ipv6NotTurnOn", format!("The vSwitch {} has no IPv6 CIDR.", v.id)));
+            return Err(rule_err(
+                "ipv6-cap",
+                "InvalidVSwitch.Ipv6NotTurnOn",
+                format!("The vSwitch {} has no IPv6 CIDR.", v.id),
+            ));
         };
         let given = list_param(p, "Ipv6Address");
         let count: Option<usize> = param(p, "Ipv6AddressCount").and_then(|s| s.parse().ok());
-        let n = if given.is_empty() { count.unwrap_or(0) } else { given.len() };
+        let n = if given.is_empty() {
+            count.unwrap_or(0)
+        } else {
+            given.len()
+        };
         let itype = self.assign_context(&eni)?;
         let after = eni.ipv6.len() + n;
         match (&eni.instance_id, itype) {
             (Some(_), Some(t)) => {
                 if !t.supports_ipv6() {
-                    return Err(rule_err("ipv6-cap", "InvalidOperation.Ipv6NotSupport", format!("The instance type {} has no IPv6.", t.id)));
+                    return Err(rule_err(
+                        "ipv6-cap",
+                        "InvalidOperation.Ipv6NotSupport",
+                        format!("The instance type {} has no IPv6.", t.id),
+                    ));
                 }
                 if after > t.eni_ipv6_address_quantity as usize {
-                    return Err(rule_err("ipv6-cap", "InvalidOperation.Ipv6CountExceeded", format!("The ENI {eni_id} would hold {after} IPv6 addresses; {} allows {}.", t.id, t.eni_ipv6_address_quantity)));
+                    return Err(rule_err(
+                        "ipv6-cap",
+                        "InvalidOperation.Ipv6CountExceeded",
+                        format!(
+                            "The ENI {eni_id} would hold {after} IPv6 addresses; {} allows {}.",
+                            t.id, t.eni_ipv6_address_quantity
+                        ),
+                    ));
                 }
             }
             _ => {
                 let cap = self.limits.available_eni_ipv6.value as usize;
                 if after > cap {
-                    return Err(rule_err("ipv6-cap", "MaxEniIpv6IpsCountExceeded", format!("The ENI {eni_id} is not attached and would hold {after} IPv6 addresses; the cap is {cap}.")));
+                    return Err(rule_err(
+                        "ipv6-cap",
+                        "MaxEniIpv6IpsCountExceeded",
+                        format!(
+                            "The ENI {eni_id} is not attached and would hold {after} IPv6 addresses; the cap is {cap}."
+                        ),
+                    ));
                 }
             }
         }
         let ips: Vec<Ipv6Addr> = if given.is_empty() {
-            let salt = format!("{}/AssignIpv6Addresses/{}", param(p, "ClientToken").unwrap_or(""), eni.ipv6.len());
+            let salt = format!(
+                "{}/AssignIpv6Addresses/{}",
+                param(p, "ClientToken").unwrap_or(""),
+                eni.ipv6.len()
+            );
             self.allocate_v6(&v, &net6, n, &salt)?
         } else {
-            let parsed = given.iter().map(|s| s.parse::<Ipv6Addr>().map_err(|_| err(400, "InvalidIpv6Address.Malformed", format!("{s} is not an IPv6 address.")))).collect::<Result<Vec<_>, _>>()?;
+            let parsed = given
+                .iter()
+                .map(|s| {
+                    s.parse::<Ipv6Addr>().map_err(|_| {
+                        err(
+                            400,
+                            "InvalidIpv6Address.Malformed",
+                            format!("{s} is not an IPv6 address."),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             for ip in &parsed {
                 if !net6.contains(ip) {
-                    return Err(rule_err("ip-in-vswitch", "InvalidVSwitchId.IpInvalid", format!("The address {ip} is not in the vSwitch's IPv6 CIDR {net6}.")));
+                    return Err(rule_err(
+                        "ip-in-vswitch",
+                        "InvalidVSwitchId.IpInvalid",
+                        format!("The address {ip} is not in the vSwitch's IPv6 CIDR {net6}."),
+                    ));
                 }
                 if is_reserved_v6(&net6, *ip) {
-                    return Err(rule_err("ip-reserved", "InvalidVSwitchId.IpInvalid", format!("The address {ip} is reserved in {net6}.")));
+                    return Err(rule_err(
+                        "ip-reserved",
+                        "InvalidVSwitchId.IpInvalid",
+                        format!("The address {ip} is reserved in {net6}."),
+                    ));
                 }
-                if self.used.get(&v.id).is_some_and(|u| u.contains(&IpAddr::V6(*ip))) {
-                    return Err(rule_err("ip-unique", "InvalidPrivateIpAddress.Duplicated", format!("The address {ip} is already in use.")));
+                if self
+                    .used
+                    .get(&v.id)
+                    .is_some_and(|u| u.contains(&IpAddr::V6(*ip)))
+                {
+                    return Err(rule_err(
+                        "ip-unique",
+                        "InvalidPrivateIpAddress.Duplicated",
+                        format!("The address {ip} is already in use."),
+                    ));
                 }
             }
             parsed
         };
-        self.used.entry(v.id.clone()).or_default().extend(ips.iter().map(|i| IpAddr::V6(*i)));
+        self.used
+            .entry(v.id.clone())
+            .or_default()
+            .extend(ips.iter().map(|i| IpAddr::V6(*i)));
         let e = self.eni_mut(&eni_id)?;
         e.ipv6.extend(ips.iter().copied());
-        Ok(json!({"NetworkInterfaceId": eni_id, "Ipv6Sets": {"Ipv6Address": ips.iter().map(|i| i.to_string()).collect::<Vec<_>>()}}))
+        Ok(
+            json!({"NetworkInterfaceId": eni_id, "Ipv6Sets": {"Ipv6Address": ips.iter().map(|i| i.to_string()).collect::<Vec<_>>()}}),
+        )
     }
 
     fn unassign_v6(&mut self, p: &Params) -> Result<J, ApiError> {
         let eni_id = required(p, "NetworkInterfaceId")?.to_string();
         let eni = self.eni(&eni_id)?.clone();
-        let ips: Vec<Ipv6Addr> = list_param(p, "Ipv6Address").iter().filter_map(|s| s.parse().ok()).collect();
+        let ips: Vec<Ipv6Addr> = list_param(p, "Ipv6Address")
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect();
         if let Some(set) = self.used.get_mut(&eni.vswitch_id) {
             for ip in &ips {
                 set.remove(&IpAddr::V6(*ip));
@@ -868,7 +1318,18 @@ impl Cloud {
             let map = if ty == "networkinterface" || ty == "eni" {
                 &mut self.eni_mut(&id)?.tags
             } else {
-                &mut self.live.eips.get_mut(&id).ok_or_else(|| err(404, "InvalidAllocationId.NotFound", format!("The EIP {id} does not exist.")))?.tags
+                &mut self
+                    .live
+                    .eips
+                    .get_mut(&id)
+                    .ok_or_else(|| {
+                        err(
+                            404,
+                            "InvalidAllocationId.NotFound",
+                            format!("The EIP {id} does not exist."),
+                        )
+                    })?
+                    .tags
             };
             if action == "TagResources" {
                 map.extend(tags.clone());
@@ -884,24 +1345,55 @@ impl Cloud {
     fn allocate_eip(&mut self, p: &Params) -> Result<J, ApiError> {
         let region = required(p, "RegionId")?.to_string();
         if !self.world.regions.iter().any(|r| r.id == region) {
-            return Err(err(400, "InvalidRegionId.NotFound", format!("The region {region} does not exist.")));
+            return Err(err(
+                400,
+                "InvalidRegionId.NotFound",
+                format!("The region {region} does not exist."),
+            ));
         }
-        let salt = format!("{}/AllocateEipAddress", param(p, "ClientToken").unwrap_or(""));
+        let salt = format!(
+            "{}/AllocateEipAddress",
+            param(p, "ClientToken").unwrap_or("")
+        );
         let h = hash_hex(&[&self.seed(), &salt]);
         let ip = match param(p, "IpAddress") {
             Some(s) => {
-                let ip: Ipv4Addr = s.parse().map_err(|_| err(400, "InvalidIpAddress.Malformed", format!("{s} is not an IPv4 address.")))?;
+                let ip: Ipv4Addr = s.parse().map_err(|_| {
+                    err(
+                        400,
+                        "InvalidIpAddress.Malformed",
+                        format!("{s} is not an IPv4 address."),
+                    )
+                })?;
                 if self.live.eips.values().any(|e| e.ip_address == ip) {
-                    return Err(err(400, "InvalidIpAddress.AlreadyExist", format!("The address {ip} is already allocated.")));
+                    return Err(err(
+                        400,
+                        "InvalidIpAddress.AlreadyExist",
+                        format!("The address {ip} is already allocated."),
+                    ));
                 }
                 ip
             }
             None => {
                 // A public-looking block per region; probe from the hash for a free one.
-                let base: u32 = if region == "cn-beijing" { u32::from(Ipv4Addr::new(39, 96, 0, 0)) } else { u32::from(Ipv4Addr::new(47, 96, 0, 0)) };
+                let base: u32 = if region == "cn-beijing" {
+                    u32::from(Ipv4Addr::new(39, 96, 0, 0))
+                } else {
+                    u32::from(Ipv4Addr::new(47, 96, 0, 0))
+                };
                 let start = u32::from_str_radix(&h[..6], 16).unwrap_or(0) % 65000;
-                let taken: HashSet<Ipv4Addr> = self.live.eips.values().map(|e| e.ip_address).collect();
-                (0..65000u32).map(|i| Ipv4Addr::from(base + 1 + (start + i) % 65000)).find(|ip| !taken.contains(ip)).ok_or_else(|| err(400, "QuotaExceeded.Eip", "No public addresses left in the simulated pool."))?
+                let taken: HashSet<Ipv4Addr> =
+                    self.live.eips.values().map(|e| e.ip_address).collect();
+                (0..65000u32)
+                    .map(|i| Ipv4Addr::from(base + 1 + (start + i) % 65000))
+                    .find(|ip| !taken.contains(ip))
+                    .ok_or_else(|| {
+                        err(
+                            400,
+                            "QuotaExceeded.Eip",
+                            "No public addresses left in the simulated pool.",
+                        )
+                    })?
             }
         };
         let id = make_id("eip", &region, &h);
@@ -911,8 +1403,13 @@ impl Cloud {
             ip_address: ip,
             status: "Available".into(),
             bandwidth: param(p, "Bandwidth").unwrap_or("5").to_string(),
-            internet_charge_type: param(p, "InternetChargeType").unwrap_or("PayByBandwidth").to_string(),
-            payment_type: match param(p, "InstanceChargeType") { Some("PrePaid") => "Subscription".into(), _ => "PayAsYouGo".into() },
+            internet_charge_type: param(p, "InternetChargeType")
+                .unwrap_or("PayByBandwidth")
+                .to_string(),
+            payment_type: match param(p, "InstanceChargeType") {
+                Some("PrePaid") => "Subscription".into(),
+                _ => "PayAsYouGo".into(),
+            },
             isp: param(p, "ISP").unwrap_or("BGP").to_string(),
             name: param(p, "Name").unwrap_or("").to_string(),
             description: param(p, "Description").unwrap_or("").to_string(),
@@ -921,7 +1418,9 @@ impl Cloud {
             private_ip: None,
             mode: None,
             tags: tags_param(p),
-            resource_group_id: param(p, "ResourceGroupId").unwrap_or("rg-default").to_string(),
+            resource_group_id: param(p, "ResourceGroupId")
+                .unwrap_or("rg-default")
+                .to_string(),
             deletion_protection: param(p, "DeletionProtection") == Some("true"),
             pending: None,
         };
@@ -931,130 +1430,362 @@ impl Cloud {
     }
 
     fn eip(&self, id: &str) -> Result<&Eip, ApiError> {
-        self.live.eips.get(id).ok_or_else(|| err(404, "InvalidAllocationId.NotFound", format!("The EIP {id} does not exist.")))
+        self.live.eips.get(id).ok_or_else(|| {
+            err(
+                404,
+                "InvalidAllocationId.NotFound",
+                format!("The EIP {id} does not exist."),
+            )
+        })
     }
 
     fn associate(&mut self, p: &Params) -> Result<J, ApiError> {
         let alloc = required(p, "AllocationId")?.to_string();
         let target = required(p, "InstanceId")?.to_string();
-        let kind = param(p, "InstanceType").map(str::to_string).unwrap_or_else(|| infer_kind(&target).to_string());
+        let kind = param(p, "InstanceType")
+            .map(str::to_string)
+            .unwrap_or_else(|| infer_kind(&target).to_string());
         let eip = self.eip(&alloc)?.clone();
         if eip.status != "Available" {
-            return Err(rule_err("eip-one-target", "IncorrectEipStatus", format!("The EIP {alloc} is {} (bound to {}); only an Available EIP binds.", eip.status, eip.instance_id.as_deref().unwrap_or("?"))));
+            return Err(rule_err(
+                "eip-one-target",
+                "IncorrectEipStatus",
+                format!(
+                    "The EIP {alloc} is {} (bound to {}); only an Available EIP binds.",
+                    eip.status,
+                    eip.instance_id.as_deref().unwrap_or("?")
+                ),
+            ));
         }
         let mut private_ip = param(p, "PrivateIpAddress").map(str::to_string);
         let mut mode = None;
         let region_of_target: Option<String>;
         match kind.as_str() {
             "EcsInstance" => {
-                let inst = self.instance(&target).cloned().ok_or_else(|| err(404, "InvalidInstanceId.NotFound", format!("The instance {target} does not exist.")))?;
+                let inst = self.instance(&target).cloned().ok_or_else(|| {
+                    err(
+                        404,
+                        "InvalidInstanceId.NotFound",
+                        format!("The instance {target} does not exist."),
+                    )
+                })?;
                 region_of_target = Some(inst.region.clone());
                 if inst.network_type == "classic" {
-                    return Err(rule_err("eip-target-kind", "OperationDenied", format!("The instance {target} is in the classic network; EIPs bind only to VPC instances.")));
+                    return Err(rule_err(
+                        "eip-target-kind",
+                        "OperationDenied",
+                        format!(
+                            "The instance {target} is in the classic network; EIPs bind only to VPC instances."
+                        ),
+                    ));
                 }
                 if inst.status != "Running" && inst.status != "Stopped" {
-                    return Err(rule_err("eip-ecs-state", "IncorrectInstanceStatus", format!("The instance {target} is {}; it must be Running or Stopped.", inst.status)));
+                    return Err(rule_err(
+                        "eip-ecs-state",
+                        "IncorrectInstanceStatus",
+                        format!(
+                            "The instance {target} is {}; it must be Running or Stopped.",
+                            inst.status
+                        ),
+                    ));
                 }
-                if inst.public_ip.is_some() || self.live.eips.values().any(|e| e.instance_id.as_deref() == Some(target.as_str())) {
-                    return Err(rule_err("eip-ecs-single", "InvalidAssociation.Duplicated", format!("The instance {target} already has a public IP or an EIP.")));
+                if inst.public_ip.is_some()
+                    || self
+                        .live
+                        .eips
+                        .values()
+                        .any(|e| e.instance_id.as_deref() == Some(target.as_str()))
+                {
+                    return Err(rule_err(
+                        "eip-ecs-single",
+                        "InvalidAssociation.Duplicated",
+                        format!("The instance {target} already has a public IP or an EIP."),
+                    ));
                 }
-                if let Some(ip) = &inst.private_ip && self.world.nat_gateways.iter().any(|n| n.dnat_ips.contains(ip)) {
-                    return Err(rule_err("eip-ecs-dnat", "BIND_INSTANCE_HAVE_PORTMAP_OR_BIND_EIP", format!("The instance {target} is a DNAT target of a NAT gateway.")));
+                if let Some(ip) = &inst.private_ip
+                    && self
+                        .world
+                        .nat_gateways
+                        .iter()
+                        .any(|n| n.dnat_ips.contains(ip))
+                {
+                    return Err(rule_err(
+                        "eip-ecs-dnat",
+                        "BIND_INSTANCE_HAVE_PORTMAP_OR_BIND_EIP",
+                        format!("The instance {target} is a DNAT target of a NAT gateway."),
+                    ));
                 }
             }
             "NetworkInterface" => {
                 let eni = self.eni(&target)?.clone();
                 region_of_target = Some(eni.region.clone());
                 let m = param(p, "Mode").unwrap_or("NAT").to_string();
-                let bound: Vec<&Eip> = self.live.eips.values().filter(|e| e.instance_id.as_deref() == Some(target.as_str())).collect();
+                let bound: Vec<&Eip> = self
+                    .live
+                    .eips
+                    .values()
+                    .filter(|e| e.instance_id.as_deref() == Some(target.as_str()))
+                    .collect();
                 match m.as_str() {
                     "NAT" => {
                         if eni.primary && !self.limits.nat_mode_eip_on_primary_eni.value {
-                            return Err(rule_err("eip-target-kind", "InvalidInstanceType.ValueNotSupported", format!("The ENI {target} is a primary ENI; this profile binds NAT-mode EIPs to secondary ENIs only.")));
+                            return Err(rule_err(
+                                "eip-target-kind",
+                                "InvalidInstanceType.ValueNotSupported",
+                                format!(
+                                    "The ENI {target} is a primary ENI; this profile binds NAT-mode EIPs to secondary ENIs only."
+                                ),
+                            ));
                         }
-                        let ip = private_ip.clone().unwrap_or_else(|| eni.primary_ip.to_string());
-                        let on_eni = ip == eni.primary_ip.to_string() || eni.private_ips.iter().any(|i| i.to_string() == ip);
+                        let ip = private_ip
+                            .clone()
+                            .unwrap_or_else(|| eni.primary_ip.to_string());
+                        let on_eni = ip == eni.primary_ip.to_string()
+                            || eni.private_ips.iter().any(|i| i.to_string() == ip);
                         if !on_eni {
-                            return Err(rule_err("eip-eni-nat-mode", "InvalidParameter", format!("The address {ip} is not one of {target}'s private IPs.")));
+                            return Err(rule_err(
+                                "eip-eni-nat-mode",
+                                "InvalidParameter",
+                                format!("The address {ip} is not one of {target}'s private IPs."),
+                            ));
                         }
-                        if bound.iter().any(|e| e.private_ip.as_deref() == Some(ip.as_str())) {
-                            return Err(rule_err("eip-eni-nat-mode", "InvalidParameter", format!("The address {ip} on {target} already has an EIP; NAT mode maps one EIP per private IP.")));
+                        if bound
+                            .iter()
+                            .any(|e| e.private_ip.as_deref() == Some(ip.as_str()))
+                        {
+                            return Err(rule_err(
+                                "eip-eni-nat-mode",
+                                "InvalidParameter",
+                                format!(
+                                    "The address {ip} on {target} already has an EIP; NAT mode maps one EIP per private IP."
+                                ),
+                            ));
                         }
                         if bound.iter().any(|e| e.mode.as_deref() != Some("NAT")) {
-                            return Err(rule_err("eip-eni-binded", "InvalidParameter", format!("The ENI {target} has a BINDED-mode EIP; it takes no other.")));
+                            return Err(rule_err(
+                                "eip-eni-binded",
+                                "InvalidParameter",
+                                format!(
+                                    "The ENI {target} has a BINDED-mode EIP; it takes no other."
+                                ),
+                            ));
                         }
                         private_ip = Some(ip);
                     }
                     "BINDED" | "MULTI_BINDED" => {
-                        let rule = if m == "BINDED" { "eip-eni-binded" } else { "eip-eni-multi" };
+                        let rule = if m == "BINDED" {
+                            "eip-eni-binded"
+                        } else {
+                            "eip-eni-multi"
+                        };
                         if eni.primary {
-                            return Err(rule_err(rule, "InvalidParameter", format!("The ENI {target} is a primary ENI; {m} mode needs a secondary ENI.")));
+                            return Err(rule_err(
+                                rule,
+                                "InvalidParameter",
+                                format!(
+                                    "The ENI {target} is a primary ENI; {m} mode needs a secondary ENI."
+                                ),
+                            ));
                         }
                         if eni.status != "Available" {
-                            return Err(rule_err(rule, "InvalidStatus.EniStatusNotSupport", format!("The ENI {target} is {}; {m} mode binds only to an ENI that is not attached.", eni.status)));
+                            return Err(rule_err(
+                                rule,
+                                "InvalidStatus.EniStatusNotSupport",
+                                format!(
+                                    "The ENI {target} is {}; {m} mode binds only to an ENI that is not attached.",
+                                    eni.status
+                                ),
+                            ));
                         }
                         if m == "BINDED" && !bound.is_empty() {
-                            return Err(rule_err("eip-eni-binded", "InvalidParameter", format!("The ENI {target} already has an EIP; BINDED mode takes one.")));
+                            return Err(rule_err(
+                                "eip-eni-binded",
+                                "InvalidParameter",
+                                format!(
+                                    "The ENI {target} already has an EIP; BINDED mode takes one."
+                                ),
+                            ));
                         }
                         if m == "MULTI_BINDED" {
                             let cap = self.limits.multi_binded_eips_per_eni.value as usize;
                             if bound.len() + 1 > cap {
-                                return Err(rule_err("eip-eni-multi", "QuotaExceeded.Eip", format!("The ENI {target} has {} EIPs; MULTI_BINDED takes at most {cap}.", bound.len())));
+                                return Err(rule_err(
+                                    "eip-eni-multi",
+                                    "QuotaExceeded.Eip",
+                                    format!(
+                                        "The ENI {target} has {} EIPs; MULTI_BINDED takes at most {cap}.",
+                                        bound.len()
+                                    ),
+                                ));
                             }
                         }
                         private_ip = None;
                     }
-                    other => return Err(err(400, "InvalidParameter.Mode", format!("Unknown mode {other}."))),
+                    other => {
+                        return Err(err(
+                            400,
+                            "InvalidParameter.Mode",
+                            format!("Unknown mode {other}."),
+                        ));
+                    }
                 }
                 mode = Some(m);
             }
             "Nat" => {
-                let nat = self.world.nat_gateways.iter().find(|n| n.id == target).cloned().ok_or_else(|| err(404, "InvalidNatGatewayId.NotFound", format!("The NAT gateway {target} does not exist.")))?;
+                let nat = self
+                    .world
+                    .nat_gateways
+                    .iter()
+                    .find(|n| n.id == target)
+                    .cloned()
+                    .ok_or_else(|| {
+                        err(
+                            404,
+                            "InvalidNatGatewayId.NotFound",
+                            format!("The NAT gateway {target} does not exist."),
+                        )
+                    })?;
                 region_of_target = Some(nat.region.clone());
-                let bound: Vec<&Eip> = self.live.eips.values().filter(|e| e.instance_id.as_deref() == Some(target.as_str())).collect();
+                let bound: Vec<&Eip> = self
+                    .live
+                    .eips
+                    .values()
+                    .filter(|e| e.instance_id.as_deref() == Some(target.as_str()))
+                    .collect();
                 if bound.len() + 1 > self.limits.nat_gateway_eips.value as usize {
-                    return Err(rule_err("eip-nat-quota", "QuotaExceeded.Eip", format!("The NAT gateway {target} has {} EIPs; it takes at most {}.", bound.len(), self.limits.nat_gateway_eips.value)));
+                    return Err(rule_err(
+                        "eip-nat-quota",
+                        "QuotaExceeded.Eip",
+                        format!(
+                            "The NAT gateway {target} has {} EIPs; it takes at most {}.",
+                            bound.len(),
+                            self.limits.nat_gateway_eips.value
+                        ),
+                    ));
                 }
-                if let Some(cap) = self.limits.nat_gateway_paybytraffic_eips.value && eip.internet_charge_type == "PayByTraffic" {
-                    let pbt = bound.iter().filter(|e| e.internet_charge_type == "PayByTraffic").count();
+                if let Some(cap) = self.limits.nat_gateway_paybytraffic_eips.value
+                    && eip.internet_charge_type == "PayByTraffic"
+                {
+                    let pbt = bound
+                        .iter()
+                        .filter(|e| e.internet_charge_type == "PayByTraffic")
+                        .count();
                     if pbt + 1 > cap as usize {
-                        return Err(rule_err("eip-nat-quota", "QuotaExceeded.Eip", format!("The NAT gateway {target} has {pbt} PayByTraffic EIPs; it takes at most {cap}.")));
+                        return Err(rule_err(
+                            "eip-nat-quota",
+                            "QuotaExceeded.Eip",
+                            format!(
+                                "The NAT gateway {target} has {pbt} PayByTraffic EIPs; it takes at most {cap}."
+                            ),
+                        ));
                     }
                 }
             }
             "HaVip" => {
-                let h = self.world.havips.iter().find(|h| h.id == target).cloned().ok_or_else(|| err(404, "InvalidHaVipId.NotFound", format!("The HAVIP {target} does not exist.")))?;
+                let h = self
+                    .world
+                    .havips
+                    .iter()
+                    .find(|h| h.id == target)
+                    .cloned()
+                    .ok_or_else(|| {
+                        err(
+                            404,
+                            "InvalidHaVipId.NotFound",
+                            format!("The HAVIP {target} does not exist."),
+                        )
+                    })?;
                 region_of_target = self.vswitch(&h.vswitch_id).map(|v| v.region);
                 if h.status != "Available" && h.status != "Allocated" && h.status != "InUse" {
-                    return Err(rule_err("eip-havip-single", "IncorrectHaVipStatus", format!("The HAVIP {target} is {}.", h.status)));
+                    return Err(rule_err(
+                        "eip-havip-single",
+                        "IncorrectHaVipStatus",
+                        format!("The HAVIP {target} is {}.", h.status),
+                    ));
                 }
-                if self.live.eips.values().any(|e| e.instance_id.as_deref() == Some(target.as_str())) {
-                    return Err(rule_err("eip-havip-single", "InvalidAssociation.Duplicated", format!("The HAVIP {target} already has an EIP.")));
+                if self
+                    .live
+                    .eips
+                    .values()
+                    .any(|e| e.instance_id.as_deref() == Some(target.as_str()))
+                {
+                    return Err(rule_err(
+                        "eip-havip-single",
+                        "InvalidAssociation.Duplicated",
+                        format!("The HAVIP {target} already has an EIP."),
+                    ));
                 }
             }
             "SlbInstance" => {
-                let s = self.world.slbs.iter().find(|s| s.id == target).cloned().ok_or_else(|| err(404, "InvalidLoadBalancerId.NotFound", format!("The SLB {target} does not exist.")))?;
+                let s = self
+                    .world
+                    .slbs
+                    .iter()
+                    .find(|s| s.id == target)
+                    .cloned()
+                    .ok_or_else(|| {
+                        err(
+                            404,
+                            "InvalidLoadBalancerId.NotFound",
+                            format!("The SLB {target} does not exist."),
+                        )
+                    })?;
                 region_of_target = Some(s.region.clone());
                 if s.address_type != "intranet" {
-                    return Err(rule_err("eip-target-kind", "InvalidInstanceType.ValueNotSupported", format!("The SLB {target} is an internet SLB; EIPs bind only to private (intranet) SLBs.")));
+                    return Err(rule_err(
+                        "eip-target-kind",
+                        "InvalidInstanceType.ValueNotSupported",
+                        format!(
+                            "The SLB {target} is an internet SLB; EIPs bind only to private (intranet) SLBs."
+                        ),
+                    ));
                 }
-                if self.live.eips.values().any(|e| e.instance_id.as_deref() == Some(target.as_str())) {
-                    return Err(rule_err("eip-slb-single", "InvalidAssociation.Duplicated", format!("The SLB {target} already has an EIP.")));
+                if self
+                    .live
+                    .eips
+                    .values()
+                    .any(|e| e.instance_id.as_deref() == Some(target.as_str()))
+                {
+                    return Err(rule_err(
+                        "eip-slb-single",
+                        "InvalidAssociation.Duplicated",
+                        format!("The SLB {target} already has an EIP."),
+                    ));
                 }
             }
             "IpAddress" => {
                 if !self.limits.ip_address_eip_target.value {
-                    return Err(rule_err("eip-target-kind", "InvalidInstanceType.ValueNotSupported", "This profile has no IpAddress EIP target."));
+                    return Err(rule_err(
+                        "eip-target-kind",
+                        "InvalidInstanceType.ValueNotSupported",
+                        "This profile has no IpAddress EIP target.",
+                    ));
                 }
                 region_of_target = Some(eip.region.clone());
             }
-            other => return Err(rule_err("eip-target-kind", "InvalidInstanceType.ValueNotSupported", format!("EIPs do not bind to {other}."))),
+            other => {
+                return Err(rule_err(
+                    "eip-target-kind",
+                    "InvalidInstanceType.ValueNotSupported",
+                    format!("EIPs do not bind to {other}."),
+                ));
+            }
         }
-        if let Some(r) = region_of_target && r != eip.region {
-            return Err(rule_err("eip-same-region", "InvalidParameter.Mismatch", format!("The EIP {alloc} is in {} and {target} in {r}.", eip.region)));
+        if let Some(r) = region_of_target
+            && r != eip.region
+        {
+            return Err(rule_err(
+                "eip-same-region",
+                "InvalidParameter.Mismatch",
+                format!("The EIP {alloc} is in {} and {target} in {r}.", eip.region),
+            ));
         }
         let due = self.transition("Associating");
-        let e = self.live.eips.get_mut(&alloc).ok_or_else(|| err(404, "InvalidAllocationId.NotFound", "gone"))?;
+        let e = self
+            .live
+            .eips
+            .get_mut(&alloc)
+            .ok_or_else(|| err(404, "InvalidAllocationId.NotFound", "gone"))?;
         e.instance_id = Some(target);
         e.instance_type = Some(kind);
         e.private_ip = private_ip;
@@ -1074,13 +1805,35 @@ impl Cloud {
         let target = required(p, "InstanceId")?.to_string();
         let eip = self.eip(&alloc)?.clone();
         if eip.status != "InUse" || eip.instance_id.as_deref() != Some(target.as_str()) {
-            return Err(err(400, "IncorrectEipStatus", format!("The EIP {alloc} is {} and not bound to {target}.", eip.status)));
+            return Err(err(
+                400,
+                "IncorrectEipStatus",
+                format!(
+                    "The EIP {alloc} is {} and not bound to {target}.",
+                    eip.status
+                ),
+            ));
         }
-        if eip.mode.as_deref().is_some_and(|m| m != "NAT") && let Ok(eni) = self.eni(&target) && eni.status != "Available" {
-            return Err(rule_err("eip-eni-binded", "InvalidStatus.EniStatusNotSupport", format!("The ENI {target} is {}; a {}-mode EIP is unbound only from a detached ENI.", eni.status, eip.mode.as_deref().unwrap_or(""))));
+        if eip.mode.as_deref().is_some_and(|m| m != "NAT")
+            && let Ok(eni) = self.eni(&target)
+            && eni.status != "Available"
+        {
+            return Err(rule_err(
+                "eip-eni-binded",
+                "InvalidStatus.EniStatusNotSupport",
+                format!(
+                    "The ENI {target} is {}; a {}-mode EIP is unbound only from a detached ENI.",
+                    eni.status,
+                    eip.mode.as_deref().unwrap_or("")
+                ),
+            ));
         }
         let due = self.transition("Unassociating");
-        let e = self.live.eips.get_mut(&alloc).ok_or_else(|| err(404, "InvalidAllocationId.NotFound", "gone"))?;
+        let e = self
+            .live
+            .eips
+            .get_mut(&alloc)
+            .ok_or_else(|| err(404, "InvalidAllocationId.NotFound", "gone"))?;
         e.instance_id = None;
         e.instance_type = None;
         e.private_ip = None;
@@ -1099,14 +1852,29 @@ impl Cloud {
         let alloc = required(p, "AllocationId")?.to_string();
         let eip = self.eip(&alloc)?.clone();
         if eip.status != "Available" {
-            return Err(err(400, "IncorrectEipStatus", format!("The EIP {alloc} is {}; release it after unbinding.", eip.status)));
+            return Err(err(
+                400,
+                "IncorrectEipStatus",
+                format!(
+                    "The EIP {alloc} is {}; release it after unbinding.",
+                    eip.status
+                ),
+            ));
         }
         if eip.deletion_protection {
-            return Err(err(400, "OperationFailed.DeletionProtection", format!("The EIP {alloc} has deletion protection.")));
+            return Err(err(
+                400,
+                "OperationFailed.DeletionProtection",
+                format!("The EIP {alloc} has deletion protection."),
+            ));
         }
         match self.transition("Releasing") {
             Some(at) => {
-                let e = self.live.eips.get_mut(&alloc).ok_or_else(|| err(404, "InvalidAllocationId.NotFound", "gone"))?;
+                let e = self
+                    .live
+                    .eips
+                    .get_mut(&alloc)
+                    .ok_or_else(|| err(404, "InvalidAllocationId.NotFound", "gone"))?;
                 e.status = "Releasing".into();
                 e.pending = Some(("Released".into(), at));
             }
@@ -1119,7 +1887,13 @@ impl Cloud {
 
     fn modify_eip(&mut self, p: &Params) -> Result<J, ApiError> {
         let alloc = required(p, "AllocationId")?.to_string();
-        let e = self.live.eips.get_mut(&alloc).ok_or_else(|| err(404, "InvalidAllocationId.NotFound", format!("The EIP {alloc} does not exist.")))?;
+        let e = self.live.eips.get_mut(&alloc).ok_or_else(|| {
+            err(
+                404,
+                "InvalidAllocationId.NotFound",
+                format!("The EIP {alloc} does not exist."),
+            )
+        })?;
         if let Some(b) = param(p, "Bandwidth") {
             e.bandwidth = b.to_string();
         }
@@ -1139,13 +1913,23 @@ impl Cloud {
         let alloc = required(p, "InstanceId")?.to_string();
         let mode = required(p, "Mode")?.to_string();
         let eip = self.eip(&alloc)?.clone();
-        if let Some(t) = &eip.instance_id && mode != "NAT" {
+        if let Some(t) = &eip.instance_id
+            && mode != "NAT"
+        {
             let eni = self.eni(t)?;
             if eni.status != "Available" {
-                return Err(rule_err("eip-eni-binded", "InvalidStatus.EniStatusNotSupport", format!("The ENI {t} is attached; {mode} mode needs it detached.")));
+                return Err(rule_err(
+                    "eip-eni-binded",
+                    "InvalidStatus.EniStatusNotSupport",
+                    format!("The ENI {t} is attached; {mode} mode needs it detached."),
+                ));
             }
         }
-        let e = self.live.eips.get_mut(&alloc).ok_or_else(|| err(404, "InvalidAllocationId.NotFound", "gone"))?;
+        let e = self
+            .live
+            .eips
+            .get_mut(&alloc)
+            .ok_or_else(|| err(404, "InvalidAllocationId.NotFound", "gone"))?;
         e.mode = Some(mode);
         Ok(json!({}))
     }
@@ -1154,15 +1938,25 @@ impl Cloud {
         let ids = list_param(p, "NetworkInterfaceId");
         let inst = param(p, "InstanceId");
         let sets: Vec<J> = if ids.is_empty() {
-            self.live.enis.values().filter(|e| inst.is_none_or(|i| e.instance_id.as_deref() == Some(i))).map(eni_json).collect()
+            self.live
+                .enis
+                .values()
+                .filter(|e| inst.is_none_or(|i| e.instance_id.as_deref() == Some(i)))
+                .map(eni_json)
+                .collect()
         } else {
-            ids.iter().filter_map(|i| self.live.enis.get(i)).map(eni_json).collect()
+            ids.iter()
+                .filter_map(|i| self.live.enis.get(i))
+                .map(eni_json)
+                .collect()
         };
         json!({"TotalCount": sets.len(), "NetworkInterfaceSets": {"NetworkInterfaceSet": sets}})
     }
 
     fn describe_eips(&self, p: &Params) -> J {
-        let ids: Vec<String> = param(p, "AllocationId").map(|s| s.split(',').map(|x| x.trim().to_string()).collect()).unwrap_or_default();
+        let ids: Vec<String> = param(p, "AllocationId")
+            .map(|s| s.split(',').map(|x| x.trim().to_string()).collect())
+            .unwrap_or_default();
         let list: Vec<J> = self
             .live
             .eips
@@ -1174,7 +1968,9 @@ impl Cloud {
     }
 
     fn describe_instances(&self, p: &Params) -> J {
-        let ids: Vec<String> = param(p, "InstanceIds").and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+        let ids: Vec<String> = param(p, "InstanceIds")
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
         let region = param(p, "RegionId");
         let list: Vec<J> = self
             .world
@@ -1299,7 +2095,11 @@ fn mac_from(h: &str) -> String {
 
 pub fn eni_json(e: &Eni) -> J {
     let mut ips = vec![json!({"PrivateIpAddress": e.primary_ip.to_string(), "Primary": true})];
-    ips.extend(e.private_ips.iter().map(|i| json!({"PrivateIpAddress": i.to_string(), "Primary": false})));
+    ips.extend(
+        e.private_ips
+            .iter()
+            .map(|i| json!({"PrivateIpAddress": i.to_string(), "Primary": false})),
+    );
     json!({
         "NetworkInterfaceId": e.id,
         "Status": e.status,

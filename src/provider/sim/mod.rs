@@ -30,7 +30,10 @@ pub enum SimError {
     #[error("the simulated cloud in {path} is damaged: {what}")]
     Corrupt { path: String, what: String },
     #[error("cannot write the simulated cloud in {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -108,10 +111,11 @@ impl Sim {
         let mut warnings = Vec::new();
         let (world, live) = match std::fs::read_to_string(&snap_path) {
             Ok(text) => {
-                let snap: Snapshot = serde_json::from_str(&text).map_err(|e| SimError::Corrupt {
-                    path: snap_path.display().to_string(),
-                    what: format!("{e}; run `netform sim reset` to start over from the world"),
-                })?;
+                let snap: Snapshot =
+                    serde_json::from_str(&text).map_err(|e| SimError::Corrupt {
+                        path: snap_path.display().to_string(),
+                        what: format!("{e}; run `netform sim reset` to start over from the world"),
+                    })?;
                 if snap.world_hash != hash {
                     warnings.push(format!(
                         "{origin} differs from the world the simulated cloud was seeded from; the live cloud is unchanged. Run `netform sim reset` to re-seed it."
@@ -121,7 +125,8 @@ impl Sim {
             }
             Err(_) => {
                 let world = match world_file {
-                    Some(_) => World::from_json(&world_text, &origin).map_err(|e| SimError::World(e.to_string()))?,
+                    Some(_) => World::from_json(&world_text, &origin)
+                        .map_err(|e| SimError::World(e.to_string()))?,
                     None => World::builtin(),
                 };
                 (world, Live::default())
@@ -132,7 +137,10 @@ impl Sim {
         // Replay what a previous run did after its last snapshot.
         let journal = dir.join("journal.ndjson");
         if let Ok(f) = File::open(&journal) {
-            let inner = sim.inner.get_mut().map_err(|_| SimError::World("poisoned".into()))?;
+            let inner = sim
+                .inner
+                .get_mut()
+                .map_err(|_| SimError::World("poisoned".into()))?;
             let saved = std::mem::take(&mut inner.cloud.async_ms);
             for line in BufReader::new(f).lines().map_while(Result::ok) {
                 if let Ok(j) = serde_json::from_str::<JournalLine>(&line) {
@@ -150,7 +158,12 @@ impl Sim {
         Sim::build(world, Live::default(), None, String::new())
     }
 
-    fn build(world: World, live: Live, dir: Option<PathBuf>, hash: String) -> Result<Sim, SimError> {
+    fn build(
+        world: World,
+        live: Live,
+        dir: Option<PathBuf>,
+        hash: String,
+    ) -> Result<Sim, SimError> {
         let limits = world.limits().map_err(|e| SimError::World(e.to_string()))?;
         let mut faults = world.faults.clone();
         if let Some(f) = env_faults()? {
@@ -161,7 +174,14 @@ impl Sim {
         let rng = world.seed ^ 0x9e37_79b9_7f4a_7c15;
         let _ = hash;
         Ok(Sim {
-            inner: Mutex::new(Inner { cloud, dir, journal: None, dirty: false, faults, rng }),
+            inner: Mutex::new(Inner {
+                cloud,
+                dir,
+                journal: None,
+                dirty: false,
+                faults,
+                rng,
+            }),
             start: Instant::now(),
             latency_ms,
             warnings: Vec::new(),
@@ -170,11 +190,16 @@ impl Sim {
 
     /// Folds the journal into a new snapshot. A no-op when nothing changed.
     pub fn persist(&self, world_file_text: Option<&str>) -> Result<(), SimError> {
-        let mut inner = self.inner.lock().map_err(|_| SimError::World("poisoned".into()))?;
+        let mut inner = self
+            .inner
+            .lock()
+            .map_err(|_| SimError::World("poisoned".into()))?;
         if !inner.dirty {
             return Ok(());
         }
-        let Some(dir) = inner.dir.clone() else { return Ok(()) };
+        let Some(dir) = inner.dir.clone() else {
+            return Ok(());
+        };
         inner.cloud.settle_all();
         let snap = Snapshot {
             format: 1,
@@ -182,7 +207,10 @@ impl Sim {
             world: inner.cloud.world.clone(),
             live: inner.cloud.live.clone(),
         };
-        let io = |e: std::io::Error| SimError::Io { path: dir.display().to_string(), source: e };
+        let io = |e: std::io::Error| SimError::Io {
+            path: dir.display().to_string(),
+            source: e,
+        };
         std::fs::create_dir_all(&dir).map_err(io)?;
         let text = serde_json::to_vec_pretty(&snap).unwrap_or_default();
         crate::state::write_atomic(&dir.join("cloud.json"), &text).map_err(io)?;
@@ -212,7 +240,10 @@ impl Sim {
 
     /// The requests answered so far (for tests of "no cloud call was made").
     pub fn request_count(&self) -> u64 {
-        self.inner.lock().map(|i| i.cloud.live.requests).unwrap_or(0)
+        self.inner
+            .lock()
+            .map(|i| i.cloud.live.requests)
+            .unwrap_or(0)
     }
 }
 
@@ -231,20 +262,41 @@ impl Transport for Sim {
         if self.latency_ms > 0 {
             std::thread::sleep(std::time::Duration::from_millis(self.latency_ms));
         }
-        let mut guard = self.inner.lock().map_err(|_| ApiError::new(500, "InternalError", "simulator lock poisoned"))?;
+        let mut guard = self
+            .inner
+            .lock()
+            .map_err(|_| ApiError::new(500, "InternalError", "simulator lock poisoned"))?;
         let inner = &mut *guard;
         inner.cloud.live.requests += 1;
         let request_id = format!("SIM-{:08X}", inner.cloud.live.requests);
         let now = self.start.elapsed().as_millis() as u64;
         inner.cloud.settle(now);
-        if let Some(rates) = inner.faults.rates.get(action).or_else(|| inner.faults.rates.get("*")).cloned() {
+        if let Some(rates) = inner
+            .faults
+            .rates
+            .get(action)
+            .or_else(|| inner.faults.rates.get("*"))
+            .cloned()
+        {
             let r = next_rand(&mut inner.rng);
             let fault = if r < rates.throttling {
-                Some((400, "Throttling.User", "Request was denied due to user flow control."))
+                Some((
+                    400,
+                    "Throttling.User",
+                    "Request was denied due to user flow control.",
+                ))
             } else if r < rates.throttling + rates.service_unavailable {
-                Some((503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server."))
+                Some((
+                    503,
+                    "ServiceUnavailable",
+                    "The request has failed due to a temporary failure of the server.",
+                ))
             } else if r < rates.throttling + rates.service_unavailable + rates.internal_error {
-                Some((500, "InternalError", "The request processing has failed due to some unknown error."))
+                Some((
+                    500,
+                    "InternalError",
+                    "The request processing has failed due to some unknown error.",
+                ))
             } else {
                 None
             };
@@ -256,19 +308,35 @@ impl Transport for Sim {
         }
         let mutating = Cloud::is_mutating(action);
         let result = inner.cloud.handle(action, params);
-        if mutating && result.is_ok() && let Some(dir) = inner.dir.clone() {
+        if mutating
+            && result.is_ok()
+            && let Some(dir) = inner.dir.clone()
+        {
             inner.dirty = true;
             if inner.journal.is_none() {
                 let opened = std::fs::create_dir_all(&dir).and_then(|_| {
-                    OpenOptions::new().create(true).append(true).open(dir.join("journal.ndjson"))
+                    OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(dir.join("journal.ndjson"))
                 });
                 match opened {
                     Ok(f) => inner.journal = Some(f),
-                    Err(e) => return Err(ApiError::new(500, "InternalError", format!("simulator cannot write {}: {e}", dir.display()))),
+                    Err(e) => {
+                        return Err(ApiError::new(
+                            500,
+                            "InternalError",
+                            format!("simulator cannot write {}: {e}", dir.display()),
+                        ));
+                    }
                 }
             }
             if let Some(f) = inner.journal.as_mut() {
-                let mut line = serde_json::to_vec(&JournalLine { action: action.to_string(), params: params.clone() }).unwrap_or_default();
+                let mut line = serde_json::to_vec(&JournalLine {
+                    action: action.to_string(),
+                    params: params.clone(),
+                })
+                .unwrap_or_default();
                 line.push(b'\n');
                 let _ = f.write_all(&line);
             }
@@ -290,7 +358,18 @@ impl Transport for Sim {
 
 /// For `sim show`: the live cloud as JSON.
 pub fn show(cloud: &Cloud) -> J {
-    let enis: BTreeMap<&String, J> = cloud.live.enis.iter().filter(|(_, e)| !e.primary || !e.private_ips.is_empty()).map(|(k, e)| (k, cloud::eni_json(e))).collect();
-    let eips: BTreeMap<&String, J> = cloud.live.eips.iter().map(|(k, e)| (k, cloud::eip_json(e))).collect();
+    let enis: BTreeMap<&String, J> = cloud
+        .live
+        .enis
+        .iter()
+        .filter(|(_, e)| !e.primary || !e.private_ips.is_empty())
+        .map(|(k, e)| (k, cloud::eni_json(e)))
+        .collect();
+    let eips: BTreeMap<&String, J> = cloud
+        .live
+        .eips
+        .iter()
+        .map(|(k, e)| (k, cloud::eip_json(e)))
+        .collect();
     serde_json::json!({"network_interfaces": enis, "eip_addresses": eips})
 }
