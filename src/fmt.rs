@@ -422,7 +422,11 @@ fn format_tokens(tokens: Vec<Tok<'_>>) -> String {
     format_indent(&mut lines);
     format_spaces(&mut lines);
     align(&mut lines, |l| l.has_assign(), |l| (l.assign, 0..l.assign));
-    align(&mut lines, |l| l.has_comment(), |l| (l.comment, 0..l.comment));
+    align(
+        &mut lines,
+        |l| l.has_comment(),
+        |l| (l.comment, 0..l.comment),
+    );
 
     let mut out = String::new();
     for line in &lines {
@@ -461,8 +465,12 @@ fn split_lines(tokens: Vec<Tok<'_>>) -> Vec<Line<'_>> {
 }
 
 fn cells(tokens: Vec<Tok<'_>>) -> Line<'_> {
+    // Only `#` and `//` comments count as trailing comments: `hclwrite` sees a `/* */` comment
+    // as followed by the newline token, so it stays part of the line's last cell.
     let comment = match tokens.last() {
-        Some(t) if t.kind == Kind::Comment && tokens.len() > 1 => tokens.len() - 1,
+        Some(t) if t.kind == Kind::Comment && !t.text.starts_with("/*") && tokens.len() > 1 => {
+            tokens.len() - 1
+        }
         _ => tokens.len(),
     };
     // Only the first `=` can start the value, and only a value that closes every bracket it
@@ -554,11 +562,7 @@ fn align<'a>(
             .position(|l| !has_cell(l))
             .map_or(lines.len(), |n| start + n);
         let run = &mut lines[start..end];
-        let widest = run
-            .iter()
-            .map(|l| l.width(cell(l).1))
-            .max()
-            .unwrap_or(0);
+        let widest = run.iter().map(|l| l.width(cell(l).1)).max().unwrap_or(0);
         for line in run {
             let (at, before) = cell(line);
             let width = line.width(before);
@@ -618,5 +622,141 @@ fn space_between(before: Option<Tok<'_>>, subject: &Tok<'_>, after: &Tok<'_>) ->
         _ if s.bracket_change() > 0 => false,
         _ if a.bracket_change() < 0 => false,
         _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `(input, expected)` pair below. Unless a test says otherwise, `expected` is exactly
+    /// what `terraform fmt -` (Terraform v1.11.4) printed for `input`.
+    const CASES: &[(&str, &str)] = &[
+        (ALIGN_IN, ALIGN_OUT),
+        (COMMENT_BREAKS_IN, COMMENT_BREAKS_IN),
+        (NESTED_IN, NESTED_OUT),
+        (TRAILING_IN, TRAILING_OUT),
+        (MULTILINE_IN, MULTILINE_OUT),
+        (HEREDOC_IN, HEREDOC_OUT),
+        (SPACING_IN, SPACING_OUT),
+        (FOR_IN, FOR_OUT),
+        (BLANK_IN, BLANK_OUT),
+        (CRLF_IN, CRLF_OUT),
+        (NO_FINAL_NEWLINE_IN, NO_FINAL_NEWLINE_OUT),
+        (NESTED_BRACKETS_IN, NESTED_BRACKETS_OUT),
+        (TEMPLATES_IN, TEMPLATES_IN),
+    ];
+
+    const ALIGN_IN: &str = "a = 1\nbbb = 2\ncc=\"x\"\n\nlonger_name = 3\nd = 4\n";
+    const ALIGN_OUT: &str = "a   = 1\nbbb = 2\ncc  = \"x\"\n\nlonger_name = 3\nd           = 4\n";
+
+    // A comment on its own line ends the alignment group in terraform fmt.
+    const COMMENT_BREAKS_IN: &str = "a = 1\n# note\nbbb = 2\n";
+
+    const NESTED_IN: &str = "resource \"alicloud_vpc\" \"main\" {\nvpc_name = \"main\"\n    \
+        cidr_block = \"10.0.0.0/8\"\n  timeouts {\n  create = \"5m\"\n  \
+        delete_after_a_while = \"10m\"\n  }\n  description = \"x\"\n}\n";
+    const NESTED_OUT: &str = "resource \"alicloud_vpc\" \"main\" {\n  vpc_name   = \"main\"\n  \
+        cidr_block = \"10.0.0.0/8\"\n  timeouts {\n    create               = \"5m\"\n    \
+        delete_after_a_while = \"10m\"\n  }\n  description = \"x\"\n}\n";
+
+    const TRAILING_IN: &str = "a = 1 # one\nbbbb = 22 // two\nc = \"x\" /* three */\nd = 4\n";
+    const TRAILING_OUT: &str =
+        "a    = 1  # one\nbbbb = 22 // two\nc    = \"x\" /* three */\nd    = 4\n";
+
+    const MULTILINE_IN: &str = "tags = {\nName = \"eni\"\n  \"kubernetes.io/role\" = \"node\"\n}\n\
+        ips = [\n\"10.0.0.1\",   # primary\n  \"10.0.0.2\", // secondary\n]\n\
+        x = merge(var.a, {\nb = 1\n})\n";
+    const MULTILINE_OUT: &str = "tags = {\n  Name                 = \"eni\"\n  \
+        \"kubernetes.io/role\" = \"node\"\n}\nips = [\n  \"10.0.0.1\", # primary\n  \
+        \"10.0.0.2\", // secondary\n]\nx = merge(var.a, {\n  b = 1\n})\n";
+
+    const HEREDOC_IN: &str = "policy = <<EOT\n{\n    \"Version\":   \"1\"\n}\n  EOT\nx {\n    \
+        script = <<-EOS\n      echo  hi   \n    EOS\n  n = 1\n}\n";
+    const HEREDOC_OUT: &str = "policy = <<EOT\n{\n    \"Version\":   \"1\"\n}\n  EOT\nx {\n  \
+        script = <<-EOS\n      echo  hi   \n    EOS\n  n      = 1\n}\n";
+
+    const SPACING_IN: &str = "a=1+2\nb = [ 1,2 , 3 ]\nc = foo( 1 , -2, a - -3)\n\
+        d = \"${ a+b }-x\"\ne = { a=1 }\nf = {}\ng = a . b [0]\nh = x ? -1 : ! y\n\
+        block   \"l1\"    \"l2\"{\n}\n";
+    const SPACING_OUT: &str = "a = 1 + 2\nb = [1, 2, 3]\nc = foo(1, -2, a - -3)\n\
+        d = \"${a + b}-x\"\ne = { a = 1 }\nf = {}\ng = a.b[0]\nh = x ? -1 : !y\n\
+        block \"l1\" \"l2\" {\n}\n";
+
+    const FOR_IN: &str = "a = [for x in [1,2]: x*2 if x>1]\nb = {for k, v in m : k => v...}\n";
+    const FOR_OUT: &str =
+        "a = [for x in [1, 2] : x * 2 if x > 1]\nb = { for k, v in m : k => v... }\n";
+
+    // Not terraform's output: terraform fmt keeps every blank line; netform collapses runs and
+    // drops leading and trailing ones. The rest matches terraform.
+    const BLANK_IN: &str = "\n\n# header\n\n\n\na = 1\n\n\n\nb {\n\n\n  c = 1\n}\n\n\n";
+    const BLANK_OUT: &str = "# header\n\na = 1\n\nb {\n\n  c = 1\n}\n";
+
+    // Not terraform's output: terraform keeps CRLF line endings, netform writes LF. Trailing
+    // whitespace in comments is dropped too, which terraform keeps.
+    const CRLF_IN: &str = "a = 1 # x  \r\nbb = 2\r\n";
+    const CRLF_OUT: &str = "a  = 1 # x\nbb = 2\n";
+
+    const NO_FINAL_NEWLINE_IN: &str = "a = 1\nbbb = 2";
+    const NO_FINAL_NEWLINE_OUT: &str = "a   = 1\nbbb = 2\n";
+
+    const NESTED_BRACKETS_IN: &str = "x = [\n{\na = 1\nbb = 2\n},\n{\nccc = cond ? {\n\
+        y = 1\n} : {}\n},\n]\nz = 3\n";
+    const NESTED_BRACKETS_OUT: &str = "x = [\n  {\n    a  = 1\n    bb = 2\n  },\n  {\n    \
+        ccc = cond ? {\n      y = 1\n    } : {}\n  },\n]\nz = 3\n";
+
+    const TEMPLATES_IN: &str = "a = \"a${x~}b${~y}c\"\nb = \"%{for x in xs~}${x},%{endfor~}\"\n\
+        c = \"$${literal} %%{literal}\"\nd = \"${foo(\"a}b\")}x # not a comment\"\n";
+
+    fn fmt(src: &str) -> String {
+        match format_source(src) {
+            Ok(out) => out,
+            Err(e) => panic!("unexpected error for {src:?}: {e:?}"),
+        }
+    }
+
+    #[test]
+    fn matches_expected_output() {
+        for (input, expected) in CASES {
+            assert_eq!(fmt(input), *expected, "input: {input:?}");
+        }
+    }
+
+    #[test]
+    fn idempotent_over_every_case() {
+        for (input, _) in CASES {
+            let once = fmt(input);
+            assert_eq!(fmt(&once), once, "input: {input:?}");
+        }
+    }
+
+    #[test]
+    fn empty_and_whitespace_only_files() {
+        assert_eq!(fmt(""), "");
+        assert_eq!(fmt("\n\n  \n"), "");
+        assert_eq!(fmt("# only a comment"), "# only a comment\n");
+    }
+
+    #[test]
+    fn syntax_error_reports_position() {
+        match format_source("a = 1\nb = 2 3\n") {
+            Err(FmtError::Parse { line, column, .. }) => assert_eq!((line, column), (2, 7)),
+            other => panic!("expected a parse error, got {other:?}"),
+        }
+        match format_source("x {\n  = 2\n}\n") {
+            Err(FmtError::Parse { line, column, .. }) => assert_eq!((line, column), (2, 3)),
+            other => panic!("expected a parse error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn formatting_keeps_every_token() {
+        for (input, _) in CASES {
+            let out = fmt(input);
+            let (Some(a), Some(b)) = (lex(input), lex(&out)) else {
+                panic!("lexing failed for {input:?}");
+            };
+            assert_eq!(significant(&a), significant(&b), "input: {input:?}");
+        }
     }
 }
