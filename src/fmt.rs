@@ -49,12 +49,10 @@ pub fn format_source(src: &str) -> Result<String, FmtError> {
     let Some(tokens) = lex(src) else {
         return Ok(src.to_string());
     };
+    let expected = significant(&tokens);
     let out = format_tokens(tokens);
 
-    let unchanged_meaning = match (lex(src), lex(&out)) {
-        (Some(before), Some(after)) => significant(&before) == significant(&after),
-        _ => false,
-    };
+    let unchanged_meaning = lex(&out).is_some_and(|after| significant(&after) == expected);
     if !unchanged_meaning || parse_body(&out).is_err() {
         return Ok(src.to_string());
     }
@@ -727,6 +725,17 @@ mod tests {
         for (input, _) in CASES {
             let once = fmt(input);
             assert_eq!(fmt(&once), once, "input: {input:?}");
+        }
+    }
+
+    #[test]
+    fn indentation_is_recomputed_from_scratch() {
+        for expected in [NESTED_OUT, MULTILINE_OUT, NESTED_BRACKETS_OUT] {
+            let flattened: String = expected
+                .lines()
+                .map(|l| format!("{}\n", l.trim_start()))
+                .collect();
+            assert_eq!(fmt(&flattened), expected);
         }
     }
 
