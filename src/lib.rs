@@ -6,6 +6,8 @@
 //! the real API), and `render` turns every result into text. Only `cli` prints.
 
 pub mod address;
+pub mod apply;
+pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod fmt;
@@ -15,6 +17,7 @@ pub mod lang;
 pub mod limits;
 pub mod plan;
 pub mod provider;
+pub mod render;
 pub mod rules;
 pub mod schema;
 pub mod state;

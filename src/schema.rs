@@ -214,6 +214,13 @@ const SECONDARY_IPS: &[AttrSchema] = &[
         .conflicts(&["ipv6_address_count"]),
     a("ipv6_address_count", Num).computed(),
     a("id", Str).out(),
+    // Facts about the ENI guest-config needs, recorded at apply.
+    a("attached_instance_id", Str).out(),
+    a("device_index", Num).out(),
+    a("mac", Str).out(),
+    a("primary_ip_address", Str).out(),
+    a("vswitch_cidr", Str).out(),
+    a("vswitch_ipv6_cidr", Str).out(),
 ];
 
 const ISPS: &[&str] = &[

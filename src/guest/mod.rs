@@ -20,6 +20,7 @@
 //! - An EIP in BINDED (NIC-visible) mode is carried by the NIC as a /32; in NAT mode it never
 //!   appears inside the guest and nothing is rendered for it.
 
+pub mod from_state;
 mod debian;
 mod iproute2;
 mod netplan;

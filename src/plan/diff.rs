@@ -19,6 +19,7 @@ pub struct DiffInput<'a> {
     pub dependencies: Vec<String>,
     pub provider: Option<String>,
     pub clouds: &'a Clouds,
+    pub offline: bool,
 }
 
 /// Defaults the cloud applies when an attribute is left out: known at plan time.
@@ -32,22 +33,23 @@ fn default_for(kind: Kind, attr: &str) -> Option<Value> {
     })
 }
 
+/// The EIP target type an id's prefix names (the provider infers only `lb-` and `ngw-`).
+pub fn infer_kind(id: &str) -> &'static str {
+    if id.starts_with("eni-") {
+        "NetworkInterface"
+    } else if id.starts_with("ngw-") {
+        "Nat"
+    } else if id.starts_with("havip-") {
+        "HaVip"
+    } else if id.starts_with("lb-") {
+        "SlbInstance"
+    } else {
+        "EcsInstance"
+    }
+}
+
 fn infer_target_type(v: &Value) -> Value {
-    let from_id = |id: &str| -> Option<&'static str> {
-        Some(if id.starts_with("eni-") {
-            "NetworkInterface"
-        } else if id.starts_with("ngw-") {
-            "Nat"
-        } else if id.starts_with("havip-") {
-            "HaVip"
-        } else if id.starts_with("lb-") {
-            "SlbInstance"
-        } else if id.starts_with("i-") {
-            "EcsInstance"
-        } else {
-            return None;
-        })
-    };
+    let from_id = |id: &str| -> Option<&'static str> { (id.starts_with("i-") || id.contains('-')).then(|| infer_kind(id)) };
     match v {
         Value::String(s) => from_id(s).map(Value::string).unwrap_or(Value::unknown()),
         Value::Unknown(Some(o))
@@ -97,7 +99,7 @@ pub fn diff(inp: DiffInput) -> Change {
         &inp.desired,
         prior.as_ref(),
         &mut after,
-        inp.clouds,
+        (!inp.offline).then_some(inp.clouds),
     );
 
     let Some(prior) = prior else {
@@ -111,6 +113,7 @@ pub fn diff(inp: DiffInput) -> Change {
             create_before_destroy: inp.lifecycle.create_before_destroy,
             dependencies: inp.dependencies,
             provider: inp.provider,
+            each: None,
         };
     };
     let mut replace_paths = Vec::new();
@@ -161,7 +164,7 @@ pub fn diff(inp: DiffInput) -> Change {
                 after.insert(a.name.to_string(), unknown_for(addr, a.name));
             }
         }
-        shape(inp.kind, addr, &inp.desired, None, &mut after, inp.clouds);
+        shape(inp.kind, addr, &inp.desired, None, &mut after, (!inp.offline).then_some(inp.clouds));
     }
     // Output-only attributes carry over on updates.
     if action == Action::Update || action == Action::NoOp {
@@ -200,6 +203,7 @@ pub fn diff(inp: DiffInput) -> Change {
         create_before_destroy: inp.lifecycle.create_before_destroy,
         dependencies: inp.dependencies,
         provider: inp.provider,
+        each: None,
     }
 }
 
@@ -210,7 +214,7 @@ fn shape(
     desired: &Attrs,
     prior: Option<&Attrs>,
     after: &mut Attrs,
-    clouds: &Clouds,
+    clouds: Option<&Clouds>,
 ) {
     match kind {
         Kind::Eni => {
@@ -260,7 +264,7 @@ fn shape(
                     {
                         p.clone()
                     }
-                    (Some(Value::String(id)), _) => primary_eni_of(id, clouds)
+                    (Some(Value::String(id)), _) => clouds.and_then(|c| primary_eni_of(id, c))
                         .map(Value::String)
                         .unwrap_or(Value::unknown()),
                     _ => Value::unknown(),

@@ -8,6 +8,7 @@ pub mod data;
 pub mod diff;
 pub mod ops;
 pub mod refresh;
+pub mod saved;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -66,6 +67,8 @@ pub struct Change {
     /// `TYPE.NAME` keys this instance depends on (recorded in state).
     pub dependencies: Vec<String>,
     pub provider: Option<String>,
+    /// `each.value` of a `for_each` instance, to re-evaluate it during apply.
+    pub each: Option<Value>,
 }
 
 impl Change {
@@ -82,6 +85,8 @@ pub struct PlanOptions {
     pub targets: Vec<Address>,
     pub excludes: Vec<Address>,
     pub replace: Vec<Address>,
+    /// `validate`: evaluate and check the schema without any cloud call (data sources unknown).
+    pub offline: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -104,6 +109,8 @@ pub struct Plan {
     /// Whether a state file existed (a saved plan records the lineage it applies to).
     pub had_state: bool,
     pub options: PlanOptions,
+    /// The evaluation scope with planned values, which apply updates as objects come to exist.
+    pub scope: Scope,
 }
 
 impl Plan {
@@ -318,7 +325,7 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         .clone()
         .unwrap_or_else(|| State::new(crate::state::new_lineage()));
     let mut diags = Diagnostics::default();
-    let (refreshed, drift) = if opts.refresh && !state.resources.is_empty() {
+    let (refreshed, drift) = if opts.refresh && !opts.offline && !state.resources.is_empty() {
         match refresh::refresh(&state, inp.clouds) {
             Ok(x) => x,
             Err(e) => {
@@ -399,7 +406,7 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
                     let value = match (r.mode, desired) {
                         (_, None) => Value::unknown(),
                         (Mode::Data, Some(args)) => {
-                            if args.values().all(Value::is_wholly_known) {
+                            if args.values().all(Value::is_wholly_known) && !opts.offline {
                                 match data::read(
                                     r.kind.kind,
                                     &args,
@@ -428,7 +435,7 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
                                 .get(&addr)
                                 .map(|i| attrs::from_state(r.kind, &i.attributes));
                             let forced = opts.replace.iter().any(|a| a.matches(&addr));
-                            let ch = diff::diff(diff::DiffInput {
+                            let mut ch = diff::diff(diff::DiffInput {
                                 address: addr.clone(),
                                 kind: r.kind.kind,
                                 desired,
@@ -438,7 +445,9 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
                                 dependencies: deps.clone(),
                                 provider: r.provider.clone(),
                                 clouds: inp.clouds,
+                                offline: opts.offline,
                             });
+                            ch.each = each.clone();
                             let v = Value::Map(ch.after.clone().unwrap_or_default());
                             if r.lifecycle.prevent_destroy && matches!(ch.action, Action::Replace) {
                                 diags.push(prevent_destroy(&addr, r));
@@ -476,6 +485,7 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
             create_before_destroy: false,
             dependencies: inst.dependencies.clone(),
             provider: inst.provider.clone(),
+            each: None,
         });
     }
     if opts.destroy {
@@ -517,7 +527,7 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
             });
         }
     }
-    if !opts.refresh_only {
+    if !opts.refresh_only && !opts.offline {
         diags.extend(check::check(cfg, &changes, &refreshed, inp.clouds));
     }
     if diags.has_errors() {
@@ -536,6 +546,7 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         prior: refreshed,
         had_state,
         options: opts,
+        scope,
     })
 }
 

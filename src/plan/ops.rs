@@ -1,13 +1,80 @@
-//! The operation graph.
+//! The operation graph apply walks: the API calls each change needs, and the order Alibaba's
+//! rules impose on them (resources.md "Operations", rules.md "Ordering").
+//!
+//! Create ENI → attach → assign its IPs → bind EIPs; destroy in reverse (unbind → unassign →
+//! detach → delete, release after unbind). BINDED / MULTI_BINDED EIPs bind to an unattached ENI,
+//! so there it is create → bind → attach and detach → unbind. Operations on one EIP, and on one
+//! NAT gateway, never run at once. Edges are added per linked instance, so the graph stays linear
+//! in the number of resources.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
 use serde::{Deserialize, Serialize};
 
+use super::{Action, Change, origin_address};
 use crate::address::Address;
-
-use super::Change;
+use crate::lang::Value;
+use crate::schema::Kind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum OpAction {
+    UnassociateEipAddress,
+    UnassignIpv6Addresses,
+    UnassignPrivateIpAddresses,
+    DetachNetworkInterface,
+    DeleteNetworkInterface,
+    ReleaseEipAddress,
+    AllocateEipAddress,
+    ModifyEipAddressAttribute,
     CreateNetworkInterface,
+    ModifyNetworkInterfaceAttribute,
+    AttachNetworkInterface,
+    AssignPrivateIpAddresses,
+    AssignIpv6Addresses,
+    AssociateEipAddress,
+    ModifyEipForwardMode,
+}
+
+impl OpAction {
+    pub fn name(self) -> &'static str {
+        match self {
+            OpAction::UnassociateEipAddress => "UnassociateEipAddress",
+            OpAction::UnassignIpv6Addresses => "UnassignIpv6Addresses",
+            OpAction::UnassignPrivateIpAddresses => "UnassignPrivateIpAddresses",
+            OpAction::DetachNetworkInterface => "DetachNetworkInterface",
+            OpAction::DeleteNetworkInterface => "DeleteNetworkInterface",
+            OpAction::ReleaseEipAddress => "ReleaseEipAddress",
+            OpAction::AllocateEipAddress => "AllocateEipAddress",
+            OpAction::ModifyEipAddressAttribute => "ModifyEipAddressAttribute",
+            OpAction::CreateNetworkInterface => "CreateNetworkInterface",
+            OpAction::ModifyNetworkInterfaceAttribute => "ModifyNetworkInterfaceAttribute",
+            OpAction::AttachNetworkInterface => "AttachNetworkInterface",
+            OpAction::AssignPrivateIpAddresses => "AssignPrivateIpAddresses",
+            OpAction::AssignIpv6Addresses => "AssignIpv6Addresses",
+            OpAction::AssociateEipAddress => "AssociateEipAddress",
+            OpAction::ModifyEipForwardMode => "ModifyEipForwardMode",
+        }
+    }
+
+    /// Whether the operation removes something (the destroy half of a change).
+    pub fn is_destroy(self) -> bool {
+        matches!(
+            self,
+            OpAction::UnassociateEipAddress
+                | OpAction::DetachNetworkInterface
+                | OpAction::DeleteNetworkInterface
+                | OpAction::ReleaseEipAddress
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Removing the old object (delete, or the first half of a replace).
+    Destroy,
+    /// Creating or updating.
+    Apply,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,9 +82,460 @@ pub struct Op {
     pub id: String,
     pub action: OpAction,
     pub address: Address,
+    pub phase: Phase,
     pub depends_on: Vec<String>,
 }
 
-pub fn build(_changes: &[Change]) -> Vec<Op> {
-    Vec::new()
+fn op_id(addr: &Address, action: OpAction) -> String {
+    format!("{addr}#{}", action.name())
+}
+
+fn seq(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_seq)
+        .map(|s| s.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+/// Addresses to remove and to add between two versions of an address set; `None` for the
+/// added side when the new set is not known yet.
+pub fn set_delta(before: Option<&Value>, after: Option<&Value>) -> (Vec<String>, Option<Vec<String>>) {
+    let b = seq(before);
+    match after {
+        Some(Value::Unknown(_)) => (Vec::new(), None),
+        a => {
+            let a = seq(a);
+            let removed = b.iter().filter(|x| !a.contains(x)).cloned().collect();
+            let added = a.iter().filter(|x| !b.contains(x)).cloned().collect();
+            (removed, Some(added))
+        }
+    }
+}
+
+fn get<'a>(c: &'a Change, phase: Phase, k: &str) -> Option<&'a Value> {
+    match phase {
+        Phase::Destroy => c.before.as_ref().and_then(|a| a.get(k)),
+        Phase::Apply => c.after.as_ref().and_then(|a| a.get(k)),
+    }
+}
+
+/// The operations one change needs, in their own order.
+fn ops_of(c: &Change) -> Vec<(OpAction, Phase)> {
+    use OpAction::*;
+    let destroy = matches!(c.action, Action::Delete | Action::Replace);
+    let create = matches!(c.action, Action::Create | Action::Replace);
+    let update = c.action == Action::Update;
+    let mut out = Vec::new();
+    let before = c.before.as_ref();
+    let after = c.after.as_ref();
+    let has = |k: &str| !seq(before.and_then(|a| a.get(k))).is_empty();
+    let wants_ips = |list: &str| match after.and_then(|a| a.get(list)) {
+        Some(Value::Unknown(_)) => true,
+        v => !seq(v).is_empty(),
+    };
+    let changed = |keys: &[&str]| {
+        keys.iter().any(|k| match (before.and_then(|a| a.get(*k)), after.and_then(|a| a.get(*k))) {
+            (Some(b), Some(a)) => !super::attrs::same(b, a),
+            (None, Some(a)) => !a.is_null(),
+            _ => false,
+        })
+    };
+    match c.kind {
+        Kind::Eni => {
+            if destroy {
+                if has("private_ip_addresses") {
+                    out.push((UnassignPrivateIpAddresses, Phase::Destroy));
+                }
+                out.push((DeleteNetworkInterface, Phase::Destroy));
+            }
+            if create {
+                out.push((CreateNetworkInterface, Phase::Apply));
+                if wants_ips("private_ip_addresses") {
+                    out.push((AssignPrivateIpAddresses, Phase::Apply));
+                }
+                if wants_ips("ipv6_addresses") {
+                    out.push((AssignIpv6Addresses, Phase::Apply));
+                }
+            }
+            if update {
+                if changed(&["network_interface_name", "description", "security_group_ids", "tags", "queue_number", "source_dest_check", "delete_on_release"]) {
+                    out.push((ModifyNetworkInterfaceAttribute, Phase::Apply));
+                }
+                ip_update_ops(c, &mut out);
+            }
+        }
+        Kind::SecondaryIps => {
+            if destroy {
+                if has("private_ip_addresses") {
+                    out.push((UnassignPrivateIpAddresses, Phase::Destroy));
+                }
+                if has("ipv6_addresses") {
+                    out.push((UnassignIpv6Addresses, Phase::Destroy));
+                }
+            }
+            if create {
+                if wants_ips("private_ip_addresses") {
+                    out.push((AssignPrivateIpAddresses, Phase::Apply));
+                }
+                if wants_ips("ipv6_addresses") {
+                    out.push((AssignIpv6Addresses, Phase::Apply));
+                }
+            }
+            if update {
+                ip_update_ops(c, &mut out);
+            }
+        }
+        Kind::Attachment => {
+            if destroy {
+                out.push((DetachNetworkInterface, Phase::Destroy));
+            }
+            if create {
+                out.push((AttachNetworkInterface, Phase::Apply));
+            }
+        }
+        Kind::Eip => {
+            if destroy {
+                out.push((ReleaseEipAddress, Phase::Destroy));
+            }
+            if create {
+                out.push((AllocateEipAddress, Phase::Apply));
+            }
+            if update && changed(&["bandwidth", "address_name", "description", "tags", "deletion_protection"]) {
+                out.push((ModifyEipAddressAttribute, Phase::Apply));
+            }
+        }
+        Kind::Association => {
+            if destroy {
+                out.push((UnassociateEipAddress, Phase::Destroy));
+            }
+            if create {
+                out.push((AssociateEipAddress, Phase::Apply));
+            }
+            if update && changed(&["mode"]) {
+                out.push((ModifyEipForwardMode, Phase::Apply));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// An in-place change of an address set: unassign what goes, then assign what comes, so the ENI
+/// never holds more than either version.
+fn ip_update_ops(c: &Change, out: &mut Vec<(OpAction, Phase)>) {
+    use OpAction::*;
+    for (list, un, as_) in [
+        ("private_ip_addresses", UnassignPrivateIpAddresses, AssignPrivateIpAddresses),
+        ("ipv6_addresses", UnassignIpv6Addresses, AssignIpv6Addresses),
+    ] {
+        let (removed, added) = set_delta(get(c, Phase::Destroy, list), get(c, Phase::Apply, list));
+        if !removed.is_empty() {
+            out.push((un, Phase::Apply));
+        }
+        if added.is_none_or(|a| !a.is_empty()) {
+            out.push((as_, Phase::Apply));
+        }
+    }
+}
+
+struct Builder {
+    ops: BTreeMap<String, Op>,
+    by_addr: HashMap<Address, usize>,
+    /// Cloud id → the change that owns the object, for linking by value.
+    ids: HashMap<String, usize>,
+}
+
+impl Builder {
+    fn has(&self, addr: &Address, a: OpAction) -> Option<String> {
+        let id = op_id(addr, a);
+        self.ops.contains_key(&id).then_some(id)
+    }
+
+    fn edge(&mut self, from: Option<String>, to: Option<String>) {
+        if let (Some(f), Some(t)) = (from, to)
+            && f != t
+            && let Some(op) = self.ops.get_mut(&t)
+            && !op.depends_on.contains(&f)
+        {
+            op.depends_on.push(f);
+        }
+    }
+
+    /// The change an id-valued attribute points at: through the unknown's origin, or the id.
+    fn link(&self, c: &Change, phase: Phase, attr: &str) -> Option<usize> {
+        let v = get(c, phase, attr).or_else(|| get(c, Phase::Destroy, attr))?;
+        if let Some(a) = origin_address(v) {
+            return self.by_addr.get(&a).copied();
+        }
+        v.as_str().and_then(|s| self.ids.get(s).copied())
+    }
+
+    fn ops_of_addr(&self, addr: &Address, phase: Phase) -> Vec<String> {
+        let prefix = format!("{addr}#");
+        self.ops
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(_, o)| o.phase == phase)
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+}
+
+pub fn build(changes: &[Change]) -> Vec<Op> {
+    use OpAction::*;
+    let mut b = Builder { ops: BTreeMap::new(), by_addr: HashMap::new(), ids: HashMap::new() };
+    for (i, c) in changes.iter().enumerate() {
+        b.by_addr.insert(c.address.clone(), i);
+        for side in [c.before.as_ref(), c.after.as_ref()].into_iter().flatten() {
+            if let Some(Value::String(id)) = side.get("id") {
+                b.ids.insert(id.clone(), i);
+            }
+        }
+        let mut prev: Option<(String, Phase)> = None;
+        let list = ops_of(c);
+        for (action, phase) in list {
+            let id = op_id(&c.address, action);
+            let mut deps = Vec::new();
+            if let Some((p, _)) = &prev {
+                deps.push(p.clone());
+            }
+            b.ops.insert(id.clone(), Op { id: id.clone(), action, address: c.address.clone(), phase, depends_on: deps });
+            prev = Some((id, phase));
+        }
+        // create_before_destroy: the new object first, then the old one goes.
+        if c.action == Action::Replace && c.create_before_destroy {
+            let destroy = b.ops_of_addr(&c.address, Phase::Destroy);
+            let apply = b.ops_of_addr(&c.address, Phase::Apply);
+            for d in &destroy {
+                if let Some(op) = b.ops.get_mut(d) {
+                    op.depends_on.retain(|x| !apply.contains(x) && !destroy.contains(x) || destroy.contains(x));
+                }
+            }
+            if let (Some(first_d), Some(last_a)) = (destroy.first(), apply.last()) {
+                let first_a = apply.first().cloned();
+                if let Some(op) = b.ops.get_mut(first_a.as_deref().unwrap_or("")) {
+                    op.depends_on.retain(|x| !destroy.contains(x));
+                }
+                b.edge(Some(last_a.clone()), Some(first_d.clone()));
+            }
+        }
+    }
+    // Attachments and secondary-IP resources by the ENI they point at (change index or id),
+    // computed once so linking stays linear.
+    let mut att_of: HashMap<usize, Vec<Address>> = HashMap::new();
+    let mut sips_of: HashMap<usize, Vec<Address>> = HashMap::new();
+    let mut sips_of_id: HashMap<String, Vec<Address>> = HashMap::new();
+    for c in changes {
+        match c.kind {
+            Kind::Attachment => {
+                if let Some(e) = b.link(c, Phase::Apply, "network_interface_id") {
+                    att_of.entry(e).or_default().push(c.address.clone());
+                }
+            }
+            Kind::SecondaryIps => {
+                if let Some(e) = b.link(c, Phase::Apply, "network_interface_id") {
+                    sips_of.entry(e).or_default().push(c.address.clone());
+                }
+                if let Some(id) = get(c, Phase::Apply, "network_interface_id").and_then(Value::as_str) {
+                    sips_of_id.entry(id.to_string()).or_default().push(c.address.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    // Links between instances, by kind.
+    let mut specific: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let mut nat_ops: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut eip_ops: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for (i, c) in changes.iter().enumerate() {
+        let a = &c.address;
+        match c.kind {
+            Kind::Attachment => {
+                let Some(e) = b.link(c, Phase::Apply, "network_interface_id") else { continue };
+                specific.insert((i, e));
+                let eni = changes[e].address.clone();
+                // Attach after the ENI exists; its IPs after the attach.
+                b.edge(b.has(&eni, CreateNetworkInterface), b.has(a, AttachNetworkInterface));
+                for act in [AssignPrivateIpAddresses, AssignIpv6Addresses] {
+                    b.edge(b.has(a, AttachNetworkInterface), b.has(&eni, act));
+                }
+                // Destroy: unassign, then detach, then delete.
+                for act in [UnassignPrivateIpAddresses, UnassignIpv6Addresses] {
+                    if b.ops.get(&op_id(&eni, act)).is_some_and(|o| o.phase == Phase::Destroy) {
+                        b.edge(b.has(&eni, act), b.has(a, DetachNetworkInterface));
+                    }
+                }
+                b.edge(b.has(a, DetachNetworkInterface), b.has(&eni, DeleteNetworkInterface));
+            }
+            Kind::SecondaryIps => {
+                if let Some(e) = b.link(c, Phase::Apply, "network_interface_id") {
+                    specific.insert((i, e));
+                    let eni = changes[e].address.clone();
+                    for last in b.ops_of_addr(&eni, Phase::Apply) {
+                        for act in [AssignPrivateIpAddresses, AssignIpv6Addresses] {
+                            b.edge(Some(last.clone()), b.has(a, act));
+                        }
+                    }
+                    for act in [UnassignPrivateIpAddresses, UnassignIpv6Addresses] {
+                        b.edge(b.has(a, act), b.has(&eni, DeleteNetworkInterface));
+                    }
+                }
+            }
+            Kind::Association => {
+                let binded = |ph: Phase| get(c, ph, "mode").and_then(Value::as_str).is_some_and(|m| m != "NAT");
+                if let Some(e) = b.link(c, Phase::Apply, "allocation_id") {
+                    specific.insert((i, e));
+                    let eip = changes[e].address.clone();
+                    b.edge(b.has(&eip, AllocateEipAddress), b.has(a, AssociateEipAddress));
+                    b.edge(b.has(a, UnassociateEipAddress), b.has(&eip, ReleaseEipAddress));
+                    b.edge(b.has(&eip, ModifyEipAddressAttribute), b.has(a, AssociateEipAddress));
+                    eip_ops.entry(e).or_default().extend(b.has(a, UnassociateEipAddress));
+                    eip_ops.entry(e).or_default().extend(b.has(a, AssociateEipAddress));
+                }
+                let target = b.link(c, Phase::Apply, "instance_id");
+                if let Some(t) = target {
+                    specific.insert((i, t));
+                    let tc = &changes[t];
+                    let taddr = tc.address.clone();
+                    if tc.kind == Kind::Eni {
+                        let att: Vec<Address> = att_of.get(&t).cloned().unwrap_or_default();
+                        if binded(Phase::Apply) {
+                            b.edge(b.has(&taddr, CreateNetworkInterface), b.has(a, AssociateEipAddress));
+                            for x in &att {
+                                b.edge(b.has(a, AssociateEipAddress), b.has(x, AttachNetworkInterface));
+                            }
+                        } else {
+                            for o in b.ops_of_addr(&taddr, Phase::Apply) {
+                                b.edge(Some(o), b.has(a, AssociateEipAddress));
+                            }
+                            for x in &att {
+                                b.edge(b.has(x, AttachNetworkInterface), b.has(a, AssociateEipAddress));
+                            }
+                        }
+                        if binded(Phase::Destroy) {
+                            for x in &att {
+                                b.edge(b.has(x, DetachNetworkInterface), b.has(a, UnassociateEipAddress));
+                            }
+                        } else {
+                            for act in [UnassignPrivateIpAddresses, UnassignIpv6Addresses] {
+                                b.edge(b.has(a, UnassociateEipAddress), b.has(&taddr, act));
+                            }
+                            for x in &att {
+                                b.edge(b.has(a, UnassociateEipAddress), b.has(x, DetachNetworkInterface));
+                            }
+                        }
+                        b.edge(b.has(a, UnassociateEipAddress), b.has(&taddr, DeleteNetworkInterface));
+                        // An EIP on a secondary IP that another resource assigns comes after it.
+                        for x in sips_of.get(&t).cloned().unwrap_or_default() {
+                            b.edge(b.has(&x, AssignPrivateIpAddresses), b.has(a, AssociateEipAddress));
+                            b.edge(b.has(a, UnassociateEipAddress), b.has(&x, UnassignPrivateIpAddresses));
+                        }
+                    } else {
+                        for o in b.ops_of_addr(&taddr, Phase::Apply) {
+                            b.edge(Some(o), b.has(a, AssociateEipAddress));
+                        }
+                    }
+                }
+                // The instance id may be an ENI that a secondary-IPs resource (not this plan's
+                // ENI) carries addresses on.
+                let tid = get(c, Phase::Apply, "instance_id").or_else(|| get(c, Phase::Destroy, "instance_id")).and_then(Value::as_str).map(str::to_string);
+                if let Some(tid) = &tid {
+                    if tid.starts_with("ngw-") {
+                        nat_ops.entry(tid.clone()).or_default().extend(b.has(a, UnassociateEipAddress));
+                        nat_ops.entry(tid.clone()).or_default().extend(b.has(a, AssociateEipAddress));
+                    }
+                    for x in sips_of_id.get(tid).cloned().unwrap_or_default() {
+                        b.edge(b.has(&x, AssignPrivateIpAddresses), b.has(a, AssociateEipAddress));
+                        b.edge(b.has(a, UnassociateEipAddress), b.has(&x, UnassignPrivateIpAddresses));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // Generic dependencies from the configuration, where no specific link orders the pair.
+    let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, c) in changes.iter().enumerate() {
+        by_key.entry(c.address.resource_key()).or_default().push(i);
+    }
+    let mut specific_keys: BTreeSet<(String, String)> = BTreeSet::new();
+    for (x, y) in &specific {
+        specific_keys.insert((changes[*x].address.resource_key(), changes[*y].address.resource_key()));
+    }
+    for c in changes {
+        for d in &c.dependencies {
+            if specific_keys.contains(&(c.address.resource_key(), d.clone())) {
+                continue;
+            }
+            for &j in by_key.get(d).map(Vec::as_slice).unwrap_or(&[]) {
+                let dep = &changes[j].address;
+                let mine_apply = b.ops_of_addr(&c.address, Phase::Apply);
+                let theirs_apply = b.ops_of_addr(dep, Phase::Apply);
+                if let (Some(first), Some(last)) = (mine_apply.first(), theirs_apply.last()) {
+                    b.edge(Some(last.clone()), Some(first.clone()));
+                }
+                let mine_destroy = b.ops_of_addr(&c.address, Phase::Destroy);
+                let theirs_destroy = b.ops_of_addr(dep, Phase::Destroy);
+                if let (Some(last), Some(first)) = (mine_destroy.last(), theirs_destroy.first()) {
+                    b.edge(Some(last.clone()), Some(first.clone()));
+                }
+            }
+        }
+    }
+    // One operation at a time per EIP and per NAT gateway: chain them in id order, destroys first.
+    for chain in eip_ops.into_values().chain(nat_ops.into_values()) {
+        let mut chain: Vec<String> = chain;
+        chain.sort_by_key(|id| (!id.contains("#Unassociate"), id.clone()));
+        chain.dedup();
+        for w in chain.windows(2) {
+            b.edge(Some(w[0].clone()), Some(w[1].clone()));
+        }
+    }
+    topo(b.ops)
+}
+
+/// Kahn's algorithm; ties broken by address, then operation, as the JSON plan promises.
+fn topo(ops: BTreeMap<String, Op>) -> Vec<Op> {
+    let key = |o: &Op| (o.address.clone(), o.phase, o.action);
+    let mut indeg: HashMap<String, usize> = HashMap::new();
+    let mut users: HashMap<String, Vec<String>> = HashMap::new();
+    for o in ops.values() {
+        let n = o.depends_on.iter().filter(|d| ops.contains_key(*d)).count();
+        indeg.insert(o.id.clone(), n);
+        for d in &o.depends_on {
+            users.entry(d.clone()).or_default().push(o.id.clone());
+        }
+    }
+    let mut ready: BTreeSet<(Address, Phase, OpAction, String)> = ops
+        .values()
+        .filter(|o| indeg.get(&o.id) == Some(&0))
+        .map(|o| {
+            let (a, p, x) = key(o);
+            (a, p, x, o.id.clone())
+        })
+        .collect();
+    let mut out = Vec::with_capacity(ops.len());
+    while let Some(first) = ready.iter().next().cloned() {
+        ready.remove(&first);
+        let id = first.3;
+        for u in users.get(&id).cloned().unwrap_or_default() {
+            if let Some(n) = indeg.get_mut(&u) {
+                *n -= 1;
+                if *n == 0 && let Some(o) = ops.get(&u) {
+                    let (a, p, x) = key(o);
+                    ready.insert((a, p, x, u.clone()));
+                }
+            }
+        }
+        if let Some(o) = ops.get(&id) {
+            let mut o = o.clone();
+            o.depends_on.sort();
+            out.push(o);
+        }
+    }
+    if out.len() < ops.len() {
+        // A cycle would be a bug in the rules above; keep every operation so apply reports it.
+        let done: BTreeSet<String> = out.iter().map(|o| o.id.clone()).collect();
+        out.extend(ops.into_values().filter(|o| !done.contains(&o.id)));
+    }
+    out
 }

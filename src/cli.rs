@@ -1,0 +1,1002 @@
+//! The command line: parses arguments, runs the engine, and owns every byte of output.
+//!
+//! User errors exit 1 with diagnostics on stderr; `plan --detailed-exitcode` exits 2 when there are
+//! changes; `fmt --check` exits 3; a bug panics, which Rust turns into exit 101.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::address::Address;
+use crate::apply::{self, Event};
+use crate::config::{self, Config, vars::VarInputs};
+use crate::diag::{Diagnostic, Diagnostics, Sources};
+use crate::lang::Value;
+use crate::lang::eval::Evaluator;
+use crate::plan::{self, Plan, PlanOptions};
+use crate::provider::sim::Sim;
+use crate::provider::{Clouds, Transport, api::Timing};
+use crate::render::{self, Style};
+use crate::state::{State, Store};
+
+#[derive(Parser, Debug)]
+#[command(name = "netform", version, about = "Declarative Alibaba Cloud networking: ENIs, secondary IPs and EIPs", long_about = None)]
+pub struct Cli {
+    /// Run as if started in DIR.
+    #[arg(short = 'C', long = "chdir", global = true, value_name = "DIR")]
+    pub chdir: Option<PathBuf>,
+    /// The state file (default: netform.tfstate in the configuration directory).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Use the embedded simulator (optionally seeded from WORLD), whatever the configuration says.
+    #[arg(long, global = true, value_name = "WORLD", num_args = 0..=1, default_missing_value = "")]
+    pub simulator: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct PlanArgs {
+    /// Save the plan to FILE, for `netform apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Newline-delimited JSON events instead of human output.
+    #[arg(long)]
+    pub json: bool,
+    /// human, json or markdown.
+    #[arg(long, default_value = "human")]
+    pub format: String,
+    /// Exit 2 when there are changes, 0 when there are none.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    #[arg(long, value_name = "ADDR")]
+    pub target: Vec<String>,
+    #[arg(long, value_name = "ADDR")]
+    pub exclude: Vec<String>,
+    #[arg(long, value_name = "ADDR")]
+    pub replace: Vec<String>,
+    #[arg(long)]
+    pub refresh_only: bool,
+    #[arg(long, default_value = "true", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub refresh: bool,
+    #[arg(long)]
+    pub destroy: bool,
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+    #[arg(long, default_value = "0s")]
+    pub lock_timeout: String,
+    #[arg(long, default_value = "true", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub input: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check the configuration without touching the cloud or the state.
+    Validate {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rewrite configuration files in the canonical style.
+    Fmt {
+        #[arg(long)]
+        check: bool,
+        #[arg(long)]
+        diff: bool,
+        files: Vec<PathBuf>,
+    },
+    /// Show what apply would change.
+    Plan(PlanArgs),
+    /// Make the changes (from a fresh plan, or exactly those of a saved plan).
+    Apply {
+        plan_file: Option<PathBuf>,
+        #[command(flatten)]
+        args: PlanArgs,
+        #[arg(long)]
+        auto_approve: bool,
+    },
+    /// Destroy everything this configuration manages.
+    Destroy {
+        #[command(flatten)]
+        args: PlanArgs,
+        #[arg(long)]
+        auto_approve: bool,
+    },
+    /// Show the state or a saved plan.
+    Show {
+        plan_file: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The resource graph, or with --ops the operation graph apply walks.
+    Graph {
+        #[arg(long)]
+        ops: bool,
+        #[arg(long, default_value = "dot")]
+        format: String,
+    },
+    /// Outputs from the state.
+    Output {
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Inspect and edit the state.
+    #[command(subcommand)]
+    State(StateCmd),
+    /// Render the guest OS network configuration for secondary IPs.
+    GuestConfig {
+        #[arg(long)]
+        instance: Option<String>,
+        #[arg(long)]
+        os: Option<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// The embedded simulator.
+    #[command(subcommand)]
+    Sim(SimCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StateCmd {
+    List,
+    Show { address: String },
+    Rm { addresses: Vec<String> },
+    Mv { from: String, to: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SimCmd {
+    /// The simulated cloud: ENIs and EIPs.
+    Show,
+    /// Start over from the world.
+    Reset,
+    /// One API action on the simulated cloud, as another client would make it.
+    Call { action: String, params: Vec<String> },
+}
+
+/// How a run ends.
+pub struct Exit(pub i32);
+
+struct Ctx {
+    dir: PathBuf,
+    cli_state: Option<PathBuf>,
+    simulator: Option<String>,
+    style: Style,
+    err_style: Style,
+}
+
+fn color_for(tty: bool) -> Style {
+    Style { color: tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::env::var("TERM").map(|t| t != "dumb").unwrap_or(true) }
+}
+
+fn eprint_diags(diags: &[Diagnostic], sources: &Sources, st: Style) {
+    let text = render::diag::render_all(diags, sources, st);
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+fn user_error(msg: impl Into<String>, help: impl Into<String>, st: Style) -> Exit {
+    eprint_diags(&[Diagnostic::error(msg).with_help(help)], &Sources::default(), st);
+    Exit(1)
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, mul) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 60.0)
+    } else if let Some(n) = s.strip_suffix('h') {
+        (n, 3600.0)
+    } else {
+        (s, 1.0)
+    };
+    num.parse::<f64>().map(|n| Duration::from_secs_f64(n * mul)).map_err(|_| format!("invalid duration \"{s}\": write e.g. 30s, 2m"))
+}
+
+impl Ctx {
+    fn store(&self) -> Store {
+        Store::new(self.cli_state.clone().map(|p| if p.is_absolute() { p } else { self.dir.join(p) }).unwrap_or_else(|| self.dir.join("netform.tfstate")))
+    }
+
+    fn load(&self) -> Result<Config, Exit> {
+        config::load_dir(&self.dir).map_err(|d| {
+            let sources = d.0.first().map(|_| Sources::default()).unwrap_or_default();
+            // Loading failed: re-read the sources for rendering.
+            let mut s = sources;
+            if let Ok(rd) = std::fs::read_dir(&self.dir) {
+                let mut names: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "hcl")).collect();
+                names.sort();
+                for p in names {
+                    let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    s.add(name, std::fs::read_to_string(&p).unwrap_or_default());
+                }
+            }
+            eprint_diags(&d.0, &s, self.err_style);
+            Exit(1)
+        })
+    }
+
+    fn vars(&self, cfg: &mut Config, a: &PlanArgs) -> Result<std::collections::BTreeMap<String, Value>, Exit> {
+        let inputs = VarInputs { cli: a.vars.clone(), files: a.var_files.iter().map(|f| if f.is_absolute() { f.clone() } else { self.dir.join(f) }).collect(), env: VarInputs::from_env() };
+        config::vars::resolve(cfg, &inputs).map_err(|d| {
+            eprint_diags(&d.0, &cfg.sources, self.err_style);
+            Exit(1)
+        })
+    }
+
+    /// The cloud the configuration selects: the simulator (a `simulator` block or --simulator)
+    /// or the real API. Never a fallback from one to the other.
+    fn clouds(&self, cfg: &Config, vars: &std::collections::BTreeMap<String, Value>) -> Result<Clouds, Exit> {
+        let scope = crate::config::eval::Scope { vars: vars.clone(), ..Default::default() };
+        let mut regions = std::collections::BTreeMap::new();
+        let mut diags = Vec::new();
+        for p in &cfg.providers {
+            let region = match p.attrs.iter().find(|a| a.name == "region") {
+                Some(a) => match Evaluator::new(&scope, &cfg.dir).eval(&a.value.expr) {
+                    Ok(Value::String(s)) => Some(s),
+                    Ok(other) => {
+                        diags.push(Diagnostic::error(format!("region must be a string, not {}", other.type_name())).at(a.value.range()));
+                        None
+                    }
+                    Err(e) => {
+                        diags.push(Diagnostic::error(e.message).at(a.value.range_of(e.span)));
+                        None
+                    }
+                },
+                None => std::env::var("ALIBABA_CLOUD_REGION").ok(),
+            };
+            match region {
+                Some(r) => {
+                    regions.insert(p.alias.clone(), r);
+                }
+                None if diags.is_empty() => diags.push(Diagnostic::error("the provider has no region").at(Some(p.range.clone())).with_help("set region = \"cn-hangzhou\" (or another region) in the provider block, or ALIBABA_CLOUD_REGION")),
+                None => {}
+            }
+        }
+        if cfg.providers.is_empty() {
+            match std::env::var("ALIBABA_CLOUD_REGION") {
+                Ok(r) => {
+                    regions.insert(None, r);
+                }
+                Err(_) if self.simulator.is_some() => {
+                    regions.insert(None, "cn-hangzhou".to_string());
+                }
+                Err(_) => diags.push(Diagnostic::error("no provider \"alicloud\" block").with_help("add provider \"alicloud\" { region = \"cn-hangzhou\" } and, for the embedded simulator, a simulator {} block inside it")),
+            }
+        }
+        let sims: Vec<bool> = cfg.providers.iter().map(|p| p.simulator.is_some()).collect();
+        if sims.iter().any(|s| *s) && sims.iter().any(|s| !*s) && self.simulator.is_none() {
+            let p = cfg.providers.iter().find(|p| p.simulator.is_none());
+            diags.push(Diagnostic::error("provider blocks mix the simulator and the real cloud").at(p.map(|p| p.range.clone())).with_help("all provider blocks of one configuration use the same cloud: add a simulator {} block to every one, or to none"));
+        }
+        if !diags.is_empty() {
+            eprint_diags(&diags, &cfg.sources, self.err_style);
+            return Err(Exit(1));
+        }
+        let use_sim = self.simulator.is_some() || sims.iter().any(|s| *s);
+        if !use_sim {
+            return Err(user_error(
+                "the real Alibaba Cloud API is selected (no simulator block), and this build cannot reach it yet",
+                "add `simulator {}` inside the provider block, or pass --simulator, to use the embedded simulator; netform never falls back to it silently",
+                self.err_style,
+            ));
+        }
+        let world: Option<PathBuf> = match &self.simulator {
+            Some(w) if !w.is_empty() => Some(PathBuf::from(w)),
+            _ => {
+                let expr = cfg.providers.iter().find_map(|p| p.simulator.clone().flatten());
+                match expr {
+                    Some(e) => match Evaluator::new(&scope, &cfg.dir).eval(&e.expr) {
+                        Ok(Value::String(s)) => Some(cfg.dir.join(s)),
+                        _ => {
+                            eprint_diags(&[Diagnostic::error("world must be a file name").at(e.range())], &cfg.sources, self.err_style);
+                            return Err(Exit(1));
+                        }
+                    },
+                    None => None,
+                }
+            }
+        };
+        let sim = Sim::open(&self.dir, world.as_deref()).map_err(|e| user_error(e.to_string(), "fix the world file, or run `netform sim reset` to start the simulated cloud over", self.err_style))?;
+        for w in &sim.warnings {
+            eprint_diags(&[Diagnostic::warning(w.clone())], &Sources::default(), self.err_style);
+        }
+        let limits = sim.with_cloud(|c| c.limits.clone()).ok_or_else(|| Exit(101))?;
+        let sim = Arc::new(sim);
+        Ok(Clouds { transport: sim.clone() as Arc<dyn Transport>, regions, timing: Timing::simulator(), sim: Some(sim), limits })
+    }
+}
+
+fn world_text(ctx: &Ctx, cfg: Option<&Config>) -> Option<String> {
+    let path = match &ctx.simulator {
+        Some(w) if !w.is_empty() => Some(PathBuf::from(w)),
+        _ => cfg.and_then(|c| c.providers.iter().find_map(|p| p.simulator.clone().flatten())).and_then(|e| e.expr.as_str().map(|s| ctx.dir.join(s))),
+    };
+    path.and_then(|p| std::fs::read_to_string(p).ok())
+}
+
+fn persist_sim(ctx: &Ctx, cfg: &Config, clouds: &Clouds) {
+    if let Some(sim) = &clouds.sim
+        && let Err(e) = sim.persist(world_text(ctx, Some(cfg)).as_deref())
+    {
+        eprint_diags(&[Diagnostic::error(e.to_string())], &Sources::default(), ctx.err_style);
+    }
+}
+
+fn read_state(ctx: &Ctx, store: &Store) -> Result<Option<State>, Exit> {
+    store.read().map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))
+}
+
+fn plan_options(a: &PlanArgs, destroy: bool, ctx: &Ctx) -> Result<PlanOptions, Exit> {
+    let parse = |v: &[String]| -> Result<Vec<Address>, Exit> { v.iter().map(|s| Address::parse(s).map_err(|e| user_error(e, "addresses look like TYPE.NAME, TYPE.NAME[0] or TYPE.NAME[\"key\"]", ctx.err_style))).collect() };
+    Ok(PlanOptions { destroy: destroy || a.destroy, refresh: a.refresh, refresh_only: a.refresh_only, targets: parse(&a.target)?, excludes: parse(&a.exclude)?, replace: parse(&a.replace)?, offline: false })
+}
+
+fn now_rfc3339() -> String {
+    if let Ok(t) = std::env::var("NETFORM_CLOCK") {
+        return t;
+    }
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let days = secs / 86400;
+    let rem = secs % 86400;
+    // Civil date from days since the epoch (Howard Hinnant's algorithm).
+    let z = days as i64 + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z.rem_euclid(146097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+fn event_line(level: &str, message: &str, ty: &str, extra: serde_json::Value) -> String {
+    let mut j = serde_json::json!({"@level": level, "@message": message, "@timestamp": now_rfc3339(), "type": ty});
+    if let (Some(m), serde_json::Value::Object(x)) = (j.as_object_mut(), extra) {
+        m.extend(x);
+    }
+    format!("{j}\n")
+}
+
+/// Plans, reporting diagnostics; shared by plan, apply and destroy.
+struct Planned {
+    cfg: Config,
+    clouds: Clouds,
+    plan: Plan,
+    store: Store,
+}
+
+fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool) -> Result<Planned, Exit> {
+    let mut cfg = ctx.load()?;
+    let vars = ctx.vars(&mut cfg, a)?;
+    let opts = plan_options(a, destroy, ctx)?;
+    let mut store = ctx.store();
+    let timeout = parse_duration(&a.lock_timeout).map_err(|e| user_error(e, "pass --lock-timeout 30s", ctx.err_style))?;
+    let prior = read_state(ctx, &store)?;
+    let clouds = ctx.clouds(&cfg, &vars)?;
+    store.lock(timeout).map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
+    let prior = if store.has_journal() { read_state(ctx, &store)? } else { prior };
+    let plan = plan::plan(plan::Inputs { cfg: &cfg, vars, prior, clouds: &clouds }, opts).map_err(|d| {
+        eprint_diags(&d.0, &cfg.sources, ctx.err_style);
+        Exit(1)
+    })?;
+    if !plan.warnings.is_empty() && !a.json {
+        eprint_diags(&plan.warnings.0, &cfg.sources, ctx.err_style);
+    }
+    Ok(Planned { cfg, clouds, plan, store })
+}
+
+fn cmd_plan(ctx: &Ctx, a: &PlanArgs) -> Result<Exit, Exit> {
+    let p = make_plan(ctx, a, false)?;
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        let _ = out.write_all(event_line("info", &format!("netform {}", env!("CARGO_PKG_VERSION")), "version", serde_json::json!({"netform": env!("CARGO_PKG_VERSION")})).as_bytes());
+        for c in p.plan.changes.iter().filter(|c| c.is_change()) {
+            let msg = format!("{}: Plan to {}", c.address, c.action.json(c.create_before_destroy).join("+"));
+            let _ = out.write_all(event_line("info", &msg, "planned_change", serde_json::json!({"change": {"resource": {"addr": c.address.to_string(), "resource_type": c.address.ty, "resource_name": c.address.name}, "action": c.action.json(c.create_before_destroy).join("+")}})).as_bytes());
+        }
+        let (add, change, remove) = p.plan.counts();
+        let _ = out.write_all(event_line("info", &format!("Plan: {add} to add, {change} to change, {remove} to destroy."), "change_summary", serde_json::json!({"changes": {"add": add, "change": change, "remove": remove, "operation": "plan"}})).as_bytes());
+    } else {
+        let text = match a.format.as_str() {
+            "json" => serde_json::to_string_pretty(&render::json::plan(&p.plan, &p.cfg.sources)).unwrap_or_default() + "\n",
+            "markdown" => render::markdown::render(&p.plan),
+            "human" => render::plan::render(&p.plan, ctx.style),
+            other => return Err(user_error(format!("unknown --format \"{other}\""), "use human, json or markdown", ctx.err_style)),
+        };
+        let _ = out.write_all(text.as_bytes());
+    }
+    if let Some(f) = &a.out {
+        let path = if f.is_absolute() { f.clone() } else { ctx.dir.join(f) };
+        let saved = plan::saved::save(&p.plan, &p.cfg, a);
+        if let Err(e) = crate::state::write_atomic(&path, saved.as_bytes()) {
+            return Err(user_error(format!("cannot write the plan file {}: {e}", path.display()), "check the directory exists and is writable", ctx.err_style));
+        }
+        if !a.json {
+            let _ = writeln!(out, "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n  netform apply {}", f.display(), f.display());
+        }
+    }
+    if a.detailed_exitcode && p.plan.has_changes() {
+        return Ok(Exit(2));
+    }
+    Ok(Exit(0))
+}
+
+fn confirm(ctx: &Ctx, what: &str) -> Result<bool, Exit> {
+    if !std::io::stdin().is_terminal() {
+        return Err(user_error(format!("{what} needs confirmation, and there is no terminal to ask on"), "pass --auto-approve, or apply a saved plan file (netform plan --out FILE; netform apply FILE)", ctx.err_style));
+    }
+    print!("\nDo you want to perform these actions?\n  netform will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+    Ok(line.trim() == "yes")
+}
+
+fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
+    let Planned { cfg, clouds, plan, mut store } = p;
+    let mut out = std::io::stdout().lock();
+    let total = plan.ops.len();
+    let tty = std::io::stdout().is_terminal();
+    let mut done = 0usize;
+    let st = ctx.style;
+    let json = a.json;
+    let fixed_clock = std::env::var("NETFORM_CLOCK").is_ok();
+    let mut on_event = |e: &Event| {
+        let line = match e {
+            Event::Start { address, action, .. } => {
+                if json {
+                    event_line("info", &format!("{address}: {}...", action.name()), "apply_start", serde_json::json!({"hook": {"resource": {"addr": address.to_string()}, "action": action.name()}}))
+                } else {
+                    format!("{address}: {}...\n", action.name())
+                }
+            }
+            Event::Done { address, action, elapsed, .. } => {
+                done += 1;
+                let secs = if fixed_clock { 0 } else { elapsed.as_secs() };
+                let prog = if tty { format!("[{done}/{total}] ") } else { String::new() };
+                if json {
+                    event_line("info", &format!("{address}: {} complete after {secs}s", action.name()), "apply_complete", serde_json::json!({"hook": {"resource": {"addr": address.to_string()}, "action": action.name(), "elapsed_seconds": secs}}))
+                } else {
+                    format!("{prog}{address}: {} complete after {secs}s\n", action.name())
+                }
+            }
+            Event::Failed { address, action, error, .. } => {
+                if json {
+                    event_line("error", &format!("{address}: {} failed: {}", action.name(), error), "apply_errored", serde_json::json!({"hook": {"resource": {"addr": address.to_string()}, "action": action.name()}}))
+                } else {
+                    format!("{address}: {} {}\n", action.name(), st.red("failed"))
+                }
+            }
+            Event::Skipped { op } => {
+                if json {
+                    String::new()
+                } else {
+                    format!("{op}: skipped (a dependency failed)\n")
+                }
+            }
+        };
+        let _ = out.write_all(line.as_bytes());
+        let _ = out.flush();
+    };
+    let res = apply::apply(&cfg, &plan, &clouds, &mut store, &apply::Options { parallelism: a.parallelism }, &mut on_event);
+    persist_sim(ctx, &cfg, &clouds);
+    let report = match res {
+        Ok(r) => r,
+        Err(e) => return Err(user_error(e.to_string(), "the state journal keeps every completed operation; run netform plan to see where things stand", ctx.err_style)),
+    };
+    let mut out = std::io::stdout().lock();
+    if !report.ok() {
+        let mut diags = Vec::new();
+        for (op, e) in &report.failed {
+            let mut d = Diagnostic::error(format!("{op} failed: {}: {}", e.code, e.message));
+            if let Some(r) = e.rule() {
+                d = d.with_rule(r);
+            }
+            let detail = format!(
+                "RequestId: {}{}\ndone: {} operation(s); failed: {}; not done (skipped): {}",
+                e.request_id,
+                e.recommend.as_ref().map(|r| format!("\nRecommend: {r}")).unwrap_or_default(),
+                report.completed.len(),
+                report.failed.len(),
+                if report.skipped.is_empty() { "none".to_string() } else { report.skipped.join(", ") }
+            );
+            diags.push(d.with_detail(detail).with_help("state records everything that completed; fix the cause and run netform apply again to finish"));
+        }
+        eprint_diags(&diags, &cfg.sources, ctx.err_style);
+        return Err(Exit(1));
+    }
+    let msg = format!("Apply complete! Resources: {} added, {} changed, {} destroyed.", report.added, report.changed, report.destroyed);
+    if a.json {
+        let _ = out.write_all(event_line("info", &msg, "change_summary", serde_json::json!({"changes": {"add": report.added, "change": report.changed, "remove": report.destroyed, "operation": if plan.options.destroy {"destroy"} else {"apply"}}})).as_bytes());
+    } else {
+        let msg = if plan.options.destroy { format!("Destroy complete! Resources: {} destroyed.", report.destroyed) } else { msg };
+        let _ = writeln!(out, "\n{}", st.bold(&st.green(&msg)));
+        if let Some(s) = &report.state
+            && !s.outputs.is_empty()
+        {
+            let _ = writeln!(out, "\nOutputs:\n");
+            for (k, o) in &s.outputs {
+                let v = if o.sensitive { "<sensitive>".to_string() } else { Value::from_json(&o.value).to_string() };
+                let _ = writeln!(out, "{k} = {v}");
+            }
+        }
+    }
+    Ok(Exit(0))
+}
+
+fn cmd_apply(ctx: &Ctx, plan_file: Option<&Path>, a: &PlanArgs, auto: bool, destroy: bool) -> Result<Exit, Exit> {
+    if let Some(f) = plan_file {
+        let p = plan::saved::load_and_replan(ctx_dir(ctx), f, ctx.store(), &mut |cfg, args| {
+            let vars = ctx.vars(cfg, args)?;
+            let clouds = ctx.clouds(cfg, &vars)?;
+            Ok((vars, clouds))
+        })
+        .map_err(|e| match e {
+            plan::saved::LoadError::Exit(code) => Exit(code),
+            plan::saved::LoadError::User(msg, help) => user_error(msg, help, ctx.err_style),
+        })?;
+        for w in &p.warnings {
+            eprint_diags(&[Diagnostic::warning(w.clone())], &Sources::default(), ctx.err_style);
+        }
+        let planned = Planned { cfg: p.cfg, clouds: p.clouds, plan: p.plan, store: p.store };
+        return run_apply(ctx, planned, a);
+    }
+    let p = make_plan(ctx, a, destroy)?;
+    if !a.json {
+        let _ = std::io::stdout().write_all(render::plan::render(&p.plan, ctx.style).as_bytes());
+    }
+    if !p.plan.has_changes() {
+        return Ok(Exit(0));
+    }
+    if !auto && !confirm(ctx, if destroy { "destroy" } else { "apply" })? {
+        println!("\nApply cancelled.");
+        return Err(Exit(1));
+    }
+    if !a.json {
+        println!();
+    }
+    run_apply(ctx, p, a)
+}
+
+fn ctx_dir(ctx: &Ctx) -> &Path {
+    &ctx.dir
+}
+
+fn cmd_validate(ctx: &Ctx, json: bool) -> Result<Exit, Exit> {
+    let loaded = config::load_dir(&ctx.dir);
+    let mut diags = Diagnostics::default();
+    let mut sources = Sources::default();
+    match loaded {
+        Err(d) => {
+            diags = d;
+            if let Ok(rd) = std::fs::read_dir(&ctx.dir) {
+                let mut names: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "hcl")).collect();
+                names.sort();
+                for p in names {
+                    sources.add(p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), std::fs::read_to_string(&p).unwrap_or_default());
+                }
+            }
+        }
+        Ok(mut cfg) => {
+            let inputs = VarInputs { env: VarInputs::from_env(), ..Default::default() };
+            let vars = match config::vars::resolve(&mut cfg, &inputs) {
+                Ok(v) => v,
+                Err(d) => {
+                    // Validation does not need values: unset variables are unknown.
+                    let real: Vec<Diagnostic> = d.0.into_iter().filter(|x| !x.summary.starts_with("no value for required variable")).collect();
+                    diags.extend(Diagnostics(real));
+                    cfg.variables.keys().map(|k| (k.clone(), Value::unknown())).collect()
+                }
+            };
+            let clouds = Clouds {
+                transport: Arc::new(OfflineTransport),
+                regions: [(None, "cn-hangzhou".to_string())].into_iter().collect(),
+                timing: Timing::simulator(),
+                sim: None,
+                limits: crate::limits::Limits::profile(crate::limits::ProfileName::Current),
+            };
+            let opts = PlanOptions { offline: true, refresh: false, ..Default::default() };
+            match plan::plan(plan::Inputs { cfg: &cfg, vars, prior: None, clouds: &clouds }, opts) {
+                Ok(p) => diags.extend(p.warnings),
+                Err(d) => diags.extend(d),
+            }
+            sources = cfg.sources.clone();
+        }
+    }
+    let errors = diags.error_count();
+    if json {
+        let j = serde_json::json!({
+            "format_version": "1.0",
+            "valid": errors == 0,
+            "error_count": errors,
+            "warning_count": diags.warning_count(),
+            "diagnostics": diags.0.iter().map(|d| sources.diagnostic_json(d)).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
+    } else {
+        eprint_diags(&diags.0, &sources, ctx.err_style);
+        if errors == 0 {
+            println!("{}", ctx.style.green("Success! The configuration is valid."));
+        }
+    }
+    Ok(Exit(if errors == 0 { 0 } else { 1 }))
+}
+
+/// `validate` makes no cloud call; anything that tries is a bug.
+struct OfflineTransport;
+impl Transport for OfflineTransport {
+    fn call(&self, action: &str, _: &crate::provider::Params) -> Result<serde_json::Value, crate::provider::ApiError> {
+        Err(crate::provider::ApiError::new(500, "netform.Offline", format!("validate made a cloud call ({action})")))
+    }
+}
+
+fn cmd_fmt(ctx: &Ctx, check: bool, diff: bool, files: &[PathBuf]) -> Result<Exit, Exit> {
+    let mut paths: Vec<PathBuf> = if files.is_empty() {
+        std::fs::read_dir(&ctx.dir).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "hcl" || e == "tfvars")).collect()).unwrap_or_default()
+    } else {
+        files.iter().map(|f| if f.is_absolute() { f.clone() } else { ctx.dir.join(f) }).collect()
+    };
+    paths.sort();
+    let mut changed = false;
+    let mut failed = false;
+    for p in paths {
+        let shown = p.strip_prefix(&ctx.dir).unwrap_or(&p).display().to_string();
+        let src = match std::fs::read_to_string(&p) {
+            Ok(s) => s,
+            Err(e) => {
+                eprint_diags(&[Diagnostic::error(format!("cannot read {shown}: {e}"))], &Sources::default(), ctx.err_style);
+                failed = true;
+                continue;
+            }
+        };
+        match crate::fmt::format_source(&src) {
+            Ok(new) if new != src => {
+                changed = true;
+                println!("{shown}");
+                if diff {
+                    let d = similar::TextDiff::from_lines(&src, &new);
+                    print!("{}", d.unified_diff().header(&format!("old/{shown}"), &format!("new/{shown}")));
+                }
+                if !check && let Err(e) = crate::state::write_atomic(&p, new.as_bytes()) {
+                    eprint_diags(&[Diagnostic::error(format!("cannot write {shown}: {e}"))], &Sources::default(), ctx.err_style);
+                    failed = true;
+                }
+            }
+            Ok(_) => {}
+            Err(crate::fmt::FmtError::Parse { message, line, column }) => {
+                let mut s = Sources::default();
+                let f = s.add(shown.clone(), src.clone());
+                let byte = src.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum::<usize>() + column.saturating_sub(1);
+                eprint_diags(&[Diagnostic::error(format!("syntax error: {}", message.lines().next().unwrap_or(""))).at(Some(crate::diag::SourceRange { file: f, start: byte, end: (byte + 1).min(src.len()) })).with_help("fix the syntax; fmt changes nothing in a file it cannot parse")], &s, ctx.err_style);
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return Ok(Exit(1));
+    }
+    Ok(Exit(if check && changed { 3 } else { 0 }))
+}
+
+fn state_or_empty(ctx: &Ctx) -> Result<State, Exit> {
+    Ok(read_state(ctx, &ctx.store())?.unwrap_or_else(|| State::new(String::new())))
+}
+
+fn cmd_show(ctx: &Ctx, plan_file: Option<&Path>, json: bool) -> Result<Exit, Exit> {
+    if let Some(f) = plan_file {
+        let text = std::fs::read_to_string(ctx.dir.join(f)).map_err(|e| user_error(format!("cannot read the plan file {}: {e}", f.display()), "check the path", ctx.err_style))?;
+        let j: serde_json::Value = serde_json::from_str(&text).map_err(|e| user_error(format!("{} is not a netform plan file: {e}", f.display()), "make one with netform plan --out FILE", ctx.err_style))?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(j.get("plan").unwrap_or(&j)).unwrap_or_default());
+        } else {
+            println!("{}", j.get("rendered").and_then(|v| v.as_str()).unwrap_or(""));
+        }
+        return Ok(Exit(0));
+    }
+    let s = state_or_empty(ctx)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&s.to_json()).unwrap_or_default());
+        return Ok(Exit(0));
+    }
+    if s.resources.is_empty() {
+        println!("The state is empty. No resources are represented.");
+        return Ok(Exit(0));
+    }
+    print!("{}", render_state(&s));
+    Ok(Exit(0))
+}
+
+fn render_state(s: &State) -> String {
+    let mut out = String::new();
+    for (a, i) in &s.resources {
+        out.push_str(&format!("# {a}:\nresource \"{}\" \"{}\" {{\n", a.ty, a.name));
+        let w = i.attributes.keys().map(String::len).max().unwrap_or(0);
+        for (k, v) in &i.attributes {
+            if v.is_null() {
+                continue;
+            }
+            out.push_str(&format!("    {k:w$} = {}\n", Value::from_json(v)));
+        }
+        out.push_str("}\n\n");
+    }
+    if !s.outputs.is_empty() {
+        out.push_str("Outputs:\n\n");
+        for (k, o) in &s.outputs {
+            let v = if o.sensitive { "(sensitive value)".into() } else { Value::from_json(&o.value).to_string() };
+            out.push_str(&format!("{k} = {v}\n"));
+        }
+    }
+    out
+}
+
+fn cmd_output(ctx: &Ctx, name: Option<&str>, json: bool, raw: bool) -> Result<Exit, Exit> {
+    let s = state_or_empty(ctx)?;
+    match name {
+        Some(n) => {
+            let Some(o) = s.outputs.get(n) else {
+                return Err(user_error(format!("output \"{n}\" not found"), "the state has no such output: check the name, or run netform apply first", ctx.err_style));
+            };
+            if json {
+                println!("{}", o.value);
+            } else if raw {
+                match Value::from_json(&o.value).coerce_string() {
+                    Some(v) => print!("{v}"),
+                    None => return Err(user_error(format!("output \"{n}\" is not a string, number or bool"), "use --json for structured values", ctx.err_style)),
+                }
+            } else {
+                println!("{}", Value::from_json(&o.value));
+            }
+        }
+        None => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&s.outputs).unwrap_or_default());
+            } else {
+                for (k, o) in &s.outputs {
+                    let v = if o.sensitive { "<sensitive>".into() } else { Value::from_json(&o.value).to_string() };
+                    println!("{k} = {v}");
+                }
+            }
+        }
+    }
+    Ok(Exit(0))
+}
+
+fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
+    let mut store = ctx.store();
+    match c {
+        StateCmd::List => {
+            for a in state_or_empty(ctx)?.resources.keys() {
+                println!("{a}");
+            }
+        }
+        StateCmd::Show { address } => {
+            let a = Address::parse(address).map_err(|e| user_error(e, "addresses look like TYPE.NAME[0]", ctx.err_style))?;
+            let s = state_or_empty(ctx)?;
+            let Some(i) = s.resources.get(&a) else {
+                return Err(user_error(format!("no instance {a} in state"), "netform state list shows what is there", ctx.err_style));
+            };
+            let mut one = State::new(s.lineage.clone());
+            one.resources.insert(a, i.clone());
+            print!("{}", render_state(&one));
+        }
+        StateCmd::Rm { addresses } if addresses.is_empty() => {
+            return Err(user_error("state rm needs at least one address", "netform state rm TYPE.NAME[0]", ctx.err_style));
+        }
+        StateCmd::Rm { addresses } => {
+            store.lock(Duration::ZERO).map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
+            let Some(prior) = read_state(ctx, &store)? else {
+                return Err(user_error("there is no state", "nothing to remove", ctx.err_style));
+            };
+            let mut s = prior.clone();
+            for a in addresses {
+                let addr = Address::parse(a).map_err(|e| user_error(e, "addresses look like TYPE.NAME[0]", ctx.err_style))?;
+                let matching: Vec<Address> = s.resources.keys().filter(|k| addr.matches(k)).cloned().collect();
+                if matching.is_empty() {
+                    return Err(user_error(format!("no instance {addr} in state"), "netform state list shows what is there; nothing was removed", ctx.err_style));
+                }
+                for m in matching {
+                    s.resources.remove(&m);
+                    println!("Removed {m}");
+                }
+            }
+            store.write(&mut s, Some(&prior)).map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
+            println!("Successfully removed {} resource instance(s). They still exist in the cloud; netform no longer manages them.", prior.resources.len() - s.resources.len());
+        }
+        StateCmd::Mv { from, to } => {
+            store.lock(Duration::ZERO).map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
+            let Some(prior) = read_state(ctx, &store)? else {
+                return Err(user_error("there is no state", "nothing to move", ctx.err_style));
+            };
+            let f = Address::parse(from).map_err(|e| user_error(e, "addresses look like TYPE.NAME[0]", ctx.err_style))?;
+            let t = Address::parse(to).map_err(|e| user_error(e, "addresses look like TYPE.NAME[0]", ctx.err_style))?;
+            if f.ty != t.ty {
+                return Err(user_error(format!("cannot move {f} to {t}: the types differ"), "state mv renames; it cannot change a resource's type", ctx.err_style));
+            }
+            let mut s = prior.clone();
+            if s.resources.contains_key(&t) {
+                return Err(user_error(format!("{t} already exists in state"), "remove or move it first", ctx.err_style));
+            }
+            let Some(i) = s.resources.remove(&f) else {
+                return Err(user_error(format!("no instance {f} in state"), "netform state list shows what is there", ctx.err_style));
+            };
+            s.resources.insert(t.clone(), i);
+            store.write(&mut s, Some(&prior)).map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
+            println!("Move \"{f}\" to \"{t}\"\nSuccessfully moved 1 object(s).");
+        }
+    }
+    Ok(Exit(0))
+}
+
+fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
+    match c {
+        SimCmd::Reset => {
+            match Sim::reset(&ctx.dir) {
+                Ok(true) => println!("The simulated cloud was reset; the next run starts from the world."),
+                Ok(false) => println!("There is no simulated cloud here yet; nothing to reset."),
+                Err(e) => return Err(user_error(format!("cannot remove {}: {e}", crate::provider::sim::sim_dir(&ctx.dir).display()), "check permissions", ctx.err_style)),
+            }
+            Ok(Exit(0))
+        }
+        SimCmd::Show | SimCmd::Call { .. } => {
+            let cfg = config::load_dir(&ctx.dir).ok();
+            let world = match &ctx.simulator {
+                Some(w) if !w.is_empty() => Some(PathBuf::from(w)),
+                _ => cfg.as_ref().and_then(|c| c.providers.iter().find_map(|p| p.simulator.clone().flatten())).and_then(|e| e.expr.as_str().map(|s| ctx.dir.join(s))),
+            };
+            let sim = Sim::open(&ctx.dir, world.as_deref()).map_err(|e| user_error(e.to_string(), "run netform sim reset to start over", ctx.err_style))?;
+            match c {
+                SimCmd::Show => {
+                    let j = sim.with_cloud(crate::provider::sim::show).unwrap_or_default();
+                    println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
+                }
+                SimCmd::Call { action, params } => {
+                    let mut p = crate::provider::Params::new();
+                    for kv in params {
+                        let Some((k, v)) = kv.split_once('=') else {
+                            return Err(user_error(format!("invalid parameter \"{kv}\""), "write Key=Value, e.g. NetworkInterfaceId=eni-…", ctx.err_style));
+                        };
+                        p.insert(k.to_string(), v.to_string());
+                    }
+                    let region = cfg.as_ref().and_then(|c| c.providers.first()).and_then(|p| p.attrs.iter().find(|a| a.name == "region")).and_then(|a| a.value.expr.as_str().map(str::to_string)).unwrap_or_else(|| "cn-hangzhou".into());
+                    p.entry("RegionId".into()).or_insert(region);
+                    let res = sim.call(action, &p);
+                    let _ = sim.persist(world_text(ctx, cfg.as_ref()).as_deref());
+                    match res {
+                        Ok(j) => println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default()),
+                        Err(e) => {
+                            println!("{}", serde_json::json!({"Code": e.code, "Message": e.message, "RequestId": e.request_id}));
+                            return Ok(Exit(1));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            Ok(Exit(0))
+        }
+    }
+}
+
+fn cmd_graph(ctx: &Ctx, ops: bool, format: &str) -> Result<Exit, Exit> {
+    let f = match format {
+        "dot" => render::graph::Format::Dot,
+        "mermaid" => render::graph::Format::Mermaid,
+        other => return Err(user_error(format!("unknown graph format \"{other}\""), "use dot or mermaid", ctx.err_style)),
+    };
+    if ops {
+        let p = make_plan(ctx, &PlanArgs { refresh: true, parallelism: 10, lock_timeout: "0s".into(), format: "human".into(), ..Default::default() }, false)?;
+        print!("{}", render::graph::operations(&p.plan.ops, f));
+    } else {
+        let cfg = ctx.load()?;
+        let g = crate::graph::build(&cfg).map_err(|d| {
+            eprint_diags(&d.0, &cfg.sources, ctx.err_style);
+            Exit(1)
+        })?;
+        print!("{}", render::graph::resources(&g, f));
+    }
+    Ok(Exit(0))
+}
+
+fn cmd_guest(ctx: &Ctx, instance: Option<&str>, os: Option<&str>, out: Option<&Path>) -> Result<Exit, Exit> {
+    let s = state_or_empty(ctx)?;
+    let oses: Vec<crate::guest::Os> = match os {
+        Some(o) => vec![crate::guest::Os::parse(o).ok_or_else(|| user_error(format!("unknown --os \"{o}\""), "use rhel, debian, sles, netplan, windows or iproute2", ctx.err_style))?],
+        None => crate::guest::Os::ALL.to_vec(),
+    };
+    let mut insts = crate::guest::from_state::instances(&s);
+    if let Some(i) = instance {
+        insts.retain(|x| x.instance_id == i);
+        if insts.is_empty() {
+            return Err(user_error(format!("no instance {i} with secondary addresses in state"), "netform state list shows what netform manages", ctx.err_style));
+        }
+    }
+    let single = insts.len() == 1 && oses.len() == 1;
+    match out {
+        None if !single => Err(user_error(
+            format!("{} instance(s) × {} OS format(s) make several files", insts.len(), oses.len()),
+            "pass --out DIR, or pick one with --instance ID and --os NAME to print to stdout",
+            ctx.err_style,
+        )),
+        None => {
+            for f in crate::guest::render(&insts[0], oses[0]) {
+                println!("# --- {} ---\n{}", f.path, f.contents);
+            }
+            Ok(Exit(0))
+        }
+        Some(dir) => {
+            let dir = if dir.is_absolute() { dir.to_path_buf() } else { ctx.dir.join(dir) };
+            let mut n = 0;
+            for inst in &insts {
+                for os in &oses {
+                    for f in crate::guest::render(inst, *os) {
+                        let p = dir.join(&inst.instance_id).join(os.name()).join(&f.path);
+                        if let Some(parent) = p.parent() {
+                            let _ = std::fs::create_dir_all(parent);
+                        }
+                        crate::state::write_atomic(&p, f.contents.as_bytes()).map_err(|e| user_error(format!("cannot write {}: {e}", p.display()), "check the directory", ctx.err_style))?;
+                        n += 1;
+                    }
+                }
+            }
+            println!("Wrote {n} file(s) under {}.", dir.display());
+            Ok(Exit(0))
+        }
+    }
+}
+
+/// Runs the CLI; returns the process exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            // Usage errors exit 1, never 2 (2 means "changes").
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 1,
+            };
+        }
+    };
+    let dir = match &cli.chdir {
+        Some(d) => d.clone(),
+        None => PathBuf::from("."),
+    };
+    let ctx = Ctx {
+        dir,
+        cli_state: cli.state.clone(),
+        simulator: cli.simulator.clone(),
+        style: color_for(std::io::stdout().is_terminal()),
+        err_style: color_for(std::io::stderr().is_terminal()),
+    };
+    let r = match &cli.command {
+        Command::Validate { json } => cmd_validate(&ctx, *json),
+        Command::Fmt { check, diff, files } => cmd_fmt(&ctx, *check, *diff, files),
+        Command::Plan(a) => cmd_plan(&ctx, a),
+        Command::Apply { plan_file, args, auto_approve } => cmd_apply(&ctx, plan_file.as_deref(), args, *auto_approve, false),
+        Command::Destroy { args, auto_approve } => cmd_apply(&ctx, None, args, *auto_approve, true),
+        Command::Show { plan_file, json } => cmd_show(&ctx, plan_file.as_deref(), *json),
+        Command::Graph { ops, format } => cmd_graph(&ctx, *ops, format),
+        Command::Output { name, json, raw } => cmd_output(&ctx, name.as_deref(), *json, *raw),
+        Command::State(c) => cmd_state(&ctx, c),
+        Command::GuestConfig { instance, os, out } => cmd_guest(&ctx, instance.as_deref(), os.as_deref(), out.as_deref()),
+        Command::Sim(c) => cmd_sim(&ctx, c),
+    };
+    match r {
+        Ok(Exit(c)) | Err(Exit(c)) => c,
+    }
+}

@@ -1,0 +1,99 @@
+//! Machine output: the plan in Terraform's JSON plan shape (`format_version` 1.2), and the state.
+
+use serde_json::{Value as J, json};
+
+use crate::diag::Sources;
+use crate::plan::attrs::Attrs;
+use crate::plan::{Action, Plan};
+
+fn attrs_json(a: &Option<Attrs>) -> J {
+    match a {
+        None => J::Null,
+        Some(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+    }
+}
+
+fn unknown_json(a: &Option<Attrs>) -> J {
+    match a {
+        None => json!({}),
+        Some(m) => J::Object(
+            m.iter()
+                .filter(|(_, v)| !v.is_wholly_known())
+                .map(|(k, v)| (k.clone(), v.unknown_mask()))
+                .collect(),
+        ),
+    }
+}
+
+pub fn plan(p: &Plan, sources: &Sources) -> J {
+    let changes: Vec<J> = p
+        .changes
+        .iter()
+        .map(|c| {
+            let index = match &c.address.key {
+                crate::address::InstanceKey::None => J::Null,
+                k => serde_json::to_value(k).unwrap_or(J::Null),
+            };
+            json!({
+                "address": c.address.to_string(),
+                "mode": "managed",
+                "type": c.address.ty,
+                "name": c.address.name,
+                "index": index,
+                "change": {
+                    "actions": c.action.json(c.create_before_destroy),
+                    "before": attrs_json(&c.before),
+                    "after": if c.action == Action::Delete { J::Null } else { attrs_json(&c.after) },
+                    "after_unknown": unknown_json(&c.after),
+                    "replace_paths": c.replace_paths.iter().map(|p| json!([p])).collect::<Vec<_>>(),
+                },
+            })
+        })
+        .collect();
+    let ops: Vec<J> = p
+        .ops
+        .iter()
+        .map(|o| json!({"id": o.id, "action": o.action.name(), "address": o.address.to_string(), "depends_on": o.depends_on}))
+        .collect();
+    let drift: Vec<J> = p
+        .drift
+        .iter()
+        .map(|d| {
+            json!({
+                "address": d.address.to_string(),
+                "change": {
+                    "actions": if d.after.is_some() { vec!["update"] } else { vec!["delete"] },
+                    "before": attrs_json(&Some(d.before.clone())),
+                    "after": attrs_json(&d.after),
+                }
+            })
+        })
+        .collect();
+    let outputs: serde_json::Map<String, J> = p
+        .outputs
+        .iter()
+        .map(|o| {
+            let after = if o.sensitive || !o.value.is_wholly_known() { J::Null } else { o.value.to_json() };
+            (
+                o.name.clone(),
+                json!({
+                    "actions": if o.before.is_some() { vec!["update"] } else { vec!["create"] },
+                    "after": after,
+                    "after_unknown": !o.value.is_wholly_known(),
+                    "after_sensitive": o.sensitive,
+                }),
+            )
+        })
+        .collect();
+    json!({
+        "format_version": "1.2",
+        "netform_version": env!("CARGO_PKG_VERSION"),
+        "resource_changes": changes,
+        "resource_drift": drift,
+        "output_changes": outputs,
+        "operations": ops,
+        "prior_state": p.prior.to_json(),
+        "diagnostics": p.warnings.0.iter().map(|d| sources.diagnostic_json(d)).collect::<Vec<_>>(),
+        "errored": false,
+    })
+}

@@ -1,0 +1,343 @@
+//! The plan in Terraform's human format: the legend, one block per changed resource with
+//! `+ ~ -/+ -` symbols, `(known after apply)`, `# forces replacement`, hidden-attribute counts,
+//! identity diffs for address sets, then the summary line. Drift comes first, on its own.
+
+use std::fmt::Write;
+
+use super::Style;
+use crate::lang::Value;
+use crate::plan::attrs::{Attrs, same};
+use crate::plan::{Action, Change, Drift, OutputChange, Plan};
+
+fn quote(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
+}
+
+/// A scalar as Terraform prints it.
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::Unknown(_) => "(known after apply)".into(),
+        Value::String(s) => quote(s),
+        Value::Null => "null".into(),
+        other => other.to_string(),
+    }
+}
+
+fn is_collection(v: &Value) -> bool {
+    matches!(v, Value::List(_) | Value::Set(_) | Value::Map(_))
+}
+
+fn empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::List(x) | Value::Set(x) => x.is_empty(),
+        Value::Map(m) => m.is_empty(),
+        Value::String(s) => s.is_empty(),
+        _ => false,
+    }
+}
+
+struct W<'a> {
+    out: String,
+    st: Style,
+    _p: std::marker::PhantomData<&'a ()>,
+}
+
+impl W<'_> {
+    fn sym(&self, s: &str) -> String {
+        match s {
+            "+" => self.st.green("+"),
+            "-" => self.st.red("-"),
+            "~" => self.st.yellow("~"),
+            "-/+" => format!("{}/{}", self.st.red("-"), self.st.green("+")),
+            "+/-" => format!("{}/{}", self.st.green("+"), self.st.red("-")),
+            other => other.to_string(),
+        }
+    }
+
+    /// A whole value after a symbol, collections spread over lines like Terraform.
+    fn value(&mut self, sym: &str, indent: usize, v: &Value) -> String {
+        let pad = " ".repeat(indent);
+        match v {
+            Value::List(items) | Value::Set(items) if !items.is_empty() => {
+                let mut s = "[\n".to_string();
+                for i in items {
+                    let _ = writeln!(s, "{pad}  {} {},", self.sym(sym), scalar(i));
+                }
+                let _ = write!(s, "{pad}]");
+                s
+            }
+            Value::Map(m) if !m.is_empty() => {
+                let w = m.keys().map(|k| quote(k).len()).max().unwrap_or(0);
+                let mut s = "{\n".to_string();
+                for (k, x) in m {
+                    let _ = writeln!(s, "{pad}  {} {:w$} = {}", self.sym(sym), quote(k), scalar(x));
+                }
+                let _ = write!(s, "{pad}}}");
+                s
+            }
+            Value::List(_) | Value::Set(_) => "[]".into(),
+            Value::Map(_) => "{}".into(),
+            other => scalar(other),
+        }
+    }
+}
+
+/// Attribute lines of one resource block.
+fn attr_lines(w: &mut W, c: &Change) -> String {
+    let before = c.before.clone().unwrap_or_default();
+    let after = c.after.clone().unwrap_or_default();
+    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let creating = matches!(c.action, Action::Create);
+    let deleting = matches!(c.action, Action::Delete);
+    // Which attributes to show, and with which symbol.
+    let mut rows: Vec<(String, &str, String)> = Vec::new();
+    let mut hidden = 0;
+    let indent = 4;
+    for k in keys {
+        let b = before.get(k.as_str()).cloned().unwrap_or(Value::Null);
+        let a = after.get(k.as_str()).cloned().unwrap_or(Value::Null);
+        let forces = c.replace_paths.iter().any(|p| p == k);
+        let note = if forces { format!(" {}", w.st.red("# forces replacement")) } else { String::new() };
+        if creating {
+            if !empty(&a) || a.is_unknown() {
+                let v = w.value("+", indent + 4, &a);
+                rows.push((k.clone(), "+", format!("{v}{note}")));
+            }
+            continue;
+        }
+        if deleting {
+            if !empty(&b) {
+                let v = w.value("-", indent + 4, &b);
+                rows.push((k.clone(), "-", format!("{v} -> null")));
+            }
+            continue;
+        }
+        if a.is_unknown() && !b.is_unknown() && !empty(&b) {
+            rows.push((k.clone(), "~", format!("{} -> (known after apply){note}", w.value("-", indent + 4, &b).replace('\n', "\n"))));
+            continue;
+        }
+        if same(&b, &a) {
+            if k == "id" || k == "network_interface_name" || k == "address_name" {
+                rows.push((k.clone(), " ", scalar(&a)));
+            } else if !empty(&a) {
+                hidden += 1;
+            }
+            continue;
+        }
+        match (&b, &a) {
+            (Value::Set(_) | Value::List(_), Value::Set(_) | Value::List(_)) => {
+                let bs = b.as_seq().unwrap_or(&[]).to_vec();
+                let as_ = a.as_seq().unwrap_or(&[]).to_vec();
+                let pad = " ".repeat(indent + 4);
+                let mut s = "[\n".to_string();
+                for x in bs.iter().filter(|x| !as_.contains(x)) {
+                    let _ = writeln!(s, "{pad}  {} {},", w.sym("-"), scalar(x));
+                }
+                for x in as_.iter().filter(|x| !bs.contains(x)) {
+                    let _ = writeln!(s, "{pad}  {} {},", w.sym("+"), scalar(x));
+                }
+                let kept = as_.iter().filter(|x| bs.contains(x)).count();
+                if kept > 0 {
+                    let _ = writeln!(s, "{pad}    # ({kept} unchanged element{} hidden)", if kept == 1 { "" } else { "s" });
+                }
+                let _ = write!(s, "{pad}]{note}");
+                rows.push((k.clone(), "~", s));
+            }
+            (Value::Map(bm), Value::Map(am)) => {
+                let pad = " ".repeat(indent + 4);
+                let mut s = "{\n".to_string();
+                let mut ks: Vec<&String> = bm.keys().chain(am.keys()).collect();
+                ks.sort();
+                ks.dedup();
+                let wk = ks.iter().map(|k| quote(k).len()).max().unwrap_or(0);
+                for mk in ks {
+                    match (bm.get(mk), am.get(mk)) {
+                        (Some(x), None) => {
+                            let _ = writeln!(s, "{pad}  {} {:wk$} = {} -> null", w.sym("-"), quote(mk), scalar(x));
+                        }
+                        (None, Some(y)) => {
+                            let _ = writeln!(s, "{pad}  {} {:wk$} = {}", w.sym("+"), quote(mk), scalar(y));
+                        }
+                        (Some(x), Some(y)) if x != y => {
+                            let _ = writeln!(s, "{pad}  {} {:wk$} = {} -> {}", w.sym("~"), quote(mk), scalar(x), scalar(y));
+                        }
+                        _ => {}
+                    }
+                }
+                let _ = write!(s, "{pad}}}{note}");
+                rows.push((k.clone(), "~", s));
+            }
+            _ if empty(&b) => {
+                let v = w.value("+", indent + 4, &a);
+                rows.push((k.clone(), "+", format!("{v}{note}")));
+            }
+            _ if empty(&a) && !a.is_unknown() => {
+                let v = w.value("-", indent + 4, &b);
+                rows.push((k.clone(), "-", format!("{v} -> null{note}")));
+            }
+            _ => {
+                let text = if is_collection(&a) { w.value("+", indent + 4, &a) } else { scalar(&a) };
+                rows.push((k.clone(), "~", format!("{} -> {text}{note}", scalar(&b))));
+            }
+        }
+    }
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    let mut s = String::new();
+    for (k, sym, v) in rows {
+        let _ = writeln!(s, "{}{} {k:width$} = {v}", " ".repeat(indent + 2), w.sym(sym));
+    }
+    if hidden > 0 {
+        let _ = writeln!(s, "{}# ({hidden} unchanged attribute{} hidden)", " ".repeat(indent + 4), if hidden == 1 { "" } else { "s" });
+    }
+    s
+}
+
+fn header(c: &Change) -> (&'static str, String) {
+    let a = &c.address;
+    match c.action {
+        Action::Create => ("+", format!("# {a} will be created")),
+        Action::Update => ("~", format!("# {a} will be updated in-place")),
+        Action::Replace if c.create_before_destroy => ("+/-", format!("# {a} must be replaced")),
+        Action::Replace => ("-/+", format!("# {a} must be replaced")),
+        Action::Delete => ("-", format!("# {a} will be destroyed")),
+        Action::NoOp => (" ", format!("# {a} is unchanged")),
+    }
+}
+
+pub fn change_block(c: &Change, st: Style) -> String {
+    let mut w = W { out: String::new(), st, _p: std::marker::PhantomData };
+    let (sym, head) = header(c);
+    let mut s = String::new();
+    let _ = writeln!(s, "  {}", st.bold(&head));
+    let lead = if sym.len() == 3 { w.sym(sym) } else { format!("  {}", w.sym(sym)) };
+    let _ = writeln!(s, "{lead} resource {} {} {{", quote(&c.address.ty), quote(&c.address.name));
+    s.push_str(&attr_lines(&mut w, c));
+    let _ = writeln!(s, "    }}");
+    w.out.clear();
+    s
+}
+
+fn drift_block(d: &Drift, st: Style) -> String {
+    let c = Change {
+        address: d.address.clone(),
+        kind: crate::schema::Kind::Eni,
+        action: if d.after.is_some() { Action::Update } else { Action::Delete },
+        before: Some(d.before.clone()),
+        after: d.after.clone(),
+        replace_paths: Vec::new(),
+        create_before_destroy: false,
+        dependencies: Vec::new(),
+        provider: None,
+        each: None,
+    };
+    let head = if d.after.is_some() { format!("# {} has changed", d.address) } else { format!("# {} has been deleted", d.address) };
+    let mut block = change_block(&c, st);
+    if let Some(first) = block.find('\n') {
+        block.replace_range(..first, &format!("  {}", st.bold(&head)));
+    }
+    block
+}
+
+pub fn drift(ds: &[Drift], st: Style) -> String {
+    if ds.is_empty() {
+        return String::new();
+    }
+    let mut s = String::new();
+    let _ = writeln!(s, "{}\n", st.bold("Note: Objects have changed outside of netform"));
+    let _ = writeln!(s, "netform detected the following changes made outside of netform since the last \"netform apply\":\n");
+    for d in ds {
+        s.push_str(&drift_block(d, st));
+        s.push('\n');
+    }
+    s.push_str("─────────────────────────────────────────────────────────────────────────────\n\n");
+    s
+}
+
+fn outputs(os: &[OutputChange], st: Style) -> String {
+    let changed: Vec<&OutputChange> = os.iter().filter(|o| o.before.as_ref() != Some(&o.value.to_json()) || !o.value.is_wholly_known()).collect();
+    if changed.is_empty() {
+        return String::new();
+    }
+    let w = changed.iter().map(|o| o.name.len()).max().unwrap_or(0);
+    let mut s = "Changes to Outputs:\n".to_string();
+    for o in changed {
+        let text = if o.sensitive {
+            "(sensitive value)".to_string()
+        } else if o.value.is_wholly_known() {
+            o.value.to_string()
+        } else if o.value.is_unknown() {
+            "(known after apply)".into()
+        } else {
+            o.value.to_string()
+        };
+        let sym = if o.before.is_some() { "~" } else { "+" };
+        let sym = if sym == "+" { st.green("+") } else { st.yellow("~") };
+        let _ = writeln!(s, "  {sym} {:w$} = {text}", o.name);
+    }
+    s
+}
+
+/// The full human plan.
+pub fn render(p: &Plan, st: Style) -> String {
+    let mut s = drift(&p.drift, st);
+    let changed: Vec<&Change> = p.changes.iter().filter(|c| c.is_change()).collect();
+    if changed.is_empty() {
+        if p.options.refresh_only && !p.drift.is_empty() {
+            s.push_str("This is a refresh-only plan, so netform will not take any actions to undo these. Applying it updates the state to match.\n");
+            return s;
+        }
+        s.push_str(&outputs(&p.outputs, st));
+        if !s.is_empty() && !s.ends_with("\n\n") {
+            s.push('\n');
+        }
+        let _ = writeln!(s, "{}", st.bold("No changes. Your infrastructure matches the configuration."));
+        s.push_str("\nnetform has compared your real infrastructure against your configuration and found no differences, so no changes are needed.\n");
+        return s;
+    }
+    let mut legend = vec![];
+    let has = |a: Action| changed.iter().any(|c| c.action == a);
+    if has(Action::Create) {
+        legend.push(format!("  {} create", st.green("+")));
+    }
+    if has(Action::Update) {
+        legend.push(format!("  {} update in-place", st.yellow("~")));
+    }
+    if has(Action::Delete) {
+        legend.push(format!("  {} destroy", st.red("-")));
+    }
+    if changed.iter().any(|c| c.action == Action::Replace && !c.create_before_destroy) {
+        legend.push(format!("{}/{} destroy and then create replacement", st.red("-"), st.green("+")));
+    }
+    if changed.iter().any(|c| c.action == Action::Replace && c.create_before_destroy) {
+        legend.push(format!("{}/{} create replacement and then destroy", st.green("+"), st.red("-")));
+    }
+    s.push_str("netform used the selected providers to generate the following execution\nplan. Resource actions are indicated with the following symbols:\n");
+    for l in legend {
+        let _ = writeln!(s, "{l}");
+    }
+    s.push_str("\nnetform will perform the following actions:\n\n");
+    for c in &changed {
+        s.push_str(&change_block(c, st));
+        s.push('\n');
+    }
+    let (add, change, destroy) = p.counts();
+    let _ = writeln!(s, "{} {add} to add, {change} to change, {destroy} to destroy.", st.bold("Plan:"));
+    let o = outputs(&p.outputs, st);
+    if !o.is_empty() {
+        s.push('\n');
+        s.push_str(&o);
+    }
+    s
+}
+
+/// Keys in an attribute map that differ; for tests and the JSON renderer.
+pub fn changed_keys(before: &Attrs, after: &Attrs) -> Vec<String> {
+    after
+        .iter()
+        .filter(|(k, v)| before.get(*k).is_none_or(|b| !same(b, v)))
+        .map(|(k, _)| k.clone())
+        .collect()
+}
