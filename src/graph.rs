@@ -130,8 +130,10 @@ fn cycles(graph: &DiGraph<Node, Option<SourceRange>>, cfg: &Config) -> Diagnosti
         let mut chain = vec![start];
         let mut cur = start;
         loop {
+            // Edges point from a dependency to what refers to it; walk them backwards so the
+            // chain reads "a refers to b refers to c".
             let next = graph
-                .neighbors_directed(cur, petgraph::Direction::Outgoing)
+                .neighbors_directed(cur, petgraph::Direction::Incoming)
                 .filter(|n| scc.contains(n))
                 .min_by_key(|n| graph[*n].clone());
             match next {
@@ -149,14 +151,14 @@ fn cycles(graph: &DiGraph<Node, Option<SourceRange>>, cfg: &Config) -> Diagnosti
         for w in 0..chain.len() {
             let from = chain[w];
             let to = chain[(w + 1) % chain.len()];
-            if let Some(e) = graph.find_edge(from, to)
+            if let Some(e) = graph.find_edge(to, from)
                 && let Some(r) = &graph[e]
             {
                 first_range.get_or_insert_with(|| r.clone());
                 detail.push(format!(
                     "{} refers to {} at {}",
-                    graph[to].label(),
                     graph[from].label(),
+                    graph[to].label(),
                     cfg.sources.location(r)
                 ));
             }

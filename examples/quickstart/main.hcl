@@ -43,7 +43,9 @@ resource "alicloud_ecs_network_interface" "app" {
   description            = "Secondary ENI for the app tier"
   vswitch_id             = local.web.vswitch_id
   security_group_ids     = local.web.security_groups
-  private_ip_addresses   = local.app_ips
+  # Fixed so the cloud cannot pick one of the secondary addresses below as the primary.
+  primary_ip_address   = cidrhost(local.cidr, 20)
+  private_ip_addresses = local.app_ips
   tags = {
     env = "quickstart"
   }

@@ -261,6 +261,10 @@ pub fn load_sources(dir: &Path, files: Vec<(String, String)>) -> Result<Config, 
         decode_body(&mut cfg, *file, body, &mut diags);
     }
     check_duplicates(&cfg, &mut diags);
+    check_references(&cfg, &mut diags);
+    if let Err(cycles) = crate::graph::build(&cfg) {
+        diags.extend(cycles);
+    }
     let warnings = std::mem::take(&mut cfg.warnings);
     diags.extend(warnings);
     if diags.has_errors() {
@@ -736,7 +740,7 @@ fn unknown_attr<'a>(
     let d = Diagnostic::error(format!("unknown attribute \"{name}\" in {what}")).at(Some(at));
     match suggest(name, known.clone()) {
         Some(s) => d
-            .with_label(format!("did you mean \"{s}\"?"))
+            .with_label("unknown attribute")
             .with_help(format!("did you mean \"{s}\"?")),
         None => d.with_help(format!(
             "{what} takes: {}",
@@ -910,6 +914,46 @@ fn decode_resource_body(
                     "data sources take no blocks"
                 }),
             ),
+        }
+    }
+}
+
+/// References to names nobody declared, found without evaluating anything, so they are reported
+/// with every other configuration error of the run.
+fn check_references(cfg: &Config, diags: &mut Diagnostics) {
+    let mut exprs: Vec<&Expr> = Vec::new();
+    for l in cfg.locals.values() {
+        exprs.push(&l.value);
+    }
+    for o in cfg.outputs.values() {
+        exprs.push(&o.value);
+    }
+    for r in &cfg.resources {
+        exprs.extend(r.attrs.iter().map(|a| &a.value));
+        exprs.extend(r.count.iter().chain(r.for_each.iter()));
+    }
+    let resource_keys: Vec<String> = cfg.resources.iter().map(Resource::key).collect();
+    for e in exprs {
+        for (r, range) in e.refs() {
+            let (declared, what, name, candidates): (bool, &str, String, Vec<String>) = match &r {
+                Ref::Var(n) => (cfg.variables.contains_key(n), "input variable", format!("var.{n}"), cfg.variables.keys().map(|k| format!("var.{k}")).collect()),
+                Ref::Local(n) => (cfg.locals.contains_key(n), "local value", format!("local.{n}"), cfg.locals.keys().map(|k| format!("local.{k}")).collect()),
+                Ref::Resource(data, t, n) => {
+                    let key = if *data { format!("data.{t}.{n}") } else { format!("{t}.{n}") };
+                    // A resource of an unknown type is already reported where it is declared.
+                    let unknown_type = schema::lookup(if *data { Mode::Data } else { Mode::Managed }, t).is_none();
+                    (resource_keys.contains(&key) || unknown_type, if *data { "data source" } else { "resource" }, key, resource_keys.clone())
+                }
+            };
+            if declared {
+                continue;
+            }
+            let mut d = Diagnostic::error(format!("reference to undeclared {what} \"{name}\"")).at(range);
+            d = match suggest(&name, candidates.iter().map(String::as_str)) {
+                Some(s) => d.with_help(format!("did you mean \"{s}\"?")),
+                None => d.with_help(format!("declare {name}, or fix the reference")),
+            };
+            diags.push(d);
         }
     }
 }

@@ -1,0 +1,115 @@
+//! A hermetic harness: a temp directory per test, a fixed clock, NO_COLOR, no inherited
+//! NETFORM_* or ALIBABA_CLOUD_* variables.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for e in std::fs::read_dir(from).expect("read fixture dir") {
+        let e = e.expect("entry");
+        let p = e.path();
+        let name = e.file_name();
+        if name == ".netform" || name.to_string_lossy().starts_with("netform.tfstate") {
+            continue;
+        }
+        if p.is_dir() {
+            copy_dir(&p, &to.join(&name));
+        } else {
+            std::fs::copy(&p, to.join(&name)).expect("copy");
+        }
+    }
+}
+
+impl Env {
+    /// A temp directory holding a copy of `rel` (relative to the repository).
+    pub fn copy_of(rel: &str) -> Env {
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_dir(&repo().join(rel), dir.path());
+        Env { dir }
+    }
+
+    pub fn empty() -> Env {
+        Env { dir: tempfile::tempdir().expect("tempdir") }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.path().join(name), text).expect("write");
+    }
+
+    pub fn read(&self, name: &str) -> Option<String> {
+        std::fs::read_to_string(self.path().join(name)).ok()
+    }
+
+    pub fn exists(&self, name: &str) -> bool {
+        self.path().join(name).exists()
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_netform"));
+        c.current_dir(self.path()).args(args);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("NETFORM_") || k.starts_with("ALIBABA_CLOUD_") || k == "TF_LOG" {
+                c.env_remove(k);
+            }
+        }
+        c.env("NO_COLOR", "1").env("NETFORM_CLOCK", "2026-01-01T00:00:00Z").stdin(std::process::Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.cmd(args).output().expect("run netform"))
+    }
+
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut c = self.cmd(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        Run::from(c.output().expect("run netform"))
+    }
+}
+
+/// Masks what differs between runs (cloud ids, public addresses, lineages) for snapshots.
+pub fn redact(s: &str) -> String {
+    let re = [
+        (r"eni-bp1[a-z0-9]{17}", "eni-[id]"),
+        (r"eip-bp1[a-z0-9]{17}", "eip-[id]"),
+        (r"47\.96\.\d+\.\d+", "47.96.x.x"),
+        (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[lineage]"),
+        (r"/tmp/\.tmp[A-Za-z0-9]+", "[tmp]"),
+    ];
+    let mut out = s.to_string();
+    for (p, r) in re {
+        out = regex_lite::Regex::new(p).expect("regex").replace_all(&out, r).into_owned();
+    }
+    out
+}
