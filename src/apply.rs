@@ -26,10 +26,26 @@ use crate::state::{Instance, JournalEntry, OutputState, State, StateError, Store
 /// Progress, for the CLI to show.
 #[derive(Clone, Debug)]
 pub enum Event {
-    Start { op: String, address: Address, action: OpAction },
-    Done { op: String, address: Address, action: OpAction, elapsed: Duration },
-    Failed { op: String, address: Address, action: OpAction, error: ApiError },
-    Skipped { op: String },
+    Start {
+        op: String,
+        address: Address,
+        action: OpAction,
+    },
+    Done {
+        op: String,
+        address: Address,
+        action: OpAction,
+        elapsed: Duration,
+    },
+    Failed {
+        op: String,
+        address: Address,
+        action: OpAction,
+        error: ApiError,
+    },
+    Skipped {
+        op: String,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -95,33 +111,54 @@ fn sval(a: &Attrs, k: &str) -> Option<String> {
 fn strs(a: &Attrs, k: &str) -> Vec<String> {
     a.get(k)
         .and_then(Value::as_seq)
-        .map(|s| s.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|s| {
+            s.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 fn tags_of(a: &Attrs) -> BTreeMap<String, String> {
     a.get("tags")
         .and_then(Value::as_map)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.coerce_string().unwrap_or_default())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.coerce_string().unwrap_or_default()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 fn missing(what: &str, addr: &Address) -> ApiError {
-    ApiError::new(400, "netform.Unresolved", format!("{addr}: {what} is still unknown when it is needed"))
+    ApiError::new(
+        400,
+        "netform.Unresolved",
+        format!("{addr}: {what} is still unknown when it is needed"),
+    )
 }
 
 /// Runs one operation against the cloud.
-fn execute(job: &Job, c: &Client, cidrs: &BTreeMap<String, (String, String)>, batch: usize) -> Result<Vec<Update>, ApiError> {
+fn execute(
+    job: &Job,
+    c: &Client,
+    cidrs: &BTreeMap<String, (String, String)>,
+    batch: usize,
+) -> Result<Vec<Update>, ApiError> {
     use OpAction::*;
     let addr = &job.op.address;
     let r = &job.resolved;
     let cur = job.current.clone().unwrap_or_default();
     let token = &job.token;
-    let eni_attrs = |info: &crate::provider::api::EniInfo| attrs::eni(info, cidrs.get(&info.vswitch_id));
+    let eni_attrs =
+        |info: &crate::provider::api::EniInfo| attrs::eni(info, cidrs.get(&info.vswitch_id));
     // Configuration-only attributes of the ENI that the cloud does not echo back.
     let keep_eni = |mut a: Attrs| {
         for k in ["queue_number", "source_dest_check", "delete_on_release"] {
-            if let Some(v) = r.get(k) && !v.is_unknown() && a.get(k).is_none_or(Value::is_null) {
+            if let Some(v) = r.get(k)
+                && !v.is_unknown()
+                && a.get(k).is_none_or(Value::is_null)
+            {
                 a.insert(k.into(), v.clone());
             }
         }
@@ -130,15 +167,28 @@ fn execute(job: &Job, c: &Client, cidrs: &BTreeMap<String, (String, String)>, ba
     let eni_id_for = |job: &Job| -> Result<String, ApiError> {
         match job.change.kind {
             Kind::Eni => sval(&cur, "id").ok_or_else(|| missing("the ENI id", addr)),
-            _ => sval(r, "network_interface_id").or_else(|| sval(&cur, "network_interface_id")).ok_or_else(|| missing("network_interface_id", addr)),
+            _ => sval(r, "network_interface_id")
+                .or_else(|| sval(&cur, "network_interface_id"))
+                .ok_or_else(|| missing("network_interface_id", addr)),
         }
     };
     match job.op.action {
         CreateNetworkInterface => {
             let mut p = Params::new();
-            p.insert("VSwitchId".into(), sval(r, "vswitch_id").ok_or_else(|| missing("vswitch_id", addr))?);
+            p.insert(
+                "VSwitchId".into(),
+                sval(r, "vswitch_id").ok_or_else(|| missing("vswitch_id", addr))?,
+            );
             push_list(&mut p, "SecurityGroupIds", &strs(r, "security_group_ids"));
-            for (k, param) in [("primary_ip_address", "PrimaryIpAddress"), ("network_interface_name", "NetworkInterfaceName"), ("description", "Description"), ("resource_group_id", "ResourceGroupId"), ("queue_number", "QueueNumber"), ("source_dest_check", "SourceDestCheck"), ("delete_on_release", "DeleteOnRelease")] {
+            for (k, param) in [
+                ("primary_ip_address", "PrimaryIpAddress"),
+                ("network_interface_name", "NetworkInterfaceName"),
+                ("description", "Description"),
+                ("resource_group_id", "ResourceGroupId"),
+                ("queue_number", "QueueNumber"),
+                ("source_dest_check", "SourceDestCheck"),
+                ("delete_on_release", "DeleteOnRelease"),
+            ] {
                 if let Some(v) = sval(r, k) {
                     p.insert(param.into(), v);
                 }
@@ -146,7 +196,11 @@ fn execute(job: &Job, c: &Client, cidrs: &BTreeMap<String, (String, String)>, ba
             push_tags(&mut p, &tags_of(r));
             p.insert("ClientToken".into(), token.clone());
             let j = c.call("CreateNetworkInterface", p)?;
-            let id = j.get("NetworkInterfaceId").and_then(J::as_str).unwrap_or_default().to_string();
+            let id = j
+                .get("NetworkInterfaceId")
+                .and_then(J::as_str)
+                .unwrap_or_default()
+                .to_string();
             let info = c.wait_eni(&id, "Available", &format!("creating {id}"))?;
             Ok(vec![Update::Set(addr.clone(), keep_eni(eni_attrs(&info)))])
         }
@@ -154,30 +208,52 @@ fn execute(job: &Job, c: &Client, cidrs: &BTreeMap<String, (String, String)>, ba
             let id = eni_id_for(job)?;
             let mut p = Params::new();
             p.insert("NetworkInterfaceId".into(), id.clone());
-            p.insert("NetworkInterfaceName".into(), sval(r, "network_interface_name").unwrap_or_default());
-            p.insert("Description".into(), sval(r, "description").unwrap_or_default());
+            p.insert(
+                "NetworkInterfaceName".into(),
+                sval(r, "network_interface_name").unwrap_or_default(),
+            );
+            p.insert(
+                "Description".into(),
+                sval(r, "description").unwrap_or_default(),
+            );
             push_list(&mut p, "SecurityGroupId", &strs(r, "security_group_ids"));
-            for (k, param) in [("queue_number", "QueueNumber"), ("source_dest_check", "SourceDestCheck"), ("delete_on_release", "DeleteOnRelease")] {
+            for (k, param) in [
+                ("queue_number", "QueueNumber"),
+                ("source_dest_check", "SourceDestCheck"),
+                ("delete_on_release", "DeleteOnRelease"),
+            ] {
                 if let Some(v) = sval(r, k) {
                     p.insert(param.into(), v);
                 }
             }
             c.call("ModifyNetworkInterfaceAttribute", p)?;
             sync_tags(c, "NetworkInterface", &id, &tags_of(&cur), &tags_of(r))?;
-            let info = c.describe_eni(&id)?.ok_or_else(|| ApiError::new(404, "InvalidEniId.NotFound", format!("{id} disappeared")))?;
+            let info = c.describe_eni(&id)?.ok_or_else(|| {
+                ApiError::new(404, "InvalidEniId.NotFound", format!("{id} disappeared"))
+            })?;
             Ok(vec![Update::Set(addr.clone(), keep_eni(eni_attrs(&info)))])
         }
         AssignPrivateIpAddresses | AssignIpv6Addresses => {
             let v6 = job.op.action == AssignIpv6Addresses;
             let id = eni_id_for(job)?;
             let (list, count) = match (job.change.kind, v6) {
-                (Kind::Eni, false) => ("private_ip_addresses", "secondary_private_ip_address_count"),
+                (Kind::Eni, false) => {
+                    ("private_ip_addresses", "secondary_private_ip_address_count")
+                }
                 (_, false) => ("private_ip_addresses", "private_ip_address_count"),
                 (_, true) => ("ipv6_addresses", "ipv6_address_count"),
             };
             let have = strs(&cur, list);
             let (_, added) = set_delta(cur.get(list), r.get(list));
-            let (action, item, count_param) = if v6 { ("AssignIpv6Addresses", "Ipv6Address", "Ipv6AddressCount") } else { ("AssignPrivateIpAddresses", "PrivateIpAddress", "SecondaryPrivateIpAddressCount") };
+            let (action, item, count_param) = if v6 {
+                ("AssignIpv6Addresses", "Ipv6Address", "Ipv6AddressCount")
+            } else {
+                (
+                    "AssignPrivateIpAddresses",
+                    "PrivateIpAddress",
+                    "SecondaryPrivateIpAddressCount",
+                )
+            };
             let mut assigned: Vec<String> = Vec::new();
             match added {
                 Some(added) => {
@@ -191,7 +267,10 @@ fn execute(job: &Job, c: &Client, cidrs: &BTreeMap<String, (String, String)>, ba
                     }
                 }
                 None => {
-                    let want = r.get(count).and_then(Value::coerce_number).ok_or_else(|| missing(count, addr))? as usize;
+                    let want =
+                        r.get(count)
+                            .and_then(Value::coerce_number)
+                            .ok_or_else(|| missing(count, addr))? as usize;
                     let mut need = want.saturating_sub(have.len());
                     let mut i = 0;
                     while need > 0 {
@@ -204,10 +283,16 @@ fn execute(job: &Job, c: &Client, cidrs: &BTreeMap<String, (String, String)>, ba
                         let got: Vec<String> = if v6 {
                             j.pointer("/Ipv6Sets/Ipv6Address")
                         } else {
-                            j.pointer("/AssignedPrivateIpAddressesSet/PrivateIpSet/PrivateIpAddress")
+                            j.pointer(
+                                "/AssignedPrivateIpAddressesSet/PrivateIpSet/PrivateIpAddress",
+                            )
                         }
                         .and_then(J::as_array)
-                        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|x| x.as_str().map(str::to_string))
+                                .collect()
+                        })
                         .unwrap_or_default();
                         assigned.extend(got);
                         need -= n;
@@ -215,18 +300,38 @@ fn execute(job: &Job, c: &Client, cidrs: &BTreeMap<String, (String, String)>, ba
                     }
                 }
             }
-            ip_result(job, c, &id, list, count, assigned, Vec::new(), &eni_attrs, &keep_eni)
+            ip_result(
+                job,
+                c,
+                &id,
+                list,
+                count,
+                assigned,
+                Vec::new(),
+                &eni_attrs,
+                &keep_eni,
+            )
         }
         UnassignPrivateIpAddresses | UnassignIpv6Addresses => {
             let v6 = job.op.action == UnassignIpv6Addresses;
             let id = eni_id_for(job)?;
             let (list, count) = match (job.change.kind, v6) {
-                (Kind::Eni, false) => ("private_ip_addresses", "secondary_private_ip_address_count"),
+                (Kind::Eni, false) => {
+                    ("private_ip_addresses", "secondary_private_ip_address_count")
+                }
                 (_, false) => ("private_ip_addresses", "private_ip_address_count"),
                 (_, true) => ("ipv6_addresses", "ipv6_address_count"),
             };
-            let removed = if job.op.phase == Phase::Destroy { strs(&cur, list) } else { set_delta(cur.get(list), r.get(list)).0 };
-            let (action, item) = if v6 { ("UnassignIpv6Addresses", "Ipv6Address") } else { ("UnassignPrivateIpAddresses", "PrivateIpAddress") };
+            let removed = if job.op.phase == Phase::Destroy {
+                strs(&cur, list)
+            } else {
+                set_delta(cur.get(list), r.get(list)).0
+            };
+            let (action, item) = if v6 {
+                ("UnassignIpv6Addresses", "Ipv6Address")
+            } else {
+                ("UnassignPrivateIpAddresses", "PrivateIpAddress")
+            };
             for chunk in removed.chunks(batch) {
                 let mut p = Params::new();
                 p.insert("NetworkInterfaceId".into(), id.clone());
@@ -238,7 +343,17 @@ fn execute(job: &Job, c: &Client, cidrs: &BTreeMap<String, (String, String)>, ba
                     Err(e) => return Err(e),
                 }
             }
-            ip_result(job, c, &id, list, count, Vec::new(), removed, &eni_attrs, &keep_eni)
+            ip_result(
+                job,
+                c,
+                &id,
+                list,
+                count,
+                Vec::new(),
+                removed,
+                &eni_attrs,
+                &keep_eni,
+            )
         }
         DeleteNetworkInterface => {
             let id = sval(&cur, "id").ok_or_else(|| missing("the ENI id", addr))?;
@@ -252,7 +367,8 @@ fn execute(job: &Job, c: &Client, cidrs: &BTreeMap<String, (String, String)>, ba
             Ok(vec![Update::Remove(addr.clone())])
         }
         AttachNetworkInterface => {
-            let eni = sval(r, "network_interface_id").ok_or_else(|| missing("network_interface_id", addr))?;
+            let eni = sval(r, "network_interface_id")
+                .ok_or_else(|| missing("network_interface_id", addr))?;
             let inst = sval(r, "instance_id").ok_or_else(|| missing("instance_id", addr))?;
             let mut p = Params::new();
             p.insert("NetworkInterfaceId".into(), eni.clone());
@@ -267,11 +383,20 @@ fn execute(job: &Job, c: &Client, cidrs: &BTreeMap<String, (String, String)>, ba
             let info = c.attach(p, &eni, &inst)?;
             let mut a = r.clone();
             a.insert("id".into(), Value::string(format!("{eni}:{inst}")));
-            a.insert("device_index".into(), info.device_index.map(|d| Value::Number(d as f64)).unwrap_or(Value::Null));
-            Ok(vec![Update::Set(addr.clone(), a), Update::ById(eni, eni_attrs(&info))])
+            a.insert(
+                "device_index".into(),
+                info.device_index
+                    .map(|d| Value::Number(d as f64))
+                    .unwrap_or(Value::Null),
+            );
+            Ok(vec![
+                Update::Set(addr.clone(), a),
+                Update::ById(eni, eni_attrs(&info)),
+            ])
         }
         DetachNetworkInterface => {
-            let eni = sval(&cur, "network_interface_id").ok_or_else(|| missing("network_interface_id", addr))?;
+            let eni = sval(&cur, "network_interface_id")
+                .ok_or_else(|| missing("network_interface_id", addr))?;
             let inst = sval(&cur, "instance_id").ok_or_else(|| missing("instance_id", addr))?;
             let mut p = Params::new();
             p.insert("NetworkInterfaceId".into(), eni.clone());
@@ -287,16 +412,36 @@ fn execute(job: &Job, c: &Client, cidrs: &BTreeMap<String, (String, String)>, ba
         }
         AllocateEipAddress => {
             let mut p = Params::new();
-            for (k, param) in [("bandwidth", "Bandwidth"), ("internet_charge_type", "InternetChargeType"), ("isp", "ISP"), ("address_name", "Name"), ("description", "Description"), ("ip_address", "IpAddress"), ("resource_group_id", "ResourceGroupId"), ("deletion_protection", "DeletionProtection")] {
+            for (k, param) in [
+                ("bandwidth", "Bandwidth"),
+                ("internet_charge_type", "InternetChargeType"),
+                ("isp", "ISP"),
+                ("address_name", "Name"),
+                ("description", "Description"),
+                ("ip_address", "IpAddress"),
+                ("resource_group_id", "ResourceGroupId"),
+                ("deletion_protection", "DeletionProtection"),
+            ] {
                 if let Some(v) = sval(r, k) {
                     p.insert(param.into(), v);
                 }
             }
-            p.insert("InstanceChargeType".into(), if sval(r, "payment_type").as_deref() == Some("Subscription") { "PrePaid".into() } else { "PostPaid".into() });
+            p.insert(
+                "InstanceChargeType".into(),
+                if sval(r, "payment_type").as_deref() == Some("Subscription") {
+                    "PrePaid".into()
+                } else {
+                    "PostPaid".into()
+                },
+            );
             push_tags(&mut p, &tags_of(r));
             p.insert("ClientToken".into(), token.clone());
             let j = c.call("AllocateEipAddress", p)?;
-            let id = j.get("AllocationId").and_then(J::as_str).unwrap_or_default().to_string();
+            let id = j
+                .get("AllocationId")
+                .and_then(J::as_str)
+                .unwrap_or_default()
+                .to_string();
             let info = c.wait_eip(&id, "Available", &format!("allocating {id}"))?;
             Ok(vec![Update::Set(addr.clone(), attrs::eip(&info))])
         }
@@ -304,21 +449,44 @@ fn execute(job: &Job, c: &Client, cidrs: &BTreeMap<String, (String, String)>, ba
             let id = sval(&cur, "id").ok_or_else(|| missing("the EIP id", addr))?;
             let mut p = Params::new();
             p.insert("AllocationId".into(), id.clone());
-            for (k, param) in [("bandwidth", "Bandwidth"), ("address_name", "Name"), ("description", "Description"), ("deletion_protection", "DeletionProtection")] {
+            for (k, param) in [
+                ("bandwidth", "Bandwidth"),
+                ("address_name", "Name"),
+                ("description", "Description"),
+                ("deletion_protection", "DeletionProtection"),
+            ] {
                 p.insert(param.into(), sval(r, k).unwrap_or_default());
             }
             c.call("ModifyEipAddressAttribute", p)?;
             sync_tags(c, "EIP", &id, &tags_of(&cur), &tags_of(r))?;
-            let info = c.describe_eip(&id)?.ok_or_else(|| ApiError::new(404, "InvalidAllocationId.NotFound", format!("{id} disappeared")))?;
+            let info = c.describe_eip(&id)?.ok_or_else(|| {
+                ApiError::new(
+                    404,
+                    "InvalidAllocationId.NotFound",
+                    format!("{id} disappeared"),
+                )
+            })?;
             Ok(vec![Update::Set(addr.clone(), attrs::eip(&info))])
         }
         ReleaseEipAddress => {
             let id = sval(&cur, "id").ok_or_else(|| missing("the EIP id", addr))?;
             if cur.get("deletion_protection") == Some(&Value::Bool(true)) {
-                return Err(ApiError::new(400, "netform.DeletionProtection", format!("{addr} ({id}) has deletion_protection = true and is never released; set it to false and apply first")));
+                return Err(ApiError::new(
+                    400,
+                    "netform.DeletionProtection",
+                    format!(
+                        "{addr} ({id}) has deletion_protection = true and is never released; set it to false and apply first"
+                    ),
+                ));
             }
             if sval(&cur, "payment_type").as_deref() == Some("Subscription") {
-                return Err(ApiError::new(400, "netform.Subscription", format!("{addr} ({id}) is a Subscription EIP, which netform cannot release; release it in the console when it expires, then `netform state rm {addr}`")));
+                return Err(ApiError::new(
+                    400,
+                    "netform.Subscription",
+                    format!(
+                        "{addr} ({id}) is a Subscription EIP, which netform cannot release; release it in the console when it expires, then `netform state rm {addr}`"
+                    ),
+                ));
             }
             let mut p = Params::new();
             p.insert("AllocationId".into(), id.clone());
@@ -332,7 +500,8 @@ fn execute(job: &Job, c: &Client, cidrs: &BTreeMap<String, (String, String)>, ba
         AssociateEipAddress => {
             let alloc = sval(r, "allocation_id").ok_or_else(|| missing("allocation_id", addr))?;
             let target = sval(r, "instance_id").ok_or_else(|| missing("instance_id", addr))?;
-            let kind = sval(r, "instance_type").unwrap_or_else(|| crate::plan::diff::infer_kind(&target).to_string());
+            let kind = sval(r, "instance_type")
+                .unwrap_or_else(|| crate::plan::diff::infer_kind(&target).to_string());
             let mut p = Params::new();
             p.insert("AllocationId".into(), alloc.clone());
             p.insert("InstanceId".into(), target.clone());
@@ -346,7 +515,17 @@ fn execute(job: &Job, c: &Client, cidrs: &BTreeMap<String, (String, String)>, ba
                     // Alibaba now requires the private IP; the ENI's primary when left out.
                     let ip = match sval(r, "private_ip_address") {
                         Some(ip) => ip,
-                        None => c.describe_eni(&target)?.map(|e| e.primary_ip).ok_or_else(|| ApiError::new(404, "InvalidEniId.NotFound", format!("{target} does not exist")))?,
+                        None => {
+                            c.describe_eni(&target)?
+                                .map(|e| e.primary_ip)
+                                .ok_or_else(|| {
+                                    ApiError::new(
+                                        404,
+                                        "InvalidEniId.NotFound",
+                                        format!("{target} does not exist"),
+                                    )
+                                })?
+                        }
                     };
                     p.insert("PrivateIpAddress".into(), ip.clone());
                     a.insert("private_ip_address".into(), Value::string(ip));
@@ -362,15 +541,19 @@ fn execute(job: &Job, c: &Client, cidrs: &BTreeMap<String, (String, String)>, ba
             c.call("AssociateEipAddress", p)?;
             let info = c.wait_eip(&alloc, "InUse", &format!("binding {alloc} to {target}"))?;
             a.insert("id".into(), Value::string(format!("{alloc}:{target}")));
-            for (k, v) in a.iter_mut() {
+            for v in a.values_mut() {
                 if v.is_unknown() {
-                    *v = if k == "private_ip_address" { Value::Null } else { Value::Null };
+                    *v = Value::Null;
                 }
             }
-            Ok(vec![Update::Set(addr.clone(), a), Update::ById(alloc, attrs::eip(&info))])
+            Ok(vec![
+                Update::Set(addr.clone(), a),
+                Update::ById(alloc, attrs::eip(&info)),
+            ])
         }
         UnassociateEipAddress => {
-            let alloc = sval(&cur, "allocation_id").ok_or_else(|| missing("allocation_id", addr))?;
+            let alloc =
+                sval(&cur, "allocation_id").ok_or_else(|| missing("allocation_id", addr))?;
             let target = sval(&cur, "instance_id").ok_or_else(|| missing("instance_id", addr))?;
             let mut p = Params::new();
             p.insert("AllocationId".into(), alloc.clone());
@@ -394,7 +577,8 @@ fn execute(job: &Job, c: &Client, cidrs: &BTreeMap<String, (String, String)>, ba
             Ok(ups)
         }
         ModifyEipForwardMode => {
-            let alloc = sval(&cur, "allocation_id").ok_or_else(|| missing("allocation_id", addr))?;
+            let alloc =
+                sval(&cur, "allocation_id").ok_or_else(|| missing("allocation_id", addr))?;
             let mode = sval(r, "mode").unwrap_or_else(|| "NAT".into());
             let mut p = Params::new();
             p.insert("InstanceId".into(), alloc);
@@ -423,7 +607,9 @@ fn ip_result(
 ) -> Result<Vec<Update>, ApiError> {
     let addr = &job.op.address;
     if job.change.kind == Kind::Eni {
-        let info = c.describe_eni(id)?.ok_or_else(|| ApiError::new(404, "InvalidEniId.NotFound", format!("{id} disappeared")))?;
+        let info = c.describe_eni(id)?.ok_or_else(|| {
+            ApiError::new(404, "InvalidEniId.NotFound", format!("{id} disappeared"))
+        })?;
         return Ok(vec![Update::Set(addr.clone(), keep(eni_attrs(&info)))]);
     }
     let mut a = job.current.clone().unwrap_or_else(|| {
@@ -436,17 +622,33 @@ fn ip_result(
     let mut items = strs(&a, list);
     items.retain(|x| !removed.contains(x));
     items.extend(assigned);
-    a.insert(list.into(), Value::set(items.iter().map(|s| Value::string(s.clone())).collect()));
+    a.insert(
+        list.into(),
+        Value::set(items.iter().map(|s| Value::string(s.clone())).collect()),
+    );
     a.insert(count.into(), Value::Number(items.len() as f64));
     a.insert("network_interface_id".into(), Value::string(id));
     a.insert("id".into(), Value::string(id));
     if let Some(info) = c.describe_eni(id)? {
         let e = eni_attrs(&info);
-        for k in ["mac", "primary_ip_address", "vswitch_cidr", "vswitch_ipv6_cidr"] {
+        for k in [
+            "mac",
+            "primary_ip_address",
+            "vswitch_cidr",
+            "vswitch_ipv6_cidr",
+        ] {
             a.insert(k.into(), e.get(k).cloned().unwrap_or(Value::Null));
         }
-        a.insert("attached_instance_id".into(), info.instance_id.map(Value::String).unwrap_or(Value::Null));
-        a.insert("device_index".into(), info.device_index.map(|d| Value::Number(d as f64)).unwrap_or(Value::Null));
+        a.insert(
+            "attached_instance_id".into(),
+            info.instance_id.map(Value::String).unwrap_or(Value::Null),
+        );
+        a.insert(
+            "device_index".into(),
+            info.device_index
+                .map(|d| Value::Number(d as f64))
+                .unwrap_or(Value::Null),
+        );
     }
     for (_, v) in a.iter_mut() {
         if v.is_unknown() {
@@ -458,15 +660,32 @@ fn ip_result(
             a.insert(k.into(), Value::set(Vec::new()));
         }
     }
-    for (k, l) in [("private_ip_address_count", "private_ip_addresses"), ("ipv6_address_count", "ipv6_addresses")] {
-        let n = a.get(l).and_then(Value::as_seq).map(<[Value]>::len).unwrap_or(0);
+    for (k, l) in [
+        ("private_ip_address_count", "private_ip_addresses"),
+        ("ipv6_address_count", "ipv6_addresses"),
+    ] {
+        let n = a
+            .get(l)
+            .and_then(Value::as_seq)
+            .map(<[Value]>::len)
+            .unwrap_or(0);
         a.insert(k.into(), Value::Number(n as f64));
     }
     Ok(vec![Update::Set(addr.clone(), a)])
 }
 
-fn sync_tags(c: &Client, ty: &str, id: &str, old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> Result<(), ApiError> {
-    let gone: Vec<String> = old.keys().filter(|k| !new.contains_key(*k)).cloned().collect();
+fn sync_tags(
+    c: &Client,
+    ty: &str,
+    id: &str,
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) -> Result<(), ApiError> {
+    let gone: Vec<String> = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .cloned()
+        .collect();
     if !gone.is_empty() {
         let mut p = Params::new();
         p.insert("ResourceType".into(), ty.into());
@@ -474,7 +693,11 @@ fn sync_tags(c: &Client, ty: &str, id: &str, old: &BTreeMap<String, String>, new
         push_list(&mut p, "TagKey", &gone);
         c.call("UntagResources", p)?;
     }
-    let set: BTreeMap<String, String> = new.iter().filter(|(k, v)| old.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let set: BTreeMap<String, String> = new
+        .iter()
+        .filter(|(k, v)| old.get(*k) != Some(v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     if !set.is_empty() {
         let mut p = Params::new();
         p.insert("ResourceType".into(), ty.into());
@@ -487,12 +710,19 @@ fn sync_tags(c: &Client, ty: &str, id: &str, old: &BTreeMap<String, String>, new
 
 /// Resolves a change's planned attributes with what is known now: re-evaluates the resource's
 /// configuration where the plan had unknowns.
-fn resolve(cfg: &Config, plan: &Plan, scope: &mut crate::config::eval::Scope, change: &Change) -> Attrs {
+fn resolve(
+    cfg: &Config,
+    plan: &Plan,
+    scope: &mut crate::config::eval::Scope,
+    change: &Change,
+) -> Attrs {
     let after = change.after.clone().unwrap_or_default();
     if after.values().all(Value::is_wholly_known) {
         return after;
     }
-    let Some(r) = cfg.resource(Mode::Managed, &change.address.ty, &change.address.name) else { return after };
+    let Some(r) = cfg.resource(Mode::Managed, &change.address.ty, &change.address.name) else {
+        return after;
+    };
     // Locals that were unknown may be known now.
     for (name, l) in &cfg.locals {
         if scope.locals.get(name).is_none_or(|v| !v.is_wholly_known())
@@ -502,7 +732,15 @@ fn resolve(cfg: &Config, plan: &Plan, scope: &mut crate::config::eval::Scope, ch
         }
     }
     let mut diags = Diagnostics::default();
-    let desired = crate::plan::eval_instance(cfg, r, scope, &change.address.key, change.each.as_ref(), &mut diags).unwrap_or_default();
+    let desired = crate::plan::eval_instance(
+        cfg,
+        r,
+        scope,
+        &change.address.key,
+        change.each.as_ref(),
+        &mut diags,
+    )
+    .unwrap_or_default();
     let _ = plan;
     let mut out = after;
     for (k, v) in desired {
@@ -511,7 +749,11 @@ fn resolve(cfg: &Config, plan: &Plan, scope: &mut crate::config::eval::Scope, ch
         }
     }
     // A list left to a count follows the count.
-    for (list, count) in [("private_ip_addresses", "secondary_private_ip_address_count"), ("private_ip_addresses", "private_ip_address_count"), ("ipv6_addresses", "ipv6_address_count")] {
+    for (list, count) in [
+        ("private_ip_addresses", "secondary_private_ip_address_count"),
+        ("private_ip_addresses", "private_ip_address_count"),
+        ("ipv6_addresses", "ipv6_address_count"),
+    ] {
         if let (Some(Value::Set(items)), Some(c)) = (out.get(list), out.get(count))
             && c.is_unknown()
         {
@@ -536,20 +778,34 @@ pub fn apply(
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<Report, ApplyError> {
     let mut state = plan.prior.clone();
-    let prior_state = if plan.had_state { Some(plan.prior.clone()) } else { None };
+    let prior_state = if plan.had_state {
+        Some(plan.prior.clone())
+    } else {
+        None
+    };
     let lineage = state.lineage.clone();
-    let changes: HashMap<&Address, &Change> = plan.changes.iter().map(|c| (&c.address, c)).collect();
+    let changes: HashMap<&Address, &Change> =
+        plan.changes.iter().map(|c| (&c.address, c)).collect();
     let ops: HashMap<&str, &Op> = plan.ops.iter().map(|o| (o.id.as_str(), o)).collect();
     let mut waiting: HashMap<&str, usize> = HashMap::new();
     let mut users: HashMap<&str, Vec<&str>> = HashMap::new();
     for o in &plan.ops {
-        let n = o.depends_on.iter().filter(|d| ops.contains_key(d.as_str())).count();
+        let n = o
+            .depends_on
+            .iter()
+            .filter(|d| ops.contains_key(d.as_str()))
+            .count();
         waiting.insert(&o.id, n);
         for d in &o.depends_on {
             users.entry(d.as_str()).or_default().push(&o.id);
         }
     }
-    let mut ready: VecDeque<&str> = plan.ops.iter().filter(|o| waiting.get(o.id.as_str()) == Some(&0)).map(|o| o.id.as_str()).collect();
+    let mut ready: VecDeque<&str> = plan
+        .ops
+        .iter()
+        .filter(|o| waiting.get(o.id.as_str()) == Some(&0))
+        .map(|o| o.id.as_str())
+        .collect();
     let mut scope = plan.scope.clone();
     let mut report = Report::default();
     let mut journal = None;
@@ -582,10 +838,16 @@ pub fn apply(
     }
     // vSwitch CIDRs are recorded on ENIs (guest-config needs them): read once per region.
     let mut cidrs: HashMap<Option<String>, BTreeMap<String, (String, String)>> = HashMap::new();
-    if plan.ops.iter().any(|o| changes.get(&o.address).is_some_and(|c| c.kind == Kind::Eni)) {
-        let aliases: HashSet<Option<String>> = plan.changes.iter().map(|c| c.provider.clone()).collect();
+    if plan
+        .ops
+        .iter()
+        .any(|o| changes.get(&o.address).is_some_and(|c| c.kind == Kind::Eni))
+    {
+        let aliases: HashSet<Option<String>> =
+            plan.changes.iter().map(|c| c.provider.clone()).collect();
         for a in aliases {
-            let m = crate::plan::refresh::vswitch_cidrs(&clouds.client(a.as_deref())).unwrap_or_default();
+            let m = crate::plan::refresh::vswitch_cidrs(&clouds.client(a.as_deref()))
+                .unwrap_or_default();
             cidrs.insert(a, m);
         }
     }
@@ -625,11 +887,30 @@ pub fn apply(
             while in_flight < workers {
                 let Some(id) = ready.pop_front() else { break };
                 let Some(op) = ops.get(id) else { continue };
-                let Some(change) = changes.get(&op.address) else { continue };
-                let resolved = if op.phase == Phase::Apply { resolve(cfg, plan, &mut scope, change) } else { change.before.clone().unwrap_or_default() };
-                let current = state.resources.get(&op.address).map(|i| attrs::from_state(schema::by_kind(change.kind), &i.attributes));
-                on_event(&Event::Start { op: op.id.clone(), address: op.address.clone(), action: op.action });
-                let job = Job { op: (*op).clone(), change: (*change).clone(), current, resolved, token: client_token(&lineage, plan.prior.serial, &op.id) };
+                let Some(change) = changes.get(&op.address) else {
+                    continue;
+                };
+                let resolved = if op.phase == Phase::Apply {
+                    resolve(cfg, plan, &mut scope, change)
+                } else {
+                    change.before.clone().unwrap_or_default()
+                };
+                let current = state
+                    .resources
+                    .get(&op.address)
+                    .map(|i| attrs::from_state(schema::by_kind(change.kind), &i.attributes));
+                on_event(&Event::Start {
+                    op: op.id.clone(),
+                    address: op.address.clone(),
+                    action: op.action,
+                });
+                let job = Job {
+                    op: (*op).clone(),
+                    change: (*change).clone(),
+                    current,
+                    resolved,
+                    token: client_token(&lineage, plan.prior.serial, &op.id),
+                };
                 if job_tx.send(job).is_err() {
                     return Err(ApplyError::Internal("apply workers stopped".into()));
                 }
@@ -638,7 +919,9 @@ pub fn apply(
             if in_flight == 0 {
                 break;
             }
-            let Ok((job, res, elapsed)) = res_rx.recv() else { break };
+            let Ok((job, res, elapsed)) = res_rx.recv() else {
+                break;
+            };
             in_flight -= 1;
             let id = job.op.id.clone();
             match res {
@@ -657,35 +940,65 @@ pub fn apply(
                                 if let Some(J::String(i)) = inst.attributes.get("id") {
                                     ids.insert(i.clone(), addr.clone());
                                 }
-                                let e = JournalEntry::Set { address: addr.to_string(), attributes: inst.attributes.clone(), dependencies: inst.dependencies.clone(), provider: inst.provider.clone() };
-                                if let Some(ch) = changes.get(&addr) && let Some(rv) = scope.resources.get(&addr.resource_key()) {
+                                let e = JournalEntry::Set {
+                                    address: addr.to_string(),
+                                    attributes: inst.attributes.clone(),
+                                    dependencies: inst.dependencies.clone(),
+                                    provider: inst.provider.clone(),
+                                };
+                                if let Some(ch) = changes.get(&addr)
+                                    && let Some(rv) = scope.resources.get(&addr.resource_key())
+                                {
                                     let exp = rv.expansion;
                                     let _ = ch;
-                                    scope.set_instance(&addr.resource_key(), exp, addr.key.clone(), Value::Map(a.clone()));
+                                    scope.set_instance(
+                                        &addr.resource_key(),
+                                        exp,
+                                        addr.key.clone(),
+                                        Value::Map(a.clone()),
+                                    );
                                 }
                                 state.resources.insert(addr, inst);
                                 e
                             }
                             Update::Remove(addr) => {
                                 state.resources.remove(&addr);
-                                JournalEntry::Remove { address: addr.to_string() }
+                                JournalEntry::Remove {
+                                    address: addr.to_string(),
+                                }
                             }
                             Update::ById(cloud_id, a) => {
-                                let Some(addr) = ids.get(&cloud_id).cloned() else { continue };
-                                let Some(inst) = state.resources.get_mut(&addr) else { continue };
-                                let Some((sch, _)) = schema::lookup(addr.mode, &addr.ty) else { continue };
+                                let Some(addr) = ids.get(&cloud_id).cloned() else {
+                                    continue;
+                                };
+                                let Some(inst) = state.resources.get_mut(&addr) else {
+                                    continue;
+                                };
+                                let Some((sch, _)) = schema::lookup(addr.mode, &addr.ty) else {
+                                    continue;
+                                };
                                 let mut merged = attrs::from_state(sch, &inst.attributes);
                                 for (k, v) in a {
                                     merged.insert(k, v);
                                 }
                                 inst.attributes = attrs::to_state(&merged);
-                                JournalEntry::Set { address: addr.to_string(), attributes: inst.attributes.clone(), dependencies: inst.dependencies.clone(), provider: inst.provider.clone() }
+                                JournalEntry::Set {
+                                    address: addr.to_string(),
+                                    attributes: inst.attributes.clone(),
+                                    dependencies: inst.dependencies.clone(),
+                                    provider: inst.provider.clone(),
+                                }
                             }
                         };
                         j.append(&entry)?;
                     }
                     report.completed.push(id.clone());
-                    on_event(&Event::Done { op: id.clone(), address: job.op.address.clone(), action: job.op.action, elapsed });
+                    on_event(&Event::Done {
+                        op: id.clone(),
+                        address: job.op.address.clone(),
+                        action: job.op.action,
+                        elapsed,
+                    });
                     if let Some(n) = remaining_per_change.get_mut(&job.op.address) {
                         *n -= 1;
                         if *n == 0 {
@@ -702,7 +1015,12 @@ pub fn apply(
                     }
                 }
                 Err(e) => {
-                    on_event(&Event::Failed { op: id.clone(), address: job.op.address.clone(), action: job.op.action, error: e.clone() });
+                    on_event(&Event::Failed {
+                        op: id.clone(),
+                        address: job.op.address.clone(),
+                        action: job.op.action,
+                        error: e.clone(),
+                    });
                     report.failed.push((id.clone(), e));
                     // Everything downstream of a failure is skipped.
                     let mut stack = vec![id.clone()];
@@ -734,7 +1052,14 @@ pub fn apply(
                 }
             }
             if let Ok(v) = Evaluator::new(&scope, &cfg.dir).eval(&o.value.expr) {
-                state.outputs.insert(o.name.clone(), OutputState { value: v.to_json(), ty: J::String(v.type_name().into()), sensitive: o.sensitive });
+                state.outputs.insert(
+                    o.name.clone(),
+                    OutputState {
+                        value: v.to_json(),
+                        ty: J::String(v.type_name().into()),
+                        sensitive: o.sensitive,
+                    },
+                );
             }
         }
     }
@@ -763,5 +1088,9 @@ fn instance_for(c: &Change, a: &Attrs) -> Instance {
             *v = Value::Null;
         }
     }
-    Instance { attributes: attrs::to_state(&clean), dependencies: c.dependencies.clone(), provider: c.provider.clone() }
+    Instance {
+        attributes: attrs::to_state(&clean),
+        dependencies: c.dependencies.clone(),
+        provider: c.provider.clone(),
+    }
 }

@@ -176,7 +176,11 @@ struct Ctx {
 }
 
 fn color_for(tty: bool) -> Style {
-    Style { color: tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::env::var("TERM").map(|t| t != "dumb").unwrap_or(true) }
+    Style {
+        color: tty
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::env::var("TERM").map(|t| t != "dumb").unwrap_or(true),
+    }
 }
 
 fn eprint_diags(diags: &[Diagnostic], sources: &Sources, st: Style) {
@@ -185,7 +189,11 @@ fn eprint_diags(diags: &[Diagnostic], sources: &Sources, st: Style) {
 }
 
 fn user_error(msg: impl Into<String>, help: impl Into<String>, st: Style) -> Exit {
-    eprint_diags(&[Diagnostic::error(msg).with_help(help)], &Sources::default(), st);
+    eprint_diags(
+        &[Diagnostic::error(msg).with_help(help)],
+        &Sources::default(),
+        st,
+    );
     Exit(1)
 }
 
@@ -202,12 +210,19 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     } else {
         (s, 1.0)
     };
-    num.parse::<f64>().map(|n| Duration::from_secs_f64(n * mul)).map_err(|_| format!("invalid duration \"{s}\": write e.g. 30s, 2m"))
+    num.parse::<f64>()
+        .map(|n| Duration::from_secs_f64(n * mul))
+        .map_err(|_| format!("invalid duration \"{s}\": write e.g. 30s, 2m"))
 }
 
 impl Ctx {
     fn store(&self) -> Store {
-        Store::new(self.cli_state.clone().map(|p| if p.is_absolute() { p } else { self.dir.join(p) }).unwrap_or_else(|| self.dir.join("netform.tfstate")))
+        Store::new(
+            self.cli_state
+                .clone()
+                .map(|p| if p.is_absolute() { p } else { self.dir.join(p) })
+                .unwrap_or_else(|| self.dir.join("netform.tfstate")),
+        )
     }
 
     fn load(&self) -> Result<Config, Exit> {
@@ -216,10 +231,16 @@ impl Ctx {
             // Loading failed: re-read the sources for rendering.
             let mut s = sources;
             if let Ok(rd) = std::fs::read_dir(&self.dir) {
-                let mut names: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "hcl")).collect();
+                let mut names: Vec<PathBuf> = rd
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|e| e == "hcl"))
+                    .collect();
                 names.sort();
                 for p in names {
-                    let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let name = p
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
                     s.add(name, std::fs::read_to_string(&p).unwrap_or_default());
                 }
             }
@@ -228,8 +249,26 @@ impl Ctx {
         })
     }
 
-    fn vars(&self, cfg: &mut Config, a: &PlanArgs) -> Result<std::collections::BTreeMap<String, Value>, Exit> {
-        let inputs = VarInputs { cli: a.vars.clone(), files: a.var_files.iter().map(|f| if f.is_absolute() { f.clone() } else { self.dir.join(f) }).collect(), env: VarInputs::from_env() };
+    fn vars(
+        &self,
+        cfg: &mut Config,
+        a: &PlanArgs,
+    ) -> Result<std::collections::BTreeMap<String, Value>, Exit> {
+        let inputs = VarInputs {
+            cli: a.vars.clone(),
+            files: a
+                .var_files
+                .iter()
+                .map(|f| {
+                    if f.is_absolute() {
+                        f.clone()
+                    } else {
+                        self.dir.join(f)
+                    }
+                })
+                .collect(),
+            env: VarInputs::from_env(),
+        };
         config::vars::resolve(cfg, &inputs).map_err(|d| {
             eprint_diags(&d.0, &cfg.sources, self.err_style);
             Exit(1)
@@ -238,8 +277,15 @@ impl Ctx {
 
     /// The cloud the configuration selects: the simulator (a `simulator` block or --simulator)
     /// or the real API. Never a fallback from one to the other.
-    fn clouds(&self, cfg: &Config, vars: &std::collections::BTreeMap<String, Value>) -> Result<Clouds, Exit> {
-        let scope = crate::config::eval::Scope { vars: vars.clone(), ..Default::default() };
+    fn clouds(
+        &self,
+        cfg: &Config,
+        vars: &std::collections::BTreeMap<String, Value>,
+    ) -> Result<Clouds, Exit> {
+        let scope = crate::config::eval::Scope {
+            vars: vars.clone(),
+            ..Default::default()
+        };
         let mut regions = std::collections::BTreeMap::new();
         let mut diags = Vec::new();
         for p in &cfg.providers {
@@ -247,7 +293,13 @@ impl Ctx {
                 Some(a) => match Evaluator::new(&scope, &cfg.dir).eval(&a.value.expr) {
                     Ok(Value::String(s)) => Some(s),
                     Ok(other) => {
-                        diags.push(Diagnostic::error(format!("region must be a string, not {}", other.type_name())).at(a.value.range()));
+                        diags.push(
+                            Diagnostic::error(format!(
+                                "region must be a string, not {}",
+                                other.type_name()
+                            ))
+                            .at(a.value.range()),
+                        );
                         None
                     }
                     Err(e) => {
@@ -276,7 +328,11 @@ impl Ctx {
                 Err(_) => diags.push(Diagnostic::error("no provider \"alicloud\" block").with_help("add provider \"alicloud\" { region = \"cn-hangzhou\" } and, for the embedded simulator, a simulator {} block inside it")),
             }
         }
-        let sims: Vec<bool> = cfg.providers.iter().map(|p| p.simulator.is_some()).collect();
+        let sims: Vec<bool> = cfg
+            .providers
+            .iter()
+            .map(|p| p.simulator.is_some())
+            .collect();
         if sims.iter().any(|s| *s) && sims.iter().any(|s| !*s) && self.simulator.is_none() {
             let p = cfg.providers.iter().find(|p| p.simulator.is_none());
             diags.push(Diagnostic::error("provider blocks mix the simulator and the real cloud").at(p.map(|p| p.range.clone())).with_help("all provider blocks of one configuration use the same cloud: add a simulator {} block to every one, or to none"));
@@ -296,12 +352,19 @@ impl Ctx {
         let world: Option<PathBuf> = match &self.simulator {
             Some(w) if !w.is_empty() => Some(PathBuf::from(w)),
             _ => {
-                let expr = cfg.providers.iter().find_map(|p| p.simulator.clone().flatten());
+                let expr = cfg
+                    .providers
+                    .iter()
+                    .find_map(|p| p.simulator.clone().flatten());
                 match expr {
                     Some(e) => match Evaluator::new(&scope, &cfg.dir).eval(&e.expr) {
                         Ok(Value::String(s)) => Some(cfg.dir.join(s)),
                         _ => {
-                            eprint_diags(&[Diagnostic::error("world must be a file name").at(e.range())], &cfg.sources, self.err_style);
+                            eprint_diags(
+                                &[Diagnostic::error("world must be a file name").at(e.range())],
+                                &cfg.sources,
+                                self.err_style,
+                            );
                             return Err(Exit(1));
                         }
                     },
@@ -309,20 +372,42 @@ impl Ctx {
                 }
             }
         };
-        let sim = Sim::open(&self.dir, world.as_deref()).map_err(|e| user_error(e.to_string(), "fix the world file, or run `netform sim reset` to start the simulated cloud over", self.err_style))?;
+        let sim = Sim::open(&self.dir, world.as_deref()).map_err(|e| {
+            user_error(
+                e.to_string(),
+                "fix the world file, or run `netform sim reset` to start the simulated cloud over",
+                self.err_style,
+            )
+        })?;
         for w in &sim.warnings {
-            eprint_diags(&[Diagnostic::warning(w.clone())], &Sources::default(), self.err_style);
+            eprint_diags(
+                &[Diagnostic::warning(w.clone())],
+                &Sources::default(),
+                self.err_style,
+            );
         }
-        let limits = sim.with_cloud(|c| c.limits.clone()).ok_or_else(|| Exit(101))?;
+        let limits = sim.with_cloud(|c| c.limits.clone()).ok_or(Exit(101))?;
         let sim = Arc::new(sim);
-        Ok(Clouds { transport: sim.clone() as Arc<dyn Transport>, regions, timing: Timing::simulator(), sim: Some(sim), limits })
+        Ok(Clouds {
+            transport: sim.clone() as Arc<dyn Transport>,
+            regions,
+            timing: Timing::simulator(),
+            sim: Some(sim),
+            limits,
+        })
     }
 }
 
 fn world_text(ctx: &Ctx, cfg: Option<&Config>) -> Option<String> {
     let path = match &ctx.simulator {
         Some(w) if !w.is_empty() => Some(PathBuf::from(w)),
-        _ => cfg.and_then(|c| c.providers.iter().find_map(|p| p.simulator.clone().flatten())).and_then(|e| e.expr.as_str().map(|s| ctx.dir.join(s))),
+        _ => cfg
+            .and_then(|c| {
+                c.providers
+                    .iter()
+                    .find_map(|p| p.simulator.clone().flatten())
+            })
+            .and_then(|e| e.expr.as_str().map(|s| ctx.dir.join(s))),
     };
     path.and_then(|p| std::fs::read_to_string(p).ok())
 }
@@ -331,24 +416,53 @@ fn persist_sim(ctx: &Ctx, cfg: &Config, clouds: &Clouds) {
     if let Some(sim) = &clouds.sim
         && let Err(e) = sim.persist(world_text(ctx, Some(cfg)).as_deref())
     {
-        eprint_diags(&[Diagnostic::error(e.to_string())], &Sources::default(), ctx.err_style);
+        eprint_diags(
+            &[Diagnostic::error(e.to_string())],
+            &Sources::default(),
+            ctx.err_style,
+        );
     }
 }
 
 fn read_state(ctx: &Ctx, store: &Store) -> Result<Option<State>, Exit> {
-    store.read().map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))
+    store
+        .read()
+        .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))
 }
 
 fn plan_options(a: &PlanArgs, destroy: bool, ctx: &Ctx) -> Result<PlanOptions, Exit> {
-    let parse = |v: &[String]| -> Result<Vec<Address>, Exit> { v.iter().map(|s| Address::parse(s).map_err(|e| user_error(e, "addresses look like TYPE.NAME, TYPE.NAME[0] or TYPE.NAME[\"key\"]", ctx.err_style))).collect() };
-    Ok(PlanOptions { destroy: destroy || a.destroy, refresh: a.refresh, refresh_only: a.refresh_only, targets: parse(&a.target)?, excludes: parse(&a.exclude)?, replace: parse(&a.replace)?, offline: false })
+    let parse = |v: &[String]| -> Result<Vec<Address>, Exit> {
+        v.iter()
+            .map(|s| {
+                Address::parse(s).map_err(|e| {
+                    user_error(
+                        e,
+                        "addresses look like TYPE.NAME, TYPE.NAME[0] or TYPE.NAME[\"key\"]",
+                        ctx.err_style,
+                    )
+                })
+            })
+            .collect()
+    };
+    Ok(PlanOptions {
+        destroy: destroy || a.destroy,
+        refresh: a.refresh,
+        refresh_only: a.refresh_only,
+        targets: parse(&a.target)?,
+        excludes: parse(&a.exclude)?,
+        replace: parse(&a.replace)?,
+        offline: false,
+    })
 }
 
 fn now_rfc3339() -> String {
     if let Ok(t) = std::env::var("NETFORM_CLOCK") {
         return t;
     }
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let days = secs / 86400;
     let rem = secs % 86400;
     // Civil date from days since the epoch (Howard Hinnant's algorithm).
@@ -362,7 +476,12 @@ fn now_rfc3339() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 fn event_line(level: &str, message: &str, ty: &str, extra: serde_json::Value) -> String {
@@ -386,49 +505,105 @@ fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool) -> Result<Planned, Exit> {
     let vars = ctx.vars(&mut cfg, a)?;
     let opts = plan_options(a, destroy, ctx)?;
     let mut store = ctx.store();
-    let timeout = parse_duration(&a.lock_timeout).map_err(|e| user_error(e, "pass --lock-timeout 30s", ctx.err_style))?;
+    let timeout = parse_duration(&a.lock_timeout)
+        .map_err(|e| user_error(e, "pass --lock-timeout 30s", ctx.err_style))?;
     let prior = read_state(ctx, &store)?;
     let clouds = ctx.clouds(&cfg, &vars)?;
-    store.lock(timeout).map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
-    let prior = if store.has_journal() { read_state(ctx, &store)? } else { prior };
-    let plan = plan::plan(plan::Inputs { cfg: &cfg, vars, prior, clouds: &clouds }, opts).map_err(|d| {
+    store
+        .lock(timeout)
+        .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
+    let prior = if store.has_journal() {
+        read_state(ctx, &store)?
+    } else {
+        prior
+    };
+    let plan = plan::plan(
+        plan::Inputs {
+            cfg: &cfg,
+            vars,
+            prior,
+            clouds: &clouds,
+        },
+        opts,
+    )
+    .map_err(|d| {
         eprint_diags(&d.0, &cfg.sources, ctx.err_style);
         Exit(1)
     })?;
     if !plan.warnings.is_empty() && !a.json {
         eprint_diags(&plan.warnings.0, &cfg.sources, ctx.err_style);
     }
-    Ok(Planned { cfg, clouds, plan, store })
+    Ok(Planned {
+        cfg,
+        clouds,
+        plan,
+        store,
+    })
 }
 
 fn cmd_plan(ctx: &Ctx, a: &PlanArgs) -> Result<Exit, Exit> {
     let p = make_plan(ctx, a, false)?;
     let mut out = std::io::stdout().lock();
     if a.json {
-        let _ = out.write_all(event_line("info", &format!("netform {}", env!("CARGO_PKG_VERSION")), "version", serde_json::json!({"netform": env!("CARGO_PKG_VERSION")})).as_bytes());
+        let _ = out.write_all(
+            event_line(
+                "info",
+                &format!("netform {}", env!("CARGO_PKG_VERSION")),
+                "version",
+                serde_json::json!({"netform": env!("CARGO_PKG_VERSION")}),
+            )
+            .as_bytes(),
+        );
         for c in p.plan.changes.iter().filter(|c| c.is_change()) {
-            let msg = format!("{}: Plan to {}", c.address, c.action.json(c.create_before_destroy).join("+"));
+            let msg = format!(
+                "{}: Plan to {}",
+                c.address,
+                c.action.json(c.create_before_destroy).join("+")
+            );
             let _ = out.write_all(event_line("info", &msg, "planned_change", serde_json::json!({"change": {"resource": {"addr": c.address.to_string(), "resource_type": c.address.ty, "resource_name": c.address.name}, "action": c.action.json(c.create_before_destroy).join("+")}})).as_bytes());
         }
         let (add, change, remove) = p.plan.counts();
         let _ = out.write_all(event_line("info", &format!("Plan: {add} to add, {change} to change, {remove} to destroy."), "change_summary", serde_json::json!({"changes": {"add": add, "change": change, "remove": remove, "operation": "plan"}})).as_bytes());
     } else {
         let text = match a.format.as_str() {
-            "json" => serde_json::to_string_pretty(&render::json::plan(&p.plan, &p.cfg.sources)).unwrap_or_default() + "\n",
+            "json" => {
+                serde_json::to_string_pretty(&render::json::plan(&p.plan, &p.cfg.sources))
+                    .unwrap_or_default()
+                    + "\n"
+            }
             "markdown" => render::markdown::render(&p.plan),
             "human" => render::plan::render(&p.plan, ctx.style),
-            other => return Err(user_error(format!("unknown --format \"{other}\""), "use human, json or markdown", ctx.err_style)),
+            other => {
+                return Err(user_error(
+                    format!("unknown --format \"{other}\""),
+                    "use human, json or markdown",
+                    ctx.err_style,
+                ));
+            }
         };
         let _ = out.write_all(text.as_bytes());
     }
     if let Some(f) = &a.out {
-        let path = if f.is_absolute() { f.clone() } else { ctx.dir.join(f) };
+        let path = if f.is_absolute() {
+            f.clone()
+        } else {
+            ctx.dir.join(f)
+        };
         let saved = plan::saved::save(&p.plan, &p.cfg, a);
         if let Err(e) = crate::state::write_atomic(&path, saved.as_bytes()) {
-            return Err(user_error(format!("cannot write the plan file {}: {e}", path.display()), "check the directory exists and is writable", ctx.err_style));
+            return Err(user_error(
+                format!("cannot write the plan file {}: {e}", path.display()),
+                "check the directory exists and is writable",
+                ctx.err_style,
+            ));
         }
         if !a.json {
-            let _ = writeln!(out, "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n  netform apply {}", f.display(), f.display());
+            let _ = writeln!(
+                out,
+                "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n  netform apply {}",
+                f.display(),
+                f.display()
+            );
         }
     }
     if a.detailed_exitcode && p.plan.has_changes() {
@@ -439,9 +614,15 @@ fn cmd_plan(ctx: &Ctx, a: &PlanArgs) -> Result<Exit, Exit> {
 
 fn confirm(ctx: &Ctx, what: &str) -> Result<bool, Exit> {
     if !std::io::stdin().is_terminal() {
-        return Err(user_error(format!("{what} needs confirmation, and there is no terminal to ask on"), "pass --auto-approve, or apply a saved plan file (netform plan --out FILE; netform apply FILE)", ctx.err_style));
+        return Err(user_error(
+            format!("{what} needs confirmation, and there is no terminal to ask on"),
+            "pass --auto-approve, or apply a saved plan file (netform plan --out FILE; netform apply FILE)",
+            ctx.err_style,
+        ));
     }
-    print!("\nDo you want to perform these actions?\n  netform will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    print!(
+        "\nDo you want to perform these actions?\n  netform will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+    );
     let _ = std::io::stdout().flush();
     let mut line = String::new();
     let _ = std::io::stdin().read_line(&mut line);
@@ -449,7 +630,12 @@ fn confirm(ctx: &Ctx, what: &str) -> Result<bool, Exit> {
 }
 
 fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
-    let Planned { cfg, clouds, plan, mut store } = p;
+    let Planned {
+        cfg,
+        clouds,
+        plan,
+        mut store,
+    } = p;
     let mut out = std::io::stdout().lock();
     let total = plan.ops.len();
     let tty = std::io::stdout().is_terminal();
@@ -459,26 +645,60 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
     let fixed_clock = std::env::var("NETFORM_CLOCK").is_ok();
     let mut on_event = |e: &Event| {
         let line = match e {
-            Event::Start { address, action, .. } => {
+            Event::Start {
+                address, action, ..
+            } => {
                 if json {
-                    event_line("info", &format!("{address}: {}...", action.name()), "apply_start", serde_json::json!({"hook": {"resource": {"addr": address.to_string()}, "action": action.name()}}))
+                    event_line(
+                        "info",
+                        &format!("{address}: {}...", action.name()),
+                        "apply_start",
+                        serde_json::json!({"hook": {"resource": {"addr": address.to_string()}, "action": action.name()}}),
+                    )
                 } else {
                     format!("{address}: {}...\n", action.name())
                 }
             }
-            Event::Done { address, action, elapsed, .. } => {
+            Event::Done {
+                address,
+                action,
+                elapsed,
+                ..
+            } => {
                 done += 1;
                 let secs = if fixed_clock { 0 } else { elapsed.as_secs() };
-                let prog = if tty { format!("[{done}/{total}] ") } else { String::new() };
-                if json {
-                    event_line("info", &format!("{address}: {} complete after {secs}s", action.name()), "apply_complete", serde_json::json!({"hook": {"resource": {"addr": address.to_string()}, "action": action.name(), "elapsed_seconds": secs}}))
+                let prog = if tty {
+                    format!("[{done}/{total}] ")
                 } else {
-                    format!("{prog}{address}: {} complete after {secs}s\n", action.name())
+                    String::new()
+                };
+                if json {
+                    event_line(
+                        "info",
+                        &format!("{address}: {} complete after {secs}s", action.name()),
+                        "apply_complete",
+                        serde_json::json!({"hook": {"resource": {"addr": address.to_string()}, "action": action.name(), "elapsed_seconds": secs}}),
+                    )
+                } else {
+                    format!(
+                        "{prog}{address}: {} complete after {secs}s\n",
+                        action.name()
+                    )
                 }
             }
-            Event::Failed { address, action, error, .. } => {
+            Event::Failed {
+                address,
+                action,
+                error,
+                ..
+            } => {
                 if json {
-                    event_line("error", &format!("{address}: {} failed: {}", action.name(), error), "apply_errored", serde_json::json!({"hook": {"resource": {"addr": address.to_string()}, "action": action.name()}}))
+                    event_line(
+                        "error",
+                        &format!("{address}: {} failed: {}", action.name(), error),
+                        "apply_errored",
+                        serde_json::json!({"hook": {"resource": {"addr": address.to_string()}, "action": action.name()}}),
+                    )
                 } else {
                     format!("{address}: {} {}\n", action.name(), st.red("failed"))
                 }
@@ -494,11 +714,26 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
         let _ = out.write_all(line.as_bytes());
         let _ = out.flush();
     };
-    let res = apply::apply(&cfg, &plan, &clouds, &mut store, &apply::Options { parallelism: a.parallelism }, &mut on_event);
+    let res = apply::apply(
+        &cfg,
+        &plan,
+        &clouds,
+        &mut store,
+        &apply::Options {
+            parallelism: a.parallelism,
+        },
+        &mut on_event,
+    );
     persist_sim(ctx, &cfg, &clouds);
     let report = match res {
         Ok(r) => r,
-        Err(e) => return Err(user_error(e.to_string(), "the state journal keeps every completed operation; run netform plan to see where things stand", ctx.err_style)),
+        Err(e) => {
+            return Err(user_error(
+                e.to_string(),
+                "the state journal keeps every completed operation; run netform plan to see where things stand",
+                ctx.err_style,
+            ));
+        }
     };
     let mut out = std::io::stdout().lock();
     if !report.ok() {
@@ -511,28 +746,49 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
             let detail = format!(
                 "RequestId: {}{}\ndone: {} operation(s); failed: {}; not done (skipped): {}",
                 e.request_id,
-                e.recommend.as_ref().map(|r| format!("\nRecommend: {r}")).unwrap_or_default(),
+                e.recommend
+                    .as_ref()
+                    .map(|r| format!("\nRecommend: {r}"))
+                    .unwrap_or_default(),
                 report.completed.len(),
                 report.failed.len(),
-                if report.skipped.is_empty() { "none".to_string() } else { report.skipped.join(", ") }
+                if report.skipped.is_empty() {
+                    "none".to_string()
+                } else {
+                    report.skipped.join(", ")
+                }
             );
             diags.push(d.with_detail(detail).with_help("state records everything that completed; fix the cause and run netform apply again to finish"));
         }
         eprint_diags(&diags, &cfg.sources, ctx.err_style);
         return Err(Exit(1));
     }
-    let msg = format!("Apply complete! Resources: {} added, {} changed, {} destroyed.", report.added, report.changed, report.destroyed);
+    let msg = format!(
+        "Apply complete! Resources: {} added, {} changed, {} destroyed.",
+        report.added, report.changed, report.destroyed
+    );
     if a.json {
         let _ = out.write_all(event_line("info", &msg, "change_summary", serde_json::json!({"changes": {"add": report.added, "change": report.changed, "remove": report.destroyed, "operation": if plan.options.destroy {"destroy"} else {"apply"}}})).as_bytes());
     } else {
-        let msg = if plan.options.destroy { format!("Destroy complete! Resources: {} destroyed.", report.destroyed) } else { msg };
+        let msg = if plan.options.destroy {
+            format!(
+                "Destroy complete! Resources: {} destroyed.",
+                report.destroyed
+            )
+        } else {
+            msg
+        };
         let _ = writeln!(out, "\n{}", st.bold(&st.green(&msg)));
         if let Some(s) = &report.state
             && !s.outputs.is_empty()
         {
             let _ = writeln!(out, "\nOutputs:\n");
             for (k, o) in &s.outputs {
-                let v = if o.sensitive { "<sensitive>".to_string() } else { Value::from_json(&o.value).to_string() };
+                let v = if o.sensitive {
+                    "<sensitive>".to_string()
+                } else {
+                    Value::from_json(&o.value).to_string()
+                };
                 let _ = writeln!(out, "{k} = {v}");
             }
         }
@@ -540,7 +796,13 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
     Ok(Exit(0))
 }
 
-fn cmd_apply(ctx: &Ctx, plan_file: Option<&Path>, a: &PlanArgs, auto: bool, destroy: bool) -> Result<Exit, Exit> {
+fn cmd_apply(
+    ctx: &Ctx,
+    plan_file: Option<&Path>,
+    a: &PlanArgs,
+    auto: bool,
+    destroy: bool,
+) -> Result<Exit, Exit> {
     if let Some(f) = plan_file {
         let p = plan::saved::load_and_replan(ctx_dir(ctx), f, ctx.store(), &mut |cfg, args| {
             let vars = ctx.vars(cfg, args)?;
@@ -552,9 +814,18 @@ fn cmd_apply(ctx: &Ctx, plan_file: Option<&Path>, a: &PlanArgs, auto: bool, dest
             plan::saved::LoadError::User(msg, help) => user_error(msg, help, ctx.err_style),
         })?;
         for w in &p.warnings {
-            eprint_diags(&[Diagnostic::warning(w.clone())], &Sources::default(), ctx.err_style);
+            eprint_diags(
+                &[Diagnostic::warning(w.clone())],
+                &Sources::default(),
+                ctx.err_style,
+            );
         }
-        let planned = Planned { cfg: p.cfg, clouds: p.clouds, plan: p.plan, store: p.store };
+        let planned = Planned {
+            cfg: p.cfg,
+            clouds: p.clouds,
+            plan: p.plan,
+            store: p.store,
+        };
         return run_apply(ctx, planned, a);
     }
     let p = make_plan(ctx, a, destroy)?;
@@ -586,22 +857,39 @@ fn cmd_validate(ctx: &Ctx, json: bool) -> Result<Exit, Exit> {
         Err(d) => {
             diags = d;
             if let Ok(rd) = std::fs::read_dir(&ctx.dir) {
-                let mut names: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "hcl")).collect();
+                let mut names: Vec<PathBuf> = rd
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|e| e == "hcl"))
+                    .collect();
                 names.sort();
                 for p in names {
-                    sources.add(p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), std::fs::read_to_string(&p).unwrap_or_default());
+                    sources.add(
+                        p.file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                        std::fs::read_to_string(&p).unwrap_or_default(),
+                    );
                 }
             }
         }
         Ok(mut cfg) => {
-            let inputs = VarInputs { env: VarInputs::from_env(), ..Default::default() };
+            let inputs = VarInputs {
+                env: VarInputs::from_env(),
+                ..Default::default()
+            };
             let vars = match config::vars::resolve(&mut cfg, &inputs) {
                 Ok(v) => v,
                 Err(d) => {
                     // Validation does not need values: unset variables are unknown.
-                    let real: Vec<Diagnostic> = d.0.into_iter().filter(|x| !x.summary.starts_with("no value for required variable")).collect();
+                    let real: Vec<Diagnostic> =
+                        d.0.into_iter()
+                            .filter(|x| !x.summary.starts_with("no value for required variable"))
+                            .collect();
                     diags.extend(Diagnostics(real));
-                    cfg.variables.keys().map(|k| (k.clone(), Value::unknown())).collect()
+                    cfg.variables
+                        .keys()
+                        .map(|k| (k.clone(), Value::unknown()))
+                        .collect()
                 }
             };
             let clouds = Clouds {
@@ -611,8 +899,20 @@ fn cmd_validate(ctx: &Ctx, json: bool) -> Result<Exit, Exit> {
                 sim: None,
                 limits: crate::limits::Limits::profile(crate::limits::ProfileName::Current),
             };
-            let opts = PlanOptions { offline: true, refresh: false, ..Default::default() };
-            match plan::plan(plan::Inputs { cfg: &cfg, vars, prior: None, clouds: &clouds }, opts) {
+            let opts = PlanOptions {
+                offline: true,
+                refresh: false,
+                ..Default::default()
+            };
+            match plan::plan(
+                plan::Inputs {
+                    cfg: &cfg,
+                    vars,
+                    prior: None,
+                    clouds: &clouds,
+                },
+                opts,
+            ) {
                 Ok(p) => diags.extend(p.warnings),
                 Err(d) => diags.extend(d),
             }
@@ -632,7 +932,10 @@ fn cmd_validate(ctx: &Ctx, json: bool) -> Result<Exit, Exit> {
     } else {
         eprint_diags(&diags.0, &sources, ctx.err_style);
         if errors == 0 {
-            println!("{}", ctx.style.green("Success! The configuration is valid."));
+            println!(
+                "{}",
+                ctx.style.green("Success! The configuration is valid.")
+            );
         }
     }
     Ok(Exit(if errors == 0 { 0 } else { 1 }))
@@ -641,16 +944,39 @@ fn cmd_validate(ctx: &Ctx, json: bool) -> Result<Exit, Exit> {
 /// `validate` makes no cloud call; anything that tries is a bug.
 struct OfflineTransport;
 impl Transport for OfflineTransport {
-    fn call(&self, action: &str, _: &crate::provider::Params) -> Result<serde_json::Value, crate::provider::ApiError> {
-        Err(crate::provider::ApiError::new(500, "netform.Offline", format!("validate made a cloud call ({action})")))
+    fn call(
+        &self,
+        action: &str,
+        _: &crate::provider::Params,
+    ) -> Result<serde_json::Value, crate::provider::ApiError> {
+        Err(crate::provider::ApiError::new(
+            500,
+            "netform.Offline",
+            format!("validate made a cloud call ({action})"),
+        ))
     }
 }
 
 fn cmd_fmt(ctx: &Ctx, check: bool, diff: bool, files: &[PathBuf]) -> Result<Exit, Exit> {
     let mut paths: Vec<PathBuf> = if files.is_empty() {
-        std::fs::read_dir(&ctx.dir).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "hcl" || e == "tfvars")).collect()).unwrap_or_default()
+        std::fs::read_dir(&ctx.dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|e| e == "hcl" || e == "tfvars"))
+                    .collect()
+            })
+            .unwrap_or_default()
     } else {
-        files.iter().map(|f| if f.is_absolute() { f.clone() } else { ctx.dir.join(f) }).collect()
+        files
+            .iter()
+            .map(|f| {
+                if f.is_absolute() {
+                    f.clone()
+                } else {
+                    ctx.dir.join(f)
+                }
+            })
+            .collect()
     };
     paths.sort();
     let mut changed = false;
@@ -660,7 +986,11 @@ fn cmd_fmt(ctx: &Ctx, check: bool, diff: bool, files: &[PathBuf]) -> Result<Exit
         let src = match std::fs::read_to_string(&p) {
             Ok(s) => s,
             Err(e) => {
-                eprint_diags(&[Diagnostic::error(format!("cannot read {shown}: {e}"))], &Sources::default(), ctx.err_style);
+                eprint_diags(
+                    &[Diagnostic::error(format!("cannot read {shown}: {e}"))],
+                    &Sources::default(),
+                    ctx.err_style,
+                );
                 failed = true;
                 continue;
             }
@@ -671,19 +1001,49 @@ fn cmd_fmt(ctx: &Ctx, check: bool, diff: bool, files: &[PathBuf]) -> Result<Exit
                 println!("{shown}");
                 if diff {
                     let d = similar::TextDiff::from_lines(&src, &new);
-                    print!("{}", d.unified_diff().header(&format!("old/{shown}"), &format!("new/{shown}")));
+                    print!(
+                        "{}",
+                        d.unified_diff()
+                            .header(&format!("old/{shown}"), &format!("new/{shown}"))
+                    );
                 }
                 if !check && let Err(e) = crate::state::write_atomic(&p, new.as_bytes()) {
-                    eprint_diags(&[Diagnostic::error(format!("cannot write {shown}: {e}"))], &Sources::default(), ctx.err_style);
+                    eprint_diags(
+                        &[Diagnostic::error(format!("cannot write {shown}: {e}"))],
+                        &Sources::default(),
+                        ctx.err_style,
+                    );
                     failed = true;
                 }
             }
             Ok(_) => {}
-            Err(crate::fmt::FmtError::Parse { message, line, column }) => {
+            Err(crate::fmt::FmtError::Parse {
+                message,
+                line,
+                column,
+            }) => {
                 let mut s = Sources::default();
                 let f = s.add(shown.clone(), src.clone());
-                let byte = src.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum::<usize>() + column.saturating_sub(1);
-                eprint_diags(&[Diagnostic::error(format!("syntax error: {}", message.lines().next().unwrap_or(""))).at(Some(crate::diag::SourceRange { file: f, start: byte, end: (byte + 1).min(src.len()) })).with_help("fix the syntax; fmt changes nothing in a file it cannot parse")], &s, ctx.err_style);
+                let byte = src
+                    .split_inclusive('\n')
+                    .take(line.saturating_sub(1))
+                    .map(str::len)
+                    .sum::<usize>()
+                    + column.saturating_sub(1);
+                eprint_diags(
+                    &[Diagnostic::error(format!(
+                        "syntax error: {}",
+                        message.lines().next().unwrap_or("")
+                    ))
+                    .at(Some(crate::diag::SourceRange {
+                        file: f,
+                        start: byte,
+                        end: (byte + 1).min(src.len()),
+                    }))
+                    .with_help("fix the syntax; fmt changes nothing in a file it cannot parse")],
+                    &s,
+                    ctx.err_style,
+                );
                 failed = true;
             }
         }
@@ -700,18 +1060,39 @@ fn state_or_empty(ctx: &Ctx) -> Result<State, Exit> {
 
 fn cmd_show(ctx: &Ctx, plan_file: Option<&Path>, json: bool) -> Result<Exit, Exit> {
     if let Some(f) = plan_file {
-        let text = std::fs::read_to_string(ctx.dir.join(f)).map_err(|e| user_error(format!("cannot read the plan file {}: {e}", f.display()), "check the path", ctx.err_style))?;
-        let j: serde_json::Value = serde_json::from_str(&text).map_err(|e| user_error(format!("{} is not a netform plan file: {e}", f.display()), "make one with netform plan --out FILE", ctx.err_style))?;
+        let text = std::fs::read_to_string(ctx.dir.join(f)).map_err(|e| {
+            user_error(
+                format!("cannot read the plan file {}: {e}", f.display()),
+                "check the path",
+                ctx.err_style,
+            )
+        })?;
+        let j: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            user_error(
+                format!("{} is not a netform plan file: {e}", f.display()),
+                "make one with netform plan --out FILE",
+                ctx.err_style,
+            )
+        })?;
         if json {
-            println!("{}", serde_json::to_string_pretty(j.get("plan").unwrap_or(&j)).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(j.get("plan").unwrap_or(&j)).unwrap_or_default()
+            );
         } else {
-            println!("{}", j.get("rendered").and_then(|v| v.as_str()).unwrap_or(""));
+            println!(
+                "{}",
+                j.get("rendered").and_then(|v| v.as_str()).unwrap_or("")
+            );
         }
         return Ok(Exit(0));
     }
     let s = state_or_empty(ctx)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&s.to_json()).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&s.to_json()).unwrap_or_default()
+        );
         return Ok(Exit(0));
     }
     if s.resources.is_empty() {
@@ -725,7 +1106,10 @@ fn cmd_show(ctx: &Ctx, plan_file: Option<&Path>, json: bool) -> Result<Exit, Exi
 fn render_state(s: &State) -> String {
     let mut out = String::new();
     for (a, i) in &s.resources {
-        out.push_str(&format!("# {a}:\nresource \"{}\" \"{}\" {{\n", a.ty, a.name));
+        out.push_str(&format!(
+            "# {a}:\nresource \"{}\" \"{}\" {{\n",
+            a.ty, a.name
+        ));
         let w = i.attributes.keys().map(String::len).max().unwrap_or(0);
         for (k, v) in &i.attributes {
             if v.is_null() {
@@ -738,7 +1122,11 @@ fn render_state(s: &State) -> String {
     if !s.outputs.is_empty() {
         out.push_str("Outputs:\n\n");
         for (k, o) in &s.outputs {
-            let v = if o.sensitive { "(sensitive value)".into() } else { Value::from_json(&o.value).to_string() };
+            let v = if o.sensitive {
+                "(sensitive value)".into()
+            } else {
+                Value::from_json(&o.value).to_string()
+            };
             out.push_str(&format!("{k} = {v}\n"));
         }
     }
@@ -750,14 +1138,24 @@ fn cmd_output(ctx: &Ctx, name: Option<&str>, json: bool, raw: bool) -> Result<Ex
     match name {
         Some(n) => {
             let Some(o) = s.outputs.get(n) else {
-                return Err(user_error(format!("output \"{n}\" not found"), "the state has no such output: check the name, or run netform apply first", ctx.err_style));
+                return Err(user_error(
+                    format!("output \"{n}\" not found"),
+                    "the state has no such output: check the name, or run netform apply first",
+                    ctx.err_style,
+                ));
             };
             if json {
                 println!("{}", o.value);
             } else if raw {
                 match Value::from_json(&o.value).coerce_string() {
                     Some(v) => print!("{v}"),
-                    None => return Err(user_error(format!("output \"{n}\" is not a string, number or bool"), "use --json for structured values", ctx.err_style)),
+                    None => {
+                        return Err(user_error(
+                            format!("output \"{n}\" is not a string, number or bool"),
+                            "use --json for structured values",
+                            ctx.err_style,
+                        ));
+                    }
                 }
             } else {
                 println!("{}", Value::from_json(&o.value));
@@ -765,10 +1163,17 @@ fn cmd_output(ctx: &Ctx, name: Option<&str>, json: bool, raw: bool) -> Result<Ex
         }
         None => {
             if json {
-                println!("{}", serde_json::to_string_pretty(&s.outputs).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&s.outputs).unwrap_or_default()
+                );
             } else {
                 for (k, o) in &s.outputs {
-                    let v = if o.sensitive { "<sensitive>".into() } else { Value::from_json(&o.value).to_string() };
+                    let v = if o.sensitive {
+                        "<sensitive>".into()
+                    } else {
+                        Value::from_json(&o.value).to_string()
+                    };
                     println!("{k} = {v}");
                 }
             }
@@ -786,57 +1191,110 @@ fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
             }
         }
         StateCmd::Show { address } => {
-            let a = Address::parse(address).map_err(|e| user_error(e, "addresses look like TYPE.NAME[0]", ctx.err_style))?;
+            let a = Address::parse(address)
+                .map_err(|e| user_error(e, "addresses look like TYPE.NAME[0]", ctx.err_style))?;
             let s = state_or_empty(ctx)?;
             let Some(i) = s.resources.get(&a) else {
-                return Err(user_error(format!("no instance {a} in state"), "netform state list shows what is there", ctx.err_style));
+                return Err(user_error(
+                    format!("no instance {a} in state"),
+                    "netform state list shows what is there",
+                    ctx.err_style,
+                ));
             };
             let mut one = State::new(s.lineage.clone());
             one.resources.insert(a, i.clone());
             print!("{}", render_state(&one));
         }
         StateCmd::Rm { addresses } if addresses.is_empty() => {
-            return Err(user_error("state rm needs at least one address", "netform state rm TYPE.NAME[0]", ctx.err_style));
+            return Err(user_error(
+                "state rm needs at least one address",
+                "netform state rm TYPE.NAME[0]",
+                ctx.err_style,
+            ));
         }
         StateCmd::Rm { addresses } => {
-            store.lock(Duration::ZERO).map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
+            store
+                .lock(Duration::ZERO)
+                .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
             let Some(prior) = read_state(ctx, &store)? else {
-                return Err(user_error("there is no state", "nothing to remove", ctx.err_style));
+                return Err(user_error(
+                    "there is no state",
+                    "nothing to remove",
+                    ctx.err_style,
+                ));
             };
             let mut s = prior.clone();
             for a in addresses {
-                let addr = Address::parse(a).map_err(|e| user_error(e, "addresses look like TYPE.NAME[0]", ctx.err_style))?;
-                let matching: Vec<Address> = s.resources.keys().filter(|k| addr.matches(k)).cloned().collect();
+                let addr = Address::parse(a).map_err(|e| {
+                    user_error(e, "addresses look like TYPE.NAME[0]", ctx.err_style)
+                })?;
+                let matching: Vec<Address> = s
+                    .resources
+                    .keys()
+                    .filter(|k| addr.matches(k))
+                    .cloned()
+                    .collect();
                 if matching.is_empty() {
-                    return Err(user_error(format!("no instance {addr} in state"), "netform state list shows what is there; nothing was removed", ctx.err_style));
+                    return Err(user_error(
+                        format!("no instance {addr} in state"),
+                        "netform state list shows what is there; nothing was removed",
+                        ctx.err_style,
+                    ));
                 }
                 for m in matching {
                     s.resources.remove(&m);
                     println!("Removed {m}");
                 }
             }
-            store.write(&mut s, Some(&prior)).map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
-            println!("Successfully removed {} resource instance(s). They still exist in the cloud; netform no longer manages them.", prior.resources.len() - s.resources.len());
+            store
+                .write(&mut s, Some(&prior))
+                .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
+            println!(
+                "Successfully removed {} resource instance(s). They still exist in the cloud; netform no longer manages them.",
+                prior.resources.len() - s.resources.len()
+            );
         }
         StateCmd::Mv { from, to } => {
-            store.lock(Duration::ZERO).map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
+            store
+                .lock(Duration::ZERO)
+                .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
             let Some(prior) = read_state(ctx, &store)? else {
-                return Err(user_error("there is no state", "nothing to move", ctx.err_style));
+                return Err(user_error(
+                    "there is no state",
+                    "nothing to move",
+                    ctx.err_style,
+                ));
             };
-            let f = Address::parse(from).map_err(|e| user_error(e, "addresses look like TYPE.NAME[0]", ctx.err_style))?;
-            let t = Address::parse(to).map_err(|e| user_error(e, "addresses look like TYPE.NAME[0]", ctx.err_style))?;
+            let f = Address::parse(from)
+                .map_err(|e| user_error(e, "addresses look like TYPE.NAME[0]", ctx.err_style))?;
+            let t = Address::parse(to)
+                .map_err(|e| user_error(e, "addresses look like TYPE.NAME[0]", ctx.err_style))?;
             if f.ty != t.ty {
-                return Err(user_error(format!("cannot move {f} to {t}: the types differ"), "state mv renames; it cannot change a resource's type", ctx.err_style));
+                return Err(user_error(
+                    format!("cannot move {f} to {t}: the types differ"),
+                    "state mv renames; it cannot change a resource's type",
+                    ctx.err_style,
+                ));
             }
             let mut s = prior.clone();
             if s.resources.contains_key(&t) {
-                return Err(user_error(format!("{t} already exists in state"), "remove or move it first", ctx.err_style));
+                return Err(user_error(
+                    format!("{t} already exists in state"),
+                    "remove or move it first",
+                    ctx.err_style,
+                ));
             }
             let Some(i) = s.resources.remove(&f) else {
-                return Err(user_error(format!("no instance {f} in state"), "netform state list shows what is there", ctx.err_style));
+                return Err(user_error(
+                    format!("no instance {f} in state"),
+                    "netform state list shows what is there",
+                    ctx.err_style,
+                ));
             };
             s.resources.insert(t.clone(), i);
-            store.write(&mut s, Some(&prior)).map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
+            store
+                .write(&mut s, Some(&prior))
+                .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
             println!("Move \"{f}\" to \"{t}\"\nSuccessfully moved 1 object(s).");
         }
     }
@@ -847,9 +1305,20 @@ fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
     match c {
         SimCmd::Reset => {
             match Sim::reset(&ctx.dir) {
-                Ok(true) => println!("The simulated cloud was reset; the next run starts from the world."),
+                Ok(true) => {
+                    println!("The simulated cloud was reset; the next run starts from the world.")
+                }
                 Ok(false) => println!("There is no simulated cloud here yet; nothing to reset."),
-                Err(e) => return Err(user_error(format!("cannot remove {}: {e}", crate::provider::sim::sim_dir(&ctx.dir).display()), "check permissions", ctx.err_style)),
+                Err(e) => {
+                    return Err(user_error(
+                        format!(
+                            "cannot remove {}: {e}",
+                            crate::provider::sim::sim_dir(&ctx.dir).display()
+                        ),
+                        "check permissions",
+                        ctx.err_style,
+                    ));
+                }
             }
             Ok(Exit(0))
         }
@@ -857,30 +1326,59 @@ fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
             let cfg = config::load_dir(&ctx.dir).ok();
             let world = match &ctx.simulator {
                 Some(w) if !w.is_empty() => Some(PathBuf::from(w)),
-                _ => cfg.as_ref().and_then(|c| c.providers.iter().find_map(|p| p.simulator.clone().flatten())).and_then(|e| e.expr.as_str().map(|s| ctx.dir.join(s))),
+                _ => cfg
+                    .as_ref()
+                    .and_then(|c| {
+                        c.providers
+                            .iter()
+                            .find_map(|p| p.simulator.clone().flatten())
+                    })
+                    .and_then(|e| e.expr.as_str().map(|s| ctx.dir.join(s))),
             };
-            let sim = Sim::open(&ctx.dir, world.as_deref()).map_err(|e| user_error(e.to_string(), "run netform sim reset to start over", ctx.err_style))?;
+            let sim = Sim::open(&ctx.dir, world.as_deref()).map_err(|e| {
+                user_error(
+                    e.to_string(),
+                    "run netform sim reset to start over",
+                    ctx.err_style,
+                )
+            })?;
             match c {
                 SimCmd::Show => {
-                    let j = sim.with_cloud(crate::provider::sim::show).unwrap_or_default();
+                    let j = sim
+                        .with_cloud(crate::provider::sim::show)
+                        .unwrap_or_default();
                     println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
                 }
                 SimCmd::Call { action, params } => {
                     let mut p = crate::provider::Params::new();
                     for kv in params {
                         let Some((k, v)) = kv.split_once('=') else {
-                            return Err(user_error(format!("invalid parameter \"{kv}\""), "write Key=Value, e.g. NetworkInterfaceId=eni-…", ctx.err_style));
+                            return Err(user_error(
+                                format!("invalid parameter \"{kv}\""),
+                                "write Key=Value, e.g. NetworkInterfaceId=eni-…",
+                                ctx.err_style,
+                            ));
                         };
                         p.insert(k.to_string(), v.to_string());
                     }
-                    let region = cfg.as_ref().and_then(|c| c.providers.first()).and_then(|p| p.attrs.iter().find(|a| a.name == "region")).and_then(|a| a.value.expr.as_str().map(str::to_string)).unwrap_or_else(|| "cn-hangzhou".into());
+                    let region = cfg
+                        .as_ref()
+                        .and_then(|c| c.providers.first())
+                        .and_then(|p| p.attrs.iter().find(|a| a.name == "region"))
+                        .and_then(|a| a.value.expr.as_str().map(str::to_string))
+                        .unwrap_or_else(|| "cn-hangzhou".into());
                     p.entry("RegionId".into()).or_insert(region);
                     let res = sim.call(action, &p);
                     let _ = sim.persist(world_text(ctx, cfg.as_ref()).as_deref());
                     match res {
-                        Ok(j) => println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default()),
+                        Ok(j) => {
+                            println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default())
+                        }
                         Err(e) => {
-                            println!("{}", serde_json::json!({"Code": e.code, "Message": e.message, "RequestId": e.request_id}));
+                            println!(
+                                "{}",
+                                serde_json::json!({"Code": e.code, "Message": e.message, "RequestId": e.request_id})
+                            );
                             return Ok(Exit(1));
                         }
                     }
@@ -896,10 +1394,26 @@ fn cmd_graph(ctx: &Ctx, ops: bool, format: &str) -> Result<Exit, Exit> {
     let f = match format {
         "dot" => render::graph::Format::Dot,
         "mermaid" => render::graph::Format::Mermaid,
-        other => return Err(user_error(format!("unknown graph format \"{other}\""), "use dot or mermaid", ctx.err_style)),
+        other => {
+            return Err(user_error(
+                format!("unknown graph format \"{other}\""),
+                "use dot or mermaid",
+                ctx.err_style,
+            ));
+        }
     };
     if ops {
-        let p = make_plan(ctx, &PlanArgs { refresh: true, parallelism: 10, lock_timeout: "0s".into(), format: "human".into(), ..Default::default() }, false)?;
+        let p = make_plan(
+            ctx,
+            &PlanArgs {
+                refresh: true,
+                parallelism: 10,
+                lock_timeout: "0s".into(),
+                format: "human".into(),
+                ..Default::default()
+            },
+            false,
+        )?;
         print!("{}", render::graph::operations(&p.plan.ops, f));
     } else {
         let cfg = ctx.load()?;
@@ -912,23 +1426,42 @@ fn cmd_graph(ctx: &Ctx, ops: bool, format: &str) -> Result<Exit, Exit> {
     Ok(Exit(0))
 }
 
-fn cmd_guest(ctx: &Ctx, instance: Option<&str>, os: Option<&str>, out: Option<&Path>) -> Result<Exit, Exit> {
+fn cmd_guest(
+    ctx: &Ctx,
+    instance: Option<&str>,
+    os: Option<&str>,
+    out: Option<&Path>,
+) -> Result<Exit, Exit> {
     let s = state_or_empty(ctx)?;
     let oses: Vec<crate::guest::Os> = match os {
-        Some(o) => vec![crate::guest::Os::parse(o).ok_or_else(|| user_error(format!("unknown --os \"{o}\""), "use rhel, debian, sles, netplan, windows or iproute2", ctx.err_style))?],
+        Some(o) => vec![crate::guest::Os::parse(o).ok_or_else(|| {
+            user_error(
+                format!("unknown --os \"{o}\""),
+                "use rhel, debian, sles, netplan, windows or iproute2",
+                ctx.err_style,
+            )
+        })?],
         None => crate::guest::Os::ALL.to_vec(),
     };
     let mut insts = crate::guest::from_state::instances(&s);
     if let Some(i) = instance {
         insts.retain(|x| x.instance_id == i);
         if insts.is_empty() {
-            return Err(user_error(format!("no instance {i} with secondary addresses in state"), "netform state list shows what netform manages", ctx.err_style));
+            return Err(user_error(
+                format!("no instance {i} with secondary addresses in state"),
+                "netform state list shows what netform manages",
+                ctx.err_style,
+            ));
         }
     }
     let single = insts.len() == 1 && oses.len() == 1;
     match out {
         None if !single => Err(user_error(
-            format!("{} instance(s) × {} OS format(s) make several files", insts.len(), oses.len()),
+            format!(
+                "{} instance(s) × {} OS format(s) make several files",
+                insts.len(),
+                oses.len()
+            ),
             "pass --out DIR, or pick one with --instance ID and --os NAME to print to stdout",
             ctx.err_style,
         )),
@@ -939,7 +1472,11 @@ fn cmd_guest(ctx: &Ctx, instance: Option<&str>, os: Option<&str>, out: Option<&P
             Ok(Exit(0))
         }
         Some(dir) => {
-            let dir = if dir.is_absolute() { dir.to_path_buf() } else { ctx.dir.join(dir) };
+            let dir = if dir.is_absolute() {
+                dir.to_path_buf()
+            } else {
+                ctx.dir.join(dir)
+            };
             let mut n = 0;
             for inst in &insts {
                 for os in &oses {
@@ -948,7 +1485,13 @@ fn cmd_guest(ctx: &Ctx, instance: Option<&str>, os: Option<&str>, out: Option<&P
                         if let Some(parent) = p.parent() {
                             let _ = std::fs::create_dir_all(parent);
                         }
-                        crate::state::write_atomic(&p, f.contents.as_bytes()).map_err(|e| user_error(format!("cannot write {}: {e}", p.display()), "check the directory", ctx.err_style))?;
+                        crate::state::write_atomic(&p, f.contents.as_bytes()).map_err(|e| {
+                            user_error(
+                                format!("cannot write {}: {e}", p.display()),
+                                "check the directory",
+                                ctx.err_style,
+                            )
+                        })?;
                         n += 1;
                     }
                 }
@@ -987,13 +1530,19 @@ pub fn run() -> i32 {
         Command::Validate { json } => cmd_validate(&ctx, *json),
         Command::Fmt { check, diff, files } => cmd_fmt(&ctx, *check, *diff, files),
         Command::Plan(a) => cmd_plan(&ctx, a),
-        Command::Apply { plan_file, args, auto_approve } => cmd_apply(&ctx, plan_file.as_deref(), args, *auto_approve, false),
+        Command::Apply {
+            plan_file,
+            args,
+            auto_approve,
+        } => cmd_apply(&ctx, plan_file.as_deref(), args, *auto_approve, false),
         Command::Destroy { args, auto_approve } => cmd_apply(&ctx, None, args, *auto_approve, true),
         Command::Show { plan_file, json } => cmd_show(&ctx, plan_file.as_deref(), *json),
         Command::Graph { ops, format } => cmd_graph(&ctx, *ops, format),
         Command::Output { name, json, raw } => cmd_output(&ctx, name.as_deref(), *json, *raw),
         Command::State(c) => cmd_state(&ctx, c),
-        Command::GuestConfig { instance, os, out } => cmd_guest(&ctx, instance.as_deref(), os.as_deref(), out.as_deref()),
+        Command::GuestConfig { instance, os, out } => {
+            cmd_guest(&ctx, instance.as_deref(), os.as_deref(), out.as_deref())
+        }
         Command::Sim(c) => cmd_sim(&ctx, c),
     };
     match r {

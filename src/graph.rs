@@ -98,10 +98,10 @@ pub fn build(cfg: &Config) -> Result<ConfigGraph, Diagnostics> {
         let Some(&ti) = index.get(&to) else { continue };
         for (r, span) in refs {
             // References to undeclared names are reported by the evaluator, with suggestions.
-            if let Some(&fi) = index.get(&ref_node(&r)) {
-                if graph.find_edge(fi, ti).is_none() {
-                    graph.add_edge(fi, ti, span);
-                }
+            if let Some(&fi) = index.get(&ref_node(&r))
+                && graph.find_edge(fi, ti).is_none()
+            {
+                graph.add_edge(fi, ti, span);
             }
         }
     }

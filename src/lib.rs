@@ -5,6 +5,9 @@
 //! cloud's rules, `apply` walks the operation graph against a `provider` (the embedded simulator or
 //! the real API), and `render` turns every result into text. Only `cli` prints.
 
+// Nested collection types read better spelled out than hidden behind aliases here.
+#![allow(clippy::type_complexity)]
+
 pub mod address;
 pub mod apply;
 pub mod cli;

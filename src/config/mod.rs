@@ -543,14 +543,15 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
                     ),
                 }
             }
-            if cfg.variables.contains_key(&name) {
-                diags.push(
+            match cfg.variables.entry(name.clone()) {
+                std::collections::btree_map::Entry::Occupied(_) => diags.push(
                     Diagnostic::error(format!("duplicate variable \"{name}\""))
                         .at(Some(v.range.clone()))
                         .with_help("each variable is declared once; rename or remove one"),
-                );
-            } else {
-                cfg.variables.insert(name, v);
+                ),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(v);
+                }
             }
         }
         "locals" => {
@@ -936,19 +937,40 @@ fn check_references(cfg: &Config, diags: &mut Diagnostics) {
     for e in exprs {
         for (r, range) in e.refs() {
             let (declared, what, name, candidates): (bool, &str, String, Vec<String>) = match &r {
-                Ref::Var(n) => (cfg.variables.contains_key(n), "input variable", format!("var.{n}"), cfg.variables.keys().map(|k| format!("var.{k}")).collect()),
-                Ref::Local(n) => (cfg.locals.contains_key(n), "local value", format!("local.{n}"), cfg.locals.keys().map(|k| format!("local.{k}")).collect()),
+                Ref::Var(n) => (
+                    cfg.variables.contains_key(n),
+                    "input variable",
+                    format!("var.{n}"),
+                    cfg.variables.keys().map(|k| format!("var.{k}")).collect(),
+                ),
+                Ref::Local(n) => (
+                    cfg.locals.contains_key(n),
+                    "local value",
+                    format!("local.{n}"),
+                    cfg.locals.keys().map(|k| format!("local.{k}")).collect(),
+                ),
                 Ref::Resource(data, t, n) => {
-                    let key = if *data { format!("data.{t}.{n}") } else { format!("{t}.{n}") };
+                    let key = if *data {
+                        format!("data.{t}.{n}")
+                    } else {
+                        format!("{t}.{n}")
+                    };
                     // A resource of an unknown type is already reported where it is declared.
-                    let unknown_type = schema::lookup(if *data { Mode::Data } else { Mode::Managed }, t).is_none();
-                    (resource_keys.contains(&key) || unknown_type, if *data { "data source" } else { "resource" }, key, resource_keys.clone())
+                    let unknown_type =
+                        schema::lookup(if *data { Mode::Data } else { Mode::Managed }, t).is_none();
+                    (
+                        resource_keys.contains(&key) || unknown_type,
+                        if *data { "data source" } else { "resource" },
+                        key,
+                        resource_keys.clone(),
+                    )
                 }
             };
             if declared {
                 continue;
             }
-            let mut d = Diagnostic::error(format!("reference to undeclared {what} \"{name}\"")).at(range);
+            let mut d =
+                Diagnostic::error(format!("reference to undeclared {what} \"{name}\"")).at(range);
             d = match suggest(&name, candidates.iter().map(String::as_str)) {
                 Some(s) => d.with_help(format!("did you mean \"{s}\"?")),
                 None => d.with_help(format!("declare {name}, or fix the reference")),

@@ -10,11 +10,21 @@ use crate::schema::{self, Kind};
 use crate::state::State;
 
 fn s(a: &BTreeMap<String, J>, k: &str) -> Option<String> {
-    a.get(k).and_then(J::as_str).filter(|x| !x.is_empty()).map(str::to_string)
+    a.get(k)
+        .and_then(J::as_str)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
 }
 
 fn list(a: &BTreeMap<String, J>, k: &str) -> Vec<String> {
-    a.get(k).and_then(J::as_array).map(|v| v.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default()
+    a.get(k)
+        .and_then(J::as_array)
+        .map(|v| {
+            v.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[derive(Default)]
@@ -48,7 +58,9 @@ pub fn instances(state: &State) -> Vec<GuestInstance> {
                 n.v6.extend(list(at, "ipv6_addresses"));
             }
             Some(Kind::SecondaryIps) => {
-                let Some(id) = s(at, "network_interface_id") else { continue };
+                let Some(id) = s(at, "network_interface_id") else {
+                    continue;
+                };
                 let n = nics.entry(id).or_default();
                 n.mac = n.mac.take().or_else(|| s(at, "mac"));
                 n.cidr = n.cidr.take().or_else(|| s(at, "vswitch_cidr"));
@@ -88,7 +100,12 @@ pub fn instances(state: &State) -> Vec<GuestInstance> {
     }
     let mut by_inst: BTreeMap<String, Vec<GuestEni>> = BTreeMap::new();
     for (id, n) in nics {
-        let (Some(inst), Some(idx), Some(cidr), Some(primary)) = (n.instance.clone(), n.device_index, n.cidr.as_deref().and_then(|c| c.parse().ok()), n.primary.as_deref().and_then(|p| p.parse().ok())) else {
+        let (Some(inst), Some(idx), Some(cidr), Some(primary)) = (
+            n.instance.clone(),
+            n.device_index,
+            n.cidr.as_deref().and_then(|c| c.parse().ok()),
+            n.primary.as_deref().and_then(|p| p.parse().ok()),
+        ) else {
             continue;
         };
         let mut v4: Vec<std::net::Ipv4Addr> = n.v4.iter().filter_map(|x| x.parse().ok()).collect();
@@ -113,7 +130,11 @@ pub fn instances(state: &State) -> Vec<GuestInstance> {
         .into_iter()
         .map(|(instance_id, mut interfaces)| {
             interfaces.sort_by_key(|e| e.device_index);
-            GuestInstance { instance_id, state_serial: state.serial, interfaces }
+            GuestInstance {
+                instance_id,
+                state_serial: state.serial,
+                interfaces,
+            }
         })
         .collect()
 }

@@ -20,8 +20,8 @@
 //! - An EIP in BINDED (NIC-visible) mode is carried by the NIC as a /32; in NAT mode it never
 //!   appears inside the guest and nothing is rendered for it.
 
-pub mod from_state;
 mod debian;
+pub mod from_state;
 mod iproute2;
 mod netplan;
 mod rhel;

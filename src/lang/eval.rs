@@ -398,8 +398,10 @@ impl<'a> Evaluator<'a> {
             args.push(self.eval(e)?);
         }
         // `...` expands the final argument, a list, into separate arguments.
-        if f.args.expand_final() {
-            if let Some(last) = args.pop() {
+        if f.args.expand_final()
+            && let Some(last) = args.pop()
+        {
+            {
                 match last {
                     Value::List(v) | Value::Set(v) => args.extend(v),
                     Value::Unknown(_) => return Ok(Value::unknown()),
@@ -464,8 +466,8 @@ impl<'a> Evaluator<'a> {
                     let mut out = Vec::with_capacity(items.len());
                     for item in items {
                         let mut cur = item;
-                        for k in i + 1..j {
-                            cur = self.apply_op(cur, ops[k], t.operators[k].span())?;
+                        for (op, k) in ops.iter().zip(t.operators.iter()).take(j).skip(i + 1) {
+                            cur = self.apply_op(cur, op, k.span())?;
                         }
                         out.push(cur);
                     }
@@ -774,15 +776,21 @@ impl<'a> Evaluator<'a> {
                         })?;
                         if f.grouping {
                             groups.entry(ks).or_default().push(val);
-                        } else if map.contains_key(&ks) {
-                            return Err(EvalError::new(
-                                format!(
-                                    "Duplicate object key \"{ks}\": use \"...\" after the value to group values by key"
-                                ),
-                                ke.span(),
-                            ));
                         } else {
-                            map.insert(ks, val);
+                            match map.entry(ks) {
+                                std::collections::btree_map::Entry::Occupied(o) => {
+                                    return Err(EvalError::new(
+                                        format!(
+                                            "Duplicate object key \"{}\": use \"...\" after the value to group values by key",
+                                            o.key()
+                                        ),
+                                        ke.span(),
+                                    ));
+                                }
+                                std::collections::btree_map::Entry::Vacant(e) => {
+                                    e.insert(val);
+                                }
+                            }
                         }
                     }
                 }

@@ -49,7 +49,9 @@ pub fn infer_kind(id: &str) -> &'static str {
 }
 
 fn infer_target_type(v: &Value) -> Value {
-    let from_id = |id: &str| -> Option<&'static str> { (id.starts_with("i-") || id.contains('-')).then(|| infer_kind(id)) };
+    let from_id = |id: &str| -> Option<&'static str> {
+        (id.starts_with("i-") || id.contains('-')).then(|| infer_kind(id))
+    };
     match v {
         Value::String(s) => from_id(s).map(Value::string).unwrap_or(Value::unknown()),
         Value::Unknown(Some(o))
@@ -164,7 +166,14 @@ pub fn diff(inp: DiffInput) -> Change {
                 after.insert(a.name.to_string(), unknown_for(addr, a.name));
             }
         }
-        shape(inp.kind, addr, &inp.desired, None, &mut after, (!inp.offline).then_some(inp.clouds));
+        shape(
+            inp.kind,
+            addr,
+            &inp.desired,
+            None,
+            &mut after,
+            (!inp.offline).then_some(inp.clouds),
+        );
     }
     // Output-only attributes carry over on updates.
     if action == Action::Update || action == Action::NoOp {
@@ -264,7 +273,8 @@ fn shape(
                     {
                         p.clone()
                     }
-                    (Some(Value::String(id)), _) => clouds.and_then(|c| primary_eni_of(id, c))
+                    (Some(Value::String(id)), _) => clouds
+                        .and_then(|c| primary_eni_of(id, c))
                         .map(Value::String)
                         .unwrap_or(Value::unknown()),
                     _ => Value::unknown(),
@@ -379,7 +389,7 @@ fn pair(
                 Some(p) if p.len() == n => Value::set(p),
                 Some(p) if p.len() > n => {
                     let mut sorted = p.clone();
-                    sorted.sort_by(|a, b| ip_order(a).cmp(&ip_order(b)));
+                    sorted.sort_by_key(ip_order);
                     sorted.truncate(n);
                     Value::set(sorted)
                 }

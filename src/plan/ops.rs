@@ -92,13 +92,20 @@ fn op_id(addr: &Address, action: OpAction) -> String {
 
 fn seq(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_seq)
-        .map(|s| s.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|s| {
+            s.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// Addresses to remove and to add between two versions of an address set; `None` for the
 /// added side when the new set is not known yet.
-pub fn set_delta(before: Option<&Value>, after: Option<&Value>) -> (Vec<String>, Option<Vec<String>>) {
+pub fn set_delta(
+    before: Option<&Value>,
+    after: Option<&Value>,
+) -> (Vec<String>, Option<Vec<String>>) {
     let b = seq(before);
     match after {
         Some(Value::Unknown(_)) => (Vec::new(), None),
@@ -133,10 +140,15 @@ fn ops_of(c: &Change) -> Vec<(OpAction, Phase)> {
         v => !seq(v).is_empty(),
     };
     let changed = |keys: &[&str]| {
-        keys.iter().any(|k| match (before.and_then(|a| a.get(*k)), after.and_then(|a| a.get(*k))) {
-            (Some(b), Some(a)) => !super::attrs::same(b, a),
-            (None, Some(a)) => !a.is_null(),
-            _ => false,
+        keys.iter().any(|k| {
+            match (
+                before.and_then(|a| a.get(*k)),
+                after.and_then(|a| a.get(*k)),
+            ) {
+                (Some(b), Some(a)) => !super::attrs::same(b, a),
+                (None, Some(a)) => !a.is_null(),
+                _ => false,
+            }
         })
     };
     match c.kind {
@@ -157,7 +169,15 @@ fn ops_of(c: &Change) -> Vec<(OpAction, Phase)> {
                 }
             }
             if update {
-                if changed(&["network_interface_name", "description", "security_group_ids", "tags", "queue_number", "source_dest_check", "delete_on_release"]) {
+                if changed(&[
+                    "network_interface_name",
+                    "description",
+                    "security_group_ids",
+                    "tags",
+                    "queue_number",
+                    "source_dest_check",
+                    "delete_on_release",
+                ]) {
                     out.push((ModifyNetworkInterfaceAttribute, Phase::Apply));
                 }
                 ip_update_ops(c, &mut out);
@@ -199,7 +219,15 @@ fn ops_of(c: &Change) -> Vec<(OpAction, Phase)> {
             if create {
                 out.push((AllocateEipAddress, Phase::Apply));
             }
-            if update && changed(&["bandwidth", "address_name", "description", "tags", "deletion_protection"]) {
+            if update
+                && changed(&[
+                    "bandwidth",
+                    "address_name",
+                    "description",
+                    "tags",
+                    "deletion_protection",
+                ])
+            {
                 out.push((ModifyEipAddressAttribute, Phase::Apply));
             }
         }
@@ -224,7 +252,11 @@ fn ops_of(c: &Change) -> Vec<(OpAction, Phase)> {
 fn ip_update_ops(c: &Change, out: &mut Vec<(OpAction, Phase)>) {
     use OpAction::*;
     for (list, un, as_) in [
-        ("private_ip_addresses", UnassignPrivateIpAddresses, AssignPrivateIpAddresses),
+        (
+            "private_ip_addresses",
+            UnassignPrivateIpAddresses,
+            AssignPrivateIpAddresses,
+        ),
         ("ipv6_addresses", UnassignIpv6Addresses, AssignIpv6Addresses),
     ] {
         let (removed, added) = set_delta(get(c, Phase::Destroy, list), get(c, Phase::Apply, list));
@@ -282,7 +314,11 @@ impl Builder {
 
 pub fn build(changes: &[Change]) -> Vec<Op> {
     use OpAction::*;
-    let mut b = Builder { ops: BTreeMap::new(), by_addr: HashMap::new(), ids: HashMap::new() };
+    let mut b = Builder {
+        ops: BTreeMap::new(),
+        by_addr: HashMap::new(),
+        ids: HashMap::new(),
+    };
     for (i, c) in changes.iter().enumerate() {
         b.by_addr.insert(c.address.clone(), i);
         for side in [c.before.as_ref(), c.after.as_ref()].into_iter().flatten() {
@@ -298,7 +334,16 @@ pub fn build(changes: &[Change]) -> Vec<Op> {
             if let Some((p, _)) = &prev {
                 deps.push(p.clone());
             }
-            b.ops.insert(id.clone(), Op { id: id.clone(), action, address: c.address.clone(), phase, depends_on: deps });
+            b.ops.insert(
+                id.clone(),
+                Op {
+                    id: id.clone(),
+                    action,
+                    address: c.address.clone(),
+                    phase,
+                    depends_on: deps,
+                },
+            );
             prev = Some((id, phase));
         }
         // create_before_destroy: the new object first, then the old one goes.
@@ -307,7 +352,9 @@ pub fn build(changes: &[Change]) -> Vec<Op> {
             let apply = b.ops_of_addr(&c.address, Phase::Apply);
             for d in &destroy {
                 if let Some(op) = b.ops.get_mut(d) {
-                    op.depends_on.retain(|x| !apply.contains(x) && !destroy.contains(x) || destroy.contains(x));
+                    op.depends_on.retain(|x| {
+                        !apply.contains(x) && !destroy.contains(x) || destroy.contains(x)
+                    });
                 }
             }
             if let (Some(first_d), Some(last_a)) = (destroy.first(), apply.last()) {
@@ -335,8 +382,13 @@ pub fn build(changes: &[Change]) -> Vec<Op> {
                 if let Some(e) = b.link(c, Phase::Apply, "network_interface_id") {
                     sips_of.entry(e).or_default().push(c.address.clone());
                 }
-                if let Some(id) = get(c, Phase::Apply, "network_interface_id").and_then(Value::as_str) {
-                    sips_of_id.entry(id.to_string()).or_default().push(c.address.clone());
+                if let Some(id) =
+                    get(c, Phase::Apply, "network_interface_id").and_then(Value::as_str)
+                {
+                    sips_of_id
+                        .entry(id.to_string())
+                        .or_default()
+                        .push(c.address.clone());
                 }
             }
             _ => {}
@@ -350,21 +402,32 @@ pub fn build(changes: &[Change]) -> Vec<Op> {
         let a = &c.address;
         match c.kind {
             Kind::Attachment => {
-                let Some(e) = b.link(c, Phase::Apply, "network_interface_id") else { continue };
+                let Some(e) = b.link(c, Phase::Apply, "network_interface_id") else {
+                    continue;
+                };
                 specific.insert((i, e));
                 let eni = changes[e].address.clone();
                 // Attach after the ENI exists; its IPs after the attach.
-                b.edge(b.has(&eni, CreateNetworkInterface), b.has(a, AttachNetworkInterface));
+                b.edge(
+                    b.has(&eni, CreateNetworkInterface),
+                    b.has(a, AttachNetworkInterface),
+                );
                 for act in [AssignPrivateIpAddresses, AssignIpv6Addresses] {
                     b.edge(b.has(a, AttachNetworkInterface), b.has(&eni, act));
                 }
                 // Destroy: unassign, then detach, then delete.
                 for act in [UnassignPrivateIpAddresses, UnassignIpv6Addresses] {
-                    if b.ops.get(&op_id(&eni, act)).is_some_and(|o| o.phase == Phase::Destroy) {
+                    if b.ops
+                        .get(&op_id(&eni, act))
+                        .is_some_and(|o| o.phase == Phase::Destroy)
+                    {
                         b.edge(b.has(&eni, act), b.has(a, DetachNetworkInterface));
                     }
                 }
-                b.edge(b.has(a, DetachNetworkInterface), b.has(&eni, DeleteNetworkInterface));
+                b.edge(
+                    b.has(a, DetachNetworkInterface),
+                    b.has(&eni, DeleteNetworkInterface),
+                );
             }
             Kind::SecondaryIps => {
                 if let Some(e) = b.link(c, Phase::Apply, "network_interface_id") {
@@ -381,15 +444,34 @@ pub fn build(changes: &[Change]) -> Vec<Op> {
                 }
             }
             Kind::Association => {
-                let binded = |ph: Phase| get(c, ph, "mode").and_then(Value::as_str).is_some_and(|m| m != "NAT");
+                let binded = |ph: Phase| {
+                    get(c, ph, "mode")
+                        .and_then(Value::as_str)
+                        .is_some_and(|m| m != "NAT")
+                };
                 if let Some(e) = b.link(c, Phase::Apply, "allocation_id") {
                     specific.insert((i, e));
                     let eip = changes[e].address.clone();
-                    b.edge(b.has(&eip, AllocateEipAddress), b.has(a, AssociateEipAddress));
-                    b.edge(b.has(a, UnassociateEipAddress), b.has(&eip, ReleaseEipAddress));
-                    b.edge(b.has(&eip, ModifyEipAddressAttribute), b.has(a, AssociateEipAddress));
-                    eip_ops.entry(e).or_default().extend(b.has(a, UnassociateEipAddress));
-                    eip_ops.entry(e).or_default().extend(b.has(a, AssociateEipAddress));
+                    b.edge(
+                        b.has(&eip, AllocateEipAddress),
+                        b.has(a, AssociateEipAddress),
+                    );
+                    b.edge(
+                        b.has(a, UnassociateEipAddress),
+                        b.has(&eip, ReleaseEipAddress),
+                    );
+                    b.edge(
+                        b.has(&eip, ModifyEipAddressAttribute),
+                        b.has(a, AssociateEipAddress),
+                    );
+                    eip_ops
+                        .entry(e)
+                        .or_default()
+                        .extend(b.has(a, UnassociateEipAddress));
+                    eip_ops
+                        .entry(e)
+                        .or_default()
+                        .extend(b.has(a, AssociateEipAddress));
                 }
                 let target = b.link(c, Phase::Apply, "instance_id");
                 if let Some(t) = target {
@@ -399,35 +481,59 @@ pub fn build(changes: &[Change]) -> Vec<Op> {
                     if tc.kind == Kind::Eni {
                         let att: Vec<Address> = att_of.get(&t).cloned().unwrap_or_default();
                         if binded(Phase::Apply) {
-                            b.edge(b.has(&taddr, CreateNetworkInterface), b.has(a, AssociateEipAddress));
+                            b.edge(
+                                b.has(&taddr, CreateNetworkInterface),
+                                b.has(a, AssociateEipAddress),
+                            );
                             for x in &att {
-                                b.edge(b.has(a, AssociateEipAddress), b.has(x, AttachNetworkInterface));
+                                b.edge(
+                                    b.has(a, AssociateEipAddress),
+                                    b.has(x, AttachNetworkInterface),
+                                );
                             }
                         } else {
                             for o in b.ops_of_addr(&taddr, Phase::Apply) {
                                 b.edge(Some(o), b.has(a, AssociateEipAddress));
                             }
                             for x in &att {
-                                b.edge(b.has(x, AttachNetworkInterface), b.has(a, AssociateEipAddress));
+                                b.edge(
+                                    b.has(x, AttachNetworkInterface),
+                                    b.has(a, AssociateEipAddress),
+                                );
                             }
                         }
                         if binded(Phase::Destroy) {
                             for x in &att {
-                                b.edge(b.has(x, DetachNetworkInterface), b.has(a, UnassociateEipAddress));
+                                b.edge(
+                                    b.has(x, DetachNetworkInterface),
+                                    b.has(a, UnassociateEipAddress),
+                                );
                             }
                         } else {
                             for act in [UnassignPrivateIpAddresses, UnassignIpv6Addresses] {
                                 b.edge(b.has(a, UnassociateEipAddress), b.has(&taddr, act));
                             }
                             for x in &att {
-                                b.edge(b.has(a, UnassociateEipAddress), b.has(x, DetachNetworkInterface));
+                                b.edge(
+                                    b.has(a, UnassociateEipAddress),
+                                    b.has(x, DetachNetworkInterface),
+                                );
                             }
                         }
-                        b.edge(b.has(a, UnassociateEipAddress), b.has(&taddr, DeleteNetworkInterface));
+                        b.edge(
+                            b.has(a, UnassociateEipAddress),
+                            b.has(&taddr, DeleteNetworkInterface),
+                        );
                         // An EIP on a secondary IP that another resource assigns comes after it.
                         for x in sips_of.get(&t).cloned().unwrap_or_default() {
-                            b.edge(b.has(&x, AssignPrivateIpAddresses), b.has(a, AssociateEipAddress));
-                            b.edge(b.has(a, UnassociateEipAddress), b.has(&x, UnassignPrivateIpAddresses));
+                            b.edge(
+                                b.has(&x, AssignPrivateIpAddresses),
+                                b.has(a, AssociateEipAddress),
+                            );
+                            b.edge(
+                                b.has(a, UnassociateEipAddress),
+                                b.has(&x, UnassignPrivateIpAddresses),
+                            );
                         }
                     } else {
                         for o in b.ops_of_addr(&taddr, Phase::Apply) {
@@ -437,15 +543,30 @@ pub fn build(changes: &[Change]) -> Vec<Op> {
                 }
                 // The instance id may be an ENI that a secondary-IPs resource (not this plan's
                 // ENI) carries addresses on.
-                let tid = get(c, Phase::Apply, "instance_id").or_else(|| get(c, Phase::Destroy, "instance_id")).and_then(Value::as_str).map(str::to_string);
+                let tid = get(c, Phase::Apply, "instance_id")
+                    .or_else(|| get(c, Phase::Destroy, "instance_id"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
                 if let Some(tid) = &tid {
                     if tid.starts_with("ngw-") {
-                        nat_ops.entry(tid.clone()).or_default().extend(b.has(a, UnassociateEipAddress));
-                        nat_ops.entry(tid.clone()).or_default().extend(b.has(a, AssociateEipAddress));
+                        nat_ops
+                            .entry(tid.clone())
+                            .or_default()
+                            .extend(b.has(a, UnassociateEipAddress));
+                        nat_ops
+                            .entry(tid.clone())
+                            .or_default()
+                            .extend(b.has(a, AssociateEipAddress));
                     }
                     for x in sips_of_id.get(tid).cloned().unwrap_or_default() {
-                        b.edge(b.has(&x, AssignPrivateIpAddresses), b.has(a, AssociateEipAddress));
-                        b.edge(b.has(a, UnassociateEipAddress), b.has(&x, UnassignPrivateIpAddresses));
+                        b.edge(
+                            b.has(&x, AssignPrivateIpAddresses),
+                            b.has(a, AssociateEipAddress),
+                        );
+                        b.edge(
+                            b.has(a, UnassociateEipAddress),
+                            b.has(&x, UnassignPrivateIpAddresses),
+                        );
                     }
                 }
             }
@@ -459,7 +580,10 @@ pub fn build(changes: &[Change]) -> Vec<Op> {
     }
     let mut specific_keys: BTreeSet<(String, String)> = BTreeSet::new();
     for (x, y) in &specific {
-        specific_keys.insert((changes[*x].address.resource_key(), changes[*y].address.resource_key()));
+        specific_keys.insert((
+            changes[*x].address.resource_key(),
+            changes[*y].address.resource_key(),
+        ));
     }
     for c in changes {
         for d in &c.dependencies {
@@ -520,7 +644,9 @@ fn topo(ops: BTreeMap<String, Op>) -> Vec<Op> {
         for u in users.get(&id).cloned().unwrap_or_default() {
             if let Some(n) = indeg.get_mut(&u) {
                 *n -= 1;
-                if *n == 0 && let Some(o) = ops.get(&u) {
+                if *n == 0
+                    && let Some(o) = ops.get(&u)
+                {
                     let (a, p, x) = key(o);
                     ready.insert((a, p, x, u.clone()));
                 }

@@ -26,16 +26,30 @@ fn enc(v: &Value) -> J {
         Value::Unknown(o) => json!({"$unknown": o}),
         Value::List(x) => J::Array(x.iter().map(enc).collect()),
         Value::Set(x) => json!({"$set": x.iter().map(enc).collect::<Vec<_>>()}),
-        Value::Map(m) => json!({"$map": m.iter().map(|(k, v)| (k.clone(), enc(v))).collect::<serde_json::Map<_, _>>()}),
+        Value::Map(m) => {
+            json!({"$map": m.iter().map(|(k, v)| (k.clone(), enc(v))).collect::<serde_json::Map<_, _>>()})
+        }
         other => other.to_json(),
     }
 }
 
 fn dec(j: &J) -> Value {
     match j {
-        J::Object(m) if m.contains_key("$unknown") => Value::Unknown(m.get("$unknown").and_then(J::as_str).map(str::to_string)),
-        J::Object(m) if m.contains_key("$set") => Value::set(m.get("$set").and_then(J::as_array).map(|a| a.iter().map(dec).collect()).unwrap_or_default()),
-        J::Object(m) if m.contains_key("$map") => Value::Map(m.get("$map").and_then(J::as_object).map(|o| o.iter().map(|(k, v)| (k.clone(), dec(v))).collect()).unwrap_or_default()),
+        J::Object(m) if m.contains_key("$unknown") => {
+            Value::Unknown(m.get("$unknown").and_then(J::as_str).map(str::to_string))
+        }
+        J::Object(m) if m.contains_key("$set") => Value::set(
+            m.get("$set")
+                .and_then(J::as_array)
+                .map(|a| a.iter().map(dec).collect())
+                .unwrap_or_default(),
+        ),
+        J::Object(m) if m.contains_key("$map") => Value::Map(
+            m.get("$map")
+                .and_then(J::as_object)
+                .map(|o| o.iter().map(|(k, v)| (k.clone(), dec(v))).collect())
+                .unwrap_or_default(),
+        ),
         J::Array(a) => Value::List(a.iter().map(dec).collect()),
         other => Value::from_json(other),
     }
@@ -125,49 +139,126 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-type Setup<'a> = dyn FnMut(&mut Config, &PlanArgs) -> Result<(BTreeMap<String, Value>, Clouds), crate::cli::Exit> + 'a;
+type Setup<'a> = dyn FnMut(&mut Config, &PlanArgs) -> Result<(BTreeMap<String, Value>, Clouds), crate::cli::Exit>
+    + 'a;
 
 /// Reads a saved plan and rebuilds what apply needs: the configuration and scope (to resolve
 /// unknowns), checked against the current state's lineage and serial.
-pub fn load_and_replan(dir: &Path, file: &Path, mut store: Store, setup: &mut Setup) -> Result<Loaded, LoadError> {
-    let path = if file.is_absolute() { file.to_path_buf() } else { dir.join(file) };
+pub fn load_and_replan(
+    dir: &Path,
+    file: &Path,
+    mut store: Store,
+    setup: &mut Setup,
+) -> Result<Loaded, LoadError> {
+    let path = if file.is_absolute() {
+        file.to_path_buf()
+    } else {
+        dir.join(file)
+    };
     let shown = file.display().to_string();
-    let text = std::fs::read_to_string(&path).map_err(|e| LoadError::User(format!("cannot read the plan file {shown}: {e}"), "check the path; make one with netform plan --out FILE".into()))?;
-    let j: J = serde_json::from_str(&text).map_err(|e| LoadError::User(format!("{shown} is not a netform plan file: {e}"), "make one with netform plan --out FILE".into()))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        LoadError::User(
+            format!("cannot read the plan file {shown}: {e}"),
+            "check the path; make one with netform plan --out FILE".into(),
+        )
+    })?;
+    let j: J = serde_json::from_str(&text).map_err(|e| {
+        LoadError::User(
+            format!("{shown} is not a netform plan file: {e}"),
+            "make one with netform plan --out FILE".into(),
+        )
+    })?;
     if j.get("format").and_then(J::as_str) != Some(FORMAT) {
-        return Err(LoadError::User(format!("{shown} is not a netform plan file"), "make one with netform plan --out FILE".into()));
+        return Err(LoadError::User(
+            format!("{shown} is not a netform plan file"),
+            "make one with netform plan --out FILE".into(),
+        ));
     }
     let mut warnings = Vec::new();
-    let mut cfg = crate::config::load_dir(dir).map_err(|_| LoadError::User("the configuration no longer loads".into(), "run netform validate to see why".into()))?;
+    let mut cfg = crate::config::load_dir(dir).map_err(|_| {
+        LoadError::User(
+            "the configuration no longer loads".into(),
+            "run netform validate to see why".into(),
+        )
+    })?;
     if j.get("config_hash").and_then(J::as_str) != Some(cfg.hash.as_str()) {
-        warnings.push(format!("the configuration changed since {shown} was saved; applying exactly the saved plan"));
+        warnings.push(format!(
+            "the configuration changed since {shown} was saved; applying exactly the saved plan"
+        ));
     }
-    let saved_vars: BTreeMap<String, Value> = j.get("variables").and_then(J::as_object).map(|m| m.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect()).unwrap_or_default();
-    let args = PlanArgs { parallelism: j.get("parallelism").and_then(J::as_u64).unwrap_or(10) as usize, refresh: false, lock_timeout: "0s".into(), format: "human".into(), ..Default::default() };
+    let saved_vars: BTreeMap<String, Value> = j
+        .get("variables")
+        .and_then(J::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let args = PlanArgs {
+        parallelism: j.get("parallelism").and_then(J::as_u64).unwrap_or(10) as usize,
+        refresh: false,
+        lock_timeout: "0s".into(),
+        format: "human".into(),
+        ..Default::default()
+    };
     let (mut vars, clouds) = setup(&mut cfg, &args)?;
     vars.extend(saved_vars);
-    store.lock(std::time::Duration::ZERO).map_err(|e| LoadError::User(e.to_string(), e.help().into()))?;
-    let state = store.read().map_err(|e| LoadError::User(e.to_string(), e.help().into()))?;
+    store
+        .lock(std::time::Duration::ZERO)
+        .map_err(|e| LoadError::User(e.to_string(), e.help().into()))?;
+    let state = store
+        .read()
+        .map_err(|e| LoadError::User(e.to_string(), e.help().into()))?;
     let lineage = j.get("lineage").and_then(J::as_str).unwrap_or("");
     let serial = j.get("serial").and_then(J::as_u64).unwrap_or(0);
     let had_state = j.get("had_state").and_then(J::as_bool).unwrap_or(false);
     match &state {
         Some(s) if had_state && s.lineage != lineage => {
-            return Err(LoadError::User("Saved plan does not match the given state".into(), format!("{shown} was made for state lineage {lineage}, and this state is {}; make a new plan", s.lineage)));
+            return Err(LoadError::User(
+                "Saved plan does not match the given state".into(),
+                format!(
+                    "{shown} was made for state lineage {lineage}, and this state is {}; make a new plan",
+                    s.lineage
+                ),
+            ));
         }
         Some(s) if !had_state && !s.resources.is_empty() => {
-            return Err(LoadError::User("Saved plan is stale".into(), format!("{shown} was made before any state existed, and state has changed since; make a new plan")));
+            return Err(LoadError::User(
+                "Saved plan is stale".into(),
+                format!(
+                    "{shown} was made before any state existed, and state has changed since; make a new plan"
+                ),
+            ));
         }
         Some(s) if had_state && s.serial != serial => {
-            return Err(LoadError::User("Saved plan is stale".into(), format!("the state changed since {shown} was made (serial {serial} → {}); make a new plan", s.serial)));
+            return Err(LoadError::User(
+                "Saved plan is stale".into(),
+                format!(
+                    "the state changed since {shown} was made (serial {serial} → {}); make a new plan",
+                    s.serial
+                ),
+            ));
         }
         None if had_state => {
-            return Err(LoadError::User("Saved plan does not match the given state".into(), format!("{shown} was made for an existing state, and there is none here")));
+            return Err(LoadError::User(
+                "Saved plan does not match the given state".into(),
+                format!("{shown} was made for an existing state, and there is none here"),
+            ));
         }
         _ => {}
     }
     let o = j.get("options").cloned().unwrap_or(J::Null);
-    let addrs = |k: &str| -> Vec<Address> { o.get(k).and_then(J::as_array).map(|a| a.iter().filter_map(|x| x.as_str().and_then(|s| Address::parse(s).ok())).collect()).unwrap_or_default() };
+    let addrs = |k: &str| -> Vec<Address> {
+        o.get(k)
+            .and_then(J::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().and_then(|s| Address::parse(s).ok()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
     let opts = PlanOptions {
         destroy: o.get("destroy").and_then(J::as_bool).unwrap_or(false),
         refresh: false,
@@ -181,30 +272,88 @@ pub fn load_and_replan(dir: &Path, file: &Path, mut store: Store, setup: &mut Se
     if let Some(p) = prior.as_mut() {
         p.lineage = lineage.to_string();
     }
-    let mut plan = super::plan(super::Inputs { cfg: &cfg, vars, prior: prior.clone(), clouds: &clouds }, opts).map_err(|d| LoadError::User(format!("the saved plan cannot be evaluated against the configuration: {}", d.0.first().map(|x| x.summary.clone()).unwrap_or_default()), "make a new plan".into()))?;
+    let mut plan = super::plan(
+        super::Inputs {
+            cfg: &cfg,
+            vars,
+            prior: prior.clone(),
+            clouds: &clouds,
+        },
+        opts,
+    )
+    .map_err(|d| {
+        LoadError::User(
+            format!(
+                "the saved plan cannot be evaluated against the configuration: {}",
+                d.0.first().map(|x| x.summary.clone()).unwrap_or_default()
+            ),
+            "make a new plan".into(),
+        )
+    })?;
     if state.is_none() {
         plan.prior.lineage = lineage.to_string();
     }
     // Exactly what the file holds.
     let mut changes = Vec::new();
-    for c in j.get("changes").and_then(J::as_array).map(Vec::as_slice).unwrap_or(&[]) {
-        let Some(address) = c.get("address").and_then(J::as_str).and_then(|s| Address::parse(s).ok()) else { continue };
-        let Some((sch, _)) = schema::lookup(address.mode, &address.ty) else { continue };
-        let action: Action = serde_json::from_value(c.get("action").cloned().unwrap_or(J::Null)).unwrap_or(Action::NoOp);
+    for c in j
+        .get("changes")
+        .and_then(J::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+    {
+        let Some(address) = c
+            .get("address")
+            .and_then(J::as_str)
+            .and_then(|s| Address::parse(s).ok())
+        else {
+            continue;
+        };
+        let Some((sch, _)) = schema::lookup(address.mode, &address.ty) else {
+            continue;
+        };
+        let action: Action = serde_json::from_value(c.get("action").cloned().unwrap_or(J::Null))
+            .unwrap_or(Action::NoOp);
         changes.push(Change {
             address,
             kind: sch.kind,
             action,
             before: dec_attrs(c.get("before")),
             after: dec_attrs(c.get("after")),
-            replace_paths: c.get("replace_paths").and_then(J::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default(),
-            create_before_destroy: c.get("create_before_destroy").and_then(J::as_bool).unwrap_or(false),
-            dependencies: c.get("dependencies").and_then(J::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default(),
+            replace_paths: c
+                .get("replace_paths")
+                .and_then(J::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            create_before_destroy: c
+                .get("create_before_destroy")
+                .and_then(J::as_bool)
+                .unwrap_or(false),
+            dependencies: c
+                .get("dependencies")
+                .and_then(J::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
             provider: c.get("provider").and_then(J::as_str).map(str::to_string),
             each: c.get("each").filter(|e| !e.is_null()).map(dec),
         });
     }
     plan.changes = changes;
-    plan.ops = serde_json::from_value(j.get("ops").cloned().unwrap_or(J::Null)).map_err(|e| LoadError::User(format!("{shown} is damaged: {e}"), "make a new plan".into()))?;
-    Ok(Loaded { cfg, clouds, plan, store, warnings })
+    plan.ops = serde_json::from_value(j.get("ops").cloned().unwrap_or(J::Null)).map_err(|e| {
+        LoadError::User(format!("{shown} is damaged: {e}"), "make a new plan".into())
+    })?;
+    Ok(Loaded {
+        cfg,
+        clouds,
+        plan,
+        store,
+        warnings,
+    })
 }

@@ -25,7 +25,11 @@ pub fn render(d: &Diagnostic, sources: &Sources, style: Style) -> String {
         if let Some(l) = &d.label {
             ann = ann.label(l.as_str());
         }
-        group = group.element(Snippet::source(f.text.as_str()).path(f.name.as_str()).annotation(ann));
+        group = group.element(
+            Snippet::source(f.text.as_str())
+                .path(f.name.as_str())
+                .annotation(ann),
+        );
     }
     if let Some(detail) = &d.detail {
         group = group.element(Level::NOTE.message(detail.as_str()));
@@ -33,7 +37,11 @@ pub fn render(d: &Diagnostic, sources: &Sources, style: Style) -> String {
     if let Some(h) = &d.help {
         group = group.element(Level::HELP.message(h.as_str()));
     }
-    let renderer = if style.color { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if style.color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     renderer.render(&[group])
 }
 
@@ -57,10 +65,17 @@ mod tests {
         let f = s.add("main.hcl", "resource \"x\" \"y\" {\n  bandwith = 5\n}\n");
         let d = Diagnostic::error("unknown attribute \"bandwith\"")
             .with_rule("ip-unique")
-            .at(Some(SourceRange { file: f, start: 22, end: 30 }))
+            .at(Some(SourceRange {
+                file: f,
+                start: 21,
+                end: 29,
+            }))
             .with_help("did you mean \"bandwidth\"?");
         let out = render(&d, &s, Style::PLAIN);
-        assert!(out.starts_with("error[ip-unique]: unknown attribute \"bandwith\""), "{out}");
+        assert!(
+            out.starts_with("error[ip-unique]: unknown attribute \"bandwith\""),
+            "{out}"
+        );
         assert!(out.contains("--> main.hcl:2:3"), "{out}");
         assert!(out.contains("^^^^^^^^"), "{out}");
         assert!(out.contains("= help: did you mean \"bandwidth\"?"), "{out}");

@@ -20,7 +20,12 @@ fn edges_out(nodes: &[String], edges: &[(usize, usize)], f: Format) -> String {
                 let _ = writeln!(s, "  {};", serde_json::Value::String(n.clone()));
             }
             for (a, b) in edges {
-                let _ = writeln!(s, "  {} -> {};", serde_json::Value::String(nodes[*a].clone()), serde_json::Value::String(nodes[*b].clone()));
+                let _ = writeln!(
+                    s,
+                    "  {} -> {};",
+                    serde_json::Value::String(nodes[*a].clone()),
+                    serde_json::Value::String(nodes[*b].clone())
+                );
             }
             s.push_str("}\n");
         }
@@ -43,14 +48,23 @@ pub fn resources(g: &ConfigGraph, f: Format) -> String {
     idx.sort_by_key(|i| g.graph[*i].label());
     let nodes: Vec<String> = idx.iter().map(|i| g.graph[*i].label()).collect();
     let pos = |n: petgraph::graph::NodeIndex| idx.iter().position(|x| *x == n).unwrap_or(0);
-    let mut edges: Vec<(usize, usize)> = g.graph.edge_indices().filter_map(|e| g.graph.edge_endpoints(e)).map(|(a, b)| (pos(a), pos(b))).collect();
+    let mut edges: Vec<(usize, usize)> = g
+        .graph
+        .edge_indices()
+        .filter_map(|e| g.graph.edge_endpoints(e))
+        .map(|(a, b)| (pos(a), pos(b)))
+        .collect();
     edges.sort();
     edges_out(&nodes, &edges, f)
 }
 
 pub fn operations(ops: &[Op], f: Format) -> String {
     let nodes: Vec<String> = ops.iter().map(|o| o.id.clone()).collect();
-    let pos: std::collections::HashMap<&str, usize> = ops.iter().enumerate().map(|(i, o)| (o.id.as_str(), i)).collect();
+    let pos: std::collections::HashMap<&str, usize> = ops
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.id.as_str(), i))
+        .collect();
     let mut edges = Vec::new();
     for (i, o) in ops.iter().enumerate() {
         for d in &o.depends_on {

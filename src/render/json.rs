@@ -73,7 +73,11 @@ pub fn plan(p: &Plan, sources: &Sources) -> J {
         .outputs
         .iter()
         .map(|o| {
-            let after = if o.sensitive || !o.value.is_wholly_known() { J::Null } else { o.value.to_json() };
+            let after = if o.sensitive || !o.value.is_wholly_known() {
+                J::Null
+            } else {
+                o.value.to_json()
+            };
             (
                 o.name.clone(),
                 json!({

@@ -11,16 +11,27 @@ pub const LIMIT: usize = 65_000;
 
 pub fn render(p: &Plan) -> String {
     let (add, change, destroy) = p.counts();
-    let replaced = p.changes.iter().filter(|c| c.action == Action::Replace).count();
+    let replaced = p
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Replace)
+        .count();
     let mut s = String::new();
     let _ = writeln!(s, "### netform plan\n");
-    let _ = writeln!(s, "| add | change | destroy |\n| ---: | ---: | ---: |\n| {add} | {change} | {destroy} |\n");
+    let _ = writeln!(
+        s,
+        "| add | change | destroy |\n| ---: | ---: | ---: |\n| {add} | {change} | {destroy} |\n"
+    );
     if destroy > 0 {
         let _ = writeln!(
             s,
             "> [!WARNING]\n> This plan destroys {destroy} resource{}{}.\n",
             if destroy == 1 { "" } else { "s" },
-            if replaced > 0 { format!(" ({replaced} replaced)") } else { String::new() }
+            if replaced > 0 {
+                format!(" ({replaced} replaced)")
+            } else {
+                String::new()
+            }
         );
     }
     // Terraform's symbols, moved to the first column so the diff fence colours them.
@@ -31,7 +42,11 @@ pub fn render(p: &Plan) -> String {
             let lead = l.len() - t.len();
             match t.chars().next() {
                 Some('+') | Some('-') | Some('~') if lead > 0 => {
-                    let sym = if t.starts_with('~') { '!' } else { t.chars().next().unwrap_or(' ') };
+                    let sym = if t.starts_with('~') {
+                        '!'
+                    } else {
+                        t.chars().next().unwrap_or(' ')
+                    };
                     format!("{sym}{}{}", " ".repeat(lead.saturating_sub(1)), &t[1..])
                 }
                 _ => l.to_string(),
@@ -52,7 +67,9 @@ pub fn render(p: &Plan) -> String {
         let cut_at = body[..cut].rfind('\n').unwrap_or(cut);
         let dropped = body[cut_at..].lines().count();
         body.truncate(cut_at);
-        note = format!("\n_The plan was cut to fit a comment: {dropped} more lines were left out. Run `netform plan` to see all of it._\n");
+        note = format!(
+            "\n_The plan was cut to fit a comment: {dropped} more lines were left out. Run `netform plan` to see all of it._\n"
+        );
     }
     s.push_str(open);
     s.push_str(&body);

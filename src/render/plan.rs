@@ -71,7 +71,13 @@ impl W<'_> {
                 let w = m.keys().map(|k| quote(k).len()).max().unwrap_or(0);
                 let mut s = "{\n".to_string();
                 for (k, x) in m {
-                    let _ = writeln!(s, "{pad}  {} {:w$} = {}", self.sym(sym), quote(k), scalar(x));
+                    let _ = writeln!(
+                        s,
+                        "{pad}  {} {:w$} = {}",
+                        self.sym(sym),
+                        quote(k),
+                        scalar(x)
+                    );
                 }
                 let _ = write!(s, "{pad}}}");
                 s
@@ -100,7 +106,11 @@ fn attr_lines(w: &mut W, c: &Change) -> String {
         let b = before.get(k.as_str()).cloned().unwrap_or(Value::Null);
         let a = after.get(k.as_str()).cloned().unwrap_or(Value::Null);
         let forces = c.replace_paths.iter().any(|p| p == k);
-        let note = if forces { format!(" {}", w.st.red("# forces replacement")) } else { String::new() };
+        let note = if forces {
+            format!(" {}", w.st.red("# forces replacement"))
+        } else {
+            String::new()
+        };
         if creating {
             if !empty(&a) || a.is_unknown() {
                 let v = w.value("+", indent + 4, &a);
@@ -116,7 +126,14 @@ fn attr_lines(w: &mut W, c: &Change) -> String {
             continue;
         }
         if a.is_unknown() && !b.is_unknown() && !empty(&b) {
-            rows.push((k.clone(), "~", format!("{} -> (known after apply){note}", w.value("-", indent + 4, &b).replace('\n', "\n"))));
+            rows.push((
+                k.clone(),
+                "~",
+                format!(
+                    "{} -> (known after apply){note}",
+                    w.value("-", indent + 4, &b)
+                ),
+            ));
             continue;
         }
         if same(&b, &a) {
@@ -141,7 +158,11 @@ fn attr_lines(w: &mut W, c: &Change) -> String {
                 }
                 let kept = as_.iter().filter(|x| bs.contains(x)).count();
                 if kept > 0 {
-                    let _ = writeln!(s, "{pad}    # ({kept} unchanged element{} hidden)", if kept == 1 { "" } else { "s" });
+                    let _ = writeln!(
+                        s,
+                        "{pad}    # ({kept} unchanged element{} hidden)",
+                        if kept == 1 { "" } else { "s" }
+                    );
                 }
                 let _ = write!(s, "{pad}]{note}");
                 rows.push((k.clone(), "~", s));
@@ -156,13 +177,32 @@ fn attr_lines(w: &mut W, c: &Change) -> String {
                 for mk in ks {
                     match (bm.get(mk), am.get(mk)) {
                         (Some(x), None) => {
-                            let _ = writeln!(s, "{pad}  {} {:wk$} = {} -> null", w.sym("-"), quote(mk), scalar(x));
+                            let _ = writeln!(
+                                s,
+                                "{pad}  {} {:wk$} = {} -> null",
+                                w.sym("-"),
+                                quote(mk),
+                                scalar(x)
+                            );
                         }
                         (None, Some(y)) => {
-                            let _ = writeln!(s, "{pad}  {} {:wk$} = {}", w.sym("+"), quote(mk), scalar(y));
+                            let _ = writeln!(
+                                s,
+                                "{pad}  {} {:wk$} = {}",
+                                w.sym("+"),
+                                quote(mk),
+                                scalar(y)
+                            );
                         }
                         (Some(x), Some(y)) if x != y => {
-                            let _ = writeln!(s, "{pad}  {} {:wk$} = {} -> {}", w.sym("~"), quote(mk), scalar(x), scalar(y));
+                            let _ = writeln!(
+                                s,
+                                "{pad}  {} {:wk$} = {} -> {}",
+                                w.sym("~"),
+                                quote(mk),
+                                scalar(x),
+                                scalar(y)
+                            );
                         }
                         _ => {}
                     }
@@ -179,7 +219,11 @@ fn attr_lines(w: &mut W, c: &Change) -> String {
                 rows.push((k.clone(), "-", format!("{v} -> null{note}")));
             }
             _ => {
-                let text = if is_collection(&a) { w.value("+", indent + 4, &a) } else { scalar(&a) };
+                let text = if is_collection(&a) {
+                    w.value("+", indent + 4, &a)
+                } else {
+                    scalar(&a)
+                };
                 rows.push((k.clone(), "~", format!("{} -> {text}{note}", scalar(&b))));
             }
         }
@@ -187,10 +231,20 @@ fn attr_lines(w: &mut W, c: &Change) -> String {
     let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
     let mut s = String::new();
     for (k, sym, v) in rows {
-        let _ = writeln!(s, "{}{} {k:width$} = {v}", " ".repeat(indent + 2), w.sym(sym));
+        let _ = writeln!(
+            s,
+            "{}{} {k:width$} = {v}",
+            " ".repeat(indent + 2),
+            w.sym(sym)
+        );
     }
     if hidden > 0 {
-        let _ = writeln!(s, "{}# ({hidden} unchanged attribute{} hidden)", " ".repeat(indent + 4), if hidden == 1 { "" } else { "s" });
+        let _ = writeln!(
+            s,
+            "{}# ({hidden} unchanged attribute{} hidden)",
+            " ".repeat(indent + 4),
+            if hidden == 1 { "" } else { "s" }
+        );
     }
     s
 }
@@ -208,12 +262,25 @@ fn header(c: &Change) -> (&'static str, String) {
 }
 
 pub fn change_block(c: &Change, st: Style) -> String {
-    let mut w = W { out: String::new(), st, _p: std::marker::PhantomData };
+    let mut w = W {
+        out: String::new(),
+        st,
+        _p: std::marker::PhantomData,
+    };
     let (sym, head) = header(c);
     let mut s = String::new();
     let _ = writeln!(s, "  {}", st.bold(&head));
-    let lead = if sym.len() == 3 { w.sym(sym) } else { format!("  {}", w.sym(sym)) };
-    let _ = writeln!(s, "{lead} resource {} {} {{", quote(&c.address.ty), quote(&c.address.name));
+    let lead = if sym.len() == 3 {
+        w.sym(sym)
+    } else {
+        format!("  {}", w.sym(sym))
+    };
+    let _ = writeln!(
+        s,
+        "{lead} resource {} {} {{",
+        quote(&c.address.ty),
+        quote(&c.address.name)
+    );
     s.push_str(&attr_lines(&mut w, c));
     let _ = writeln!(s, "    }}");
     w.out.clear();
@@ -224,7 +291,11 @@ fn drift_block(d: &Drift, st: Style) -> String {
     let c = Change {
         address: d.address.clone(),
         kind: crate::schema::Kind::Eni,
-        action: if d.after.is_some() { Action::Update } else { Action::Delete },
+        action: if d.after.is_some() {
+            Action::Update
+        } else {
+            Action::Delete
+        },
         before: Some(d.before.clone()),
         after: d.after.clone(),
         replace_paths: Vec::new(),
@@ -233,7 +304,11 @@ fn drift_block(d: &Drift, st: Style) -> String {
         provider: None,
         each: None,
     };
-    let head = if d.after.is_some() { format!("# {} has changed", d.address) } else { format!("# {} has been deleted", d.address) };
+    let head = if d.after.is_some() {
+        format!("# {} has changed", d.address)
+    } else {
+        format!("# {} has been deleted", d.address)
+    };
     let mut block = change_block(&c, st);
     if let Some(first) = block.find('\n') {
         block.replace_range(..first, &format!("  {}", st.bold(&head)));
@@ -246,8 +321,15 @@ pub fn drift(ds: &[Drift], st: Style) -> String {
         return String::new();
     }
     let mut s = String::new();
-    let _ = writeln!(s, "{}\n", st.bold("Note: Objects have changed outside of netform"));
-    let _ = writeln!(s, "netform detected the following changes made outside of netform since the last \"netform apply\":\n");
+    let _ = writeln!(
+        s,
+        "{}\n",
+        st.bold("Note: Objects have changed outside of netform")
+    );
+    let _ = writeln!(
+        s,
+        "netform detected the following changes made outside of netform since the last \"netform apply\":\n"
+    );
     for d in ds {
         s.push_str(&drift_block(d, st));
         s.push('\n');
@@ -257,7 +339,10 @@ pub fn drift(ds: &[Drift], st: Style) -> String {
 }
 
 fn outputs(os: &[OutputChange], st: Style) -> String {
-    let changed: Vec<&OutputChange> = os.iter().filter(|o| o.before.as_ref() != Some(&o.value.to_json()) || !o.value.is_wholly_known()).collect();
+    let changed: Vec<&OutputChange> = os
+        .iter()
+        .filter(|o| o.before.as_ref() != Some(&o.value.to_json()) || !o.value.is_wholly_known())
+        .collect();
     if changed.is_empty() {
         return String::new();
     }
@@ -274,7 +359,11 @@ fn outputs(os: &[OutputChange], st: Style) -> String {
             o.value.to_string()
         };
         let sym = if o.before.is_some() { "~" } else { "+" };
-        let sym = if sym == "+" { st.green("+") } else { st.yellow("~") };
+        let sym = if sym == "+" {
+            st.green("+")
+        } else {
+            st.yellow("~")
+        };
         let _ = writeln!(s, "  {sym} {:w$} = {text}", o.name);
     }
     s
@@ -293,7 +382,11 @@ pub fn render(p: &Plan, st: Style) -> String {
         if !s.is_empty() && !s.ends_with("\n\n") {
             s.push('\n');
         }
-        let _ = writeln!(s, "{}", st.bold("No changes. Your infrastructure matches the configuration."));
+        let _ = writeln!(
+            s,
+            "{}",
+            st.bold("No changes. Your infrastructure matches the configuration.")
+        );
         s.push_str("\nnetform has compared your real infrastructure against your configuration and found no differences, so no changes are needed.\n");
         return s;
     }
@@ -308,11 +401,25 @@ pub fn render(p: &Plan, st: Style) -> String {
     if has(Action::Delete) {
         legend.push(format!("  {} destroy", st.red("-")));
     }
-    if changed.iter().any(|c| c.action == Action::Replace && !c.create_before_destroy) {
-        legend.push(format!("{}/{} destroy and then create replacement", st.red("-"), st.green("+")));
+    if changed
+        .iter()
+        .any(|c| c.action == Action::Replace && !c.create_before_destroy)
+    {
+        legend.push(format!(
+            "{}/{} destroy and then create replacement",
+            st.red("-"),
+            st.green("+")
+        ));
     }
-    if changed.iter().any(|c| c.action == Action::Replace && c.create_before_destroy) {
-        legend.push(format!("{}/{} create replacement and then destroy", st.green("+"), st.red("-")));
+    if changed
+        .iter()
+        .any(|c| c.action == Action::Replace && c.create_before_destroy)
+    {
+        legend.push(format!(
+            "{}/{} create replacement and then destroy",
+            st.green("+"),
+            st.red("-")
+        ));
     }
     s.push_str("netform used the selected providers to generate the following execution\nplan. Resource actions are indicated with the following symbols:\n");
     for l in legend {
@@ -324,7 +431,11 @@ pub fn render(p: &Plan, st: Style) -> String {
         s.push('\n');
     }
     let (add, change, destroy) = p.counts();
-    let _ = writeln!(s, "{} {add} to add, {change} to change, {destroy} to destroy.", st.bold("Plan:"));
+    let _ = writeln!(
+        s,
+        "{} {add} to add, {change} to change, {destroy} to destroy.",
+        st.bold("Plan:")
+    );
     let o = outputs(&p.outputs, st);
     if !o.is_empty() {
         s.push('\n');

@@ -12,7 +12,10 @@ fn applied() -> Env {
 }
 
 fn snapshot_files(env: &Env) -> (Option<String>, Option<String>) {
-    (env.read("netform.tfstate"), env.read(".netform/sim/cloud.json"))
+    (
+        env.read("netform.tfstate"),
+        env.read(".netform/sim/cloud.json"),
+    )
 }
 
 fn assert_refused(env: &Env, args: &[&str], needles: &[&str]) -> String {
@@ -29,8 +32,15 @@ fn assert_refused(env: &Env, args: &[&str], needles: &[&str]) -> String {
 #[test]
 fn syntax_error_names_the_position() {
     let env = Env::copy_of("examples/quickstart");
-    env.write("broken.hcl", "resource \"alicloud_eip_address\" \"x\" {\n  bandwidth = \n}\n");
-    let err = assert_refused(&env, &["plan"], &["error: syntax error", "--> broken.hcl:2:15"]);
+    env.write(
+        "broken.hcl",
+        "resource \"alicloud_eip_address\" \"x\" {\n  bandwidth = \n}\n",
+    );
+    let err = assert_refused(
+        &env,
+        &["plan"],
+        &["error: syntax error", "--> broken.hcl:2:15"],
+    );
     insta::assert_snapshot!("syntax_error", err);
     assert!(!env.exists(".netform"));
 }
@@ -57,7 +67,15 @@ locals {
 }
 "#,
     );
-    let err = assert_refused(&env, &["plan"], &["did you mean \"alicloud_eip_address\"", "did you mean \"bandwidth\"", "broken.hcl:4:3"]);
+    let err = assert_refused(
+        &env,
+        &["plan"],
+        &[
+            "did you mean \"alicloud_eip_address\"",
+            "did you mean \"bandwidth\"",
+            "broken.hcl:4:3",
+        ],
+    );
     insta::assert_snapshot!("many_errors", err);
 }
 
@@ -65,18 +83,43 @@ locals {
 fn undefined_reference_and_cycle() {
     let env = Env::copy_of("examples/quickstart");
     env.write("extra.hcl", "locals {\n  a = var.nope\n}\n");
-    assert_refused(&env, &["plan"], &["undeclared input variable", "extra.hcl:2:7"]);
-    env.write("extra.hcl", "locals {\n  a = local.b\n  b = local.c\n  c = local.a\n}\n");
-    let err = assert_refused(&env, &["plan"], &["cycle: local.a → local.b → local.c → local.a"]);
+    assert_refused(
+        &env,
+        &["plan"],
+        &["undeclared input variable", "extra.hcl:2:7"],
+    );
+    env.write(
+        "extra.hcl",
+        "locals {\n  a = local.b\n  b = local.c\n  c = local.a\n}\n",
+    );
+    let err = assert_refused(
+        &env,
+        &["plan"],
+        &["cycle: local.a → local.b → local.c → local.a"],
+    );
     assert!(err.contains("extra.hcl:"), "{err}");
 }
 
 #[test]
 fn invalid_ip_and_type_errors() {
     let env = Env::copy_of("examples/quickstart");
-    env.write("extra.hcl", "resource \"alicloud_eip_address\" \"x\" {\n  isp = \"BPG\"\n  tags = \"no\"\n}\n");
-    assert_refused(&env, &["plan"], &["did you mean \"BGP\"", "extra.hcl:2:9", "a map of strings is required"]);
-    env.write("extra.hcl", "locals {\n  bad = cidrhost(\"10.0.0.0/33\", 1)\n}\n");
+    env.write(
+        "extra.hcl",
+        "resource \"alicloud_eip_address\" \"x\" {\n  isp = \"BPG\"\n  tags = \"no\"\n}\n",
+    );
+    assert_refused(
+        &env,
+        &["plan"],
+        &[
+            "did you mean \"BGP\"",
+            "extra.hcl:2:9",
+            "a map of strings is required",
+        ],
+    );
+    env.write(
+        "extra.hcl",
+        "locals {\n  bad = cidrhost(\"10.0.0.0/33\", 1)\n}\n",
+    );
     assert_refused(&env, &["plan"], &["cidrhost", "extra.hcl:2"]);
 }
 
@@ -84,19 +127,41 @@ fn invalid_ip_and_type_errors() {
 fn missing_variable_and_failed_validation() {
     let env = Env::copy_of("examples/quickstart");
     env.write("extra.hcl", "variable \"needed\" {\n  type = string\n}\n");
-    assert_refused(&env, &["plan"], &["no value for required variable \"needed\"", "extra.hcl:1:1", "--var needed=VALUE"]);
+    assert_refused(
+        &env,
+        &["plan"],
+        &[
+            "no value for required variable \"needed\"",
+            "extra.hcl:1:1",
+            "--var needed=VALUE",
+        ],
+    );
     let env = Env::copy_of("examples/quickstart");
-    assert_refused(&env, &["plan", "--var", "secondary_ip_count=20"], &["invalid value for variable \"secondary_ip_count\"", "at most 15 private IPs"]);
+    assert_refused(
+        &env,
+        &["plan", "--var", "secondary_ip_count=20"],
+        &[
+            "invalid value for variable \"secondary_ip_count\"",
+            "at most 15 private IPs",
+        ],
+    );
 }
 
 #[test]
 fn corrupt_truncated_and_newer_state_are_errors_not_empty() {
     let env = Env::copy_of("examples/quickstart");
     env.write("netform.tfstate", "");
-    assert_refused(&env, &["plan"], &["is empty", "restore it from its .backup"]);
+    assert_refused(
+        &env,
+        &["plan"],
+        &["is empty", "restore it from its .backup"],
+    );
     env.write("netform.tfstate", "{\"version\": 4, \"serial\": 3, \"lin");
     assert_refused(&env, &["plan"], &["not valid JSON", "truncated"]);
-    env.write("netform.tfstate", "{\"version\": 9, \"serial\": 1, \"lineage\": \"x\", \"resources\": []}");
+    env.write(
+        "netform.tfstate",
+        "{\"version\": 9, \"serial\": 1, \"lineage\": \"x\", \"resources\": []}",
+    );
     assert_refused(&env, &["plan"], &["newer netform", "state version 9"]);
     assert!(!env.exists(".netform"), "no cloud call was made");
 }
@@ -104,9 +169,18 @@ fn corrupt_truncated_and_newer_state_are_errors_not_empty() {
 #[test]
 fn a_held_lock_refuses_the_run() {
     let env = applied();
-    let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(env.path().join("netform.tfstate.lock")).expect("lock file");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(env.path().join("netform.tfstate.lock"))
+        .expect("lock file");
     lock.lock().expect("take lock");
-    assert_refused(&env, &["apply", "--auto-approve"], &["locked by another netform run", "--lock-timeout"]);
+    assert_refused(
+        &env,
+        &["apply", "--auto-approve"],
+        &["locked by another netform run", "--lock-timeout"],
+    );
     drop(lock);
 }
 
@@ -117,7 +191,11 @@ fn saved_plan_from_another_lineage_is_refused() {
     assert_eq!(b.run(&["apply", "--auto-approve"]).code, 0);
     assert_eq!(b.run(&["plan", "--destroy", "--out", "d.tfplan"]).code, 0);
     std::fs::copy(b.path().join("d.tfplan"), a.path().join("d.tfplan")).expect("copy plan");
-    assert_refused(&a, &["apply", "d.tfplan"], &["Saved plan does not match the given state"]);
+    assert_refused(
+        &a,
+        &["apply", "d.tfplan"],
+        &["Saved plan does not match the given state"],
+    );
 }
 
 #[test]

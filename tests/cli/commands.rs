@@ -11,14 +11,22 @@ fn validate_json_counts_errors_and_makes_no_cloud_call() {
     assert_eq!(j["valid"], true);
     assert_eq!(j["error_count"], 0);
     assert!(!env.exists(".netform"));
-    env.write("extra.hcl", "resource \"alicloud_eip_address\" \"x\" {\n  bandwith = 5\n}\n");
+    env.write(
+        "extra.hcl",
+        "resource \"alicloud_eip_address\" \"x\" {\n  bandwith = 5\n}\n",
+    );
     let r = env.run(&["validate", "--json"]);
     assert_eq!(r.code, 1);
     let j: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
     assert_eq!(j["valid"], false);
     assert_eq!(j["diagnostics"][0]["range"]["filename"], "extra.hcl");
     assert_eq!(j["diagnostics"][0]["range"]["start"]["line"], 2);
-    assert!(j["diagnostics"][0]["detail"].as_str().is_some_and(|d| d.contains("did you mean \"bandwidth\"")), "{j}");
+    assert!(
+        j["diagnostics"][0]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("did you mean \"bandwidth\"")),
+        "{j}"
+    );
 }
 
 #[test]
@@ -29,9 +37,16 @@ fn fmt_check_exits_3_and_fmt_rewrites_keeping_comments() {
     assert_eq!(r.code, 3);
     assert_eq!(r.stdout.trim(), "main.hcl");
     let r = env.run(&["fmt", "--check", "--diff"]);
-    assert!(r.stdout.contains("+  address_name = \"a\" # and me"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("+  address_name = \"a\" # and me"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(env.run(&["fmt"]).code, 0);
-    assert_eq!(env.read("main.hcl").unwrap_or_default(), "# keep me\nresource \"alicloud_eip_address\" \"x\" {\n  bandwidth    = 5\n  address_name = \"a\" # and me\n}\n");
+    assert_eq!(
+        env.read("main.hcl").unwrap_or_default(),
+        "# keep me\nresource \"alicloud_eip_address\" \"x\" {\n  bandwidth    = 5\n  address_name = \"a\" # and me\n}\n"
+    );
     assert_eq!(env.run(&["fmt", "--check"]).code, 0);
 }
 
@@ -43,12 +58,25 @@ fn outputs_state_list_show_and_mv_rm() {
     assert!(r.stdout.starts_with("eni-bp1"), "{}", r.stdout);
     let r = env.run(&["output", "--json"]);
     let j: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
-    assert!(j["edge_public_ip"]["value"].as_str().is_some_and(|v| v.starts_with("47.96.")));
+    assert!(
+        j["edge_public_ip"]["value"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("47.96."))
+    );
     let r = env.run(&["state", "list"]);
     assert_eq!(r.stdout.lines().count(), 6, "{}", r.stdout);
-    let r = env.run(&["state", "mv", "alicloud_eip_address.edge", "alicloud_eip_address.edge2"]);
+    let r = env.run(&[
+        "state",
+        "mv",
+        "alicloud_eip_address.edge",
+        "alicloud_eip_address.edge2",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(env.run(&["state", "list"]).stdout.contains("alicloud_eip_address.edge2"));
+    assert!(
+        env.run(&["state", "list"])
+            .stdout
+            .contains("alicloud_eip_address.edge2")
+    );
     let r = env.run(&["state", "rm", "alicloud_eip_address.nope"]);
     assert_eq!(r.code, 1);
     let r = env.run(&["state", "rm", "alicloud_eip_association.edge"]);
@@ -86,4 +114,25 @@ fn graph_prints_dot_and_mermaid_for_resources_and_operations() {
     let r = env.run(&["graph", "--ops", "--format", "mermaid"]);
     assert!(r.stdout.starts_with("flowchart LR"), "{}", r.stdout);
     assert!(r.stdout.contains("AttachNetworkInterface"));
+}
+
+#[test]
+fn variables_come_from_the_environment_and_cli_flags_win() {
+    let env = Env::copy_of("examples/quickstart");
+    let r = env.run_env(&["plan"], &[("NETFORM_VAR_secondary_ip_count", "2")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("secondary_private_ip_address_count = 2"),
+        "{}",
+        r.stdout
+    );
+    let r = env.run_env(
+        &["plan", "--var", "secondary_ip_count=3"],
+        &[("NETFORM_VAR_secondary_ip_count", "2")],
+    );
+    assert!(
+        r.stdout.contains("secondary_private_ip_address_count = 3"),
+        "{}",
+        r.stdout
+    );
 }

@@ -54,7 +54,9 @@ impl Env {
     }
 
     pub fn empty() -> Env {
-        Env { dir: tempfile::tempdir().expect("tempdir") }
+        Env {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -81,7 +83,9 @@ impl Env {
                 c.env_remove(k);
             }
         }
-        c.env("NO_COLOR", "1").env("NETFORM_CLOCK", "2026-01-01T00:00:00Z").stdin(std::process::Stdio::null());
+        c.env("NO_COLOR", "1")
+            .env("NETFORM_CLOCK", "2026-01-01T00:00:00Z")
+            .stdin(std::process::Stdio::null());
         c
     }
 
@@ -104,12 +108,18 @@ pub fn redact(s: &str) -> String {
         (r"eni-bp1[a-z0-9]{17}", "eni-[id]"),
         (r"eip-bp1[a-z0-9]{17}", "eip-[id]"),
         (r"47\.96\.\d+\.\d+", "47.96.x.x"),
-        (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[lineage]"),
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "[lineage]",
+        ),
         (r"/tmp/\.tmp[A-Za-z0-9]+", "[tmp]"),
     ];
     let mut out = s.to_string();
     for (p, r) in re {
-        out = regex_lite::Regex::new(p).expect("regex").replace_all(&out, r).into_owned();
+        out = regex_lite::Regex::new(p)
+            .expect("regex")
+            .replace_all(&out, r)
+            .into_owned();
     }
     out
 }

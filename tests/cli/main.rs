@@ -1,7 +1,7 @@
 //! The CLI's behaviour, end to end, in one test binary: each test runs the real `netform` binary
 //! in a temporary copy of a fixture or example, with colour off and a fixed clock.
 
-mod harness;
-mod quickstart;
 mod bad_input;
 mod commands;
+mod harness;
+mod quickstart;
