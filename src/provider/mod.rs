@@ -3,6 +3,7 @@
 //! the real cloud over signed HTTP. Everything above (`api`) is written once against that shape,
 //! so the simulator exercises the same request building and response parsing as the real cloud.
 
+pub mod aliyun;
 pub mod api;
 pub mod sim;
 

@@ -7,6 +7,7 @@
 //! cloud, so a run that fails early leaves no trace.
 
 pub mod cloud;
+pub mod serve;
 pub mod world;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,645 @@
+//! The real Alibaba Cloud: a [`Transport`] that makes signed RPC calls over HTTPS.
+//!
+//! Each action goes to its product's endpoint (ECS, VPC or SLB in the configured region) with
+//! that product's API version, signed with V3 (`ACS3-HMAC-SHA256`) by default or V1 (HMAC-SHA1).
+//! An endpoint override sends every product to one base URL instead, which is how the tests and
+//! `sim serve` users point the client at the simulator. Retries are not done here: the caller
+//! (`api::Client::call`) repeats a call with identical parameters, and every attempt gets a fresh
+//! nonce and timestamp from [`HttpTransport::call`].
+
+pub mod sign;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value as J;
+use sha2::Digest;
+
+use crate::provider::{ApiError, Params, Transport};
+
+pub const ENV_ACCESS_KEY_ID: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
+pub const ENV_ACCESS_KEY_SECRET: &str = "ALIBABA_CLOUD_ACCESS_KEY_SECRET";
+pub const ENV_SECURITY_TOKEN: &str = "ALIBABA_CLOUD_SECURITY_TOKEN";
+pub const ENV_ENDPOINT: &str = "NETFORM_ALICLOUD_ENDPOINT";
+
+/// An AccessKey pair, optionally with an STS token. `Debug` is written by hand so that no
+/// secret reaches a log, an error or a panic message.
+#[derive(Clone)]
+pub struct Credentials {
+    access_key_id: String,
+    access_key_secret: String,
+    security_token: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialsError {
+    #[error(
+        "no Alibaba Cloud credentials: {} {} not set. Export {ENV_ACCESS_KEY_ID} and \
+         {ENV_ACCESS_KEY_SECRET} (plus {ENV_SECURITY_TOKEN} for STS credentials) with an \
+         AccessKey pair from the RAM console, or run against the simulator instead",
+        .0.join(" and "),
+        if .0.len() == 1 { "is" } else { "are" }
+    )]
+    Missing(Vec<&'static str>),
+}
+
+impl Credentials {
+    pub fn new(
+        access_key_id: impl Into<String>,
+        access_key_secret: impl Into<String>,
+        security_token: Option<String>,
+    ) -> Credentials {
+        Credentials {
+            access_key_id: access_key_id.into(),
+            access_key_secret: access_key_secret.into(),
+            security_token: security_token.filter(|t| !t.is_empty()),
+        }
+    }
+
+    /// Reads `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALIBABA_CLOUD_ACCESS_KEY_SECRET` and, if set,
+    /// `ALIBABA_CLOUD_SECURITY_TOKEN`. Fails, naming what is missing, before any call is made.
+    pub fn from_env() -> Result<Credentials, CredentialsError> {
+        Credentials::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// [`Credentials::from_env`] over any variable lookup (tests cannot safely set variables).
+    pub fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<Credentials, CredentialsError> {
+        let val = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let id = val(ENV_ACCESS_KEY_ID);
+        let secret = val(ENV_ACCESS_KEY_SECRET);
+        let mut missing = Vec::new();
+        if id.is_none() {
+            missing.push(ENV_ACCESS_KEY_ID);
+        }
+        if secret.is_none() {
+            missing.push(ENV_ACCESS_KEY_SECRET);
+        }
+        match (id, secret) {
+            (Some(id), Some(secret)) => Ok(Credentials::new(id, secret, val(ENV_SECURITY_TOKEN))),
+            _ => Err(CredentialsError::Missing(missing)),
+        }
+    }
+
+    pub fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Even the key id is cut to a prefix: enough to tell two keys apart in a bug report,
+        // not enough to be half of a leaked pair.
+        let prefix: String = self.access_key_id.chars().take(4).collect();
+        f.debug_struct("Credentials")
+            .field("access_key_id", &format_args!("{prefix}…"))
+            .field("access_key_secret", &format_args!("<redacted>"))
+            .field(
+                "security_token",
+                &format_args!(
+                    "{}",
+                    if self.security_token.is_some() {
+                        "<redacted>"
+                    } else {
+                        "None"
+                    }
+                ),
+            )
+            .finish()
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SignatureVersion {
+    #[default]
+    V3,
+    V1,
+}
+
+impl std::str::FromStr for SignatureVersion {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "v3" | "3" | "acs3-hmac-sha256" => Ok(SignatureVersion::V3),
+            "v1" | "1" | "1.0" | "hmac-sha1" => Ok(SignatureVersion::V1),
+            _ => Err(format!(
+                "unknown signature version {s:?}; expected \"v3\" or \"v1\""
+            )),
+        }
+    }
+}
+
+/// The cloud product an action belongs to: its endpoint prefix and API version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Product {
+    Ecs,
+    Vpc,
+    Slb,
+}
+
+impl Product {
+    pub fn for_action(action: &str, params: &Params) -> Product {
+        match action {
+            "AllocateEipAddress"
+            | "AssociateEipAddress"
+            | "UnassociateEipAddress"
+            | "ReleaseEipAddress"
+            | "ModifyEipAddressAttribute"
+            | "ModifyEipForwardMode"
+            | "DescribeEipAddresses"
+            | "DescribeVSwitches"
+            | "DescribeNatGateways"
+            | "DescribeHaVips" => Product::Vpc,
+            "TagResources" | "UntagResources"
+                if params
+                    .get("ResourceType")
+                    .is_some_and(|t| t.eq_ignore_ascii_case("EIP")) =>
+            {
+                Product::Vpc
+            }
+            "DescribeLoadBalancers" => Product::Slb,
+            _ => Product::Ecs,
+        }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            Product::Ecs => "ecs",
+            Product::Vpc => "vpc",
+            Product::Slb => "slb",
+        }
+    }
+
+    pub fn version(self) -> &'static str {
+        match self {
+            Product::Ecs => "2014-05-26",
+            Product::Vpc => "2016-04-28",
+            Product::Slb => "2014-05-15",
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the endpoint {given:?} is not usable: {why}")]
+pub struct EndpointError {
+    given: String,
+    why: &'static str,
+}
+
+/// A base URL split into what the request line and the signed `host` header need.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Base {
+    scheme: &'static str,
+    authority: String,
+}
+
+impl Base {
+    /// `https://host[:port]`, `http://host[:port]`, or a bare `host[:port]` (HTTPS).
+    fn parse(s: &str) -> Result<Base, EndpointError> {
+        let err = |why| EndpointError {
+            given: s.to_string(),
+            why,
+        };
+        let t = s.trim();
+        let (scheme, rest) = if let Some(r) = t.strip_prefix("https://") {
+            ("https", r)
+        } else if let Some(r) = t.strip_prefix("http://") {
+            ("http", r)
+        } else if t.contains("://") {
+            return Err(err("only http:// and https:// are supported"));
+        } else {
+            ("https", t)
+        };
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        if rest.is_empty() || rest.starts_with(':') {
+            return Err(err("it has no host"));
+        }
+        // RPC calls all go to `/`; a path or query here would be silently dropped or break the
+        // signature, so refuse it.
+        if rest.contains(['/', '?', '#', '@']) || rest.chars().any(char::is_whitespace) {
+            return Err(err(
+                "give only scheme://host[:port], without a path or user",
+            ));
+        }
+        Ok(Base {
+            scheme,
+            authority: rest.to_string(),
+        })
+    }
+
+    fn url(&self, query: &str) -> String {
+        format!("{}://{}/?{query}", self.scheme, self.authority)
+    }
+}
+
+/// The endpoint override from `NETFORM_ALICLOUD_ENDPOINT`, if set and non-empty.
+pub fn endpoint_from_env() -> Option<String> {
+    std::env::var(ENV_ENDPOINT)
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+}
+
+/// Signed RPC over HTTP(S) to Alibaba Cloud, or to anything that speaks its protocol.
+pub struct HttpTransport {
+    creds: Credentials,
+    region: String,
+    base: Option<Base>,
+    version: SignatureVersion,
+    agent: ureq::Agent,
+}
+
+impl fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field("creds", &self.creds)
+            .field("region", &self.region)
+            .field("base", &self.base)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whole-call budget: generous for slow Describe pages, short enough that a hung connection
+/// turns into an error the caller can act on.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl HttpTransport {
+    /// `endpoint`: `None` for the product endpoints of `region` (`ecs.<region>.aliyuncs.com`, …),
+    /// or one base URL (`http://127.0.0.1:8080`, `https://host`) that every product goes to.
+    pub fn new(
+        creds: Credentials,
+        region: &str,
+        endpoint: Option<String>,
+        version: SignatureVersion,
+    ) -> Result<HttpTransport, EndpointError> {
+        let base = endpoint
+            .filter(|e| !e.trim().is_empty())
+            .map(|e| Base::parse(&e))
+            .transpose()?;
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(CALL_TIMEOUT))
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            // Error statuses carry Alibaba's error body; we read it rather than get an Err.
+            .http_status_as_error(false)
+            .user_agent(concat!("netform/", env!("CARGO_PKG_VERSION")))
+            .build();
+        Ok(HttpTransport {
+            creds,
+            region: region.to_string(),
+            base,
+            version,
+            agent: ureq::Agent::new_with_config(config),
+        })
+    }
+
+    fn base_for(&self, product: Product) -> Base {
+        self.base.clone().unwrap_or_else(|| Base {
+            scheme: "https",
+            authority: format!("{}.{}.aliyuncs.com", product.prefix(), self.region),
+        })
+    }
+
+    fn send_v3(&self, base: &Base, product: Product, action: &str, params: &Params) -> Sent {
+        let now = unix_now();
+        let mut headers: BTreeMap<String, String> = BTreeMap::new();
+        headers.insert("host".into(), base.authority.clone());
+        headers.insert("x-acs-action".into(), action.to_string());
+        headers.insert("x-acs-version".into(), product.version().to_string());
+        headers.insert("x-acs-date".into(), sign::iso8601(now));
+        headers.insert("x-acs-signature-nonce".into(), nonce());
+        headers.insert("x-acs-content-sha256".into(), sign::sha256_hex(b""));
+        if let Some(t) = &self.creds.security_token {
+            headers.insert("x-acs-security-token".into(), t.clone());
+        }
+        let signed = sign::v3_signed_header_names(&headers);
+        let payload = sign::sha256_hex(b"");
+        // Every signed header was just inserted, so the canonical request always builds.
+        let canonical =
+            sign::v3_canonical_request("POST", "/", params, &headers, &signed, &payload)
+                .unwrap_or_default();
+        let signature = sign::v3_signature(
+            &self.creds.access_key_secret,
+            &sign::v3_string_to_sign(&canonical),
+        );
+        let mut req = self
+            .agent
+            .post(base.url(&sign::canonical_query(params)))
+            .header("accept", "application/json");
+        for (k, v) in &headers {
+            req = req.header(k, v);
+        }
+        req = req.header(
+            "authorization",
+            sign::v3_authorization(&self.creds.access_key_id, &signed, &signature),
+        );
+        req.send_empty()
+    }
+
+    fn send_v1(&self, base: &Base, product: Product, action: &str, params: &Params) -> Sent {
+        let mut p = params.clone();
+        for (k, v) in [
+            ("Action", action.to_string()),
+            ("Version", product.version().to_string()),
+            ("Format", "JSON".to_string()),
+            ("AccessKeyId", self.creds.access_key_id.clone()),
+            ("SignatureMethod", "HMAC-SHA1".to_string()),
+            ("SignatureVersion", "1.0".to_string()),
+            ("SignatureNonce", nonce()),
+            ("Timestamp", sign::iso8601(unix_now())),
+        ] {
+            p.insert(k.to_string(), v);
+        }
+        if let Some(t) = &self.creds.security_token {
+            p.insert("SecurityToken".into(), t.clone());
+        }
+        let signature = sign::v1_signature(
+            &self.creds.access_key_secret,
+            &sign::v1_string_to_sign("GET", &p),
+        );
+        p.insert("Signature".into(), signature);
+        self.agent
+            .get(base.url(&sign::canonical_query(&p)))
+            .header("host", &base.authority)
+            .header("accept", "application/json")
+            .call()
+    }
+}
+
+type Sent = Result<ureq::http::Response<ureq::Body>, ureq::Error>;
+
+impl Transport for HttpTransport {
+    fn call(&self, action: &str, params: &Params) -> Result<J, ApiError> {
+        let product = Product::for_action(action, params);
+        let base = self.base_for(product);
+        let sent = match self.version {
+            SignatureVersion::V3 => self.send_v3(&base, product, action, params),
+            SignatureVersion::V1 => self.send_v1(&base, product, action, params),
+        };
+        let mut resp = sent.map_err(|e| {
+            ApiError::new(
+                0,
+                "netform.Unreachable",
+                format!(
+                    "{action}: no answer from {}://{}: {e}",
+                    base.scheme, base.authority
+                ),
+            )
+        })?;
+        let status = resp.status().as_u16();
+        let body = resp.body_mut().read_to_string().map_err(|e| {
+            ApiError::new(
+                status,
+                "netform.BadResponse",
+                format!("{action}: cannot read the answer: {e}"),
+            )
+        })?;
+        interpret(action, status, &body)
+    }
+}
+
+/// Turns an HTTP answer into the call's result: a JSON document for 2xx, an [`ApiError`] built
+/// from Alibaba's error body (`Code`, `Message`, `RequestId`, `Recommend`) otherwise.
+fn interpret(action: &str, status: u16, body: &str) -> Result<J, ApiError> {
+    let json: Option<J> = serde_json::from_str(body).ok();
+    let field = |j: &J, k: &str| j.get(k).and_then(J::as_str).map(str::to_string);
+    if (200..300).contains(&status) {
+        return match json {
+            Some(j) if j.is_object() => Ok(j),
+            _ => Err(ApiError::new(
+                status,
+                "netform.BadResponse",
+                format!(
+                    "{action}: the answer is not a JSON object: {}",
+                    snippet(body)
+                ),
+            )),
+        };
+    }
+    match json.as_ref().and_then(|j| field(j, "Code").map(|c| (j, c))) {
+        Some((j, code)) => Err(ApiError {
+            code,
+            message: field(j, "Message").unwrap_or_default(),
+            request_id: field(j, "RequestId").unwrap_or_default(),
+            status,
+            recommend: field(j, "Recommend").filter(|r| !r.is_empty()),
+        }),
+        None => {
+            // No Alibaba error body (a proxy or load balancer answered): classify by status so
+            // the caller's retry policy still sees transient failures as transient.
+            let code = match status {
+                429 => "Throttling",
+                500 => "InternalError",
+                502..=504 => "ServiceUnavailable",
+                _ => "netform.HttpError",
+            };
+            Err(ApiError::new(
+                status,
+                code,
+                format!("{action}: HTTP {status}: {}", snippet(body)),
+            ))
+        }
+    }
+}
+
+fn snippet(body: &str) -> String {
+    const MAX: usize = 200;
+    let t = body.trim();
+    match t.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &t[..i]),
+        None => t.to_string(),
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A nonce unique per request: a hash of the clock, the process id and a counter. It needs to
+/// be unique, not secret (the signature covers it), so no random-number dependency.
+fn nonce() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let mut h = sha2::Sha256::new();
+    h.update(nanos.to_le_bytes());
+    h.update(std::process::id().to_le_bytes());
+    h.update(n.to_le_bytes());
+    h.update(format!("{:?}", std::thread::current().id()).as_bytes());
+    h.finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_from_lookup() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let c = Credentials::from_lookup(env(&[
+            (ENV_ACCESS_KEY_ID, "LTAIexample"),
+            (ENV_ACCESS_KEY_SECRET, "s3cr3t-value"),
+        ]))
+        .expect("complete");
+        assert_eq!(c.access_key_id(), "LTAIexample");
+        assert!(c.security_token.is_none());
+
+        let e = Credentials::from_lookup(env(&[(ENV_ACCESS_KEY_ID, "LTAIexample")]))
+            .expect_err("no secret");
+        let msg = e.to_string();
+        assert!(
+            msg.contains(ENV_ACCESS_KEY_SECRET) && msg.contains(" is not set"),
+            "{msg}"
+        );
+        let e = Credentials::from_lookup(env(&[(ENV_ACCESS_KEY_SECRET, "  ")])).expect_err("none");
+        assert_eq!(
+            e,
+            CredentialsError::Missing(vec![ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET])
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let c = Credentials::new(
+            "LTAIexampleid",
+            "s3cr3t-value",
+            Some("sts-token-value".into()),
+        );
+        let t = HttpTransport::new(c.clone(), "cn-hangzhou", None, SignatureVersion::V3)
+            .expect("no endpoint");
+        for shown in [format!("{c:?}"), format!("{t:?}"), format!("{t:#?}")] {
+            assert!(!shown.contains("s3cr3t"), "{shown}");
+            assert!(!shown.contains("sts-token"), "{shown}");
+            assert!(!shown.contains("LTAIexampleid"), "{shown}");
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn products_and_endpoints() {
+        let none = Params::new();
+        let eip: Params = [("ResourceType".to_string(), "EIP".to_string())].into();
+        assert_eq!(
+            Product::for_action("DescribeEipAddresses", &none),
+            Product::Vpc
+        );
+        assert_eq!(Product::for_action("TagResources", &eip), Product::Vpc);
+        assert_eq!(Product::for_action("TagResources", &none), Product::Ecs);
+        assert_eq!(
+            Product::for_action("CreateNetworkInterface", &none),
+            Product::Ecs
+        );
+        assert_eq!(
+            Product::for_action("DescribeLoadBalancers", &none),
+            Product::Slb
+        );
+
+        let c = Credentials::new("id", "secret", None);
+        let t =
+            HttpTransport::new(c.clone(), "cn-shanghai", None, SignatureVersion::V3).expect("ok");
+        assert_eq!(
+            t.base_for(Product::Vpc).authority,
+            "vpc.cn-shanghai.aliyuncs.com"
+        );
+        assert_eq!(t.base_for(Product::Vpc).scheme, "https");
+        let t = HttpTransport::new(
+            c.clone(),
+            "cn-shanghai",
+            Some("http://127.0.0.1:9/".into()),
+            SignatureVersion::V3,
+        )
+        .expect("ok");
+        assert_eq!(
+            t.base_for(Product::Slb).url("a=b"),
+            "http://127.0.0.1:9/?a=b"
+        );
+        for bad in [
+            "ftp://x",
+            "http://",
+            "http:///",
+            ":80",
+            "http://h/path",
+            "https://u@h",
+        ] {
+            assert!(
+                HttpTransport::new(c.clone(), "r", Some(bad.into()), SignatureVersion::V1).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn error_bodies_are_parsed() {
+        let body = r#"{"RequestId":"R1","HostId":"ecs.aliyuncs.com","Code":"InvalidVSwitchId.NotFound","Message":"The VSwitch does not exist.","Recommend":"https://api.aliyun.com/troubleshoot?q=x"}"#;
+        let e = interpret("CreateNetworkInterface", 404, body).expect_err("error");
+        assert_eq!(e.code, "InvalidVSwitchId.NotFound");
+        assert_eq!(e.message, "The VSwitch does not exist.");
+        assert_eq!(e.request_id, "R1");
+        assert_eq!(e.status, 404);
+        assert_eq!(
+            e.recommend.as_deref(),
+            Some("https://api.aliyun.com/troubleshoot?q=x")
+        );
+
+        let e = interpret("X", 503, "<html>busy</html>").expect_err("error");
+        assert_eq!(e.code, "ServiceUnavailable");
+        assert!(e.is_retryable());
+        let e = interpret("X", 200, "not json").expect_err("error");
+        assert_eq!(e.code, "netform.BadResponse");
+        assert_eq!(
+            interpret("X", 200, r#"{"RequestId":"a"}"#).expect("ok")["RequestId"],
+            "a"
+        );
+    }
+
+    #[test]
+    fn nonces_differ() {
+        let a: std::collections::BTreeSet<String> = (0..1000).map(|_| nonce()).collect();
+        assert_eq!(a.len(), 1000);
+    }
+
+    #[test]
+    fn unreachable_endpoint_is_an_error_not_a_hang() {
+        // A loopback port that was just free: the connection is refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("bind loopback")
+            .port();
+        let t = HttpTransport::new(
+            Credentials::new("id", "secret", None),
+            "cn-hangzhou",
+            Some(format!("http://127.0.0.1:{port}")),
+            SignatureVersion::V3,
+        )
+        .expect("ok");
+        let e = t
+            .call("DescribeInstances", &Params::new())
+            .expect_err("refused");
+        assert_eq!(e.code, "netform.Unreachable");
+        assert!(!e.message.contains("secret"));
+    }
+}
