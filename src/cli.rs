@@ -162,6 +162,19 @@ pub enum SimCmd {
     Reset,
     /// One API action on the simulated cloud, as another client would make it.
     Call { action: String, params: Vec<String> },
+    /// Serve the simulated cloud over Alibaba's signed RPC protocol.
+    Serve {
+        /// Address to listen on (loopback by default).
+        #[arg(long, default_value = "127.0.0.1:8765")]
+        listen: String,
+        /// The world to seed a new simulated cloud from.
+        #[arg(long)]
+        world: Option<PathBuf>,
+        /// An accepted key pair, ID=SECRET (repeatable). Default: the ALIBABA_CLOUD_ACCESS_KEY_*
+        /// variables, else netform-sim=netform-sim-secret.
+        #[arg(long = "access-key", value_name = "ID=SECRET")]
+        access_keys: Vec<String>,
+    },
 }
 
 /// How a run ends.
@@ -343,11 +356,7 @@ impl Ctx {
         }
         let use_sim = self.simulator.is_some() || sims.iter().any(|s| *s);
         if !use_sim {
-            return Err(user_error(
-                "the real Alibaba Cloud API is selected (no simulator block), and this build cannot reach it yet",
-                "add `simulator {}` inside the provider block, or pass --simulator, to use the embedded simulator; netform never falls back to it silently",
-                self.err_style,
-            ));
+            return self.real_clouds(cfg, &scope, regions);
         }
         let world: Option<PathBuf> = match &self.simulator {
             Some(w) if !w.is_empty() => Some(PathBuf::from(w)),
@@ -390,10 +399,86 @@ impl Ctx {
         let sim = Arc::new(sim);
         Ok(Clouds {
             transport: sim.clone() as Arc<dyn Transport>,
+            per_alias: Default::default(),
             regions,
             timing: Timing::simulator(),
             sim: Some(sim),
             limits,
+        })
+    }
+}
+
+impl Ctx {
+    /// The real cloud over signed HTTP. Missing credentials are an error before any call.
+    fn real_clouds(
+        &self,
+        cfg: &Config,
+        scope: &crate::config::eval::Scope,
+        regions: std::collections::BTreeMap<Option<String>, String>,
+    ) -> Result<Clouds, Exit> {
+        use crate::provider::aliyun::{
+            Credentials, HttpTransport, SignatureVersion, endpoint_from_env,
+        };
+        let creds = Credentials::from_env().map_err(|e| {
+            user_error(
+                e.to_string(),
+                "export ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or add `simulator {}` to the provider block to use the embedded simulator",
+                self.err_style,
+            )
+        })?;
+        let mut per_alias = std::collections::BTreeMap::new();
+        let mut default = None;
+        for (alias, region) in &regions {
+            let block = cfg.providers.iter().find(|p| &p.alias == alias);
+            let attr = |name: &str| -> Option<String> {
+                let a = block?.attrs.iter().find(|a| a.name == name)?;
+                Evaluator::new(scope, &cfg.dir)
+                    .eval(&a.value.expr)
+                    .ok()
+                    .and_then(|v| v.coerce_string())
+            };
+            let endpoint = attr("endpoint").or_else(endpoint_from_env);
+            let version = match attr("signature_version").as_deref() {
+                Some("v1") | Some("V1") | Some("1") => SignatureVersion::V1,
+                _ => SignatureVersion::V3,
+            };
+            let t = HttpTransport::new(creds.clone(), region, endpoint, version).map_err(|e| {
+                user_error(
+                    e.to_string(),
+                    "write the endpoint as http://host:port or https://host",
+                    self.err_style,
+                )
+            })?;
+            let t: Arc<dyn Transport> = Arc::new(t);
+            if alias.is_none() || default.is_none() {
+                default = Some(t.clone());
+            }
+            per_alias.insert(alias.clone(), t);
+        }
+        let Some(transport) = default else {
+            return Err(user_error(
+                "no provider region",
+                "add a provider \"alicloud\" block with a region",
+                self.err_style,
+            ));
+        };
+        let profile = match cfg
+            .providers
+            .iter()
+            .find_map(|p| p.attrs.iter().find(|a| a.name == "limits_profile"))
+            .and_then(|a| a.value.expr.as_str().map(str::to_string))
+            .as_deref()
+        {
+            Some("2021") => crate::limits::ProfileName::Y2021,
+            _ => crate::limits::ProfileName::Current,
+        };
+        Ok(Clouds {
+            transport,
+            per_alias,
+            regions,
+            timing: Timing::cloud(),
+            sim: None,
+            limits: crate::limits::Limits::profile(profile),
         })
     }
 }
@@ -894,6 +979,7 @@ fn cmd_validate(ctx: &Ctx, json: bool) -> Result<Exit, Exit> {
             };
             let clouds = Clouds {
                 transport: Arc::new(OfflineTransport),
+                per_alias: Default::default(),
                 regions: [(None, "cn-hangzhou".to_string())].into_iter().collect(),
                 timing: Timing::simulator(),
                 sim: None,
@@ -1322,6 +1408,11 @@ fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
             }
             Ok(Exit(0))
         }
+        SimCmd::Serve {
+            listen,
+            world,
+            access_keys,
+        } => cmd_serve(ctx, listen, world.as_deref(), access_keys),
         SimCmd::Show | SimCmd::Call { .. } => {
             let cfg = config::load_dir(&ctx.dir).ok();
             let world = match &ctx.simulator {
@@ -1387,6 +1478,87 @@ fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
             }
             Ok(Exit(0))
         }
+    }
+}
+
+fn cmd_serve(ctx: &Ctx, listen: &str, world: Option<&Path>, keys: &[String]) -> Result<Exit, Exit> {
+    let mut map = std::collections::BTreeMap::new();
+    for k in keys {
+        let Some((id, secret)) = k.split_once('=') else {
+            return Err(user_error(
+                format!(
+                    "invalid --access-key \"{}\"",
+                    k.split('=').next().unwrap_or("")
+                ),
+                "write --access-key ID=SECRET",
+                ctx.err_style,
+            ));
+        };
+        map.insert(id.to_string(), secret.to_string());
+    }
+    if map.is_empty() {
+        match (
+            std::env::var("ALIBABA_CLOUD_ACCESS_KEY_ID"),
+            std::env::var("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+        ) {
+            (Ok(id), Ok(secret)) => {
+                map.insert(id, secret);
+            }
+            _ => {
+                map.insert("netform-sim".into(), "netform-sim-secret".into());
+            }
+        }
+    }
+    let world = world.map(|w| {
+        if w.is_absolute() {
+            w.to_path_buf()
+        } else {
+            ctx.dir.join(w)
+        }
+    });
+    let sim = Sim::open(&ctx.dir, world.as_deref()).map_err(|e| {
+        user_error(
+            e.to_string(),
+            "fix the world file, or run netform sim reset",
+            ctx.err_style,
+        )
+    })?;
+    let sim = Arc::new(sim);
+    let listener = std::net::TcpListener::bind(listen).map_err(|e| {
+        user_error(
+            format!("cannot listen on {listen}: {e}"),
+            "pick a free port, e.g. --listen 127.0.0.1:0",
+            ctx.err_style,
+        )
+    })?;
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| listen.to_string());
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let s2 = stop.clone();
+    let _ = ctrlc::set_handler(move || s2.store(true, std::sync::atomic::Ordering::SeqCst));
+    println!(
+        "netform simulator listening on http://{addr} (keys: {})",
+        map.keys().cloned().collect::<Vec<_>>().join(", ")
+    );
+    let _ = std::io::stdout().flush();
+    let res = crate::provider::sim::serve::serve(listener, sim.clone(), map, stop);
+    let text = world.as_ref().and_then(|w| std::fs::read_to_string(w).ok());
+    let _ = sim.persist(text.as_deref());
+    match res {
+        Ok(()) => {
+            println!(
+                "stopped; the simulated cloud is saved in {}",
+                crate::provider::sim::sim_dir(&ctx.dir).display()
+            );
+            Ok(Exit(0))
+        }
+        Err(e) => Err(user_error(
+            format!("the simulator server failed: {e}"),
+            "check the address and try again",
+            ctx.err_style,
+        )),
     }
 }
 

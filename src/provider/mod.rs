@@ -36,7 +36,9 @@ impl ApiError {
 
     /// Throttling, service hiccups and transitional states: worth the same request again.
     pub fn is_retryable(&self) -> bool {
+        // An unreachable endpoint is retried too: the ClientToken makes a repeat harmless.
         self.code.starts_with("Throttling")
+            || self.code == "netform.Unreachable"
             || matches!(
                 self.code.as_str(),
                 "ServiceUnavailable"
@@ -63,7 +65,10 @@ pub trait Transport: Send + Sync {
 /// The clouds a configuration talks to: one transport (the simulator or the real API — never a
 /// mix), and a region per provider block (`None` is the default block, `Some(alias)` the others).
 pub struct Clouds {
+    /// The default transport; `per_alias` overrides it for provider blocks that need their own
+    /// (the real API signs per region).
     pub transport: std::sync::Arc<dyn Transport>,
+    pub per_alias: BTreeMap<Option<String>, std::sync::Arc<dyn Transport>>,
     pub regions: BTreeMap<Option<String>, String>,
     pub timing: api::Timing,
     /// Set when the transport is the embedded simulator (to persist it, and for `sim show`).
@@ -79,8 +84,12 @@ impl Clouds {
             .or_else(|| self.regions.get(&None))
             .cloned()
             .unwrap_or_else(|| "cn-hangzhou".to_string());
+        let transport = self
+            .per_alias
+            .get(&alias.map(str::to_string))
+            .unwrap_or(&self.transport);
         api::Client {
-            transport: self.transport.as_ref(),
+            transport: transport.as_ref(),
             region,
             timing: self.timing.clone(),
         }
