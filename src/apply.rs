@@ -732,12 +732,23 @@ fn resolve(
         }
     }
     let mut diags = Diagnostics::default();
+    // `each.value` may itself hold values that were unknown at plan time (for_each over another
+    // resource): take it afresh.
+    let each = match (&r.for_each, &change.address.key) {
+        (Some(fe), crate::address::InstanceKey::Str(k)) => {
+            match Evaluator::new(&*scope, &cfg.dir).eval(&fe.expr) {
+                Ok(Value::Map(m)) => m.get(k).cloned().or_else(|| change.each.clone()),
+                _ => change.each.clone(),
+            }
+        }
+        _ => change.each.clone(),
+    };
     let desired = crate::plan::eval_instance(
         cfg,
         r,
         scope,
         &change.address.key,
-        change.each.as_ref(),
+        each.as_ref(),
         &mut diags,
     )
     .unwrap_or_default();

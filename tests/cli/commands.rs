@@ -136,3 +136,29 @@ fn variables_come_from_the_environment_and_cli_flags_win() {
         r.stdout
     );
 }
+
+/// Every example applies on a fresh simulator, plans empty afterwards, and destroys cleanly.
+#[test]
+fn every_example_round_trips() {
+    for ex in [
+        "examples/quickstart",
+        "examples/web-tier",
+        "examples/nat-gateway",
+    ] {
+        let env = Env::copy_of(ex);
+        assert_eq!(env.run(&["fmt", "--check"]).code, 0, "{ex} is formatted");
+        let r = env.run(&["apply", "--auto-approve"]);
+        assert_eq!(r.code, 0, "{ex}: {}{}", r.stdout, r.stderr);
+        let r = env.run(&["plan", "--detailed-exitcode"]);
+        assert_eq!(r.code, 0, "{ex} replans empty: {}", r.stdout);
+        let r = env.run(&["destroy", "--auto-approve"]);
+        assert_eq!(r.code, 0, "{ex}: {}", r.stderr);
+        let cloud: serde_json::Value =
+            serde_json::from_str(&env.run(&["sim", "show"]).stdout).expect("json");
+        assert_eq!(
+            cloud,
+            serde_json::json!({"eip_addresses": {}, "network_interfaces": {}}),
+            "{ex}"
+        );
+    }
+}
