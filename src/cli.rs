@@ -730,15 +730,13 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
     let fixed_clock = std::env::var("NETFORM_CLOCK").is_ok();
     let mut on_event = |e: &Event| {
         let line = match e {
-            Event::Start {
-                address, action, ..
-            } => {
+            Event::Start { address, action, op } => {
                 if json {
                     event_line(
                         "info",
                         &format!("{address}: {}...", action.name()),
                         "apply_start",
-                        serde_json::json!({"hook": {"resource": {"addr": address.to_string()}, "action": action.name()}}),
+                        serde_json::json!({"hook": {"resource": {"addr": address.to_string()}, "action": action.name(), "op": op}}),
                     )
                 } else {
                     format!("{address}: {}...\n", action.name())
@@ -748,7 +746,7 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
                 address,
                 action,
                 elapsed,
-                ..
+                op,
             } => {
                 done += 1;
                 let secs = if fixed_clock { 0 } else { elapsed.as_secs() };
@@ -762,7 +760,7 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
                         "info",
                         &format!("{address}: {} complete after {secs}s", action.name()),
                         "apply_complete",
-                        serde_json::json!({"hook": {"resource": {"addr": address.to_string()}, "action": action.name(), "elapsed_seconds": secs}}),
+                        serde_json::json!({"hook": {"resource": {"addr": address.to_string()}, "action": action.name(), "op": op, "elapsed_seconds": secs}}),
                     )
                 } else {
                     format!(

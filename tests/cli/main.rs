@@ -3,5 +3,6 @@
 
 mod bad_input;
 mod commands;
+mod properties;
 mod harness;
 mod quickstart;
