@@ -85,9 +85,18 @@ fn main() {
         let apply = run(dir.path(), &["apply", "--auto-approve"]);
         let replan = run(dir.path(), &["plan", "--detailed-exitcode"]);
         let destroy = run(dir.path(), &["destroy", "--auto-approve"]);
-        rows.push(Row { n, plan, apply, replan, destroy });
+        rows.push(Row {
+            n,
+            plan,
+            apply,
+            replan,
+            destroy,
+        });
     }
-    println!("{:>6} {:>10} {:>10} {:>10} {:>10} {:>14}", "ENIs", "plan", "apply", "re-plan", "destroy", "apply/resource");
+    println!(
+        "{:>6} {:>10} {:>10} {:>10} {:>10} {:>14}",
+        "ENIs", "plan", "apply", "re-plan", "destroy", "apply/resource"
+    );
     for r in &rows {
         let resources = r.n * 3;
         println!(

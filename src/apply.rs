@@ -789,11 +789,8 @@ pub fn apply(
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<Report, ApplyError> {
     let mut state = plan.prior.clone();
-    let prior_state = if plan.had_state {
-        Some(plan.prior.clone())
-    } else {
-        None
-    };
+    // The serial bumps against what was on disk, not the refreshed copy.
+    let prior_state = plan.stored.clone();
     let lineage = state.lineage.clone();
     let changes: HashMap<&Address, &Change> =
         plan.changes.iter().map(|c| (&c.address, c)).collect();

@@ -730,7 +730,11 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
     let fixed_clock = std::env::var("NETFORM_CLOCK").is_ok();
     let mut on_event = |e: &Event| {
         let line = match e {
-            Event::Start { address, action, op } => {
+            Event::Start {
+                address,
+                action,
+                op,
+            } => {
                 if json {
                     event_line(
                         "info",

@@ -108,6 +108,8 @@ pub struct Plan {
     pub prior: State,
     /// Whether a state file existed (a saved plan records the lineage it applies to).
     pub had_state: bool,
+    /// The state as read, before refresh: what apply compares against to bump the serial.
+    pub stored: Option<State>,
     pub options: PlanOptions,
     /// The evaluation scope with planned values, which apply updates as objects come to exist.
     pub scope: Scope,
@@ -320,6 +322,7 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
     let cfg = inp.cfg;
     let g = graph::build(cfg)?;
     let had_state = inp.prior.is_some();
+    let stored = inp.prior.clone();
     let state = inp
         .prior
         .clone()
@@ -545,6 +548,7 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         warnings,
         prior: refreshed,
         had_state,
+        stored,
         options: opts,
         scope,
     })

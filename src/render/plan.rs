@@ -137,7 +137,7 @@ fn attr_lines(w: &mut W, c: &Change) -> String {
             continue;
         }
         if same(&b, &a) {
-            if k == "id" || k == "network_interface_name" || k == "address_name" {
+            if (k == "id" || k == "network_interface_name" || k == "address_name") && !empty(&a) {
                 rows.push((k.clone(), " ", scalar(&a)));
             } else if !empty(&a) {
                 hidden += 1;

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod commands;
-mod properties;
+mod features;
 mod harness;
+mod properties;
 mod quickstart;

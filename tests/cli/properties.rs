@@ -20,7 +20,10 @@ struct EniSpec {
 
 fn eni_spec() -> impl Strategy<Value = EniSpec> {
     (
-        prop_oneof![prop::collection::btree_set(0u8..40, 0..5).prop_map(|s| Ok(s.into_iter().collect())), (0u8..5).prop_map(Err)],
+        prop_oneof![
+            prop::collection::btree_set(0u8..40, 0..5).prop_map(|s| Ok(s.into_iter().collect())),
+            (0u8..5).prop_map(Err)
+        ],
         prop::option::of(0u8..2),
         any::<bool>(),
     )
@@ -59,7 +62,10 @@ fn render(specs: &[EniSpec], bind_instance_eip: bool) -> String {
         ));
         match &e.ips {
             Ok(list) => {
-                let ips: Vec<String> = list.iter().map(|o| format!("\"192.168.1.{}\"", base + *o as u32)).collect();
+                let ips: Vec<String> = list
+                    .iter()
+                    .map(|o| format!("\"192.168.1.{}\"", base + *o as u32))
+                    .collect();
                 s.push_str(&format!("  private_ip_addresses = [{}]\n", ips.join(", ")));
             }
             Err(n) => s.push_str(&format!("  secondary_private_ip_address_count = {n}\n")),
@@ -75,7 +81,10 @@ fn render(specs: &[EniSpec], bind_instance_eip: bool) -> String {
             // Always explicit: an omitted private_ip_address keeps whatever it was bound to, and
             // removing that address under it is a rule violation, not a valid case.
             let ip = match &e.ips {
-                Ok(list) if !list.is_empty() => format!("\n  private_ip_address = \"192.168.1.{}\"", base + list[0] as u32),
+                Ok(list) if !list.is_empty() => format!(
+                    "\n  private_ip_address = \"192.168.1.{}\"",
+                    base + list[0] as u32
+                ),
                 _ => format!("\n  private_ip_address = \"192.168.1.{}\"", 20 + i),
             };
             s.push_str(&format!(
@@ -91,27 +100,53 @@ fn render(specs: &[EniSpec], bind_instance_eip: bool) -> String {
 
 /// Checks an apply's JSON events against the saved plan's operation graph.
 fn check_order(plan_json: &serde_json::Value, events: &str) {
-    let ops = plan_json["operations"].as_array().cloned().unwrap_or_default();
+    let ops = plan_json["operations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let deps: BTreeMap<String, Vec<String>> = ops
         .iter()
-        .map(|o| (o["id"].as_str().unwrap_or("").to_string(), o["depends_on"].as_array().map(|d| d.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default()))
+        .map(|o| {
+            (
+                o["id"].as_str().unwrap_or("").to_string(),
+                o["depends_on"]
+                    .as_array()
+                    .map(|d| {
+                        d.iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            )
+        })
         .collect();
     let mut done: HashSet<String> = HashSet::new();
     let mut started = 0;
     for line in events.lines() {
-        let Ok(e) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let Ok(e) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
         let op = e["hook"]["op"].as_str().unwrap_or("").to_string();
         match e["type"].as_str() {
             Some("apply_start") => {
                 started += 1;
                 for d in deps.get(&op).cloned().unwrap_or_default() {
-                    assert!(done.contains(&d), "{op} started before its dependency {d} was done\n{events}");
+                    assert!(
+                        done.contains(&d),
+                        "{op} started before its dependency {d} was done\n{events}"
+                    );
                 }
                 // The domain rules, independently of how the graph was built.
                 if let Some(eni) = op.strip_suffix("#AssignPrivateIpAddresses") {
-                    for (id, _) in deps.iter().filter(|(id, _)| id.ends_with("#AttachNetworkInterface")) {
+                    for (id, _) in deps
+                        .iter()
+                        .filter(|(id, _)| id.ends_with("#AttachNetworkInterface"))
+                    {
                         let att_deps = &deps[id];
-                        if att_deps.iter().any(|d| d == &format!("{eni}#CreateNetworkInterface")) {
+                        if att_deps
+                            .iter()
+                            .any(|d| d == &format!("{eni}#CreateNetworkInterface"))
+                        {
                             assert!(done.contains(id), "{op} ran before the attach {id}");
                         }
                     }
@@ -128,14 +163,34 @@ fn check_order(plan_json: &serde_json::Value, events: &str) {
 
 fn apply_checked(env: &Env) {
     let r = env.run(&["plan", "--out", "p.tfplan"]);
-    assert_eq!(r.code, 0, "plan failed:\n{}\n{}\n{}", env.read("main.hcl").unwrap_or_default(), r.stdout, r.stderr);
+    assert_eq!(
+        r.code,
+        0,
+        "plan failed:\n{}\n{}\n{}",
+        env.read("main.hcl").unwrap_or_default(),
+        r.stdout,
+        r.stderr
+    );
     let show = env.run(&["show", "--json", "p.tfplan"]);
     let plan: serde_json::Value = serde_json::from_str(&show.stdout).expect("plan json");
     let r = env.run(&["apply", "--json", "--parallelism", "4", "p.tfplan"]);
-    assert_eq!(r.code, 0, "apply failed:\n{}\n{}\n{}", env.read("main.hcl").unwrap_or_default(), r.stdout, r.stderr);
+    assert_eq!(
+        r.code,
+        0,
+        "apply failed:\n{}\n{}\n{}",
+        env.read("main.hcl").unwrap_or_default(),
+        r.stdout,
+        r.stderr
+    );
     check_order(&plan, &r.stdout);
     let r = env.run(&["plan", "--detailed-exitcode"]);
-    assert_eq!(r.code, 0, "plan after apply is not empty:\n{}\n{}", env.read("main.hcl").unwrap_or_default(), r.stdout);
+    assert_eq!(
+        r.code,
+        0,
+        "plan after apply is not empty:\n{}\n{}",
+        env.read("main.hcl").unwrap_or_default(),
+        r.stdout
+    );
 }
 
 proptest! {

@@ -1,0 +1,421 @@
+//! Language and resource features end to end: drift, lifecycle, flags, IPv6, BINDED mode,
+//! data sources, outputs, guest-config, machine formats, crash safety.
+
+use crate::harness::{Env, redact};
+
+const PROVIDER: &str = "provider \"alicloud\" {\n  region = \"cn-hangzhou\"\n  simulator {}\n}\n\ndata \"alicloud_instances\" \"web1\" {\n  name_regex = \"^web-1$\"\n}\n";
+
+fn env_with(body: &str) -> Env {
+    let env = Env::empty();
+    env.write("main.hcl", &format!("{PROVIDER}\n{body}"));
+    env
+}
+
+fn ok(env: &Env, args: &[&str]) -> String {
+    let r = env.run(args);
+    assert!(
+        r.code == 0 || r.code == 2,
+        "netform {args:?} exited {}:\n{}\n{}",
+        r.code,
+        r.stdout,
+        r.stderr
+    );
+    r.stdout
+}
+
+const ENI: &str = r#"
+resource "alicloud_ecs_network_interface" "a" {
+  vswitch_id         = "vsw-bp1web0000000000000"
+  security_group_ids = ["sg-bp1basic000000000000"]
+  primary_ip_address = "192.168.1.40"
+  private_ip_addresses = ["192.168.1.41", "192.168.1.42"]
+  description        = "first"
+}
+"#;
+
+#[test]
+fn drift_is_shown_separately_and_refresh_only_adopts_it() {
+    let env = env_with(ENI);
+    ok(&env, &["apply", "--auto-approve"]);
+    let state: serde_json::Value =
+        serde_json::from_str(&env.read("netform.tfstate").unwrap_or_default()).expect("json");
+    let id = state["resources"][0]["instances"][0]["attributes"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    // Someone adds an address outside netform.
+    let r = env.run(&[
+        "sim",
+        "call",
+        "AssignPrivateIpAddresses",
+        &format!("NetworkInterfaceId={id}"),
+        "PrivateIpAddress.1=192.168.1.43",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 2);
+    let out = redact(&r.stdout);
+    let drift = out
+        .find("Note: Objects have changed outside of netform")
+        .expect("drift section");
+    let changes = out.find("will be updated in-place").expect("changes");
+    assert!(drift < changes, "drift comes first:\n{out}");
+    assert!(
+        out.contains("- \"192.168.1.43\","),
+        "the plan removes the stray address:\n{out}"
+    );
+    let r = env.run(&["apply", "--refresh-only", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let state = env.read("netform.tfstate").unwrap_or_default();
+    assert!(
+        state.contains("192.168.1.43"),
+        "refresh-only records the drift in state"
+    );
+}
+
+#[test]
+fn lifecycle_ignore_changes_prevent_destroy_and_replace() {
+    let env = env_with(&ENI.replace("description        = \"first\"", "description        = \"first\"\n  lifecycle {\n    ignore_changes  = [description]\n    prevent_destroy = true\n  }"));
+    ok(&env, &["apply", "--auto-approve"]);
+    let main = env.read("main.hcl").unwrap_or_default();
+    env.write("main.hcl", &main.replace("\"first\"", "\"second\""));
+    assert_eq!(
+        env.run(&["plan", "--detailed-exitcode"]).code,
+        0,
+        "ignored attribute does not diff"
+    );
+    let r = env.run(&["destroy", "--auto-approve"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("prevent_destroy"), "{}", r.stderr);
+    env.write(
+        "main.hcl",
+        &env.read("main.hcl")
+            .unwrap_or_default()
+            .replace("prevent_destroy = true", "prevent_destroy = false"),
+    );
+    let r = env.run(&["plan", "--replace", "alicloud_ecs_network_interface.a"]);
+    assert!(
+        r.stdout.contains("must be replaced")
+            && r.stdout
+                .contains("Plan: 1 to add, 0 to change, 1 to destroy."),
+        "{}",
+        r.stdout
+    );
+    // A force-new attribute: a different primary address replaces the ENI.
+    env.write(
+        "main.hcl",
+        &env.read("main.hcl")
+            .unwrap_or_default()
+            .replace("192.168.1.40", "192.168.1.39"),
+    );
+    let r = env.run(&["plan"]);
+    assert!(r.stdout.contains("# forces replacement"), "{}", r.stdout);
+    insta::assert_snapshot!("replace_plan", redact(&r.stdout));
+}
+
+#[test]
+fn target_exclude_and_destroy_flags() {
+    let env = env_with(&format!(
+        "{ENI}\nresource \"alicloud_eip_address\" \"x\" {{}}\n"
+    ));
+    let r = env.run(&["plan", "--target", "alicloud_eip_address.x"]);
+    assert!(
+        r.stdout.contains("Plan: 1 to add")
+            && !r.stdout.contains("alicloud_ecs_network_interface.a"),
+        "{}",
+        r.stdout
+    );
+    let r = env.run(&["plan", "--exclude", "alicloud_eip_address.x"]);
+    assert!(
+        r.stdout.contains("Plan: 1 to add") && !r.stdout.contains("alicloud_eip_address.x will"),
+        "{}",
+        r.stdout
+    );
+    ok(&env, &["apply", "--auto-approve"]);
+    let r = env.run(&["plan", "--destroy"]);
+    assert!(
+        r.stdout
+            .contains("Plan: 0 to add, 0 to change, 2 to destroy."),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn ipv6_addresses_on_an_attached_eni() {
+    let env = env_with(
+        r#"
+resource "alicloud_ecs_network_interface" "v6" {
+  vswitch_id         = "vsw-bp1web0000000000000"
+  security_group_ids = ["sg-bp1basic000000000000"]
+  primary_ip_address = "192.168.1.50"
+  ipv6_address_count = 2
+  secondary_private_ip_address_count = 1
+}
+
+resource "alicloud_ecs_network_interface_attachment" "v6" {
+  network_interface_id = alicloud_ecs_network_interface.v6.id
+  instance_id          = data.alicloud_instances.web1.instances[0].id
+}
+"#,
+    );
+    let out = ok(&env, &["apply", "--auto-approve"]);
+    let attach = out.find("AttachNetworkInterface complete").expect("attach");
+    let v6 = out.find("AssignIpv6Addresses...").expect("ipv6 assign");
+    assert!(attach < v6, "{out}");
+    let state: serde_json::Value =
+        serde_json::from_str(&env.read("netform.tfstate").unwrap_or_default()).expect("json");
+    let eni = state["resources"]
+        .as_array()
+        .and_then(|r| {
+            r.iter()
+                .find(|x| x["type"] == "alicloud_ecs_network_interface")
+        })
+        .cloned()
+        .unwrap_or_default();
+    let v6s = eni["instances"][0]["attributes"]["ipv6_addresses"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(v6s.len(), 2);
+    assert!(
+        v6s.iter().all(|a| a
+            .as_str()
+            .is_some_and(|s| s.starts_with("2408:4005:3ff:8501:"))),
+        "{v6s:?}"
+    );
+    assert_eq!(env.run(&["plan", "--detailed-exitcode"]).code, 0);
+}
+
+#[test]
+fn binded_mode_binds_before_attach_and_unbinds_after_detach() {
+    let env = env_with(
+        r#"
+resource "alicloud_ecs_network_interface" "b" {
+  vswitch_id         = "vsw-bp1web0000000000000"
+  security_group_ids = ["sg-bp1basic000000000000"]
+  primary_ip_address = "192.168.1.60"
+}
+
+resource "alicloud_ecs_network_interface_attachment" "b" {
+  network_interface_id = alicloud_ecs_network_interface.b.id
+  instance_id          = data.alicloud_instances.web1.instances[0].id
+}
+
+resource "alicloud_eip_address" "b" {}
+
+resource "alicloud_eip_association" "b" {
+  allocation_id = alicloud_eip_address.b.id
+  instance_id   = alicloud_ecs_network_interface.b.id
+  mode          = "BINDED"
+}
+"#,
+    );
+    let out = ok(&env, &["apply", "--auto-approve"]);
+    let bind = out
+        .find("alicloud_eip_association.b: AssociateEipAddress complete")
+        .expect("bind");
+    let attach = out
+        .find("alicloud_ecs_network_interface_attachment.b: AttachNetworkInterface...")
+        .expect("attach");
+    assert!(
+        bind < attach,
+        "BINDED binds to the unattached ENI first:\n{out}"
+    );
+    let out = ok(&env, &["destroy", "--auto-approve"]);
+    let detach = out.find("DetachNetworkInterface complete").expect("detach");
+    let unbind = out.find("UnassociateEipAddress...").expect("unbind");
+    assert!(detach < unbind, "detach before unbind:\n{out}");
+}
+
+#[test]
+fn data_sources_sensitive_outputs_and_deprecated_names() {
+    let env = env_with(
+        r#"
+data "alicloud_vswitches" "all" {
+  zone_id = "cn-hangzhou-h"
+}
+data "alicloud_security_groups" "sg" {}
+data "alicloud_nat_gateways" "n" {}
+data "alicloud_havips" "h" {}
+data "alicloud_slb_load_balancers" "intranet" {
+  address_type = "intranet"
+}
+data "alicloud_instance_types" "g7" {
+  instance_type_family = "ecs.g7"
+}
+
+resource "alicloud_eip" "old" {
+  name = "legacy-name"
+}
+
+output "counts" {
+  value = {
+    vswitches = length(data.alicloud_vswitches.all.vswitches)
+    groups    = length(data.alicloud_security_groups.sg.groups)
+    nat       = length(data.alicloud_nat_gateways.n.gateways)
+    havip     = data.alicloud_havips.h.havips[0].ip_address
+    slb       = data.alicloud_slb_load_balancers.intranet.balancers[0].address_type
+    g7_enis   = data.alicloud_instance_types.g7.instance_types[*].eni_quantity
+  }
+}
+
+output "secret" {
+  value     = "hunter2"
+  sensitive = true
+}
+"#,
+    );
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("warning: \"alicloud_eip\" is deprecated"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("warning: \"name\" is deprecated"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stdout.contains("hunter2"),
+        "sensitive output hidden:\n{}",
+        r.stdout
+    );
+    let j: serde_json::Value =
+        serde_json::from_str(&env.run(&["output", "--json", "counts"]).stdout).expect("json");
+    assert_eq!(j["havip"], "192.168.1.100");
+    assert_eq!(j["slb"], "intranet");
+    assert!(j["vswitches"].as_f64().is_some_and(|n| n >= 2.0), "{j}");
+    assert!(
+        j["g7_enis"].as_array().is_some_and(|a| !a.is_empty()),
+        "{j}"
+    );
+    assert_eq!(env.run(&["output", "--raw", "secret"]).stdout, "hunter2");
+}
+
+#[test]
+fn machine_formats_json_events_and_markdown() {
+    let env = Env::copy_of("examples/quickstart");
+    let r = env.run(&["plan", "--json"]);
+    let types: Vec<String> = r
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|e| e["type"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(types.first().map(String::as_str), Some("version"));
+    assert_eq!(types.iter().filter(|t| *t == "planned_change").count(), 6);
+    assert_eq!(types.last().map(String::as_str), Some("change_summary"));
+    for l in r.stdout.lines() {
+        let e: serde_json::Value = serde_json::from_str(l).expect("ndjson");
+        assert!(
+            e["@level"].is_string()
+                && e["@message"].is_string()
+                && e["@timestamp"] == "2026-01-01T00:00:00Z"
+        );
+    }
+    let r = env.run(&["plan", "--format", "json"]);
+    let j: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    assert_eq!(j["format_version"], "1.2");
+    let ops = j["operations"].as_array().cloned().unwrap_or_default();
+    let pos = |id: &str| ops.iter().position(|o| o["id"] == id).unwrap_or(usize::MAX);
+    assert!(
+        pos("alicloud_ecs_network_interface_attachment.app#AttachNetworkInterface")
+            < pos("alicloud_ecs_network_interface.app#AssignPrivateIpAddresses")
+    );
+    let eni = j["resource_changes"]
+        .as_array()
+        .and_then(|c| {
+            c.iter()
+                .find(|x| x["address"] == "alicloud_ecs_network_interface.app")
+        })
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(eni["change"]["actions"], serde_json::json!(["create"]));
+    assert_eq!(eni["change"]["after_unknown"]["id"], true);
+    let r = env.run(&["plan", "--format", "markdown"]);
+    assert!(
+        r.stdout.contains("| 6 | 0 | 0 |")
+            && r.stdout.contains("<details>")
+            && r.stdout.contains("```diff"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn guest_config_writes_files_for_the_attached_eni() {
+    let env = Env::copy_of("examples/quickstart");
+    ok(&env, &["apply", "--auto-approve"]);
+    let r = env.run(&["guest-config", "--out", "guest"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let script = std::fs::read_to_string(
+        env.path()
+            .join("guest/i-bp1web1000000000000/iproute2/netform-ip.sh"),
+    )
+    .expect("script");
+    for ip in [
+        "192.168.1.21",
+        "192.168.1.22",
+        "192.168.1.23",
+        "192.168.1.24",
+    ] {
+        assert!(script.contains(ip), "{script}");
+    }
+    assert!(script.contains("eth1"), "{script}");
+    let r = env.run(&[
+        "guest-config",
+        "--instance",
+        "i-bp1web1000000000000",
+        "--os",
+        "rhel",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("IPADDR=192.168.1.21"), "{}", r.stdout);
+}
+
+#[test]
+fn an_interrupted_apply_loses_nothing_and_the_next_run_converges() {
+    let env = Env::copy_of("examples/nat-gateway");
+    let mut child = env
+        .cmd(&["apply", "--auto-approve", "--parallelism", "1"])
+        .env("NETFORM_SIM_FAULTS", r#"{"latency_ms": 40}"#)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Kill it once it has made durable progress, before it could have finished.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !env.exists("netform.tfstate.journal") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        env.exists("netform.tfstate.journal"),
+        "the run was interrupted mid-way"
+    );
+    assert!(
+        !env.exists("netform.tfstate"),
+        "state is only folded at the end"
+    );
+    // Whatever completed is in state (via the journal) and in the simulated cloud; the next apply
+    // finishes the job without duplicating anything.
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(env.run(&["plan", "--detailed-exitcode"]).code, 0);
+    let cloud: serde_json::Value =
+        serde_json::from_str(&env.run(&["sim", "show"]).stdout).expect("json");
+    assert_eq!(
+        cloud["eip_addresses"].as_object().map(|m| m.len()),
+        Some(4),
+        "no duplicate EIPs: {cloud}"
+    );
+    assert!(
+        !env.exists("netform.tfstate.journal"),
+        "the journal was folded in"
+    );
+}
