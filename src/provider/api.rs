@@ -179,13 +179,37 @@ impl Timing {
         }
     }
 
+    /// Paced for Alibaba's API. `NETFORM_ALICLOUD_POLL_MS` and `NETFORM_ALICLOUD_BACKOFF_MS`
+    /// override the poll interval and the first backoff: an endpoint such as `sim serve` on
+    /// loopback answers in milliseconds, and waiting seconds for it only slows its users down.
     pub fn cloud() -> Timing {
-        Timing {
+        let mut t = Timing {
             max_attempts: 8,
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(20),
             poll_interval: Duration::from_secs(2),
             wait_timeout: Duration::from_secs(600),
+        };
+        if let Some(d) = env_ms("NETFORM_ALICLOUD_POLL_MS") {
+            t.poll_interval = d;
+        }
+        if let Some(d) = env_ms("NETFORM_ALICLOUD_BACKOFF_MS") {
+            t.backoff_base = d;
+            t.backoff_max = d.saturating_mul(40);
+        }
+        t
+    }
+}
+
+/// A duration in milliseconds from the environment. A value that is not one is reported and
+/// ignored rather than fatal: it only tunes pacing, and the defaults are safe.
+fn env_ms(name: &str) -> Option<Duration> {
+    let v = std::env::var(name).ok().filter(|v| !v.trim().is_empty())?;
+    match v.trim().parse::<u64>() {
+        Ok(ms) => Some(Duration::from_millis(ms)),
+        Err(_) => {
+            eprintln!("warning: ignoring {name}={v:?}: expected a whole number of milliseconds");
+            None
         }
     }
 }

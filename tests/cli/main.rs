@@ -5,5 +5,6 @@ mod bad_input;
 mod commands;
 mod features;
 mod harness;
+mod http;
 mod properties;
 mod quickstart;

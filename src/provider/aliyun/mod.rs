@@ -5,12 +5,15 @@
 //! An endpoint override sends every product to one base URL instead, which is how the tests and
 //! `sim serve` users point the client at the simulator. Retries are not done here: the caller
 //! (`api::Client::call`) repeats a call with identical parameters, and every attempt gets a fresh
-//! nonce and timestamp from [`HttpTransport::call`].
+//! nonce and timestamp from [`HttpTransport::call`]. Client-side rate limits per action
+//! ([`rate`]) pace the calls before they are sent.
 
+pub mod rate;
 pub mod sign;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -193,6 +196,15 @@ pub struct EndpointError {
     why: &'static str,
 }
 
+/// Why an [`HttpTransport`] cannot be built.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    #[error(transparent)]
+    RateLimits(#[from] rate::RateLimitsError),
+}
+
 /// A base URL split into what the request line and the signed `host` header need.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Base {
@@ -253,6 +265,7 @@ pub struct HttpTransport {
     base: Option<Base>,
     version: SignatureVersion,
     agent: ureq::Agent,
+    limiter: rate::RateLimiter,
 }
 
 impl fmt::Debug for HttpTransport {
@@ -262,6 +275,7 @@ impl fmt::Debug for HttpTransport {
             .field("region", &self.region)
             .field("base", &self.base)
             .field("version", &self.version)
+            .field("limiter", &self.limiter)
             .finish_non_exhaustive()
     }
 }
@@ -274,12 +288,13 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 impl HttpTransport {
     /// `endpoint`: `None` for the product endpoints of `region` (`ecs.<region>.aliyuncs.com`, …),
     /// or one base URL (`http://127.0.0.1:8080`, `https://host`) that every product goes to.
+    /// Rate limits are the defaults adjusted by `NETFORM_ALICLOUD_RATE_LIMITS`.
     pub fn new(
         creds: Credentials,
         region: &str,
         endpoint: Option<String>,
         version: SignatureVersion,
-    ) -> Result<HttpTransport, EndpointError> {
+    ) -> Result<HttpTransport, TransportError> {
         let base = endpoint
             .filter(|e| !e.trim().is_empty())
             .map(|e| Base::parse(&e))
@@ -297,7 +312,17 @@ impl HttpTransport {
             base,
             version,
             agent: ureq::Agent::new_with_config(config),
+            limiter: rate::RateLimiter::new(
+                rate::RateLimits::from_env()?,
+                Arc::new(rate::SystemClock::default()),
+            ),
         })
+    }
+
+    /// Replaces the rate limits (and the clock they are measured with).
+    pub fn with_rate_limiter(mut self, limiter: rate::RateLimiter) -> HttpTransport {
+        self.limiter = limiter;
+        self
     }
 
     fn base_for(&self, product: Product) -> Base {
@@ -379,6 +404,7 @@ impl Transport for HttpTransport {
     fn call(&self, action: &str, params: &Params) -> Result<J, ApiError> {
         let product = Product::for_action(action, params);
         let base = self.base_for(product);
+        self.limiter.acquire(action);
         let sent = match self.version {
             SignatureVersion::V3 => self.send_v3(&base, product, action, params),
             SignatureVersion::V1 => self.send_v1(&base, product, action, params),
@@ -620,6 +646,145 @@ mod tests {
     fn nonces_differ() {
         let a: std::collections::BTreeSet<String> = (0..1000).map(|_| nonce()).collect();
         assert_eq!(a.len(), 1000);
+    }
+
+    /// What a recording server saw of one request.
+    struct Seen {
+        params: Params,
+        nonce: String,
+        authorization: String,
+    }
+
+    /// Serves `answers` in order on a loopback port (one request each), recording every request.
+    fn recording_server(
+        answers: Vec<(u16, &'static str)>,
+    ) -> (String, std::thread::JoinHandle<Vec<Seen>>) {
+        let server = tiny_http::Server::http("127.0.0.1:0").expect("bind loopback");
+        let addr = server
+            .server_addr()
+            .to_ip()
+            .expect("an IP listener")
+            .to_string();
+        let handle = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            for (status, body) in answers {
+                let Ok(req) = server.recv() else { break };
+                let header = |n: &'static str| {
+                    req.headers()
+                        .iter()
+                        .find(|h| h.field.equiv(n))
+                        .map(|h| h.value.to_string())
+                        .unwrap_or_default()
+                };
+                let query = req.url().split_once('?').map(|(_, q)| q).unwrap_or("");
+                seen.push(Seen {
+                    params: sign::parse_query(query).expect("a well-formed query"),
+                    nonce: header("x-acs-signature-nonce"),
+                    authorization: header("authorization"),
+                });
+                let _ =
+                    req.respond(tiny_http::Response::from_string(body).with_status_code(status));
+            }
+            seen
+        });
+        (format!("http://{addr}"), handle)
+    }
+
+    #[test]
+    fn one_client_token_across_retries_with_a_fresh_nonce_each_attempt() {
+        const THROTTLED: &str = r#"{"RequestId":"T","HostId":"h","Code":"Throttling.User","Message":"Request was denied due to user flow control.","Recommend":""}"#;
+        let (endpoint, server) = recording_server(vec![
+            (400, THROTTLED),
+            (400, THROTTLED),
+            (503, "<html>busy</html>"),
+            (200, r#"{"RequestId":"OK","NetworkInterfaceId":"eni-1"}"#),
+        ]);
+        let t = HttpTransport::new(
+            Credentials::new("key-id", "s3cr3t-value", None),
+            "cn-hangzhou",
+            Some(endpoint),
+            SignatureVersion::V3,
+        )
+        .expect("loopback endpoint");
+        let client = crate::provider::api::Client {
+            transport: &t,
+            region: "cn-hangzhou".into(),
+            timing: crate::provider::api::Timing {
+                max_attempts: 5,
+                backoff_base: Duration::from_millis(1),
+                backoff_max: Duration::from_millis(2),
+                poll_interval: Duration::from_millis(1),
+                wait_timeout: Duration::from_secs(5),
+            },
+        };
+        let mut p = Params::new();
+        p.insert("ClientToken".into(), "op-token-1".into());
+        p.insert("VSwitchId".into(), "vsw-1".into());
+        let j = client
+            .call("CreateNetworkInterface", p)
+            .expect("succeeds on the fourth attempt");
+        assert_eq!(j["NetworkInterfaceId"], "eni-1");
+
+        let seen = server.join().expect("server thread");
+        assert_eq!(seen.len(), 4, "three failures, then the success");
+        for s in &seen {
+            assert_eq!(
+                s.params.get("ClientToken").map(String::as_str),
+                Some("op-token-1")
+            );
+            // The logical request is the same every time, RegionId included.
+            assert_eq!(s.params, seen[0].params);
+            assert!(!s.authorization.contains("s3cr3t"));
+        }
+        let nonces: std::collections::BTreeSet<&str> =
+            seen.iter().map(|s| s.nonce.as_str()).collect();
+        assert_eq!(nonces.len(), 4, "a fresh nonce per attempt");
+        assert!(nonces.iter().all(|n| !n.is_empty()));
+        let signatures: std::collections::BTreeSet<&str> =
+            seen.iter().map(|s| s.authorization.as_str()).collect();
+        assert_eq!(signatures.len(), 4, "each attempt signed anew");
+    }
+
+    #[test]
+    fn calls_pass_through_the_rate_limiter() {
+        use rate::{Clock, RateLimiter, RateLimits};
+        /// Records sleeps instead of sleeping.
+        #[derive(Default)]
+        struct Recorder(std::sync::Mutex<(Duration, Vec<Duration>)>);
+        impl Clock for Recorder {
+            fn now(&self) -> Duration {
+                self.0.lock().expect("clock").0
+            }
+            fn sleep(&self, d: Duration) {
+                let mut g = self.0.lock().expect("clock");
+                g.0 += d;
+                g.1.push(d);
+            }
+        }
+        let ok = r#"{"RequestId":"OK","NetworkInterfaceSets":{"NetworkInterfaceSet":[]}}"#;
+        let (endpoint, server) = recording_server(vec![(200, ok); 3]);
+        let clock = Arc::new(Recorder::default());
+        let limits = RateLimits::none()
+            .with("DescribeNetworkInterfaces=2")
+            .expect("valid");
+        let t = HttpTransport::new(
+            Credentials::new("id", "secret", None),
+            "cn-hangzhou",
+            Some(endpoint),
+            SignatureVersion::V3,
+        )
+        .expect("ok")
+        .with_rate_limiter(RateLimiter::new(limits, clock.clone()));
+        for _ in 0..3 {
+            t.call("DescribeNetworkInterfaces", &Params::new())
+                .expect("answered");
+        }
+        assert_eq!(server.join().expect("server").len(), 3);
+        // A bucket of two, then one every 500 ms.
+        assert_eq!(
+            clock.0.lock().expect("clock").1,
+            vec![Duration::from_millis(500)]
+        );
     }
 
     #[test]
