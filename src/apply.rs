@@ -846,11 +846,11 @@ pub fn apply(
     }
     // vSwitch CIDRs are recorded on ENIs (guest-config needs them): read once per region.
     let mut cidrs: HashMap<Option<String>, BTreeMap<String, (String, String)>> = HashMap::new();
-    if plan
-        .ops
-        .iter()
-        .any(|o| changes.get(&o.address).is_some_and(|c| c.kind == Kind::Eni))
-    {
+    if plan.ops.iter().any(|o| {
+        changes
+            .get(&o.address)
+            .is_some_and(|c| matches!(c.kind, Kind::Eni | Kind::SecondaryIps | Kind::Attachment))
+    }) {
         let aliases: HashSet<Option<String>> =
             plan.changes.iter().map(|c| c.provider.clone()).collect();
         for a in aliases {

@@ -443,11 +443,11 @@ impl Ctx {
                 _ => SignatureVersion::V3,
             };
             let t = HttpTransport::new(creds.clone(), region, endpoint, version).map_err(|e| {
-                user_error(
-                    e.to_string(),
-                    "write the endpoint as http://host:port or https://host",
-                    self.err_style,
-                )
+                let help = match &e {
+                    crate::provider::aliyun::TransportError::Endpoint(_) => "write the endpoint as http://host:port or https://host",
+                    crate::provider::aliyun::TransportError::RateLimits(_) => "write NETFORM_ALICLOUD_RATE_LIMITS as ACTION=PER_SECOND pairs, e.g. Describe*=10,*=off",
+                };
+                user_error(e.to_string(), help, self.err_style)
             })?;
             let t: Arc<dyn Transport> = Arc::new(t);
             if alias.is_none() || default.is_none() {

@@ -419,3 +419,42 @@ fn an_interrupted_apply_loses_nothing_and_the_next_run_converges() {
         "the journal was folded in"
     );
 }
+
+#[test]
+fn secondary_ips_on_an_instance_primary_eni_and_their_guest_config() {
+    let env = env_with(
+        r#"
+data "alicloud_instances" "web2" {
+  name_regex = "^web-2$"
+}
+
+resource "netform_secondary_private_ips" "web2" {
+  instance_id          = data.alicloud_instances.web2.instances[0].id
+  private_ip_addresses = ["192.168.1.71", "192.168.1.72"]
+}
+"#,
+    );
+    let out = ok(&env, &["apply", "--auto-approve"]);
+    assert!(out.contains("1 added"), "{out}");
+    assert_eq!(env.run(&["plan", "--detailed-exitcode"]).code, 0);
+    let r = env.run(&[
+        "guest-config",
+        "--instance",
+        "i-bp1web2000000000000",
+        "--os",
+        "debian",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("eth0:0")
+            && r.stdout.contains("192.168.1.71")
+            && r.stdout.contains("192.168.1.72"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("netmask 255.255.255.0"), "{}", r.stdout);
+    // Destroying it unassigns only its own addresses; the instance keeps its primary ENI.
+    ok(&env, &["destroy", "--auto-approve"]);
+    let cloud = env.run(&["sim", "show"]).stdout;
+    assert!(!cloud.contains("192.168.1.71"), "{cloud}");
+}
