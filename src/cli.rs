@@ -181,6 +181,8 @@ pub enum SimCmd {
 pub struct Exit(pub i32);
 
 struct Ctx {
+    /// `--json`: diagnostics become events on stdout.
+    json_events: std::cell::Cell<bool>,
     dir: PathBuf,
     cli_state: Option<PathBuf>,
     simulator: Option<String>,
@@ -199,6 +201,20 @@ fn color_for(tty: bool) -> Style {
 fn eprint_diags(diags: &[Diagnostic], sources: &Sources, st: Style) {
     let text = render::diag::render_all(diags, sources, st);
     let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// Diagnostics on stderr, or as `diagnostic` events on stdout with `--json`.
+fn report_diags(diags: &[Diagnostic], sources: &Sources, st: Style, json: bool) {
+    if !json {
+        eprint_diags(diags, sources, st);
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    for d in diags {
+        let level = if d.is_error() { "error" } else { "warn" };
+        let line = event_line(level, &format!("{}: {}", if d.is_error() { "Error" } else { "Warning" }, d.summary), "diagnostic", serde_json::json!({"diagnostic": sources.diagnostic_json(d)}));
+        let _ = out.write_all(line.as_bytes());
+    }
 }
 
 fn user_error(msg: impl Into<String>, help: impl Into<String>, st: Style) -> Exit {
@@ -257,7 +273,7 @@ impl Ctx {
                     s.add(name, std::fs::read_to_string(&p).unwrap_or_default());
                 }
             }
-            eprint_diags(&d.0, &s, self.err_style);
+            report_diags(&d.0, &s, self.err_style, self.json_events.get());
             Exit(1)
         })
     }
@@ -283,7 +299,7 @@ impl Ctx {
             env: VarInputs::from_env(),
         };
         config::vars::resolve(cfg, &inputs).map_err(|d| {
-            eprint_diags(&d.0, &cfg.sources, self.err_style);
+            report_diags(&d.0, &cfg.sources, self.err_style, self.json_events.get());
             Exit(1)
         })
     }
@@ -586,6 +602,7 @@ struct Planned {
 }
 
 fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool) -> Result<Planned, Exit> {
+    ctx.json_events.set(a.json);
     let mut cfg = ctx.load()?;
     let vars = ctx.vars(&mut cfg, a)?;
     let opts = plan_options(a, destroy, ctx)?;
@@ -612,11 +629,11 @@ fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool) -> Result<Planned, Exit> {
         opts,
     )
     .map_err(|d| {
-        eprint_diags(&d.0, &cfg.sources, ctx.err_style);
+        report_diags(&d.0, &cfg.sources, ctx.err_style, a.json);
         Exit(1)
     })?;
-    if !plan.warnings.is_empty() && !a.json {
-        eprint_diags(&plan.warnings.0, &cfg.sources, ctx.err_style);
+    if !plan.warnings.is_empty() {
+        report_diags(&plan.warnings.0, &cfg.sources, ctx.err_style, a.json);
     }
     Ok(Planned {
         cfg,
@@ -847,7 +864,7 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
             );
             diags.push(d.with_detail(detail).with_help("state records everything that completed; fix the cause and run netform apply again to finish"));
         }
-        eprint_diags(&diags, &cfg.sources, ctx.err_style);
+        report_diags(&diags, &cfg.sources, ctx.err_style, a.json);
         return Err(Exit(1));
     }
     let msg = format!(
@@ -855,6 +872,17 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
         report.added, report.changed, report.destroyed
     );
     if a.json {
+        if let Some(s) = &report.state {
+            let outs: serde_json::Map<String, serde_json::Value> = s
+                .outputs
+                .iter()
+                .map(|(k, o)| {
+                    let v = if o.sensitive { serde_json::Value::Null } else { o.value.clone() };
+                    (k.clone(), serde_json::json!({"sensitive": o.sensitive, "type": o.ty, "value": v}))
+                })
+                .collect();
+            let _ = out.write_all(event_line("info", &format!("Outputs: {}", outs.len()), "outputs", serde_json::json!({"outputs": outs})).as_bytes());
+        }
         let _ = out.write_all(event_line("info", &msg, "change_summary", serde_json::json!({"changes": {"add": report.added, "change": report.changed, "remove": report.destroyed, "operation": if plan.options.destroy {"destroy"} else {"apply"}}})).as_bytes());
     } else {
         let msg = if plan.options.destroy {
@@ -1694,6 +1722,7 @@ pub fn run() -> i32 {
         None => PathBuf::from("."),
     };
     let ctx = Ctx {
+        json_events: std::cell::Cell::new(false),
         dir,
         cli_state: cli.state.clone(),
         simulator: cli.simulator.clone(),
