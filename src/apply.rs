@@ -903,10 +903,17 @@ pub fn apply(
                 } else {
                     change.before.clone().unwrap_or_default()
                 };
-                let current = state
-                    .resources
-                    .get(&op.address)
-                    .map(|i| attrs::from_state(schema::by_kind(change.kind), &i.attributes));
+                // The destroy half of a replacement works on the old object, which with
+                // create_before_destroy is no longer the one state holds.
+                let old_half = op.phase == Phase::Destroy && change.action == Action::Replace;
+                let current = if old_half && change.create_before_destroy {
+                    change.before.clone()
+                } else {
+                    state
+                        .resources
+                        .get(&op.address)
+                        .map(|i| attrs::from_state(schema::by_kind(change.kind), &i.attributes))
+                };
                 on_event(&Event::Start {
                     op: op.id.clone(),
                     address: op.address.clone(),
@@ -940,6 +947,8 @@ pub fn apply(
                     };
                     for u in updates {
                         let entry = match u {
+                            Update::Set(addr, _) if replacing_old(&job, &addr, &state) => continue,
+                            Update::Remove(addr) if replacing_old(&job, &addr, &state) => continue,
                             Update::Set(addr, a) => {
                                 let mut inst = instance_for(&job.change, &a);
                                 if addr != job.change.address {
@@ -1074,6 +1083,26 @@ pub fn apply(
     store.write(&mut state, prior_state.as_ref())?;
     report.state = Some(state);
     Ok(report)
+}
+
+/// Whether an update from the destroy half of a create-before-destroy replacement would touch the
+/// new object in state (it must only ever concern the old one).
+fn replacing_old(job: &Job, addr: &Address, state: &State) -> bool {
+    if !(job.op.phase == Phase::Destroy
+        && job.change.action == Action::Replace
+        && job.change.create_before_destroy
+        && *addr == job.change.address)
+    {
+        return false;
+    }
+    let old_id = job.change.before.as_ref().and_then(|b| sval(b, "id"));
+    let now_id = state
+        .resources
+        .get(addr)
+        .and_then(|i| i.attributes.get("id"))
+        .and_then(J::as_str)
+        .map(str::to_string);
+    now_id.is_some() && now_id != old_id
 }
 
 fn count_change(report: &mut Report, action: Action) {

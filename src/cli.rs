@@ -212,7 +212,16 @@ fn report_diags(diags: &[Diagnostic], sources: &Sources, st: Style, json: bool) 
     let mut out = std::io::stdout().lock();
     for d in diags {
         let level = if d.is_error() { "error" } else { "warn" };
-        let line = event_line(level, &format!("{}: {}", if d.is_error() { "Error" } else { "Warning" }, d.summary), "diagnostic", serde_json::json!({"diagnostic": sources.diagnostic_json(d)}));
+        let line = event_line(
+            level,
+            &format!(
+                "{}: {}",
+                if d.is_error() { "Error" } else { "Warning" },
+                d.summary
+            ),
+            "diagnostic",
+            serde_json::json!({"diagnostic": sources.diagnostic_json(d)}),
+        );
         let _ = out.write_all(line.as_bytes());
     }
 }
@@ -877,11 +886,26 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
                 .outputs
                 .iter()
                 .map(|(k, o)| {
-                    let v = if o.sensitive { serde_json::Value::Null } else { o.value.clone() };
-                    (k.clone(), serde_json::json!({"sensitive": o.sensitive, "type": o.ty, "value": v}))
+                    let v = if o.sensitive {
+                        serde_json::Value::Null
+                    } else {
+                        o.value.clone()
+                    };
+                    (
+                        k.clone(),
+                        serde_json::json!({"sensitive": o.sensitive, "type": o.ty, "value": v}),
+                    )
                 })
                 .collect();
-            let _ = out.write_all(event_line("info", &format!("Outputs: {}", outs.len()), "outputs", serde_json::json!({"outputs": outs})).as_bytes());
+            let _ = out.write_all(
+                event_line(
+                    "info",
+                    &format!("Outputs: {}", outs.len()),
+                    "outputs",
+                    serde_json::json!({"outputs": outs}),
+                )
+                .as_bytes(),
+            );
         }
         let _ = out.write_all(event_line("info", &msg, "change_summary", serde_json::json!({"changes": {"add": report.added, "change": report.changed, "remove": report.destroyed, "operation": if plan.options.destroy {"destroy"} else {"apply"}}})).as_bytes());
     } else {

@@ -68,6 +68,14 @@ pub struct AttrSchema {
     pub values: &'static [&'static str],
     /// Recognised but refused ("not supported yet"), never silently ignored.
     pub unsupported: bool,
+    /// A format the value (or each element) must have.
+    pub format: Option<Format>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Ipv4,
+    Ipv6,
 }
 
 const fn a(name: &'static str, ty: AttrType) -> AttrSchema {
@@ -82,6 +90,7 @@ const fn a(name: &'static str, ty: AttrType) -> AttrSchema {
         conflicts: &[],
         values: &[],
         unsupported: false,
+        format: None,
     }
 }
 
@@ -113,6 +122,14 @@ impl AttrSchema {
     }
     const fn values(mut self, v: &'static [&'static str]) -> Self {
         self.values = v;
+        self
+    }
+    const fn ipv4(mut self) -> Self {
+        self.format = Some(Format::Ipv4);
+        self
+    }
+    const fn ipv6(mut self) -> Self {
+        self.format = Some(Format::Ipv6);
         self
     }
     const fn unsupported(mut self) -> Self {
@@ -161,16 +178,18 @@ const ENI: &[AttrSchema] = &[
     a("network_interface_name", Str),
     a("name", Str).alias("network_interface_name"),
     a("description", Str),
-    a("primary_ip_address", Str).computed().force_new(),
+    a("primary_ip_address", Str).computed().force_new().ipv4(),
     a("private_ip", Str).alias("primary_ip_address"),
     a("private_ip_addresses", StrSet)
         .computed()
+        .ipv4()
         .conflicts(&["secondary_private_ip_address_count"]),
     a("private_ips", StrSet).alias("private_ip_addresses"),
     a("secondary_private_ip_address_count", Num).computed(),
     a("private_ips_count", Num).alias("secondary_private_ip_address_count"),
     a("ipv6_addresses", StrSet)
         .computed()
+        .ipv6()
         .conflicts(&["ipv6_address_count"]),
     a("ipv6_address_count", Num).computed(),
     a("tags", StrMap),
@@ -207,10 +226,12 @@ const SECONDARY_IPS: &[AttrSchema] = &[
     a("instance_id", Str).force_new(),
     a("private_ip_addresses", StrSet)
         .computed()
+        .ipv4()
         .conflicts(&["private_ip_address_count"]),
     a("private_ip_address_count", Num).computed(),
     a("ipv6_addresses", StrSet)
         .computed()
+        .ipv6()
         .conflicts(&["ipv6_address_count"]),
     a("ipv6_address_count", Num).computed(),
     a("id", Str).out(),
@@ -251,7 +272,7 @@ const EIP: &[AttrSchema] = &[
         .values(&["PayAsYouGo", "Subscription"]),
     a("instance_charge_type", Str).alias("payment_type"),
     a("isp", Str).computed().force_new().values(ISPS),
-    a("ip_address", Str).computed().force_new(),
+    a("ip_address", Str).computed().force_new().ipv4(),
     a("tags", StrMap),
     a("deletion_protection", Bool),
     a("resource_group_id", Str).computed(),
@@ -271,7 +292,7 @@ const ASSOCIATION: &[AttrSchema] = &[
         "SlbInstance",
         "IpAddress",
     ]),
-    a("private_ip_address", Str).computed().force_new(),
+    a("private_ip_address", Str).computed().force_new().ipv4(),
     a("vpc_id", Str).force_new(),
     a("mode", Str)
         .computed()
@@ -625,6 +646,37 @@ fn convert(attr: &AttrSchema, v: &Value) -> Result<Value, String> {
             )
         }
     };
+    if let Some(f) = attr.format {
+        let items: Vec<&Value> = match &converted {
+            Value::List(v) | Value::Set(v) => v.iter().collect(),
+            other => vec![other],
+        };
+        for it in items {
+            let Value::String(s) = it else { continue };
+            let ok = match f {
+                Format::Ipv4 => s.parse::<std::net::Ipv4Addr>().is_ok(),
+                Format::Ipv6 => s.parse::<std::net::Ipv6Addr>().is_ok(),
+            };
+            if !ok {
+                return Err(format!(
+                    "\"{s}\" is not an {} address",
+                    if f == Format::Ipv4 { "IPv4" } else { "IPv6" }
+                ));
+            }
+        }
+        // A set drops repeats silently; an address written twice is a mistake worth naming
+        // (rule ip-unique: not twice in one request).
+        if let Some(seq) = v.as_seq() {
+            let mut seen = std::collections::BTreeSet::new();
+            for x in seq {
+                if let Value::String(s) = x
+                    && !seen.insert(s.as_str())
+                {
+                    return Err(format!("\"{s}\" is listed twice"));
+                }
+            }
+        }
+    }
     if !attr.values.is_empty()
         && let Value::String(s) = &converted
         && !attr.values.contains(&s.as_str())

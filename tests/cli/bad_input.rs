@@ -214,3 +214,22 @@ fn usage_errors_exit_1_not_2() {
     assert_eq!(env.run(&["plan", "--no-such-flag"]).code, 1);
     assert_eq!(env.run(&["frobnicate"]).code, 1);
 }
+
+#[test]
+fn malformed_and_repeated_addresses_are_configuration_errors() {
+    let env = Env::copy_of("examples/quickstart");
+    env.write(
+        "extra.hcl",
+        "resource \"alicloud_ecs_network_interface\" \"x\" {\n  vswitch_id = \"vsw-bp1web0000000000000\"\n  security_group_ids = [\"sg-bp1basic000000000000\"]\n  primary_ip_address = \"192.168.1.300\"\n  private_ip_addresses = [\"192.168.1.31\", \"192.168.1.31\"]\n}\n",
+    );
+    assert_refused(
+        &env,
+        &["plan"],
+        &[
+            "\"192.168.1.300\" is not an IPv4 address",
+            "extra.hcl:4:24",
+            "\"192.168.1.31\" is listed twice",
+            "extra.hcl:5:26",
+        ],
+    );
+}

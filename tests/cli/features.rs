@@ -458,3 +458,88 @@ resource "netform_secondary_private_ips" "web2" {
     let cloud = env.run(&["sim", "show"]).stdout;
     assert!(!cloud.contains("192.168.1.71"), "{cloud}");
 }
+
+#[test]
+fn tfvars_files_depends_on_and_create_before_destroy() {
+    let env = env_with(
+        r#"
+variable "name" {
+  type = string
+}
+
+variable "bw" {
+  type    = number
+  default = 1
+}
+
+resource "alicloud_eip_address" "first" {
+  address_name = var.name
+  bandwidth    = var.bw
+}
+
+resource "alicloud_eip_address" "second" {
+  address_name = "second"
+  depends_on   = [alicloud_eip_address.first]
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+"#,
+    );
+    env.write("netform.tfvars", "name = \"from-tfvars\"\nbw = 3\n");
+    env.write("z.auto.tfvars", "bw = 4\n");
+    let r = env.run(&["plan"]);
+    assert!(
+        r.stdout.contains("\"from-tfvars\"") && r.stdout.contains("bandwidth            = \"4\""),
+        "auto.tfvars wins over netform.tfvars:\n{}",
+        r.stdout
+    );
+    let r = env.run(&["plan", "--var-file", "other.tfvars"]);
+    assert_eq!(r.code, 1, "a missing --var-file is an error");
+    env.write("other.tfvars", "bw = 7\n");
+    let r = env.run(&["plan", "--var-file", "other.tfvars"]);
+    assert!(
+        r.stdout.contains("bandwidth            = \"7\""),
+        "{}",
+        r.stdout
+    );
+    let out = ok(&env, &["apply", "--auto-approve"]);
+    let first = out
+        .find("alicloud_eip_address.first: AllocateEipAddress complete")
+        .expect("first");
+    let second = out
+        .find("alicloud_eip_address.second: AllocateEipAddress...")
+        .expect("second");
+    assert!(first < second, "depends_on orders the operations:\n{out}");
+    // create_before_destroy: the replacement exists before the old one is released.
+    let r = env.run(&[
+        "apply",
+        "--auto-approve",
+        "--replace",
+        "alicloud_eip_address.second",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("+/- create replacement and then destroy"),
+        "{}",
+        r.stdout
+    );
+    let alloc = r
+        .stdout
+        .find("alicloud_eip_address.second: AllocateEipAddress complete")
+        .expect("alloc");
+    let release = r
+        .stdout
+        .find("alicloud_eip_address.second: ReleaseEipAddress...")
+        .expect("release");
+    assert!(alloc < release, "{}", r.stdout);
+    // The old object went, the new one stayed and is the one in state.
+    assert_eq!(env.run(&["plan", "--detailed-exitcode"]).code, 0);
+    let cloud: serde_json::Value =
+        serde_json::from_str(&env.run(&["sim", "show"]).stdout).expect("json");
+    assert_eq!(
+        cloud["eip_addresses"].as_object().map(|m| m.len()),
+        Some(2),
+        "{cloud}"
+    );
+}
