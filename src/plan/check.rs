@@ -132,6 +132,7 @@ struct Instance {
     vpc: String,
     ty: String,
     status: String,
+    vswitch: String,
     classic: bool,
     public_ip: bool,
     private_ip: Option<String>,
@@ -289,6 +290,7 @@ fn gather(clouds: &Clouds, changes: &[Change], w: &Wanted) -> Cloud {
                     vpc: js(&vpc, "VpcId"),
                     ty: js(&i, "InstanceType"),
                     status: js(&i, "Status"),
+                    vswitch: js(&vpc, "VSwitchId"),
                     classic: js(&i, "InstanceNetworkType") == "classic",
                     public_ip: !jlist(&i, "PublicIpAddress", "IpAddress").is_empty(),
                     private_ip: jlist(&vpc, "PrivateIpAddress", "IpAddress")
@@ -321,6 +323,16 @@ fn gather(clouds: &Clouds, changes: &[Change], w: &Wanted) -> Cloud {
             );
             cloud.add_enis(l, region);
         }
+        // vSwitches of every ENI the plan reaches (secondary-IP resources on existing ENIs too).
+        let mut vswitches = vswitches_of(changes);
+        vswitches.extend(cloud.enis.values().map(|(e, _)| e.vswitch_id.clone()));
+        vswitches.extend(
+            cloud
+                .instances
+                .values()
+                .map(|i| i.vswitch.clone())
+                .filter(|v| !v.is_empty()),
+        );
         // Security groups the plan adds addresses to: every member counts against the cap.
         let mut sgs: BTreeSet<String> = changes
             .iter()
@@ -345,7 +357,7 @@ fn gather(clouds: &Clouds, changes: &[Change], w: &Wanted) -> Cloud {
             .instances
             .iter()
             .map(|i| ("InstanceId", i))
-            .chain(vswitches_of(changes).iter().map(|v| ("VSwitchId", v)))
+            .chain(vswitches.iter().map(|v| ("VSwitchId", v)))
             .chain(sgs.iter().map(|s| ("SecurityGroupId", s)))
         {
             let mut token: Option<String> = None;
@@ -506,9 +518,24 @@ struct Out<'a> {
 impl Out<'_> {
     fn range(&self, addr: &Address, attr: &str) -> Option<SourceRange> {
         let r = self.cfg.resource(Mode::Managed, &addr.ty, &addr.name)?;
-        r.attrs
+        // An address list may be written as its count companion instead.
+        let companions: Vec<&str> = match attr {
+            "private_ip_addresses" => vec![
+                "private_ip_addresses",
+                "secondary_private_ip_address_count",
+                "private_ip_address_count",
+                "vswitch_id",
+            ],
+            "ipv6_address_count" | "ipv6_addresses" => vec!["ipv6_addresses", "ipv6_address_count"],
+            other => vec![other],
+        };
+        companions
             .iter()
-            .find(|a| a.name == attr || r.kind.canonical(&a.name) == attr)
+            .find_map(|name| {
+                r.attrs
+                    .iter()
+                    .find(|a| a.name == *name || r.kind.canonical(&a.name) == *name)
+            })
             .and_then(|a| a.value.range())
             .or_else(|| Some(r.range.clone()))
     }
