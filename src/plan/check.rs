@@ -760,11 +760,10 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
         };
         sips.push((i, c));
         let e = &mut enis[i];
-        for (list, count, set, owners) in [
-            ("private_ip_addresses", "private_ip_address_count", 4, 0),
-            ("ipv6_addresses", "ipv6_address_count", 6, 1),
+        for (list, count, set) in [
+            ("private_ip_addresses", "private_ip_address_count", 4),
+            ("ipv6_addresses", "ipv6_address_count", 6),
         ] {
-            let _ = owners;
             let before: Vec<String> = c
                 .before
                 .as_ref()
@@ -1011,7 +1010,7 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
         }
     }
     let mut auto_need: BTreeMap<String, (usize, Address)> = BTreeMap::new();
-    for (idx, e) in enis.iter().enumerate() {
+    for e in &enis {
         if e.deleted {
             continue;
         }
@@ -1046,13 +1045,7 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
         for ip in &e.v4.known {
             let owner = e.v4_from.get(ip).cloned().or(main_owner.clone());
             if let Some(o) = owner {
-                let attr = if o.ty == "netform_secondary_private_ips" || e.addr.as_ref() == Some(&o)
-                {
-                    "private_ip_addresses"
-                } else {
-                    "private_ip_addresses"
-                };
-                addrs.push((ip.clone(), o, attr));
+                addrs.push((ip.clone(), o, "private_ip_addresses"));
             }
         }
         for ip in &e.v6.known {
@@ -1156,7 +1149,6 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                 ent.1 = a;
             }
         }
-        let _ = idx;
     }
     // ip-vswitch-capacity: only when the cloud picks addresses and they do not fit.
     let freed: BTreeMap<String, usize> = enis
@@ -1875,17 +1867,15 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                     );
                 }
             }
-            "IpAddress" => {
-                if !limits.ip_address_eip_target.value {
-                    out.push(
-                        "eip-target-kind",
-                        &b0.c.address,
-                        "instance_type",
-                        "binds an EIP to an IP address".into(),
-                        out.limit("IpAddress as an EIP target", &limits.ip_address_eip_target),
-                        "bind it to an ENI (NAT mode with private_ip_address) instead".into(),
-                    );
-                }
+            "IpAddress" if !limits.ip_address_eip_target.value => {
+                out.push(
+                    "eip-target-kind",
+                    &b0.c.address,
+                    "instance_type",
+                    "binds an EIP to an IP address".into(),
+                    out.limit("IpAddress as an EIP target", &limits.ip_address_eip_target),
+                    "bind it to an ENI (NAT mode with private_ip_address) instead".into(),
+                );
             }
             _ => {}
         }
@@ -1926,10 +1916,6 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                 out.push("eip-eni-nat-mode", &owner, "private_ip_addresses", format!("removes {ip} from {}, but the EIP {} stays bound to it", info.id, x.id), "rule: in NAT mode an EIP is bound to one of the ENI's addresses, so an address cannot go while an EIP is bound to it".into(), format!("unbind {} first (remove its association in this plan), or keep {ip}", x.id));
             }
         }
-    }
-    if !cloud.complete {
-        // Absence proves nothing when a Describe failed; the checks above only fire on what
-        // was found, so no extra action is needed.
     }
     out.diags
 }

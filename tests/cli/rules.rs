@@ -161,3 +161,135 @@ fn a_violation_made_outside_netform_between_plan_and_apply_is_refused() {
     assert!(all.contains("EniPerInstanceLimitExceeded"), "{all}");
     assert!(all.contains("eni-per-instance"), "{all}");
 }
+
+/// One generated case: ENIs with secondary IPs attached to one instance of the built-in world.
+#[derive(Debug, Clone)]
+struct Case {
+    instance: (&'static str, &'static str, &'static str),
+    enis: usize,
+    ips: usize,
+}
+
+fn case_hcl(c: &Case) -> String {
+    let mut s =
+        String::from("provider \"alicloud\" {\n  region = \"cn-hangzhou\"\n  simulator {}\n}\n");
+    for i in 0..c.enis {
+        s.push_str(&format!(
+            "\nresource \"alicloud_ecs_network_interface\" \"e{i}\" {{\n  vswitch_id = \"{}\"\n  security_group_ids = [\"sg-bp1basic000000000000\"]\n  secondary_private_ip_address_count = {}\n}}\n\nresource \"alicloud_ecs_network_interface_attachment\" \"e{i}\" {{\n  network_interface_id = alicloud_ecs_network_interface.e{i}.id\n  instance_id = \"{}\"\n}}\n",
+            c.instance.2, c.ips, c.instance.0
+        ));
+    }
+    s
+}
+
+fn rule_ids(stderr: &str) -> std::collections::BTreeSet<String> {
+    regex_lite::Regex::new(r"error\[([a-z0-9-]+)\]")
+        .expect("regex")
+        .captures_iter(stderr)
+        .filter_map(|c| c.get(1).map(|m| m.as_str().to_string()))
+        .collect()
+}
+
+/// The same operations the plan would make, straight to an in-memory simulator with no check:
+/// the first rule the simulator refuses on.
+fn simulator_refusal(c: &Case) -> Option<String> {
+    use netform::provider::Transport;
+    use netform::provider::sim::{Sim, world::World};
+    let sim = Sim::in_memory(World::builtin()).expect("built-in world");
+    let call = |action: &str, kv: &[(&str, String)]| {
+        let p: netform::provider::Params =
+            kv.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        sim.call(action, &p)
+    };
+    let mut ids = Vec::new();
+    for i in 0..c.enis {
+        let j = call(
+            "CreateNetworkInterface",
+            &[
+                ("RegionId", "cn-hangzhou".into()),
+                ("VSwitchId", c.instance.2.into()),
+                ("SecurityGroupId", "sg-bp1basic000000000000".into()),
+                ("ClientToken", format!("prop-{i}")),
+            ],
+        );
+        match j {
+            Ok(j) => ids.push(
+                j["NetworkInterfaceId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            Err(e) => return e.rule().map(str::to_string),
+        }
+    }
+    for id in &ids {
+        if let Err(e) = call(
+            "AttachNetworkInterface",
+            &[
+                ("NetworkInterfaceId", id.clone()),
+                ("InstanceId", c.instance.0.into()),
+            ],
+        ) {
+            return e.rule().map(str::to_string);
+        }
+    }
+    for (n, id) in ids.iter().enumerate() {
+        let mut left = c.ips;
+        let mut k = 0;
+        while left > 0 {
+            let b = left.min(10);
+            if let Err(e) = call(
+                "AssignPrivateIpAddresses",
+                &[
+                    ("NetworkInterfaceId", id.clone()),
+                    ("SecondaryPrivateIpAddressCount", b.to_string()),
+                    ("ClientToken", format!("prop-a{n}-{k}")),
+                ],
+            ) {
+                return e.rule().map(str::to_string);
+            }
+            left -= b;
+            k += 1;
+        }
+    }
+    None
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 32, ..Default::default() })]
+
+    /// Both directions: a plan the check passes applies without a rule error; a case that breaks
+    /// exactly one rule is named by the check, and the simulator, given the same operations
+    /// unchecked, refuses with that rule.
+    #[test]
+    fn check_and_simulator_agree(
+        inst in proptest::sample::select(vec![
+            ("i-bp1web1000000000000", "ecs.g7.xlarge", "vsw-bp1web0000000000000"),
+            ("i-bp1web2000000000000", "ecs.g6.xlarge", "vsw-bp1web0000000000000"),
+            ("i-bp1nattarget000000", "ecs.g6.large", "vsw-bp1app0000000000000"),
+            ("i-bp1appstop00000000", "ecs.g7.large", "vsw-bp1app0000000000000"),
+        ]),
+        enis in 1usize..=4,
+        ips in 0usize..=16,
+    ) {
+        let c = Case { instance: inst, enis, ips };
+        let env = Env::empty();
+        env.write("main.hcl", &case_hcl(&c));
+        let r = env.run(&["plan"]);
+        let found = rule_ids(&r.stderr);
+        if r.code == 0 {
+            let a = env.run(&["apply", "--auto-approve"]);
+            proptest::prop_assert_eq!(a.code, 0, "{:?}: check passed, apply failed:\n{}{}", c, a.stdout, a.stderr);
+            proptest::prop_assert_eq!(simulator_refusal(&c), None);
+        } else {
+            proptest::prop_assert_eq!(r.code, 1, "{}", r.stderr);
+            proptest::prop_assert!(!found.is_empty(), "{}", r.stderr);
+            if found.len() == 1 {
+                let rule = found.iter().next().cloned();
+                proptest::prop_assert_eq!(simulator_refusal(&c), rule, "{:?}\n{}", c, r.stderr);
+            } else {
+                proptest::prop_assert!(simulator_refusal(&c).is_some_and(|x| found.contains(&x)), "{:?}\n{}", c, r.stderr);
+            }
+        }
+    }
+}
