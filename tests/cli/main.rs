@@ -8,3 +8,4 @@ mod harness;
 mod http;
 mod properties;
 mod quickstart;
+mod rules;

@@ -774,6 +774,13 @@ impl Cloud {
             )
         })?;
         let eni = self.eni(&eni_id)?.clone();
+        if eni.primary {
+            return Err(rule_err(
+                "eni-primary",
+                "InvalidOperation.InvalidEniState",
+                format!("The ENI {eni_id} is a primary ENI; it stays with its instance."),
+            ));
+        }
         if eni.status != "Available" || eni.instance_id.is_some() {
             return Err(rule_err(
                 "eni-single-attach",
@@ -1937,11 +1944,15 @@ impl Cloud {
     fn describe_enis(&self, p: &Params) -> J {
         let ids = list_param(p, "NetworkInterfaceId");
         let inst = param(p, "InstanceId");
+        let vsw = param(p, "VSwitchId");
+        let sg = param(p, "SecurityGroupId");
         let sets: Vec<J> = if ids.is_empty() {
             self.live
                 .enis
                 .values()
                 .filter(|e| inst.is_none_or(|i| e.instance_id.as_deref() == Some(i)))
+                .filter(|e| vsw.is_none_or(|v| e.vswitch_id == v))
+                .filter(|e| sg.is_none_or(|s| e.security_group_ids.iter().any(|x| x == s)))
                 .map(eni_json)
                 .collect()
         } else {
@@ -1962,6 +1973,9 @@ impl Cloud {
             .eips
             .values()
             .filter(|e| ids.is_empty() || ids.contains(&e.id))
+            .filter(|e| {
+                param(p, "AssociatedInstanceId").is_none_or(|t| e.instance_id.as_deref() == Some(t))
+            })
             .map(eip_json)
             .collect();
         json!({"TotalCount": list.len(), "EipAddresses": {"EipAddress": list}})
