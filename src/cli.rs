@@ -951,6 +951,10 @@ fn cmd_apply(
         .map_err(|e| match e {
             plan::saved::LoadError::Exit(code) => Exit(code),
             plan::saved::LoadError::User(msg, help) => user_error(msg, help, ctx.err_style),
+            plan::saved::LoadError::Diagnostics(d, sources) => {
+                report_diags(&d.0, &sources, ctx.err_style, a.json);
+                Exit(1)
+            }
         })?;
         for w in &p.warnings {
             eprint_diags(

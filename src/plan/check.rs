@@ -980,7 +980,16 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
     // --- Addresses and counts per ENI ----------------------------------------------------
     // Final owners of every address in the vSwitches involved.
     let mut owners: HashMap<(String, String), Vec<String>> = HashMap::new();
-    let touched: BTreeSet<String> = enis.iter().filter_map(|e| e.id.clone()).collect();
+    let mut touched: BTreeSet<String> = enis.iter().filter_map(|e| e.id.clone()).collect();
+    // An ENI replaced destroy-first is gone before its replacement asks for the same addresses.
+    touched.extend(
+        changes
+            .iter()
+            .filter(|c| {
+                c.kind == Kind::Eni && c.action == Action::Replace && !c.create_before_destroy
+            })
+            .filter_map(|c| c.before.as_ref().and_then(|b| str_of(b.get("id")))),
+    );
     for (e, _) in cloud.enis.values() {
         if touched.contains(&e.id) {
             continue;

@@ -123,6 +123,9 @@ pub enum LoadError {
     /// Already reported; exit with this code.
     Exit(i32),
     User(String, String),
+    /// The cloud's rules or the configuration refuse what the saved plan would do now (for
+    /// example a change made outside netform since): nothing was applied.
+    Diagnostics(crate::diag::Diagnostics, Box<crate::diag::Sources>),
 }
 
 impl From<crate::cli::Exit> for LoadError {
@@ -281,15 +284,7 @@ pub fn load_and_replan(
         },
         opts,
     )
-    .map_err(|d| {
-        LoadError::User(
-            format!(
-                "the saved plan cannot be evaluated against the configuration: {}",
-                d.0.first().map(|x| x.summary.clone()).unwrap_or_default()
-            ),
-            "make a new plan".into(),
-        )
-    })?;
+    .map_err(|d| LoadError::Diagnostics(d, Box::new(cfg.sources.clone())))?;
     if state.is_none() {
         plan.prior.lineage = lineage.to_string();
     }

@@ -21,7 +21,7 @@ struct EniSpec {
 fn eni_spec() -> impl Strategy<Value = EniSpec> {
     (
         prop_oneof![
-            prop::collection::btree_set(0u8..40, 0..5).prop_map(|s| Ok(s.into_iter().collect())),
+            prop::collection::btree_set(0u8..24, 0..5).prop_map(|s| Ok(s.into_iter().collect())),
             (0u8..5).prop_map(Err)
         ],
         prop::option::of(0u8..2),
@@ -46,7 +46,8 @@ fn specs() -> impl Strategy<Value = Vec<EniSpec>> {
     })
 }
 
-/// Distinct addresses per ENI: ENI i takes offsets 30 + 40*i + k, its primary 20 + i.
+/// Distinct addresses per ENI: ENI i takes 101 + 25*i + k (k < 24), clear of the world's
+/// instances (.10–.14), HAVIP (.100) and SLB (.200); its primary is .20 + i.
 fn render(specs: &[EniSpec], bind_instance_eip: bool) -> String {
     let mut s = String::from(
         "provider \"alicloud\" {\n  region = \"cn-hangzhou\"\n  simulator {}\n}\n\n\
@@ -54,7 +55,7 @@ fn render(specs: &[EniSpec], bind_instance_eip: bool) -> String {
          locals {\n  hosts = { for i in data.alicloud_instances.web.instances : i.name => i }\n}\n",
     );
     for (i, e) in specs.iter().enumerate() {
-        let base = 30 + 40 * i as u32;
+        let base = 101 + 25 * i as u32;
         s.push_str(&format!(
             "\nresource \"alicloud_ecs_network_interface\" \"e{i}\" {{\n  vswitch_id         = \"vsw-bp1web0000000000000\"\n  security_group_ids = [\"sg-bp1basic000000000000\"]\n  primary_ip_address = \"192.168.{}.{}\"\n",
             1,
