@@ -782,6 +782,23 @@ fn decode_depends_on(
     out
 }
 
+/// `alicloud` → `Some(None)`, `alicloud.ALIAS` → `Some(Some(ALIAS))`, anything else `None`.
+fn provider_ref(e: &Expression) -> Option<Option<String>> {
+    match e {
+        Expression::Variable(v) if v.as_str() == "alicloud" => Some(None),
+        Expression::Traversal(t) => match (&t.expr, t.operators.as_slice()) {
+            (Expression::Variable(v), [op]) if v.as_str() == "alicloud" => match op.value() {
+                hcl_edit::expr::TraversalOperator::GetAttr(alias) => {
+                    Some(Some(alias.as_str().to_string()))
+                }
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 fn decode_resource_body(
     cfg: &mut Config,
     file: usize,
@@ -804,17 +821,13 @@ fn decode_resource_body(
                     "count" => r.count = Some(value),
                     "for_each" => r.for_each = Some(value),
                     "depends_on" => r.depends_on = decode_depends_on(file, &a.value, diags),
-                    "provider" => match references(&a.value).first() {
-                        Some((Ref::Resource(false, ty, alias), _)) if ty == "alicloud" => {
-                            r.provider = Some(alias.clone())
-                        }
-                        _ => match &a.value {
-                            Expression::Variable(v) if v.as_str() == "alicloud" => {}
-                            _ => diags.push(
-                                Diagnostic::error("provider must be alicloud or alicloud.ALIAS")
-                                    .at(value.range()),
-                            ),
-                        },
+                    "provider" => match provider_ref(&a.value) {
+                        Some(alias) => r.provider = alias,
+                        None => diags.push(
+                            Diagnostic::error("provider must be alicloud or alicloud.ALIAS")
+                                .at(value.range())
+                                .with_help("name a provider block: alicloud for the default, alicloud.ALIAS for one with alias = \"ALIAS\""),
+                        ),
                     },
                     _ => match r.kind.attr(n) {
                         Some(_) => {
@@ -1007,6 +1020,22 @@ fn check_duplicates(cfg: &Config, diags: &mut Diagnostics) {
         }
     }
     let aliases: Vec<Option<&String>> = cfg.providers.iter().map(|p| p.alias.as_ref()).collect();
+    for r in &cfg.resources {
+        if let Some(a) = &r.provider
+            && !aliases.contains(&Some(a))
+        {
+            diags.push(
+                Diagnostic::error(format!(
+                    "{} uses provider alicloud.{a}, which is not declared",
+                    r.key()
+                ))
+                .at(Some(r.range.clone()))
+                .with_help(format!(
+                    "add provider \"alicloud\" {{ alias = \"{a}\" region = \"…\" }}"
+                )),
+            );
+        }
+    }
     for (i, a) in aliases.iter().enumerate() {
         if aliases[..i].contains(a) {
             diags.push(

@@ -543,3 +543,59 @@ resource "alicloud_eip_address" "second" {
         "{cloud}"
     );
 }
+
+#[test]
+fn a_second_region_through_a_provider_alias() {
+    let env = env_with(
+        r#"
+provider "alicloud" {
+  alias  = "bj"
+  region = "cn-beijing"
+  simulator {}
+}
+
+data "alicloud_instances" "bj" {
+  provider   = alicloud.bj
+  name_regex = "^bj-web-1$"
+}
+
+resource "alicloud_ecs_network_interface" "bj" {
+  provider           = alicloud.bj
+  vswitch_id         = data.alicloud_instances.bj.instances[0].vswitch_id
+  security_group_ids = data.alicloud_instances.bj.instances[0].security_groups
+}
+
+resource "alicloud_eip_address" "bj" {
+  provider = alicloud.bj
+}
+
+resource "alicloud_eip_association" "bj" {
+  provider      = alicloud.bj
+  allocation_id = alicloud_eip_address.bj.id
+  instance_id   = alicloud_ecs_network_interface.bj.id
+}
+"#,
+    );
+    ok(&env, &["apply", "--auto-approve"]);
+    let state = env.read("netform.tfstate").unwrap_or_default();
+    assert!(
+        state.contains("eni-2ze") && state.contains("\"region\": \"cn-beijing\""),
+        "{state}"
+    );
+    assert!(
+        state.contains("provider[\\\"registry.terraform.io/aliyun/alicloud\\\"].bj"),
+        "{state}"
+    );
+    assert_eq!(env.run(&["plan", "--detailed-exitcode"]).code, 0);
+    env.write(
+        "extra.hcl",
+        "resource \"alicloud_eip_address\" \"x\" {\n  provider = alicloud.sh\n}\n",
+    );
+    let r = env.run(&["plan"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("alicloud.sh, which is not declared"),
+        "{}",
+        r.stderr
+    );
+}
