@@ -91,6 +91,9 @@ pub struct Cloud {
     /// Durations of async states in ms (0: immediate).
     pub async_ms: BTreeMap<String, u64>,
     pub now_ms: u64,
+    /// Whether any object is in an async state; with the default instant transitions this stays
+    /// false and `settle` costs nothing per call (it would otherwise scan the whole cloud).
+    any_pending: bool,
 }
 
 fn err(status: u16, code: &str, message: impl Into<String>) -> ApiError {
@@ -222,6 +225,7 @@ impl Cloud {
             used: HashMap::new(),
             async_ms,
             now_ms: 0,
+            any_pending: true,
         };
         if c.live.enis.is_empty() && c.live.requests == 0 {
             c.seed_primary_enis();
@@ -326,6 +330,9 @@ impl Cloud {
     /// Completes async transitions whose time has come.
     pub fn settle(&mut self, now_ms: u64) {
         self.now_ms = now_ms;
+        if !self.any_pending {
+            return;
+        }
         let mut gone = Vec::new();
         for e in self.live.enis.values_mut() {
             if let Some((to, at)) = e.pending.clone()
@@ -358,6 +365,8 @@ impl Cloud {
         for id in released {
             self.live.eips.remove(&id);
         }
+        self.any_pending = self.live.enis.values().any(|e| e.pending.is_some())
+            || self.live.eips.values().any(|e| e.pending.is_some());
     }
 
     /// Settles everything, whatever the clock says: used when the cloud is saved.
@@ -365,10 +374,13 @@ impl Cloud {
         self.settle(u64::MAX);
     }
 
-    fn transition(&self, state: &str) -> Option<u64> {
+    fn transition(&mut self, state: &str) -> Option<u64> {
         match self.async_ms.get(state).copied().unwrap_or(0) {
             0 => None,
-            ms => Some(self.now_ms + ms),
+            ms => {
+                self.any_pending = true;
+                Some(self.now_ms + ms)
+            }
         }
     }
 
@@ -1968,11 +1980,14 @@ impl Cloud {
         let ids: Vec<String> = param(p, "AllocationId")
             .map(|s| s.split(',').map(|x| x.trim().to_string()).collect())
             .unwrap_or_default();
-        let list: Vec<J> = self
-            .live
-            .eips
-            .values()
-            .filter(|e| ids.is_empty() || ids.contains(&e.id))
+        // Look ids up directly: a batched refresh stays linear in the number of EIPs.
+        let picked: Vec<&Eip> = if ids.is_empty() {
+            self.live.eips.values().collect()
+        } else {
+            ids.iter().filter_map(|i| self.live.eips.get(i)).collect()
+        };
+        let list: Vec<J> = picked
+            .into_iter()
             .filter(|e| {
                 param(p, "AssociatedInstanceId").is_none_or(|t| e.instance_id.as_deref() == Some(t))
             })
