@@ -132,6 +132,13 @@ pub enum Command {
     /// Inspect and edit the state.
     #[command(subcommand)]
     State(StateCmd),
+    /// Adopt an existing cloud object into state under ADDR (which the configuration declares).
+    Import {
+        address: String,
+        id: String,
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
+    },
     /// Render the guest OS network configuration for secondary IPs.
     GuestConfig {
         #[arg(long)]
@@ -307,10 +314,52 @@ impl Ctx {
                 .collect(),
             env: VarInputs::from_env(),
         };
-        config::vars::resolve(cfg, &inputs).map_err(|d| {
-            report_diags(&d.0, &cfg.sources, self.err_style, self.json_events.get());
-            Exit(1)
-        })
+        let mut inputs = inputs;
+        let sources_before = cfg.sources.files().len();
+        match config::vars::resolve(cfg, &inputs) {
+            Ok(v) => Ok(v),
+            // On a terminal, with --input (the default), ask for what is missing, as Terraform does.
+            Err(d)
+                if a.input
+                    && !self.json_events.get()
+                    && std::io::stdin().is_terminal()
+                    && d.0
+                        .iter()
+                        .all(|x| x.summary.starts_with("no value for required variable")) =>
+            {
+                for name in cfg.variables.keys().cloned().collect::<Vec<_>>() {
+                    if !d
+                        .0
+                        .iter()
+                        .any(|x| x.summary == format!("no value for required variable \"{name}\""))
+                    {
+                        continue;
+                    }
+                    let desc = cfg
+                        .variables
+                        .get(&name)
+                        .and_then(|v| v.description.clone())
+                        .unwrap_or_default();
+                    print!("var.{name}\n  {desc}\n\n  Enter a value: ");
+                    let _ = std::io::stdout().flush();
+                    let mut line = String::new();
+                    let _ = std::io::stdin().read_line(&mut line);
+                    inputs
+                        .cli
+                        .push(format!("{name}={}", line.trim_end_matches(['\n', '\r'])));
+                    println!();
+                }
+                cfg.sources.truncate(sources_before);
+                config::vars::resolve(cfg, &inputs).map_err(|d| {
+                    report_diags(&d.0, &cfg.sources, self.err_style, self.json_events.get());
+                    Exit(1)
+                })
+            }
+            Err(d) => {
+                report_diags(&d.0, &cfg.sources, self.err_style, self.json_events.get());
+                Err(Exit(1))
+            }
+        }
     }
 
     /// The cloud the configuration selects: the simulator (a `simulator` block or --simulator)
@@ -1326,6 +1375,235 @@ fn cmd_output(ctx: &Ctx, name: Option<&str>, json: bool, raw: bool) -> Result<Ex
     Ok(Exit(0))
 }
 
+/// `import ADDR ID`: reads the object from the cloud and records it in state, so the next plan
+/// diffs it against the configuration instead of creating a second one.
+fn cmd_import(ctx: &Ctx, address: &str, id: &str, vars: &[String]) -> Result<Exit, Exit> {
+    use crate::schema::Kind;
+    let addr = Address::parse(address).map_err(|e| {
+        user_error(
+            e,
+            "addresses look like TYPE.NAME or TYPE.NAME[0]",
+            ctx.err_style,
+        )
+    })?;
+    let mut cfg = ctx.load()?;
+    let Some(r) = cfg
+        .resource(crate::config::Mode::Managed, &addr.ty, &addr.name)
+        .cloned()
+    else {
+        return Err(user_error(
+            format!("{addr} is not declared in the configuration"),
+            format!(
+                "add a resource \"{}\" \"{}\" {{ … }} block first, then import into it",
+                addr.ty, addr.name
+            ),
+            ctx.err_style,
+        ));
+    };
+    let a = PlanArgs {
+        vars: vars.to_vec(),
+        ..Default::default()
+    };
+    let vals = ctx.vars(&mut cfg, &a)?;
+    let clouds = ctx.clouds(&cfg, &vals)?;
+    let mut store = ctx.store();
+    store
+        .lock(Duration::ZERO)
+        .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
+    let prior = read_state(ctx, &store)?;
+    let mut state = prior
+        .clone()
+        .unwrap_or_else(|| State::new(crate::state::new_lineage()));
+    if state.resources.contains_key(&addr) {
+        return Err(user_error(
+            format!("{addr} is already in state"),
+            format!("netform state rm {addr} first to import another object there"),
+            ctx.err_style,
+        ));
+    }
+    let c = clouds.client(r.provider.as_deref());
+    let not_found = |what: &str| {
+        user_error(
+            format!("{what} {id} does not exist in the cloud"),
+            "check the id (netform sim show lists the simulated cloud)",
+            ctx.err_style,
+        )
+    };
+    let cidrs = crate::plan::refresh::vswitch_cidrs(&c).unwrap_or_default();
+    let api = |e: crate::provider::ApiError| {
+        user_error(
+            format!("{}: {}", e.code, e.message),
+            "check the provider settings",
+            ctx.err_style,
+        )
+    };
+    let attrs: crate::plan::attrs::Attrs = match r.kind.kind {
+        Kind::Eni | Kind::SecondaryIps => {
+            let info = c
+                .describe_eni(id)
+                .map_err(api)?
+                .ok_or_else(|| not_found("ENI"))?;
+            if r.kind.kind == Kind::Eni {
+                crate::plan::attrs::eni(&info, cidrs.get(&info.vswitch_id))
+            } else {
+                let e = crate::plan::attrs::eni(&info, cidrs.get(&info.vswitch_id));
+                let mut a = crate::plan::attrs::Attrs::new();
+                for k in [
+                    "private_ip_addresses",
+                    "ipv6_addresses",
+                    "mac",
+                    "primary_ip_address",
+                    "vswitch_cidr",
+                    "vswitch_ipv6_cidr",
+                ] {
+                    a.insert(k.into(), e.get(k).cloned().unwrap_or(Value::Null));
+                }
+                a.insert(
+                    "private_ip_address_count".into(),
+                    e.get("secondary_private_ip_address_count")
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                );
+                a.insert(
+                    "ipv6_address_count".into(),
+                    e.get("ipv6_address_count").cloned().unwrap_or(Value::Null),
+                );
+                a.insert("id".into(), Value::string(id));
+                a.insert("network_interface_id".into(), Value::string(id));
+                a.insert(
+                    "attached_instance_id".into(),
+                    info.instance_id
+                        .clone()
+                        .map(Value::String)
+                        .unwrap_or(Value::Null),
+                );
+                a.insert(
+                    "device_index".into(),
+                    info.device_index
+                        .map(|d| Value::Number(d as f64))
+                        .unwrap_or(Value::Null),
+                );
+                if info.primary {
+                    a.insert(
+                        "instance_id".into(),
+                        info.instance_id
+                            .clone()
+                            .map(Value::String)
+                            .unwrap_or(Value::Null),
+                    );
+                }
+                a
+            }
+        }
+        Kind::Eip => crate::plan::attrs::eip(
+            &c.describe_eip(id)
+                .map_err(api)?
+                .ok_or_else(|| not_found("EIP"))?,
+        ),
+        Kind::Attachment => {
+            let Some((eni, inst)) = id.split_once(':') else {
+                return Err(user_error(
+                    format!("invalid attachment id \"{id}\""),
+                    "an attachment is imported as ENI_ID:INSTANCE_ID",
+                    ctx.err_style,
+                ));
+            };
+            let info = c
+                .describe_eni(eni)
+                .map_err(api)?
+                .ok_or_else(|| not_found("ENI"))?;
+            if info.instance_id.as_deref() != Some(inst) {
+                return Err(user_error(
+                    format!("{eni} is not attached to {inst}"),
+                    "check both ids",
+                    ctx.err_style,
+                ));
+            }
+            [
+                ("id", Value::string(id)),
+                ("network_interface_id", Value::string(eni)),
+                ("instance_id", Value::string(inst)),
+                (
+                    "device_index",
+                    info.device_index
+                        .map(|d| Value::Number(d as f64))
+                        .unwrap_or(Value::Null),
+                ),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+        }
+        Kind::Association => {
+            let Some((alloc, target)) = id.split_once(':') else {
+                return Err(user_error(
+                    format!("invalid association id \"{id}\""),
+                    "an association is imported as ALLOCATION_ID:INSTANCE_ID",
+                    ctx.err_style,
+                ));
+            };
+            let info = c
+                .describe_eip(alloc)
+                .map_err(api)?
+                .ok_or_else(|| not_found("EIP"))?;
+            if info.instance_id.as_deref() != Some(target) {
+                return Err(user_error(
+                    format!("{alloc} is not bound to {target}"),
+                    "check both ids",
+                    ctx.err_style,
+                ));
+            }
+            let opt = |v: &Option<String>| v.clone().map(Value::String).unwrap_or(Value::Null);
+            [
+                ("id", Value::string(id)),
+                ("allocation_id", Value::string(alloc)),
+                ("instance_id", Value::string(target)),
+                ("instance_type", opt(&info.instance_type)),
+                ("private_ip_address", opt(&info.private_ip)),
+                ("mode", opt(&info.mode)),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+        }
+        _ => {
+            return Err(user_error(
+                format!("{} cannot be imported", addr.ty),
+                "only managed resource types can be imported",
+                ctx.err_style,
+            ));
+        }
+    };
+    let mut deps: Vec<String> = Vec::new();
+    if let Ok(g) = crate::graph::build(&cfg) {
+        deps = g
+            .deps(&crate::graph::Node::Resource(addr.resource_key()))
+            .into_iter()
+            .filter_map(|n| match n {
+                crate::graph::Node::Resource(k) => Some(k.clone()),
+                _ => None,
+            })
+            .collect();
+        deps.sort();
+    }
+    state.resources.insert(
+        addr.clone(),
+        crate::state::Instance {
+            attributes: crate::plan::attrs::to_state(&attrs),
+            dependencies: deps,
+            provider: r.provider.clone(),
+        },
+    );
+    store
+        .write(&mut state, prior.as_ref())
+        .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
+    println!(
+        "{addr}: Import prepared!\n  Prepared {} for import\n\nImport successful!\n\nThe resource is now in netform's state; run netform plan to see how it compares with the configuration.",
+        r.ty
+    );
+    Ok(Exit(0))
+}
+
 fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
     let mut store = ctx.store();
     match c {
@@ -1771,6 +2049,7 @@ pub fn run() -> i32 {
         Command::Graph { ops, format } => cmd_graph(&ctx, *ops, format),
         Command::Output { name, json, raw } => cmd_output(&ctx, name.as_deref(), *json, *raw),
         Command::State(c) => cmd_state(&ctx, c),
+        Command::Import { address, id, vars } => cmd_import(&ctx, address, id, vars),
         Command::GuestConfig { instance, os, out } => {
             cmd_guest(&ctx, instance.as_deref(), os.as_deref(), out.as_deref())
         }

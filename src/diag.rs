@@ -163,6 +163,11 @@ impl Sources {
         &self.files
     }
 
+    /// Drops files added after the first `n` (variables files read by an attempt that is retried).
+    pub fn truncate(&mut self, n: usize) {
+        self.files.truncate(n);
+    }
+
     pub fn pos(&self, file: usize, byte: usize) -> Pos {
         let Some(f) = self.files.get(file) else {
             return Pos {

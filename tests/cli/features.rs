@@ -599,3 +599,39 @@ resource "alicloud_eip_association" "bj" {
         r.stderr
     );
 }
+
+#[test]
+fn import_adopts_an_existing_eip_and_plan_diffs_it() {
+    let env = env_with(
+        "resource \"alicloud_eip_address\" \"adopted\" {\n  address_name = \"made-elsewhere\"\n  bandwidth    = 5\n}\n",
+    );
+    let r = env.run(&[
+        "sim",
+        "call",
+        "AllocateEipAddress",
+        "Name=made-elsewhere",
+        "Bandwidth=5",
+        "ClientToken=outside-1",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let created: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    let id = created["AllocationId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let r = env.run(&["import", "alicloud_eip_address.adopted", &id]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        env.run(&["plan", "--detailed-exitcode"]).code,
+        0,
+        "the adopted EIP matches its configuration"
+    );
+    let r = env.run(&["import", "alicloud_eip_address.adopted", &id]);
+    assert_eq!(r.code, 1, "importing twice is refused");
+    let r = env.run(&["import", "alicloud_eip_address.nope", &id]);
+    assert!(
+        r.code == 1 && r.stderr.contains("not declared in the configuration"),
+        "{}",
+        r.stderr
+    );
+}
