@@ -271,25 +271,13 @@ impl Ctx {
     }
 
     fn load(&self) -> Result<Config, Exit> {
-        config::load_dir(&self.dir).map_err(|d| {
-            let sources = d.0.first().map(|_| Sources::default()).unwrap_or_default();
-            // Loading failed: re-read the sources for rendering.
-            let mut s = sources;
-            if let Ok(rd) = std::fs::read_dir(&self.dir) {
-                let mut names: Vec<PathBuf> = rd
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|e| e == "hcl"))
-                    .collect();
-                names.sort();
-                for p in names {
-                    let name = p
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default();
-                    s.add(name, std::fs::read_to_string(&p).unwrap_or_default());
-                }
-            }
-            report_diags(&d.0, &s, self.err_style, self.json_events.get());
+        config::load_dir(&self.dir).map_err(|f| {
+            report_diags(
+                &f.diags.0,
+                &f.sources,
+                self.err_style,
+                self.json_events.get(),
+            );
             Exit(1)
         })
     }
@@ -1044,25 +1032,11 @@ fn ctx_dir(ctx: &Ctx) -> &Path {
 fn cmd_validate(ctx: &Ctx, json: bool) -> Result<Exit, Exit> {
     let loaded = config::load_dir(&ctx.dir);
     let mut diags = Diagnostics::default();
-    let mut sources = Sources::default();
+    let sources;
     match loaded {
-        Err(d) => {
-            diags = d;
-            if let Ok(rd) = std::fs::read_dir(&ctx.dir) {
-                let mut names: Vec<PathBuf> = rd
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|e| e == "hcl"))
-                    .collect();
-                names.sort();
-                for p in names {
-                    sources.add(
-                        p.file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_default(),
-                        std::fs::read_to_string(&p).unwrap_or_default(),
-                    );
-                }
-            }
+        Err(f) => {
+            diags = f.diags;
+            sources = f.sources;
         }
         Ok(mut cfg) => {
             let inputs = VarInputs {

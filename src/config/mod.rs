@@ -178,29 +178,45 @@ impl Config {
     }
 }
 
+/// Why a configuration did not load, with the files it read so the diagnostics can show them.
+#[derive(Debug)]
+pub struct LoadFailure {
+    pub diags: Diagnostics,
+    pub sources: Sources,
+}
+
+impl From<Diagnostic> for LoadFailure {
+    fn from(d: Diagnostic) -> Self {
+        LoadFailure {
+            diags: d.into(),
+            sources: Sources::default(),
+        }
+    }
+}
+
 /// Reads every `*.hcl` file of `dir` (not subdirectories), in name order.
-pub fn load_dir(dir: &Path) -> Result<Config, Diagnostics> {
+pub fn load_dir(dir: &Path) -> Result<Config, LoadFailure> {
     let mut names: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(rd) => rd
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|e| e == "hcl") && p.is_file())
             .collect(),
         Err(e) => {
-            return Err(Diagnostic::error(format!(
+            return Err(LoadFailure::from(Diagnostic::error(format!(
                 "cannot read the configuration directory {}: {e}",
                 dir.display()
-            ))
-            .into());
+            ))));
         }
     };
     names.sort();
     if names.is_empty() {
-        return Err(Diagnostic::error(format!(
-            "no configuration files: {} has no *.hcl files",
-            dir.display()
-        ))
-        .with_help("run netform in a directory with .hcl files, or pass -C DIR")
-        .into());
+        return Err(LoadFailure::from(
+            Diagnostic::error(format!(
+                "no configuration files: {} has no *.hcl files",
+                dir.display()
+            ))
+            .with_help("run netform in a directory with .hcl files, or pass -C DIR"),
+        ));
     }
     let mut files = Vec::new();
     let mut diags = Diagnostics::default();
@@ -215,14 +231,17 @@ pub fn load_dir(dir: &Path) -> Result<Config, Diagnostics> {
         }
     }
     if diags.has_errors() {
-        return Err(diags);
+        return Err(LoadFailure {
+            diags,
+            sources: Sources::default(),
+        });
     }
     load_sources(dir, files)
 }
 
 /// Loads configuration from in-memory files (name, text); the directory is where relative paths
 /// (`file()`, world files) resolve.
-pub fn load_sources(dir: &Path, files: Vec<(String, String)>) -> Result<Config, Diagnostics> {
+pub fn load_sources(dir: &Path, files: Vec<(String, String)>) -> Result<Config, LoadFailure> {
     use sha2::Digest;
     let mut cfg = Config {
         dir: dir.to_path_buf(),
@@ -268,7 +287,10 @@ pub fn load_sources(dir: &Path, files: Vec<(String, String)>) -> Result<Config, 
     let warnings = std::mem::take(&mut cfg.warnings);
     diags.extend(warnings);
     if diags.has_errors() {
-        return Err(diags);
+        return Err(LoadFailure {
+            diags,
+            sources: cfg.sources,
+        });
     }
     cfg.warnings = diags;
     Ok(cfg)

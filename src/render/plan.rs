@@ -37,13 +37,12 @@ fn empty(v: &Value) -> bool {
     }
 }
 
-struct W<'a> {
-    out: String,
+/// Renders values with the style's colours.
+struct W {
     st: Style,
-    _p: std::marker::PhantomData<&'a ()>,
 }
 
-impl W<'_> {
+impl W {
     fn sym(&self, s: &str) -> String {
         match s {
             "+" => self.st.green("+"),
@@ -262,11 +261,7 @@ fn header(c: &Change) -> (&'static str, String) {
 }
 
 pub fn change_block(c: &Change, st: Style) -> String {
-    let mut w = W {
-        out: String::new(),
-        st,
-        _p: std::marker::PhantomData,
-    };
+    let mut w = W { st };
     let (sym, head) = header(c);
     let mut s = String::new();
     let _ = writeln!(s, "  {}", st.bold(&head));
@@ -283,7 +278,6 @@ pub fn change_block(c: &Change, st: Style) -> String {
     );
     s.push_str(&attr_lines(&mut w, c));
     let _ = writeln!(s, "    }}");
-    w.out.clear();
     s
 }
 
