@@ -605,6 +605,136 @@ pub fn build(changes: &[Change]) -> Vec<Op> {
             }
         }
     }
+    // An address moving from one ENI to another in the same plan: the one giving it up (unassign,
+    // or delete) goes first. One map from address to the operation that frees it keeps this
+    // linear.
+    let mut frees: HashMap<String, String> = HashMap::new();
+    for c in changes
+        .iter()
+        .filter(|c| matches!(c.kind, Kind::Eni | Kind::SecondaryIps))
+    {
+        let before = seq(get(c, Phase::Destroy, "private_ip_addresses"));
+        let after = seq(get(c, Phase::Apply, "private_ip_addresses"));
+        let destroying = matches!(c.action, Action::Delete | Action::Replace);
+        if let Some(op) = b.has(&c.address, UnassignPrivateIpAddresses) {
+            for ip in before.iter().filter(|ip| destroying || !after.contains(ip)) {
+                frees.insert(ip.clone(), op.clone());
+            }
+        }
+        if let Some(op) = b.has(&c.address, DeleteNetworkInterface) {
+            if let Some(p) = get(c, Phase::Destroy, "primary_ip_address").and_then(Value::as_str) {
+                frees.insert(p.to_string(), op.clone());
+            }
+            for ip in &before {
+                frees.entry(ip.clone()).or_insert_with(|| op.clone());
+            }
+        }
+    }
+    if !frees.is_empty() {
+        for c in changes
+            .iter()
+            .filter(|c| matches!(c.kind, Kind::Eni | Kind::SecondaryIps))
+        {
+            let before = seq(get(c, Phase::Destroy, "private_ip_addresses"));
+            if let Some(op) = b.has(&c.address, AssignPrivateIpAddresses) {
+                for ip in seq(get(c, Phase::Apply, "private_ip_addresses"))
+                    .iter()
+                    .filter(|ip| !before.contains(ip) || c.action == Action::Replace)
+                {
+                    if let Some(f) = frees.get(ip) {
+                        b.edge(Some(f.clone()), Some(op.clone()));
+                    }
+                }
+            }
+            if let Some(op) = b.has(&c.address, CreateNetworkInterface)
+                && let Some(p) = get(c, Phase::Apply, "primary_ip_address").and_then(Value::as_str)
+                && let Some(f) = frees.get(p)
+            {
+                b.edge(Some(f.clone()), Some(op.clone()));
+            }
+        }
+    }
+    // Slots change hands the same way: on one instance, detaches before attaches (an instance
+    // at its ENI limit takes a new ENI only once another has left); on one bind target (an ENI's
+    // private IP, an instance, a HAVIP, an SLB), unbinds before binds. Per instance and target
+    // these lists are short, so the edges stay linear overall.
+    let mut slots: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
+    for c in changes {
+        let (key_attr, leave, join) = match c.kind {
+            Kind::Attachment => (
+                "instance_id",
+                DetachNetworkInterface,
+                AttachNetworkInterface,
+            ),
+            Kind::Association => ("instance_id", UnassociateEipAddress, AssociateEipAddress),
+            _ => continue,
+        };
+        let key = |ph: Phase| {
+            let target = get(c, ph, key_attr).and_then(Value::as_str)?;
+            let ip = if c.kind == Kind::Association {
+                get(c, ph, "private_ip_address")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+            } else {
+                ""
+            };
+            Some(format!("{target}/{ip}"))
+        };
+        if let (Some(k), Some(op)) = (key(Phase::Destroy), b.has(&c.address, leave)) {
+            slots.entry(k).or_default().0.push(op);
+        }
+        if let (Some(k), Some(op)) = (key(Phase::Apply), b.has(&c.address, join)) {
+            slots.entry(k).or_default().1.push(op);
+        }
+    }
+    for (leaving, joining) in slots.values() {
+        for l in leaving {
+            for j in joining {
+                if l.split('#').next() != j.split('#').next() {
+                    b.edge(Some(l.clone()), Some(j.clone()));
+                }
+            }
+        }
+    }
+    // Addresses the configuration names are claimed before the cloud picks any in the same
+    // vSwitch: otherwise an automatic allocation can take an address another ENI of the same plan
+    // asks for, and apply fails halfway on ip-unique. Only configurations that mix both in one
+    // vSwitch get these edges (explicit × automatic operations there).
+    let mut explicit: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut automatic: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for c in changes.iter().filter(|c| c.kind == Kind::Eni) {
+        let Some(vsw) = get(c, Phase::Apply, "vswitch_id").and_then(Value::as_str) else {
+            continue;
+        };
+        if let Some(id) = b.has(&c.address, CreateNetworkInterface) {
+            let named =
+                get(c, Phase::Apply, "primary_ip_address").is_some_and(|v| v.as_str().is_some());
+            (if named { &mut explicit } else { &mut automatic })
+                .entry(vsw.to_string())
+                .or_default()
+                .push(id);
+        }
+        if let Some(id) = b.has(&c.address, AssignPrivateIpAddresses) {
+            let named = matches!(
+                get(c, Phase::Apply, "private_ip_addresses"),
+                Some(Value::Set(_) | Value::List(_))
+            );
+            (if named { &mut explicit } else { &mut automatic })
+                .entry(vsw.to_string())
+                .or_default()
+                .push(id);
+        }
+    }
+    for (vsw, autos) in &automatic {
+        for e in explicit.get(vsw).map(Vec::as_slice).unwrap_or(&[]) {
+            for a in autos {
+                // Never against an operation's own chain (that would be a cycle).
+                if e.split('#').next() != a.split('#').next() {
+                    b.edge(Some(e.clone()), Some(a.clone()));
+                }
+            }
+        }
+    }
     // One operation at a time per EIP and per NAT gateway: chain them in id order, destroys first.
     for chain in eip_ops.into_values().chain(nat_ops.into_values()) {
         let mut chain: Vec<String> = chain;
