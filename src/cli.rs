@@ -1985,8 +1985,39 @@ fn cmd_guest(
 }
 
 /// Runs the CLI; returns the process exit code.
+/// Terraform spells its long flags with one dash (`-auto-approve`, `-var=x=1`); accept those too.
+/// Single-letter flags (`-C`) are left alone.
+pub fn terraform_style_args(args: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = false;
+    for a in args {
+        if rest || a == "--" {
+            rest = true;
+            out.push(a);
+            continue;
+        }
+        let name = a.split('=').next().unwrap_or("");
+        let long_single = a.starts_with('-')
+            && !a.starts_with("--")
+            && name.len() > 2
+            && name[1..]
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '-');
+        out.push(if long_single { format!("-{a}") } else { a });
+    }
+    out
+}
+
 pub fn run() -> i32 {
-    let cli = match Cli::try_parse() {
+    // A bug is not the user's fault: say so, and exit 101 (Rust's panic exit code).
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        eprintln!(
+            "error: netform hit an internal error (a bug, not a problem with your configuration); state written so far is intact. Please report this with the message below."
+        );
+        default_hook(info);
+    }));
+    let cli = match Cli::try_parse_from(terraform_style_args(std::env::args())) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();

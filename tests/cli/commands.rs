@@ -162,3 +162,17 @@ fn every_example_round_trips() {
         );
     }
 }
+
+#[test]
+fn terraform_single_dash_flags_are_accepted() {
+    let env = Env::copy_of("examples/quickstart");
+    let r = env.run(&["plan", "-detailed-exitcode", "-var=secondary_ip_count=2"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("secondary_private_ip_address_count = 2"),
+        "{}",
+        r.stdout
+    );
+    let r = env.run(&["apply", "-auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
