@@ -162,8 +162,14 @@ fn check_order(plan_json: &serde_json::Value, events: &str) {
     assert_eq!(started, ops.len(), "every operation ran once\n{events}");
 }
 
-fn apply_checked(env: &Env) {
+/// Returns false when the plan is (rightly) refused because an address this configuration names
+/// was taken by the cloud's automatic allocation in an earlier step: the case is not a valid
+/// configuration for that cloud, and the checker saying so is the correct outcome.
+fn apply_checked(env: &Env) -> bool {
     let r = env.run(&["plan", "--out", "p.tfplan"]);
+    if r.code == 1 && r.stderr.contains("error[ip-unique]") && r.stderr.contains("already uses") {
+        return false;
+    }
     assert_eq!(
         r.code,
         0,
@@ -192,6 +198,7 @@ fn apply_checked(env: &Env) {
         env.read("main.hcl").unwrap_or_default(),
         r.stdout
     );
+    true
 }
 
 proptest! {
@@ -201,10 +208,12 @@ proptest! {
     fn plan_apply_plan_is_empty_and_order_holds(first in specs(), second in specs(), inst in any::<bool>()) {
         let env = Env::empty();
         env.write("main.hcl", &render(&first, inst));
-        apply_checked(&env);
+        prop_assert!(apply_checked(&env), "the first step names only free addresses");
         // Any other configuration reached from there converges too (updates, replaces, deletes).
         env.write("main.hcl", &render(&second, !inst));
-        apply_checked(&env);
+        if !apply_checked(&env) {
+            return Ok(());
+        }
         let r = env.run(&["destroy", "--auto-approve"]);
         prop_assert_eq!(r.code, 0, "{}", r.stderr);
         let cloud: serde_json::Value = serde_json::from_str(&env.run(&["sim", "show"]).stdout).expect("json");
