@@ -777,6 +777,9 @@ fn resolve(
 
 pub struct Options {
     pub parallelism: usize,
+    /// Set (by Ctrl-C) to stop starting operations: those in flight finish and are recorded,
+    /// the rest are reported as not done.
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Applies a plan. State is journalled per operation and written atomically at the end.
@@ -893,6 +896,17 @@ pub fn apply(
         let mut in_flight = 0usize;
         loop {
             while in_flight < workers {
+                if opts
+                    .cancel
+                    .as_ref()
+                    .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
+                {
+                    for id in ready.drain(..) {
+                        report.skipped.push(id.to_string());
+                        on_event(&Event::Skipped { op: id.to_string() });
+                    }
+                    break;
+                }
                 let Some(id) = ready.pop_front() else { break };
                 let Some(op) = ops.get(id) else { continue };
                 let Some(change) = changes.get(&op.address) else {

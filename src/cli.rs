@@ -777,6 +777,22 @@ fn confirm(ctx: &Ctx, what: &str) -> Result<bool, Exit> {
     Ok(line.trim() == "yes")
 }
 
+/// A flag Ctrl-C sets; apply then finishes what is in flight, records it, and stops.
+fn interrupt_flag() -> Arc<std::sync::atomic::AtomicBool> {
+    let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let f = flag.clone();
+    let _ = ctrlc::set_handler(move || {
+        if f.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            // A second Ctrl-C: stop now; the journal already holds every completed operation.
+            std::process::exit(130);
+        }
+        eprintln!(
+            "\nInterrupt received: finishing the operations in flight, then stopping. Press Ctrl-C again to stop at once."
+        );
+    });
+    flag
+}
+
 fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
     let Planned {
         cfg,
@@ -871,6 +887,7 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
         &mut store,
         &apply::Options {
             parallelism: a.parallelism,
+            cancel: Some(interrupt_flag()),
         },
         &mut on_event,
     );
@@ -886,6 +903,20 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
         }
     };
     let mut out = std::io::stdout().lock();
+    if !report.ok() && report.failed.is_empty() {
+        let not_started = plan.ops.len().saturating_sub(report.completed.len());
+        report_diags(
+            &[Diagnostic::error(format!(
+                "apply was interrupted: {} operation(s) done and recorded in state, {not_started} not started",
+                report.completed.len()
+            ))
+            .with_help("run netform apply again to finish; netform plan shows what is left")],
+            &cfg.sources,
+            ctx.err_style,
+            a.json,
+        );
+        return Err(Exit(1));
+    }
     if !report.ok() {
         let mut diags = Vec::new();
         for (op, e) in &report.failed {

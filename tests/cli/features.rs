@@ -635,3 +635,43 @@ fn import_adopts_an_existing_eip_and_plan_diffs_it() {
         r.stderr
     );
 }
+
+#[test]
+fn ctrl_c_finishes_what_is_in_flight_records_it_and_stops() {
+    let env = Env::copy_of("examples/nat-gateway");
+    let child = env
+        .cmd(&["apply", "--auto-approve", "--parallelism", "1"])
+        .env("NETFORM_SIM_FAULTS", r#"{"latency_ms": 40}"#)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !env.exists("netform.tfstate.journal") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let pid = child.id().to_string();
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status();
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("apply was interrupted") && stderr.contains("not started"),
+        "{stderr}"
+    );
+    assert!(
+        env.exists("netform.tfstate") && !env.exists("netform.tfstate.journal"),
+        "state folded on the way out"
+    );
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let cloud: serde_json::Value =
+        serde_json::from_str(&env.run(&["sim", "show"]).stdout).expect("json");
+    assert_eq!(
+        cloud["eip_addresses"].as_object().map(|m| m.len()),
+        Some(4),
+        "{cloud}"
+    );
+}
