@@ -1,6 +1,22 @@
-//! The table of Alibaba Cloud's rules (rules.md): one row per rule, read by the simulator when it
-//! refuses a request and by the plan-time checker when it refuses a plan, so a rule's id, wording,
-//! source and error codes are written once.
+//! The table of Alibaba Cloud's rules (rules.md): one row per rule with its id, statement, source,
+//! error codes, the limits it reads, and the code that evaluates it.
+//!
+//! A rule is decided in exactly one place: its row's `eval`, a pure function over [`Facts`] (small
+//! values describing one situation: an ENI's address count and where it sits, a binding about to be
+//! made, …) and the limits profile. The plan-time checker (`plan::check`) gathers facts from the
+//! Describe results and the whole plan; the simulator (`provider::sim::cloud`) gathers them from
+//! its live state and the request. Both hand them to [`evaluate`] and get the same [`Violation`]
+//! (rule, code, limit, what was asked) back, and only the framing of the message differs: a
+//! diagnostic at plan time, an API error with the code at apply time. So the two cannot drift
+//! apart, which is what lets the property test hold one against the other.
+
+use crate::limits::Limits;
+
+pub mod eip;
+pub mod eni;
+
+pub use eip::{EipTarget, EniBind};
+pub use eni::{Address, EniOp, Placement};
 
 #[derive(Debug)]
 pub struct Rule {
@@ -12,8 +28,151 @@ pub struct Rule {
     /// The limits-profile keys (`Limits::entries`) the rule reads, so the README and messages
     /// quote the same numbers the checker and the simulator use.
     pub limits: &'static [&'static str],
+    /// Decides the rule for the facts it concerns (`None` for facts about something else, or when
+    /// the rule holds).
+    pub eval: fn(&Facts, &Limits) -> Option<Violation>,
     /// The instance-type column the rule reads, if any (DescribeInstanceTypes' name).
     pub per_type: Option<&'static str>,
+}
+
+/// A broken rule, with the numbers a message quotes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    pub rule: &'static str,
+    /// One of the rule's `codes`: the one Alibaba answers with in this case.
+    pub code: &'static str,
+    /// The limit passed, for the rules that count.
+    pub limit: Option<u64>,
+    /// What the request or plan asks for, counted the way the limit is.
+    pub asked: Option<u64>,
+    /// For facts that list several items (security groups), which one broke the rule.
+    pub index: Option<usize>,
+    /// The limits-profile key (`Limits::entries`) of the limit passed, when it is a profile
+    /// value rather than an instance type's.
+    pub key: Option<&'static str>,
+}
+
+impl Violation {
+    fn new(rule: &'static str, code: &'static str) -> Violation {
+        Violation {
+            rule,
+            code,
+            limit: None,
+            asked: None,
+            index: None,
+            key: None,
+        }
+    }
+
+    fn key(mut self, key: &'static str) -> Violation {
+        self.key = Some(key);
+        self
+    }
+
+    fn counts(mut self, limit: impl TryInto<u64>, asked: impl TryInto<u64>) -> Violation {
+        self.limit = limit.try_into().ok();
+        self.asked = asked.try_into().ok();
+        self
+    }
+
+    fn at(mut self, i: usize) -> Violation {
+        self.index = Some(i);
+        self
+    }
+}
+
+/// One situation the rules judge. Each variant carries only what the rules about it read; the
+/// counts are *after* the change (the request, or the whole plan), so one comparison serves a
+/// single API call and a plan that makes many.
+#[derive(Clone, Debug)]
+pub enum Facts<'a> {
+    /// Secondary private IPv4 addresses an ENI holds (ip-available-cap, ip-instance-type-cap).
+    Ipv4Count { on: Placement<'a>, secondary: usize },
+    /// IPv6 addresses an ENI holds (ipv6-cap).
+    Ipv6Count {
+        on: Placement<'a>,
+        count: usize,
+        /// Whether the ENI's vSwitch has an IPv6 CIDR.
+        vswitch_ipv6: bool,
+    },
+    /// Addresses of a primary ENI change while its instance is in `instance_status`
+    /// (ip-primary-eni-state).
+    PrimaryEniIps { instance_status: &'a str },
+    /// One address asked for by value (ip-in-vswitch, ip-reserved, ip-unique).
+    Address(Address),
+    /// Addresses the cloud picks in a vSwitch (ip-vswitch-capacity).
+    FreeAddresses { free: usize, need: usize },
+    /// A security group's members once the change is made (ip-sg-capacity).
+    SecurityGroup {
+        enterprise: bool,
+        enis: usize,
+        ips: usize,
+    },
+    /// An instance's ENIs, its primary included, once the change is made (eni-per-instance).
+    EnisOnInstance {
+        ty: &'a crate::limits::InstanceType,
+        total: usize,
+    },
+    /// Where an ENI and the instance it attaches to are (eni-zone-vpc). `None`: not known.
+    AttachPlace {
+        eni_zone: &'a str,
+        eni_vpc: &'a str,
+        instance_zone: Option<&'a str>,
+        instance_vpc: Option<&'a str>,
+    },
+    /// An ENI's security groups: each one's VPC and whether it is advanced (eni-zone-vpc).
+    EniSecurityGroups {
+        vpc: &'a str,
+        groups: Vec<(&'a str, bool)>,
+    },
+    /// Attaching or detaching with the instance in `status` (eni-instance-state).
+    InstanceState { status: &'a str, stopped_only: bool },
+    /// An operation on an ENI, primary or not (eni-primary).
+    EniOperation { op: EniOp, primary: bool },
+    /// Attaching an ENI that is (or, within the plan, will be) attached already or not
+    /// (eni-single-attach).
+    Attach { attached: bool },
+    /// The target kind of a binding (eip-target-kind).
+    EipTarget(EipTarget<'a>),
+    /// Binding an EIP, bound already or not (eip-one-target).
+    Bind { eip_bound: bool },
+    /// The regions of an EIP and its target (eip-same-region).
+    Regions { eip: &'a str, target: &'a str },
+    /// Binding to an ECS instance (eip-ecs-state, eip-ecs-single, eip-ecs-dnat).
+    EcsBind {
+        status: &'a str,
+        public_ip: bool,
+        /// EIPs on the instance besides this one, after the change.
+        other_eips: usize,
+        dnat_target: bool,
+    },
+    /// EIPs on a NAT gateway after the change; PayByTraffic ones when the new one is such
+    /// (eip-nat-quota).
+    NatBind {
+        eips: usize,
+        pay_by_traffic: Option<usize>,
+    },
+    /// Binding to a HAVIP in `status` that will carry `eips` (eip-havip-single).
+    HavipBind { status: &'a str, eips: usize },
+    /// Binding to a private SLB that will carry `eips` (eip-slb-single).
+    SlbBind { eips: usize },
+    /// Binding to an ENI (eip-eni-nat-mode, eip-eni-binded, eip-eni-multi).
+    EniBind(EniBind<'a>),
+    /// Removing an address of an ENI, with an EIP bound to it or not (eip-eni-nat-mode).
+    RemoveAddress { eip_bound: bool },
+    /// Unbinding an EIP of `mode`, or switching it to `mode`, on an ENI attached or not
+    /// (eip-eni-binded).
+    ModeOnEni { mode: &'a str, attached: bool },
+}
+
+/// The first rule, in table order, that the facts break.
+pub fn evaluate(f: &Facts, limits: &Limits) -> Option<Violation> {
+    RULES.iter().find_map(|r| (r.eval)(f, limits))
+}
+
+/// Running or Stopped: the states most operations on an instance need.
+pub fn running_or_stopped(status: &str) -> bool {
+    status == "Running" || status == "Stopped"
 }
 
 pub static RULES: &[Rule] = &[
@@ -23,6 +182,7 @@ pub static RULES: &[Rule] = &[
         source: "A: 弹性网卡处于可用状态时，最多可以分配10个私网IP地址",
         codes: &["MaxEniPrivateIpsCountExceeded"],
         limits: &["available_eni_secondary_ipv4"],
+        eval: eni::ip_available_cap,
         per_type: None,
     },
     Rule {
@@ -31,6 +191,7 @@ pub static RULES: &[Rule] = &[
         source: "A: 已绑定状态…与实例规格相关",
         codes: &["InvalidOperation.Ipv4CountExceeded"],
         limits: &[],
+        eval: eni::ip_instance_type_cap,
         per_type: Some("EniPrivateIpAddressQuantity"),
     },
     Rule {
@@ -39,6 +200,7 @@ pub static RULES: &[Rule] = &[
         source: "A: 主弹性网卡绑定的实例必须处于运行中或者已停止状态",
         codes: &["InvalidOperation.InvalidEcsState"],
         limits: &[],
+        eval: eni::ip_primary_eni_state,
         per_type: None,
     },
     Rule {
@@ -47,6 +209,7 @@ pub static RULES: &[Rule] = &[
         source: "A: 取值在IPv4私网网段和IPv6私网网段中即可",
         codes: &["InvalidVSwitchId.IpInvalid"],
         limits: &[],
+        eval: eni::ip_in_vswitch,
         per_type: None,
     },
     Rule {
@@ -55,6 +218,7 @@ pub static RULES: &[Rule] = &[
         source: "API ref. CreateVSwitch",
         codes: &["InvalidVSwitchId.IpInvalid"],
         limits: &[],
+        eval: eni::ip_reserved,
         per_type: None,
     },
     Rule {
@@ -67,6 +231,7 @@ pub static RULES: &[Rule] = &[
             "InvalidIp.IpAssigned",
         ],
         limits: &[],
+        eval: eni::ip_unique,
         per_type: None,
     },
     Rule {
@@ -75,6 +240,7 @@ pub static RULES: &[Rule] = &[
         source: "API ref.",
         codes: &["InvalidVSwitchId.IpNotEnough"],
         limits: &[],
+        eval: eni::ip_vswitch_capacity,
         per_type: None,
     },
     Rule {
@@ -83,6 +249,7 @@ pub static RULES: &[Rule] = &[
         source: "A: 专有网络类型安全组能容纳的私网IP地址数量存在限制",
         codes: &["SecurityGroupInstanceLimitExceed"],
         limits: &["basic_sg_private_ips", "enterprise_sg_enis"],
+        eval: eni::ip_sg_capacity,
         per_type: None,
     },
     Rule {
@@ -96,6 +263,7 @@ pub static RULES: &[Rule] = &[
             "InvalidOperation.Ipv6NotSupport",
         ],
         limits: &["available_eni_ipv6"],
+        eval: eni::ipv6_cap,
         per_type: Some("EniIpv6AddressQuantity"),
     },
     Rule {
@@ -104,6 +272,7 @@ pub static RULES: &[Rule] = &[
         source: "API ref.",
         codes: &["EniPerInstanceLimitExceeded"],
         limits: &[],
+        eval: eni::eni_per_instance,
         per_type: Some("EniQuantity"),
     },
     Rule {
@@ -113,8 +282,10 @@ pub static RULES: &[Rule] = &[
         codes: &[
             "InvalidOperation.AvailabilityZoneMismatch",
             "InvalidOperation.VpcMismatch",
+            "InvalidParameter.SecurityGroupType",
         ],
         limits: &[],
+        eval: eni::eni_zone_vpc,
         per_type: None,
     },
     Rule {
@@ -123,6 +294,7 @@ pub static RULES: &[Rule] = &[
         source: "API ref. AttachNetworkInterface; instance-family docs",
         codes: &["InvalidOperation.InvalidEcsState"],
         limits: &[],
+        eval: eni::eni_instance_state,
         per_type: Some("stopped-only attach"),
     },
     Rule {
@@ -134,6 +306,7 @@ pub static RULES: &[Rule] = &[
             "InvalidOperation.InvalidEniState",
         ],
         limits: &[],
+        eval: eni::eni_primary,
         per_type: None,
     },
     Rule {
@@ -142,6 +315,7 @@ pub static RULES: &[Rule] = &[
         source: "API ref.",
         codes: &["InvalidOperation.InvalidEniState"],
         limits: &[],
+        eval: eni::eni_single_attach,
         per_type: None,
     },
     Rule {
@@ -150,6 +324,7 @@ pub static RULES: &[Rule] = &[
         source: "B: EIP可以绑定到哪些云资源",
         codes: &["OperationDenied", "InvalidInstanceType.ValueNotSupported"],
         limits: &["nat_mode_eip_on_primary_eni", "ip_address_eip_target"],
+        eval: eip::eip_target_kind,
         per_type: None,
     },
     Rule {
@@ -158,6 +333,7 @@ pub static RULES: &[Rule] = &[
         source: "B: 一个EIP同时只能绑定一个云资源",
         codes: &["IncorrectEipStatus"],
         limits: &[],
+        eval: eip::eip_one_target,
         per_type: None,
     },
     Rule {
@@ -166,6 +342,7 @@ pub static RULES: &[Rule] = &[
         source: "B: 不支持跨区域绑定",
         codes: &["InvalidParameter.Mismatch"],
         limits: &[],
+        eval: eip::eip_same_region,
         per_type: None,
     },
     Rule {
@@ -174,6 +351,7 @@ pub static RULES: &[Rule] = &[
         source: "B: 只有运行中或者已停止状态的ECS实例才能绑定EIP",
         codes: &["IncorrectInstanceStatus"],
         limits: &[],
+        eval: eip::eip_ecs_state,
         per_type: None,
     },
     Rule {
@@ -182,6 +360,7 @@ pub static RULES: &[Rule] = &[
         source: "B: 已经分配了公网IP或绑定了其他EIP",
         codes: &["InvalidAssociation.Duplicated"],
         limits: &[],
+        eval: eip::eip_ecs_single,
         per_type: None,
     },
     Rule {
@@ -190,6 +369,7 @@ pub static RULES: &[Rule] = &[
         source: "B: 是否还支持通过NAT网关的DNAT功能",
         codes: &["BIND_INSTANCE_HAVE_PORTMAP_OR_BIND_EIP"],
         limits: &[],
+        eval: eip::eip_ecs_dnat,
         per_type: None,
     },
     Rule {
@@ -198,6 +378,7 @@ pub static RULES: &[Rule] = &[
         source: "B: 一个NAT网关支持绑定20个EIP",
         codes: &["QuotaExceeded.Eip"],
         limits: &["nat_gateway_eips", "nat_gateway_paybytraffic_eips"],
+        eval: eip::eip_nat_quota,
         per_type: None,
     },
     Rule {
@@ -206,6 +387,7 @@ pub static RULES: &[Rule] = &[
         source: "B",
         codes: &["InvalidAssociation.Duplicated", "IncorrectHaVipStatus"],
         limits: &[],
+        eval: eip::eip_havip_single,
         per_type: None,
     },
     Rule {
@@ -214,6 +396,7 @@ pub static RULES: &[Rule] = &[
         source: "B",
         codes: &["InvalidAssociation.Duplicated"],
         limits: &[],
+        eval: eip::eip_slb_single,
         per_type: None,
     },
     Rule {
@@ -222,6 +405,7 @@ pub static RULES: &[Rule] = &[
         source: "B: 普通模式…绑定到一个辅助弹性网卡的辅助私网IP上",
         codes: &["InvalidParameter"],
         limits: &[],
+        eval: eip::eip_eni_nat_mode,
         per_type: None,
     },
     Rule {
@@ -230,14 +414,20 @@ pub static RULES: &[Rule] = &[
         source: "B: EIP网卡可见模式",
         codes: &["InvalidParameter", "InvalidStatus.EniStatusNotSupport"],
         limits: &[],
+        eval: eip::eip_eni_binded,
         per_type: None,
     },
     Rule {
         id: "eip-eni-multi",
         statement: "MULTI_BINDED: up to 10 EIPs on a secondary ENI that is not attached at bind time",
         source: "B: 多EIP网卡可见模式",
-        codes: &["QuotaExceeded.Eip", "InvalidStatus.EniStatusNotSupport"],
+        codes: &[
+            "QuotaExceeded.Eip",
+            "InvalidStatus.EniStatusNotSupport",
+            "InvalidParameter",
+        ],
         limits: &["multi_binded_eips_per_eni"],
+        eval: eip::eip_eni_multi,
         per_type: None,
     },
 ];
