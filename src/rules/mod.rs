@@ -516,6 +516,259 @@ mod tests {
         }
     }
 
+    /// One violating situation per rule: each row's `eval` decides its own rule, with one of its
+    /// own codes, and `evaluate` finds it (so no rule is unreachable from the table).
+    #[test]
+    fn every_rule_refuses_a_case_with_one_of_its_codes() {
+        use crate::limits::{Limits, ProfileName};
+        let old = Limits::profile(ProfileName::Y2021);
+        let cur = Limits::profile(ProfileName::Current);
+        let g6 = cur
+            .instance_type("ecs.g6.large")
+            .expect("ecs.g6.large")
+            .clone();
+        let t6 = cur
+            .instance_type("ecs.t6-c1m2.large")
+            .expect("ecs.t6-c1m2.large")
+            .clone();
+        let addr = |ip: &str, net: &str| {
+            Facts::Address(Address {
+                ip: ip.parse().expect("ip"),
+                cidr: Some(net.parse().expect("net")),
+                repeated: false,
+                on_this_eni: false,
+                in_use: false,
+            })
+        };
+        let bind = |mode, f: fn(&mut EniBind)| {
+            let mut b = EniBind {
+                mode,
+                eips: 1,
+                ..EniBind::default()
+            };
+            f(&mut b);
+            Facts::EniBind(b)
+        };
+        let cases: Vec<(&str, Facts, &Limits)> = vec![
+            (
+                "ip-available-cap",
+                Facts::Ipv4Count {
+                    on: Placement::Available,
+                    secondary: 11,
+                },
+                &old,
+            ),
+            (
+                "ip-instance-type-cap",
+                Facts::Ipv4Count {
+                    on: Placement::Attached(Some(&g6)),
+                    secondary: 6,
+                },
+                &cur,
+            ),
+            (
+                "ip-primary-eni-state",
+                Facts::PrimaryEniIps {
+                    instance_status: "Starting",
+                },
+                &cur,
+            ),
+            ("ip-in-vswitch", addr("10.0.2.5", "10.0.1.0/24"), &cur),
+            ("ip-reserved", addr("10.0.1.253", "10.0.1.0/24"), &cur),
+            (
+                "ip-unique",
+                Facts::Address(Address {
+                    ip: "10.0.1.5".parse().expect("ip"),
+                    cidr: None,
+                    repeated: false,
+                    on_this_eni: false,
+                    in_use: true,
+                }),
+                &cur,
+            ),
+            (
+                "ip-vswitch-capacity",
+                Facts::FreeAddresses { free: 2, need: 3 },
+                &cur,
+            ),
+            (
+                "ip-sg-capacity",
+                Facts::SecurityGroup {
+                    enterprise: false,
+                    enis: 1,
+                    ips: 2001,
+                },
+                &old,
+            ),
+            (
+                "ipv6-cap",
+                Facts::Ipv6Count {
+                    on: Placement::Available,
+                    count: 11,
+                    vswitch_ipv6: true,
+                },
+                &cur,
+            ),
+            (
+                "eni-per-instance",
+                Facts::EnisOnInstance { ty: &g6, total: 3 },
+                &cur,
+            ),
+            (
+                "eni-zone-vpc",
+                Facts::AttachPlace {
+                    eni_zone: "a",
+                    eni_vpc: "v",
+                    instance_zone: Some("b"),
+                    instance_vpc: None,
+                },
+                &cur,
+            ),
+            (
+                "eni-instance-state",
+                Facts::InstanceState {
+                    status: "Running",
+                    stopped_only: t6.stopped_only_attach,
+                },
+                &cur,
+            ),
+            (
+                "eni-primary",
+                Facts::EniOperation {
+                    op: EniOp::Detach,
+                    primary: true,
+                },
+                &cur,
+            ),
+            ("eni-single-attach", Facts::Attach { attached: true }, &cur),
+            (
+                "eip-target-kind",
+                Facts::EipTarget(EipTarget {
+                    kind: "IpAddress",
+                    ..EipTarget::default()
+                }),
+                &old,
+            ),
+            ("eip-one-target", Facts::Bind { eip_bound: true }, &cur),
+            (
+                "eip-same-region",
+                Facts::Regions {
+                    eip: "cn-beijing",
+                    target: "cn-hangzhou",
+                },
+                &cur,
+            ),
+            (
+                "eip-ecs-state",
+                Facts::EcsBind {
+                    status: "Starting",
+                    public_ip: false,
+                    other_eips: 0,
+                    dnat_target: false,
+                },
+                &cur,
+            ),
+            (
+                "eip-ecs-single",
+                Facts::EcsBind {
+                    status: "Running",
+                    public_ip: true,
+                    other_eips: 0,
+                    dnat_target: false,
+                },
+                &cur,
+            ),
+            (
+                "eip-ecs-dnat",
+                Facts::EcsBind {
+                    status: "Running",
+                    public_ip: false,
+                    other_eips: 0,
+                    dnat_target: true,
+                },
+                &cur,
+            ),
+            (
+                "eip-nat-quota",
+                Facts::NatBind {
+                    eips: 11,
+                    pay_by_traffic: Some(11),
+                },
+                &old,
+            ),
+            (
+                "eip-havip-single",
+                Facts::HavipBind {
+                    status: "Available",
+                    eips: 2,
+                },
+                &cur,
+            ),
+            ("eip-slb-single", Facts::SlbBind { eips: 2 }, &cur),
+            (
+                "eip-eni-nat-mode",
+                bind("NAT", |b| b.address_on_eni = Some(false)),
+                &cur,
+            ),
+            (
+                "eip-eni-binded",
+                bind("BINDED", |b| b.attached = true),
+                &cur,
+            ),
+            ("eip-eni-multi", bind("MULTI_BINDED", |b| b.eips = 11), &cur),
+        ];
+        assert_eq!(cases.len(), RULES.len());
+        for (id, facts, limits) in &cases {
+            let r = rule(id).expect("rule");
+            let v = (r.eval)(facts, limits).unwrap_or_else(|| panic!("{id} holds for {facts:?}"));
+            assert_eq!(v.rule, *id);
+            assert!(
+                r.codes.contains(&v.code),
+                "{id}: {} not in the table",
+                v.code
+            );
+            assert_eq!(evaluate(facts, limits).map(|v| v.rule), Some(*id));
+        }
+    }
+
+    /// rules.md: a HAVIP takes an EIP only while Available or Allocated — not while InUse.
+    #[test]
+    fn a_havip_takes_an_eip_only_while_available_or_allocated() {
+        let l = crate::limits::Limits::profile(crate::limits::ProfileName::Current);
+        for (status, ok) in [
+            ("Available", true),
+            ("Allocated", true),
+            ("InUse", false),
+            ("Creating", false),
+        ] {
+            let f = Facts::HavipBind { status, eips: 1 };
+            assert_eq!(evaluate(&f, &l).is_none(), ok, "{status}");
+        }
+    }
+
+    #[test]
+    fn counts_are_judged_at_the_limit_and_one_past_it() {
+        let l = crate::limits::Limits::profile(crate::limits::ProfileName::Current);
+        let at = Facts::Ipv4Count {
+            on: Placement::Available,
+            secondary: 49,
+        };
+        assert_eq!(evaluate(&at, &l), None);
+        let past = Facts::Ipv4Count {
+            on: Placement::Available,
+            secondary: 50,
+        };
+        let v = evaluate(&past, &l).expect("past the cap");
+        assert_eq!((v.limit, v.asked), (Some(49), Some(50)));
+        assert_eq!(v.key, Some("available_eni_secondary_ipv4"));
+        // An attached ENI of an unknown type is not judged (no false rejection).
+        let unknown = Facts::Ipv4Count {
+            on: Placement::Attached(None),
+            secondary: 500,
+        };
+        assert_eq!(evaluate(&unknown, &l), None);
+    }
+
     /// README.md holds exactly the generated block, so it cannot drift from the table.
     /// (Regenerate: `NETFORM_WRITE_README=1 cargo test --lib readme`.)
     #[test]
