@@ -539,27 +539,6 @@ fn provider_limit_overrides(
     serde_json::from_value(v.to_json()).map_err(|e| e.to_string())
 }
 
-#[cfg(test)]
-mod provider_limits_tests {
-    use super::provider_limit_overrides;
-    use crate::lang::Value;
-
-    #[test]
-    fn provider_block_limits_override_the_profile_and_name_unknown_keys() {
-        let j = serde_json::json!({"available_eni_secondary_ipv4": 30, "nat_gateway_paybytraffic_eips": null});
-        let o = provider_limit_overrides(&Value::from_json(&j)).expect("overrides");
-        assert_eq!(o.available_eni_secondary_ipv4, Some(30));
-        assert_eq!(o.nat_gateway_paybytraffic_eips, Some(None));
-        let l = crate::limits::Limits::profile(crate::limits::ProfileName::Current)
-            .with_overrides(&o)
-            .expect("limits");
-        assert_eq!(l.available_eni_secondary_ipv4.value, 30);
-        let bad = serde_json::json!({"available_eni_secondary_ipv5": 30});
-        let e = provider_limit_overrides(&Value::from_json(&bad)).expect_err("unknown key");
-        assert!(e.contains("available_eni_secondary_ipv5"), "{e}");
-    }
-}
-
 fn world_text(ctx: &Ctx, cfg: Option<&Config>) -> Option<String> {
     let path = match &ctx.simulator {
         Some(w) if !w.is_empty() => Some(PathBuf::from(w)),
@@ -1830,5 +1809,26 @@ pub fn run() -> i32 {
     };
     match r {
         Ok(Exit(c)) | Err(Exit(c)) => c,
+    }
+}
+
+#[cfg(test)]
+mod provider_limits_tests {
+    use super::provider_limit_overrides;
+    use crate::lang::Value;
+
+    #[test]
+    fn provider_block_limits_override_the_profile_and_name_unknown_keys() {
+        let j = serde_json::json!({"available_eni_secondary_ipv4": 30, "nat_gateway_paybytraffic_eips": null});
+        let o = provider_limit_overrides(&Value::from_json(&j)).expect("overrides");
+        assert_eq!(o.available_eni_secondary_ipv4, Some(30));
+        assert_eq!(o.nat_gateway_paybytraffic_eips, Some(None));
+        let l = crate::limits::Limits::profile(crate::limits::ProfileName::Current)
+            .with_overrides(&o)
+            .expect("limits");
+        assert_eq!(l.available_eni_secondary_ipv4.value, 30);
+        let bad = serde_json::json!({"available_eni_secondary_ipv5": 30});
+        let e = provider_limit_overrides(&Value::from_json(&bad)).expect_err("unknown key");
+        assert!(e.contains("available_eni_secondary_ipv5"), "{e}");
     }
 }
