@@ -534,15 +534,46 @@ impl Ctx {
             Some("2021") => crate::limits::ProfileName::Y2021,
             _ => crate::limits::ProfileName::Current,
         };
+        // `limits = { … }` overrides single values of the profile, as a world file's section does.
+        let mut limits = crate::limits::Limits::profile(profile);
+        if let Some(a) = cfg
+            .providers
+            .iter()
+            .find_map(|p| p.attrs.iter().find(|a| a.name == "limits"))
+        {
+            let help = "write limits = { available_eni_secondary_ipv4 = 30, … } with the keys of a world file's `limits` section";
+            let v = Evaluator::new(scope, &cfg.dir)
+                .eval(&a.value.expr)
+                .map_err(|e| {
+                    user_error(
+                        format!("provider block limits: {}", e.message),
+                        help,
+                        self.err_style,
+                    )
+                })?;
+            limits = provider_limit_overrides(&v)
+                .and_then(|o| limits.with_overrides(&o))
+                .map_err(|e| {
+                    user_error(format!("provider block limits: {e}"), help, self.err_style)
+                })?;
+        }
         Ok(Clouds {
             transport,
             per_alias,
             regions,
             timing: Timing::cloud(),
             sim: None,
-            limits: crate::limits::Limits::profile(profile),
+            limits,
         })
     }
+}
+
+/// The provider block's `limits` object as overrides of the limits profile: the same keys as a
+/// world file's `limits` section, an unknown key an error that names it.
+fn provider_limit_overrides(
+    v: &crate::lang::Value,
+) -> Result<crate::limits::LimitOverrides, String> {
+    serde_json::from_value(v.to_json()).map_err(|e| e.to_string())
 }
 
 fn world_text(ctx: &Ctx, cfg: Option<&Config>) -> Option<String> {
@@ -2093,5 +2124,26 @@ pub fn run() -> i32 {
     };
     match r {
         Ok(Exit(c)) | Err(Exit(c)) => c,
+    }
+}
+
+#[cfg(test)]
+mod provider_limits_tests {
+    use super::provider_limit_overrides;
+    use crate::lang::Value;
+
+    #[test]
+    fn provider_block_limits_override_the_profile_and_name_unknown_keys() {
+        let j = serde_json::json!({"available_eni_secondary_ipv4": 30, "nat_gateway_paybytraffic_eips": null});
+        let o = provider_limit_overrides(&Value::from_json(&j)).expect("overrides");
+        assert_eq!(o.available_eni_secondary_ipv4, Some(30));
+        assert_eq!(o.nat_gateway_paybytraffic_eips, Some(None));
+        let l = crate::limits::Limits::profile(crate::limits::ProfileName::Current)
+            .with_overrides(&o)
+            .expect("limits");
+        assert_eq!(l.available_eni_secondary_ipv4.value, 30);
+        let bad = serde_json::json!({"available_eni_secondary_ipv5": 30});
+        let e = provider_limit_overrides(&Value::from_json(&bad)).expect_err("unknown key");
+        assert!(e.contains("available_eni_secondary_ipv5"), "{e}");
     }
 }

@@ -9,6 +9,10 @@
 //! is never reported here. A value the plan cannot know yet (an id the cloud will choose, a count
 //! of automatically picked addresses) is linked through its origin address where possible and
 //! otherwise skipped: a false rejection is as much a bug as a missed violation.
+//!
+//! The checker decides no rule itself: it gathers the facts of each situation (the final counts,
+//! the states at the time of each operation) and asks `rules::evaluate`, the same code the
+//! simulator asks; this module only words the diagnostics.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -24,6 +28,7 @@ use crate::lang::Value;
 use crate::limits::{Dated, InstanceType, Limits};
 use crate::provider::api::{Client, EipInfo, EniInfo};
 use crate::provider::{Clouds, Params};
+use crate::rules::{self, EipTarget, EniBind, EniOp, Facts, Placement};
 use crate::schema::Kind;
 use crate::state::State;
 
@@ -593,10 +598,6 @@ fn bigger(limits: &Limits, t: &InstanceType, need: u32, key: fn(&InstanceType) -
     }
 }
 
-fn ok_state(status: &str) -> bool {
-    status == "Running" || status == "Stopped"
-}
-
 pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) -> Diagnostics {
     // Nothing to check when nothing changes.
     if !changes.iter().any(Change::is_change) {
@@ -676,8 +677,12 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
             ),
         };
         // eni-primary: deleting (or replacing) an instance's primary ENI.
+        let op = Facts::EniOperation {
+            op: EniOp::Delete,
+            primary: cur.as_ref().is_some_and(|x| x.primary),
+        };
         if matches!(c.action, Action::Delete | Action::Replace)
-            && cur.as_ref().is_some_and(|x| x.primary)
+            && rules::evaluate(&op, limits).is_some()
         {
             out.push(
                 "eni-primary",
@@ -844,7 +849,11 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
             continue;
         }
         let eni = enis[i].clone();
-        if eni.is_primary() {
+        let op = Facts::EniOperation {
+            op: EniOp::Attach,
+            primary: eni.is_primary(),
+        };
+        if rules::evaluate(&op, limits).is_some() {
             out.push(
                 "eni-primary",
                 &c.address,
@@ -858,7 +867,7 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
         // eni-single-attach: already on another instance, and not detached by this plan.
         if let Some(info) = &eni.cloud
             && let Some(on) = &info.instance_id
-            && !detached.contains(&info.id)
+            && let attached = !detached.contains(&info.id)
             && !changes.iter().any(|x| {
                 x.kind == Kind::Attachment
                     && matches!(x.action, Action::Delete | Action::Replace)
@@ -868,6 +877,7 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                         .as_deref()
                         == Some(info.id.as_str())
             })
+            && rules::evaluate(&Facts::Attach { attached }, limits).is_some()
         {
             out.push(
                 "eni-single-attach",
@@ -885,7 +895,14 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
         state_check(&mut out, c, inst, "attaches");
         // eni-zone-vpc
         if let Some(vs) = eni.vswitch.as_ref().and_then(|v| cloud.vswitches.get(v)) {
-            if !inst.zone.is_empty() && vs.zone != inst.zone {
+            let place = Facts::AttachPlace {
+                eni_zone: &vs.zone,
+                eni_vpc: &vs.vpc,
+                instance_zone: Some(inst.zone.as_str()).filter(|z| !z.is_empty()),
+                instance_vpc: Some(inst.vpc.as_str()).filter(|v| !v.is_empty()),
+            };
+            let code = rules::evaluate(&place, limits).map(|v| v.code);
+            if code == Some("InvalidOperation.AvailabilityZoneMismatch") {
                 out.push(
                     "eni-zone-vpc",
                     &c.address,
@@ -894,7 +911,7 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                     "rule: ENI and instance are in the same zone and VPC".into(),
                     format!("create the ENI in a vSwitch of {} (the instance's zone), or attach it to an instance in {}", inst.zone, vs.zone),
                 );
-            } else if !inst.vpc.is_empty() && vs.vpc != inst.vpc {
+            } else if code.is_some() {
                 out.push(
                     "eni-zone-vpc",
                     &c.address,
@@ -921,7 +938,7 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
             .count()
             .max(1);
         let total = staying + added.len();
-        if total > t.eni_quantity as usize {
+        if rules::evaluate(&Facts::EnisOnInstance { ty: t, total }, limits).is_some() {
             let fit = (t.eni_quantity as usize).saturating_sub(staying);
             let first = &added[0];
             out.push(
@@ -948,7 +965,11 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
     // eni-single-attach within the plan: one ENI, two attachments.
     for (i, list) in &attached_to {
         let insts: BTreeSet<&String> = list.iter().map(|x| &x.0).collect();
-        if list.len() > 1 {
+        // The second attachment finds the ENI attached by the first.
+        let second = Facts::Attach {
+            attached: list.len() > 1,
+        };
+        if rules::evaluate(&second, limits).is_some() {
             let (_, addr, _) = &list[1];
             out.push(
                 "eni-single-attach",
@@ -1075,42 +1096,43 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                     .push(name.clone());
                 continue;
             }
-            if let Some(vs) = vs {
-                let (inside, reserved, cidr) = match parsed {
-                    IpAddr::V4(v4) => match vs.cidr {
-                        Some(n) => (n.contains(&v4), reserved_v4(&n, v4), n.to_string()),
-                        None => (true, false, String::new()),
-                    },
-                    IpAddr::V6(v6) => match vs.ipv6 {
-                        Some(n) => (n.contains(&v6), reserved_v6(&n, v6), n.to_string()),
-                        None => (true, false, String::new()),
-                    },
-                };
-                if !cidr.is_empty() && !inside {
-                    out.push(
-                        "ip-in-vswitch",
-                        owner,
-                        attr,
-                        format!("asks for {ip}, which is not in the vSwitch {vsw_id} ({cidr})"),
-                        format!("rule: a given address lies in the ENI's vSwitch CIDR; {vsw_id} is {cidr}"),
-                        format!("pick an address inside {cidr}, e.g. with cidrhost(\"{cidr}\", N)"),
-                    );
-                    continue;
-                }
-                if reserved {
-                    out.push(
-                        "ip-reserved",
-                        owner,
-                        attr,
-                        format!("asks for {ip}, a reserved address of {cidr}"),
-                        format!("rule: the first address and the last three of a vSwitch's IPv4 CIDR (IPv6: the first and the last nine) are the system's; {ip} is one of them in {cidr}"),
-                        "pick an address between the second and the fourth-last of the CIDR".into(),
-                    );
-                    continue;
-                }
-            }
-            if !seen_here.insert(ip.clone()) {
-                out.push(
+            let net: Option<ipnet::IpNet> = vs.and_then(|vs| match parsed {
+                IpAddr::V4(_) => vs.cidr.map(Into::into),
+                IpAddr::V6(_) => vs.ipv6.map(Into::into),
+            });
+            let cidr = net.map(|n| n.to_string()).unwrap_or_default();
+            let entry = owners.entry((vsw_id.clone(), ip.clone())).or_default();
+            let facts = Facts::Address(rules::Address {
+                ip: parsed,
+                cidr: net,
+                repeated: seen_here.contains(ip),
+                // Addresses the ENI holds already were set aside above.
+                on_this_eni: false,
+                in_use: !entry.is_empty(),
+            });
+            let Some(v) = rules::evaluate(&facts, limits) else {
+                seen_here.insert(ip.clone());
+                entry.push(name.clone());
+                continue;
+            };
+            match (v.rule, v.code) {
+                ("ip-in-vswitch", _) => out.push(
+                    "ip-in-vswitch",
+                    owner,
+                    attr,
+                    format!("asks for {ip}, which is not in the vSwitch {vsw_id} ({cidr})"),
+                    format!("rule: a given address lies in the ENI's vSwitch CIDR; {vsw_id} is {cidr}"),
+                    format!("pick an address inside {cidr}, e.g. with cidrhost(\"{cidr}\", N)"),
+                ),
+                ("ip-reserved", _) => out.push(
+                    "ip-reserved",
+                    owner,
+                    attr,
+                    format!("asks for {ip}, a reserved address of {cidr}"),
+                    format!("rule: the first address and the last three of a vSwitch's IPv4 CIDR (IPv6: the first and the last nine) are the system's; {ip} is one of them in {cidr}"),
+                    "pick an address between the second and the fourth-last of the CIDR".into(),
+                ),
+                (_, "InvalidIp.IpRepeated") => out.push(
                     "ip-unique",
                     owner,
                     attr,
@@ -1118,21 +1140,21 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                     "rule: an address is not twice in one request or plan, nor already on the ENI"
                         .into(),
                     "list each address once".into(),
-                );
-                continue;
+                ),
+                _ => {
+                    let other = entry.first().cloned().unwrap_or_default();
+                    seen_here.insert(ip.clone());
+                    entry.push(name.clone());
+                    out.push(
+                        "ip-unique",
+                        owner,
+                        attr,
+                        format!("asks for {ip}, which {other} already uses in {vsw_id}"),
+                        format!("rule: an address is not already in use in the vSwitch by any ENI, instance, HAVIP or SLB, and not twice in one plan; {other} holds {ip}"),
+                        "pick a free address, or leave the addresses to the cloud with a count".into(),
+                    );
+                }
             }
-            let entry = owners.entry((vsw_id.clone(), ip.clone())).or_default();
-            if let Some(other) = entry.first() {
-                out.push(
-                    "ip-unique",
-                    owner,
-                    attr,
-                    format!("asks for {ip}, which {other} already uses in {vsw_id}"),
-                    format!("rule: an address is not already in use in the vSwitch by any ENI, instance, HAVIP or SLB, and not twice in one plan; {other} holds {ip}"),
-                    "pick a free address, or leave the addresses to the cloud with a count".into(),
-                );
-            }
-            entry.push(name.clone());
         }
         // New automatic allocations against the vSwitch's free addresses.
         let mut need = e.v4.auto;
@@ -1178,7 +1200,11 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                 && e.vswitch.as_deref() == Some(vsw.as_str())
                 && (e.v4.auto > 0 || e.cloud.is_none() && e.primary_ip.is_none())
         });
-        if auto && *need > avail {
+        let free = Facts::FreeAddresses {
+            free: avail,
+            need: *need,
+        };
+        if auto && rules::evaluate(&free, limits).is_some() {
             out.push(
                 "ip-vswitch-capacity",
                 addr,
@@ -1222,51 +1248,56 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
             .as_ref()
             .and_then(|(id, _)| cloud.instances.get(id))
             .and_then(|x| limits.instance_type(&x.ty));
+        let on = match (&inst, itype) {
+            (None, _) => Placement::Available,
+            (Some(_), t) => Placement::Attached(t),
+        };
         if let Some(n) = e.v4.len() {
-            match (&inst, itype) {
-                (Some((iid, attaching)), Some(t)) => {
-                    let held = if *attaching {
-                        e.cloud
-                            .as_ref()
-                            .map(|c| c.private_ips.len().min(n))
-                            .unwrap_or(0)
+            let attaching = inst.as_ref().is_some_and(|x| x.1);
+            // An ENI attached by this plan holds what it has now at the attach, and gets its
+            // new addresses after it: the larger of the two counts is what must fit.
+            let held = if attaching {
+                e.cloud
+                    .as_ref()
+                    .map(|c| c.private_ips.len().min(n))
+                    .unwrap_or(0)
+            } else {
+                n
+            };
+            let worst = n.max(held);
+            let facts = Facts::Ipv4Count {
+                on,
+                secondary: worst,
+            };
+            match (rules::evaluate(&facts, limits), &inst, itype) {
+                (Some(v), Some((iid, _)), Some(t)) if v.rule == "ip-instance-type-cap" => {
+                    let what = if attaching && v.limit.is_some_and(|q| held as u64 + 1 > q) {
+                        format!(
+                            "attaches {name}, which holds {} private IPv4 addresses, to {iid}",
+                            held + 1
+                        )
                     } else {
-                        n
+                        format!("puts {} private IPv4 addresses on {name} (on {iid})", n + 1)
                     };
-                    let worst = n.max(held);
-                    if worst + 1 > t.eni_private_ip_address_quantity as usize {
-                        let what = if held + 1 > t.eni_private_ip_address_quantity as usize
-                            && *attaching
-                        {
-                            format!(
-                                "attaches {name}, which holds {} private IPv4 addresses, to {iid}",
-                                held + 1
-                            )
-                        } else {
-                            format!("puts {} private IPv4 addresses on {name} (on {iid})", n + 1)
-                        };
-                        out.push(
-                            "ip-instance-type-cap",
-                            &owner,
-                            "private_ip_addresses",
-                            what,
-                            format!("limit: {} takes {} private IPv4 addresses per ENI, its primary included ({}); this plan asks for {} (primary + {worst})", t.id, t.eni_private_ip_address_quantity, t.source, worst + 1),
-                            format!("ask for at most {} secondary addresses, or {}", (t.eni_private_ip_address_quantity as usize).saturating_sub(1), bigger(limits, t, worst as u32 + 1, |x| x.eni_private_ip_address_quantity)),
-                        );
-                    }
+                    out.push(
+                        "ip-instance-type-cap",
+                        &owner,
+                        "private_ip_addresses",
+                        what,
+                        format!("limit: {} takes {} private IPv4 addresses per ENI, its primary included ({}); this plan asks for {} (primary + {worst})", t.id, t.eni_private_ip_address_quantity, t.source, worst + 1),
+                        format!("ask for at most {} secondary addresses, or {}", (t.eni_private_ip_address_quantity as usize).saturating_sub(1), bigger(limits, t, worst as u32 + 1, |x| x.eni_private_ip_address_quantity)),
+                    );
                 }
-                (None, _) => {
-                    let cap = limits.available_eni_secondary_ipv4.value as usize;
-                    if n > cap {
-                        out.push(
-                            "ip-available-cap",
-                            &owner,
-                            "private_ip_addresses",
-                            format!("puts {n} secondary private IPv4 addresses on {name}, which is not attached"),
-                            out.limit("secondary private IPv4 on an Available (unattached) ENI", &limits.available_eni_secondary_ipv4) + &format!("; this plan asks for {n}"),
-                            format!("ask for at most {cap}, or attach the ENI (an attached ENI holds what its instance type allows)"),
-                        );
-                    }
+                (Some(v), _, _) if v.rule == "ip-available-cap" => {
+                    let cap = v.limit.unwrap_or_default();
+                    out.push(
+                        "ip-available-cap",
+                        &owner,
+                        "private_ip_addresses",
+                        format!("puts {n} secondary private IPv4 addresses on {name}, which is not attached"),
+                        out.limit("secondary private IPv4 on an Available (unattached) ENI", &limits.available_eni_secondary_ipv4) + &format!("; this plan asks for {n}"),
+                        format!("ask for at most {cap}, or attach the ENI (an attached ENI holds what its instance type allows)"),
+                    );
                 }
                 _ => {}
             }
@@ -1277,8 +1308,19 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
         {
             let grows = e.cloud.as_ref().is_none_or(|c| n6 > c.ipv6.len());
             let vs = e.vswitch.as_ref().and_then(|v| cloud.vswitches.get(v));
-            if grows && vs.is_some_and(|v| v.ipv6.is_none()) {
-                out.push(
+            // An unknown vSwitch is given the benefit of the doubt (no false rejection).
+            let facts = Facts::Ipv6Count {
+                on,
+                count: n6,
+                vswitch_ipv6: vs.is_none_or(|v| v.ipv6.is_some()),
+            };
+            let v = if grows {
+                rules::evaluate(&facts, limits)
+            } else {
+                None
+            };
+            match (v.map(|v| v.code), itype) {
+                (Some("InvalidVSwitch.Ipv6NotTurnOn"), _) => out.push(
                     "ipv6-cap",
                     &v6_owner,
                     "ipv6_address_count",
@@ -1288,35 +1330,57 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                     ),
                     "rule: IPv6 addresses need a vSwitch with an IPv6 CIDR".into(),
                     "enable IPv6 on the vSwitch, or use one that has it".into(),
-                );
-            } else if grows {
-                match (&inst, itype) {
-                    (Some(_), Some(t)) if !t.supports_ipv6() => out.push(
-                        "ipv6-cap",
-                        &v6_owner,
-                        "ipv6_address_count",
-                        format!("asks for IPv6 on {name}, attached to a {} that has no IPv6", t.id),
-                        format!("limit: {} has EniIpv6AddressQuantity 0 ({})", t.id, t.source),
-                        format!("drop the IPv6 addresses, or {}", bigger(limits, t, 1, |x| x.eni_ipv6_address_quantity)),
+                ),
+                (Some("InvalidOperation.Ipv6NotSupport"), Some(t)) => out.push(
+                    "ipv6-cap",
+                    &v6_owner,
+                    "ipv6_address_count",
+                    format!(
+                        "asks for IPv6 on {name}, attached to a {} that has no IPv6",
+                        t.id
                     ),
-                    (Some(_), Some(t)) if n6 > t.eni_ipv6_address_quantity as usize => out.push(
-                        "ipv6-cap",
-                        &v6_owner,
-                        "ipv6_address_count",
-                        format!("puts {n6} IPv6 addresses on {name}; {} takes {}", t.id, t.eni_ipv6_address_quantity),
-                        format!("limit: {} takes {} IPv6 addresses per ENI ({}); this plan asks for {n6}", t.id, t.eni_ipv6_address_quantity, t.source),
-                        format!("ask for at most {}, or {}", t.eni_ipv6_address_quantity, bigger(limits, t, n6 as u32, |x| x.eni_ipv6_address_quantity)),
+                    format!(
+                        "limit: {} has EniIpv6AddressQuantity 0 ({})",
+                        t.id, t.source
                     ),
-                    (None, _) if n6 > limits.available_eni_ipv6.value as usize => out.push(
-                        "ipv6-cap",
-                        &v6_owner,
-                        "ipv6_address_count",
-                        format!("puts {n6} IPv6 addresses on {name}, which is not attached"),
-                        out.limit("IPv6 addresses on an Available ENI", &limits.available_eni_ipv6) + &format!("; this plan asks for {n6}"),
-                        format!("ask for at most {}, or attach the ENI first", limits.available_eni_ipv6.value),
+                    format!(
+                        "drop the IPv6 addresses, or {}",
+                        bigger(limits, t, 1, |x| x.eni_ipv6_address_quantity)
                     ),
-                    _ => {}
-                }
+                ),
+                (Some("InvalidOperation.Ipv6CountExceeded"), Some(t)) => out.push(
+                    "ipv6-cap",
+                    &v6_owner,
+                    "ipv6_address_count",
+                    format!(
+                        "puts {n6} IPv6 addresses on {name}; {} takes {}",
+                        t.id, t.eni_ipv6_address_quantity
+                    ),
+                    format!(
+                        "limit: {} takes {} IPv6 addresses per ENI ({}); this plan asks for {n6}",
+                        t.id, t.eni_ipv6_address_quantity, t.source
+                    ),
+                    format!(
+                        "ask for at most {}, or {}",
+                        t.eni_ipv6_address_quantity,
+                        bigger(limits, t, n6 as u32, |x| x.eni_ipv6_address_quantity)
+                    ),
+                ),
+                (Some("MaxEniIpv6IpsCountExceeded"), _) => out.push(
+                    "ipv6-cap",
+                    &v6_owner,
+                    "ipv6_address_count",
+                    format!("puts {n6} IPv6 addresses on {name}, which is not attached"),
+                    out.limit(
+                        "IPv6 addresses on an Available ENI",
+                        &limits.available_eni_ipv6,
+                    ) + &format!("; this plan asks for {n6}"),
+                    format!(
+                        "ask for at most {}, or attach the ENI first",
+                        limits.available_eni_ipv6.value
+                    ),
+                ),
+                _ => {}
             }
         }
         // Security groups of a new or changed ENI: in the vSwitch's VPC, all of one type.
@@ -1327,7 +1391,15 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                 .iter()
                 .filter_map(|s| cloud.sgs.get(s).map(|g| (s, g)))
                 .collect();
-            if let Some((id, g)) = known.iter().find(|(_, g)| g.vpc != vs.vpc) {
+            let facts = Facts::EniSecurityGroups {
+                vpc: &vs.vpc,
+                groups: known
+                    .iter()
+                    .map(|(_, g)| (g.vpc.as_str(), g.enterprise))
+                    .collect(),
+            };
+            let v = rules::evaluate(&facts, limits);
+            if let Some((id, g)) = v.as_ref().and_then(|v| known.get(v.index?)) {
                 out.push(
                     "eni-zone-vpc",
                     a,
@@ -1340,9 +1412,7 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                         .into(),
                     format!("use security groups of {}", vs.vpc),
                 );
-            } else if known.iter().any(|(_, g)| g.enterprise)
-                && known.iter().any(|(_, g)| !g.enterprise)
-            {
+            } else if v.is_some() {
                 out.push(
                     "eni-zone-vpc",
                     a,
@@ -1368,7 +1438,10 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
         else {
             continue;
         };
-        if !ok_state(&inst.status) {
+        let facts = Facts::PrimaryEniIps {
+            instance_status: &inst.status,
+        };
+        if rules::evaluate(&facts, limits).is_some() {
             out.push(
                 "ip-primary-eni-state",
                 &c.address,
@@ -1417,9 +1490,13 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
             .filter(|e| e.security_group_ids.contains(sg))
             .collect();
         if g.enterprise {
-            let cap = limits.enterprise_sg_enis.value as i64;
             let total = members.len() as i64 + new_enis;
-            if *new_enis > 0 && total > cap {
+            let facts = Facts::SecurityGroup {
+                enterprise: true,
+                enis: total.max(0) as usize,
+                ips: 0,
+            };
+            if *new_enis > 0 && rules::evaluate(&facts, limits).is_some() {
                 out.push(
                     "ip-sg-capacity",
                     addr,
@@ -1433,13 +1510,18 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                 );
             }
         } else {
-            let cap = limits.basic_sg_private_ips.value as i64;
+            let cap = limits.basic_sg_private_ips.value;
             let now: i64 = members
                 .iter()
                 .map(|e| (1 + e.private_ips.len() + e.ipv6.len()) as i64)
                 .sum();
             let total = now + delta;
-            if *delta > 0 && total > cap {
+            let facts = Facts::SecurityGroup {
+                enterprise: false,
+                enis: 0,
+                ips: total.max(0) as usize,
+            };
+            if *delta > 0 && rules::evaluate(&facts, limits).is_some() {
                 out.push(
                     "ip-sg-capacity",
                     addr,
@@ -1602,7 +1684,11 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
             .eips
             .get(eip)
             .filter(|e| e.instance_id.is_some() && !unbound.contains(&e.id));
-        if list.len() > 1 || already.is_some() {
+        // The second binding in the plan finds the EIP bound by the first.
+        let facts = Facts::Bind {
+            eip_bound: list.len() > 1 || already.is_some(),
+        };
+        if rules::evaluate(&facts, limits).is_some() {
             let b = if list.len() > 1 { list[1] } else { list[0] };
             let other = match already {
                 Some(e) => e.instance_id.clone().unwrap_or_default(),
@@ -1629,9 +1715,26 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                     continue;
                 };
                 target_region = Some(inst.region.clone());
-                if inst.classic {
+                let kind = Facts::EipTarget(EipTarget {
+                    kind: "EcsInstance",
+                    classic: inst.classic,
+                    ..EipTarget::default()
+                });
+                let bind = Facts::EcsBind {
+                    status: &inst.status,
+                    public_ip: inst.public_ip,
+                    other_eips: stay.len() + list.len() - 1,
+                    dnat_target: inst
+                        .private_ip
+                        .as_ref()
+                        .is_some_and(|ip| cloud.nats.values().any(|n| n.2.contains(ip))),
+                };
+                let rule = rules::evaluate(&kind, limits)
+                    .or_else(|| rules::evaluate(&bind, limits))
+                    .map(|v| v.rule);
+                if rule == Some("eip-target-kind") {
                     out.push("eip-target-kind", &b0.c.address, "instance_id", format!("binds an EIP to {tkey}, a classic-network instance"), "rule: an EIP binds only to a VPC ECS instance, a private SLB, a secondary ENI, a NAT gateway, a HAVIP or a VPC IP address".into(), "bind it to a VPC instance, or to a secondary ENI of one".into());
-                } else if !ok_state(&inst.status) {
+                } else if rule == Some("eip-ecs-state") {
                     out.push(
                         "eip-ecs-state",
                         &b0.c.address,
@@ -1643,7 +1746,7 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                         ),
                         format!("wait until {tkey} is Running or Stopped, then plan again"),
                     );
-                } else if inst.public_ip || !stay.is_empty() || list.len() > 1 {
+                } else if rule == Some("eip-ecs-single") {
                     let why = if inst.public_ip {
                         "has a fixed public IP".to_string()
                     } else if !stay.is_empty() {
@@ -1657,8 +1760,8 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                         b0
                     };
                     out.push("eip-ecs-single", &b.c.address, "instance_id", format!("binds an EIP to {tkey}, which {why}"), "rule: an ECS instance with a fixed public IP or another EIP takes no EIP".into(), "bind the EIP to a secondary ENI of the instance (NAT mode) instead, or to another instance".into());
-                } else if let Some(ip) = &inst.private_ip
-                    && cloud.nats.values().any(|n| n.2.contains(ip))
+                } else if rule == Some("eip-ecs-dnat")
+                    && let Some(ip) = &inst.private_ip
                 {
                     out.push("eip-ecs-dnat", &b0.c.address, "instance_id", format!("binds an EIP to {tkey}, a DNAT target of a NAT gateway"), format!("rule: an ECS instance that is a NAT gateway DNAT target ({ip}) takes no EIP"), "remove the DNAT entry first, or bind the EIP to a secondary ENI".into());
                 }
@@ -1691,93 +1794,112 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                     .as_ref()
                     .is_some_and(|c| c.instance_id.is_some() && !detached.contains(&c.id));
                 for (k, b) in list.iter().enumerate() {
-                    match b.mode.as_str() {
-                        "NAT" => {
-                            if primary && !limits.nat_mode_eip_on_primary_eni.value {
-                                out.push("eip-target-kind", &b.c.address, "instance_id", format!("binds a NAT-mode EIP to {name}, a primary ENI"), out.limit("NAT-mode EIP on an instance's primary ENI", &limits.nat_mode_eip_on_primary_eni), "bind it to a secondary ENI, or to the instance itself (EcsInstance)".into());
-                                continue;
-                            }
-                            let ip = b.ip.clone().or(e.primary_ip.clone());
-                            let Some(ip) = ip else { continue };
-                            let on_eni = e.primary_ip.as_deref() == Some(ip.as_str())
-                                || e.v4.known.contains(&ip);
-                            if !on_eni && !e.v4.unknown && e.v4.auto == 0 && e.primary_ip.is_some()
-                            {
-                                out.push("eip-eni-nat-mode", &b.c.address, "private_ip_address", format!("binds an EIP to {ip}, which is not one of {name}'s private IPs"), format!("rule: in NAT mode private_ip_address is one of the ENI's addresses; {name} has {}", std::iter::once(e.primary_ip.clone().unwrap_or_default()).chain(e.v4.known.iter().cloned()).collect::<Vec<_>>().join(", ")), format!("use one of {name}'s addresses, or add {ip} to it"));
-                                continue;
-                            }
-                            let twice = all[..k].iter().any(|(m, x, _)| {
-                                m == "NAT"
-                                    && x.clone().or(e.primary_ip.clone()).as_deref()
-                                        == Some(ip.as_str())
-                            }) || stay
-                                .iter()
-                                .any(|x| x.private_ip.as_deref() == Some(ip.as_str()));
-                            if twice {
-                                out.push(
-                                    "eip-eni-nat-mode",
-                                    &b.c.address,
-                                    "private_ip_address",
-                                    format!("binds a second EIP to {ip} on {name}"),
-                                    "rule: NAT mode maps one EIP per private IP of the ENI".into(),
-                                    format!("bind it to another address of {name}"),
-                                );
-                                continue;
-                            }
-                            if stay_modes.iter().any(|m| m != "NAT")
-                                || all.iter().any(|(m, _, _)| m != "NAT")
-                            {
-                                out.push("eip-eni-binded", &b.c.address, "mode", format!("binds a NAT-mode EIP to {name}, which has a BINDED-mode EIP"), "rule: a BINDED (visible) mode EIP is the ENI's one EIP".into(), "use one mode per ENI".into());
-                            }
+                    let m = b.mode.as_str();
+                    if !matches!(m, "NAT" | "BINDED" | "MULTI_BINDED") {
+                        continue;
+                    }
+                    let kind = Facts::EipTarget(EipTarget {
+                        kind: "NetworkInterface",
+                        nat_on_primary_eni: primary && m == "NAT",
+                        ..EipTarget::default()
+                    });
+                    if rules::evaluate(&kind, limits).is_some() {
+                        out.push(
+                            "eip-target-kind",
+                            &b.c.address,
+                            "instance_id",
+                            format!("binds a NAT-mode EIP to {name}, a primary ENI"),
+                            out.limit(
+                                "NAT-mode EIP on an instance's primary ENI",
+                                &limits.nat_mode_eip_on_primary_eni,
+                            ),
+                            "bind it to a secondary ENI, or to the instance itself (EcsInstance)"
+                                .into(),
+                        );
+                        continue;
+                    }
+                    // NAT mode names an address, the primary when left out.
+                    let ip = if m == "NAT" {
+                        match b.ip.clone().or(e.primary_ip.clone()) {
+                            Some(ip) => ip,
+                            None => continue,
                         }
-                        m @ ("BINDED" | "MULTI_BINDED") => {
-                            let rule = if m == "BINDED" {
-                                "eip-eni-binded"
-                            } else {
-                                "eip-eni-multi"
-                            };
-                            if primary {
-                                out.push(
-                                    rule,
-                                    &b.c.address,
-                                    "instance_id",
-                                    format!("binds a {m}-mode EIP to {name}, a primary ENI"),
-                                    format!("rule: {m} mode needs a secondary ENI"),
-                                    "create a secondary ENI for the EIP, or use NAT mode".into(),
-                                );
-                                continue;
-                            }
-                            let attaching =
-                                attached_to.get(&i).is_some_and(|l| l.iter().all(|x| x.2));
-                            if attached_now && !attaching {
-                                out.push(rule, &b.c.address, "mode", format!("binds a {m}-mode EIP to {name}, which is attached"), format!("rule: {m} mode binds only to an ENI that is not attached at bind time; {name} is attached and this plan does not detach it"), "detach the ENI, bind, and attach again (remove the attachment for one apply), or use NAT mode".into());
-                                continue;
-                            }
-                            if m == "BINDED" && (k > 0 || !stay.is_empty()) {
-                                out.push(rule, &b.c.address, "instance_id", format!("binds a second EIP to {name}, which takes one in BINDED mode"), "rule: BINDED (visible) mode takes one EIP, in place of the ENI's primary private IP".into(), "use MULTI_BINDED mode for several EIPs on one ENI".into());
-                                continue;
-                            }
-                            if m == "MULTI_BINDED" {
-                                let cap = limits.multi_binded_eips_per_eni.value as usize;
-                                let n = stay.len() + k + 1;
-                                if n > cap {
-                                    out.push(rule, &b.c.address, "instance_id", format!("binds EIP number {n} to {name}"), out.limit("EIPs on one ENI in MULTI_BINDED mode", &limits.multi_binded_eips_per_eni) + &format!("; this plan binds {}", stay.len() + list.len()), format!("bind at most {cap} EIPs to one ENI; put the others on another secondary ENI"));
-                                }
-                            }
-                            if k > 0 && all[..k].iter().any(|(m2, _, _)| m2 != m)
-                                || stay_modes.iter().any(|x| x != m)
-                            {
-                                out.push(
-                                    "eip-eni-binded",
-                                    &b.c.address,
-                                    "mode",
-                                    format!("mixes EIP modes on {name}"),
-                                    "rule: a BINDED (visible) mode EIP is the ENI's one EIP".into(),
-                                    "use one mode per ENI".into(),
-                                );
-                            }
+                    } else {
+                        String::new()
+                    };
+                    let on_eni =
+                        e.primary_ip.as_deref() == Some(ip.as_str()) || e.v4.known.contains(&ip);
+                    // Not on the ENI only when the plan knows all of its addresses.
+                    let address_on_eni = if on_eni {
+                        Some(true)
+                    } else if !e.v4.unknown && e.v4.auto == 0 && e.primary_ip.is_some() {
+                        Some(false)
+                    } else {
+                        None
+                    };
+                    let twice = all[..k].iter().any(|(m, x, _)| {
+                        m == "NAT"
+                            && x.clone().or(e.primary_ip.clone()).as_deref() == Some(ip.as_str())
+                    }) || stay
+                        .iter()
+                        .any(|x| x.private_ip.as_deref() == Some(ip.as_str()));
+                    let other_modes = if m == "NAT" {
+                        stay_modes.iter().any(|x| x != "NAT")
+                            || all.iter().any(|(x, _, _)| x != "NAT")
+                    } else {
+                        all[..k].iter().any(|(x, _, _)| x != m) || stay_modes.iter().any(|x| x != m)
+                    };
+                    // Visible modes bind before the attach: an ENI this plan attaches is not
+                    // attached yet at bind time.
+                    let attaching = attached_to.get(&i).is_some_and(|l| l.iter().all(|x| x.2));
+                    let facts = Facts::EniBind(EniBind {
+                        mode: m,
+                        primary,
+                        attached: attached_now && !attaching,
+                        address_on_eni,
+                        address_taken: twice,
+                        other_modes,
+                        eips: stay.len() + k + 1,
+                    });
+                    let Some(v) = rules::evaluate(&facts, limits) else {
+                        continue;
+                    };
+                    match (v.rule, v.code) {
+                        ("eip-eni-nat-mode", _) if address_on_eni == Some(false) => {
+                            out.push("eip-eni-nat-mode", &b.c.address, "private_ip_address", format!("binds an EIP to {ip}, which is not one of {name}'s private IPs"), format!("rule: in NAT mode private_ip_address is one of the ENI's addresses; {name} has {}", std::iter::once(e.primary_ip.clone().unwrap_or_default()).chain(e.v4.known.iter().cloned()).collect::<Vec<_>>().join(", ")), format!("use one of {name}'s addresses, or add {ip} to it"));
                         }
-                        _ => {}
+                        ("eip-eni-nat-mode", _) => out.push(
+                            "eip-eni-nat-mode",
+                            &b.c.address,
+                            "private_ip_address",
+                            format!("binds a second EIP to {ip} on {name}"),
+                            "rule: NAT mode maps one EIP per private IP of the ENI".into(),
+                            format!("bind it to another address of {name}"),
+                        ),
+                        (rule, _) if primary => out.push(
+                            rule,
+                            &b.c.address,
+                            "instance_id",
+                            format!("binds a {m}-mode EIP to {name}, a primary ENI"),
+                            format!("rule: {m} mode needs a secondary ENI"),
+                            "create a secondary ENI for the EIP, or use NAT mode".into(),
+                        ),
+                        (rule, "InvalidStatus.EniStatusNotSupport") => out.push(rule, &b.c.address, "mode", format!("binds a {m}-mode EIP to {name}, which is attached"), format!("rule: {m} mode binds only to an ENI that is not attached at bind time; {name} is attached and this plan does not detach it"), "detach the ENI, bind, and attach again (remove the attachment for one apply), or use NAT mode".into()),
+                        ("eip-eni-multi", _) => {
+                            let cap = v.limit.unwrap_or_default();
+                            let n = v.asked.unwrap_or_default();
+                            out.push("eip-eni-multi", &b.c.address, "instance_id", format!("binds EIP number {n} to {name}"), out.limit("EIPs on one ENI in MULTI_BINDED mode", &limits.multi_binded_eips_per_eni) + &format!("; this plan binds {}", stay.len() + list.len()), format!("bind at most {cap} EIPs to one ENI; put the others on another secondary ENI"));
+                        }
+                        (_, _) if m == "NAT" => out.push("eip-eni-binded", &b.c.address, "mode", format!("binds a NAT-mode EIP to {name}, which has a BINDED-mode EIP"), "rule: a BINDED (visible) mode EIP is the ENI's one EIP".into(), "use one mode per ENI".into()),
+                        (_, _) if m == "BINDED" && stay.len() + k > 0 => out.push("eip-eni-binded", &b.c.address, "instance_id", format!("binds a second EIP to {name}, which takes one in BINDED mode"), "rule: BINDED (visible) mode takes one EIP, in place of the ENI's primary private IP".into(), "use MULTI_BINDED mode for several EIPs on one ENI".into()),
+                        _ => out.push(
+                            "eip-eni-binded",
+                            &b.c.address,
+                            "mode",
+                            format!("mixes EIP modes on {name}"),
+                            "rule: a BINDED (visible) mode EIP is the ENI's one EIP".into(),
+                            "use one mode per ENI".into(),
+                        ),
                     }
                 }
             }
@@ -1786,10 +1908,26 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                     continue;
                 };
                 target_region = Some(region.clone());
-                let cap = limits.nat_gateway_eips.value as usize;
                 let have = stay.len() + nat_extra.get(tkey).copied().unwrap_or(0);
                 let total = have + list.len();
-                if total > cap {
+                let pbt_have = stay
+                    .iter()
+                    .filter(|x| x.internet_charge_type == "PayByTraffic")
+                    .count();
+                let new_pbt: Vec<&&Bind> = list
+                    .iter()
+                    .filter(|b| {
+                        eip_of(&b.eip).and_then(|e| e.charge).as_deref() == Some("PayByTraffic")
+                    })
+                    .collect();
+                let facts = Facts::NatBind {
+                    eips: total,
+                    pay_by_traffic: (!new_pbt.is_empty()).then_some(pbt_have + new_pbt.len()),
+                };
+                let v = rules::evaluate(&facts, limits);
+                let key = v.as_ref().and_then(|v| v.key);
+                if key == Some("nat_gateway_eips") {
+                    let cap = v.as_ref().and_then(|v| v.limit).unwrap_or_default() as usize;
                     let b = list[cap.saturating_sub(have).min(list.len() - 1)];
                     out.push(
                         "eip-nat-quota",
@@ -1803,23 +1941,13 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                             cap.saturating_sub(have)
                         ),
                     );
-                } else if let Some(pcap) = limits.nat_gateway_paybytraffic_eips.value {
-                    let pbt_have = stay
-                        .iter()
-                        .filter(|x| x.internet_charge_type == "PayByTraffic")
-                        .count();
-                    let new_pbt: Vec<&&Bind> = list
-                        .iter()
-                        .filter(|b| {
-                            eip_of(&b.eip).and_then(|e| e.charge).as_deref() == Some("PayByTraffic")
-                        })
-                        .collect();
-                    if pbt_have + new_pbt.len() > pcap as usize {
-                        let b = new_pbt[(pcap as usize)
-                            .saturating_sub(pbt_have)
-                            .min(new_pbt.len() - 1)];
-                        out.push("eip-nat-quota", &b.c.address, "allocation_id", format!("binds PayByTraffic EIP number {} to the NAT gateway {tkey}", pcap + 1), format!("limit: at most {pcap} PayByTraffic EIPs on one NAT gateway in the `{}` profile ({}, {}); this plan makes {}", limits.profile, limits.nat_gateway_paybytraffic_eips.source, limits.nat_gateway_paybytraffic_eips.date, pbt_have + new_pbt.len()), "use PayByBandwidth EIPs for the rest (internet_charge_type = \"PayByBandwidth\")".into());
-                    }
+                } else if key == Some("nat_gateway_paybytraffic_eips")
+                    && let Some(pcap) = limits.nat_gateway_paybytraffic_eips.value
+                {
+                    let b = new_pbt[(pcap as usize)
+                        .saturating_sub(pbt_have)
+                        .min(new_pbt.len() - 1)];
+                    out.push("eip-nat-quota", &b.c.address, "allocation_id", format!("binds PayByTraffic EIP number {} to the NAT gateway {tkey}", pcap + 1), format!("limit: at most {pcap} PayByTraffic EIPs on one NAT gateway in the `{}` profile ({}, {}); this plan makes {}", limits.profile, limits.nat_gateway_paybytraffic_eips.source, limits.nat_gateway_paybytraffic_eips.date, pbt_have + new_pbt.len()), "use PayByBandwidth EIPs for the rest (internet_charge_type = \"PayByBandwidth\")".into());
                 }
             }
             "HaVip" => {
@@ -1827,7 +1955,12 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                     continue;
                 };
                 target_region = cloud.vswitches.get(vsw).map(|v| v.region.clone());
-                if !matches!(status.as_str(), "Available" | "Allocated" | "InUse") {
+                let facts = Facts::HavipBind {
+                    status,
+                    eips: list.len() + stay.len(),
+                };
+                let code = rules::evaluate(&facts, limits).map(|v| v.code);
+                if code == Some("IncorrectHaVipStatus") {
                     out.push(
                         "eip-havip-single",
                         &b0.c.address,
@@ -1836,7 +1969,7 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                         "rule: a HAVIP takes an EIP only while Available or Allocated".into(),
                         "wait until the HAVIP is Available or Allocated".into(),
                     );
-                } else if list.len() + stay.len() > 1 {
+                } else if code.is_some() {
                     let b = if stay.is_empty() { list[1] } else { b0 };
                     out.push(
                         "eip-havip-single",
@@ -1853,7 +1986,18 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                     continue;
                 };
                 target_region = Some(region.clone());
-                if ty != "intranet" {
+                let kind = Facts::EipTarget(EipTarget {
+                    kind: "SlbInstance",
+                    internet_slb: ty != "intranet",
+                    ..EipTarget::default()
+                });
+                let bind = Facts::SlbBind {
+                    eips: list.len() + stay.len(),
+                };
+                let rule = rules::evaluate(&kind, limits)
+                    .or_else(|| rules::evaluate(&bind, limits))
+                    .map(|v| v.rule);
+                if rule == Some("eip-target-kind") {
                     out.push(
                         "eip-target-kind",
                         &b0.c.address,
@@ -1864,7 +2008,7 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                         "bind it to an intranet SLB; an internet SLB has its own public address"
                             .into(),
                     );
-                } else if list.len() + stay.len() > 1 {
+                } else if rule.is_some() {
                     let b = if stay.is_empty() { list[1] } else { b0 };
                     out.push(
                         "eip-slb-single",
@@ -1876,7 +2020,16 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                     );
                 }
             }
-            "IpAddress" if !limits.ip_address_eip_target.value => {
+            "IpAddress"
+                if rules::evaluate(
+                    &Facts::EipTarget(EipTarget {
+                        kind: "IpAddress",
+                        ..EipTarget::default()
+                    }),
+                    limits,
+                )
+                .is_some() =>
+            {
                 out.push(
                     "eip-target-kind",
                     &b0.c.address,
@@ -1891,7 +2044,14 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
         if let Some(tr) = &target_region {
             for b in list {
                 if let Some(er) = eip_of(&b.eip).and_then(|e| e.region)
-                    && &er != tr
+                    && rules::evaluate(
+                        &Facts::Regions {
+                            eip: &er,
+                            target: tr,
+                        },
+                        limits,
+                    )
+                    .is_some()
                 {
                     out.push(
                         "eip-same-region",
@@ -1921,7 +2081,10 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                     && e.primary_ip.as_deref() != Some(ip.as_str())
                     && !e.v4.known.contains(ip)
                     && info.private_ips.contains(ip));
-            if gone && !e.deleted {
+            if gone
+                && !e.deleted
+                && rules::evaluate(&Facts::RemoveAddress { eip_bound: true }, limits).is_some()
+            {
                 out.push("eip-eni-nat-mode", &owner, "private_ip_addresses", format!("removes {ip} from {}, but the EIP {} stays bound to it", info.id, x.id), "rule: in NAT mode an EIP is bound to one of the ENI's addresses, so an address cannot go while an EIP is bound to it".into(), format!("unbind {} first (remove its association in this plan), or keep {ip}", x.id));
             }
         }
@@ -1934,12 +2097,11 @@ fn state_check(out: &mut Out, c: &Change, inst: &Instance, verb: &str) {
         .limits
         .instance_type(&inst.ty)
         .is_some_and(|t| t.stopped_only_attach);
-    let ok = if stopped_only {
-        inst.status == "Stopped"
-    } else {
-        ok_state(&inst.status)
+    let state = Facts::InstanceState {
+        status: &inst.status,
+        stopped_only,
     };
-    if ok {
+    if rules::evaluate(&state, out.limits).is_none() {
         return;
     }
     let need = if stopped_only {
@@ -1965,23 +2127,4 @@ fn state_check(out: &mut Out, c: &Change, inst: &Instance, verb: &str) {
             inst.id
         ),
     );
-}
-
-fn reserved_v4(net: &Ipv4Net, ip: std::net::Ipv4Addr) -> bool {
-    let base = u32::from(net.network()) as u64;
-    let size = 1u64 << (32 - net.prefix_len());
-    let x = u32::from(ip) as u64;
-    x == base || x + 4 > base + size
-}
-
-fn reserved_v6(net: &Ipv6Net, ip: std::net::Ipv6Addr) -> bool {
-    let base = u128::from(net.network());
-    let host = 128 - net.prefix_len() as u32;
-    let last = if host >= 128 {
-        u128::MAX
-    } else {
-        base | ((1u128 << host) - 1)
-    };
-    let x = u128::from(ip);
-    x == base || x.saturating_add(9) > last
 }

@@ -293,3 +293,360 @@ proptest::proptest! {
         }
     }
 }
+
+/// One generated case across more rules: a configuration, the world it runs against (the
+/// built-in one, in either profile), the API calls that configuration makes, and the one rule it
+/// breaks, if any, worked out here from rules.md's numbers independently of netform.
+#[derive(Debug, Clone)]
+enum Wide {
+    /// An unattached ENI with `n` secondary IPv4 (ip-available-cap: 49, 10 in `2021`).
+    AvailableCap { y2021: bool, n: usize },
+    /// An unattached ENI with `n` IPv6 addresses, in a vSwitch with or without IPv6 (ipv6-cap).
+    Ipv6Cap { v6_vswitch: bool, n: usize },
+    /// `n` EIPs on the NAT gateway, PayByTraffic or not (eip-nat-quota: 20; ≤ 10 PayByTraffic in
+    /// `2021`).
+    NatQuota { y2021: bool, pbt: bool, n: usize },
+    /// One EIP bound to the intranet SLB, and also to the HAVIP when `twice` (eip-one-target).
+    OneTarget { twice: bool },
+    /// Two ENIs asking for 192.168.1.50 and 192.168.1.`b` (ip-unique).
+    Unique { b: u8 },
+    /// An ENI whose primary address is 192.168.1.`x` in 192.168.1.0/24 (ip-reserved).
+    Reserved { x: u8 },
+    /// An ENI in vsw-bp1web (192.168.1.0/24) asking for 192.168.`third`.77 (ip-in-vswitch).
+    InVSwitch { third: u8 },
+}
+
+/// One API call of a case; `Eni(i)` / `Eip(i)` stand for the id the i-th create returned.
+#[derive(Debug, Clone)]
+enum Arg {
+    S(String),
+    Eni(usize),
+    Eip(usize),
+}
+
+const ENI: &str = "alicloud_ecs_network_interface";
+const SG: &str = "sg-bp1basic000000000000";
+const WEB: &str = "vsw-bp1web0000000000000";
+
+impl Wide {
+    fn y2021(&self) -> bool {
+        matches!(
+            self,
+            Wide::AvailableCap { y2021: true, .. } | Wide::NatQuota { y2021: true, .. }
+        )
+    }
+
+    /// The rule the case breaks, from rules.md's numbers.
+    fn expected(&self) -> Option<&'static str> {
+        let broken = match *self {
+            Wide::AvailableCap { y2021, n } => n > if y2021 { 10 } else { 49 },
+            Wide::Ipv6Cap { v6_vswitch, n } => n > 0 && (!v6_vswitch || n > 10),
+            Wide::NatQuota { y2021, pbt, n } => n > if y2021 && pbt { 10 } else { 20 },
+            Wide::OneTarget { twice } => twice,
+            Wide::Unique { b } => b == 50,
+            Wide::Reserved { x } => x == 0 || x > 252,
+            Wide::InVSwitch { third } => third != 1,
+        };
+        let id = match self {
+            Wide::AvailableCap { .. } => "ip-available-cap",
+            Wide::Ipv6Cap { .. } => "ipv6-cap",
+            Wide::NatQuota { .. } => "eip-nat-quota",
+            Wide::OneTarget { .. } => "eip-one-target",
+            Wide::Unique { .. } => "ip-unique",
+            Wide::Reserved { .. } => "ip-reserved",
+            Wide::InVSwitch { .. } => "ip-in-vswitch",
+        };
+        broken.then_some(id)
+    }
+
+    fn hcl(&self) -> String {
+        let sim = if self.y2021() {
+            "simulator { world = \"world.json\" }"
+        } else {
+            "simulator {}"
+        };
+        let mut s = format!("provider \"alicloud\" {{\n  region = \"cn-hangzhou\"\n  {sim}\n}}\n");
+        let eni = |name: &str, vsw: &str, extra: &str| {
+            format!(
+                "\nresource \"{ENI}\" \"{name}\" {{\n  vswitch_id = \"{vsw}\"\n  security_group_ids = [\"{SG}\"]\n{extra}}}\n"
+            )
+        };
+        match *self {
+            Wide::AvailableCap { n, .. } => s.push_str(&eni(
+                "e",
+                WEB,
+                &format!("  secondary_private_ip_address_count = {n}\n"),
+            )),
+            Wide::Ipv6Cap { v6_vswitch, n } => s.push_str(&eni(
+                "e",
+                if v6_vswitch { WEB } else { "vsw-bp1app0000000000000" },
+                &format!("  ipv6_address_count = {n}\n"),
+            )),
+            Wide::NatQuota { pbt, n, .. } => s.push_str(&format!(
+                "\nresource \"alicloud_eip_address\" \"nat\" {{\n  count = {n}\n  internet_charge_type = \"{}\"\n}}\n\nresource \"alicloud_eip_association\" \"nat\" {{\n  count = {n}\n  allocation_id = alicloud_eip_address.nat[count.index].id\n  instance_id = \"ngw-bp1main000000000000\"\n}}\n",
+                if pbt { "PayByTraffic" } else { "PayByBandwidth" }
+            )),
+            Wide::OneTarget { twice } => {
+                s.push_str("\nresource \"alicloud_eip_address\" \"e\" {}\n\nresource \"alicloud_eip_association\" \"slb\" {\n  allocation_id = alicloud_eip_address.e.id\n  instance_id = \"lb-bp1intranet0000000000\"\n}\n");
+                if twice {
+                    s.push_str("\nresource \"alicloud_eip_association\" \"havip\" {\n  allocation_id = alicloud_eip_address.e.id\n  instance_id = \"havip-bp1main000000000000\"\n}\n");
+                }
+            }
+            Wide::Unique { b } => {
+                s.push_str(&eni(
+                    "a",
+                    WEB,
+                    "  primary_ip_address = \"192.168.1.60\"\n  private_ip_addresses = [\"192.168.1.50\"]\n",
+                ));
+                s.push_str(&eni(
+                    "b",
+                    WEB,
+                    &format!("  primary_ip_address = \"192.168.1.61\"\n  private_ip_addresses = [\"192.168.1.{b}\"]\n"),
+                ));
+            }
+            Wide::Reserved { x } => s.push_str(&eni(
+                "e",
+                WEB,
+                &format!("  primary_ip_address = \"192.168.1.{x}\"\n"),
+            )),
+            Wide::InVSwitch { third } => s.push_str(&eni(
+                "e",
+                WEB,
+                &format!("  primary_ip_address = \"192.168.{third}.77\"\n"),
+            )),
+        }
+        s
+    }
+
+    /// The calls the configuration makes, in the order the plan makes them.
+    fn calls(&self) -> Vec<(&'static str, Vec<(&'static str, Arg)>)> {
+        let s = |v: &str| Arg::S(v.to_string());
+        let create = |vsw: &str, primary: Option<String>, token: &str| {
+            let mut p = vec![
+                ("RegionId", s("cn-hangzhou")),
+                ("VSwitchId", s(vsw)),
+                ("SecurityGroupId", s(SG)),
+                ("ClientToken", s(token)),
+            ];
+            if let Some(ip) = primary {
+                p.push(("PrimaryIpAddress", Arg::S(ip)));
+            }
+            ("CreateNetworkInterface", p)
+        };
+        // Assign calls take at most 10 addresses each (ips_per_assign_call).
+        let batches = |n: usize, action: &'static str, key: &'static str| {
+            (0..n.div_ceil(10))
+                .map(|k| {
+                    (
+                        action,
+                        vec![
+                            ("NetworkInterfaceId", Arg::Eni(0)),
+                            (key, Arg::S((n - k * 10).min(10).to_string())),
+                            ("ClientToken", Arg::S(format!("wide-{action}-{k}"))),
+                        ],
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut out = Vec::new();
+        match *self {
+            Wide::AvailableCap { n, .. } => {
+                out.push(create(WEB, None, "wide-eni"));
+                out.extend(batches(
+                    n,
+                    "AssignPrivateIpAddresses",
+                    "SecondaryPrivateIpAddressCount",
+                ));
+            }
+            Wide::Ipv6Cap { v6_vswitch, n } => {
+                let vsw = if v6_vswitch {
+                    WEB
+                } else {
+                    "vsw-bp1app0000000000000"
+                };
+                out.push(create(vsw, None, "wide-eni"));
+                out.extend(batches(n, "AssignIpv6Addresses", "Ipv6AddressCount"));
+            }
+            Wide::NatQuota { pbt, n, .. } => {
+                for i in 0..n {
+                    out.push((
+                        "AllocateEipAddress",
+                        vec![
+                            ("RegionId", s("cn-hangzhou")),
+                            (
+                                "InternetChargeType",
+                                s(if pbt {
+                                    "PayByTraffic"
+                                } else {
+                                    "PayByBandwidth"
+                                }),
+                            ),
+                            ("ClientToken", Arg::S(format!("wide-eip-{i}"))),
+                        ],
+                    ));
+                }
+                for i in 0..n {
+                    out.push((
+                        "AssociateEipAddress",
+                        vec![
+                            ("AllocationId", Arg::Eip(i)),
+                            ("InstanceId", s("ngw-bp1main000000000000")),
+                            ("InstanceType", s("Nat")),
+                        ],
+                    ));
+                }
+            }
+            Wide::OneTarget { twice } => {
+                out.push((
+                    "AllocateEipAddress",
+                    vec![
+                        ("RegionId", s("cn-hangzhou")),
+                        ("ClientToken", s("wide-eip")),
+                    ],
+                ));
+                let mut targets = vec![("lb-bp1intranet0000000000", "SlbInstance")];
+                if twice {
+                    targets.push(("havip-bp1main000000000000", "HaVip"));
+                }
+                for (t, kind) in targets {
+                    out.push((
+                        "AssociateEipAddress",
+                        vec![
+                            ("AllocationId", Arg::Eip(0)),
+                            ("InstanceId", s(t)),
+                            ("InstanceType", s(kind)),
+                        ],
+                    ));
+                }
+            }
+            Wide::Unique { b } => {
+                out.push(create(WEB, Some("192.168.1.60".into()), "wide-a"));
+                out.push(create(WEB, Some("192.168.1.61".into()), "wide-b"));
+                for (i, ip) in [
+                    (0, "192.168.1.50".to_string()),
+                    (1, format!("192.168.1.{b}")),
+                ] {
+                    out.push((
+                        "AssignPrivateIpAddresses",
+                        vec![
+                            ("NetworkInterfaceId", Arg::Eni(i)),
+                            ("PrivateIpAddress.1", Arg::S(ip)),
+                        ],
+                    ));
+                }
+            }
+            Wide::Reserved { x } => {
+                out.push(create(WEB, Some(format!("192.168.1.{x}")), "wide-eni"))
+            }
+            Wide::InVSwitch { third } => {
+                out.push(create(WEB, Some(format!("192.168.{third}.77")), "wide-eni"))
+            }
+        }
+        out
+    }
+
+    fn world(&self) -> netform::provider::sim::world::World {
+        let mut w = netform::provider::sim::world::World::builtin();
+        if self.y2021() {
+            w.profile = netform::limits::ProfileName::Y2021;
+        }
+        w
+    }
+}
+
+/// Makes a case's calls straight against an in-memory simulator, with no plan-time check: the
+/// first refusal's (rule, code), if any.
+fn wide_refusal(c: &Wide) -> Option<(String, String)> {
+    use netform::provider::Transport;
+    use netform::provider::sim::Sim;
+    let sim = Sim::in_memory(c.world()).expect("world");
+    let (mut enis, mut eips) = (Vec::new(), Vec::new());
+    for (action, args) in c.calls() {
+        let p: netform::provider::Params = args
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    Arg::S(s) => s.clone(),
+                    Arg::Eni(i) => enis.get(*i).cloned().unwrap_or_default(),
+                    Arg::Eip(i) => eips.get(*i).cloned().unwrap_or_default(),
+                };
+                (k.to_string(), v)
+            })
+            .collect();
+        match sim.call(action, &p) {
+            Ok(j) => {
+                if let Some(id) = j["NetworkInterfaceId"].as_str() {
+                    enis.push(id.to_string());
+                }
+                if let Some(id) = j["AllocationId"].as_str() {
+                    eips.push(id.to_string());
+                }
+            }
+            Err(e) => {
+                return Some((e.rule().unwrap_or("(none)").to_string(), e.code.clone()));
+            }
+        }
+    }
+    None
+}
+
+fn wide_case() -> impl proptest::strategy::Strategy<Value = Wide> {
+    use proptest::prelude::*;
+    // Counts cluster at each profile's limit (one under, at, one past), where a checker and a
+    // simulator that disagreed would show it.
+    prop_oneof![
+        (
+            any::<bool>(),
+            prop_oneof![9usize..=11, 48usize..=50, 0usize..=60]
+        )
+            .prop_map(|(y2021, n)| Wide::AvailableCap { y2021, n }),
+        (any::<bool>(), prop_oneof![0usize..=2, 9usize..=11])
+            .prop_map(|(v6_vswitch, n)| Wide::Ipv6Cap { v6_vswitch, n }),
+        (
+            any::<bool>(),
+            any::<bool>(),
+            prop_oneof![9usize..=11, 19usize..=21]
+        )
+            .prop_map(|(y2021, pbt, n)| Wide::NatQuota { y2021, pbt, n }),
+        any::<bool>().prop_map(|twice| Wide::OneTarget { twice }),
+        (50u8..=53).prop_map(|b| Wide::Unique { b }),
+        prop_oneof![Just(0u8), Just(1u8), 251u8..=255].prop_map(|x| Wide::Reserved { x }),
+        (0u8..=3).prop_map(|third| Wide::InVSwitch { third }),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+    /// Both directions over seven rules in both profiles: a case that breaks no rule plans, applies
+    /// and goes through the simulator unchecked; a case that breaks one rule is named by the
+    /// check alone, and the same calls made unchecked are refused with one of that rule's codes.
+    #[test]
+    fn check_and_simulator_agree_across_rules(c in wide_case()) {
+        let env = Env::empty();
+        env.write("main.hcl", &c.hcl());
+        if c.y2021() {
+            let w = serde_json::to_string_pretty(&c.world()).expect("world json");
+            env.write("world.json", &w);
+        }
+        let r = env.run(&["plan"]);
+        let found = rule_ids(&r.stderr);
+        let refusal = wide_refusal(&c);
+        match c.expected() {
+            None => {
+                proptest::prop_assert_eq!(r.code, 0, "{:?}: check refused\n{}", c, r.stderr);
+                let a = env.run(&["apply", "--auto-approve"]);
+                proptest::prop_assert_eq!(a.code, 0, "{:?}: check passed, apply failed:\n{}{}", c, a.stdout, a.stderr);
+                proptest::prop_assert_eq!(refusal, None, "{:?}", c);
+            }
+            Some(rule) => {
+                proptest::prop_assert_eq!(r.code, 1, "{:?}\n{}", c, r.stderr);
+                proptest::prop_assert_eq!(found.iter().map(String::as_str).collect::<Vec<_>>(), vec![rule], "{:?}\n{}", c, r.stderr);
+                let (got, code) = refusal.unwrap_or_default();
+                proptest::prop_assert_eq!(got.as_str(), rule, "{:?}: simulator refused with {}", c, code);
+                let codes = netform::rules::rule(rule).map(|r| r.codes).unwrap_or(&[]);
+                proptest::prop_assert!(codes.contains(&code.as_str()), "{:?}: {} is not one of {}'s codes", c, code, rule);
+            }
+        }
+    }
+}

@@ -16,6 +16,7 @@ use sha2::Digest;
 use super::world::World;
 use crate::limits::Limits;
 use crate::provider::{ApiError, Params};
+use crate::rules::{self, EipTarget, EniBind, EniOp, Facts, Placement, Violation};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Eni {
@@ -111,6 +112,19 @@ fn rule_err(rule: &str, code: &str, message: impl Into<String>) -> ApiError {
     err(status, code, format!("{} (rule {rule})", message.into()))
 }
 
+/// Judges `facts` by the rule table (`rules`, shared with the plan-time checker); a violation
+/// becomes the API error with the rule's code, `message` saying what was asked in this call.
+fn judge(
+    limits: &Limits,
+    facts: Facts,
+    message: impl FnOnce(&Violation) -> String,
+) -> Result<(), ApiError> {
+    match rules::evaluate(&facts, limits) {
+        Some(v) => Err(rule_err(v.rule, v.code, message(&v))),
+        None => Ok(()),
+    }
+}
+
 fn param<'a>(p: &'a Params, k: &str) -> Option<&'a str> {
     p.get(k).map(String::as_str).filter(|s| !s.is_empty())
 }
@@ -189,22 +203,8 @@ fn usable_v4(net: &Ipv4Net) -> (u32, u32) {
     (base + 1, base + size as u32 - 4)
 }
 
-fn is_reserved_v4(net: &Ipv4Net, ip: Ipv4Addr) -> bool {
-    let (lo, hi) = usable_v4(net);
-    let x = u32::from(ip);
-    x < lo || x > hi
-}
-
 fn is_reserved_v6(net: &Ipv6Net, ip: Ipv6Addr) -> bool {
-    let base = u128::from(net.network());
-    let host_bits = 128 - net.prefix_len() as u32;
-    let last = if host_bits >= 128 {
-        u128::MAX
-    } else {
-        base | ((1u128 << host_bits) - 1)
-    };
-    let x = u128::from(ip);
-    x == base || x + 9 > last
+    rules::eni::is_reserved(&(*net).into(), IpAddr::V6(ip))
 }
 
 pub struct VSwitchInfo {
@@ -412,28 +412,25 @@ impl Cloud {
     ) -> Result<Vec<Ipv4Addr>, ApiError> {
         let (lo, hi) = usable_v4(&v.cidr);
         if hi < lo {
-            return Err(rule_err(
-                "ip-vswitch-capacity",
-                "InvalidVSwitchId.IpNotEnough",
-                format!("The vSwitch {} has no usable addresses.", v.id),
-            ));
+            judge(
+                &self.limits,
+                Facts::FreeAddresses { free: 0, need: n },
+                |_| format!("The vSwitch {} has no usable addresses.", v.id),
+            )?;
+            return Ok(Vec::new());
         }
         let span = (hi - lo + 1) as u64;
         let used = self.used.get(&v.id);
-        let free = span as usize
-            - used
-                .map(|u| u.iter().filter(|i| i.is_ipv4()).count())
-                .unwrap_or(0);
-        if free < n + avoid.len() && free < n {
-            return Err(rule_err(
-                "ip-vswitch-capacity",
-                "InvalidVSwitchId.IpNotEnough",
-                format!(
-                    "The vSwitch {} has {free} free addresses; {n} were asked for.",
-                    v.id
-                ),
-            ));
-        }
+        let free = (span as usize).saturating_sub(
+            used.map(|u| u.iter().filter(|i| i.is_ipv4()).count())
+                .unwrap_or(0),
+        );
+        judge(&self.limits, Facts::FreeAddresses { free, need: n }, |_| {
+            format!(
+                "The vSwitch {} has {free} free addresses; {n} were asked for.",
+                v.id
+            )
+        })?;
         let h = hash_hex(&[&self.seed(), salt]);
         let start = u64::from_str_radix(&h[..12], 16).unwrap_or(0) % span;
         let mut out = Vec::with_capacity(n);
@@ -446,13 +443,14 @@ impl Cloud {
             }
             i += 1;
         }
-        if out.len() < n {
-            return Err(rule_err(
-                "ip-vswitch-capacity",
-                "InvalidVSwitchId.IpNotEnough",
-                format!("The vSwitch {} has too few free addresses.", v.id),
-            ));
-        }
+        judge(
+            &self.limits,
+            Facts::FreeAddresses {
+                free: out.len(),
+                need: n,
+            },
+            |_| format!("The vSwitch {} has too few free addresses.", v.id),
+        )?;
         Ok(out)
     }
 
@@ -488,62 +486,54 @@ impl Cloud {
     ) -> Result<(), ApiError> {
         let mut seen = HashSet::new();
         for ip in ips {
-            if !v.cidr.contains(ip) {
-                return Err(rule_err(
-                    "ip-in-vswitch",
-                    "InvalidVSwitchId.IpInvalid",
-                    format!(
-                        "The address {ip} is not in the vSwitch {} ({}).",
-                        v.id, v.cidr
+            let facts = Facts::Address(rules::Address {
+                ip: IpAddr::V4(*ip),
+                cidr: Some(v.cidr.into()),
+                repeated: !seen.insert(*ip),
+                on_this_eni: on_eni
+                    .is_some_and(|e| e.primary_ip == *ip || e.private_ips.contains(ip)),
+                in_use: self
+                    .used
+                    .get(&v.id)
+                    .is_some_and(|u| u.contains(&IpAddr::V4(*ip))),
+            });
+            judge(&self.limits, facts, |x| match x.rule {
+                "ip-in-vswitch" => format!(
+                    "The address {ip} is not in the vSwitch {} ({}).",
+                    v.id, v.cidr
+                ),
+                "ip-reserved" => format!(
+                    "The address {ip} is reserved in the vSwitch {} ({}): the first and the last three addresses are the system's.",
+                    v.id, v.cidr
+                ),
+                _ => match x.code {
+                    "InvalidIp.IpRepeated" => {
+                        format!("The address {ip} appears twice in the request.")
+                    }
+                    "InvalidIp.IpAssigned" => format!(
+                        "The address {ip} is already assigned to {}.",
+                        on_eni.map(|e| e.id.as_str()).unwrap_or("the ENI")
                     ),
-                ));
-            }
-            if is_reserved_v4(&v.cidr, *ip) {
-                return Err(rule_err(
-                    "ip-reserved",
-                    "InvalidVSwitchId.IpInvalid",
-                    format!(
-                        "The address {ip} is reserved in the vSwitch {} ({}): the first and the last three addresses are the system's.",
-                        v.id, v.cidr
-                    ),
-                ));
-            }
-            if !seen.insert(*ip) {
-                return Err(rule_err(
-                    "ip-unique",
-                    "InvalidIp.IpRepeated",
-                    format!("The address {ip} appears twice in the request."),
-                ));
-            }
-            if let Some(e) = on_eni
-                && (e.primary_ip == *ip || e.private_ips.contains(ip))
-            {
-                return Err(rule_err(
-                    "ip-unique",
-                    "InvalidIp.IpAssigned",
-                    format!("The address {ip} is already assigned to {}.", e.id),
-                ));
-            }
-            if self
-                .used
-                .get(&v.id)
-                .is_some_and(|u| u.contains(&IpAddr::V4(*ip)))
-            {
-                return Err(rule_err(
-                    "ip-unique",
-                    "InvalidPrivateIpAddress.Duplicated",
-                    format!(
+                    _ => format!(
                         "The address {ip} is already in use in the vSwitch {}.",
                         v.id
                     ),
-                ));
-            }
+                },
+            })?;
         }
         Ok(())
     }
 
-    fn sg_check(&self, sgs: &[String], vpc_id: &str, extra_ips: usize) -> Result<(), ApiError> {
-        let mut kinds = BTreeSet::new();
+    /// An ENI's security groups: in its VPC, of one type, and with room for `extra_ips` more
+    /// addresses (and one more ENI when `new_eni`).
+    fn sg_check(
+        &self,
+        sgs: &[String],
+        vpc_id: &str,
+        extra_ips: usize,
+        new_eni: bool,
+    ) -> Result<(), ApiError> {
+        let mut groups = Vec::new();
         for id in sgs {
             let Some(sg) = self.world.security_groups.iter().find(|s| &s.id == id) else {
                 return Err(err(
@@ -552,61 +542,57 @@ impl Cloud {
                     format!("The security group {id} does not exist."),
                 ));
             };
-            if sg.vpc_id != vpc_id {
-                return Err(rule_err(
-                    "eni-zone-vpc",
-                    "InvalidOperation.VpcMismatch",
-                    format!(
-                        "The security group {id} is in {}, not in the vSwitch's VPC {vpc_id}.",
-                        sg.vpc_id
-                    ),
-                ));
-            }
-            kinds.insert(sg.security_group_type.clone());
-            if extra_ips > 0 {
-                if sg.security_group_type == "enterprise" {
-                    let enis = self
-                        .live
-                        .enis
-                        .values()
-                        .filter(|e| e.security_group_ids.contains(id))
-                        .count();
-                    if enis + 1 > self.limits.enterprise_sg_enis.value as usize {
-                        return Err(rule_err(
-                            "ip-sg-capacity",
-                            "SecurityGroupInstanceLimitExceed",
-                            format!(
-                                "The advanced security group {id} holds {enis} ENIs, its limit."
-                            ),
-                        ));
-                    }
-                } else {
-                    let ips: usize = self
-                        .live
-                        .enis
-                        .values()
-                        .filter(|e| e.security_group_ids.contains(id))
-                        .map(|e| 1 + e.private_ips.len() + e.ipv6.len())
-                        .sum();
-                    let cap = self.limits.basic_sg_private_ips.value as usize;
-                    if ips + extra_ips > cap {
-                        return Err(rule_err(
-                            "ip-sg-capacity",
-                            "SecurityGroupInstanceLimitExceed",
-                            format!(
-                                "The basic security group {id} holds {ips} private IPs; {extra_ips} more would pass its limit of {cap}."
-                            ),
-                        ));
-                    }
-                }
-            }
+            groups.push(sg);
         }
-        if kinds.len() > 1 {
-            return Err(rule_err(
-                "eni-zone-vpc",
-                "InvalidParameter.SecurityGroupType",
-                "Security groups of one ENI must all be basic or all advanced.",
-            ));
+        let facts = Facts::EniSecurityGroups {
+            vpc: vpc_id,
+            groups: groups
+                .iter()
+                .map(|g| (g.vpc_id.as_str(), g.security_group_type == "enterprise"))
+                .collect(),
+        };
+        judge(&self.limits, facts, |x| {
+            match x.index.and_then(|i| groups.get(i)) {
+                Some(g) => format!(
+                    "The security group {} is in {}, not in the vSwitch's VPC {vpc_id}.",
+                    g.id, g.vpc_id
+                ),
+                None => "Security groups of one ENI must all be basic or all advanced.".into(),
+            }
+        })?;
+        if extra_ips == 0 {
+            return Ok(());
+        }
+        for g in &groups {
+            let members = self
+                .live
+                .enis
+                .values()
+                .filter(|e| e.security_group_ids.contains(&g.id));
+            let enis = members.clone().count();
+            let ips: usize = members
+                .map(|e| 1 + e.private_ips.len() + e.ipv6.len())
+                .sum();
+            let enterprise = g.security_group_type == "enterprise";
+            let facts = Facts::SecurityGroup {
+                enterprise,
+                enis: enis + usize::from(new_eni),
+                ips: ips + extra_ips,
+            };
+            judge(&self.limits, facts, |x| {
+                let cap = x.limit.unwrap_or_default();
+                if enterprise {
+                    format!(
+                        "The advanced security group {} holds {enis} ENIs; its limit is {cap}.",
+                        g.id
+                    )
+                } else {
+                    format!(
+                        "The basic security group {} holds {ips} private IPs; {extra_ips} more would pass its limit of {cap}.",
+                        g.id
+                    )
+                }
+            })?;
         }
         Ok(())
     }
@@ -719,7 +705,7 @@ impl Cloud {
                 "The input parameter SecurityGroupId is not supplied.",
             ));
         }
-        self.sg_check(&sgs, &v.vpc_id, 1)?;
+        self.sg_check(&sgs, &v.vpc_id, 1, true)?;
         let salt = format!(
             "{}/CreateNetworkInterface",
             param(p, "ClientToken").unwrap_or("")
@@ -786,103 +772,107 @@ impl Cloud {
             )
         })?;
         let eni = self.eni(&eni_id)?.clone();
-        if eni.primary {
-            return Err(rule_err(
-                "eni-primary",
-                "InvalidOperation.InvalidEniState",
-                format!("The ENI {eni_id} is a primary ENI; it stays with its instance."),
-            ));
-        }
-        if eni.status != "Available" || eni.instance_id.is_some() {
-            return Err(rule_err(
-                "eni-single-attach",
-                "InvalidOperation.InvalidEniState",
+        let l = &self.limits;
+        judge(
+            l,
+            Facts::EniOperation {
+                op: EniOp::Attach,
+                primary: eni.primary,
+            },
+            |_| format!("The ENI {eni_id} is a primary ENI; it stays with its instance."),
+        )?;
+        judge(
+            l,
+            Facts::Attach {
+                attached: eni.status != "Available" || eni.instance_id.is_some(),
+            },
+            |_| {
                 format!(
                     "The ENI {eni_id} is {} and can be attached only while Available.",
                     eni.status
-                ),
-            ));
-        }
-        let itype = self.limits.instance_type(&inst.instance_type).cloned();
-        let state_ok = match itype.as_ref().is_some_and(|t| t.stopped_only_attach) {
-            true => inst.status == "Stopped",
-            false => inst.status == "Running" || inst.status == "Stopped",
+                )
+            },
+        )?;
+        let itype = l.instance_type(&inst.instance_type);
+        let stopped_only = itype.is_some_and(|t| t.stopped_only_attach);
+        let state = Facts::InstanceState {
+            status: &inst.status,
+            stopped_only,
         };
-        if !state_ok {
-            let need = if itype.as_ref().is_some_and(|t| t.stopped_only_attach) {
+        judge(l, state, |_| {
+            let need = if stopped_only {
                 "Stopped (its type attaches ENIs only while stopped)"
             } else {
                 "Running or Stopped"
             };
-            return Err(rule_err(
-                "eni-instance-state",
-                "InvalidOperation.InvalidEcsState",
-                format!(
-                    "The instance {inst_id} is {}; attaching needs it {need}.",
-                    inst.status
-                ),
-            ));
-        }
-        if inst.zone_id != eni.zone_id {
-            return Err(rule_err(
-                "eni-zone-vpc",
-                "InvalidOperation.AvailabilityZoneMismatch",
-                format!(
-                    "The ENI {eni_id} is in {} and the instance {inst_id} in {}.",
-                    eni.zone_id, inst.zone_id
-                ),
-            ));
-        }
-        if inst.vpc_id.as_deref() != Some(eni.vpc_id.as_str()) {
-            return Err(rule_err(
-                "eni-zone-vpc",
-                "InvalidOperation.VpcMismatch",
-                format!(
-                    "The ENI {eni_id} is in {} and the instance {inst_id} is not.",
-                    eni.vpc_id
-                ),
-            ));
-        }
-        if let Some(t) = &itype {
+            format!(
+                "The instance {inst_id} is {}; attaching needs it {need}.",
+                inst.status
+            )
+        })?;
+        // A classic instance has no VPC: it matches no ENI's.
+        let place = Facts::AttachPlace {
+            eni_zone: &eni.zone_id,
+            eni_vpc: &eni.vpc_id,
+            instance_zone: Some(&inst.zone_id),
+            instance_vpc: Some(inst.vpc_id.as_deref().unwrap_or("")),
+        };
+        judge(l, place, |x| match x.code {
+            "InvalidOperation.AvailabilityZoneMismatch" => format!(
+                "The ENI {eni_id} is in {} and the instance {inst_id} in {}.",
+                eni.zone_id, inst.zone_id
+            ),
+            _ => format!(
+                "The ENI {eni_id} is in {} and the instance {inst_id} is not.",
+                eni.vpc_id
+            ),
+        })?;
+        if let Some(t) = itype {
             let on = self
                 .live
                 .enis
                 .values()
                 .filter(|e| e.instance_id.as_deref() == Some(inst_id.as_str()))
                 .count();
-            if on + 1 > t.eni_quantity as usize {
-                return Err(rule_err(
-                    "eni-per-instance",
-                    "EniPerInstanceLimitExceeded",
+            judge(
+                l,
+                Facts::EnisOnInstance {
+                    ty: t,
+                    total: on + 1,
+                },
+                |_| {
                     format!(
                         "The instance {inst_id} ({}) takes {} ENIs including its primary and has {on}.",
                         t.id, t.eni_quantity
-                    ),
-                ));
-            }
-            let holds = 1 + eni.private_ips.len();
-            if holds > t.eni_private_ip_address_quantity as usize {
-                return Err(rule_err(
-                    "ip-instance-type-cap",
-                    "InvalidOperation.Ipv4CountExceeded",
-                    format!(
-                        "The ENI {eni_id} holds {holds} private IPv4 addresses; {} allows {} per ENI.",
-                        t.id, t.eni_private_ip_address_quantity
-                    ),
-                ));
-            }
-            if eni.ipv6.len() > t.eni_ipv6_address_quantity as usize {
-                return Err(rule_err(
-                    "ipv6-cap",
-                    "InvalidOperation.Ipv6CountExceeded",
-                    format!(
-                        "The ENI {eni_id} holds {} IPv6 addresses; {} allows {}.",
-                        eni.ipv6.len(),
-                        t.id,
-                        t.eni_ipv6_address_quantity
-                    ),
-                ));
-            }
+                    )
+                },
+            )?;
+            // What the ENI holds now must fit the type it joins (rules.md ip-instance-type-cap).
+            let v4 = Facts::Ipv4Count {
+                on: Placement::Attached(Some(t)),
+                secondary: eni.private_ips.len(),
+            };
+            judge(l, v4, |x| {
+                format!(
+                    "The ENI {eni_id} holds {} private IPv4 addresses; {} allows {} per ENI.",
+                    x.asked.unwrap_or_default(),
+                    t.id,
+                    t.eni_private_ip_address_quantity
+                )
+            })?;
+            let v6 = Facts::Ipv6Count {
+                on: Placement::Attached(Some(t)),
+                count: eni.ipv6.len(),
+                vswitch_ipv6: true,
+            };
+            judge(l, v6, |_| {
+                format!(
+                    "The ENI {eni_id} holds {} IPv6 addresses; {} allows {}.",
+                    eni.ipv6.len(),
+                    t.id,
+                    t.eni_ipv6_address_quantity
+                )
+            })?;
         }
         let used_idx: BTreeSet<u32> = self
             .live
@@ -910,13 +900,13 @@ impl Cloud {
         let eni_id = required(p, "NetworkInterfaceId")?.to_string();
         let inst_id = required(p, "InstanceId")?.to_string();
         let eni = self.eni(&eni_id)?.clone();
-        if eni.primary {
-            return Err(rule_err(
-                "eni-primary",
-                "InvalidOperation.DetachPrimaryEniNotAllowed",
-                format!("The ENI {eni_id} is the primary ENI of {inst_id} and cannot be detached."),
-            ));
-        }
+        let op = Facts::EniOperation {
+            op: EniOp::Detach,
+            primary: eni.primary,
+        };
+        judge(&self.limits, op, |_| {
+            format!("The ENI {eni_id} is the primary ENI of {inst_id} and cannot be detached.")
+        })?;
         if eni.instance_id.as_deref() != Some(inst_id.as_str()) || eni.status != "InUse" {
             return Err(err(
                 400,
@@ -932,26 +922,21 @@ impl Cloud {
                 .limits
                 .instance_type(&inst.instance_type)
                 .is_some_and(|t| t.stopped_only_attach);
-            let ok = if stopped_only {
-                inst.status == "Stopped"
-            } else {
-                inst.status == "Running" || inst.status == "Stopped"
+            let state = Facts::InstanceState {
+                status: &inst.status,
+                stopped_only,
             };
-            if !ok {
-                return Err(rule_err(
-                    "eni-instance-state",
-                    "InvalidOperation.InvalidEcsState",
-                    format!(
-                        "The instance {inst_id} is {}; detaching needs it {}.",
-                        inst.status,
-                        if stopped_only {
-                            "Stopped"
-                        } else {
-                            "Running or Stopped"
-                        }
-                    ),
-                ));
-            }
+            judge(&self.limits, state, |_| {
+                format!(
+                    "The instance {inst_id} is {}; detaching needs it {}.",
+                    inst.status,
+                    if stopped_only {
+                        "Stopped"
+                    } else {
+                        "Running or Stopped"
+                    }
+                )
+            })?;
         }
         let due = self.transition("Detaching");
         let e = self.eni_mut(&eni_id)?;
@@ -970,13 +955,13 @@ impl Cloud {
     fn delete_eni(&mut self, p: &Params) -> Result<J, ApiError> {
         let eni_id = required(p, "NetworkInterfaceId")?.to_string();
         let eni = self.eni(&eni_id)?.clone();
-        if eni.primary {
-            return Err(rule_err(
-                "eni-primary",
-                "InvalidOperation.InvalidEniState",
-                format!("The ENI {eni_id} is a primary ENI and cannot be deleted."),
-            ));
-        }
+        let op = Facts::EniOperation {
+            op: EniOp::Delete,
+            primary: eni.primary,
+        };
+        judge(&self.limits, op, |_| {
+            format!("The ENI {eni_id} is a primary ENI and cannot be deleted.")
+        })?;
         if eni.status != "Available" {
             return Err(err(
                 400,
@@ -1010,6 +995,20 @@ impl Cloud {
         Ok(json!({}))
     }
 
+    /// Where an ENI sits for the address caps: attached (InUse) to a known type, not attached, or
+    /// in between (attaching, detaching, type unknown), when no cap is judged.
+    fn placement<'a>(
+        &self,
+        eni: &Eni,
+        itype: Option<&'a crate::limits::InstanceType>,
+    ) -> Placement<'a> {
+        match (&eni.instance_id, itype) {
+            (None, _) => Placement::Available,
+            (Some(_), Some(t)) if eni.status == "InUse" => Placement::Attached(Some(t)),
+            (Some(_), _) => Placement::Attached(None),
+        }
+    }
+
     /// The instance an ENI is on, and the checks that assigning to a primary ENI needs.
     fn assign_context(&self, eni: &Eni) -> Result<Option<crate::limits::InstanceType>, ApiError> {
         let Some(inst_id) = &eni.instance_id else {
@@ -1018,15 +1017,16 @@ impl Cloud {
         let Some(inst) = self.instance(inst_id) else {
             return Ok(None);
         };
-        if eni.primary && inst.status != "Running" && inst.status != "Stopped" {
-            return Err(rule_err(
-                "ip-primary-eni-state",
-                "InvalidOperation.InvalidEcsState",
+        if eni.primary {
+            let f = Facts::PrimaryEniIps {
+                instance_status: &inst.status,
+            };
+            judge(&self.limits, f, |_| {
                 format!(
                     "The instance {inst_id} is {}; IPs on its primary ENI change only while it is Running or Stopped.",
                     inst.status
-                ),
-            ));
+                )
+            })?;
         }
         Ok(self.limits.instance_type(&inst.instance_type).cloned())
     }
@@ -1061,38 +1061,26 @@ impl Cloud {
         }
         let itype = self.assign_context(&eni)?;
         let after = eni.private_ips.len() + n;
-        match (&eni.instance_id, &itype) {
-            (Some(_), Some(t)) if eni.status == "InUse" => {
-                if after + 1 > t.eni_private_ip_address_quantity as usize {
-                    return Err(rule_err(
-                        "ip-instance-type-cap",
-                        "InvalidOperation.Ipv4CountExceeded",
-                        format!(
-                            "The ENI {eni_id} would hold {} private IPv4 addresses; {} allows {} per ENI, primary included.",
-                            after + 1,
-                            t.id,
-                            t.eni_private_ip_address_quantity
-                        ),
-                    ));
-                }
-            }
-            _ => {
-                let cap = self.limits.available_eni_secondary_ipv4.value as usize;
-                if eni.instance_id.is_none() && after > cap {
-                    return Err(rule_err(
-                        "ip-available-cap",
-                        "MaxEniPrivateIpsCountExceeded",
-                        format!(
-                            "The ENI {eni_id} is not attached and would hold {after} secondary private IPv4 addresses; an Available ENI holds at most {cap}."
-                        ),
-                    ));
-                }
-            }
-        }
+        let f = Facts::Ipv4Count {
+            on: self.placement(&eni, itype.as_ref()),
+            secondary: after,
+        };
+        judge(&self.limits, f, |x| match x.rule {
+            "ip-instance-type-cap" => format!(
+                "The ENI {eni_id} would hold {} private IPv4 addresses; {} allows {} per ENI, primary included.",
+                after + 1,
+                itype.as_ref().map(|t| t.id.as_str()).unwrap_or("?"),
+                x.limit.unwrap_or_default()
+            ),
+            _ => format!(
+                "The ENI {eni_id} is not attached and would hold {after} secondary private IPv4 addresses; an Available ENI holds at most {}.",
+                x.limit.unwrap_or_default()
+            ),
+        })?;
         let v = self
             .vswitch(&eni.vswitch_id)
             .ok_or_else(|| err(404, "InvalidVSwitchId.NotFound", "vSwitch gone"))?;
-        self.sg_check(&eni.security_group_ids, &v.vpc_id, n)?;
+        self.sg_check(&eni.security_group_ids, &v.vpc_id, n, false)?;
         let ips: Vec<Ipv4Addr> = if given.is_empty() {
             let salt = format!(
                 "{}/AssignPrivateIpAddresses/{}",
@@ -1146,16 +1134,13 @@ impl Cloud {
                 ));
             }
             let s = ip.to_string();
-            if self.live.eips.values().any(|x| {
+            let eip_bound = self.live.eips.values().any(|x| {
                 x.instance_id.as_deref() == Some(eni_id.as_str())
                     && x.private_ip.as_deref() == Some(s.as_str())
-            }) {
-                return Err(rule_err(
-                    "eip-eni-nat-mode",
-                    "InvalidParameter",
-                    format!("An EIP is still bound to {ip} on {eni_id}; unbind it first."),
-                ));
-            }
+            });
+            judge(&self.limits, Facts::RemoveAddress { eip_bound }, |_| {
+                format!("An EIP is still bound to {ip} on {eni_id}; unbind it first.")
+            })?;
         }
         if let Some(set) = self.used.get_mut(&eni.vswitch_id) {
             for ip in &ips {
@@ -1173,13 +1158,6 @@ impl Cloud {
         let v = self
             .vswitch(&eni.vswitch_id)
             .ok_or_else(|| err(404, "InvalidVSwitchId.NotFound", "vSwitch gone"))?;
-        let Some(net6) = v.ipv6 else {
-            return Err(rule_err(
-                "ipv6-cap",
-                "InvalidVSwitch.Ipv6NotTurnOn",
-                format!("The vSwitch {} has no IPv6 CIDR.", v.id),
-            ));
-        };
         let given = list_param(p, "Ipv6Address");
         let count: Option<usize> = param(p, "Ipv6AddressCount").and_then(|s| s.parse().ok());
         let n = if given.is_empty() {
@@ -1187,41 +1165,42 @@ impl Cloud {
         } else {
             given.len()
         };
+        let Some(net6) = v.ipv6 else {
+            // The vSwitch is judged before the instance and the counts, as Alibaba does.
+            let f = Facts::Ipv6Count {
+                on: Placement::Available,
+                count: n.max(1),
+                vswitch_ipv6: false,
+            };
+            let msg = format!("The vSwitch {} has no IPv6 CIDR.", v.id);
+            return Err(match rules::evaluate(&f, &self.limits) {
+                Some(x) => rule_err(x.rule, x.code, msg),
+                None => err(400, "InvalidVSwitch.Ipv6NotTurnOn", msg),
+            });
+        };
         let itype = self.assign_context(&eni)?;
         let after = eni.ipv6.len() + n;
-        match (&eni.instance_id, itype) {
-            (Some(_), Some(t)) => {
-                if !t.supports_ipv6() {
-                    return Err(rule_err(
-                        "ipv6-cap",
-                        "InvalidOperation.Ipv6NotSupport",
-                        format!("The instance type {} has no IPv6.", t.id),
-                    ));
+        let f = Facts::Ipv6Count {
+            on: self.placement(&eni, itype.as_ref()),
+            count: after,
+            vswitch_ipv6: true,
+        };
+        judge(&self.limits, f, |x| {
+            let ty = itype.as_ref().map(|t| t.id.as_str()).unwrap_or("?");
+            match x.code {
+                "InvalidOperation.Ipv6NotSupport" => {
+                    format!("The instance type {ty} has no IPv6.")
                 }
-                if after > t.eni_ipv6_address_quantity as usize {
-                    return Err(rule_err(
-                        "ipv6-cap",
-                        "InvalidOperation.Ipv6CountExceeded",
-                        format!(
-                            "The ENI {eni_id} would hold {after} IPv6 addresses; {} allows {}.",
-                            t.id, t.eni_ipv6_address_quantity
-                        ),
-                    ));
-                }
+                "InvalidOperation.Ipv6CountExceeded" => format!(
+                    "The ENI {eni_id} would hold {after} IPv6 addresses; {ty} allows {}.",
+                    x.limit.unwrap_or_default()
+                ),
+                _ => format!(
+                    "The ENI {eni_id} is not attached and would hold {after} IPv6 addresses; the cap is {}.",
+                    x.limit.unwrap_or_default()
+                ),
             }
-            _ => {
-                let cap = self.limits.available_eni_ipv6.value as usize;
-                if after > cap {
-                    return Err(rule_err(
-                        "ipv6-cap",
-                        "MaxEniIpv6IpsCountExceeded",
-                        format!(
-                            "The ENI {eni_id} is not attached and would hold {after} IPv6 addresses; the cap is {cap}."
-                        ),
-                    ));
-                }
-            }
-        }
+        })?;
         let ips: Vec<Ipv6Addr> = if given.is_empty() {
             let salt = format!(
                 "{}/AssignIpv6Addresses/{}",
@@ -1243,31 +1222,23 @@ impl Cloud {
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             for ip in &parsed {
-                if !net6.contains(ip) {
-                    return Err(rule_err(
-                        "ip-in-vswitch",
-                        "InvalidVSwitchId.IpInvalid",
-                        format!("The address {ip} is not in the vSwitch's IPv6 CIDR {net6}."),
-                    ));
-                }
-                if is_reserved_v6(&net6, *ip) {
-                    return Err(rule_err(
-                        "ip-reserved",
-                        "InvalidVSwitchId.IpInvalid",
-                        format!("The address {ip} is reserved in {net6}."),
-                    ));
-                }
-                if self
-                    .used
-                    .get(&v.id)
-                    .is_some_and(|u| u.contains(&IpAddr::V6(*ip)))
-                {
-                    return Err(rule_err(
-                        "ip-unique",
-                        "InvalidPrivateIpAddress.Duplicated",
-                        format!("The address {ip} is already in use."),
-                    ));
-                }
+                let facts = Facts::Address(rules::Address {
+                    ip: IpAddr::V6(*ip),
+                    cidr: Some(net6.into()),
+                    repeated: false,
+                    on_this_eni: false,
+                    in_use: self
+                        .used
+                        .get(&v.id)
+                        .is_some_and(|u| u.contains(&IpAddr::V6(*ip))),
+                });
+                judge(&self.limits, facts, |x| match x.rule {
+                    "ip-in-vswitch" => {
+                        format!("The address {ip} is not in the vSwitch's IPv6 CIDR {net6}.")
+                    }
+                    "ip-reserved" => format!("The address {ip} is reserved in {net6}."),
+                    _ => format!("The address {ip} is already in use."),
+                })?;
             }
             parsed
         };
@@ -1304,7 +1275,7 @@ impl Cloud {
         let sgs = list_param(p, "SecurityGroupId");
         if !sgs.is_empty() {
             let vpc = self.eni(&eni_id)?.vpc_id.clone();
-            self.sg_check(&sgs, &vpc, 0)?;
+            self.sg_check(&sgs, &vpc, 0, false)?;
         }
         let e = self.eni_mut(&eni_id)?;
         if let Some(n) = p.get("NetworkInterfaceName") {
@@ -1465,20 +1436,34 @@ impl Cloud {
             .map(str::to_string)
             .unwrap_or_else(|| infer_kind(&target).to_string());
         let eip = self.eip(&alloc)?.clone();
-        if eip.status != "Available" {
-            return Err(rule_err(
-                "eip-one-target",
-                "IncorrectEipStatus",
+        let l = &self.limits;
+        judge(
+            l,
+            Facts::Bind {
+                eip_bound: eip.status != "Available",
+            },
+            |_| {
                 format!(
                     "The EIP {alloc} is {} (bound to {}); only an Available EIP binds.",
                     eip.status,
                     eip.instance_id.as_deref().unwrap_or("?")
-                ),
-            ));
-        }
+                )
+            },
+        )?;
         let mut private_ip = param(p, "PrivateIpAddress").map(str::to_string);
         let mut mode = None;
         let region_of_target: Option<String>;
+        // EIPs bound to the target now.
+        let bound: Vec<&Eip> = self
+            .live
+            .eips
+            .values()
+            .filter(|e| e.instance_id.as_deref() == Some(target.as_str()))
+            .collect();
+        let kind_facts = |t: EipTarget| Facts::EipTarget(EipTarget { kind: &kind, ..t });
+        judge(l, kind_facts(EipTarget::default()), |_| {
+            format!("EIPs do not bind to {kind}.")
+        })?;
         match kind.as_str() {
             "EcsInstance" => {
                 let inst = self.instance(&target).cloned().ok_or_else(|| {
@@ -1489,165 +1474,116 @@ impl Cloud {
                     )
                 })?;
                 region_of_target = Some(inst.region.clone());
-                if inst.network_type == "classic" {
-                    return Err(rule_err(
-                        "eip-target-kind",
-                        "OperationDenied",
-                        format!(
-                            "The instance {target} is in the classic network; EIPs bind only to VPC instances."
-                        ),
-                    ));
-                }
-                if inst.status != "Running" && inst.status != "Stopped" {
-                    return Err(rule_err(
-                        "eip-ecs-state",
-                        "IncorrectInstanceStatus",
-                        format!(
-                            "The instance {target} is {}; it must be Running or Stopped.",
-                            inst.status
-                        ),
-                    ));
-                }
-                if inst.public_ip.is_some()
-                    || self
-                        .live
-                        .eips
-                        .values()
-                        .any(|e| e.instance_id.as_deref() == Some(target.as_str()))
-                {
-                    return Err(rule_err(
-                        "eip-ecs-single",
-                        "InvalidAssociation.Duplicated",
-                        format!("The instance {target} already has a public IP or an EIP."),
-                    ));
-                }
-                if let Some(ip) = &inst.private_ip
-                    && self
-                        .world
-                        .nat_gateways
-                        .iter()
-                        .any(|n| n.dnat_ips.contains(ip))
-                {
-                    return Err(rule_err(
-                        "eip-ecs-dnat",
-                        "BIND_INSTANCE_HAVE_PORTMAP_OR_BIND_EIP",
-                        format!("The instance {target} is a DNAT target of a NAT gateway."),
-                    ));
-                }
+                let classic = EipTarget {
+                    classic: inst.network_type == "classic",
+                    ..EipTarget::default()
+                };
+                judge(l, kind_facts(classic), |_| {
+                    format!(
+                        "The instance {target} is in the classic network; EIPs bind only to VPC instances."
+                    )
+                })?;
+                let facts = Facts::EcsBind {
+                    status: &inst.status,
+                    public_ip: inst.public_ip.is_some(),
+                    other_eips: bound.len(),
+                    dnat_target: inst.private_ip.as_ref().is_some_and(|ip| {
+                        self.world
+                            .nat_gateways
+                            .iter()
+                            .any(|n| n.dnat_ips.contains(ip))
+                    }),
+                };
+                judge(l, facts, |x| match x.rule {
+                    "eip-ecs-state" => format!(
+                        "The instance {target} is {}; it must be Running or Stopped.",
+                        inst.status
+                    ),
+                    "eip-ecs-single" => {
+                        format!("The instance {target} already has a public IP or an EIP.")
+                    }
+                    _ => format!("The instance {target} is a DNAT target of a NAT gateway."),
+                })?;
             }
             "NetworkInterface" => {
                 let eni = self.eni(&target)?.clone();
                 region_of_target = Some(eni.region.clone());
                 let m = param(p, "Mode").unwrap_or("NAT").to_string();
-                let bound: Vec<&Eip> = self
-                    .live
-                    .eips
-                    .values()
-                    .filter(|e| e.instance_id.as_deref() == Some(target.as_str()))
-                    .collect();
-                match m.as_str() {
-                    "NAT" => {
-                        if eni.primary && !self.limits.nat_mode_eip_on_primary_eni.value {
-                            return Err(rule_err(
-                                "eip-target-kind",
-                                "InvalidInstanceType.ValueNotSupported",
-                                format!(
-                                    "The ENI {target} is a primary ENI; this profile binds NAT-mode EIPs to secondary ENIs only."
-                                ),
-                            ));
-                        }
-                        let ip = private_ip
-                            .clone()
-                            .unwrap_or_else(|| eni.primary_ip.to_string());
-                        let on_eni = ip == eni.primary_ip.to_string()
-                            || eni.private_ips.iter().any(|i| i.to_string() == ip);
-                        if !on_eni {
-                            return Err(rule_err(
-                                "eip-eni-nat-mode",
-                                "InvalidParameter",
-                                format!("The address {ip} is not one of {target}'s private IPs."),
-                            ));
-                        }
-                        if bound
+                if !matches!(m.as_str(), "NAT" | "BINDED" | "MULTI_BINDED") {
+                    return Err(err(
+                        400,
+                        "InvalidParameter.Mode",
+                        format!("Unknown mode {m}."),
+                    ));
+                }
+                let primary_nat = EipTarget {
+                    nat_on_primary_eni: eni.primary && m == "NAT",
+                    ..EipTarget::default()
+                };
+                judge(l, kind_facts(primary_nat), |_| {
+                    format!(
+                        "The ENI {target} is a primary ENI; this profile binds NAT-mode EIPs to secondary ENIs only."
+                    )
+                })?;
+                // NAT mode always names the address: the primary when the request leaves it out.
+                let ip = (m == "NAT").then(|| {
+                    private_ip
+                        .clone()
+                        .unwrap_or_else(|| eni.primary_ip.to_string())
+                });
+                let facts = Facts::EniBind(EniBind {
+                    mode: &m,
+                    primary: eni.primary,
+                    attached: eni.status != "Available",
+                    address_on_eni: ip.as_ref().map(|ip| {
+                        *ip == eni.primary_ip.to_string()
+                            || eni.private_ips.iter().any(|i| i.to_string() == *ip)
+                    }),
+                    address_taken: ip.as_ref().is_some_and(|ip| {
+                        bound
                             .iter()
                             .any(|e| e.private_ip.as_deref() == Some(ip.as_str()))
-                        {
-                            return Err(rule_err(
-                                "eip-eni-nat-mode",
-                                "InvalidParameter",
-                                format!(
-                                    "The address {ip} on {target} already has an EIP; NAT mode maps one EIP per private IP."
-                                ),
-                            ));
-                        }
-                        if bound.iter().any(|e| e.mode.as_deref() != Some("NAT")) {
-                            return Err(rule_err(
-                                "eip-eni-binded",
-                                "InvalidParameter",
-                                format!(
-                                    "The ENI {target} has a BINDED-mode EIP; it takes no other."
-                                ),
-                            ));
-                        }
-                        private_ip = Some(ip);
+                    }),
+                    other_modes: bound
+                        .iter()
+                        .any(|e| e.mode.as_deref().unwrap_or("NAT") != m),
+                    eips: bound.len() + 1,
+                });
+                let ipd = ip.clone().unwrap_or_default();
+                judge(l, facts, |x| match (x.rule, x.code) {
+                    ("eip-eni-nat-mode", _)
+                        if !bound
+                            .iter()
+                            .any(|e| e.private_ip.as_deref() == Some(ipd.as_str())) =>
+                    {
+                        format!("The address {ipd} is not one of {target}'s private IPs.")
                     }
-                    "BINDED" | "MULTI_BINDED" => {
-                        let rule = if m == "BINDED" {
-                            "eip-eni-binded"
-                        } else {
-                            "eip-eni-multi"
-                        };
-                        if eni.primary {
-                            return Err(rule_err(
-                                rule,
-                                "InvalidParameter",
-                                format!(
-                                    "The ENI {target} is a primary ENI; {m} mode needs a secondary ENI."
-                                ),
-                            ));
-                        }
-                        if eni.status != "Available" {
-                            return Err(rule_err(
-                                rule,
-                                "InvalidStatus.EniStatusNotSupport",
-                                format!(
-                                    "The ENI {target} is {}; {m} mode binds only to an ENI that is not attached.",
-                                    eni.status
-                                ),
-                            ));
-                        }
-                        if m == "BINDED" && !bound.is_empty() {
-                            return Err(rule_err(
-                                "eip-eni-binded",
-                                "InvalidParameter",
-                                format!(
-                                    "The ENI {target} already has an EIP; BINDED mode takes one."
-                                ),
-                            ));
-                        }
-                        if m == "MULTI_BINDED" {
-                            let cap = self.limits.multi_binded_eips_per_eni.value as usize;
-                            if bound.len() + 1 > cap {
-                                return Err(rule_err(
-                                    "eip-eni-multi",
-                                    "QuotaExceeded.Eip",
-                                    format!(
-                                        "The ENI {target} has {} EIPs; MULTI_BINDED takes at most {cap}.",
-                                        bound.len()
-                                    ),
-                                ));
-                            }
-                        }
-                        private_ip = None;
+                    ("eip-eni-nat-mode", _) => format!(
+                        "The address {ipd} on {target} already has an EIP; NAT mode maps one EIP per private IP."
+                    ),
+                    (_, "InvalidStatus.EniStatusNotSupport") => format!(
+                        "The ENI {target} is {}; {m} mode binds only to an ENI that is not attached.",
+                        eni.status
+                    ),
+                    (_, "QuotaExceeded.Eip") => format!(
+                        "The ENI {target} has {} EIPs; MULTI_BINDED takes at most {}.",
+                        bound.len(),
+                        x.limit.unwrap_or_default()
+                    ),
+                    _ if eni.primary && m != "NAT" => format!(
+                        "The ENI {target} is a primary ENI; {m} mode needs a secondary ENI."
+                    ),
+                    _ if m == "BINDED"
+                        && !bound.is_empty()
+                        && bound.iter().all(|e| e.mode.as_deref() == Some("BINDED")) =>
+                    {
+                        format!("The ENI {target} already has an EIP; BINDED mode takes one.")
                     }
-                    other => {
-                        return Err(err(
-                            400,
-                            "InvalidParameter.Mode",
-                            format!("Unknown mode {other}."),
-                        ));
-                    }
-                }
+                    _ => format!(
+                        "The ENI {target} has an EIP in another mode; one ENI's EIPs share a mode, and a BINDED-mode EIP takes no other."
+                    ),
+                })?;
+                private_ip = ip;
                 mode = Some(m);
             }
             "Nat" => {
@@ -1665,40 +1601,25 @@ impl Cloud {
                         )
                     })?;
                 region_of_target = Some(nat.region.clone());
-                let bound: Vec<&Eip> = self
-                    .live
-                    .eips
-                    .values()
-                    .filter(|e| e.instance_id.as_deref() == Some(target.as_str()))
-                    .collect();
-                if bound.len() + 1 > self.limits.nat_gateway_eips.value as usize {
-                    return Err(rule_err(
-                        "eip-nat-quota",
-                        "QuotaExceeded.Eip",
+                let pbt = |e: &Eip| e.internet_charge_type == "PayByTraffic";
+                let facts = Facts::NatBind {
+                    eips: bound.len() + 1,
+                    pay_by_traffic: pbt(&eip).then(|| bound.iter().filter(|e| pbt(e)).count() + 1),
+                };
+                judge(l, facts, |x| {
+                    let cap = x.limit.unwrap_or_default();
+                    if x.key == Some("nat_gateway_eips") {
                         format!(
-                            "The NAT gateway {target} has {} EIPs; it takes at most {}.",
-                            bound.len(),
-                            self.limits.nat_gateway_eips.value
-                        ),
-                    ));
-                }
-                if let Some(cap) = self.limits.nat_gateway_paybytraffic_eips.value
-                    && eip.internet_charge_type == "PayByTraffic"
-                {
-                    let pbt = bound
-                        .iter()
-                        .filter(|e| e.internet_charge_type == "PayByTraffic")
-                        .count();
-                    if pbt + 1 > cap as usize {
-                        return Err(rule_err(
-                            "eip-nat-quota",
-                            "QuotaExceeded.Eip",
-                            format!(
-                                "The NAT gateway {target} has {pbt} PayByTraffic EIPs; it takes at most {cap}."
-                            ),
-                        ));
+                            "The NAT gateway {target} has {} EIPs; it takes at most {cap}.",
+                            bound.len()
+                        )
+                    } else {
+                        format!(
+                            "The NAT gateway {target} has {} PayByTraffic EIPs; it takes at most {cap}.",
+                            x.asked.unwrap_or_default().saturating_sub(1)
+                        )
                     }
-                }
+                })?;
             }
             "HaVip" => {
                 let h = self
@@ -1715,25 +1636,17 @@ impl Cloud {
                         )
                     })?;
                 region_of_target = self.vswitch(&h.vswitch_id).map(|v| v.region);
-                if h.status != "Available" && h.status != "Allocated" && h.status != "InUse" {
-                    return Err(rule_err(
-                        "eip-havip-single",
-                        "IncorrectHaVipStatus",
-                        format!("The HAVIP {target} is {}.", h.status),
-                    ));
-                }
-                if self
-                    .live
-                    .eips
-                    .values()
-                    .any(|e| e.instance_id.as_deref() == Some(target.as_str()))
-                {
-                    return Err(rule_err(
-                        "eip-havip-single",
-                        "InvalidAssociation.Duplicated",
-                        format!("The HAVIP {target} already has an EIP."),
-                    ));
-                }
+                let facts = Facts::HavipBind {
+                    status: &h.status,
+                    eips: bound.len() + 1,
+                };
+                judge(l, facts, |x| match x.code {
+                    "IncorrectHaVipStatus" => format!(
+                        "The HAVIP {target} is {}; it takes an EIP only while Available or Allocated.",
+                        h.status
+                    ),
+                    _ => format!("The HAVIP {target} already has an EIP."),
+                })?;
             }
             "SlbInstance" => {
                 let s = self
@@ -1750,54 +1663,34 @@ impl Cloud {
                         )
                     })?;
                 region_of_target = Some(s.region.clone());
-                if s.address_type != "intranet" {
-                    return Err(rule_err(
-                        "eip-target-kind",
-                        "InvalidInstanceType.ValueNotSupported",
-                        format!(
-                            "The SLB {target} is an internet SLB; EIPs bind only to private (intranet) SLBs."
-                        ),
-                    ));
-                }
-                if self
-                    .live
-                    .eips
-                    .values()
-                    .any(|e| e.instance_id.as_deref() == Some(target.as_str()))
-                {
-                    return Err(rule_err(
-                        "eip-slb-single",
-                        "InvalidAssociation.Duplicated",
-                        format!("The SLB {target} already has an EIP."),
-                    ));
-                }
+                let internet = EipTarget {
+                    internet_slb: s.address_type != "intranet",
+                    ..EipTarget::default()
+                };
+                judge(l, kind_facts(internet), |_| {
+                    format!(
+                        "The SLB {target} is an internet SLB; EIPs bind only to private (intranet) SLBs."
+                    )
+                })?;
+                judge(
+                    l,
+                    Facts::SlbBind {
+                        eips: bound.len() + 1,
+                    },
+                    |_| format!("The SLB {target} already has an EIP."),
+                )?;
             }
-            "IpAddress" => {
-                if !self.limits.ip_address_eip_target.value {
-                    return Err(rule_err(
-                        "eip-target-kind",
-                        "InvalidInstanceType.ValueNotSupported",
-                        "This profile has no IpAddress EIP target.",
-                    ));
-                }
-                region_of_target = Some(eip.region.clone());
-            }
-            other => {
-                return Err(rule_err(
-                    "eip-target-kind",
-                    "InvalidInstanceType.ValueNotSupported",
-                    format!("EIPs do not bind to {other}."),
-                ));
-            }
+            // IpAddress: allowed by the profile (judged above); it lies in the EIP's region.
+            _ => region_of_target = Some(eip.region.clone()),
         }
-        if let Some(r) = region_of_target
-            && r != eip.region
-        {
-            return Err(rule_err(
-                "eip-same-region",
-                "InvalidParameter.Mismatch",
-                format!("The EIP {alloc} is in {} and {target} in {r}.", eip.region),
-            ));
+        if let Some(r) = &region_of_target {
+            let facts = Facts::Regions {
+                eip: &eip.region,
+                target: r,
+            };
+            judge(l, facts, |_| {
+                format!("The EIP {alloc} is in {} and {target} in {r}.", eip.region)
+            })?;
         }
         let due = self.transition("Associating");
         let e = self
@@ -1833,19 +1726,17 @@ impl Cloud {
                 ),
             ));
         }
-        if eip.mode.as_deref().is_some_and(|m| m != "NAT")
-            && let Ok(eni) = self.eni(&target)
-            && eni.status != "Available"
-        {
-            return Err(rule_err(
-                "eip-eni-binded",
-                "InvalidStatus.EniStatusNotSupport",
+        if let (Some(m), Ok(eni)) = (eip.mode.as_deref(), self.eni(&target)) {
+            let facts = Facts::ModeOnEni {
+                mode: m,
+                attached: eni.status != "Available",
+            };
+            judge(&self.limits, facts, |_| {
                 format!(
-                    "The ENI {target} is {}; a {}-mode EIP is unbound only from a detached ENI.",
-                    eni.status,
-                    eip.mode.as_deref().unwrap_or("")
-                ),
-            ));
+                    "The ENI {target} is {}; a {m}-mode EIP is unbound only from a detached ENI.",
+                    eni.status
+                )
+            })?;
         }
         let due = self.transition("Unassociating");
         let e = self
@@ -1936,13 +1827,13 @@ impl Cloud {
             && mode != "NAT"
         {
             let eni = self.eni(t)?;
-            if eni.status != "Available" {
-                return Err(rule_err(
-                    "eip-eni-binded",
-                    "InvalidStatus.EniStatusNotSupport",
-                    format!("The ENI {t} is attached; {mode} mode needs it detached."),
-                ));
-            }
+            let facts = Facts::ModeOnEni {
+                mode: &mode,
+                attached: eni.status != "Available",
+            };
+            judge(&self.limits, facts, |_| {
+                format!("The ENI {t} is attached; {mode} mode needs it detached.")
+            })?;
         }
         let e = self
             .live

@@ -1,0 +1,290 @@
+//! The rules about ENIs and their private addresses (rules.md "ENIs and private IPs"), one
+//! function per rule, each the only place its rule is decided.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::{Facts, Violation, running_or_stopped};
+use crate::limits::{InstanceType, Limits};
+
+/// Where an ENI sits once the change is made.
+#[derive(Clone, Copy, Debug)]
+pub enum Placement<'a> {
+    /// Not attached (status Available): the profile's caps apply.
+    Available,
+    /// Attached to an instance of this type; `None` when the type is not known, and then the
+    /// type's caps cannot be judged (no false rejection).
+    Attached(Option<&'a InstanceType>),
+}
+
+/// An operation on an ENI that the primary-ENI rule restricts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EniOp {
+    Attach,
+    Detach,
+    Delete,
+}
+
+/// One address asked for by value, with what is known about the vSwitch around it.
+#[derive(Clone, Debug)]
+pub struct Address {
+    pub ip: IpAddr,
+    /// The vSwitch's CIDR of the address's family; `None` when unknown (no verdict on it).
+    pub cidr: Option<IpNet>,
+    /// The same address appears earlier in the same request or plan for this ENI.
+    pub repeated: bool,
+    /// The ENI holds it already.
+    pub on_this_eni: bool,
+    /// Another ENI, instance, HAVIP or SLB of the vSwitch uses it.
+    pub in_use: bool,
+}
+
+pub fn ip_available_cap(f: &Facts, l: &Limits) -> Option<Violation> {
+    let Facts::Ipv4Count {
+        on: Placement::Available,
+        secondary,
+    } = f
+    else {
+        return None;
+    };
+    let cap = l.available_eni_secondary_ipv4.value as usize;
+    (*secondary > cap).then(|| {
+        Violation::new("ip-available-cap", "MaxEniPrivateIpsCountExceeded")
+            .counts(cap, *secondary)
+            .key("available_eni_secondary_ipv4")
+    })
+}
+
+pub fn ip_instance_type_cap(f: &Facts, _: &Limits) -> Option<Violation> {
+    let Facts::Ipv4Count {
+        on: Placement::Attached(Some(t)),
+        secondary,
+    } = f
+    else {
+        return None;
+    };
+    // The type's number counts the ENI's primary address too.
+    let total = secondary + 1;
+    (total > t.eni_private_ip_address_quantity as usize).then(|| {
+        Violation::new("ip-instance-type-cap", "InvalidOperation.Ipv4CountExceeded")
+            .counts(t.eni_private_ip_address_quantity, total)
+    })
+}
+
+pub fn ip_primary_eni_state(f: &Facts, _: &Limits) -> Option<Violation> {
+    let Facts::PrimaryEniIps { instance_status } = f else {
+        return None;
+    };
+    (!running_or_stopped(instance_status))
+        .then(|| Violation::new("ip-primary-eni-state", "InvalidOperation.InvalidEcsState"))
+}
+
+pub fn ip_in_vswitch(f: &Facts, _: &Limits) -> Option<Violation> {
+    let Facts::Address(a) = f else { return None };
+    let net = a.cidr?;
+    (!net.contains(&a.ip)).then(|| Violation::new("ip-in-vswitch", "InvalidVSwitchId.IpInvalid"))
+}
+
+/// The system's addresses of a vSwitch block: IPv4 the first and the last three, IPv6 the first
+/// and the last nine (CreateVSwitch).
+pub fn is_reserved(net: &IpNet, ip: IpAddr) -> bool {
+    match (net, ip) {
+        (IpNet::V4(n), IpAddr::V4(x)) => {
+            let base = u32::from(n.network()) as u64;
+            let size = 1u64 << (32 - n.prefix_len());
+            let x = u32::from(x) as u64;
+            x == base || x + 4 > base + size
+        }
+        (IpNet::V6(n), IpAddr::V6(x)) => {
+            let base = u128::from(n.network());
+            let host = 128 - n.prefix_len() as u32;
+            let last = if host >= 128 {
+                u128::MAX
+            } else {
+                base | ((1u128 << host) - 1)
+            };
+            let x = u128::from(x);
+            x == base || x.saturating_add(9) > last
+        }
+        _ => false,
+    }
+}
+
+pub fn ip_reserved(f: &Facts, _: &Limits) -> Option<Violation> {
+    let Facts::Address(a) = f else { return None };
+    let net = a.cidr?;
+    is_reserved(&net, a.ip).then(|| Violation::new("ip-reserved", "InvalidVSwitchId.IpInvalid"))
+}
+
+pub fn ip_unique(f: &Facts, _: &Limits) -> Option<Violation> {
+    let Facts::Address(a) = f else { return None };
+    let code = if a.repeated {
+        "InvalidIp.IpRepeated"
+    } else if a.on_this_eni {
+        "InvalidIp.IpAssigned"
+    } else if a.in_use {
+        "InvalidPrivateIpAddress.Duplicated"
+    } else {
+        return None;
+    };
+    Some(Violation::new("ip-unique", code))
+}
+
+pub fn ip_vswitch_capacity(f: &Facts, _: &Limits) -> Option<Violation> {
+    let Facts::FreeAddresses { free, need } = f else {
+        return None;
+    };
+    (need > free).then(|| {
+        Violation::new("ip-vswitch-capacity", "InvalidVSwitchId.IpNotEnough").counts(*free, *need)
+    })
+}
+
+pub fn ip_sg_capacity(f: &Facts, l: &Limits) -> Option<Violation> {
+    let Facts::SecurityGroup {
+        enterprise,
+        enis,
+        ips,
+    } = f
+    else {
+        return None;
+    };
+    // An advanced group counts ENIs, a basic one the addresses of its ENIs.
+    let (cap, n, key) = if *enterprise {
+        (
+            l.enterprise_sg_enis.value as usize,
+            *enis,
+            "enterprise_sg_enis",
+        )
+    } else {
+        (
+            l.basic_sg_private_ips.value as usize,
+            *ips,
+            "basic_sg_private_ips",
+        )
+    };
+    (n > cap).then(|| {
+        Violation::new("ip-sg-capacity", "SecurityGroupInstanceLimitExceed")
+            .counts(cap, n)
+            .key(key)
+    })
+}
+
+pub fn ipv6_cap(f: &Facts, l: &Limits) -> Option<Violation> {
+    let Facts::Ipv6Count {
+        on,
+        count,
+        vswitch_ipv6,
+    } = f
+    else {
+        return None;
+    };
+    let v = |code| Violation::new("ipv6-cap", code);
+    if *count == 0 {
+        return None;
+    }
+    if !vswitch_ipv6 {
+        return Some(v("InvalidVSwitch.Ipv6NotTurnOn"));
+    }
+    match on {
+        Placement::Attached(Some(t)) if !t.supports_ipv6() => {
+            Some(v("InvalidOperation.Ipv6NotSupport").counts(0, *count))
+        }
+        Placement::Attached(Some(t)) => {
+            (*count > t.eni_ipv6_address_quantity as usize).then(|| {
+                v("InvalidOperation.Ipv6CountExceeded").counts(t.eni_ipv6_address_quantity, *count)
+            })
+        }
+        Placement::Available => {
+            let cap = l.available_eni_ipv6.value as usize;
+            (*count > cap).then(|| {
+                v("MaxEniIpv6IpsCountExceeded")
+                    .counts(cap, *count)
+                    .key("available_eni_ipv6")
+            })
+        }
+        Placement::Attached(None) => None,
+    }
+}
+
+pub fn eni_per_instance(f: &Facts, _: &Limits) -> Option<Violation> {
+    let Facts::EnisOnInstance { ty, total } = f else {
+        return None;
+    };
+    (*total > ty.eni_quantity as usize).then(|| {
+        Violation::new("eni-per-instance", "EniPerInstanceLimitExceeded")
+            .counts(ty.eni_quantity, *total)
+    })
+}
+
+pub fn eni_zone_vpc(f: &Facts, _: &Limits) -> Option<Violation> {
+    match f {
+        Facts::AttachPlace {
+            eni_zone,
+            eni_vpc,
+            instance_zone,
+            instance_vpc,
+        } => {
+            if instance_zone.is_some_and(|z| z != *eni_zone) {
+                Some(Violation::new(
+                    "eni-zone-vpc",
+                    "InvalidOperation.AvailabilityZoneMismatch",
+                ))
+            } else if instance_vpc.is_some_and(|v| v != *eni_vpc) {
+                Some(Violation::new(
+                    "eni-zone-vpc",
+                    "InvalidOperation.VpcMismatch",
+                ))
+            } else {
+                None
+            }
+        }
+        Facts::EniSecurityGroups { vpc, groups } => {
+            if let Some(i) = groups.iter().position(|(g, _)| g != vpc) {
+                Some(Violation::new("eni-zone-vpc", "InvalidOperation.VpcMismatch").at(i))
+            } else if groups.iter().any(|g| g.1) && groups.iter().any(|g| !g.1) {
+                Some(Violation::new(
+                    "eni-zone-vpc",
+                    "InvalidParameter.SecurityGroupType",
+                ))
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+pub fn eni_instance_state(f: &Facts, _: &Limits) -> Option<Violation> {
+    let Facts::InstanceState {
+        status,
+        stopped_only,
+    } = f
+    else {
+        return None;
+    };
+    let ok = if *stopped_only {
+        *status == "Stopped"
+    } else {
+        running_or_stopped(status)
+    };
+    (!ok).then(|| Violation::new("eni-instance-state", "InvalidOperation.InvalidEcsState"))
+}
+
+pub fn eni_primary(f: &Facts, _: &Limits) -> Option<Violation> {
+    let Facts::EniOperation { op, primary: true } = f else {
+        return None;
+    };
+    Some(Violation::new(
+        "eni-primary",
+        match op {
+            EniOp::Detach => "InvalidOperation.DetachPrimaryEniNotAllowed",
+            EniOp::Attach | EniOp::Delete => "InvalidOperation.InvalidEniState",
+        },
+    ))
+}
+
+pub fn eni_single_attach(f: &Facts, _: &Limits) -> Option<Violation> {
+    matches!(f, Facts::Attach { attached: true })
+        .then(|| Violation::new("eni-single-attach", "InvalidOperation.InvalidEniState"))
+}
