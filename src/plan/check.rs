@@ -1039,6 +1039,36 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                 .push(id.clone());
         }
     }
+    // Addresses that ENIs already hold and keep are theirs whatever order the ENIs come in: a
+    // new ENI asking for one must see it taken even when it is looked at first.
+    for e in enis.iter().filter(|e| !e.deleted) {
+        let (Some(vsw_id), Some(c)) = (&e.vswitch, &e.cloud) else {
+            continue;
+        };
+        let name = e
+            .addr
+            .as_ref()
+            .map(|a| a.to_string())
+            .or(e.id.clone())
+            .unwrap_or_default();
+        let kept: BTreeSet<&String> = e
+            .primary_ip
+            .iter()
+            .chain(&e.v4.known)
+            .chain(&e.v6.known)
+            .collect();
+        for ip in std::iter::once(&c.primary_ip)
+            .chain(&c.private_ips)
+            .chain(&c.ipv6)
+        {
+            if kept.contains(ip) || e.primary_ip.is_none() && *ip == c.primary_ip {
+                owners
+                    .entry((vsw_id.clone(), ip.clone()))
+                    .or_default()
+                    .push(name.clone());
+            }
+        }
+    }
     let mut auto_need: BTreeMap<String, (usize, Address)> = BTreeMap::new();
     for e in &enis {
         if e.deleted {
@@ -1089,11 +1119,8 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
                 continue;
             };
             if before.contains(ip) {
+                // Registered in the pass above, before any ENI's new addresses were looked at.
                 seen_here.insert(ip.clone());
-                owners
-                    .entry((vsw_id.clone(), ip.clone()))
-                    .or_default()
-                    .push(name.clone());
                 continue;
             }
             let net: Option<ipnet::IpNet> = vs.and_then(|vs| match parsed {
