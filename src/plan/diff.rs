@@ -33,20 +33,7 @@ fn default_for(kind: Kind, attr: &str) -> Option<Value> {
     })
 }
 
-/// The EIP target type an id's prefix names (the provider infers only `lb-` and `ngw-`).
-pub fn infer_kind(id: &str) -> &'static str {
-    if id.starts_with("eni-") {
-        "NetworkInterface"
-    } else if id.starts_with("ngw-") {
-        "Nat"
-    } else if id.starts_with("havip-") {
-        "HaVip"
-    } else if id.starts_with("lb-") {
-        "SlbInstance"
-    } else {
-        "EcsInstance"
-    }
-}
+pub use crate::provider::api::eip_target_kind as infer_kind;
 
 fn infer_target_type(v: &Value) -> Value {
     let from_id = |id: &str| -> Option<&'static str> {

@@ -55,6 +55,17 @@ fn dec(j: &J) -> Value {
     }
 }
 
+/// A JSON array of strings (anything else: empty).
+fn strings(j: Option<&J>) -> Vec<String> {
+    j.and_then(J::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn enc_attrs(a: &Option<Attrs>) -> J {
     match a {
         None => J::Null,
@@ -314,28 +325,12 @@ pub fn load_and_replan(
             action,
             before: dec_attrs(c.get("before")),
             after: dec_attrs(c.get("after")),
-            replace_paths: c
-                .get("replace_paths")
-                .and_then(J::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            replace_paths: strings(c.get("replace_paths")),
             create_before_destroy: c
                 .get("create_before_destroy")
                 .and_then(J::as_bool)
                 .unwrap_or(false),
-            dependencies: c
-                .get("dependencies")
-                .and_then(J::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            dependencies: strings(c.get("dependencies")),
             provider: c.get("provider").and_then(J::as_str).map(str::to_string),
             each: c.get("each").filter(|e| !e.is_null()).map(dec),
         });

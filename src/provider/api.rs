@@ -158,6 +158,22 @@ impl EipInfo {
     }
 }
 
+/// The `InstanceType` of AssociateEipAddress that an id's prefix names (terraform-provider-alicloud
+/// infers only `lb-` and `ngw-`; netform infers them all).
+pub fn eip_target_kind(id: &str) -> &'static str {
+    if id.starts_with("eni-") {
+        "NetworkInterface"
+    } else if id.starts_with("ngw-") {
+        "Nat"
+    } else if id.starts_with("havip-") {
+        "HaVip"
+    } else if id.starts_with("lb-") {
+        "SlbInstance"
+    } else {
+        "EcsInstance"
+    }
+}
+
 /// How hard to retry and how patiently to wait; the simulator and the real cloud differ.
 #[derive(Clone, Debug)]
 pub struct Timing {

@@ -1995,19 +1995,7 @@ impl Cloud {
     }
 }
 
-fn infer_kind(id: &str) -> &'static str {
-    if id.starts_with("eni-") {
-        "NetworkInterface"
-    } else if id.starts_with("ngw-") {
-        "Nat"
-    } else if id.starts_with("havip-") {
-        "HaVip"
-    } else if id.starts_with("lb-") {
-        "SlbInstance"
-    } else {
-        "EcsInstance"
-    }
-}
+use crate::provider::api::eip_target_kind as infer_kind;
 
 fn mac_from(h: &str) -> String {
     format!("00:16:3e:{}:{}:{}", &h[0..2], &h[2..4], &h[4..6])
