@@ -536,6 +536,34 @@ impl Ctx {
         };
         // `limits = { … }` overrides single values of the profile, as a world file's section does.
         let mut limits = crate::limits::Limits::profile(profile);
+        // Per-instance-type numbers come from the cloud itself (DescribeInstanceTypes), over the
+        // built-in 2021 table; the provider block's overrides below still win.
+        let probe = crate::provider::api::Client {
+            transport: transport.as_ref(),
+            region: regions
+                .get(&None)
+                .or_else(|| regions.values().next())
+                .cloned()
+                .unwrap_or_default(),
+            timing: Timing::cloud(),
+        };
+        match probe.describe_list(
+            "DescribeInstanceTypes",
+            crate::provider::Params::new(),
+            "InstanceTypes",
+            "InstanceType",
+        ) {
+            Ok(rows) => merge_instance_types(&mut limits, &rows),
+            Err(e) => report_diags(
+                &[Diagnostic::warning(format!(
+                    "DescribeInstanceTypes failed ({}): using the built-in instance-type table",
+                    e.code
+                ))],
+                &Sources::default(),
+                self.err_style,
+                self.json_events.get(),
+            ),
+        }
         if let Some(a) = cfg
             .providers
             .iter()
@@ -565,6 +593,41 @@ impl Ctx {
             sim: None,
             limits,
         })
+    }
+}
+
+/// Rows of a DescribeInstanceTypes answer replace the built-in rows of the same id. A type the
+/// cloud does not list keeps its built-in row; whether attach needs a stopped instance is not in
+/// the API, so that flag is kept from the table.
+fn merge_instance_types(limits: &mut crate::limits::Limits, rows: &[serde_json::Value]) {
+    for r in rows {
+        let n = |k: &str| {
+            r.get(k)
+                .and_then(serde_json::Value::as_u64)
+                .map(|x| x as u32)
+        };
+        let Some(id) = r.get("InstanceTypeId").and_then(serde_json::Value::as_str) else {
+            continue;
+        };
+        let (Some(enis), Some(ips)) = (n("EniQuantity"), n("EniPrivateIpAddressQuantity")) else {
+            continue;
+        };
+        let stopped_only = limits
+            .instance_type(id)
+            .is_some_and(|t| t.stopped_only_attach);
+        let row = crate::limits::InstanceType {
+            id: id.to_string(),
+            eni_quantity: enis,
+            eni_private_ip_address_quantity: ips,
+            eni_ipv6_address_quantity: n("EniIpv6AddressQuantity").unwrap_or(0),
+            stopped_only_attach: stopped_only,
+            verified: true,
+            source: "DescribeInstanceTypes".into(),
+        };
+        match limits.instance_types.iter_mut().find(|t| t.id == id) {
+            Some(t) => *t = row,
+            None => limits.instance_types.push(row),
+        }
     }
 }
 
@@ -2129,8 +2192,35 @@ pub fn run() -> i32 {
 
 #[cfg(test)]
 mod provider_limits_tests {
-    use super::provider_limit_overrides;
+    use super::{merge_instance_types, provider_limit_overrides};
     use crate::lang::Value;
+
+    #[test]
+    fn describe_instance_types_rows_replace_the_built_in_table() {
+        let mut l = crate::limits::Limits::profile(crate::limits::ProfileName::Current);
+        let rows = vec![
+            serde_json::json!({"InstanceTypeId": "ecs.g6.large", "EniQuantity": 3, "EniPrivateIpAddressQuantity": 10, "EniIpv6AddressQuantity": 10}),
+            serde_json::json!({"InstanceTypeId": "ecs.g9i.large", "EniQuantity": 3, "EniPrivateIpAddressQuantity": 6}),
+            serde_json::json!({"InstanceTypeId": "broken"}),
+        ];
+        merge_instance_types(&mut l, &rows);
+        let g6 = l.instance_type("ecs.g6.large").expect("g6");
+        assert_eq!(
+            (
+                g6.eni_quantity,
+                g6.eni_private_ip_address_quantity,
+                g6.eni_ipv6_address_quantity
+            ),
+            (3, 10, 10)
+        );
+        assert!(l.instance_type("ecs.g9i.large").is_some());
+        assert!(l.instance_type("broken").is_none());
+        assert!(
+            l.instance_type("ecs.t6-c1m2.large")
+                .is_some_and(|t| t.stopped_only_attach),
+            "untouched rows keep the table's flag"
+        );
+    }
 
     #[test]
     fn provider_block_limits_override_the_profile_and_name_unknown_keys() {
