@@ -76,8 +76,11 @@ pub struct Live {
     pub enis: BTreeMap<String, Eni>,
     pub eips: BTreeMap<String, Eip>,
     /// ClientToken → (action, parameters digest, response): a retried request gets the first
-    /// answer, as Alibaba's idempotency promises.
-    #[serde(default)]
+    /// answer, as Alibaba's idempotency promises. Kept for the life of the process (and rebuilt
+    /// by replaying the journal), not in the snapshot: retries happen within a run, and a
+    /// snapshot that kept every answer ever given would grow with history instead of with the
+    /// cloud.
+    #[serde(skip)]
     pub tokens: BTreeMap<String, (String, String, J)>,
     #[serde(default)]
     pub requests: u64,
