@@ -77,3 +77,69 @@ pub fn render(p: &Plan) -> String {
     s.push_str(&note);
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::address::{Address, InstanceKey};
+    use crate::lang::Value;
+    use crate::plan::{Change, Plan, PlanOptions};
+    use crate::schema::Kind;
+
+    fn plan_with(n: usize, action: Action) -> Plan {
+        let changes = (0..n)
+            .map(|i| Change {
+                address: Address::managed("alicloud_eip_address", "e", InstanceKey::Int(i as i64)),
+                kind: Kind::Eip,
+                action,
+                before: (action == Action::Delete).then(|| {
+                    [("address_name".to_string(), Value::string("x".repeat(40)))]
+                        .into_iter()
+                        .collect()
+                }),
+                after: (action != Action::Delete).then(|| {
+                    [("address_name".to_string(), Value::string("x".repeat(40)))]
+                        .into_iter()
+                        .collect()
+                }),
+                replace_paths: Vec::new(),
+                create_before_destroy: false,
+                dependencies: Vec::new(),
+                provider: None,
+                each: None,
+            })
+            .collect();
+        Plan {
+            changes,
+            drift: Vec::new(),
+            ops: Vec::new(),
+            outputs: Vec::new(),
+            warnings: Default::default(),
+            prior: crate::state::State::new("l".into()),
+            had_state: false,
+            stored: None,
+            options: PlanOptions::default(),
+            scope: Default::default(),
+        }
+    }
+
+    #[test]
+    fn small_plans_fit_whole_with_a_summary_table() {
+        let md = render(&plan_with(2, Action::Create));
+        assert!(md.contains("| 2 | 0 | 0 |"));
+        assert!(!md.contains("[!WARNING]"));
+        assert!(
+            md.contains("+  resource \"alicloud_eip_address\" \"e\""),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn destroying_plans_get_a_banner_and_huge_plans_are_cut_with_a_note() {
+        let md = render(&plan_with(3000, Action::Delete));
+        assert!(md.contains("[!WARNING]") && md.contains("destroys 3000 resources"));
+        assert!(md.len() <= LIMIT, "{} characters", md.len());
+        assert!(md.contains("more lines were left out"), "the cut is said");
+        assert!(md.trim_end().ends_with("</details>") || md.contains("</details>"));
+    }
+}

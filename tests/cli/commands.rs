@@ -176,3 +176,44 @@ fn terraform_single_dash_flags_are_accepted() {
     let r = env.run(&["apply", "-auto-approve"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+#[test]
+fn a_world_edited_after_seeding_warns_and_sim_reset_reseeds() {
+    let env = Env::copy_of("examples/quickstart");
+    let world =
+        std::fs::read_to_string(crate::harness::repo().join("fixtures/worlds/default.json"))
+            .expect("world");
+    env.write("world.json", &world);
+    let main = env.read("main.hcl").unwrap_or_default();
+    env.write(
+        "main.hcl",
+        &main.replace(
+            "simulator {}",
+            "simulator {\n    world = \"world.json\"\n  }",
+        ),
+    );
+    assert_eq!(env.run(&["apply", "--auto-approve"]).code, 0);
+    env.write("world.json", &world.replace("\"seed\": 42", "\"seed\": 43"));
+    let r = env.run(&["plan"]);
+    assert!(
+        r.stderr
+            .contains("differs from the world the simulated cloud was seeded from"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout.contains("No changes."),
+        "the live cloud is unchanged: {}",
+        r.stdout
+    );
+    let r = env.run(&["sim", "reset"]);
+    assert_eq!(r.code, 0);
+    assert!(!env.exists(".netform/sim"));
+    // After a reset the objects in state are gone from the cloud: refresh reports them deleted.
+    let r = env.run(&["plan"]);
+    assert!(
+        r.stdout.contains("has been deleted") && r.stdout.contains("Plan: 6 to add"),
+        "{}",
+        r.stdout
+    );
+}
