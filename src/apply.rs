@@ -138,6 +138,9 @@ fn missing(what: &str, addr: &Address) -> ApiError {
     )
 }
 
+/// Marks an attribute whose configured value is still unknown when its operation runs.
+const UNRESOLVED: &str = "\u{0}unresolved:";
+
 /// Runs one operation against the cloud.
 fn execute(
     job: &Job,
@@ -148,6 +151,13 @@ fn execute(
     use OpAction::*;
     let addr = &job.op.address;
     let r = &job.resolved;
+    let pending: Vec<&str> = r
+        .keys()
+        .filter_map(|k| k.strip_prefix(UNRESOLVED))
+        .collect();
+    if !pending.is_empty() && job.op.phase == Phase::Apply {
+        return Err(missing(&pending.join(", "), addr));
+    }
     let cur = job.current.clone().unwrap_or_default();
     let token = &job.token;
     let eni_attrs =
@@ -712,8 +722,8 @@ fn sync_tags(
 /// configuration where the plan had unknowns.
 fn resolve(
     cfg: &Config,
-    plan: &Plan,
     scope: &mut crate::config::eval::Scope,
+    local_order: &[String],
     change: &Change,
 ) -> Attrs {
     let after = change.after.clone().unwrap_or_default();
@@ -724,13 +734,7 @@ fn resolve(
         return after;
     };
     // Locals that were unknown may be known now.
-    for (name, l) in &cfg.locals {
-        if scope.locals.get(name).is_none_or(|v| !v.is_wholly_known())
-            && let Ok(v) = Evaluator::new(&*scope, &cfg.dir).eval(&l.value.expr)
-        {
-            scope.locals.insert(name.clone(), v);
-        }
-    }
+    refresh_locals(cfg, scope, local_order, false);
     let mut diags = Diagnostics::default();
     // `each.value` may itself hold values that were unknown at plan time (for_each over another
     // resource): take it afresh.
@@ -752,11 +756,16 @@ fn resolve(
         &mut diags,
     )
     .unwrap_or_default();
-    let _ = plan;
     let mut out = after;
     for (k, v) in desired {
-        if out.get(k.as_str()).is_none_or(|old| !old.is_wholly_known()) && v.is_wholly_known() {
-            out.insert(k, v);
+        if v.is_wholly_known() {
+            if out.get(k.as_str()).is_none_or(|old| !old.is_wholly_known()) {
+                out.insert(k, v);
+            }
+        } else {
+            // Configured, and still not known when its operation is due: an ordering bug. Mark
+            // it so the operation refuses to run rather than send something wrong.
+            out.insert(format!("{UNRESOLVED}{k}"), Value::Null);
         }
     }
     // A list left to a count follows the count.
@@ -818,6 +827,7 @@ pub fn apply(
         .map(|o| o.id.as_str())
         .collect();
     let mut scope = plan.scope.clone();
+    let local_order = locals_in_order(cfg);
     let mut report = Report::default();
     let mut journal = None;
     let mut ids: HashMap<String, Address> = HashMap::new();
@@ -913,7 +923,7 @@ pub fn apply(
                     continue;
                 };
                 let resolved = if op.phase == Phase::Apply {
-                    resolve(cfg, plan, &mut scope, change)
+                    resolve(cfg, &mut scope, &local_order, change)
                 } else {
                     change.before.clone().unwrap_or_default()
                 };
@@ -1073,14 +1083,12 @@ pub fn apply(
     // Outputs from the final values.
     if report.ok() {
         state.outputs.clear();
+        if !plan.options.destroy {
+            refresh_locals(cfg, &mut scope, &local_order, true);
+        }
         for o in cfg.outputs.values() {
             if plan.options.destroy {
                 continue;
-            }
-            for (name, l) in &cfg.locals {
-                if let Ok(v) = Evaluator::new(&scope, &cfg.dir).eval(&l.value.expr) {
-                    scope.locals.insert(name.clone(), v);
-                }
             }
             if let Ok(v) = Evaluator::new(&scope, &cfg.dir).eval(&o.value.expr) {
                 state.outputs.insert(
@@ -1117,6 +1125,40 @@ fn replacing_old(job: &Job, addr: &Address, state: &State) -> bool {
         .and_then(J::as_str)
         .map(str::to_string);
     now_id.is_some() && now_id != old_id
+}
+
+/// Locals in dependency order (a local may use another), computed once per apply.
+fn locals_in_order(cfg: &Config) -> Vec<String> {
+    match crate::graph::build(cfg) {
+        Ok(g) => g
+            .order
+            .iter()
+            .filter_map(|i| match &g.graph[*i] {
+                crate::graph::Node::Local(n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect(),
+        Err(_) => cfg.locals.keys().cloned().collect(),
+    }
+}
+
+/// Re-evaluates locals with what apply knows now: those still unknown (or all of them).
+fn refresh_locals(
+    cfg: &Config,
+    scope: &mut crate::config::eval::Scope,
+    order: &[String],
+    all: bool,
+) {
+    for name in order {
+        let Some(l) = cfg.locals.get(name) else {
+            continue;
+        };
+        if (all || scope.locals.get(name).is_none_or(|v| !v.is_wholly_known()))
+            && let Ok(v) = Evaluator::new(&*scope, &cfg.dir).eval(&l.value.expr)
+        {
+            scope.locals.insert(name.clone(), v);
+        }
+    }
 }
 
 fn count_change(report: &mut Report, action: Action) {

@@ -1673,18 +1673,9 @@ fn cmd_import(ctx: &Ctx, address: &str, id: &str, vars: &[String]) -> Result<Exi
             ));
         }
     };
-    let mut deps: Vec<String> = Vec::new();
-    if let Ok(g) = crate::graph::build(&cfg) {
-        deps = g
-            .deps(&crate::graph::Node::Resource(addr.resource_key()))
-            .into_iter()
-            .filter_map(|n| match n {
-                crate::graph::Node::Resource(k) => Some(k.clone()),
-                _ => None,
-            })
-            .collect();
-        deps.sort();
-    }
+    let deps = crate::graph::build(&cfg)
+        .map(|g| g.resource_deps(&crate::graph::Node::Resource(addr.resource_key())))
+        .unwrap_or_default();
     state.resources.insert(
         addr.clone(),
         crate::state::Instance {

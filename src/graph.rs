@@ -43,6 +43,26 @@ impl ConfigGraph {
         self.index.get(n).copied()
     }
 
+    /// The resources (and data sources) a node depends on, looking through the locals and
+    /// variables in between: `x = local.a`, `a = other.id` makes x depend on `other`.
+    pub fn resource_deps(&self, n: &Node) -> Vec<String> {
+        let mut out = std::collections::BTreeSet::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<&Node> = self.deps(n);
+        while let Some(d) = stack.pop() {
+            if !seen.insert(d.clone()) {
+                continue;
+            }
+            match d {
+                Node::Resource(k) => {
+                    out.insert(k.clone());
+                }
+                other => stack.extend(self.deps(other)),
+            }
+        }
+        out.into_iter().collect()
+    }
+
     /// What a node depends on directly.
     pub fn deps(&self, n: &Node) -> Vec<&Node> {
         match self.node(n) {

@@ -373,18 +373,7 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
                 let Some(r) = cfg.resources.iter().find(|r| &r.key() == key) else {
                     continue;
                 };
-                let deps: Vec<String> = {
-                    let mut d: Vec<String> = g
-                        .deps(&Node::Resource(key.clone()))
-                        .into_iter()
-                        .filter_map(|n| match n {
-                            Node::Resource(k) => Some(k.clone()),
-                            _ => None,
-                        })
-                        .collect();
-                    d.sort();
-                    d
-                };
+                let deps = g.resource_deps(&Node::Resource(key.clone()));
                 let mut ev = Evaluator::new(&scope, &cfg.dir);
                 let Some((expansion, keys)) = expand(r, &mut ev, &mut diags) else {
                     scope.resources.insert(

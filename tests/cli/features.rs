@@ -675,3 +675,43 @@ fn ctrl_c_finishes_what_is_in_flight_records_it_and_stops() {
         "{cloud}"
     );
 }
+
+#[test]
+fn locals_and_outputs_known_only_after_apply_are_resolved_in_dependency_order() {
+    let env = env_with(
+        r#"
+resource "alicloud_eip_address" "x" {}
+
+resource "alicloud_eip_address" "y" {
+  # Known only once x exists: resolved during apply, before y is allocated.
+  description = local.a
+}
+
+locals {
+  a = "after-${local.b}"
+  b = alicloud_eip_address.x.ip_address
+}
+
+output "label" {
+  value = local.a
+}
+"#,
+    );
+    let r = env.run(&["plan"]);
+    assert!(
+        r.stdout
+            .contains("description          = (known after apply)")
+            && r.stdout.contains("+ label = (known after apply)"),
+        "{}",
+        r.stdout
+    );
+    let out = ok(&env, &["apply", "--auto-approve"]);
+    let label = env.run(&["output", "--raw", "label"]).stdout;
+    assert!(label.starts_with("after-47.96."), "{label}\n{out}");
+    let state = env.read("netform.tfstate").unwrap_or_default();
+    assert!(
+        state.contains(&format!("\"description\": \"{label}\"")),
+        "y got the resolved value:\n{state}"
+    );
+    assert_eq!(env.run(&["plan", "--detailed-exitcode"]).code, 0);
+}
