@@ -2080,13 +2080,10 @@ fn cmd_guest(
                 for os in &oses {
                     for f in crate::guest::render(inst, *os) {
                         let p = dir.join(&inst.instance_id).join(os.name()).join(&f.path);
-                        if let Some(parent) = p.parent() {
-                            let _ = std::fs::create_dir_all(parent);
-                        }
-                        crate::state::write_atomic(&p, f.contents.as_bytes()).map_err(|e| {
+                        write_file(&p, &f.contents).map_err(|e| {
                             user_error(
-                                format!("cannot write {}: {e}", p.display()),
-                                "check the directory",
+                                format!("{e:#}"),
+                                "check that the --out directory is writable",
                                 ctx.err_style,
                             )
                         })?;
@@ -2100,7 +2097,17 @@ fn cmd_guest(
     }
 }
 
-/// Runs the CLI; returns the process exit code.
+/// Writes one generated file, creating its folders; the error says which step failed on which path.
+fn write_file(p: &Path, contents: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    crate::state::write_atomic(p, contents.as_bytes())
+        .with_context(|| format!("cannot write {}", p.display()))
+}
+
 /// Terraform spells its long flags with one dash (`-auto-approve`, `-var=x=1`); accept those too.
 /// Single-letter flags (`-C`) are left alone.
 pub fn terraform_style_args(args: impl Iterator<Item = String>) -> Vec<String> {
@@ -2124,6 +2131,7 @@ pub fn terraform_style_args(args: impl Iterator<Item = String>) -> Vec<String> {
     out
 }
 
+/// Runs the CLI; returns the process exit code.
 pub fn run() -> i32 {
     // A bug is not the user's fault: say so, and exit 101 (Rust's panic exit code).
     let default_hook = std::panic::take_hook();
