@@ -715,3 +715,52 @@ output "label" {
     );
     assert_eq!(env.run(&["plan", "--detailed-exitcode"]).code, 0);
 }
+
+#[test]
+fn a_failed_operation_skips_its_dependents_and_independent_work_finishes() {
+    let env = Env::copy_of("examples/quickstart");
+    let r = env.run_env(
+        &["apply", "--auto-approve"],
+        &[(
+            "NETFORM_SIM_FAULTS",
+            r#"{"rates": {"AttachNetworkInterface": {"internal_error": 1.0}}}"#,
+        )],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("AttachNetworkInterface failed: InternalError"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(
+            "not done (skipped): alicloud_ecs_network_interface.app#AssignPrivateIpAddresses"
+        ),
+        "{}",
+        r.stderr
+    );
+    // The EIP on the other instance has nothing to do with the attach and went ahead.
+    assert!(
+        r.stdout
+            .contains("alicloud_eip_association.edge: AssociateEipAddress complete"),
+        "{}",
+        r.stdout
+    );
+    let state = env.read("netform.tfstate").unwrap_or_default();
+    assert!(
+        state.contains("\"alicloud_eip_association\"")
+            && !state.contains("alicloud_ecs_network_interface_attachment"),
+        "{state}"
+    );
+    // Once the fault is gone, apply finishes the rest.
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The ENI exists without its addresses (their assign was skipped): an update now.
+    assert!(
+        r.stdout.contains("2 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(env.run(&["plan", "--detailed-exitcode"]).code, 0);
+}
