@@ -1049,6 +1049,29 @@ mod tests {
     }
 
     #[test]
+    fn heredocs_are_templates_and_dedent_with_a_dash() {
+        let v = ev("<<-EOT\n    a=${var.n}\n    %{ for x in var.names }${x}%{ endfor }\n  EOT");
+        assert_eq!(v, Ok(Value::string("a=3\nab\n")));
+        assert_eq!(
+            ev("<<EOT\nplain ${1 + 1}\nEOT"),
+            Ok(Value::string("plain 2\n"))
+        );
+    }
+
+    #[test]
+    fn conditionals_grouping_and_splat_on_a_single_value() {
+        assert_eq!(
+            ev("var.n > 2 ? \"big\" : \"small\""),
+            Ok(Value::string("big"))
+        );
+        assert_eq!(
+            ev("{for x in [\"a\", \"b\", \"a\"] : x => x...}").map(|v| v.to_json()),
+            Ok(serde_json::json!({"a": ["a", "a"], "b": ["b"]}))
+        );
+        assert_eq!(ev("var.n[*]"), Ok(Value::List(vec![Value::Number(3.0)])));
+    }
+
+    #[test]
     fn for_expressions_and_splat() {
         assert_eq!(
             ev("[for i, x in var.names : \"${i}${x}\" if x != \"b\"]"),
