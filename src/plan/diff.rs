@@ -20,6 +20,8 @@ pub struct DiffInput<'a> {
     pub provider: Option<String>,
     pub clouds: &'a Clouds,
     pub offline: bool,
+    /// Addresses of this ENI that EIPs in state are bound to: lowering a count keeps them.
+    pub pinned: &'a std::collections::BTreeSet<String>,
 }
 
 /// Defaults the cloud applies when an attribute is left out: known at plan time.
@@ -89,6 +91,7 @@ pub fn diff(inp: DiffInput) -> Change {
         prior.as_ref(),
         &mut after,
         (!inp.offline).then_some(inp.clouds),
+        inp.pinned,
     );
 
     let Some(prior) = prior else {
@@ -160,6 +163,7 @@ pub fn diff(inp: DiffInput) -> Change {
             None,
             &mut after,
             (!inp.offline).then_some(inp.clouds),
+            inp.pinned,
         );
     }
     // Output-only attributes carry over on updates.
@@ -211,6 +215,7 @@ fn shape(
     prior: Option<&Attrs>,
     after: &mut Attrs,
     clouds: Option<&Clouds>,
+    pinned: &std::collections::BTreeSet<String>,
 ) {
     match kind {
         Kind::Eni => {
@@ -219,6 +224,7 @@ fn shape(
                 desired,
                 prior,
                 after,
+                pinned,
                 "private_ip_addresses",
                 "secondary_private_ip_address_count",
             );
@@ -227,6 +233,7 @@ fn shape(
                 desired,
                 prior,
                 after,
+                pinned,
                 "ipv6_addresses",
                 "ipv6_address_count",
             );
@@ -237,6 +244,7 @@ fn shape(
                 desired,
                 prior,
                 after,
+                pinned,
                 "private_ip_addresses",
                 "private_ip_address_count",
             );
@@ -245,6 +253,7 @@ fn shape(
                 desired,
                 prior,
                 after,
+                pinned,
                 "ipv6_addresses",
                 "ipv6_address_count",
             );
@@ -356,6 +365,7 @@ fn pair(
     desired: &Attrs,
     prior: Option<&Attrs>,
     after: &mut Attrs,
+    pinned: &std::collections::BTreeSet<String>,
     list: &str,
     count: &str,
 ) {
@@ -375,8 +385,11 @@ fn pair(
             let l = match prior_list {
                 Some(p) if p.len() == n => Value::set(p),
                 Some(p) if p.len() > n => {
+                    // Keep the lowest addresses, and always those an EIP is bound to.
                     let mut sorted = p.clone();
-                    sorted.sort_by_key(ip_order);
+                    sorted.sort_by_key(|v| {
+                        (!v.as_str().is_some_and(|s| pinned.contains(s)), ip_order(v))
+                    });
                     sorted.truncate(n);
                     Value::set(sorted)
                 }

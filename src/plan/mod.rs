@@ -341,6 +341,19 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         (state.clone(), Vec::new())
     };
 
+    // Addresses that EIPs in state are bound to, by ENI id: lowering a count keeps them.
+    let mut pinned: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (a, i) in &refreshed.resources {
+        if schema::lookup(a.mode, &a.ty).is_some_and(|(s, _)| s.kind == Kind::Association)
+            && let (Some(serde_json::Value::String(eni)), Some(serde_json::Value::String(ip))) = (
+                i.attributes.get("instance_id"),
+                i.attributes.get("private_ip_address"),
+            )
+        {
+            pinned.entry(eni.clone()).or_default().insert(ip.clone());
+        }
+    }
+    let no_pins = BTreeSet::new();
     let mut scope = Scope {
         vars: inp.vars.clone(),
         declared_locals: cfg.locals.keys().cloned().collect(),
@@ -438,6 +451,9 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
                                 provider: r.provider.clone(),
                                 clouds: inp.clouds,
                                 offline: opts.offline,
+                                pinned: prior_id(&refreshed, &addr)
+                                    .and_then(|id| pinned.get(&id))
+                                    .unwrap_or(&no_pins),
                             });
                             ch.each = each.clone();
                             let v = Value::Map(ch.after.clone().unwrap_or_default());
@@ -541,6 +557,17 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         options: opts,
         scope,
     })
+}
+
+/// The cloud id of an instance in state.
+fn prior_id(state: &State, addr: &Address) -> Option<String> {
+    state
+        .resources
+        .get(addr)?
+        .attributes
+        .get("id")?
+        .as_str()
+        .map(str::to_string)
 }
 
 fn prevent_destroy(addr: &Address, r: &Resource) -> Diagnostic {

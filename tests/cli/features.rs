@@ -764,3 +764,61 @@ fn a_failed_operation_skips_its_dependents_and_independent_work_finishes() {
     );
     assert_eq!(env.run(&["plan", "--detailed-exitcode"]).code, 0);
 }
+
+#[test]
+fn lowering_a_count_never_removes_an_address_an_eip_is_bound_to() {
+    let env = env_with(
+        r#"
+resource "alicloud_ecs_network_interface" "a" {
+  vswitch_id                         = "vsw-bp1web0000000000000"
+  security_group_ids                 = ["sg-bp1basic000000000000"]
+  primary_ip_address                 = "192.168.1.30"
+  secondary_private_ip_address_count = 4
+}
+
+resource "alicloud_eip_address" "e" {}
+
+resource "alicloud_eip_association" "e" {
+  allocation_id      = alicloud_eip_address.e.id
+  instance_id        = alicloud_ecs_network_interface.a.id
+  private_ip_address = element(tolist(alicloud_ecs_network_interface.a.private_ip_addresses), 3)
+}
+"#,
+    );
+    ok(&env, &["apply", "--auto-approve"]);
+    let state: serde_json::Value =
+        serde_json::from_str(&env.read("netform.tfstate").unwrap_or_default()).expect("json");
+    let bound = state["resources"]
+        .as_array()
+        .and_then(|r| r.iter().find(|x| x["type"] == "alicloud_eip_association"))
+        .map(|x| {
+            x["instances"][0]["attributes"]["private_ip_address"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .unwrap_or_default();
+    assert!(bound.starts_with("192.168.1."), "{state}");
+    let main = env.read("main.hcl").unwrap_or_default();
+    env.write(
+        "main.hcl",
+        &main.replace("= 4", "= 2").replace(
+            "element(tolist(alicloud_ecs_network_interface.a.private_ip_addresses), 3)",
+            &format!("\"{bound}\""),
+        ),
+    );
+    let r = env.run(&["plan"]);
+    assert!(
+        r.stdout
+            .contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains(&format!("- \"{bound}\"")),
+        "the bound address stays:\n{}",
+        r.stdout
+    );
+    ok(&env, &["apply", "--auto-approve"]);
+    assert_eq!(env.run(&["plan", "--detailed-exitcode"]).code, 0);
+}
