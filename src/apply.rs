@@ -987,11 +987,16 @@ pub fn apply(
                                     dependencies: inst.dependencies.clone(),
                                     provider: inst.provider.clone(),
                                 };
-                                if let Some(ch) = changes.get(&addr)
-                                    && let Some(rv) = scope.resources.get(&addr.resource_key())
+                                // Only objects that stay feed later expressions (outputs, other
+                                // resources): the steps of a delete do not.
+                                let stays = changes
+                                    .get(&addr)
+                                    .is_some_and(|ch| ch.action != Action::Delete)
+                                    && !(addr == job.change.address
+                                        && job.op.phase == Phase::Destroy);
+                                if stays && let Some(rv) = scope.resources.get(&addr.resource_key())
                                 {
                                     let exp = rv.expansion;
-                                    let _ = ch;
                                     scope.set_instance(
                                         &addr.resource_key(),
                                         exp,
@@ -1004,6 +1009,13 @@ pub fn apply(
                             }
                             Update::Remove(addr) => {
                                 state.resources.remove(&addr);
+                                if changes
+                                    .get(&addr)
+                                    .is_some_and(|ch| ch.action == Action::Delete)
+                                    && let Some(rv) = scope.resources.get_mut(&addr.resource_key())
+                                {
+                                    rv.instances.remove(&addr.key);
+                                }
                                 JournalEntry::Remove {
                                     address: addr.to_string(),
                                 }

@@ -582,14 +582,6 @@ fn select_targets(changes: &mut Vec<Change>, opts: &PlanOptions) {
     if opts.targets.is_empty() && opts.excludes.is_empty() {
         return;
     }
-    let by_key = |key: &str, changes: &[Change]| -> Vec<usize> {
-        changes
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.address.resource_key() == key)
-            .map(|(i, _)| i)
-            .collect()
-    };
     if !opts.targets.is_empty() {
         let mut keep: BTreeSet<usize> = BTreeSet::new();
         let mut stack: Vec<usize> = changes
@@ -598,12 +590,21 @@ fn select_targets(changes: &mut Vec<Change>, opts: &PlanOptions) {
             .filter(|(_, c)| opts.targets.iter().any(|t| t.matches(&c.address)))
             .map(|(i, _)| i)
             .collect();
+        // Each resource key is expanded once: linear in the plan.
+        let mut index: std::collections::HashMap<String, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, c) in changes.iter().enumerate() {
+            index.entry(c.address.resource_key()).or_default().push(i);
+        }
+        let mut expanded: BTreeSet<String> = BTreeSet::new();
         while let Some(i) = stack.pop() {
             if !keep.insert(i) {
                 continue;
             }
-            for d in changes[i].dependencies.clone() {
-                stack.extend(by_key(&d, changes));
+            for d in &changes[i].dependencies {
+                if expanded.insert(d.clone()) {
+                    stack.extend(index.get(d).into_iter().flatten().copied());
+                }
             }
         }
         let mut i = 0;
@@ -619,25 +620,17 @@ fn select_targets(changes: &mut Vec<Change>, opts: &PlanOptions) {
             .filter(|c| opts.excludes.iter().any(|t| t.matches(&c.address)))
             .map(|c| c.address.to_string())
             .collect();
+        // Dependencies are recorded per resource, so what depends on any excluded instance goes
+        // too (the safe side: nothing runs before what it needs).
         let mut dropped_keys: BTreeSet<String> = changes
             .iter()
-            .filter(|c| {
-                drop.contains(&c.address.to_string())
-                    && opts
-                        .excludes
-                        .iter()
-                        .any(|t| t.key.is_none() && t.matches(&c.address))
-            })
+            .filter(|c| drop.contains(&c.address.to_string()))
             .map(|c| c.address.resource_key())
             .collect();
         loop {
             let before = drop.len();
             for c in changes.iter() {
-                if c.dependencies.iter().any(|d| dropped_keys.contains(d))
-                    || c.dependencies
-                        .iter()
-                        .any(|d| drop.iter().any(|x| x.starts_with(d.as_str())))
-                {
+                if c.dependencies.iter().any(|d| dropped_keys.contains(d)) {
                     drop.insert(c.address.to_string());
                     dropped_keys.insert(c.address.resource_key());
                 }

@@ -822,3 +822,48 @@ resource "alicloud_eip_association" "e" {
     ok(&env, &["apply", "--auto-approve"]);
     assert_eq!(env.run(&["plan", "--detailed-exitcode"]).code, 0);
 }
+
+#[test]
+fn shrinking_a_count_drops_the_gone_instances_from_outputs_and_exclude_is_exact() {
+    let env = env_with(
+        r#"
+variable "n" {
+  type    = number
+  default = 3
+}
+
+resource "alicloud_eip_address" "e" {
+  count = var.n
+}
+
+resource "alicloud_eip_address" "ip" {}
+resource "alicloud_eip_address" "ip2" {}
+
+resource "alicloud_eip_association" "a" {
+  allocation_id = alicloud_eip_address.ip.id
+  instance_id   = data.alicloud_instances.web1.instances[0].id
+}
+
+output "ips" {
+  value = alicloud_eip_address.e[*].ip_address
+}
+"#,
+    );
+    let r = env.run(&["plan", "--exclude", "alicloud_eip_address.ip2"]);
+    assert!(
+        r.stdout
+            .contains("alicloud_eip_association.a will be created"),
+        "a depends on ip, not ip2:\n{}",
+        r.stdout
+    );
+    ok(&env, &["apply", "--auto-approve"]);
+    ok(&env, &["apply", "--auto-approve", "--var", "n=1"]);
+    let j: serde_json::Value =
+        serde_json::from_str(&env.run(&["output", "--json", "ips"]).stdout).expect("json");
+    assert_eq!(j.as_array().map(Vec::len), Some(1), "{j}");
+    assert_eq!(
+        env.run(&["plan", "--detailed-exitcode", "--var", "n=1"])
+            .code,
+        0
+    );
+}
