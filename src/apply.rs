@@ -140,6 +140,8 @@ fn missing(what: &str, addr: &Address) -> ApiError {
 
 /// Marks an attribute whose configured value is still unknown when its operation runs.
 const UNRESOLVED: &str = "\u{0}unresolved:";
+/// Carries a configuration error found while resolving values at apply time.
+const CONFIG_ERROR: &str = "\u{0}config-error";
 
 /// Runs one operation against the cloud.
 fn execute(
@@ -151,6 +153,11 @@ fn execute(
     use OpAction::*;
     let addr = &job.op.address;
     let r = &job.resolved;
+    if let Some(Value::String(m)) = r.get(CONFIG_ERROR)
+        && job.op.phase == Phase::Apply
+    {
+        return Err(ApiError::new(400, "netform.Configuration", m.clone()));
+    }
     let pending: Vec<&str> = r
         .keys()
         .filter_map(|k| k.strip_prefix(UNRESOLVED))
@@ -733,16 +740,30 @@ fn resolve(
     let Some(r) = cfg.resource(Mode::Managed, &change.address.ty, &change.address.name) else {
         return after;
     };
-    // Locals that were unknown may be known now.
+    // Locals this resource uses that were unknown may be known now. Only its own: refreshing
+    // every local for every operation would make apply quadratic.
     refresh_locals(cfg, scope, local_order, false);
     let mut diags = Diagnostics::default();
     // `each.value` may itself hold values that were unknown at plan time (for_each over another
-    // resource): take it afresh.
+    // resource): take it afresh — straight from the scope for the common `for_each = TYPE.NAME`.
     let each = match (&r.for_each, &change.address.key) {
         (Some(fe), crate::address::InstanceKey::Str(k)) => {
-            match Evaluator::new(&*scope, &cfg.dir).eval(&fe.expr) {
-                Ok(Value::Map(m)) => m.get(k).cloned().or_else(|| change.each.clone()),
-                _ => change.each.clone(),
+            let direct = match crate::lang::eval::references(&fe.expr).as_slice() {
+                [(crate::lang::eval::Ref::Resource(data, ty, name), _)] if matches!(&fe.expr, hcl_edit::expr::Expression::Traversal(t) if t.operators.len() == 1) =>
+                {
+                    use crate::lang::eval::Lookup;
+                    scope
+                        .resource_instance(*data, ty, name, &Value::string(k.clone()))
+                        .flatten()
+                }
+                _ => None,
+            };
+            match direct {
+                Some(v) => Some(v),
+                None => match Evaluator::new(&*scope, &cfg.dir).eval(&fe.expr) {
+                    Ok(Value::Map(m)) => m.get(k).cloned().or_else(|| change.each.clone()),
+                    _ => change.each.clone(),
+                },
             }
         }
         _ => change.each.clone(),
@@ -757,6 +778,24 @@ fn resolve(
     )
     .unwrap_or_default();
     let mut out = after;
+    // An expression that only fails now its values are known (indexing a set, a function
+    // refusing an argument): the operation reports it, with where it is written.
+    if let Some(d) = diags.0.iter().find(|d| d.is_error()) {
+        let at = d
+            .range
+            .as_ref()
+            .map(|r| format!("{}: ", cfg.sources.location(r)))
+            .unwrap_or_default();
+        let help = d
+            .help
+            .as_ref()
+            .map(|h| format!(" ({h})"))
+            .unwrap_or_default();
+        out.insert(
+            CONFIG_ERROR.into(),
+            Value::string(format!("{at}{}{help}", d.summary)),
+        );
+    }
     for (k, v) in desired {
         if v.is_wholly_known() {
             if out.get(k.as_str()).is_none_or(|old| !old.is_wholly_known()) {
@@ -828,6 +867,7 @@ pub fn apply(
         .collect();
     let mut scope = plan.scope.clone();
     let local_order = locals_in_order(cfg);
+    let locals_of = locals_by_resource(cfg, &local_order);
     let mut report = Report::default();
     let mut journal = None;
     let mut ids: HashMap<String, Address> = HashMap::new();
@@ -923,7 +963,15 @@ pub fn apply(
                     continue;
                 };
                 let resolved = if op.phase == Phase::Apply {
-                    resolve(cfg, &mut scope, &local_order, change)
+                    resolve(
+                        cfg,
+                        &mut scope,
+                        locals_of
+                            .get(&change.address.resource_key())
+                            .map(Vec::as_slice)
+                            .unwrap_or(&[]),
+                        change,
+                    )
                 } else {
                     change.before.clone().unwrap_or_default()
                 };
@@ -1152,6 +1200,34 @@ fn locals_in_order(cfg: &Config) -> Vec<String> {
             .collect(),
         Err(_) => cfg.locals.keys().cloned().collect(),
     }
+}
+
+/// For each resource, the locals it uses (directly or through other locals), in evaluation order.
+fn locals_by_resource(cfg: &Config, order: &[String]) -> HashMap<String, Vec<String>> {
+    let Ok(g) = crate::graph::build(cfg) else {
+        return HashMap::new();
+    };
+    let pos: HashMap<&str, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    let mut out = HashMap::new();
+    for r in &cfg.resources {
+        let mut found: HashSet<String> = HashSet::new();
+        let mut stack = g.deps(&crate::graph::Node::Resource(r.key()));
+        while let Some(n) = stack.pop() {
+            if let crate::graph::Node::Local(l) = n
+                && found.insert(l.clone())
+            {
+                stack.extend(g.deps(n));
+            }
+        }
+        let mut v: Vec<String> = found.into_iter().collect();
+        v.sort_by_key(|l| pos.get(l.as_str()).copied().unwrap_or(usize::MAX));
+        out.insert(r.key(), v);
+    }
+    out
 }
 
 /// Re-evaluates locals with what apply knows now: those still unknown (or all of them).

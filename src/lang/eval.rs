@@ -922,7 +922,7 @@ pub fn index_value(value: &Value, key: &Value) -> std::result::Result<Value, Str
                 .cloned()
                 .ok_or_else(|| format!("Invalid index: the given key \"{k}\" does not identify an element in this collection value"))
         }
-        Value::Set(_) => Err("Invalid index: elements of a set are identified only by their value and don't have any separate index or key to select with".to_string()),
+        Value::Set(_) => Err("Invalid index: elements of a set are identified only by their value and don't have any separate index or key to select with; convert it with tolist(…) first".to_string()),
         Value::Null => Err("Invalid index: cannot index a null value".to_string()),
         other => Err(format!("Invalid index: a {} cannot be indexed", other.type_name())),
     }

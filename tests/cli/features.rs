@@ -867,3 +867,33 @@ output "ips" {
         0
     );
 }
+
+#[test]
+fn an_expression_that_fails_once_values_are_known_fails_its_operation_with_the_location() {
+    let env = env_with(
+        r#"
+resource "alicloud_ecs_network_interface" "a" {
+  vswitch_id                         = "vsw-bp1web0000000000000"
+  security_group_ids                 = ["sg-bp1basic000000000000"]
+  secondary_private_ip_address_count = 2
+}
+
+resource "alicloud_eip_address" "e" {}
+
+resource "alicloud_eip_association" "e" {
+  allocation_id      = alicloud_eip_address.e.id
+  instance_id        = alicloud_ecs_network_interface.a.id
+  private_ip_address = alicloud_ecs_network_interface.a.private_ip_addresses[0]
+}
+"#,
+    );
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("netform.Configuration")
+            && r.stderr.contains("main.hcl:22:")
+            && r.stderr.contains("set"),
+        "{}",
+        r.stderr
+    );
+}
