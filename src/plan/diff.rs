@@ -106,6 +106,7 @@ pub fn diff(inp: DiffInput) -> Change {
             dependencies: inp.dependencies,
             provider: inp.provider,
             each: None,
+            sensitive: Default::default(),
         };
     };
     let mut replace_paths = Vec::new();
@@ -204,6 +205,7 @@ pub fn diff(inp: DiffInput) -> Change {
         dependencies: inp.dependencies,
         provider: inp.provider,
         each: None,
+        sensitive: Default::default(),
     }
 }
 

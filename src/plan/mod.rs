@@ -69,6 +69,9 @@ pub struct Change {
     pub provider: Option<String>,
     /// `each.value` of a `for_each` instance, to re-evaluate it during apply.
     pub each: Option<Value>,
+    /// Attributes whose values derive from sensitive variables: never printed, never saved in a
+    /// plan file (apply evaluates them again).
+    pub sensitive: BTreeSet<String>,
 }
 
 impl Change {
@@ -341,6 +344,7 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         (state.clone(), Vec::new())
     };
 
+    let taint = Taint::new(cfg, &g);
     // Addresses that EIPs in state are bound to, by ENI id: lowering a count keeps them.
     let mut pinned: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (a, i) in &refreshed.resources {
@@ -456,6 +460,12 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
                                     .unwrap_or(&no_pins),
                             });
                             ch.each = each.clone();
+                            ch.sensitive = r
+                                .attrs
+                                .iter()
+                                .filter(|a| taint.touches(&a.value))
+                                .map(|a| r.kind.canonical(&a.name).to_string())
+                                .collect();
                             let v = Value::Map(ch.after.clone().unwrap_or_default());
                             if r.lifecycle.prevent_destroy && matches!(ch.action, Action::Replace) {
                                 diags.push(prevent_destroy(&addr, r));
@@ -494,6 +504,7 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
             dependencies: inst.dependencies.clone(),
             provider: inst.provider.clone(),
             each: None,
+            sensitive: Default::default(),
         });
     }
     if opts.destroy {
@@ -527,6 +538,13 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
                     Value::unknown()
                 }
             };
+            if !o.sensitive && taint.touches(&o.value) {
+                diags.push(
+                    Diagnostic::error(format!("output \"{name}\" refers to sensitive values"))
+                        .at(o.value.range())
+                        .with_help("mark it sensitive = true, so its value is hidden in plans and on screen"),
+                );
+            }
             outputs.push(OutputChange {
                 name: name.clone(),
                 value: v,
@@ -557,6 +575,48 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         options: opts,
         scope,
     })
+}
+
+/// Which expressions derive from sensitive variables, directly or through locals.
+struct Taint {
+    vars: BTreeSet<String>,
+    locals: BTreeSet<String>,
+}
+
+impl Taint {
+    fn new(cfg: &Config, g: &graph::ConfigGraph) -> Taint {
+        let vars: BTreeSet<String> = cfg
+            .variables
+            .values()
+            .filter(|v| v.sensitive)
+            .map(|v| v.name.clone())
+            .collect();
+        let mut t = Taint {
+            vars,
+            locals: BTreeSet::new(),
+        };
+        if t.vars.is_empty() {
+            return t;
+        }
+        for idx in &g.order {
+            if let Node::Local(n) = &g.graph[*idx]
+                && let Some(l) = cfg.locals.get(n)
+                && t.touches(&l.value)
+            {
+                t.locals.insert(n.clone());
+            }
+        }
+        t
+    }
+
+    fn touches(&self, e: &crate::config::Expr) -> bool {
+        !self.vars.is_empty()
+            && e.refs().iter().any(|(r, _)| match r {
+                crate::lang::eval::Ref::Var(v) => self.vars.contains(v),
+                crate::lang::eval::Ref::Local(l) => self.locals.contains(l),
+                _ => false,
+            })
+    }
 }
 
 /// The cloud id of an instance in state.

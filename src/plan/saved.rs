@@ -66,10 +66,25 @@ fn strings(j: Option<&J>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn enc_attrs(a: &Option<Attrs>) -> J {
+/// Sensitive attributes are saved as unknown: apply evaluates them again from the variables it
+/// is given, so the plan file never holds them.
+fn enc_attrs(a: &Option<Attrs>, hide: &std::collections::BTreeSet<String>) -> J {
     match a {
         None => J::Null,
-        Some(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), enc(v))).collect()),
+        Some(m) => J::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        if hide.contains(k) {
+                            enc(&Value::unknown())
+                        } else {
+                            enc(v)
+                        },
+                    )
+                })
+                .collect(),
+        ),
     }
 }
 
@@ -96,8 +111,9 @@ pub fn save(p: &Plan, cfg: &Config, args: &PlanArgs) -> String {
                 "address": c.address.to_string(),
                 "action": c.action,
                 "create_before_destroy": c.create_before_destroy,
-                "before": enc_attrs(&c.before),
-                "after": enc_attrs(&c.after),
+                "before": enc_attrs(&c.before, &c.sensitive),
+                "after": enc_attrs(&c.after, &c.sensitive),
+                "sensitive": c.sensitive,
                 "replace_paths": c.replace_paths,
                 "dependencies": c.dependencies,
                 "provider": c.provider,
@@ -333,6 +349,7 @@ pub fn load_and_replan(
             dependencies: strings(c.get("dependencies")),
             provider: c.get("provider").and_then(J::as_str).map(str::to_string),
             each: c.get("each").filter(|e| !e.is_null()).map(dec),
+            sensitive: strings(c.get("sensitive")).into_iter().collect(),
         });
     }
     plan.changes = changes;

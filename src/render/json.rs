@@ -6,11 +6,28 @@ use crate::diag::Sources;
 use crate::plan::attrs::Attrs;
 use crate::plan::{Action, Plan};
 
-fn attrs_json(a: &Option<Attrs>) -> J {
+fn attrs_json(a: &Option<Attrs>, hide: &std::collections::BTreeSet<String>) -> J {
     match a {
         None => J::Null,
-        Some(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+        Some(m) => J::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        if hide.contains(k) {
+                            J::Null
+                        } else {
+                            v.to_json()
+                        },
+                    )
+                })
+                .collect(),
+        ),
     }
+}
+
+fn sensitive_json(hide: &std::collections::BTreeSet<String>) -> J {
+    J::Object(hide.iter().map(|k| (k.clone(), J::Bool(true))).collect())
 }
 
 fn unknown_json(a: &Option<Attrs>) -> J {
@@ -42,8 +59,10 @@ pub fn plan(p: &Plan, sources: &Sources) -> J {
                 "index": index,
                 "change": {
                     "actions": c.action.json(c.create_before_destroy),
-                    "before": attrs_json(&c.before),
-                    "after": if c.action == Action::Delete { J::Null } else { attrs_json(&c.after) },
+                    "before": attrs_json(&c.before, &c.sensitive),
+                    "after": if c.action == Action::Delete { J::Null } else { attrs_json(&c.after, &c.sensitive) },
+                    "before_sensitive": sensitive_json(&c.sensitive),
+                    "after_sensitive": sensitive_json(&c.sensitive),
                     "after_unknown": unknown_json(&c.after),
                     "replace_paths": c.replace_paths.iter().map(|p| json!([p])).collect::<Vec<_>>(),
                 },
@@ -63,8 +82,8 @@ pub fn plan(p: &Plan, sources: &Sources) -> J {
                 "address": d.address.to_string(),
                 "change": {
                     "actions": if d.after.is_some() { vec!["update"] } else { vec!["delete"] },
-                    "before": attrs_json(&Some(d.before.clone())),
-                    "after": attrs_json(&d.after),
+                    "before": attrs_json(&Some(d.before.clone()), &Default::default()),
+                    "after": attrs_json(&d.after, &Default::default()),
                 }
             })
         })

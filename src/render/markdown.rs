@@ -107,6 +107,7 @@ mod tests {
                 dependencies: Vec::new(),
                 provider: None,
                 each: None,
+                sensitive: Default::default(),
             })
             .collect();
         Plan {

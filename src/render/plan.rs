@@ -104,6 +104,19 @@ fn attr_lines(w: &mut W, c: &Change) -> String {
     for k in keys {
         let b = before.get(k.as_str()).cloned().unwrap_or(Value::Null);
         let a = after.get(k.as_str()).cloned().unwrap_or(Value::Null);
+        if c.sensitive.contains(k.as_str()) {
+            let hide = "(sensitive value)".to_string();
+            if creating {
+                rows.push((k.clone(), "+", hide));
+            } else if deleting {
+                rows.push((k.clone(), "-", hide));
+            } else if !same(&b, &a) {
+                rows.push((k.clone(), "~", hide));
+            } else {
+                hidden += 1;
+            }
+            continue;
+        }
         let forces = c.replace_paths.iter().any(|p| p == k);
         let note = if forces {
             format!(" {}", w.st.red("# forces replacement"))
@@ -297,6 +310,7 @@ fn drift_block(d: &Drift, st: Style) -> String {
         dependencies: Vec::new(),
         provider: None,
         each: None,
+        sensitive: Default::default(),
     };
     let head = if d.after.is_some() {
         format!("# {} has changed", d.address)

@@ -897,3 +897,64 @@ resource "alicloud_eip_association" "e" {
         r.stderr
     );
 }
+
+#[test]
+fn sensitive_values_stay_out_of_plans_and_plan_files() {
+    let env = env_with(
+        r#"
+variable "token" {
+  type      = string
+  sensitive = true
+}
+
+locals {
+  label = "svc-${var.token}"
+}
+
+resource "alicloud_eip_address" "s" {
+  description = local.label
+}
+"#,
+    );
+    let secret = [("NETFORM_VAR_token", "hunter2-secret")];
+    let r = env.run_env(&["plan", "--out", "s.tfplan"], &secret);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("description          = (sensitive value)"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("hunter2"));
+    let saved = env.read("s.tfplan").unwrap_or_default();
+    assert!(
+        !saved.contains("hunter2"),
+        "the plan file holds no sensitive value"
+    );
+    let r = env.run_env(&["plan", "--format", "json"], &secret);
+    assert!(
+        !r.stdout.contains("hunter2") && r.stdout.contains("\"after_sensitive\""),
+        "{}",
+        r.stdout
+    );
+    // Applying the saved plan evaluates the sensitive attribute again from the variable.
+    let r = env.run_env(&["apply", "s.tfplan"], &secret);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("hunter2"));
+    assert!(
+        env.read("netform.tfstate")
+            .unwrap_or_default()
+            .contains("svc-hunter2-secret")
+    );
+    // An output that shows it must say it is sensitive.
+    env.write("out.hcl", "output \"leak\" {\n  value = local.label\n}\n");
+    let r = env.run_env(&["plan"], &secret);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("output \"leak\" refers to sensitive values")
+            && r.stderr.contains("sensitive = true"),
+        "{}",
+        r.stderr
+    );
+}
