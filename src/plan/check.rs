@@ -1057,11 +1057,16 @@ pub fn check(cfg: &Config, changes: &[Change], _prior: &State, clouds: &Clouds) 
             .chain(&e.v4.known)
             .chain(&e.v6.known)
             .collect();
+        // A count that grows keeps every address the ENI has (the list is only known once the
+        // cloud picks the new ones); a count that shrinks has a known list already.
+        let grows = |s: &IpSet| s.known.is_empty() && (s.auto > 0 || s.unknown);
+        let (keep4, keep6) = (grows(&e.v4), grows(&e.v6));
         for ip in std::iter::once(&c.primary_ip)
             .chain(&c.private_ips)
             .chain(&c.ipv6)
         {
-            if kept.contains(ip) || e.primary_ip.is_none() && *ip == c.primary_ip {
+            let by_count = (keep4 && c.private_ips.contains(ip)) || (keep6 && c.ipv6.contains(ip));
+            if kept.contains(ip) || by_count || e.primary_ip.is_none() && *ip == c.primary_ip {
                 owners
                     .entry((vsw_id.clone(), ip.clone()))
                     .or_default()
