@@ -57,6 +57,8 @@ pub struct Report {
     pub failed: Vec<(String, ApiError)>,
     pub skipped: Vec<String>,
     pub state: Option<State>,
+    /// Problems that did not stop the apply (an output that could not be evaluated).
+    pub warnings: Vec<crate::diag::Diagnostic>,
 }
 
 impl Report {
@@ -80,6 +82,8 @@ enum Update {
     Remove(Address),
     /// Refresh the managed object with this cloud id (an ENI after attach, an EIP after bind).
     ById(String, Attrs),
+    /// The operation failed after the other updates in its list had been done.
+    Failed(ApiError),
 }
 
 struct Job {
@@ -279,7 +283,24 @@ fn execute(
                         p.insert("NetworkInterfaceId".into(), id.clone());
                         push_list(&mut p, item, chunk);
                         p.insert("ClientToken".into(), format!("{token}-{i}"));
-                        c.call(action, p)?;
+                        if let Err(e) = c.call(action, p) {
+                            if assigned.is_empty() {
+                                return Err(e);
+                            }
+                            let mut done = ip_result(
+                                job,
+                                c,
+                                &id,
+                                list,
+                                count,
+                                assigned,
+                                Vec::new(),
+                                &eni_attrs,
+                                &keep_eni,
+                            )?;
+                            done.push(Update::Failed(e));
+                            return Ok(done);
+                        }
                         assigned.extend(chunk.iter().cloned());
                     }
                 }
@@ -1011,8 +1032,20 @@ pub fn apply(
             };
             in_flight -= 1;
             let id = job.op.id.clone();
-            match res {
-                Ok(updates) => {
+            // An operation that failed after part of its work (a batch of assigns) still records
+            // that part: state holds every completed call.
+            let (updates, failure) = match res {
+                Ok(mut u) => match u.iter().position(|x| matches!(x, Update::Failed(_))) {
+                    Some(i) => match u.remove(i) {
+                        Update::Failed(e) => (u, Some(e)),
+                        _ => (u, None),
+                    },
+                    None => (u, None),
+                },
+                Err(e) => (Vec::new(), Some(e)),
+            };
+            {
+                {
                     let j = match &mut journal {
                         Some(j) => j,
                         None => journal.insert(store.journal()?),
@@ -1021,6 +1054,7 @@ pub fn apply(
                         let entry = match u {
                             Update::Set(addr, _) if replacing_old(&job, &addr, &state) => continue,
                             Update::Remove(addr) if replacing_old(&job, &addr, &state) => continue,
+                            Update::Failed(_) => continue,
                             Update::Set(addr, a) => {
                                 let mut inst = instance_for(&job.change, &a);
                                 if addr != job.change.address {
@@ -1093,6 +1127,10 @@ pub fn apply(
                         };
                         j.append(&entry)?;
                     }
+                    if let Some(e) = failure {
+                        fail(e, &id, &job, &users, &mut failed_ops, &mut report, on_event);
+                        continue;
+                    }
                     report.completed.push(id.clone());
                     on_event(&Event::Done {
                         op: id.clone(),
@@ -1115,26 +1153,6 @@ pub fn apply(
                         }
                     }
                 }
-                Err(e) => {
-                    on_event(&Event::Failed {
-                        op: id.clone(),
-                        address: job.op.address.clone(),
-                        action: job.op.action,
-                        error: e.clone(),
-                    });
-                    report.failed.push((id.clone(), e));
-                    // Everything downstream of a failure is skipped.
-                    let mut stack = vec![id.clone()];
-                    while let Some(x) = stack.pop() {
-                        for u in users.get(x.as_str()).cloned().unwrap_or_default() {
-                            if failed_ops.insert(u.to_string()) {
-                                report.skipped.push(u.to_string());
-                                on_event(&Event::Skipped { op: u.to_string() });
-                                stack.push(u.to_string());
-                            }
-                        }
-                    }
-                }
             }
         }
         drop(job_tx);
@@ -1150,21 +1168,59 @@ pub fn apply(
             if plan.options.destroy {
                 continue;
             }
-            if let Ok(v) = Evaluator::new(&scope, &cfg.dir).eval(&o.value.expr) {
-                state.outputs.insert(
-                    o.name.clone(),
-                    OutputState {
-                        value: v.to_json(),
-                        ty: J::String(v.type_name().into()),
-                        sensitive: o.sensitive,
-                    },
-                );
+            match Evaluator::new(&scope, &cfg.dir).eval(&o.value.expr) {
+                Ok(v) => {
+                    state.outputs.insert(
+                        o.name.clone(),
+                        OutputState {
+                            value: v.to_json(),
+                            ty: J::String(v.type_name().into()),
+                            sensitive: o.sensitive,
+                        },
+                    );
+                }
+                Err(e) => report.warnings.push(
+                    crate::diag::Diagnostic::warning(format!(
+                        "output \"{}\" could not be evaluated: {}",
+                        o.name, e.message
+                    ))
+                    .at(o.value.range_of(e.span)),
+                ),
             }
         }
     }
     store.write(&mut state, prior_state.as_ref())?;
     report.state = Some(state);
     Ok(report)
+}
+
+/// Records a failed operation and skips everything downstream of it.
+fn fail(
+    e: ApiError,
+    id: &str,
+    job: &Job,
+    users: &HashMap<&str, Vec<&str>>,
+    failed_ops: &mut HashSet<String>,
+    report: &mut Report,
+    on_event: &mut dyn FnMut(&Event),
+) {
+    on_event(&Event::Failed {
+        op: id.to_string(),
+        address: job.op.address.clone(),
+        action: job.op.action,
+        error: e.clone(),
+    });
+    report.failed.push((id.to_string(), e));
+    let mut stack = vec![id.to_string()];
+    while let Some(x) = stack.pop() {
+        for u in users.get(x.as_str()).cloned().unwrap_or_default() {
+            if failed_ops.insert(u.to_string()) {
+                report.skipped.push(u.to_string());
+                on_event(&Event::Skipped { op: u.to_string() });
+                stack.push(u.to_string());
+            }
+        }
+    }
 }
 
 /// Whether an update from the destroy half of a create-before-destroy replacement would touch the

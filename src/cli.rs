@@ -996,6 +996,9 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
             ));
         }
     };
+    if !report.warnings.is_empty() {
+        report_diags(&report.warnings, &cfg.sources, ctx.err_style, a.json);
+    }
     let mut out = std::io::stdout().lock();
     if !report.ok() && report.failed.is_empty() {
         let not_started = plan.ops.len().saturating_sub(report.completed.len());

@@ -275,7 +275,9 @@ const EIP: &[AttrSchema] = &[
     a("ip_address", Str).computed().force_new().ipv4(),
     a("tags", StrMap),
     a("deletion_protection", Bool),
-    a("resource_group_id", Str).computed(),
+    // Moving an EIP between resource groups is another API (MoveResourceGroup) netform does not
+    // call yet: a change replaces the EIP, and the plan says so, rather than claim an update.
+    a("resource_group_id", Str).computed().force_new(),
     a("id", Str).out(),
     a("status", Str).out(),
     a("region", Str).out(),

@@ -259,6 +259,8 @@ pub fn resolve(
     if diags.has_errors() {
         return Err(diags);
     }
+    // Warnings (undeclared names in auto-loaded variables files) travel with the configuration.
+    cfg.warnings.extend(diags);
     Ok(values)
 }
 

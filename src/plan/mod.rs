@@ -524,6 +524,27 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
             c.action = Action::NoOp;
         }
     }
+    let mut notes = Diagnostics::default();
+    for t in opts.targets.iter().chain(opts.excludes.iter()) {
+        if !changes.iter().any(|c| t.matches(&c.address)) {
+            let mut d = Diagnostic::warning(format!(
+                "{t} matches no resource in the configuration or state"
+            ));
+            let known: Vec<String> = changes.iter().map(|c| c.address.resource_key()).collect();
+            if let Some(s) =
+                crate::lang::eval::suggest(&t.resource_key(), known.iter().map(String::as_str))
+            {
+                d = d.with_help(format!("did you mean {s}?"));
+            }
+            notes.push(d);
+        }
+    }
+    if !opts.targets.is_empty() || !opts.excludes.is_empty() {
+        notes.push(
+            Diagnostic::warning("resource targeting is in effect: this plan may leave the configuration only partly applied")
+                .with_help("use --target and --exclude for exceptional cases; run a full plan afterwards"),
+        );
+    }
     select_targets(&mut changes, &opts);
     // Outputs, evaluated with the planned values.
     let mut outputs = Vec::new();
@@ -563,6 +584,7 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
     let ops = ops::build(&changes);
     let mut warnings = cfg.warnings.clone();
     warnings.extend(diags);
+    warnings.extend(notes);
     Ok(Plan {
         changes,
         drift,

@@ -958,3 +958,29 @@ resource "alicloud_eip_address" "s" {
         r.stderr
     );
 }
+
+#[test]
+fn targeting_warns_on_a_typo_and_auto_tfvars_warn_on_undeclared_names() {
+    let env = env_with("resource \"alicloud_eip_address\" \"x\" {}\n");
+    env.write("extra.auto.tfvars", "nope = 1\n");
+    let r = env.run(&["plan", "--target", "alicloud_eip_adress.x"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("alicloud_eip_adress.x matches no resource")
+            && r.stderr.contains("did you mean alicloud_eip_address.x?"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("resource targeting is in effect"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("extra.auto.tfvars sets \"nope\", which is not declared"),
+        "{}",
+        r.stderr
+    );
+}
