@@ -215,7 +215,7 @@ impl State {
                     Some(k) => serde_json::from_value(k.clone())
                         .map_err(|_| corrupt(format!("bad index_key in {ty}.{name}")))?,
                 };
-                let attributes = match inst.get("attributes") {
+                let attributes: BTreeMap<String, J> = match inst.get("attributes") {
                     Some(J::Object(m)) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                     _ => {
                         return Err(corrupt(format!(
@@ -232,13 +232,24 @@ impl State {
                             .collect()
                     })
                     .unwrap_or_default();
+                if let Some(id) = attributes.get("id")
+                    && !(id.is_string() || id.is_null())
+                {
+                    return Err(corrupt(format!(
+                        "{ty}.{name} has an id that is not a string ({id})"
+                    )));
+                }
+                let address = Address {
+                    mode,
+                    ty: ty.clone(),
+                    name: name.clone(),
+                    key,
+                };
+                if state.resources.contains_key(&address) {
+                    return Err(corrupt(format!("{address} appears twice")));
+                }
                 state.resources.insert(
-                    Address {
-                        mode,
-                        ty: ty.clone(),
-                        name: name.clone(),
-                        key,
-                    },
+                    address,
                     Instance {
                         attributes,
                         dependencies,
@@ -615,6 +626,21 @@ mod tests {
         assert!(
             read.resources.is_empty(),
             "journal entries are folded in on read"
+        );
+    }
+
+    #[test]
+    fn rejects_duplicate_instances_and_non_string_ids() {
+        let one = r#"{"instances": [{"attributes": {"id": "eip-1"}}], "mode": "managed", "name": "e", "type": "alicloud_eip_address"}"#;
+        let twice = format!(
+            r#"{{"version": 4, "serial": 1, "lineage": "l", "resources": [{one}, {one}]}}"#
+        );
+        assert!(
+            matches!(State::from_json(&twice, "x"), Err(StateError::Corrupt { what, .. }) if what.contains("appears twice"))
+        );
+        let bad_id = r#"{"version": 4, "serial": 1, "lineage": "l", "resources": [{"instances": [{"attributes": {"id": 5}}], "mode": "managed", "name": "e", "type": "alicloud_eip_address"}]}"#;
+        assert!(
+            matches!(State::from_json(bad_id, "x"), Err(StateError::Corrupt { what, .. }) if what.contains("not a string"))
         );
     }
 
