@@ -395,13 +395,14 @@ fn execute(
         }
         DeleteNetworkInterface => {
             let id = sval(&cur, "id").ok_or_else(|| missing("the ENI id", addr))?;
-            let mut p = Params::new();
-            p.insert("NetworkInterfaceId".into(), id.clone());
-            match c.call("DeleteNetworkInterface", p) {
-                Ok(_) => c.wait_eni_gone(&id)?,
-                Err(e) if e.code == "InvalidEniId.NotFound" => {}
-                Err(e) => return Err(e),
-            }
+            remove(
+                c,
+                "DeleteNetworkInterface",
+                "NetworkInterfaceId",
+                &id,
+                "InvalidEniId.NotFound",
+                || c.wait_eni_gone(&id),
+            )?;
             Ok(vec![Update::Remove(addr.clone())])
         }
         AttachNetworkInterface => {
@@ -526,13 +527,14 @@ fn execute(
                     ),
                 ));
             }
-            let mut p = Params::new();
-            p.insert("AllocationId".into(), id.clone());
-            match c.call("ReleaseEipAddress", p) {
-                Ok(_) => c.wait_eip_gone(&id)?,
-                Err(e) if e.code == "InvalidAllocationId.NotFound" => {}
-                Err(e) => return Err(e),
-            }
+            remove(
+                c,
+                "ReleaseEipAddress",
+                "AllocationId",
+                &id,
+                "InvalidAllocationId.NotFound",
+                || c.wait_eip_gone(&id),
+            )?;
             Ok(vec![Update::Remove(addr.clone())])
         }
         AssociateEipAddress => {
@@ -626,6 +628,25 @@ fn execute(
             a.insert("mode".into(), Value::string(mode));
             Ok(vec![Update::Set(addr.clone(), a)])
         }
+    }
+}
+
+/// Deletes an object and waits until it is gone; already gone (a retried delete, or removed
+/// outside netform) counts as done.
+fn remove(
+    c: &Client,
+    action: &str,
+    key: &str,
+    id: &str,
+    gone_code: &str,
+    wait: impl FnOnce() -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    let mut p = Params::new();
+    p.insert(key.into(), id.into());
+    match c.call(action, p) {
+        Ok(_) => wait(),
+        Err(e) if e.code == gone_code => Ok(()),
+        Err(e) => Err(e),
     }
 }
 
