@@ -201,27 +201,22 @@ fn execute(
                 sval(r, "vswitch_id").ok_or_else(|| missing("vswitch_id", addr))?,
             );
             push_list(&mut p, "SecurityGroupIds", &strs(r, "security_group_ids"));
-            for (k, param) in [
-                ("primary_ip_address", "PrimaryIpAddress"),
-                ("network_interface_name", "NetworkInterfaceName"),
-                ("description", "Description"),
-                ("resource_group_id", "ResourceGroupId"),
-                ("queue_number", "QueueNumber"),
-                ("source_dest_check", "SourceDestCheck"),
-                ("delete_on_release", "DeleteOnRelease"),
-            ] {
-                if let Some(v) = sval(r, k) {
-                    p.insert(param.into(), v);
-                }
-            }
+            copy_params(
+                &mut p,
+                r,
+                &[
+                    ("primary_ip_address", "PrimaryIpAddress"),
+                    ("network_interface_name", "NetworkInterfaceName"),
+                    ("description", "Description"),
+                    ("resource_group_id", "ResourceGroupId"),
+                    ("queue_number", "QueueNumber"),
+                    ("source_dest_check", "SourceDestCheck"),
+                    ("delete_on_release", "DeleteOnRelease"),
+                ],
+            );
             push_tags(&mut p, &tags_of(r));
             p.insert("ClientToken".into(), token.clone());
-            let j = c.call("CreateNetworkInterface", p)?;
-            let id = j
-                .get("NetworkInterfaceId")
-                .and_then(J::as_str)
-                .unwrap_or_default()
-                .to_string();
+            let id = new_id(&c.call("CreateNetworkInterface", p)?, "NetworkInterfaceId")?;
             let info = c.wait_eni(&id, "Available", &format!("creating {id}"))?;
             Ok(vec![Update::Set(addr.clone(), keep_eni(eni_attrs(&info)))])
         }
@@ -238,15 +233,15 @@ fn execute(
                 sval(r, "description").unwrap_or_default(),
             );
             push_list(&mut p, "SecurityGroupId", &strs(r, "security_group_ids"));
-            for (k, param) in [
-                ("queue_number", "QueueNumber"),
-                ("source_dest_check", "SourceDestCheck"),
-                ("delete_on_release", "DeleteOnRelease"),
-            ] {
-                if let Some(v) = sval(r, k) {
-                    p.insert(param.into(), v);
-                }
-            }
+            copy_params(
+                &mut p,
+                r,
+                &[
+                    ("queue_number", "QueueNumber"),
+                    ("source_dest_check", "SourceDestCheck"),
+                    ("delete_on_release", "DeleteOnRelease"),
+                ],
+            );
             c.call("ModifyNetworkInterfaceAttribute", p)?;
             sync_tags(c, "NetworkInterface", &id, &tags_of(&cur), &tags_of(r))?;
             let info = c.describe_eni(&id)?.ok_or_else(|| {
@@ -451,20 +446,20 @@ fn execute(
         }
         AllocateEipAddress => {
             let mut p = Params::new();
-            for (k, param) in [
-                ("bandwidth", "Bandwidth"),
-                ("internet_charge_type", "InternetChargeType"),
-                ("isp", "ISP"),
-                ("address_name", "Name"),
-                ("description", "Description"),
-                ("ip_address", "IpAddress"),
-                ("resource_group_id", "ResourceGroupId"),
-                ("deletion_protection", "DeletionProtection"),
-            ] {
-                if let Some(v) = sval(r, k) {
-                    p.insert(param.into(), v);
-                }
-            }
+            copy_params(
+                &mut p,
+                r,
+                &[
+                    ("bandwidth", "Bandwidth"),
+                    ("internet_charge_type", "InternetChargeType"),
+                    ("isp", "ISP"),
+                    ("address_name", "Name"),
+                    ("description", "Description"),
+                    ("ip_address", "IpAddress"),
+                    ("resource_group_id", "ResourceGroupId"),
+                    ("deletion_protection", "DeletionProtection"),
+                ],
+            );
             p.insert(
                 "InstanceChargeType".into(),
                 if sval(r, "payment_type").as_deref() == Some("Subscription") {
@@ -475,12 +470,7 @@ fn execute(
             );
             push_tags(&mut p, &tags_of(r));
             p.insert("ClientToken".into(), token.clone());
-            let j = c.call("AllocateEipAddress", p)?;
-            let id = j
-                .get("AllocationId")
-                .and_then(J::as_str)
-                .unwrap_or_default()
-                .to_string();
+            let id = new_id(&c.call("AllocateEipAddress", p)?, "AllocationId")?;
             let info = c.wait_eip(&id, "Available", &format!("allocating {id}"))?;
             Ok(vec![Update::Set(addr.clone(), attrs::eip(&info))])
         }
@@ -629,6 +619,30 @@ fn execute(
             Ok(vec![Update::Set(addr.clone(), a)])
         }
     }
+}
+
+/// Sets each request parameter whose attribute has a value.
+fn copy_params(p: &mut Params, r: &Attrs, map: &[(&str, &str)]) {
+    for (attr, param) in map {
+        if let Some(v) = sval(r, attr) {
+            p.insert((*param).into(), v);
+        }
+    }
+}
+
+/// The id a create call answered with; an answer without one is the cloud's error, not ours.
+fn new_id(j: &J, key: &str) -> Result<String, ApiError> {
+    j.get(key)
+        .and_then(J::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ApiError::new(
+                502,
+                "netform.BadResponse",
+                format!("the answer has no {key}: {j}"),
+            )
+        })
 }
 
 /// Deletes an object and waits until it is gone; already gone (a retried delete, or removed
