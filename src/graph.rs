@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::config::{Config, Mode};
+use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics, SourceRange};
 use crate::lang::eval::Ref;
 
@@ -193,17 +193,4 @@ fn cycles(graph: &DiGraph<Node, Option<SourceRange>>, cfg: &Config) -> Diagnosti
         );
     }
     diags
-}
-
-/// Whether a resource node is a data source.
-pub fn is_data(key: &str) -> bool {
-    key.starts_with("data.")
-}
-
-pub fn mode_of(key: &str) -> Mode {
-    if is_data(key) {
-        Mode::Data
-    } else {
-        Mode::Managed
-    }
 }

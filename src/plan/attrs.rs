@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value as J, json};
+use serde_json::Value as J;
 
 use crate::lang::Value;
 use crate::provider::api::{EipInfo, EniInfo};
@@ -174,13 +174,4 @@ pub fn same(a: &Value, b: &Value) -> bool {
         }
         _ => a == b,
     }
-}
-
-/// The JSON a data source's item is made of, passed through as values.
-pub fn from_json_obj(j: J) -> Value {
-    Value::from_json(&j)
-}
-
-pub fn json_str(v: &Value) -> J {
-    json!(v.coerce_string())
 }

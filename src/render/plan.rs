@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::Style;
 use crate::lang::Value;
-use crate::plan::attrs::{Attrs, same};
+use crate::plan::attrs::same;
 use crate::plan::{Action, Change, Drift, OutputChange, Plan};
 
 fn quote(s: &str) -> String {
@@ -450,13 +450,4 @@ pub fn render(p: &Plan, st: Style) -> String {
         s.push_str(&o);
     }
     s
-}
-
-/// Keys in an attribute map that differ; for tests and the JSON renderer.
-pub fn changed_keys(before: &Attrs, after: &Attrs) -> Vec<String> {
-    after
-        .iter()
-        .filter(|(k, v)| before.get(*k).is_none_or(|b| !same(b, v)))
-        .map(|(k, _)| k.clone())
-        .collect()
 }
