@@ -290,7 +290,7 @@ fn execute(
                                 count,
                                 assigned,
                                 Vec::new(),
-                                &eni_attrs,
+                                cidrs,
                                 &keep_eni,
                             )?;
                             done.push(Update::Failed(e));
@@ -341,7 +341,7 @@ fn execute(
                 count,
                 assigned,
                 Vec::new(),
-                &eni_attrs,
+                cidrs,
                 &keep_eni,
             )
         }
@@ -384,7 +384,7 @@ fn execute(
                 count,
                 Vec::new(),
                 removed,
-                &eni_attrs,
+                cidrs,
                 &keep_eni,
             )
         }
@@ -675,10 +675,12 @@ fn ip_result(
     count: &str,
     assigned: Vec<String>,
     removed: Vec<String>,
-    eni_attrs: &dyn Fn(&crate::provider::api::EniInfo) -> Attrs,
+    cidrs: &BTreeMap<String, (String, String)>,
     keep: &dyn Fn(Attrs) -> Attrs,
 ) -> Result<Vec<Update>, ApiError> {
     let addr = &job.op.address;
+    let eni_attrs =
+        |info: &crate::provider::api::EniInfo| attrs::eni(info, cidrs.get(&info.vswitch_id));
     if job.change.kind == Kind::Eni {
         let info = c.describe_eni(id)?.ok_or_else(|| {
             ApiError::new(404, "InvalidEniId.NotFound", format!("{id} disappeared"))
@@ -703,25 +705,7 @@ fn ip_result(
     a.insert("network_interface_id".into(), Value::string(id));
     a.insert("id".into(), Value::string(id));
     if let Some(info) = c.describe_eni(id)? {
-        let e = eni_attrs(&info);
-        for k in [
-            "mac",
-            "primary_ip_address",
-            "vswitch_cidr",
-            "vswitch_ipv6_cidr",
-        ] {
-            a.insert(k.into(), e.get(k).cloned().unwrap_or(Value::Null));
-        }
-        a.insert(
-            "attached_instance_id".into(),
-            info.instance_id.map(Value::String).unwrap_or(Value::Null),
-        );
-        a.insert(
-            "device_index".into(),
-            info.device_index
-                .map(|d| Value::Number(d as f64))
-                .unwrap_or(Value::Null),
-        );
+        a.extend(attrs::eni_facts(&info, cidrs.get(&info.vswitch_id)));
     }
     for (_, v) in a.iter_mut() {
         if v.is_unknown() {

@@ -1480,7 +1480,6 @@ fn cmd_output(ctx: &Ctx, name: Option<&str>, json: bool, raw: bool) -> Result<Ex
 /// `import ADDR ID`: reads the object from the cloud and records it in state, so the next plan
 /// diffs it against the configuration instead of creating a second one.
 fn cmd_import(ctx: &Ctx, address: &str, id: &str, vars: &[String]) -> Result<Exit, Exit> {
-    use crate::schema::Kind;
     let addr = Address::parse(address).map_err(|e| {
         user_error(
             e,
@@ -1523,170 +1522,13 @@ fn cmd_import(ctx: &Ctx, address: &str, id: &str, vars: &[String]) -> Result<Exi
             ctx.err_style,
         ));
     }
-    let c = clouds.client(r.provider.as_deref());
-    let not_found = |what: &str| {
-        user_error(
-            format!("{what} {id} does not exist in the cloud"),
-            "check the id (netform sim show lists the simulated cloud)",
-            ctx.err_style,
-        )
-    };
-    let cidrs = crate::plan::refresh::vswitch_cidrs(&c).unwrap_or_default();
-    let api = |e: crate::provider::ApiError| {
-        user_error(
-            format!("{}: {}", e.code, e.message),
-            "check the provider settings",
-            ctx.err_style,
-        )
-    };
-    let attrs: crate::plan::attrs::Attrs = match r.kind.kind {
-        Kind::Eni | Kind::SecondaryIps => {
-            let info = c
-                .describe_eni(id)
-                .map_err(api)?
-                .ok_or_else(|| not_found("ENI"))?;
-            if r.kind.kind == Kind::Eni {
-                crate::plan::attrs::eni(&info, cidrs.get(&info.vswitch_id))
-            } else {
-                let e = crate::plan::attrs::eni(&info, cidrs.get(&info.vswitch_id));
-                let mut a = crate::plan::attrs::Attrs::new();
-                for k in [
-                    "private_ip_addresses",
-                    "ipv6_addresses",
-                    "mac",
-                    "primary_ip_address",
-                    "vswitch_cidr",
-                    "vswitch_ipv6_cidr",
-                ] {
-                    a.insert(k.into(), e.get(k).cloned().unwrap_or(Value::Null));
-                }
-                a.insert(
-                    "private_ip_address_count".into(),
-                    e.get("secondary_private_ip_address_count")
-                        .cloned()
-                        .unwrap_or(Value::Null),
-                );
-                a.insert(
-                    "ipv6_address_count".into(),
-                    e.get("ipv6_address_count").cloned().unwrap_or(Value::Null),
-                );
-                a.insert("id".into(), Value::string(id));
-                a.insert("network_interface_id".into(), Value::string(id));
-                a.insert(
-                    "attached_instance_id".into(),
-                    info.instance_id
-                        .clone()
-                        .map(Value::String)
-                        .unwrap_or(Value::Null),
-                );
-                a.insert(
-                    "device_index".into(),
-                    info.device_index
-                        .map(|d| Value::Number(d as f64))
-                        .unwrap_or(Value::Null),
-                );
-                if info.primary {
-                    a.insert(
-                        "instance_id".into(),
-                        info.instance_id
-                            .clone()
-                            .map(Value::String)
-                            .unwrap_or(Value::Null),
-                    );
-                }
-                a
-            }
-        }
-        Kind::Eip => crate::plan::attrs::eip(
-            &c.describe_eip(id)
-                .map_err(api)?
-                .ok_or_else(|| not_found("EIP"))?,
-        ),
-        Kind::Attachment => {
-            let Some((eni, inst)) = id.split_once(':') else {
-                return Err(user_error(
-                    format!("invalid attachment id \"{id}\""),
-                    "an attachment is imported as ENI_ID:INSTANCE_ID",
-                    ctx.err_style,
-                ));
-            };
-            let info = c
-                .describe_eni(eni)
-                .map_err(api)?
-                .ok_or_else(|| not_found("ENI"))?;
-            if info.instance_id.as_deref() != Some(inst) {
-                return Err(user_error(
-                    format!("{eni} is not attached to {inst}"),
-                    "check both ids",
-                    ctx.err_style,
-                ));
-            }
-            [
-                ("id", Value::string(id)),
-                ("network_interface_id", Value::string(eni)),
-                ("instance_id", Value::string(inst)),
-                (
-                    "device_index",
-                    info.device_index
-                        .map(|d| Value::Number(d as f64))
-                        .unwrap_or(Value::Null),
-                ),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect()
-        }
-        Kind::Association => {
-            let Some((alloc, target)) = id.split_once(':') else {
-                return Err(user_error(
-                    format!("invalid association id \"{id}\""),
-                    "an association is imported as ALLOCATION_ID:INSTANCE_ID",
-                    ctx.err_style,
-                ));
-            };
-            let info = c
-                .describe_eip(alloc)
-                .map_err(api)?
-                .ok_or_else(|| not_found("EIP"))?;
-            if info.instance_id.as_deref() != Some(target) {
-                return Err(user_error(
-                    format!("{alloc} is not bound to {target}"),
-                    "check both ids",
-                    ctx.err_style,
-                ));
-            }
-            let opt = |v: &Option<String>| v.clone().map(Value::String).unwrap_or(Value::Null);
-            [
-                ("id", Value::string(id)),
-                ("allocation_id", Value::string(alloc)),
-                ("instance_id", Value::string(target)),
-                ("instance_type", opt(&info.instance_type)),
-                ("private_ip_address", opt(&info.private_ip)),
-                ("mode", opt(&info.mode)),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect()
-        }
-        _ => {
-            return Err(user_error(
-                format!("{} cannot be imported", addr.ty),
-                "only managed resource types can be imported",
-                ctx.err_style,
-            ));
-        }
-    };
     let deps = crate::graph::build(&cfg)
         .map(|g| g.resource_deps(&crate::graph::Node::Resource(addr.resource_key())))
         .unwrap_or_default();
-    state.resources.insert(
-        addr.clone(),
-        crate::state::Instance {
-            attributes: crate::plan::attrs::to_state(&attrs),
-            dependencies: deps,
-            provider: r.provider.clone(),
-        },
-    );
+    let inst =
+        crate::plan::import::import(&addr, r.kind.kind, id, r.provider.clone(), deps, &clouds)
+            .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
+    state.resources.insert(addr.clone(), inst);
     store
         .write(&mut state, prior.as_ref())
         .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;

@@ -125,6 +125,30 @@ pub fn eni(info: &EniInfo, cidr: Option<&(String, String)>) -> Attrs {
     a
 }
 
+/// What a secondary-IPs resource records about the ENI it manages addresses on: the facts
+/// guest-config needs (device, MAC, addresses, vSwitch CIDRs).
+pub fn eni_facts(info: &EniInfo, cidr: Option<&(String, String)>) -> Attrs {
+    let e = eni(info, cidr);
+    let mut a = Attrs::new();
+    for k in [
+        "mac",
+        "primary_ip_address",
+        "vswitch_cidr",
+        "vswitch_ipv6_cidr",
+    ] {
+        a.insert(k.to_string(), e.get(k).cloned().unwrap_or(Value::Null));
+    }
+    a.insert(
+        "attached_instance_id".into(),
+        info.instance_id
+            .clone()
+            .map(Value::String)
+            .unwrap_or(Value::Null),
+    );
+    a.insert("device_index".into(), opt_num(info.device_index));
+    a
+}
+
 pub fn eip(info: &EipInfo) -> Attrs {
     let mut a = Attrs::new();
     for (k, v) in [

@@ -6,6 +6,7 @@ pub mod attrs;
 pub mod check;
 pub mod data;
 pub mod diff;
+pub mod import;
 pub mod ops;
 pub mod refresh;
 pub mod saved;

@@ -159,6 +159,8 @@ pub fn refresh(state: &State, clouds: &Clouds) -> Result<(State, Vec<Drift>), Ap
                     );
                     n.insert("private_ip_addresses".into(), crate::lang::Value::set(v4));
                     n.insert("ipv6_addresses".into(), crate::lang::Value::set(v6));
+                    // A re-attached ENI moves device and instance: guest-config needs them fresh.
+                    n.extend(attrs::eni_facts(e, cidrs.get(&e.vswitch_id)));
                     n
                 })
             }
@@ -179,8 +181,14 @@ pub fn refresh(state: &State, clouds: &Clouds) -> Result<(State, Vec<Drift>), Ap
                 match eip {
                     Some(e) if e.instance_id == want && want.is_some() => {
                         let mut n = before.clone();
-                        if let Some(m) = &e.mode {
-                            n.insert("mode".into(), crate::lang::Value::string(m.clone()));
+                        for (k, v) in [
+                            ("mode", &e.mode),
+                            ("instance_type", &e.instance_type),
+                            ("private_ip_address", &e.private_ip),
+                        ] {
+                            if let Some(v) = v {
+                                n.insert(k.into(), crate::lang::Value::string(v.clone()));
+                            }
                         }
                         Some(n)
                     }

@@ -984,3 +984,59 @@ fn targeting_warns_on_a_typo_and_auto_tfvars_warn_on_undeclared_names() {
         r.stderr
     );
 }
+
+#[test]
+fn every_resource_kind_imports_back_to_an_empty_plan() {
+    let env = Env::copy_of("examples/quickstart");
+    ok(&env, &["apply", "--auto-approve"]);
+    let state: serde_json::Value =
+        serde_json::from_str(&env.read("netform.tfstate").unwrap_or_default()).expect("json");
+    let mut ids = Vec::new();
+    for r in state["resources"].as_array().cloned().unwrap_or_default() {
+        let addr = format!(
+            "{}.{}",
+            r["type"].as_str().unwrap_or(""),
+            r["name"].as_str().unwrap_or("")
+        );
+        ids.push((
+            addr,
+            r["instances"][0]["attributes"]["id"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+        ));
+    }
+    assert_eq!(ids.len(), 6);
+    for (addr, _) in &ids {
+        assert_eq!(env.run(&["state", "rm", addr]).code, 0);
+    }
+    for (addr, id) in &ids {
+        let r = env.run(&["import", addr, id]);
+        assert_eq!(r.code, 0, "{addr} {id}: {}", r.stderr);
+    }
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(
+        r.code, 0,
+        "imported objects match their configuration:\n{}",
+        r.stdout
+    );
+    assert_eq!(
+        env.run(&[
+            "state",
+            "rm",
+            "alicloud_ecs_network_interface_attachment.app"
+        ])
+        .code,
+        0
+    );
+    let r = env.run(&[
+        "import",
+        "alicloud_ecs_network_interface_attachment.app",
+        "not-a-pair",
+    ]);
+    assert!(
+        r.code == 1 && r.stderr.contains("ENI_ID:INSTANCE_ID"),
+        "{}",
+        r.stderr
+    );
+}
