@@ -93,6 +93,9 @@ struct Job {
     current: Option<Attrs>,
     /// The planned attributes with unknowns resolved as far as possible.
     resolved: Attrs,
+    /// Why the operation must not run although its dependencies are done (a value still unknown,
+    /// or an expression that failed once its inputs were known).
+    blocked: Option<ApiError>,
     token: String,
 }
 
@@ -142,11 +145,6 @@ fn missing(what: &str, addr: &Address) -> ApiError {
     )
 }
 
-/// Marks an attribute whose configured value is still unknown when its operation runs.
-const UNRESOLVED: &str = "\u{0}unresolved:";
-/// Carries a configuration error found while resolving values at apply time.
-const CONFIG_ERROR: &str = "\u{0}config-error";
-
 /// Runs one operation against the cloud.
 fn execute(
     job: &Job,
@@ -157,17 +155,8 @@ fn execute(
     use OpAction::*;
     let addr = &job.op.address;
     let r = &job.resolved;
-    if let Some(Value::String(m)) = r.get(CONFIG_ERROR)
-        && job.op.phase == Phase::Apply
-    {
-        return Err(ApiError::new(400, "netform.Configuration", m.clone()));
-    }
-    let pending: Vec<&str> = r
-        .keys()
-        .filter_map(|k| k.strip_prefix(UNRESOLVED))
-        .collect();
-    if !pending.is_empty() && job.op.phase == Phase::Apply {
-        return Err(missing(&pending.join(", "), addr));
+    if let Some(e) = &job.blocked {
+        return Err(e.clone());
     }
     let cur = job.current.clone().unwrap_or_default();
     let token = &job.token;
@@ -772,13 +761,13 @@ fn resolve(
     scope: &mut crate::config::eval::Scope,
     local_order: &[String],
     change: &Change,
-) -> Attrs {
+) -> Result<Attrs, ApiError> {
     let after = change.after.clone().unwrap_or_default();
     if after.values().all(Value::is_wholly_known) {
-        return after;
+        return Ok(after);
     }
     let Some(r) = cfg.resource(Mode::Managed, &change.address.ty, &change.address.name) else {
-        return after;
+        return Ok(after);
     };
     // Locals this resource uses that were unknown may be known now. Only its own: refreshing
     // every local for every operation would make apply quadratic.
@@ -831,21 +820,26 @@ fn resolve(
             .as_ref()
             .map(|h| format!(" ({h})"))
             .unwrap_or_default();
-        out.insert(
-            CONFIG_ERROR.into(),
-            Value::string(format!("{at}{}{help}", d.summary)),
-        );
+        return Err(ApiError::new(
+            400,
+            "netform.Configuration",
+            format!("{at}{}{help}", d.summary),
+        ));
     }
+    let mut pending = Vec::new();
     for (k, v) in desired {
         if v.is_wholly_known() {
             if out.get(k.as_str()).is_none_or(|old| !old.is_wholly_known()) {
                 out.insert(k, v);
             }
         } else {
-            // Configured, and still not known when its operation is due: an ordering bug. Mark
-            // it so the operation refuses to run rather than send something wrong.
-            out.insert(format!("{UNRESOLVED}{k}"), Value::Null);
+            // Configured, and still not known when its operation is due: an ordering bug. The
+            // operation refuses to run rather than send something wrong.
+            pending.push(k);
         }
+    }
+    if !pending.is_empty() {
+        return Err(missing(&pending.join(", "), &change.address));
     }
     // A list left to a count follows the count.
     for (list, count) in [
@@ -860,7 +854,7 @@ fn resolve(
             out.insert(count.into(), Value::Number(n as f64));
         }
     }
-    out
+    Ok(out)
 }
 
 pub struct Options {
@@ -1013,7 +1007,11 @@ pub fn apply(
                         change,
                     )
                 } else {
-                    change.before.clone().unwrap_or_default()
+                    Ok(change.before.clone().unwrap_or_default())
+                };
+                let (resolved, blocked) = match resolved {
+                    Ok(r) => (r, None),
+                    Err(e) => (change.after.clone().unwrap_or_default(), Some(e)),
                 };
                 // The destroy half of a replacement works on the old object, which with
                 // create_before_destroy is no longer the one state holds.
@@ -1036,6 +1034,7 @@ pub fn apply(
                     change: (*change).clone(),
                     current,
                     resolved,
+                    blocked,
                     token: client_token(&lineage, plan.prior.serial, &op.id),
                 };
                 if job_tx.send(job).is_err() {
