@@ -420,29 +420,7 @@ impl Ctx {
         if !use_sim {
             return self.real_clouds(cfg, &scope, regions);
         }
-        let world: Option<PathBuf> = match &self.simulator {
-            Some(w) if !w.is_empty() => Some(PathBuf::from(w)),
-            _ => {
-                let expr = cfg
-                    .providers
-                    .iter()
-                    .find_map(|p| p.simulator.clone().flatten());
-                match expr {
-                    Some(e) => match Evaluator::new(&scope, &cfg.dir).eval(&e.expr) {
-                        Ok(Value::String(s)) => Some(cfg.dir.join(s)),
-                        _ => {
-                            eprint_diags(
-                                &[Diagnostic::error("world must be a file name").at(e.range())],
-                                &cfg.sources,
-                                self.err_style,
-                            );
-                            return Err(Exit(1));
-                        }
-                    },
-                    None => None,
-                }
-            }
-        };
+        let world = self.world_path(Some(cfg), &scope)?;
         let sim = Sim::open(&self.dir, world.as_deref()).map_err(|e| {
             user_error(
                 e.to_string(),
@@ -471,6 +449,38 @@ impl Ctx {
 }
 
 impl Ctx {
+    /// The world file the simulator is seeded from: `--simulator=FILE`, else the provider's
+    /// `simulator { world = … }` (relative to the configuration), else the built-in world.
+    fn world_path(
+        &self,
+        cfg: Option<&Config>,
+        scope: &crate::config::eval::Scope,
+    ) -> Result<Option<PathBuf>, Exit> {
+        if let Some(w) = self.simulator.as_ref().filter(|w| !w.is_empty()) {
+            return Ok(Some(PathBuf::from(w)));
+        }
+        let Some(cfg) = cfg else { return Ok(None) };
+        let Some(e) = cfg
+            .providers
+            .iter()
+            .find_map(|p| p.simulator.clone().flatten())
+        else {
+            return Ok(None);
+        };
+        match Evaluator::new(scope, &cfg.dir).eval(&e.expr) {
+            Ok(Value::String(s)) => Ok(Some(cfg.dir.join(s))),
+            _ => {
+                eprint_diags(
+                    &[Diagnostic::error("world must be a file name").at(e.range())
+                        .with_help("write world = \"world.json\" (relative to the configuration directory)")],
+                    &cfg.sources,
+                    self.err_style,
+                );
+                Err(Exit(1))
+            }
+        }
+    }
+
     /// The real cloud over signed HTTP. Missing credentials are an error before any call.
     fn real_clouds(
         &self,
@@ -639,23 +649,9 @@ fn provider_limit_overrides(
     serde_json::from_value(v.to_json()).map_err(|e| e.to_string())
 }
 
-fn world_text(ctx: &Ctx, cfg: Option<&Config>) -> Option<String> {
-    let path = match &ctx.simulator {
-        Some(w) if !w.is_empty() => Some(PathBuf::from(w)),
-        _ => cfg
-            .and_then(|c| {
-                c.providers
-                    .iter()
-                    .find_map(|p| p.simulator.clone().flatten())
-            })
-            .and_then(|e| e.expr.as_str().map(|s| ctx.dir.join(s))),
-    };
-    path.and_then(|p| std::fs::read_to_string(p).ok())
-}
-
-fn persist_sim(ctx: &Ctx, cfg: &Config, clouds: &Clouds) {
+fn persist_sim(ctx: &Ctx, clouds: &Clouds) {
     if let Some(sim) = &clouds.sim
-        && let Err(e) = sim.persist(world_text(ctx, Some(cfg)).as_deref())
+        && let Err(e) = sim.persist()
     {
         eprint_diags(
             &[Diagnostic::error(e.to_string())],
@@ -985,7 +981,7 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
         },
         &mut on_event,
     );
-    persist_sim(ctx, &cfg, &clouds);
+    persist_sim(ctx, &clouds);
     let report = match res {
         Ok(r) => r,
         Err(e) => {
@@ -1686,17 +1682,7 @@ fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
         } => cmd_serve(ctx, listen, world.as_deref(), access_keys),
         SimCmd::Show | SimCmd::Call { .. } => {
             let cfg = config::load_dir(&ctx.dir).ok();
-            let world = match &ctx.simulator {
-                Some(w) if !w.is_empty() => Some(PathBuf::from(w)),
-                _ => cfg
-                    .as_ref()
-                    .and_then(|c| {
-                        c.providers
-                            .iter()
-                            .find_map(|p| p.simulator.clone().flatten())
-                    })
-                    .and_then(|e| e.expr.as_str().map(|s| ctx.dir.join(s))),
-            };
+            let world = ctx.world_path(cfg.as_ref(), &Default::default())?;
             let sim = Sim::open(&ctx.dir, world.as_deref()).map_err(|e| {
                 user_error(
                     e.to_string(),
@@ -1731,7 +1717,7 @@ fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
                         .unwrap_or_else(|| "cn-hangzhou".into());
                     p.entry("RegionId".into()).or_insert(region);
                     let res = sim.call(action, &p);
-                    let _ = sim.persist(world_text(ctx, cfg.as_ref()).as_deref());
+                    let _ = sim.persist();
                     match res {
                         Ok(j) => {
                             println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default())
@@ -1815,8 +1801,7 @@ fn cmd_serve(ctx: &Ctx, listen: &str, world: Option<&Path>, keys: &[String]) -> 
     );
     let _ = std::io::stdout().flush();
     let res = crate::provider::sim::serve::serve(listener, sim.clone(), map, stop);
-    let text = world.as_ref().and_then(|w| std::fs::read_to_string(w).ok());
-    let _ = sim.persist(text.as_deref());
+    let _ = sim.persist();
     match res {
         Ok(()) => {
             println!(

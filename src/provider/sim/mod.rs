@@ -62,6 +62,8 @@ struct Inner {
 
 pub struct Sim {
     inner: Mutex<Inner>,
+    /// Hash of the world file the live cloud was seeded from (recorded in every snapshot).
+    seed_hash: String,
     start: Instant,
     latency_ms: u64,
     /// Warnings for the user (a world file edited after the cloud was seeded).
@@ -110,7 +112,7 @@ impl Sim {
         let hash = world_hash(&world_text);
         let snap_path = dir.join("cloud.json");
         let mut warnings = Vec::new();
-        let (world, live) = match std::fs::read_to_string(&snap_path) {
+        let (world, live, seed_hash) = match std::fs::read_to_string(&snap_path) {
             Ok(text) => {
                 let snap: Snapshot =
                     serde_json::from_str(&text).map_err(|e| SimError::Corrupt {
@@ -122,7 +124,9 @@ impl Sim {
                         "{origin} differs from the world the simulated cloud was seeded from; the live cloud is unchanged. Run `netform sim reset` to re-seed it."
                     ));
                 }
-                (snap.world, snap.live)
+                // The hash stays that of the world the cloud was seeded from, so the warning
+                // lasts until `sim reset`, however many runs persist the cloud meanwhile.
+                (snap.world, snap.live, snap.world_hash)
             }
             Err(_) => {
                 let world = match world_file {
@@ -130,10 +134,10 @@ impl Sim {
                         .map_err(|e| SimError::World(e.to_string()))?,
                     None => World::builtin(),
                 };
-                (world, Live::default())
+                (world, Live::default(), hash)
             }
         };
-        let mut sim = Sim::build(world, live, Some(dir.clone()), hash)?;
+        let mut sim = Sim::build(world, live, Some(dir.clone()), seed_hash)?;
         sim.warnings = warnings;
         // Replay what a previous run did after its last snapshot.
         let journal = dir.join("journal.ndjson");
@@ -173,8 +177,8 @@ impl Sim {
         let latency_ms = faults.latency_ms;
         let cloud = Cloud::new(world.clone(), limits, live, faults.async_ms.clone());
         let rng = world.seed ^ 0x9e37_79b9_7f4a_7c15;
-        let _ = hash;
         Ok(Sim {
+            seed_hash: hash,
             inner: Mutex::new(Inner {
                 cloud,
                 dir,
@@ -190,7 +194,7 @@ impl Sim {
     }
 
     /// Folds the journal into a new snapshot. A no-op when nothing changed.
-    pub fn persist(&self, world_file_text: Option<&str>) -> Result<(), SimError> {
+    pub fn persist(&self) -> Result<(), SimError> {
         let mut inner = self
             .inner
             .lock()
@@ -204,7 +208,7 @@ impl Sim {
         inner.cloud.settle_all();
         let snap = Snapshot {
             format: 1,
-            world_hash: world_hash(world_file_text.unwrap_or("")),
+            world_hash: self.seed_hash.clone(),
             world: inner.cloud.world.clone(),
             live: inner.cloud.live.clone(),
         };
