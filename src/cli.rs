@@ -1237,6 +1237,7 @@ struct OfflineTransport;
 impl Transport for OfflineTransport {
     fn call(
         &self,
+        _: crate::provider::Product,
         action: &str,
         _: &crate::provider::Params,
     ) -> Result<serde_json::Value, crate::provider::ApiError> {
@@ -1716,7 +1717,7 @@ fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
                         .and_then(|a| a.value.expr.as_str().map(str::to_string))
                         .unwrap_or_else(|| "cn-hangzhou".into());
                     p.entry("RegionId".into()).or_insert(region);
-                    let res = sim.call(action, &p);
+                    let res = sim.call(crate::provider::api::product_of(action, &p), action, &p);
                     let _ = sim.persist();
                     match res {
                         Ok(j) => {

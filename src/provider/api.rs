@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value as J;
 
-use super::{ApiError, Params, Transport};
+use super::wire::{PageNumbered, Request, TokenPaged};
+use super::{ApiError, Params, Product, Transport};
 
 /// An ENI as the cloud describes it.
 #[derive(Clone, Debug, PartialEq)]
@@ -260,15 +261,109 @@ fn jitter(max: Duration) -> Duration {
     Duration::from_millis(if ms == 0 { 0 } else { n % (ms + 1) })
 }
 
+/// The product of an action given by name: `sim call` and the untyped [`Client::call`] path.
+/// Only TagResources is ambiguous (ECS and VPC both have it); `ResourceType=EIP` means VPC.
+pub fn product_of(action: &str, params: &Params) -> Product {
+    match action {
+        "AllocateEipAddress"
+        | "AssociateEipAddress"
+        | "UnassociateEipAddress"
+        | "ReleaseEipAddress"
+        | "ModifyEipAddressAttribute"
+        | "ModifyEipForwardMode"
+        | "DeletionProtection"
+        | "UnTagResources"
+        | "DescribeEipAddresses"
+        | "DescribeVSwitches"
+        | "DescribeVpcs"
+        | "DescribeNatGateways"
+        | "DescribeForwardTableEntries"
+        | "DescribeHaVips" => Product::Vpc,
+        "TagResources" | "UntagResources"
+            if params
+                .get("ResourceType")
+                .is_some_and(|t| t.eq_ignore_ascii_case("EIP")) =>
+        {
+            Product::Vpc
+        }
+        "DescribeLoadBalancers" => Product::Slb,
+        _ => Product::Ecs,
+    }
+}
+
 impl Client<'_> {
-    /// One action, retried on throttling and transient errors with exponential backoff and
-    /// jitter. The parameters (ClientToken included) are identical on every attempt.
+    /// One typed request, retried like [`Client::call`], its answer decoded into the action's
+    /// answer type. An answer that does not decode is an error naming the action, not a panic.
+    pub fn send<R: Request>(&self, req: &R) -> Result<R::Response, ApiError> {
+        let mut p = req.to_params();
+        if R::REGIONAL {
+            p.insert("RegionId".into(), self.region.clone());
+        }
+        let j = self.retrying(R::PRODUCT, R::ACTION, &p)?;
+        serde_json::from_value(j).map_err(|e| {
+            ApiError::new(
+                502,
+                "netform.BadAnswer",
+                format!(
+                    "{}: the answer does not have the documented shape: {e}",
+                    R::ACTION
+                ),
+            )
+        })
+    }
+
+    /// Every item of a `PageNumber`/`PageSize` list, page by page, with the largest page the
+    /// action serves. Stops at `TotalCount` (or at a short page, should the count be missing).
+    pub fn list_all<R: PageNumbered + Clone>(&self, req: &R) -> Result<Vec<R::Item>, ApiError> {
+        let mut out = Vec::new();
+        for number in 1.. {
+            let mut r = req.clone();
+            r.set_page(number, R::MAX_PAGE);
+            let resp = self.send(&r)?;
+            let total = R::total(&resp);
+            let items = R::items(resp);
+            let short = items.len() < R::MAX_PAGE as usize;
+            out.extend(items);
+            if short || out.len() as u64 >= total {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every item of a `NextToken`/`MaxResults` list.
+    pub fn list_all_tokens<R: TokenPaged + Clone>(
+        &self,
+        req: &R,
+    ) -> Result<Vec<R::Item>, ApiError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let mut r = req.clone();
+            r.set_page(token.take(), R::MAX_PAGE);
+            let resp = self.send(&r)?;
+            let next = R::next_token(&resp);
+            out.extend(R::items(resp));
+            match next {
+                Some(t) => token = Some(t),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// One action given by name (being replaced by [`Client::send`]).
     pub fn call(&self, action: &str, mut p: Params) -> Result<J, ApiError> {
         p.entry("RegionId".into())
             .or_insert_with(|| self.region.clone());
+        self.retrying(product_of(action, &p), action, &p)
+    }
+
+    /// One action, retried on throttling and transient errors with exponential backoff and
+    /// jitter. The parameters (ClientToken included) are identical on every attempt.
+    fn retrying(&self, product: Product, action: &str, p: &Params) -> Result<J, ApiError> {
         let mut attempt = 0;
         loop {
-            match self.transport.call(action, &p) {
+            match self.transport.call(product, action, p) {
                 Ok(j) => return Ok(j),
                 Err(e) if e.is_retryable() && attempt + 1 < self.timing.max_attempts => {
                     let exp = self

@@ -6,6 +6,9 @@
 pub mod aliyun;
 pub mod api;
 pub mod sim;
+pub mod wire;
+
+pub use wire::Product;
 
 use std::collections::BTreeMap;
 
@@ -57,9 +60,15 @@ impl ApiError {
     }
 }
 
-/// One RPC call to a cloud.
+/// One RPC call to a cloud: the product (which endpoint and API version), the action and its
+/// flat parameters.
 pub trait Transport: Send + Sync {
-    fn call(&self, action: &str, params: &Params) -> Result<serde_json::Value, ApiError>;
+    fn call(
+        &self,
+        product: Product,
+        action: &str,
+        params: &Params,
+    ) -> Result<serde_json::Value, ApiError>;
 }
 
 /// The clouds a configuration talks to: one transport (the simulator or the real API — never a

@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value as J;
 use sha2::Digest;
 
-use crate::provider::{ApiError, Params, Transport};
+use crate::provider::{ApiError, Params, Product, Transport};
 
 pub const ENV_ACCESS_KEY_ID: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
 pub const ENV_ACCESS_KEY_SECRET: &str = "ALIBABA_CLOUD_ACCESS_KEY_SECRET";
@@ -135,56 +135,6 @@ impl std::str::FromStr for SignatureVersion {
             _ => Err(format!(
                 "unknown signature version {s:?}; expected \"v3\" or \"v1\""
             )),
-        }
-    }
-}
-
-/// The cloud product an action belongs to: its endpoint prefix and API version.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Product {
-    Ecs,
-    Vpc,
-    Slb,
-}
-
-impl Product {
-    pub fn for_action(action: &str, params: &Params) -> Product {
-        match action {
-            "AllocateEipAddress"
-            | "AssociateEipAddress"
-            | "UnassociateEipAddress"
-            | "ReleaseEipAddress"
-            | "ModifyEipAddressAttribute"
-            | "ModifyEipForwardMode"
-            | "DescribeEipAddresses"
-            | "DescribeVSwitches"
-            | "DescribeNatGateways"
-            | "DescribeHaVips" => Product::Vpc,
-            "TagResources" | "UntagResources"
-                if params
-                    .get("ResourceType")
-                    .is_some_and(|t| t.eq_ignore_ascii_case("EIP")) =>
-            {
-                Product::Vpc
-            }
-            "DescribeLoadBalancers" => Product::Slb,
-            _ => Product::Ecs,
-        }
-    }
-
-    fn prefix(self) -> &'static str {
-        match self {
-            Product::Ecs => "ecs",
-            Product::Vpc => "vpc",
-            Product::Slb => "slb",
-        }
-    }
-
-    pub fn version(self) -> &'static str {
-        match self {
-            Product::Ecs => "2014-05-26",
-            Product::Vpc => "2016-04-28",
-            Product::Slb => "2014-05-15",
         }
     }
 }
@@ -401,8 +351,7 @@ impl HttpTransport {
 type Sent = Result<ureq::http::Response<ureq::Body>, ureq::Error>;
 
 impl Transport for HttpTransport {
-    fn call(&self, action: &str, params: &Params) -> Result<J, ApiError> {
-        let product = Product::for_action(action, params);
+    fn call(&self, product: Product, action: &str, params: &Params) -> Result<J, ApiError> {
         let base = self.base_for(product);
         self.limiter.acquire(action);
         let sent = match self.version {
@@ -567,23 +516,6 @@ mod tests {
 
     #[test]
     fn products_and_endpoints() {
-        let none = Params::new();
-        let eip: Params = [("ResourceType".to_string(), "EIP".to_string())].into();
-        assert_eq!(
-            Product::for_action("DescribeEipAddresses", &none),
-            Product::Vpc
-        );
-        assert_eq!(Product::for_action("TagResources", &eip), Product::Vpc);
-        assert_eq!(Product::for_action("TagResources", &none), Product::Ecs);
-        assert_eq!(
-            Product::for_action("CreateNetworkInterface", &none),
-            Product::Ecs
-        );
-        assert_eq!(
-            Product::for_action("DescribeLoadBalancers", &none),
-            Product::Slb
-        );
-
         let c = Credentials::new("id", "secret", None);
         let t =
             HttpTransport::new(c.clone(), "cn-shanghai", None, SignatureVersion::V3).expect("ok");
@@ -776,7 +708,7 @@ mod tests {
         .expect("ok")
         .with_rate_limiter(RateLimiter::new(limits, clock.clone()));
         for _ in 0..3 {
-            t.call("DescribeNetworkInterfaces", &Params::new())
+            t.call(Product::Ecs, "DescribeNetworkInterfaces", &Params::new())
                 .expect("answered");
         }
         assert_eq!(server.join().expect("server").len(), 3);
@@ -802,7 +734,7 @@ mod tests {
         )
         .expect("ok");
         let e = t
-            .call("DescribeInstances", &Params::new())
+            .call(Product::Ecs, "DescribeInstances", &Params::new())
             .expect_err("refused");
         assert_eq!(e.code, "netform.Unreachable");
         assert!(!e.message.contains("secret"));

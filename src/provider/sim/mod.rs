@@ -22,7 +22,7 @@ use serde_json::Value as J;
 
 use self::cloud::{Cloud, Live};
 use self::world::{Faults, World};
-use crate::provider::{ApiError, Params, Transport};
+use crate::provider::{ApiError, Params, Product, Transport};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
@@ -263,7 +263,7 @@ fn next_rand(state: &mut u64) -> f64 {
 }
 
 impl Transport for Sim {
-    fn call(&self, action: &str, params: &Params) -> Result<J, ApiError> {
+    fn call(&self, _product: Product, action: &str, params: &Params) -> Result<J, ApiError> {
         if self.latency_ms > 0 {
             std::thread::sleep(std::time::Duration::from_millis(self.latency_ms));
         }

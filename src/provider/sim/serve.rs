@@ -18,7 +18,7 @@ use serde_json::{Value as J, json};
 
 use super::Sim;
 use crate::provider::aliyun::sign::{self, ReceivedV3, VerifyError};
-use crate::provider::{ApiError, Params, Transport};
+use crate::provider::{ApiError, Params, Product, Transport};
 
 /// How often the accept loop looks at `stop`.
 const POLL: Duration = Duration::from_millis(100);
@@ -236,10 +236,22 @@ fn process(state: &State, req: &mut tiny_http::Request) -> Result<J, ApiError> {
     for (k, v) in form {
         params.entry(k).or_insert(v);
     }
+    let version = headers
+        .get("x-acs-version")
+        .or_else(|| params.get("Version"))
+        .cloned()
+        .unwrap_or_default();
+    let product = Product::from_version(&version).ok_or_else(|| {
+        bad(
+            400,
+            "InvalidVersion",
+            format!("Specified parameter Version \"{version}\" is not valid."),
+        )
+    })?;
     for k in COMMON_PARAMS {
         params.remove(k);
     }
-    state.sim.call(&action, &params)
+    state.sim.call(product, &action, &params)
 }
 
 fn signature_error(e: VerifyError) -> ApiError {
@@ -479,8 +491,8 @@ mod tests {
         ];
         let mut created = 0;
         for (action, params) in &calls {
-            let over_http = client.call(action, params);
-            let in_process = local.call(action, params);
+            let over_http = client.call(Product::Ecs, action, params);
+            let in_process = local.call(Product::Ecs, action, params);
             assert_eq!(over_http, in_process, "{action} {params:?} ({version:?})");
             if let Ok(j) = &over_http
                 && j.get("NetworkInterfaceId").is_some()
@@ -492,6 +504,7 @@ mod tests {
         assert_eq!(server.sim.request_count(), local.request_count());
         let last = client
             .call(
+                Product::Ecs,
                 "DescribeNetworkInterfaces",
                 &p(&[("RegionId", "cn-hangzhou")]),
             )
@@ -515,7 +528,7 @@ mod tests {
         for version in [SignatureVersion::V3, SignatureVersion::V1] {
             let client = server.client("test-key", "not-the-secret", version);
             let e = client
-                .call("CreateNetworkInterface", &create_eni())
+                .call(Product::Ecs, "CreateNetworkInterface", &create_eni())
                 .expect_err("refused");
             assert_eq!(e.code, "SignatureDoesNotMatch", "{version:?}");
             assert_eq!(e.status, 400);
@@ -526,6 +539,7 @@ mod tests {
         let good = server.client("test-key", "test-secret", SignatureVersion::V3);
         let enis = good
             .call(
+                Product::Ecs,
                 "DescribeNetworkInterfaces",
                 &p(&[("RegionId", "cn-hangzhou")]),
             )
@@ -533,6 +547,7 @@ mod tests {
         let local = Sim::in_memory(World::builtin()).expect("builtin world");
         let want = local
             .call(
+                Product::Ecs,
                 "DescribeNetworkInterfaces",
                 &p(&[("RegionId", "cn-hangzhou")]),
             )
@@ -547,7 +562,11 @@ mod tests {
         for version in [SignatureVersion::V3, SignatureVersion::V1] {
             let e = server
                 .client("nobody", "test-secret", version)
-                .call("DescribeInstances", &p(&[("RegionId", "cn-hangzhou")]))
+                .call(
+                    Product::Ecs,
+                    "DescribeInstances",
+                    &p(&[("RegionId", "cn-hangzhou")]),
+                )
                 .expect_err("refused");
             assert_eq!(e.code, "InvalidAccessKeyId.NotFound", "{version:?}");
             assert_eq!(e.status, 404);
