@@ -6,6 +6,7 @@ mod commands;
 mod features;
 mod harness;
 mod http;
+mod paging;
 mod properties;
 mod quickstart;
 mod rules;
