@@ -512,14 +512,9 @@ pub fn token_page_of<T>(
     size: Option<u32>,
     max: u32,
 ) -> Result<(Vec<T>, Option<String>), ApiError> {
-    let size = size.unwrap_or(10);
-    if size == 0 || size > max {
-        return Err(malformed(
-            "MaxResults",
-            &size.to_string(),
-            &format!("1 to {max}"),
-        ));
-    }
+    // ECS documents that a MaxResults below 10 (or none) means 10 and one above the maximum
+    // means the maximum: out-of-range sizes are clamped, not refused.
+    let size = size.unwrap_or(10).clamp(10.min(max), max);
     let start: usize = match token.filter(|t| !t.is_empty()) {
         None => 0,
         Some(t) => t
@@ -639,6 +634,10 @@ mod tests {
         assert_eq!((first.len(), next.as_deref()), (20, Some("nf-20")));
         let (rest, next) = token_page_of(items.clone(), Some("nf-20"), Some(20), 100).unwrap();
         assert_eq!((rest.len(), next), (5, None));
+        let (page, _) = token_page_of(items.clone(), None, Some(1), 100).unwrap();
+        assert_eq!(page.len(), 10, "below 10 means 10");
+        let (page, _) = token_page_of(items.clone(), None, Some(1000), 20).unwrap();
+        assert_eq!(page.len(), 20, "above the maximum means the maximum");
         assert_eq!(
             token_page_of(items, Some("garbage"), None, 100)
                 .unwrap_err()
