@@ -70,6 +70,10 @@ pub struct AttrSchema {
     pub unsupported: bool,
     /// A format the value (or each element) must have.
     pub format: Option<Format>,
+    /// For numbers: the whole numbers the API takes, inclusive.
+    pub range: Option<(u32, u32)>,
+    /// For sets and lists: the fewest elements the API takes.
+    pub min_items: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,6 +95,8 @@ const fn a(name: &'static str, ty: AttrType) -> AttrSchema {
         values: &[],
         unsupported: false,
         format: None,
+        range: None,
+        min_items: 0,
     }
 }
 
@@ -136,6 +142,18 @@ impl AttrSchema {
         self.unsupported = true;
         self
     }
+    const fn range(mut self, lo: u32, hi: u32) -> Self {
+        self.range = Some((lo, hi));
+        self
+    }
+    /// A count of things: a whole number, never negative. The rules bound it from above.
+    const fn count(self) -> Self {
+        self.range(0, u32::MAX)
+    }
+    const fn min_items(mut self, n: usize) -> Self {
+        self.min_items = n;
+        self
+    }
 }
 
 #[derive(Debug)]
@@ -173,7 +191,8 @@ use AttrType::*;
 
 const ENI: &[AttrSchema] = &[
     a("vswitch_id", Str).req().force_new(),
-    a("security_group_ids", StrSet).computed(),
+    // CreateNetworkInterface needs at least one group; the most is an account quota.
+    a("security_group_ids", StrSet).computed().min_items(1),
     a("security_groups", StrSet).alias("security_group_ids"),
     a("network_interface_name", Str),
     a("name", Str).alias("network_interface_name"),
@@ -185,16 +204,19 @@ const ENI: &[AttrSchema] = &[
         .ipv4()
         .conflicts(&["secondary_private_ip_address_count"]),
     a("private_ips", StrSet).alias("private_ip_addresses"),
-    a("secondary_private_ip_address_count", Num).computed(),
+    a("secondary_private_ip_address_count", Num)
+        .computed()
+        .count(),
     a("private_ips_count", Num).alias("secondary_private_ip_address_count"),
     a("ipv6_addresses", StrSet)
         .computed()
         .ipv6()
         .conflicts(&["ipv6_address_count"]),
-    a("ipv6_address_count", Num).computed(),
+    a("ipv6_address_count", Num).computed().count(),
     a("tags", StrMap),
     a("resource_group_id", Str).computed().force_new(),
-    a("queue_number", Num),
+    // CreateNetworkInterface/ModifyNetworkInterfaceAttribute: QueueNumber 1 to 2048.
+    a("queue_number", Num).range(1, 2048),
     a("source_dest_check", Bool),
     a("delete_on_release", Bool),
     a("ipv4_prefixes", StrSet).unsupported(),
@@ -214,7 +236,7 @@ const ENI: &[AttrSchema] = &[
 const ATTACHMENT: &[AttrSchema] = &[
     a("network_interface_id", Str).req().force_new(),
     a("instance_id", Str).req().force_new(),
-    a("network_card_index", Num).force_new(),
+    a("network_card_index", Num).force_new().count(),
     a("trunk_network_instance_id", Str).force_new(),
     a("wait_for_network_configuration_ready", Bool),
     a("id", Str).out(),
@@ -228,12 +250,12 @@ const SECONDARY_IPS: &[AttrSchema] = &[
         .computed()
         .ipv4()
         .conflicts(&["private_ip_address_count"]),
-    a("private_ip_address_count", Num).computed(),
+    a("private_ip_address_count", Num).computed().count(),
     a("ipv6_addresses", StrSet)
         .computed()
         .ipv6()
         .conflicts(&["ipv6_address_count"]),
-    a("ipv6_address_count", Num).computed(),
+    a("ipv6_address_count", Num).computed().count(),
     a("id", Str).out(),
     // Facts about the ENI guest-config needs, recorded at apply.
     a("attached_instance_id", Str).out(),
@@ -679,6 +701,7 @@ fn convert(attr: &AttrSchema, v: &Value) -> Result<Value, String> {
             }
         }
     }
+    check_bounds(attr, &converted)?;
     if !attr.values.is_empty()
         && let Value::String(s) = &converted
         && !attr.values.contains(&s.as_str())
@@ -692,9 +715,79 @@ fn convert(attr: &AttrSchema, v: &Value) -> Result<Value, String> {
     Ok(converted)
 }
 
+/// The API's bounds: whole numbers in range, and enough elements in a set.
+fn check_bounds(attr: &AttrSchema, v: &Value) -> Result<(), String> {
+    if let (Some((lo, hi)), Value::Number(n)) = (attr.range, v) {
+        let whole = n.fract() == 0.0 && n.is_finite();
+        if !whole || *n < f64::from(lo) || *n > f64::from(hi) {
+            let span = if hi == u32::MAX {
+                format!("a whole number ≥ {lo}")
+            } else {
+                format!("a whole number from {lo} to {hi}")
+            };
+            return Err(format!("{n} is out of range: {span} is required"));
+        }
+    }
+    if attr.min_items > 0
+        && let Some(items) = v.as_seq()
+        && items.len() < attr.min_items
+    {
+        return Err(format!(
+            "at least {} element{} required, not {}",
+            attr.min_items,
+            if attr.min_items == 1 { " is" } else { "s are" },
+            items.len()
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_whole_and_not_negative_groups_not_empty_queues_bounded() {
+        let eni = |name: &str, v: Value| {
+            run(
+                "alicloud_ecs_network_interface",
+                &[("vswitch_id", Value::string("vsw-1")), (name, v)],
+            )
+            .1
+        };
+        let bad = |d: &[Diagnostic]| d.iter().any(|d| d.is_error());
+        assert!(bad(&eni(
+            "secondary_private_ip_address_count",
+            Value::Number(-1.0)
+        )));
+        assert!(bad(&eni(
+            "secondary_private_ip_address_count",
+            Value::Number(1.5)
+        )));
+        assert!(!bad(&eni(
+            "secondary_private_ip_address_count",
+            Value::Number(0.0)
+        )));
+        assert!(bad(&eni("ipv6_address_count", Value::Number(-3.0))));
+        assert!(bad(&eni("security_group_ids", Value::List(vec![]))));
+        assert!(!bad(&eni(
+            "security_group_ids",
+            Value::List(vec![Value::string("sg-1")])
+        )));
+        assert!(bad(&eni("queue_number", Value::Number(0.0))));
+        assert!(bad(&eni("queue_number", Value::Number(2049.0))));
+        assert!(!bad(&eni("queue_number", Value::Number(2048.0))));
+        let d = run(
+            "netform_secondary_private_ips",
+            &[("private_ip_address_count", Value::Number(-1.0))],
+        )
+        .1;
+        assert!(
+            d.iter()
+                .any(|d| d.help.as_deref().unwrap_or("").contains("whole number ≥ 0")),
+            "{d:?}"
+        );
+    }
 
     fn r() -> SourceRange {
         SourceRange {

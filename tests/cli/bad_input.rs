@@ -233,3 +233,32 @@ fn malformed_and_repeated_addresses_are_configuration_errors() {
         ],
     );
 }
+
+#[test]
+fn values_the_api_does_not_take_are_refused_at_their_line() {
+    let env = applied();
+    env.write(
+        "bounds.hcl",
+        r#"resource "alicloud_ecs_network_interface" "neg" {
+  vswitch_id                         = "vsw-bp1web0000000000000"
+  security_group_ids                 = ["sg-bp1basic000000000000"]
+  secondary_private_ip_address_count = -1
+}
+
+resource "alicloud_ecs_network_interface" "nogroup" {
+  vswitch_id         = "vsw-bp1web0000000000000"
+  security_group_ids = []
+}
+"#,
+    );
+    assert_refused(
+        &env,
+        &["apply", "--auto-approve"],
+        &[
+            "--> bounds.hcl:4:",
+            "a whole number ≥ 0 is required",
+            "--> bounds.hcl:9:",
+            "at least 1 element is required",
+        ],
+    );
+}
