@@ -162,6 +162,10 @@ fn origin(addr: &Address, attr: &str) -> Value {
 }
 
 /// The expansion of a resource: its instance keys, from `count` or `for_each`.
+/// The most instances one `count` may ask for: far above any account's ENI or EIP quota, far
+/// below what would exhaust memory before a plan is even shown.
+const MAX_COUNT: u64 = 100_000;
+
 fn expand(
     r: &Resource,
     ev: &mut Evaluator,
@@ -188,6 +192,16 @@ fn expand(
                 None
             }
             v => match v.coerce_number() {
+                Some(n) if n > MAX_COUNT as f64 && n.fract() == 0.0 => {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "invalid count: {v} instances is more than netform manages in one resource ({MAX_COUNT})"
+                        ))
+                        .at(c.range())
+                        .with_help("no Alibaba Cloud account holds that many ENIs or EIPs; check the expression, or split the resource"),
+                    );
+                    None
+                }
                 Some(n) if n >= 0.0 && n.fract() == 0.0 => Some((
                     Expansion::Count,
                     (0..n as i64).map(|i| (InstanceKey::Int(i), None)).collect(),

@@ -262,3 +262,13 @@ resource "alicloud_ecs_network_interface" "nogroup" {
         ],
     );
 }
+
+#[test]
+fn an_absurd_count_is_an_error_not_a_crash() {
+    let env = applied();
+    env.write(
+        "huge.hcl",
+        "resource \"alicloud_eip_address\" \"many\" {\n  count = 18446744073709551616\n}\n",
+    );
+    assert_refused(&env, &["plan"], &["invalid count", "--> huge.hcl:2:"]);
+}
