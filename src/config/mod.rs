@@ -199,7 +199,8 @@ pub fn load_dir(dir: &Path) -> Result<Config, LoadFailure> {
     let mut names: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(rd) => rd
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "hcl") && p.is_file())
+            // Not `is_file()`: a dangling symlink must be reported, not silently skipped.
+            .filter(|p| p.extension().is_some_and(|e| e == "hcl") && !p.is_dir())
             .collect(),
         Err(e) => {
             return Err(LoadFailure::from(Diagnostic::error(format!(
@@ -220,23 +221,56 @@ pub fn load_dir(dir: &Path) -> Result<Config, LoadFailure> {
     }
     let mut files = Vec::new();
     let mut diags = Diagnostics::default();
+    let mut unreadable = Sources::default();
     for p in names {
         let name = p
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        match std::fs::read_to_string(&p) {
+        match read_source(&p, &name, &mut unreadable) {
             Ok(text) => files.push((name, text)),
-            Err(e) => diags.push(Diagnostic::error(format!("cannot read {name}: {e}"))),
+            Err(d) => diags.push(*d),
         }
     }
     if diags.has_errors() {
         return Err(LoadFailure {
             diags,
-            sources: Sources::default(),
+            sources: unreadable,
         });
     }
     load_sources(dir, files)
+}
+
+/// One configuration file's text. A file that cannot be read (a dangling symlink, no
+/// permission) is named; one that is not UTF-8 is shown at its first bad byte.
+fn read_source(path: &Path, name: &str, sources: &mut Sources) -> Result<String, Box<Diagnostic>> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        let dangling = e.kind() == std::io::ErrorKind::NotFound && path.is_symlink();
+        let d = Diagnostic::error(format!("cannot read {name}: {e}"));
+        if dangling {
+            d.with_help(
+                "it is a symbolic link to a file that does not exist; fix or remove the link",
+            )
+        } else {
+            d.with_help("make the file readable, or move it out of the configuration directory")
+        }
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let bad = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+        // The lossy text keeps the valid prefix byte for byte; the bad byte became U+FFFD.
+        let end = bad + text[bad..].chars().next().map_or(0, char::len_utf8);
+        let file = sources.add(name, text);
+        Box::new(
+            Diagnostic::error(format!("{name} is not UTF-8 text"))
+                .at(Some(SourceRange {
+                    file,
+                    start: bad,
+                    end,
+                }))
+                .with_help("configuration files must be UTF-8; re-save the file in that encoding"),
+        )
+    })
 }
 
 /// Loads configuration from in-memory files (name, text); the directory is where relative paths

@@ -272,3 +272,22 @@ fn an_absurd_count_is_an_error_not_a_crash() {
     );
     assert_refused(&env, &["plan"], &["invalid count", "--> huge.hcl:2:"]);
 }
+
+#[test]
+fn a_file_that_is_not_utf8_is_shown_at_its_bad_byte_and_a_dangling_link_is_named() {
+    let env = applied();
+    std::fs::write(
+        env.path().join("latin1.hcl"),
+        b"# ok\nlocals {\n  name = \"caf\xe9\"\n}\n",
+    )
+    .expect("write");
+    assert_refused(
+        &env,
+        &["plan"],
+        &["latin1.hcl is not UTF-8", "--> latin1.hcl:3:"],
+    );
+    std::fs::remove_file(env.path().join("latin1.hcl")).expect("remove");
+    std::os::unix::fs::symlink(env.path().join("gone.txt"), env.path().join("link.hcl"))
+        .expect("symlink");
+    assert_refused(&env, &["plan"], &["cannot read link.hcl", "symbolic link"]);
+}
