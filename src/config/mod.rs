@@ -1002,9 +1002,19 @@ fn check_references(cfg: &Config, diags: &mut Diagnostics) {
         exprs.extend(r.attrs.iter().map(|a| &a.value));
         exprs.extend(r.count.iter().chain(r.for_each.iter()));
     }
+    // `depends_on` names resources without an expression around them; check those too.
+    let explicit = cfg
+        .resources
+        .iter()
+        .flat_map(|r| r.depends_on.iter())
+        .chain(cfg.outputs.values().flat_map(|o| o.depends_on.iter()))
+        .map(|(r, range)| (r.clone(), Some(range.clone())));
+    let refs = exprs.into_iter().flat_map(|e| e.refs()).chain(explicit);
     let resource_keys: Vec<String> = cfg.resources.iter().map(Resource::key).collect();
-    for e in exprs {
-        for (r, range) in e.refs() {
+    let declared_keys: std::collections::BTreeSet<&str> =
+        resource_keys.iter().map(String::as_str).collect();
+    {
+        for (r, range) in refs {
             let (declared, what, name, candidates): (bool, &str, String, Vec<String>) = match &r {
                 Ref::Var(n) => (
                     cfg.variables.contains_key(n),
@@ -1028,7 +1038,7 @@ fn check_references(cfg: &Config, diags: &mut Diagnostics) {
                     let unknown_type =
                         schema::lookup(if *data { Mode::Data } else { Mode::Managed }, t).is_none();
                     (
-                        resource_keys.contains(&key) || unknown_type,
+                        declared_keys.contains(key.as_str()) || unknown_type,
                         if *data { "data source" } else { "resource" },
                         key,
                         resource_keys.clone(),

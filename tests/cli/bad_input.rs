@@ -291,3 +291,21 @@ fn a_file_that_is_not_utf8_is_shown_at_its_bad_byte_and_a_dangling_link_is_named
         .expect("symlink");
     assert_refused(&env, &["plan"], &["cannot read link.hcl", "symbolic link"]);
 }
+
+#[test]
+fn depends_on_an_undeclared_resource_is_an_error() {
+    let env = applied();
+    env.write(
+        "dep.hcl",
+        "resource \"alicloud_eip_address\" \"dep\" {\n  depends_on = [alicloud_eip_address.ap]\n}\n",
+    );
+    assert_refused(
+        &env,
+        &["plan"],
+        &[
+            "reference to undeclared resource \"alicloud_eip_address.ap\"",
+            "--> dep.hcl:2:",
+            "did you mean \"alicloud_eip_address.app\"?",
+        ],
+    );
+}
