@@ -184,32 +184,51 @@ impl State {
             state.outputs = serde_json::from_value(outs.clone())
                 .map_err(|e| corrupt(format!("malformed outputs: {e}")))?;
         }
-        for r in j
-            .get("resources")
-            .and_then(J::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
+        // Anything but a list here is damage, never "no resources": reading it as empty would
+        // have the next apply create everything again.
+        let resources = match j.get("resources") {
+            Some(J::Array(list)) => list.as_slice(),
+            Some(other) => {
+                return Err(corrupt(format!(
+                    "damaged: \"resources\" is {}, not a list",
+                    json_kind(other)
+                )));
+            }
+            None => return Err(corrupt("not a netform state (no \"resources\")".into())),
+        };
+        for r in resources {
             let s = |k: &str| r.get(k).and_then(J::as_str).map(str::to_string);
             let (Some(mode), Some(ty), Some(name)) = (s("mode"), s("type"), s("name")) else {
                 return Err(corrupt("a resource lacks mode, type or name".into()));
             };
-            let mode = if mode == "data" {
-                Mode::Data
-            } else {
-                Mode::Managed
+            let mode = match mode.as_str() {
+                "data" => Mode::Data,
+                "managed" => Mode::Managed,
+                other => {
+                    return Err(corrupt(format!(
+                        "{ty}.{name} has mode {other:?}, not \"managed\" or \"data\""
+                    )));
+                }
+            };
+            if crate::schema::lookup(mode, &ty).is_none() {
+                return Err(corrupt(format!(
+                    "it holds {ty}.{name}, of a resource type netform does not know ({ty})"
+                )));
+            }
+            let instances = match r.get("instances") {
+                Some(J::Array(list)) => list.as_slice(),
+                _ => {
+                    return Err(corrupt(format!(
+                        "damaged: {ty}.{name} has no list of instances"
+                    )));
+                }
             };
             let provider = s("provider").and_then(|p| {
                 p.strip_prefix(PROVIDER)
                     .and_then(|rest| rest.strip_prefix('.'))
                     .map(str::to_string)
             });
-            for inst in r
-                .get("instances")
-                .and_then(J::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
-            {
+            for inst in instances {
                 let key = match inst.get("index_key") {
                     None | Some(J::Null) => InstanceKey::None,
                     Some(k) => serde_json::from_value(k.clone())
@@ -319,6 +338,18 @@ pub struct Store {
     pub path: PathBuf,
     lock: Option<File>,
     backed_up: bool,
+}
+
+/// What a JSON value is, for error messages.
+fn json_kind(v: &J) -> &'static str {
+    match v {
+        J::Null => "null",
+        J::Bool(_) => "a boolean",
+        J::Number(_) => "a number",
+        J::String(_) => "a string",
+        J::Array(_) => "a list",
+        J::Object(_) => "an object",
+    }
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
@@ -642,6 +673,44 @@ mod tests {
         assert!(
             matches!(State::from_json(bad_id, "x"), Err(StateError::Corrupt { what, .. }) if what.contains("not a string"))
         );
+    }
+
+    #[test]
+    fn damage_is_never_read_as_nothing() {
+        let head = r#""version": 4, "serial": 1, "lineage": "l""#;
+        let cases = [
+            (format!(r#"{{{head}, "resources": {{}}}}"#), "not a list"),
+            (format!(r#"{{{head}, "resources": "x"}}"#), "not a list"),
+            (format!(r#"{{{head}}}"#), "no \"resources\""),
+            (
+                format!(
+                    r#"{{{head}, "resources": [{{"mode": "managed", "type": "alicloud_eip_address", "name": "e", "instances": {{}}}}]}}"#
+                ),
+                "no list of instances",
+            ),
+            (
+                format!(
+                    r#"{{{head}, "resources": [{{"mode": "managed", "type": "aws_instance", "name": "e", "instances": []}}]}}"#
+                ),
+                "does not know (aws_instance)",
+            ),
+            (
+                format!(
+                    r#"{{{head}, "resources": [{{"mode": "mystery", "type": "alicloud_eip_address", "name": "e", "instances": []}}]}}"#
+                ),
+                "mode \"mystery\"",
+            ),
+        ];
+        for (text, want) in cases {
+            match State::from_json(&text, "x") {
+                Err(StateError::Corrupt { what, .. }) => {
+                    assert!(what.contains(want), "{text}: {what}")
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        let empty = format!(r#"{{{head}, "resources": []}}"#);
+        assert!(State::from_json(&empty, "x").is_ok());
     }
 
     #[test]
