@@ -68,12 +68,22 @@ pub struct PlanArgs {
     pub vars: Vec<String>,
     #[arg(long = "var-file", value_name = "FILE")]
     pub var_files: Vec<PathBuf>,
-    #[arg(long, default_value_t = 10)]
+    /// At most this many operations at once (≥ 1).
+    #[arg(long, default_value_t = 10, value_parser = parse_parallelism)]
     pub parallelism: usize,
     #[arg(long, default_value = "0s")]
     pub lock_timeout: String,
     #[arg(long, default_value = "true", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub input: bool,
+}
+
+/// `--parallelism 0` would start nothing and wait forever: refuse it when the flag is read.
+fn parse_parallelism(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{s:?} is not a whole number")),
+    }
 }
 
 #[derive(Subcommand, Debug)]

@@ -309,3 +309,13 @@ fn depends_on_an_undeclared_resource_is_an_error() {
         ],
     );
 }
+
+#[test]
+fn parallelism_zero_is_refused_when_the_flag_is_read() {
+    let env = applied();
+    assert_refused(
+        &env,
+        &["apply", "--auto-approve", "--parallelism", "0"],
+        &["--parallelism", "must be at least 1"],
+    );
+}
