@@ -1106,6 +1106,23 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
     Ok(Exit(0))
 }
 
+/// The first planning option set on a command line that applies a saved plan: they shape a
+/// plan, so with a saved one they would be silently ignored (Terraform refuses them too).
+fn planning_flag(a: &PlanArgs) -> Option<&'static str> {
+    [
+        (!a.vars.is_empty(), "--var"),
+        (!a.var_files.is_empty(), "--var-file"),
+        (!a.target.is_empty(), "--target"),
+        (!a.exclude.is_empty(), "--exclude"),
+        (!a.replace.is_empty(), "--replace"),
+        (a.destroy, "--destroy"),
+        (a.refresh_only, "--refresh-only"),
+        (!a.refresh, "--refresh=false"),
+    ]
+    .into_iter()
+    .find_map(|(set, flag)| set.then_some(flag))
+}
+
 fn cmd_apply(
     ctx: &Ctx,
     plan_file: Option<&Path>,
@@ -1114,6 +1131,13 @@ fn cmd_apply(
     destroy: bool,
 ) -> Result<Exit, Exit> {
     if let Some(f) = plan_file {
+        if let Some(flag) = planning_flag(a) {
+            return Err(user_error(
+                format!("{flag} cannot be used when applying a saved plan"),
+                "the saved plan already holds what was planned with its variables and options; plan again with the flag (netform plan --out FILE …), then apply that file",
+                ctx.err_style,
+            ));
+        }
         let p = plan::saved::load_and_replan(ctx_dir(ctx), f, ctx.store(), &mut |cfg, args| {
             let vars = ctx.vars(cfg, args)?;
             let clouds = ctx.clouds(cfg, &vars)?;

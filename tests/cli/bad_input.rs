@@ -319,3 +319,29 @@ fn parallelism_zero_is_refused_when_the_flag_is_read() {
         &["--parallelism", "must be at least 1"],
     );
 }
+
+#[test]
+fn a_saved_plan_takes_no_variables_or_planning_options() {
+    let env = applied();
+    env.write(
+        "more.hcl",
+        "resource \"alicloud_eip_address\" \"more\" {}\n",
+    );
+    let r = env.run(&["plan", "--out", "p.plan"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for extra in [
+        &["--var", "secondary_ip_count=2"][..],
+        &["--target", "alicloud_eip_address.more"][..],
+        &["--destroy"][..],
+    ] {
+        let mut args = vec!["apply", "p.plan"];
+        args.extend_from_slice(extra);
+        assert_refused(
+            &env,
+            &args,
+            &[extra[0], "cannot be used when applying a saved plan"],
+        );
+    }
+    let r = env.run(&["apply", "p.plan"]);
+    assert_eq!(r.code, 0, "the plan itself still applies: {}", r.stderr);
+}
