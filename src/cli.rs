@@ -702,37 +702,8 @@ fn plan_options(a: &PlanArgs, destroy: bool, ctx: &Ctx) -> Result<PlanOptions, E
     })
 }
 
-fn now_rfc3339() -> String {
-    if let Ok(t) = std::env::var("NETFORM_CLOCK") {
-        return t;
-    }
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let days = secs / 86400;
-    let rem = secs % 86400;
-    // Civil date from days since the epoch (Howard Hinnant's algorithm).
-    let z = days as i64 + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z.rem_euclid(146097);
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 fn event_line(level: &str, message: &str, ty: &str, extra: serde_json::Value) -> String {
-    let mut j = serde_json::json!({"@level": level, "@message": message, "@timestamp": now_rfc3339(), "type": ty});
+    let mut j = serde_json::json!({"@level": level, "@message": message, "@timestamp": crate::clock::now_rfc3339(), "type": ty});
     if let (Some(m), serde_json::Value::Object(x)) = (j.as_object_mut(), extra) {
         m.extend(x);
     }
@@ -747,7 +718,10 @@ struct Planned {
     store: Store,
 }
 
-fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool) -> Result<Planned, Exit> {
+/// Plans under the state lock, taken for `operation`. Everything the plan reads (the state, the
+/// journal, the simulator's cloud) is read after the lock is held, never before: a second run
+/// waiting on `--lock-timeout` must see what the first one did.
+fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool, operation: &str) -> Result<Planned, Exit> {
     ctx.json_events.set(a.json);
     let mut cfg = ctx.load()?;
     let vars = ctx.vars(&mut cfg, a)?;
@@ -755,16 +729,11 @@ fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool) -> Result<Planned, Exit> {
     let mut store = ctx.store();
     let timeout = parse_duration(&a.lock_timeout)
         .map_err(|e| user_error(e, "pass --lock-timeout 30s", ctx.err_style))?;
+    store
+        .lock(timeout, operation)
+        .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
     let prior = read_state(ctx, &store)?;
     let clouds = ctx.clouds(&cfg, &vars)?;
-    store
-        .lock(timeout)
-        .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
-    let prior = if store.has_journal() {
-        read_state(ctx, &store)?
-    } else {
-        prior
-    };
     let plan = plan::plan(
         plan::Inputs {
             cfg: &cfg,
@@ -790,7 +759,7 @@ fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool) -> Result<Planned, Exit> {
 }
 
 fn cmd_plan(ctx: &Ctx, a: &PlanArgs) -> Result<Exit, Exit> {
-    let p = make_plan(ctx, a, false)?;
+    let p = make_plan(ctx, a, false, "plan")?;
     let mut out = std::io::stdout().lock();
     if a.json {
         let _ = out.write_all(
@@ -1166,7 +1135,7 @@ fn cmd_apply(
         };
         return run_apply(ctx, planned, a);
     }
-    let p = make_plan(ctx, a, destroy)?;
+    let p = make_plan(ctx, a, destroy, if destroy { "destroy" } else { "apply" })?;
     if !a.json {
         let _ = std::io::stdout().write_all(render::plan::render(&p.plan, ctx.style).as_bytes());
     }
@@ -1537,12 +1506,12 @@ fn cmd_import(ctx: &Ctx, address: &str, id: &str, vars: &[String]) -> Result<Exi
         ..Default::default()
     };
     let vals = ctx.vars(&mut cfg, &a)?;
-    let clouds = ctx.clouds(&cfg, &vals)?;
     let mut store = ctx.store();
     store
-        .lock(Duration::ZERO)
+        .lock(Duration::ZERO, "import")
         .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
     let prior = read_state(ctx, &store)?;
+    let clouds = ctx.clouds(&cfg, &vals)?;
     let mut state = prior
         .clone()
         .unwrap_or_else(|| State::new(crate::state::new_lineage()));
@@ -1602,7 +1571,7 @@ fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
         }
         StateCmd::Rm { addresses } => {
             store
-                .lock(Duration::ZERO)
+                .lock(Duration::ZERO, "state rm")
                 .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
             let Some(prior) = read_state(ctx, &store)? else {
                 return Err(user_error(
@@ -1644,7 +1613,7 @@ fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
         }
         StateCmd::Mv { from, to } => {
             store
-                .lock(Duration::ZERO)
+                .lock(Duration::ZERO, "state mv")
                 .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
             let Some(prior) = read_state(ctx, &store)? else {
                 return Err(user_error(
@@ -1876,6 +1845,7 @@ fn cmd_graph(ctx: &Ctx, ops: bool, format: &str) -> Result<Exit, Exit> {
                 ..Default::default()
             },
             false,
+            "graph",
         )?;
         print!("{}", render::graph::operations(&p.plan.ops, f));
     } else {

@@ -11,6 +11,7 @@
 pub mod address;
 pub mod apply;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod diag;
 pub mod fmt;

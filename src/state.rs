@@ -40,8 +40,14 @@ pub enum StateError {
         path: String,
         source: std::io::Error,
     },
-    #[error("the state is locked by another netform run (lock file {path}); waited {waited}")]
-    Locked { path: String, waited: String },
+    #[error(
+        "the state is locked by another netform run (lock file {path}; {holder}); waited {waited}"
+    )]
+    Locked {
+        path: String,
+        waited: String,
+        holder: String,
+    },
 }
 
 impl StateError {
@@ -333,11 +339,75 @@ impl JournalEntry {
     }
 }
 
+/// Who holds a state lock, as Terraform records it (`ID`, `Operation`, `Who`, `Version`,
+/// `Created`), plus the host and pid so that a dead holder can be told from a live one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LockInfo {
+    #[serde(rename = "ID")]
+    pub id: String,
+    pub operation: String,
+    pub who: String,
+    pub host: String,
+    pub pid: u32,
+    pub version: String,
+    pub created: String,
+}
+
+impl LockInfo {
+    pub fn new(operation: &str) -> LockInfo {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .ok()
+            .filter(|h| !h.is_empty())
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .unwrap_or_else(|| "unknown-host".into());
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| "unknown".into());
+        LockInfo {
+            id: new_lineage(),
+            operation: operation.to_string(),
+            who: format!("{user}@{host}"),
+            host,
+            pid: std::process::id(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            created: crate::clock::now_rfc3339(),
+        }
+    }
+
+    fn write_to(&self, f: &mut File) -> std::io::Result<()> {
+        use std::io::{Seek, Write};
+        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        f.set_len(0)?;
+        f.seek(std::io::SeekFrom::Start(0))?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "held by {} for {} since {} (pid {} on {}, netform {}, lock ID {})",
+            self.who, self.operation, self.created, self.pid, self.host, self.version, self.id
+        )
+    }
+}
+
 /// The state file and its companions: `.backup`, `.lock` and `.journal`.
 pub struct Store {
     pub path: PathBuf,
     lock: Option<File>,
     backed_up: bool,
+}
+
+impl Drop for Store {
+    /// Clears the holder's record before the lock goes (with the file handle), so that a lock
+    /// file left behind never names a run that has ended.
+    fn drop(&mut self) {
+        if let Some(f) = self.lock.take() {
+            let _ = f.set_len(0);
+        }
+    }
 }
 
 /// What a JSON value is, for error messages.
@@ -434,11 +504,14 @@ impl Store {
     }
 
     /// Takes the lock, waiting up to `timeout`.
-    pub fn lock(&mut self, timeout: Duration) -> Result<(), StateError> {
+    /// Takes the lock for `operation` (plan, apply, …), waiting up to `timeout`, and records
+    /// who holds it in the lock file so that a run that finds it taken can say by whom.
+    pub fn lock(&mut self, timeout: Duration, operation: &str) -> Result<(), StateError> {
         let path = self.lock_path();
-        let f = OpenOptions::new()
+        let mut f = OpenOptions::new()
             .create(true)
             .truncate(false)
+            .read(true)
             .write(true)
             .open(&path)
             .map_err(|e| StateError::Write {
@@ -449,6 +522,9 @@ impl Store {
         loop {
             match f.try_lock() {
                 Ok(()) => {
+                    // The holder's details are informative; failing to write them must not
+                    // fail a run that holds the lock.
+                    let _ = LockInfo::new(operation).write_to(&mut f);
                     self.lock = Some(f);
                     return Ok(());
                 }
@@ -456,9 +532,14 @@ impl Store {
                     std::thread::sleep(Duration::from_millis(50));
                 }
                 Err(std::fs::TryLockError::WouldBlock) => {
+                    let holder = std::fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|t| serde_json::from_str::<LockInfo>(&t).ok())
+                        .map_or_else(|| "holder unknown".to_string(), |i| i.describe());
                     return Err(StateError::Locked {
                         path: path.display().to_string(),
                         waited: format!("{}s", timeout.as_secs()),
+                        holder,
                     });
                 }
                 Err(std::fs::TryLockError::Error(e)) => {
@@ -718,10 +799,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let mut a = Store::new(dir.path().join("s.tfstate"));
         let mut b = Store::new(dir.path().join("s.tfstate"));
-        a.lock(Duration::ZERO).unwrap_or_else(|e| panic!("{e}"));
-        assert!(matches!(
-            b.lock(Duration::ZERO),
-            Err(StateError::Locked { .. })
-        ));
+        a.lock(Duration::ZERO, "apply")
+            .unwrap_or_else(|e| panic!("{e}"));
+        match b.lock(Duration::ZERO, "plan") {
+            Err(e @ StateError::Locked { .. }) => {
+                let m = e.to_string();
+                assert!(m.contains("for apply"), "{m}");
+                assert!(m.contains(&format!("pid {}", std::process::id())), "{m}");
+                assert!(m.contains(env!("CARGO_PKG_VERSION")), "{m}");
+            }
+            other => panic!("{other:?}"),
+        }
+        drop(a);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("s.tfstate.lock")).ok(),
+            Some(String::new()),
+            "an ended run leaves no holder behind"
+        );
+        b.lock(Duration::ZERO, "plan")
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 }

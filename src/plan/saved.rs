@@ -232,11 +232,12 @@ pub fn load_and_replan(
         format: "human".into(),
         ..Default::default()
     };
+    // The lock first: the state and the simulator's cloud are read under it.
+    store
+        .lock(std::time::Duration::ZERO, "apply")
+        .map_err(|e| LoadError::User(e.to_string(), e.help().into()))?;
     let (mut vars, clouds) = setup(&mut cfg, &args)?;
     vars.extend(saved_vars);
-    store
-        .lock(std::time::Duration::ZERO)
-        .map_err(|e| LoadError::User(e.to_string(), e.help().into()))?;
     let state = store
         .read()
         .map_err(|e| LoadError::User(e.to_string(), e.help().into()))?;
