@@ -638,6 +638,18 @@ fn import_adopts_an_existing_eip_and_plan_diffs_it() {
 
 #[test]
 fn ctrl_c_finishes_what_is_in_flight_records_it_and_stops() {
+    interrupted_by("INT");
+}
+
+/// What a CI runner sends when a job is cancelled (SIGTERM) or its terminal goes (SIGHUP) is
+/// handled like Ctrl-C.
+#[test]
+fn sigterm_and_sighup_are_handled_like_ctrl_c() {
+    interrupted_by("TERM");
+    interrupted_by("HUP");
+}
+
+fn interrupted_by(signal: &str) {
     let env = Env::copy_of("examples/nat-gateway");
     let child = env
         .cmd(&["apply", "--auto-approve", "--parallelism", "1"])
@@ -652,7 +664,7 @@ fn ctrl_c_finishes_what_is_in_flight_records_it_and_stops() {
     }
     let pid = child.id().to_string();
     let _ = std::process::Command::new("kill")
-        .args(["-INT", &pid])
+        .args([&format!("-{signal}"), &pid])
         .status();
     let out = child.wait_with_output().expect("wait");
     let stderr = String::from_utf8_lossy(&out.stderr);
