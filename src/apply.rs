@@ -903,7 +903,13 @@ pub fn apply(
     let local_order = locals_in_order(cfg);
     let locals_of = locals_by_resource(cfg, &local_order);
     let mut report = Report::default();
-    let mut journal = None;
+    // Opened (and its header made durable) before the first cloud call: a journal that cannot
+    // be written must stop the run while nothing has changed yet.
+    let mut journal = if plan.ops.is_empty() {
+        None
+    } else {
+        Some(store.journal(&lineage)?)
+    };
     let mut ids: HashMap<String, Address> = HashMap::new();
     for (a, i) in &state.resources {
         if let Some(J::String(id)) = i.attributes.get("id") {
@@ -1066,7 +1072,7 @@ pub fn apply(
                 {
                     let j = match &mut journal {
                         Some(j) => j,
-                        None => journal.insert(store.journal()?),
+                        None => journal.insert(store.journal(&lineage)?),
                     };
                     for u in updates {
                         let entry = match u {

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -294,6 +294,55 @@ impl State {
     }
 }
 
+const JOURNAL_VERSION: u64 = 1;
+
+/// The first line of a journal: which state it belongs to.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JournalHeader {
+    journal: u64,
+    lineage: String,
+}
+
+/// A journal's text: its header's lineage (none for a journal written before headers existed)
+/// and its entries, or what is wrong with it.
+fn parse_journal(text: &[u8]) -> Result<(Option<String>, Vec<JournalEntry>), String> {
+    let complete = text.ends_with(b"\n");
+    let lines: Vec<&[u8]> = text
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut lineage = None;
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let last = i + 1 == lines.len();
+        if i == 0
+            && let Ok(h) = serde_json::from_slice::<JournalHeader>(line)
+        {
+            if h.journal > JOURNAL_VERSION {
+                return Err(format!(
+                    "written by a newer netform (journal version {})",
+                    h.journal
+                ));
+            }
+            lineage = Some(h.lineage);
+            continue;
+        }
+        match serde_json::from_slice::<JournalEntry>(line) {
+            Ok(e) => out.push(e),
+            // The write a crash cut short: its operation never became durable.
+            Err(_) if last && !complete => break,
+            Err(e) => {
+                return Err(format!(
+                    "damaged at line {} ({e}); restore the state and its journal from a backup, or move the journal aside after checking the cloud by hand",
+                    i + 1
+                ));
+            }
+        }
+    }
+    Ok((lineage, out))
+}
+
 /// One line of the apply journal.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "lowercase")]
@@ -466,9 +515,23 @@ impl Store {
                 });
             }
         };
-        let entries = self.read_journal()?;
-        if !entries.is_empty() {
-            let s = state.get_or_insert_with(|| State::new(String::new()));
+        let (lineage, entries) = self.read_journal()?;
+        if let (Some(s), Some(l)) = (&state, &lineage)
+            && &s.lineage != l
+        {
+            return Err(StateError::Corrupt {
+                path: self.journal_path().display().to_string(),
+                what: format!(
+                    "the journal of another state (lineage {l}; {} has lineage {})",
+                    self.shown(),
+                    s.lineage
+                ),
+            });
+        }
+        if !entries.is_empty() || lineage.is_some() {
+            // A first apply that crashed has a journal and no state: the journal's lineage keeps
+            // the rerun's ClientTokens the same as the crashed run's.
+            let s = state.get_or_insert_with(|| State::new(lineage.clone().unwrap_or_default()));
             for e in &entries {
                 e.apply_to(s);
             }
@@ -480,27 +543,22 @@ impl Store {
         self.journal_path().exists()
     }
 
-    fn read_journal(&self) -> Result<Vec<JournalEntry>, StateError> {
-        let f = match File::open(self.journal_path()) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+    /// The journal's lineage (from its header) and entries. Only the last line may be torn (a
+    /// write the crash cut short, with no newline after it); garbage anywhere else is damage.
+    fn read_journal(&self) -> Result<(Option<String>, Vec<JournalEntry>), StateError> {
+        let path = self.journal_path();
+        let shown = path.display().to_string();
+        let text = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((None, Vec::new())),
             Err(e) => {
                 return Err(StateError::Read {
-                    path: self.journal_path().display().to_string(),
+                    path: shown,
                     source: e,
                 });
             }
         };
-        let mut out = Vec::new();
-        for line in BufReader::new(f).lines() {
-            let Ok(line) = line else { break };
-            // A torn last line is an operation whose record never became durable; stop there.
-            match serde_json::from_str::<JournalEntry>(&line) {
-                Ok(e) => out.push(e),
-                Err(_) => break,
-            }
-        }
-        Ok(out)
+        parse_journal(&text).map_err(|what| StateError::Corrupt { path: shown, what })
     }
 
     /// Takes the lock, waiting up to `timeout`.
@@ -580,19 +638,33 @@ impl Store {
         Ok(())
     }
 
-    /// Opens the journal for appending; each entry is fsynced before `append` returns.
-    pub fn journal(&self) -> Result<Journal, StateError> {
+    /// Opens the journal of the state with `lineage` for appending; each entry is fsynced
+    /// before `append` returns. A new journal starts with a durable header naming the lineage.
+    pub fn journal(&self, lineage: &str) -> Result<Journal, StateError> {
         let path = self.journal_path();
-        let f = OpenOptions::new()
+        let write_err = |e: std::io::Error| StateError::Write {
+            path: path.display().to_string(),
+            source: e,
+        };
+        let mut file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
-            .map_err(|e| StateError::Write {
-                path: path.display().to_string(),
-                source: e,
-            })?;
+            .map_err(write_err)?;
         set_private(&path);
-        Ok(Journal { file: f, path })
+        if file.metadata().map_err(write_err)?.len() == 0 {
+            let header = JournalHeader {
+                journal: JOURNAL_VERSION,
+                lineage: lineage.to_string(),
+            };
+            let mut line =
+                serde_json::to_vec(&header).map_err(|e| write_err(std::io::Error::other(e)))?;
+            line.push(b'\n');
+            file.write_all(&line)
+                .and_then(|_| file.sync_data())
+                .map_err(write_err)?;
+        }
+        Ok(Journal { file, path })
     }
 }
 
@@ -726,7 +798,7 @@ mod tests {
             .write(&mut s, Some(&prior))
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.serial, 1, "unchanged content keeps its serial");
-        let mut j = store.journal().unwrap_or_else(|e| panic!("{e}"));
+        let mut j = store.journal(&s.lineage).unwrap_or_else(|e| panic!("{e}"));
         j.append(&JournalEntry::Remove {
             address: "alicloud_eip_address.e[0]".into(),
         })
@@ -754,6 +826,49 @@ mod tests {
         assert!(
             matches!(State::from_json(bad_id, "x"), Err(StateError::Corrupt { what, .. }) if what.contains("not a string"))
         );
+    }
+
+    #[test]
+    fn journals_keep_their_lineage_and_only_a_torn_last_line_is_forgiven() {
+        let entry = r#"{"op":"remove","address":"alicloud_eip_address.e"}"#;
+        let head = r#"{"journal":1,"lineage":"L1"}"#;
+        let ok = format!("{head}\n{entry}\n{entry}\n");
+        let (lineage, entries) = parse_journal(ok.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((lineage.as_deref(), entries.len()), (Some("L1"), 2));
+        let torn = format!("{head}\n{entry}\n{{\"Remo");
+        assert_eq!(parse_journal(torn.as_bytes()).map(|(_, e)| e.len()), Ok(1));
+        for bad in [
+            format!("{head}\ngarbage\n{entry}\n"),
+            format!("garbage\n{entry}\n"),
+            format!("{head}\n{{\"Other\":1}}\n"),
+            format!("{head}\n{entry}\nnot json but complete\n"),
+        ] {
+            let e = parse_journal(bad.as_bytes()).expect_err(&bad);
+            assert!(e.contains("damaged at line"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_journal_without_state_keeps_its_lineage_and_another_lineage_is_refused() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut store = Store::new(dir.path().join("s.tfstate"));
+        let mut j = store.journal("first-run").unwrap_or_else(|e| panic!("{e}"));
+        j.append(&JournalEntry::Remove {
+            address: "alicloud_eip_address.e".into(),
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let read = store.read().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(read.map(|s| s.lineage), Some("first-run".to_string()));
+        let mut other = sample();
+        other.lineage = "someone-else".into();
+        std::fs::write(&store.path, other.to_json().to_string()).unwrap_or_else(|e| panic!("{e}"));
+        match store.read() {
+            Err(StateError::Corrupt { what, .. }) => {
+                assert!(what.contains("another state"), "{what}")
+            }
+            r => panic!("{r:?}"),
+        }
+        let _ = store.lock(Duration::ZERO, "test");
     }
 
     #[test]

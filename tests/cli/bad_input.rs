@@ -345,3 +345,27 @@ fn a_saved_plan_takes_no_variables_or_planning_options() {
     let r = env.run(&["apply", "p.plan"]);
     assert_eq!(r.code, 0, "the plan itself still applies: {}", r.stderr);
 }
+
+#[test]
+fn a_damaged_journal_or_one_of_another_state_is_refused_before_any_cloud_call() {
+    let env = applied();
+    let entry = r#"{"op":"remove","address":"alicloud_eip_address.edge"}"#;
+    env.write(
+        "netform.tfstate.journal",
+        &format!("{{\"journal\":1,\"lineage\":\"x\"}}\ngarbage\n{entry}\n"),
+    );
+    assert_refused(
+        &env,
+        &["apply", "--auto-approve"],
+        &["netform.tfstate.journal", "damaged at line 2"],
+    );
+    env.write(
+        "netform.tfstate.journal",
+        &format!("{{\"journal\":1,\"lineage\":\"someone-else\"}}\n{entry}\n"),
+    );
+    assert_refused(
+        &env,
+        &["apply", "--auto-approve"],
+        &["the journal of another state (lineage someone-else"],
+    );
+}
