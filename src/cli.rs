@@ -1140,6 +1140,7 @@ fn cmd_apply(
         let _ = std::io::stdout().write_all(render::plan::render(&p.plan, ctx.style).as_bytes());
     }
     if !p.plan.has_changes() {
+        fold_crashed_journal(ctx, p)?;
         return Ok(Exit(0));
     }
     if !auto && !confirm(ctx, if destroy { "destroy" } else { "apply" })? {
@@ -1150,6 +1151,24 @@ fn cmd_apply(
         println!();
     }
     run_apply(ctx, p, a)
+}
+
+/// An apply with nothing to do still makes a crashed run's journal part of the state file:
+/// left unfolded, the next run's serial (and so its ClientTokens) would repeat the crashed run's.
+fn fold_crashed_journal(ctx: &Ctx, p: Planned) -> Result<(), Exit> {
+    let Planned {
+        plan, mut store, ..
+    } = p;
+    if !store.has_journal() {
+        return Ok(());
+    }
+    let Some(stored) = plan.stored else {
+        return Ok(());
+    };
+    let mut state = stored.clone();
+    store
+        .write(&mut state, Some(&stored))
+        .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))
 }
 
 fn ctx_dir(ctx: &Ctx) -> &Path {

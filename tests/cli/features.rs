@@ -1052,3 +1052,45 @@ fn every_resource_kind_imports_back_to_an_empty_plan() {
         r.stderr
     );
 }
+
+/// A crashed run's journal is folded into the state file by the next apply even when that apply
+/// has nothing to do, so the serial moves on and later ClientTokens never repeat the crashed
+/// run's.
+#[test]
+fn an_apply_with_nothing_to_do_still_folds_a_crashed_runs_journal() {
+    let env = Env::copy_of("examples/quickstart");
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let state: serde_json::Value =
+        serde_json::from_str(&env.read("netform.tfstate").expect("state")).expect("json");
+    let serial = state["serial"].as_u64().expect("serial");
+    let lineage = state["lineage"].as_str().expect("lineage");
+    let eip = state["resources"]
+        .as_array()
+        .and_then(|rs| {
+            rs.iter()
+                .find(|r| r["type"] == "alicloud_eip_address" && r["name"] == "edge")
+        })
+        .expect("the edge EIP");
+    // What a run killed just after recording its last operation leaves behind.
+    let entry = serde_json::json!({
+        "op": "set",
+        "address": "alicloud_eip_address.edge",
+        "attributes": eip["instances"][0]["attributes"],
+        "dependencies": [],
+    });
+    env.write(
+        "netform.tfstate.journal",
+        &format!("{{\"journal\":1,\"lineage\":\"{lineage}\"}}\n{entry}\n"),
+    );
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("No changes"), "{}", r.stdout);
+    assert!(
+        !env.exists("netform.tfstate.journal"),
+        "the journal was folded"
+    );
+    let after: serde_json::Value =
+        serde_json::from_str(&env.read("netform.tfstate").expect("state")).expect("json");
+    assert_eq!(after["serial"].as_u64(), Some(serial + 1));
+}
