@@ -343,21 +343,10 @@ fn shape(
     }
 }
 
+/// The instance's primary ENI (its DescribeInstances `NetworkInterfaces` entry of type Primary);
+/// `None` leaves it unknown until apply, as when the look-up fails.
 fn primary_eni_of(instance: &str, clouds: &Clouds) -> Option<String> {
-    let c = clouds.client(None);
-    let mut p = crate::provider::Params::new();
-    p.insert(
-        "InstanceIds".into(),
-        serde_json::json!([instance]).to_string(),
-    );
-    let list = c
-        .describe_list("DescribeInstances", p, "Instances", "Instance")
-        .ok()?;
-    list.first()
-        .and_then(|i| i.get("PrimaryNetworkInterfaceId"))
-        .and_then(|v| v.as_str())
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+    clouds.client(None).primary_eni_of(instance).ok().flatten()
 }
 
 /// A set of addresses and its count: whichever the configuration leaves out follows the other.

@@ -8,7 +8,8 @@ use serde_json::Value as J;
 use super::attrs::{self, Attrs};
 use crate::address::Address;
 use crate::provider::api::{Client, EipInfo, EniInfo};
-use crate::provider::{ApiError, Clouds, Params};
+use crate::provider::wire::vpc;
+use crate::provider::{ApiError, Clouds};
 use crate::schema::{self, Kind};
 use crate::state::State;
 
@@ -23,13 +24,10 @@ pub struct Drift {
 
 /// vSwitch id → (IPv4 CIDR, IPv6 CIDR or ""), read once per region.
 pub fn vswitch_cidrs(client: &Client) -> Result<BTreeMap<String, (String, String)>, ApiError> {
-    let list = client.describe_list("DescribeVSwitches", Params::new(), "VSwitches", "VSwitch")?;
-    Ok(list
-        .iter()
-        .map(|v| {
-            let g = |k: &str| v.get(k).and_then(J::as_str).unwrap_or("").to_string();
-            (g("VSwitchId"), (g("CidrBlock"), g("Ipv6CidrBlock")))
-        })
+    Ok(client
+        .list_all(&vpc::DescribeVSwitches::default())?
+        .into_iter()
+        .map(|v| (v.v_switch_id, (v.cidr_block, v.ipv6_cidr_block)))
         .collect())
 }
 
