@@ -733,3 +733,318 @@ impl Exec<'_> {
         Ok(vec![Update::Set(self.addr().clone(), a)])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::address::{Address, InstanceKey};
+    use crate::plan::ops::Op;
+    use crate::plan::{Action, Change};
+    use crate::provider::api::fake::{self, Fake, World};
+
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+    fn attrs(pairs: &[(&str, Value)]) -> Attrs {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
+    fn tags(pairs: &[(&str, &str)]) -> Value {
+        Value::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::string(*v)))
+                .collect(),
+        )
+    }
+
+    fn job(kind: Kind, ty: &str, action: OpAction, current: Option<Attrs>, resolved: Attrs) -> Job {
+        let address = Address::managed(ty, "x", InstanceKey::None);
+        Job {
+            op: Op {
+                id: format!("{address}#{}", action.name()),
+                action,
+                address: address.clone(),
+                phase: Phase::Apply,
+                depends_on: Vec::new(),
+            },
+            change: Change {
+                address,
+                kind,
+                action: if current.is_some() {
+                    Action::Update
+                } else {
+                    Action::Create
+                },
+                before: current.clone(),
+                after: Some(resolved.clone()),
+                replace_paths: Vec::new(),
+                create_before_destroy: false,
+                dependencies: Vec::new(),
+                provider: None,
+                each: None,
+                sensitive: Default::default(),
+            },
+            current,
+            resolved,
+            blocked: None,
+            token: TOKEN.into(),
+        }
+    }
+
+    fn run(f: &Fake, job: &Job) -> Updates {
+        execute(job, &f.client(), &BTreeMap::new(), 10)
+    }
+
+    /// The attributes an update sets on the operation's own address.
+    fn set_attrs(u: &[Update]) -> Option<&Attrs> {
+        u.iter().find_map(|u| match u {
+            Update::Set(_, a) => Some(a),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn eni_tags_change_through_ecs_with_resource_type_eni() {
+        let mut e = fake::eni("eni-1");
+        e.tags = wire_tags(&[("old", "1"), ("keep", "1")]);
+        let f = Fake::new(World {
+            enis: vec![e],
+            ..World::default()
+        });
+        let cur = attrs(&[
+            ("id", Value::string("eni-1")),
+            ("tags", tags(&[("old", "1"), ("keep", "1")])),
+        ]);
+        let want = attrs(&[
+            ("vswitch_id", Value::string("vsw-1")),
+            ("tags", tags(&[("keep", "1"), ("new", "2")])),
+        ]);
+        let j = job(
+            Kind::Eni,
+            "alicloud_network_interface",
+            OpAction::ModifyNetworkInterfaceAttribute,
+            Some(cur),
+            want,
+        );
+        let u = run(&f, &j);
+        assert!(u.is_ok(), "{u:?}");
+        for action in ["TagResources", "UntagResources"] {
+            let calls = f.calls_of(action);
+            assert_eq!(calls.len(), 1, "{action}");
+            assert_eq!(calls[0].product, crate::provider::Product::Ecs);
+            assert_eq!(calls[0].params["ResourceType"], "eni");
+        }
+        let left = f.eni("eni-1").map(|e| e.tags.to_map()).unwrap_or_default();
+        assert_eq!(
+            left.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["keep", "new"]
+        );
+    }
+
+    fn wire_tags(pairs: &[(&str, &str)]) -> crate::provider::wire::EcsTags {
+        crate::provider::wire::EcsTags::from_map(
+            &pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn eip_tag_removal_is_vpc_untag_resources_with_resource_type_eip() {
+        let mut e = fake::eip("eip-1");
+        e.tags = crate::provider::wire::VpcTags::from_map(
+            &[("gone".to_string(), "1".to_string())].into(),
+        );
+        let f = Fake::new(World {
+            eips: vec![e],
+            ..World::default()
+        });
+        let j = job(
+            Kind::Eip,
+            "alicloud_eip_address",
+            OpAction::ModifyEipAddressAttribute,
+            Some(attrs(&[
+                ("id", Value::string("eip-1")),
+                ("tags", tags(&[("gone", "1")])),
+            ])),
+            attrs(&[("tags", tags(&[]))]),
+        );
+        let u = run(&f, &j);
+        assert!(u.is_ok(), "{u:?}");
+        let calls = f.calls_of("UnTagResources");
+        assert_eq!(calls.len(), 1, "{:?}", f.actions());
+        assert_eq!(calls[0].product, crate::provider::Product::Vpc);
+        assert_eq!(calls[0].params["ResourceType"], "EIP");
+        assert_eq!(calls[0].params["TagKey.1"], "gone");
+        assert!(f.eip("eip-1").is_some_and(|e| e.tags.items.is_empty()));
+    }
+
+    #[test]
+    fn a_protected_eip_is_allocated_then_protected_by_its_own_action() {
+        let f = Fake::new(World::default());
+        let j = job(
+            Kind::Eip,
+            "alicloud_eip_address",
+            OpAction::AllocateEipAddress,
+            None,
+            attrs(&[
+                ("bandwidth", Value::string("5")),
+                ("deletion_protection", Value::Bool(true)),
+            ]),
+        );
+        let u = run(&f, &j);
+        assert!(u.is_ok(), "{u:?}");
+        let alloc = f.calls_of("AllocateEipAddress");
+        assert!(!alloc[0].params.contains_key("DeletionProtection"));
+        let p = f.calls_of("DeletionProtection");
+        assert_eq!(p.len(), 1, "{:?}", f.actions());
+        let p = &p[0].params;
+        assert_eq!(p["InstanceId"], "eip-fake1");
+        assert_eq!(p["Type"], "EIP");
+        assert_eq!(p["ProtectionEnable"], "true");
+        assert_eq!(p["ClientToken"], format!("{TOKEN}-protect"));
+        assert!(f.eip("eip-fake1").is_some_and(|e| e.deletion_protection));
+        let a = u.ok();
+        let a = a.as_deref().and_then(set_attrs);
+        assert_eq!(
+            a.and_then(|a| a.get("deletion_protection")),
+            Some(&Value::Bool(true))
+        );
+    }
+
+    #[test]
+    fn an_update_calls_deletion_protection_only_when_the_value_changes() {
+        let modify = |before: bool, after: Option<bool>| {
+            let f = Fake::new(World {
+                eips: vec![fake::eip("eip-1")],
+                ..World::default()
+            });
+            let mut want = attrs(&[("description", Value::string("d"))]);
+            if let Some(b) = after {
+                want.insert("deletion_protection".into(), Value::Bool(b));
+            }
+            let j = job(
+                Kind::Eip,
+                "alicloud_eip_address",
+                OpAction::ModifyEipAddressAttribute,
+                Some(attrs(&[
+                    ("id", Value::string("eip-1")),
+                    ("deletion_protection", Value::Bool(before)),
+                ])),
+                want,
+            );
+            let u = run(&f, &j);
+            assert!(u.is_ok(), "{u:?}");
+            assert!(
+                !f.calls_of("ModifyEipAddressAttribute")[0]
+                    .params
+                    .contains_key("DeletionProtection")
+            );
+            f.calls_of("DeletionProtection")
+                .into_iter()
+                .map(|c| c.params["ProtectionEnable"].clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(modify(false, Some(true)), ["true"]);
+        assert_eq!(modify(true, Some(false)), ["false"]);
+        assert!(modify(true, Some(true)).is_empty());
+        assert!(modify(true, None).is_empty(), "left out, it stays");
+    }
+
+    #[test]
+    fn a_protected_eip_is_never_released() {
+        let f = Fake::new(World {
+            eips: vec![fake::eip("eip-1")],
+            ..World::default()
+        });
+        let mut j = job(
+            Kind::Eip,
+            "alicloud_eip_address",
+            OpAction::ReleaseEipAddress,
+            Some(attrs(&[
+                ("id", Value::string("eip-1")),
+                ("deletion_protection", Value::Bool(true)),
+            ])),
+            Attrs::new(),
+        );
+        j.op.phase = Phase::Destroy;
+        let e = run(&f, &j).map(|_| ()).map_err(|e| e.code);
+        assert_eq!(e, Err("netform.DeletionProtection".to_string()));
+        assert!(f.calls().is_empty());
+    }
+
+    fn attachment(status: &str, instance: &str) -> (std::sync::Arc<Fake>, Attrs) {
+        let mut e = fake::eni("eni-1");
+        e.status = status.into();
+        e.instance_id = instance.into();
+        let f = Fake::new(World {
+            enis: vec![e],
+            ..World::default()
+        });
+        let a = attrs(&[
+            ("network_interface_id", Value::string("eni-1")),
+            ("instance_id", Value::string("i-1")),
+        ]);
+        (f, a)
+    }
+
+    #[test]
+    fn a_repeated_attach_or_detach_is_done_without_a_call() {
+        let (f, a) = attachment("InUse", "i-1");
+        let j = job(
+            Kind::Attachment,
+            "alicloud_network_interface_attachment",
+            OpAction::AttachNetworkInterface,
+            None,
+            a,
+        );
+        let u = run(&f, &j);
+        assert!(u.is_ok(), "{u:?}");
+        assert!(f.calls_of("AttachNetworkInterface").is_empty());
+        let (f, a) = attachment("Available", "");
+        let mut j = job(
+            Kind::Attachment,
+            "alicloud_network_interface_attachment",
+            OpAction::DetachNetworkInterface,
+            Some(a),
+            Attrs::new(),
+        );
+        j.op.phase = Phase::Destroy;
+        let u = run(&f, &j);
+        assert!(u.is_ok(), "{u:?}");
+        assert!(f.calls_of("DetachNetworkInterface").is_empty());
+    }
+
+    #[test]
+    fn attach_and_detach_send_no_client_token() {
+        let (f, a) = attachment("Available", "");
+        let j = job(
+            Kind::Attachment,
+            "alicloud_network_interface_attachment",
+            OpAction::AttachNetworkInterface,
+            None,
+            a.clone(),
+        );
+        let u = run(&f, &j);
+        assert!(u.is_ok(), "{u:?}");
+        let mut j = job(
+            Kind::Attachment,
+            "alicloud_network_interface_attachment",
+            OpAction::DetachNetworkInterface,
+            Some(a),
+            Attrs::new(),
+        );
+        j.op.phase = Phase::Destroy;
+        let u = run(&f, &j);
+        assert!(u.is_ok(), "{u:?}");
+        for action in ["AttachNetworkInterface", "DetachNetworkInterface"] {
+            let calls = f.calls_of(action);
+            assert_eq!(calls.len(), 1, "{action}");
+            assert!(!calls[0].params.contains_key("ClientToken"), "{action}");
+        }
+    }
+}

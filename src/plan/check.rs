@@ -2112,3 +2112,124 @@ fn state_check(out: &mut Out, c: &Change, inst: &Instance, verb: &str) {
         ),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::api::fake::{self, Fake, World};
+
+    fn wanted(instances: &[String], enis: &[String], eips: &[String], targets: &[&str]) -> Wanted {
+        let set = |v: &[String]| v.iter().cloned().collect();
+        Wanted {
+            instances: set(instances),
+            enis: set(enis),
+            eips: set(eips),
+            targets: targets.iter().map(|t| t.to_string()).collect(),
+        }
+    }
+
+    /// More of each kind than the largest page (or id batch) holds, with 10 the default page:
+    /// the checker's picture must hold them all.
+    #[test]
+    fn the_checker_sees_every_object_past_the_first_page() {
+        let n = |max: usize| max + 11;
+        let region = fake::REGION.to_string();
+        let instances = fake::ids("i", n(100));
+        let enis = fake::ids("eni", n(100));
+        let eips = fake::ids("eip", n(50));
+        let mut w = World {
+            instances: instances
+                .iter()
+                .map(|id| ecs::Instance {
+                    instance_id: id.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+            enis: enis.iter().map(|i| fake::eni(i)).collect(),
+            eips: eips.iter().map(|i| fake::eip(i)).collect(),
+            security_groups: fake::ids("sg", n(100))
+                .into_iter()
+                .map(|id| ecs::SecurityGroup {
+                    security_group_id: id,
+                    ..Default::default()
+                })
+                .collect(),
+            vswitches: fake::ids("vsw", n(50))
+                .into_iter()
+                .map(|id| vpc::VSwitch {
+                    v_switch_id: id,
+                    ..Default::default()
+                })
+                .collect(),
+            nat_gateways: fake::ids("ngw", n(50))
+                .into_iter()
+                .map(|id| vpc::NatGateway {
+                    nat_gateway_id: id,
+                    ..Default::default()
+                })
+                .collect(),
+            havips: fake::ids("havip", n(50))
+                .into_iter()
+                .map(|id| vpc::HaVip {
+                    ha_vip_id: id,
+                    ..Default::default()
+                })
+                .collect(),
+            load_balancers: fake::ids("lb", n(100))
+                .into_iter()
+                .map(|id| slb::LoadBalancer {
+                    load_balancer_id: id,
+                    region_id: region.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..World::default()
+        };
+        // ENIs the plan does not name, found through their vSwitch: more than a page of 500.
+        w.enis
+            .extend(fake::ids("eni-other", 511).iter().map(|i| fake::eni(i)));
+        let f = Fake::new(w);
+        let cloud = gather(&f.clouds(), &[], &wanted(&instances, &enis, &eips, &[]));
+        assert!(cloud.complete);
+        assert_eq!(cloud.instances.len(), n(100));
+        assert_eq!(cloud.enis.len(), n(100) + 511);
+        assert_eq!(cloud.eips.len(), n(50));
+        assert_eq!(cloud.sgs.len(), n(100));
+        assert_eq!(cloud.vswitches.len(), n(50));
+        assert_eq!(cloud.nats.len(), n(50));
+        assert_eq!(cloud.havips.len(), n(50));
+        assert_eq!(cloud.slbs.len(), n(100));
+        assert!(
+            f.calls_of("DescribeForwardTableEntries").is_empty(),
+            "no EIP is bound to an instance"
+        );
+    }
+
+    #[test]
+    fn dnat_targets_come_from_forward_table_entries_when_an_instance_takes_an_eip() {
+        let f = Fake::new(World {
+            instances: vec![ecs::Instance {
+                instance_id: "i-1".into(),
+                ..Default::default()
+            }],
+            nat_gateways: vec![vpc::NatGateway {
+                nat_gateway_id: "ngw-1".into(),
+                forward_table_ids: vec!["ftb-1".to_string()].into(),
+                ..Default::default()
+            }],
+            forward_entries: vec![vpc::ForwardTableEntry {
+                forward_table_id: "ftb-1".into(),
+                internal_ip: "192.168.1.5".into(),
+                ..Default::default()
+            }],
+            ..World::default()
+        });
+        let w = wanted(&["i-1".to_string()], &[], &[], &["i-1"]);
+        let cloud = gather(&f.clouds(), &[], &w);
+        assert!(cloud.complete);
+        assert_eq!(
+            cloud.nats.get("ngw-1").map(|n| n.2.clone()),
+            Some(vec!["192.168.1.5".to_string()])
+        );
+    }
+}

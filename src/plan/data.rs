@@ -245,6 +245,8 @@ fn instance_types(f: &Filters, c: &Client) -> Result<Vec<Value>, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::regex_lite_match as m;
+    use super::*;
+    use crate::provider::api::fake::{self, Fake, World};
 
     #[test]
     fn name_regex_subset() {
@@ -254,5 +256,147 @@ mod tests {
         assert!(m("web", "my-web-1"));
         assert!(!m("^web", "my-web-1"));
         assert!(m("^web-\\d$", "web-1"));
+    }
+
+    /// The result list of a data source read from `f` with no filters.
+    fn list(f: &Fake, kind: Kind) -> Vec<Value> {
+        let out = read(kind, &BTreeMap::new(), &f.client());
+        let key = match kind {
+            Kind::DataInstances => "instances",
+            Kind::DataSecurityGroups => "groups",
+            Kind::DataNatGateways => "gateways",
+            Kind::DataHavips => "havips",
+            Kind::DataSlbs => "balancers",
+            Kind::DataVswitches => "vswitches",
+            _ => "instance_types",
+        };
+        match out {
+            Ok(v) => v.get(key).and_then(Value::as_seq).unwrap_or(&[]).to_vec(),
+            Err(e) => panic!("{kind:?}: {e}"),
+        }
+    }
+
+    /// More of each kind than the largest page holds, with 10 the default: nothing may be lost.
+    #[test]
+    fn every_data_source_reads_past_the_first_page() {
+        let n = |max: usize| max + 11;
+        let region = fake::REGION.to_string();
+        let w = World {
+            instances: fake::ids("i", n(100))
+                .into_iter()
+                .map(|id| ecs::Instance {
+                    instance_id: id,
+                    ..Default::default()
+                })
+                .collect(),
+            security_groups: fake::ids("sg", n(100))
+                .into_iter()
+                .map(|id| ecs::SecurityGroup {
+                    security_group_id: id,
+                    ..Default::default()
+                })
+                .collect(),
+            nat_gateways: fake::ids("ngw", n(50))
+                .into_iter()
+                .map(|id| vpc::NatGateway {
+                    nat_gateway_id: id,
+                    region_id: region.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+            havips: fake::ids("havip", n(50))
+                .into_iter()
+                .map(|id| vpc::HaVip {
+                    ha_vip_id: id,
+                    ..Default::default()
+                })
+                .collect(),
+            load_balancers: fake::ids("lb", n(100))
+                .into_iter()
+                .map(|id| slb::LoadBalancer {
+                    load_balancer_id: id,
+                    region_id: region.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+            vswitches: fake::ids("vsw", n(50))
+                .into_iter()
+                .map(|id| vpc::VSwitch {
+                    v_switch_id: id,
+                    ..Default::default()
+                })
+                .collect(),
+            instance_types: fake::ids("ecs.t", n(1600))
+                .into_iter()
+                .map(|id| ecs::InstanceType {
+                    instance_type_id: id,
+                    eni_quantity: 2,
+                    ..Default::default()
+                })
+                .collect(),
+            ..World::default()
+        };
+        let f = Fake::new(w);
+        for (kind, want) in [
+            (Kind::DataInstances, n(100)),
+            (Kind::DataSecurityGroups, n(100)),
+            (Kind::DataNatGateways, n(50)),
+            (Kind::DataHavips, n(50)),
+            (Kind::DataSlbs, n(100)),
+            (Kind::DataVswitches, n(50)),
+            (Kind::DataInstanceTypes, n(1600)),
+        ] {
+            assert_eq!(list(&f, kind).len(), want, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn primary_network_interface_id_is_the_primary_entry_of_network_interfaces() {
+        let nic = |id: &str, ty: &str| ecs::InstanceNetworkInterface {
+            network_interface_id: id.into(),
+            r#type: ty.into(),
+            ..Default::default()
+        };
+        let f = Fake::new(World {
+            instances: vec![ecs::Instance {
+                instance_id: "i-1".into(),
+                network_interfaces: vec![nic("eni-sec", "Secondary"), nic("eni-pri", "Primary")]
+                    .into(),
+                ..Default::default()
+            }],
+            ..World::default()
+        });
+        let got = list(&f, Kind::DataInstances);
+        assert_eq!(
+            got[0].get("primary_network_interface_id"),
+            Some(&Value::string("eni-pri"))
+        );
+    }
+
+    #[test]
+    fn dnat_ips_are_the_internal_ips_of_the_gateway_forward_tables() {
+        let entry = |ip: &str| vpc::ForwardTableEntry {
+            forward_table_id: "ftb-1".into(),
+            internal_ip: ip.into(),
+            ..Default::default()
+        };
+        let f = Fake::new(World {
+            nat_gateways: vec![vpc::NatGateway {
+                nat_gateway_id: "ngw-1".into(),
+                region_id: fake::REGION.into(),
+                forward_table_ids: vec!["ftb-1".to_string()].into(),
+                ..Default::default()
+            }],
+            forward_entries: vec![entry("192.168.1.5"), entry("192.168.1.6")],
+            ..World::default()
+        });
+        let got = list(&f, Kind::DataNatGateways);
+        assert_eq!(
+            got[0].get("dnat_ips"),
+            Some(&Value::List(vec![
+                Value::string("192.168.1.5"),
+                Value::string("192.168.1.6")
+            ]))
+        );
     }
 }

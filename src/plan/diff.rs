@@ -419,3 +419,33 @@ fn ip_order(v: &Value) -> (u8, u128, String) {
         None => (2, 0, v.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::provider::api::fake::{Fake, World};
+    use crate::provider::wire::ecs;
+
+    #[test]
+    fn secondary_ips_by_instance_use_the_primary_entry_of_network_interfaces() {
+        let nic = |id: &str, ty: &str| ecs::InstanceNetworkInterface {
+            network_interface_id: id.into(),
+            r#type: ty.into(),
+            ..Default::default()
+        };
+        let f = Fake::new(World {
+            instances: vec![ecs::Instance {
+                instance_id: "i-1".into(),
+                network_interfaces: vec![nic("eni-sec", "Secondary"), nic("eni-pri", "Primary")]
+                    .into(),
+                ..Default::default()
+            }],
+            ..World::default()
+        });
+        let clouds = f.clouds();
+        assert_eq!(
+            super::primary_eni_of("i-1", &clouds),
+            Some("eni-pri".into())
+        );
+        assert_eq!(super::primary_eni_of("i-2", &clouds), None);
+    }
+}

@@ -222,3 +222,47 @@ pub fn refresh(state: &State, clouds: &Clouds) -> Result<(State, Vec<Drift>), Ap
     }
     Ok((out, drift))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::address::InstanceKey;
+    use crate::provider::api::fake::{self, Fake, World};
+    use crate::state::Instance;
+
+    #[test]
+    fn refresh_reads_deletion_protection_and_every_batch_of_ids() {
+        let eips = fake::ids("eip", 2 * vpc::EIP_IDS_PER_CALL + 11);
+        let mut world = World {
+            eips: eips.iter().map(|i| fake::eip(i)).collect(),
+            ..World::default()
+        };
+        world.eips[0].deletion_protection = true;
+        let f = Fake::new(world);
+        let mut state = State::new("l".into());
+        for (i, id) in eips.iter().enumerate() {
+            state.resources.insert(
+                Address::managed("alicloud_eip_address", "e", InstanceKey::Int(i as i64)),
+                Instance {
+                    attributes: [
+                        ("id".to_string(), J::String(id.clone())),
+                        ("deletion_protection".to_string(), J::Bool(false)),
+                    ]
+                    .into(),
+                    dependencies: Vec::new(),
+                    provider: None,
+                },
+            );
+        }
+        let (out, _) = match refresh(&state, &f.clouds()) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(out.resources.len(), eips.len(), "no EIP lost past a batch");
+        let first = Address::managed("alicloud_eip_address", "e", InstanceKey::Int(0));
+        assert_eq!(
+            out.resources[&first].attributes.get("deletion_protection"),
+            Some(&J::Bool(true))
+        );
+    }
+}

@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 use super::wire::{PageNumbered, Request, TokenPaged, ecs, vpc};
 use super::{ApiError, Params, Product, Transport};
 
+#[cfg(test)]
+pub(crate) mod fake;
+
 /// An ENI as the cloud describes it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EniInfo {
@@ -551,5 +554,203 @@ impl Client<'_> {
                 _ => Ok(None),
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fake::{self, Fake, World};
+    use super::*;
+
+    fn with_enis(ids: &[String]) -> World {
+        World {
+            enis: ids.iter().map(|i| fake::eni(i)).collect(),
+            ..World::default()
+        }
+    }
+
+    #[test]
+    fn ids_are_chunked_where_an_action_caps_them_and_no_page_is_lost() {
+        let enis = fake::ids("eni", 2 * ecs::ENI_IDS_PER_CALL + 11);
+        let eips = fake::ids("eip", 2 * vpc::EIP_IDS_PER_CALL + 11);
+        let insts = fake::ids("i", 2 * ecs::INSTANCE_IDS_PER_CALL + 11);
+        let mut w = with_enis(&enis);
+        w.eips = eips.iter().map(|i| fake::eip(i)).collect();
+        w.instances = insts
+            .iter()
+            .map(|i| ecs::Instance {
+                instance_id: i.clone(),
+                ..Default::default()
+            })
+            .collect();
+        let f = Fake::new(w);
+        let c = f.client();
+        assert_eq!(c.describe_enis(&enis).map(|v| v.len()), Ok(enis.len()));
+        assert_eq!(c.describe_eips(&eips).map(|v| v.len()), Ok(eips.len()));
+        assert_eq!(
+            c.describe_instances(&insts).map(|v| v.len()),
+            Ok(insts.len())
+        );
+        assert_eq!(
+            f.actions(),
+            [
+                ["DescribeNetworkInterfaces"; 3],
+                ["DescribeEipAddresses"; 3],
+                ["DescribeInstances"; 3]
+            ]
+            .concat()
+        );
+        // Filters page too: 511 ENIs in one vSwitch, 500 at most per page.
+        let many = fake::ids("eni-v", 511);
+        let f = Fake::new(with_enis(&many));
+        let got = f.client().enis_where(&ecs::DescribeNetworkInterfaces {
+            v_switch_id: Some("vsw-1".into()),
+            ..Default::default()
+        });
+        assert_eq!(got.map(|v| v.len()), Ok(511));
+        assert_eq!(f.calls().len(), 2);
+    }
+
+    #[test]
+    fn eni_and_eip_answers_become_infos_without_json() {
+        let mut n = fake::eni("eni-1");
+        n.private_ip_sets.items.push(ecs::PrivateIpSet {
+            private_ip_address: "192.168.1.12".into(),
+            ..Default::default()
+        });
+        n.private_ip_sets.items.push(ecs::PrivateIpSet {
+            private_ip_address: "192.168.1.11".into(),
+            ..Default::default()
+        });
+        n.attachment = Some(ecs::Attachment {
+            instance_id: "i-1".into(),
+            device_index: Some(2),
+            network_card_index: None,
+        });
+        n.instance_id = "i-1".into();
+        let e = EniInfo::from(n);
+        assert_eq!(e.primary_ip, "192.168.1.10");
+        assert_eq!(e.private_ips, ["192.168.1.11", "192.168.1.12"]);
+        assert_eq!(
+            (e.instance_id.as_deref(), e.device_index),
+            (Some("i-1"), Some(2))
+        );
+        let mut a = fake::eip("eip-1");
+        a.charge_type = "PrePaid".into();
+        a.deletion_protection = true;
+        let e = EipInfo::from(a);
+        assert_eq!(e.payment_type, "Subscription");
+        assert!(e.deletion_protection);
+        assert_eq!(e.instance_id, None, "an empty InstanceId is no binding");
+    }
+
+    fn attach_req() -> ecs::AttachNetworkInterface {
+        ecs::AttachNetworkInterface {
+            network_interface_id: "eni-1".into(),
+            instance_id: "i-1".into(),
+            ..Default::default()
+        }
+    }
+
+    fn on(status: &str, instance: &str) -> World {
+        let mut e = fake::eni("eni-1");
+        e.status = status.into();
+        e.instance_id = instance.into();
+        World {
+            enis: vec![e],
+            ..World::default()
+        }
+    }
+
+    #[test]
+    fn attach_of_an_eni_already_on_the_instance_sends_nothing_and_waits_for_in_use() {
+        for status in ["InUse", "Attaching"] {
+            let f = Fake::new(on(status, "i-1"));
+            let e = f.client().attach(&attach_req());
+            assert_eq!(e.map(|e| e.status), Ok("InUse".to_string()), "{status}");
+            assert!(f.calls_of("AttachNetworkInterface").is_empty(), "{status}");
+        }
+    }
+
+    #[test]
+    fn attach_whose_answer_was_lost_is_done_once_the_eni_shows_it() {
+        let f = Fake::new(on("Available", ""));
+        f.lose_next_answer("AttachNetworkInterface");
+        let e = f.client().attach(&attach_req());
+        assert_eq!(e.map(|e| e.instance_id), Ok(Some("i-1".to_string())));
+        let sent = f.calls_of("AttachNetworkInterface");
+        // The retry met an ENI already Attaching; neither attempt carried a ClientToken.
+        assert_eq!(sent.len(), 2);
+        assert!(sent.iter().all(|c| !c.params.contains_key("ClientToken")));
+    }
+
+    #[test]
+    fn detach_of_an_eni_already_off_the_instance_sends_nothing() {
+        for (status, instance) in [("Available", ""), ("InUse", "i-2")] {
+            let f = Fake::new(on(status, instance));
+            let e = f.client().detach(&ecs::DetachNetworkInterface {
+                network_interface_id: "eni-1".into(),
+                instance_id: "i-1".into(),
+                ..Default::default()
+            });
+            assert!(e.is_ok(), "{status} on {instance:?}: {e:?}");
+            assert!(f.calls_of("DetachNetworkInterface").is_empty());
+        }
+        let f = Fake::new(on("InUse", "i-1"));
+        f.lose_next_answer("DetachNetworkInterface");
+        let e = f.client().detach(&ecs::DetachNetworkInterface {
+            network_interface_id: "eni-1".into(),
+            instance_id: "i-1".into(),
+            ..Default::default()
+        });
+        assert_eq!(e.map(|e| e.status), Ok("Available".to_string()));
+    }
+
+    #[test]
+    fn primary_eni_is_the_network_interface_of_type_primary() {
+        let nic = |id: &str, ty: &str| ecs::InstanceNetworkInterface {
+            network_interface_id: id.into(),
+            r#type: ty.into(),
+            ..Default::default()
+        };
+        let f = Fake::new(World {
+            instances: vec![ecs::Instance {
+                instance_id: "i-1".into(),
+                network_interfaces: vec![nic("eni-2", "Secondary"), nic("eni-1", "Primary")].into(),
+                ..Default::default()
+            }],
+            ..World::default()
+        });
+        let c = f.client();
+        assert_eq!(c.primary_eni_of("i-1"), Ok(Some("eni-1".to_string())));
+        assert_eq!(c.primary_eni_of("i-9"), Ok(None));
+    }
+
+    #[test]
+    fn dnat_targets_come_from_every_forward_table_of_the_gateway() {
+        let entry = |table: &str, ip: String| vpc::ForwardTableEntry {
+            forward_table_id: table.into(),
+            internal_ip: ip,
+            ..Default::default()
+        };
+        let mut entries: Vec<_> = (0..60)
+            .map(|i| entry("ftb-1", format!("10.0.0.{i}")))
+            .collect();
+        entries.push(entry("ftb-2", "10.0.1.1".into()));
+        entries.push(entry("ftb-2", "10.0.0.1".into()));
+        entries.push(entry("ftb-other", "10.9.9.9".into()));
+        let f = Fake::new(World {
+            forward_entries: entries,
+            ..World::default()
+        });
+        let gw = vpc::NatGateway {
+            nat_gateway_id: "ngw-1".into(),
+            forward_table_ids: vec!["ftb-1".to_string(), "ftb-2".to_string()].into(),
+            ..Default::default()
+        };
+        let ips = f.client().dnat_ips(&gw).unwrap_or_default();
+        assert_eq!(ips.len(), 61, "each address once, none lost past a page");
+        assert!(ips.contains(&"10.0.1.1".to_string()));
+        assert!(!ips.contains(&"10.9.9.9".to_string()));
     }
 }
