@@ -567,12 +567,7 @@ impl Ctx {
                 .unwrap_or_default(),
             timing: Timing::cloud(),
         };
-        match probe.describe_list(
-            "DescribeInstanceTypes",
-            crate::provider::Params::new(),
-            "InstanceTypes",
-            "InstanceType",
-        ) {
+        match probe.list_all_tokens(&crate::provider::wire::ecs::DescribeInstanceTypes::default()) {
             Ok(rows) => merge_instance_types(&mut limits, &rows),
             Err(e) => report_diags(
                 &[Diagnostic::warning(format!(
@@ -618,20 +613,19 @@ impl Ctx {
 
 /// Rows of a DescribeInstanceTypes answer replace the built-in rows of the same id. A type the
 /// cloud does not list keeps its built-in row; whether attach needs a stopped instance is not in
-/// the API, so that flag is kept from the table.
-fn merge_instance_types(limits: &mut crate::limits::Limits, rows: &[serde_json::Value]) {
+/// the API, so that flag is kept from the table. A row without ENI numbers (zero: every type has
+/// at least its primary ENI and address) says nothing and is skipped.
+fn merge_instance_types(
+    limits: &mut crate::limits::Limits,
+    rows: &[crate::provider::wire::ecs::InstanceType],
+) {
     for r in rows {
-        let n = |k: &str| {
-            r.get(k)
-                .and_then(serde_json::Value::as_u64)
-                .map(|x| x as u32)
-        };
-        let Some(id) = r.get("InstanceTypeId").and_then(serde_json::Value::as_str) else {
+        let n = |x: u64| u32::try_from(x).unwrap_or(u32::MAX);
+        let id = r.instance_type_id.as_str();
+        if id.is_empty() || r.eni_quantity == 0 || r.eni_private_ip_address_quantity == 0 {
             continue;
-        };
-        let (Some(enis), Some(ips)) = (n("EniQuantity"), n("EniPrivateIpAddressQuantity")) else {
-            continue;
-        };
+        }
+        let (enis, ips) = (n(r.eni_quantity), n(r.eni_private_ip_address_quantity));
         let stopped_only = limits
             .instance_type(id)
             .is_some_and(|t| t.stopped_only_attach);
@@ -639,7 +633,7 @@ fn merge_instance_types(limits: &mut crate::limits::Limits, rows: &[serde_json::
             id: id.to_string(),
             eni_quantity: enis,
             eni_private_ip_address_quantity: ips,
-            eni_ipv6_address_quantity: n("EniIpv6AddressQuantity").unwrap_or(0),
+            eni_ipv6_address_quantity: n(r.eni_ipv6_address_quantity),
             stopped_only_attach: stopped_only,
             verified: true,
             source: "DescribeInstanceTypes".into(),
@@ -1739,7 +1733,7 @@ fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
                         .and_then(|a| a.value.expr.as_str().map(str::to_string))
                         .unwrap_or_else(|| "cn-hangzhou".into());
                     p.entry("RegionId".into()).or_insert(region);
-                    let res = sim.call(crate::provider::api::product_of(action, &p), action, &p);
+                    let res = sim.call(crate::provider::Product::of_action(action, &p), action, &p);
                     let _ = sim.persist();
                     match res {
                         Ok(j) => {
@@ -2051,11 +2045,13 @@ mod provider_limits_tests {
     #[test]
     fn describe_instance_types_rows_replace_the_built_in_table() {
         let mut l = crate::limits::Limits::profile(crate::limits::ProfileName::Current);
-        let rows = vec![
-            serde_json::json!({"InstanceTypeId": "ecs.g6.large", "EniQuantity": 3, "EniPrivateIpAddressQuantity": 10, "EniIpv6AddressQuantity": 10}),
-            serde_json::json!({"InstanceTypeId": "ecs.g9i.large", "EniQuantity": 3, "EniPrivateIpAddressQuantity": 6}),
-            serde_json::json!({"InstanceTypeId": "broken"}),
-        ];
+        // Rows as the answer carries them, decoded by the wire model.
+        let rows: Vec<crate::provider::wire::ecs::InstanceType> = serde_json::from_value(serde_json::json!([
+            {"InstanceTypeId": "ecs.g6.large", "EniQuantity": 3, "EniPrivateIpAddressQuantity": 10, "EniIpv6AddressQuantity": 10},
+            {"InstanceTypeId": "ecs.g9i.large", "EniQuantity": 3, "EniPrivateIpAddressQuantity": 6},
+            {"InstanceTypeId": "broken"},
+        ]))
+        .expect("rows in the documented shape");
         merge_instance_types(&mut l, &rows);
         let g6 = l.instance_type("ecs.g6.large").expect("g6");
         assert_eq!(

@@ -17,9 +17,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
-use ipnet::{Ipv4Net, Ipv6Net};
-use serde_json::Value as J;
-
 use super::{Action, Change, origin_address};
 use crate::address::Address;
 use crate::config::{Config, Mode};
@@ -27,10 +24,12 @@ use crate::diag::{Diagnostic, Diagnostics, SourceRange};
 use crate::lang::Value;
 use crate::limits::{Dated, InstanceType, Limits};
 use crate::provider::api::{Client, EipInfo, EniInfo};
-use crate::provider::{Clouds, Params};
+use crate::provider::wire::{ecs, slb, vpc};
+use crate::provider::{ApiError, Clouds};
 use crate::rules::{self, EipTarget, EniBind, EniOp, Facts, Placement};
 use crate::schema::Kind;
 use crate::state::State;
+use ipnet::{Ipv4Net, Ipv6Net};
 
 /// What an id-valued attribute points at.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -179,36 +178,18 @@ struct Cloud {
     complete: bool,
 }
 
-fn js(j: &J, k: &str) -> String {
-    match j.get(k) {
-        Some(J::String(s)) => s.clone(),
-        Some(J::Number(n)) => n.to_string(),
-        _ => String::new(),
-    }
-}
-
-fn jlist<'a>(j: &'a J, outer: &str, inner: &str) -> Vec<&'a J> {
-    j.get(outer)
-        .and_then(|o| o.get(inner))
-        .and_then(J::as_array)
-        .map(|a| a.iter().collect())
-        .unwrap_or_default()
-}
-
 impl Cloud {
-    fn list(&mut self, c: &Client, action: &str, p: Params, outer: &str, inner: &str) -> Vec<J> {
-        match c.describe_list(action, p, outer, inner) {
-            Ok(l) => l,
-            Err(_) => {
-                self.complete = false;
-                Vec::new()
-            }
-        }
+    /// The items of a Describe run; a failed one leaves the picture incomplete, so that nothing
+    /// is decided from absence.
+    fn ok<T>(&mut self, r: Result<Vec<T>, ApiError>) -> Vec<T> {
+        r.unwrap_or_else(|_| {
+            self.complete = false;
+            Vec::new()
+        })
     }
 
-    fn add_enis(&mut self, list: Vec<J>, region: &str) {
-        for j in list {
-            let e = EniInfo::from_json(&j);
+    fn add_enis(&mut self, list: Vec<EniInfo>, region: &str) {
+        for e in list {
             self.enis.insert(e.id.clone(), (e, region.to_string()));
         }
     }
@@ -224,13 +205,20 @@ struct Wanted {
     targets: BTreeSet<String>,
 }
 
+impl Wanted {
+    /// Whether the plan binds an EIP to an ECS instance, the one case where DNAT entries matter.
+    fn binds_instances(&self) -> bool {
+        self.targets.iter().any(|t| self.instances.contains(t))
+    }
+}
+
 fn gather(clouds: &Clouds, changes: &[Change], w: &Wanted) -> Cloud {
     let mut cloud = Cloud {
         complete: true,
         ..Cloud::default()
     };
-    // One client per distinct region: every Describe below is one call (or one page run) per
-    // region and kind, or per id the plan names.
+    // One client per distinct region: every Describe below is one page run per region and kind,
+    // or per batch of ids the plan names.
     let mut regions: BTreeMap<String, Option<String>> = BTreeMap::new();
     // Every provider block's region: a target may live in a region no change is made in.
     let mut aliases: BTreeSet<Option<String>> =
@@ -243,225 +231,189 @@ fn gather(clouds: &Clouds, changes: &[Change], w: &Wanted) -> Cloud {
     }
     for (region, alias) in &regions {
         let c = clouds.client(alias.as_deref());
-        for v in cloud.list(
-            &c,
-            "DescribeVSwitches",
-            Params::new(),
-            "VSwitches",
-            "VSwitch",
-        ) {
-            let id = js(&v, "VSwitchId");
-            cloud.vswitches.insert(
-                id,
-                VSwitch {
-                    region: region.clone(),
-                    zone: js(&v, "ZoneId"),
-                    vpc: js(&v, "VpcId"),
-                    cidr: js(&v, "CidrBlock").parse().ok(),
-                    ipv6: js(&v, "Ipv6CidrBlock").parse().ok(),
-                    available: v
-                        .get("AvailableIpAddressCount")
-                        .and_then(J::as_u64)
-                        .map(|n| n as usize),
-                },
-            );
-        }
-        for s in cloud.list(
-            &c,
-            "DescribeSecurityGroups",
-            Params::new(),
-            "SecurityGroups",
-            "SecurityGroup",
-        ) {
-            cloud.sgs.insert(
-                js(&s, "SecurityGroupId"),
-                Sg {
-                    vpc: js(&s, "VpcId"),
-                    enterprise: js(&s, "SecurityGroupType") == "enterprise",
-                },
-            );
-        }
-        let ids: Vec<String> = w.instances.iter().cloned().collect();
-        for chunk in ids.chunks(100) {
-            let mut p = Params::new();
-            p.insert("InstanceIds".into(), serde_json::json!(chunk).to_string());
-            p.insert("PageSize".into(), "100".into());
-            for i in cloud.list(&c, "DescribeInstances", p, "Instances", "Instance") {
-                let vpc = i.get("VpcAttributes").cloned().unwrap_or(J::Null);
-                let inst = Instance {
-                    id: js(&i, "InstanceId"),
-                    region: js(&i, "RegionId"),
-                    zone: js(&i, "ZoneId"),
-                    vpc: js(&vpc, "VpcId"),
-                    ty: js(&i, "InstanceType"),
-                    status: js(&i, "Status"),
-                    vswitch: js(&vpc, "VSwitchId"),
-                    classic: js(&i, "InstanceNetworkType") == "classic",
-                    public_ip: !jlist(&i, "PublicIpAddress", "IpAddress").is_empty(),
-                    private_ip: jlist(&vpc, "PrivateIpAddress", "IpAddress")
-                        .first()
-                        .and_then(|x| x.as_str())
-                        .map(str::to_string),
-                    enis: jlist(&i, "NetworkInterfaces", "NetworkInterface")
-                        .iter()
-                        .map(|e| js(e, "NetworkInterfaceId"))
-                        .collect(),
-                };
-                cloud.instances.insert(inst.id.clone(), inst);
-            }
-        }
-        // ENIs by id, and every ENI in the vSwitches the plan uses (for address uniqueness and
-        // capacity), and on the instances it involves.
-        let eni_ids: Vec<String> = w.enis.iter().cloned().collect();
-        for chunk in eni_ids.chunks(100) {
-            let mut p = Params::new();
-            for (i, id) in chunk.iter().enumerate() {
-                p.insert(format!("NetworkInterfaceId.{}", i + 1), id.clone());
-            }
-            p.insert("MaxResults".into(), "100".into());
-            let l = cloud.list(
-                &c,
-                "DescribeNetworkInterfaces",
-                p,
-                "NetworkInterfaceSets",
-                "NetworkInterfaceSet",
-            );
-            cloud.add_enis(l, region);
-        }
-        // vSwitches of every ENI the plan reaches (secondary-IP resources on existing ENIs too).
-        let mut vswitches = vswitches_of(changes);
-        vswitches.extend(cloud.enis.values().map(|(e, _)| e.vswitch_id.clone()));
-        vswitches.extend(
-            cloud
-                .instances
-                .values()
-                .map(|i| i.vswitch.clone())
-                .filter(|v| !v.is_empty()),
+        gather_networks(&mut cloud, &c, region);
+        gather_instances(&mut cloud, &c, w);
+        gather_enis(&mut cloud, &c, region, changes, w);
+        gather_eips(&mut cloud, &c, w);
+        gather_targets(&mut cloud, &c, region, w);
+    }
+    cloud
+}
+
+/// vSwitches and security groups of a region.
+fn gather_networks(cloud: &mut Cloud, c: &Client, region: &str) {
+    let list = c.list_all(&vpc::DescribeVSwitches::default());
+    for v in cloud.ok(list) {
+        cloud.vswitches.insert(
+            v.v_switch_id,
+            VSwitch {
+                region: region.to_string(),
+                zone: v.zone_id,
+                vpc: v.vpc_id,
+                cidr: v.cidr_block.parse().ok(),
+                ipv6: v.ipv6_cidr_block.parse().ok(),
+                available: Some(v.available_ip_address_count as usize),
+            },
         );
-        // Security groups the plan adds addresses to: every member counts against the cap.
-        let mut sgs: BTreeSet<String> = changes
-            .iter()
-            .filter(|c| c.kind == Kind::Eni)
-            .filter_map(|c| {
-                c.after
-                    .as_ref()?
-                    .get("security_group_ids")?
-                    .as_seq()
-                    .map(<[Value]>::to_vec)
-            })
-            .flatten()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect();
-        sgs.extend(
-            cloud
-                .enis
-                .values()
-                .flat_map(|(e, _)| e.security_group_ids.iter().cloned()),
+    }
+    let list = c.list_all_tokens(&ecs::DescribeSecurityGroups::default());
+    for s in cloud.ok(list) {
+        cloud.sgs.insert(
+            s.security_group_id,
+            Sg {
+                vpc: s.vpc_id,
+                enterprise: s.security_group_type == "enterprise",
+            },
         );
-        for (key, val) in w
+    }
+}
+
+/// The instances the plan names.
+fn gather_instances(cloud: &mut Cloud, c: &Client, w: &Wanted) {
+    let ids: Vec<String> = w.instances.iter().cloned().collect();
+    let list = c.describe_instances(&ids);
+    for i in cloud.ok(list) {
+        let vpc = i.vpc_attributes;
+        let inst = Instance {
+            id: i.instance_id,
+            region: i.region_id,
+            zone: i.zone_id,
+            vpc: vpc.vpc_id,
+            ty: i.instance_type,
+            status: i.status,
+            vswitch: vpc.v_switch_id,
+            classic: i.instance_network_type == "classic",
+            public_ip: !i.public_ip_address.items.is_empty(),
+            private_ip: vpc.private_ip_address.items.into_iter().next(),
+            enis: i
+                .network_interfaces
+                .items
+                .into_iter()
+                .map(|e| e.network_interface_id)
+                .collect(),
+        };
+        cloud.instances.insert(inst.id.clone(), inst);
+    }
+}
+
+/// ENIs by id, and every ENI in the vSwitches the plan uses (for address uniqueness and
+/// capacity), on the instances it involves and in the security groups it adds addresses to.
+fn gather_enis(cloud: &mut Cloud, c: &Client, region: &str, changes: &[Change], w: &Wanted) {
+    let ids: Vec<String> = w.enis.iter().cloned().collect();
+    let list = c.describe_enis(&ids);
+    let list = cloud.ok(list);
+    cloud.add_enis(list, region);
+    // vSwitches of every ENI the plan reaches (secondary-IP resources on existing ENIs too).
+    let mut vswitches = vswitches_of(changes);
+    vswitches.extend(cloud.enis.values().map(|(e, _)| e.vswitch_id.clone()));
+    vswitches.extend(
+        cloud
             .instances
-            .iter()
-            .map(|i| ("InstanceId", i))
-            .chain(vswitches.iter().map(|v| ("VSwitchId", v)))
-            .chain(sgs.iter().map(|s| ("SecurityGroupId", s)))
-        {
-            let mut token: Option<String> = None;
-            loop {
-                let mut p = Params::new();
-                p.insert(key.into(), val.clone());
-                p.insert("MaxResults".into(), "500".into());
-                if let Some(t) = &token {
-                    p.insert("NextToken".into(), t.clone());
-                }
-                let j = match c.call("DescribeNetworkInterfaces", p) {
-                    Ok(j) => j,
-                    Err(_) => {
-                        cloud.complete = false;
-                        break;
-                    }
-                };
-                let l: Vec<J> = jlist(&j, "NetworkInterfaceSets", "NetworkInterfaceSet")
-                    .into_iter()
-                    .cloned()
-                    .collect();
-                cloud.add_enis(l, region);
-                token = Some(js(&j, "NextToken")).filter(|t| !t.is_empty());
-                if token.is_none() {
-                    break;
-                }
-            }
-        }
-        let eip_ids: Vec<String> = w.eips.iter().cloned().collect();
-        for chunk in eip_ids.chunks(50) {
-            let mut p = Params::new();
-            p.insert("AllocationId".into(), chunk.join(","));
-            p.insert("PageSize".into(), "100".into());
-            for e in cloud.list(&c, "DescribeEipAddresses", p, "EipAddresses", "EipAddress") {
-                let e = EipInfo::from_json(&e);
+            .values()
+            .map(|i| i.vswitch.clone())
+            .filter(|v| !v.is_empty()),
+    );
+    // Security groups the plan adds addresses to: every member counts against the cap.
+    let mut sgs: BTreeSet<String> = changes
+        .iter()
+        .filter(|c| c.kind == Kind::Eni)
+        .filter_map(|c| {
+            c.after
+                .as_ref()?
+                .get("security_group_ids")?
+                .as_seq()
+                .map(<[Value]>::to_vec)
+        })
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    sgs.extend(
+        cloud
+            .enis
+            .values()
+            .flat_map(|(e, _)| e.security_group_ids.iter().cloned()),
+    );
+    let filters = w
+        .instances
+        .iter()
+        .map(|i| ecs::DescribeNetworkInterfaces {
+            instance_id: Some(i.clone()),
+            ..Default::default()
+        })
+        .chain(
+            vswitches
+                .into_iter()
+                .map(|v| ecs::DescribeNetworkInterfaces {
+                    v_switch_id: Some(v),
+                    ..Default::default()
+                }),
+        )
+        .chain(sgs.into_iter().map(|s| ecs::DescribeNetworkInterfaces {
+            security_group_id: Some(s),
+            ..Default::default()
+        }));
+    for f in filters {
+        let list = c.enis_where(&f);
+        let list = cloud.ok(list);
+        cloud.add_enis(list, region);
+    }
+}
+
+/// EIPs the plan names, and those bound to the targets it binds to.
+fn gather_eips(cloud: &mut Cloud, c: &Client, w: &Wanted) {
+    let ids: Vec<String> = w.eips.iter().cloned().collect();
+    let list = c.describe_eips(&ids);
+    for e in cloud.ok(list) {
+        cloud.eips.insert(e.id.clone(), e);
+    }
+    for t in &w.targets {
+        let list = c.eips_where(&vpc::DescribeEipAddresses {
+            associated_instance_id: Some(t.clone()),
+            ..Default::default()
+        });
+        for e in cloud.ok(list) {
+            if e.instance_id.as_deref() == Some(t.as_str()) {
                 cloud.eips.insert(e.id.clone(), e);
             }
         }
-        for t in &w.targets {
-            let mut p = Params::new();
-            p.insert("AssociatedInstanceId".into(), t.clone());
-            p.insert("PageSize".into(), "100".into());
-            for e in cloud.list(&c, "DescribeEipAddresses", p, "EipAddresses", "EipAddress") {
-                let e = EipInfo::from_json(&e);
-                if e.instance_id.as_deref() == Some(t.as_str()) {
-                    cloud.eips.insert(e.id.clone(), e);
-                }
-            }
-        }
-        for n in cloud.list(
-            &c,
-            "DescribeNatGateways",
-            Params::new(),
-            "NatGateways",
-            "NatGateway",
-        ) {
-            let dnat = n
-                .get("DnatIps")
-                .and_then(J::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let bound = jlist(&n, "IpLists", "IpList")
-                .iter()
-                .map(|x| js(x, "AllocationId"))
-                .filter(|x| !x.is_empty())
-                .collect();
-            cloud
-                .nats
-                .insert(js(&n, "NatGatewayId"), (region.clone(), bound, dnat));
-        }
-        for h in cloud.list(&c, "DescribeHaVips", Params::new(), "HaVips", "HaVip") {
-            cloud.havips.insert(
-                js(&h, "HaVipId"),
-                (js(&h, "VSwitchId"), js(&h, "IpAddress"), js(&h, "Status")),
-            );
-        }
-        for s in cloud.list(
-            &c,
-            "DescribeLoadBalancers",
-            Params::new(),
-            "LoadBalancers",
-            "LoadBalancer",
-        ) {
-            cloud.slbs.insert(
-                js(&s, "LoadBalancerId"),
-                (
-                    region.clone(),
-                    js(&s, "AddressType"),
-                    js(&s, "VSwitchId"),
-                    js(&s, "Address"),
-                ),
-            );
-        }
     }
-    cloud
+}
+
+/// NAT gateways (with their bound EIPs, and their DNAT targets when the plan binds EIPs to
+/// instances), HAVIPs and SLBs of a region.
+fn gather_targets(cloud: &mut Cloud, c: &Client, region: &str, w: &Wanted) {
+    let list = c.list_all(&vpc::DescribeNatGateways::default());
+    for n in cloud.ok(list) {
+        let dnat = if w.binds_instances() {
+            let ips = c.dnat_ips(&n);
+            cloud.ok(ips)
+        } else {
+            Vec::new()
+        };
+        let bound = n
+            .ip_lists
+            .items
+            .into_iter()
+            .map(|x| x.allocation_id)
+            .filter(|x| !x.is_empty())
+            .collect();
+        cloud
+            .nats
+            .insert(n.nat_gateway_id, (region.to_string(), bound, dnat));
+    }
+    let list = c.list_all(&vpc::DescribeHaVips::default());
+    for h in cloud.ok(list) {
+        cloud
+            .havips
+            .insert(h.ha_vip_id, (h.v_switch_id, h.ip_address, h.status));
+    }
+    let list = c.list_all(&slb::DescribeLoadBalancers::default());
+    for s in cloud.ok(list) {
+        cloud.slbs.insert(
+            s.load_balancer_id,
+            (region.to_string(), s.address_type, s.v_switch_id, s.address),
+        );
+    }
 }
 
 fn vswitches_of(changes: &[Change]) -> BTreeSet<String> {
@@ -2159,4 +2111,125 @@ fn state_check(out: &mut Out, c: &Change, inst: &Instance, verb: &str) {
             inst.id
         ),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::api::fake::{self, Fake, World};
+
+    fn wanted(instances: &[String], enis: &[String], eips: &[String], targets: &[&str]) -> Wanted {
+        let set = |v: &[String]| v.iter().cloned().collect();
+        Wanted {
+            instances: set(instances),
+            enis: set(enis),
+            eips: set(eips),
+            targets: targets.iter().map(|t| t.to_string()).collect(),
+        }
+    }
+
+    /// More of each kind than the largest page (or id batch) holds, with 10 the default page:
+    /// the checker's picture must hold them all.
+    #[test]
+    fn the_checker_sees_every_object_past_the_first_page() {
+        let n = |max: usize| max + 11;
+        let region = fake::REGION.to_string();
+        let instances = fake::ids("i", n(100));
+        let enis = fake::ids("eni", n(100));
+        let eips = fake::ids("eip", n(50));
+        let mut w = World {
+            instances: instances
+                .iter()
+                .map(|id| ecs::Instance {
+                    instance_id: id.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+            enis: enis.iter().map(|i| fake::eni(i)).collect(),
+            eips: eips.iter().map(|i| fake::eip(i)).collect(),
+            security_groups: fake::ids("sg", n(100))
+                .into_iter()
+                .map(|id| ecs::SecurityGroup {
+                    security_group_id: id,
+                    ..Default::default()
+                })
+                .collect(),
+            vswitches: fake::ids("vsw", n(50))
+                .into_iter()
+                .map(|id| vpc::VSwitch {
+                    v_switch_id: id,
+                    ..Default::default()
+                })
+                .collect(),
+            nat_gateways: fake::ids("ngw", n(50))
+                .into_iter()
+                .map(|id| vpc::NatGateway {
+                    nat_gateway_id: id,
+                    ..Default::default()
+                })
+                .collect(),
+            havips: fake::ids("havip", n(50))
+                .into_iter()
+                .map(|id| vpc::HaVip {
+                    ha_vip_id: id,
+                    ..Default::default()
+                })
+                .collect(),
+            load_balancers: fake::ids("lb", n(100))
+                .into_iter()
+                .map(|id| slb::LoadBalancer {
+                    load_balancer_id: id,
+                    region_id: region.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..World::default()
+        };
+        // ENIs the plan does not name, found through their vSwitch: more than a page of 500.
+        w.enis
+            .extend(fake::ids("eni-other", 511).iter().map(|i| fake::eni(i)));
+        let f = Fake::new(w);
+        let cloud = gather(&f.clouds(), &[], &wanted(&instances, &enis, &eips, &[]));
+        assert!(cloud.complete);
+        assert_eq!(cloud.instances.len(), n(100));
+        assert_eq!(cloud.enis.len(), n(100) + 511);
+        assert_eq!(cloud.eips.len(), n(50));
+        assert_eq!(cloud.sgs.len(), n(100));
+        assert_eq!(cloud.vswitches.len(), n(50));
+        assert_eq!(cloud.nats.len(), n(50));
+        assert_eq!(cloud.havips.len(), n(50));
+        assert_eq!(cloud.slbs.len(), n(100));
+        assert!(
+            f.calls_of("DescribeForwardTableEntries").is_empty(),
+            "no EIP is bound to an instance"
+        );
+    }
+
+    #[test]
+    fn dnat_targets_come_from_forward_table_entries_when_an_instance_takes_an_eip() {
+        let f = Fake::new(World {
+            instances: vec![ecs::Instance {
+                instance_id: "i-1".into(),
+                ..Default::default()
+            }],
+            nat_gateways: vec![vpc::NatGateway {
+                nat_gateway_id: "ngw-1".into(),
+                forward_table_ids: vec!["ftb-1".to_string()].into(),
+                ..Default::default()
+            }],
+            forward_entries: vec![vpc::ForwardTableEntry {
+                forward_table_id: "ftb-1".into(),
+                internal_ip: "192.168.1.5".into(),
+                ..Default::default()
+            }],
+            ..World::default()
+        });
+        let w = wanted(&["i-1".to_string()], &[], &[], &["i-1"]);
+        let cloud = gather(&f.clouds(), &[], &w);
+        assert!(cloud.complete);
+        assert_eq!(
+            cloud.nats.get("ngw-1").map(|n| n.2.clone()),
+            Some(vec!["192.168.1.5".to_string()])
+        );
+    }
 }

@@ -3,32 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value as J;
-
 use crate::lang::Value;
+use crate::provider::ApiError;
 use crate::provider::api::Client;
-use crate::provider::{ApiError, Params};
+use crate::provider::wire::{ecs, slb, vpc};
 use crate::schema::Kind;
-
-fn g(j: &J, k: &str) -> String {
-    match j.get(k) {
-        Some(J::String(s)) => s.clone(),
-        Some(J::Number(n)) => n.to_string(),
-        _ => String::new(),
-    }
-}
-
-fn inner_list(j: &J, outer: &str, inner: &str) -> Vec<String> {
-    j.get(outer)
-        .and_then(|o| o.get(inner))
-        .and_then(J::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 fn obj(pairs: Vec<(&str, Value)>) -> Value {
     Value::Map(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
@@ -80,222 +59,13 @@ pub fn read(kind: Kind, args: &BTreeMap<String, Value>, c: &Client) -> Result<Va
     let f = Filters(args);
     let mut out: BTreeMap<String, Value> = args.clone();
     let (key, items): (&str, Vec<Value>) = match kind {
-        Kind::DataInstances => {
-            let list =
-                c.describe_list("DescribeInstances", Params::new(), "Instances", "Instance")?;
-            let items = list
-                .iter()
-                .filter(|i| f.ids_ok(&g(i, "InstanceId")) && f.name(&g(i, "InstanceName")))
-                .filter(|i| {
-                    f.eq("status", &g(i, "Status"))
-                        && f.eq("availability_zone", &g(i, "ZoneId"))
-                        && f.eq("instance_type", &g(i, "InstanceType"))
-                })
-                .filter(|i| {
-                    let vpc = i.get("VpcAttributes").cloned().unwrap_or(J::Null);
-                    f.eq("vpc_id", &g(&vpc, "VpcId")) && f.eq("vswitch_id", &g(&vpc, "VSwitchId"))
-                })
-                .map(|i| {
-                    let vpc = i.get("VpcAttributes").cloned().unwrap_or(J::Null);
-                    let private_ip = inner_list(&vpc, "PrivateIpAddress", "IpAddress")
-                        .into_iter()
-                        .next()
-                        .unwrap_or_default();
-                    let public_ip = inner_list(i, "PublicIpAddress", "IpAddress")
-                        .into_iter()
-                        .next()
-                        .unwrap_or_default();
-                    let eip = i
-                        .get("EipAddress")
-                        .map(|e| g(e, "IpAddress"))
-                        .unwrap_or_default();
-                    obj(vec![
-                        ("id", s(g(i, "InstanceId"))),
-                        ("name", s(g(i, "InstanceName"))),
-                        ("instance_type", s(g(i, "InstanceType"))),
-                        ("status", s(g(i, "Status"))),
-                        ("availability_zone", s(g(i, "ZoneId"))),
-                        ("region_id", s(g(i, "RegionId"))),
-                        ("vpc_id", s(g(&vpc, "VpcId"))),
-                        ("vswitch_id", s(g(&vpc, "VSwitchId"))),
-                        ("private_ip", s(private_ip)),
-                        ("public_ip", s(public_ip)),
-                        ("eip", s(eip)),
-                        (
-                            "security_groups",
-                            strs(inner_list(i, "SecurityGroupIds", "SecurityGroupId")),
-                        ),
-                        (
-                            "primary_network_interface_id",
-                            s(g(i, "PrimaryNetworkInterfaceId")),
-                        ),
-                        ("network_type", s(g(i, "InstanceNetworkType"))),
-                    ])
-                })
-                .collect();
-            ("instances", items)
-        }
-        Kind::DataSecurityGroups => {
-            let list = c.describe_list(
-                "DescribeSecurityGroups",
-                Params::new(),
-                "SecurityGroups",
-                "SecurityGroup",
-            )?;
-            let items = list
-                .iter()
-                .filter(|x| f.ids_ok(&g(x, "SecurityGroupId")) && f.eq("vpc_id", &g(x, "VpcId")))
-                .map(|x| {
-                    obj(vec![
-                        ("id", s(g(x, "SecurityGroupId"))),
-                        ("vpc_id", s(g(x, "VpcId"))),
-                        ("security_group_type", s(g(x, "SecurityGroupType"))),
-                    ])
-                })
-                .collect();
-            ("groups", items)
-        }
-        Kind::DataNatGateways => {
-            let list = c.describe_list(
-                "DescribeNatGateways",
-                Params::new(),
-                "NatGateways",
-                "NatGateway",
-            )?;
-            let items = list
-                .iter()
-                .filter(|x| {
-                    f.ids_ok(&g(x, "NatGatewayId"))
-                        && f.eq("vpc_id", &g(x, "VpcId"))
-                        && g(x, "RegionId") == c.region
-                })
-                .map(|x| {
-                    let dnat: Vec<String> = x
-                        .get("DnatIps")
-                        .and_then(J::as_array)
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|v| v.as_str().map(str::to_string))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    obj(vec![
-                        ("id", s(g(x, "NatGatewayId"))),
-                        ("vpc_id", s(g(x, "VpcId"))),
-                        ("dnat_ips", strs(dnat)),
-                    ])
-                })
-                .collect();
-            ("gateways", items)
-        }
-        Kind::DataHavips => {
-            let list = c.describe_list("DescribeHaVips", Params::new(), "HaVips", "HaVip")?;
-            let items = list
-                .iter()
-                .filter(|x| {
-                    f.ids_ok(&g(x, "HaVipId"))
-                        && f.eq("status", &g(x, "Status"))
-                        && f.eq("vswitch_id", &g(x, "VSwitchId"))
-                })
-                .map(|x| {
-                    obj(vec![
-                        ("id", s(g(x, "HaVipId"))),
-                        ("vswitch_id", s(g(x, "VSwitchId"))),
-                        ("ip_address", s(g(x, "IpAddress"))),
-                        ("status", s(g(x, "Status"))),
-                    ])
-                })
-                .collect();
-            ("havips", items)
-        }
-        Kind::DataSlbs => {
-            let list = c.describe_list(
-                "DescribeLoadBalancers",
-                Params::new(),
-                "LoadBalancers",
-                "LoadBalancer",
-            )?;
-            let items = list
-                .iter()
-                .filter(|x| {
-                    f.ids_ok(&g(x, "LoadBalancerId"))
-                        && f.eq("address_type", &g(x, "AddressType"))
-                        && g(x, "RegionId") == c.region
-                })
-                .map(|x| {
-                    obj(vec![
-                        ("id", s(g(x, "LoadBalancerId"))),
-                        ("address_type", s(g(x, "AddressType"))),
-                        ("vswitch_id", s(g(x, "VSwitchId"))),
-                        ("address", s(g(x, "Address"))),
-                    ])
-                })
-                .collect();
-            ("balancers", items)
-        }
-        Kind::DataVswitches => {
-            let list =
-                c.describe_list("DescribeVSwitches", Params::new(), "VSwitches", "VSwitch")?;
-            let items = list
-                .iter()
-                .filter(|x| {
-                    f.ids_ok(&g(x, "VSwitchId"))
-                        && f.eq("vpc_id", &g(x, "VpcId"))
-                        && f.eq("zone_id", &g(x, "ZoneId"))
-                })
-                .map(|x| {
-                    obj(vec![
-                        ("id", s(g(x, "VSwitchId"))),
-                        ("cidr_block", s(g(x, "CidrBlock"))),
-                        ("ipv6_cidr_block", s(g(x, "Ipv6CidrBlock"))),
-                        ("zone_id", s(g(x, "ZoneId"))),
-                        ("vpc_id", s(g(x, "VpcId"))),
-                        (
-                            "available_ip_address_count",
-                            x.get("AvailableIpAddressCount")
-                                .and_then(J::as_f64)
-                                .map(Value::Number)
-                                .unwrap_or(Value::Null),
-                        ),
-                    ])
-                })
-                .collect();
-            ("vswitches", items)
-        }
-        Kind::DataInstanceTypes => {
-            let list = c.describe_list(
-                "DescribeInstanceTypes",
-                Params::new(),
-                "InstanceTypes",
-                "InstanceType",
-            )?;
-            let items = list
-                .iter()
-                .filter(|x| {
-                    f.ids_ok(&g(x, "InstanceTypeId"))
-                        && f.eq("instance_type_family", &g(x, "InstanceTypeFamily"))
-                })
-                .map(|x| {
-                    let n = |k: &str| {
-                        x.get(k)
-                            .and_then(J::as_f64)
-                            .map(Value::Number)
-                            .unwrap_or(Value::Null)
-                    };
-                    obj(vec![
-                        ("id", s(g(x, "InstanceTypeId"))),
-                        ("family", s(g(x, "InstanceTypeFamily"))),
-                        ("eni_quantity", n("EniQuantity")),
-                        (
-                            "eni_private_ip_address_quantity",
-                            n("EniPrivateIpAddressQuantity"),
-                        ),
-                        ("eni_ipv6_address_quantity", n("EniIpv6AddressQuantity")),
-                    ])
-                })
-                .collect();
-            ("instance_types", items)
-        }
+        Kind::DataInstances => ("instances", instances(&f, c)?),
+        Kind::DataSecurityGroups => ("groups", security_groups(&f, c)?),
+        Kind::DataNatGateways => ("gateways", nat_gateways(&f, c)?),
+        Kind::DataHavips => ("havips", havips(&f, c)?),
+        Kind::DataSlbs => ("balancers", load_balancers(&f, c)?),
+        Kind::DataVswitches => ("vswitches", vswitches(&f, c)?),
+        Kind::DataInstanceTypes => ("instance_types", instance_types(&f, c)?),
         _ => ("items", Vec::new()),
     };
     let ids: Vec<Value> = items.iter().filter_map(|i| i.get("id").cloned()).collect();
@@ -305,9 +75,178 @@ pub fn read(kind: Kind, args: &BTreeMap<String, Value>, c: &Client) -> Result<Va
     Ok(Value::Map(out))
 }
 
+fn num(n: u64) -> Value {
+    Value::Number(n as f64)
+}
+
+fn instances(f: &Filters, c: &Client) -> Result<Vec<Value>, ApiError> {
+    let list = c.list_all_tokens(&ecs::DescribeInstances::default())?;
+    Ok(list
+        .into_iter()
+        .filter(|i| f.ids_ok(&i.instance_id) && f.name(&i.instance_name))
+        .filter(|i| {
+            f.eq("status", &i.status)
+                && f.eq("availability_zone", &i.zone_id)
+                && f.eq("instance_type", &i.instance_type)
+                && f.eq("vpc_id", &i.vpc_attributes.vpc_id)
+                && f.eq("vswitch_id", &i.vpc_attributes.v_switch_id)
+        })
+        .map(|i| {
+            let first = |l: &[String]| l.first().cloned().unwrap_or_default();
+            let primary_eni = i
+                .primary_eni()
+                .map(|n| n.network_interface_id.clone())
+                .unwrap_or_default();
+            obj(vec![
+                (
+                    "private_ip",
+                    s(first(&i.vpc_attributes.private_ip_address.items)),
+                ),
+                ("public_ip", s(first(&i.public_ip_address.items))),
+                ("primary_network_interface_id", s(primary_eni)),
+                ("id", s(i.instance_id)),
+                ("name", s(i.instance_name)),
+                ("instance_type", s(i.instance_type)),
+                ("status", s(i.status)),
+                ("availability_zone", s(i.zone_id)),
+                ("region_id", s(i.region_id)),
+                ("vpc_id", s(i.vpc_attributes.vpc_id)),
+                ("vswitch_id", s(i.vpc_attributes.v_switch_id)),
+                ("eip", s(i.eip_address.ip_address)),
+                ("security_groups", strs(i.security_group_ids.items)),
+                ("network_type", s(i.instance_network_type)),
+            ])
+        })
+        .collect())
+}
+
+fn security_groups(f: &Filters, c: &Client) -> Result<Vec<Value>, ApiError> {
+    let list = c.list_all_tokens(&ecs::DescribeSecurityGroups::default())?;
+    Ok(list
+        .into_iter()
+        .filter(|x| f.ids_ok(&x.security_group_id) && f.eq("vpc_id", &x.vpc_id))
+        .map(|x| {
+            obj(vec![
+                ("id", s(x.security_group_id)),
+                ("vpc_id", s(x.vpc_id)),
+                ("security_group_type", s(x.security_group_type)),
+            ])
+        })
+        .collect())
+}
+
+/// NAT gateways with the private addresses their DNAT entries forward to (one
+/// DescribeForwardTableEntries run per gateway that passes the filters).
+fn nat_gateways(f: &Filters, c: &Client) -> Result<Vec<Value>, ApiError> {
+    let list = c.list_all(&vpc::DescribeNatGateways::default())?;
+    let mut out = Vec::new();
+    for x in list {
+        if !(f.ids_ok(&x.nat_gateway_id) && f.eq("vpc_id", &x.vpc_id) && x.region_id == c.region) {
+            continue;
+        }
+        let dnat = c.dnat_ips(&x)?;
+        out.push(obj(vec![
+            ("id", s(x.nat_gateway_id)),
+            ("vpc_id", s(x.vpc_id)),
+            ("dnat_ips", strs(dnat)),
+        ]));
+    }
+    Ok(out)
+}
+
+fn havips(f: &Filters, c: &Client) -> Result<Vec<Value>, ApiError> {
+    let list = c.list_all(&vpc::DescribeHaVips::default())?;
+    Ok(list
+        .into_iter()
+        .filter(|x| {
+            f.ids_ok(&x.ha_vip_id)
+                && f.eq("status", &x.status)
+                && f.eq("vswitch_id", &x.v_switch_id)
+        })
+        .map(|x| {
+            obj(vec![
+                ("id", s(x.ha_vip_id)),
+                ("vswitch_id", s(x.v_switch_id)),
+                ("ip_address", s(x.ip_address)),
+                ("status", s(x.status)),
+            ])
+        })
+        .collect())
+}
+
+fn load_balancers(f: &Filters, c: &Client) -> Result<Vec<Value>, ApiError> {
+    let list = c.list_all(&slb::DescribeLoadBalancers::default())?;
+    Ok(list
+        .into_iter()
+        .filter(|x| {
+            f.ids_ok(&x.load_balancer_id)
+                && f.eq("address_type", &x.address_type)
+                && x.region_id == c.region
+        })
+        .map(|x| {
+            obj(vec![
+                ("id", s(x.load_balancer_id)),
+                ("address_type", s(x.address_type)),
+                ("vswitch_id", s(x.v_switch_id)),
+                ("address", s(x.address)),
+            ])
+        })
+        .collect())
+}
+
+fn vswitches(f: &Filters, c: &Client) -> Result<Vec<Value>, ApiError> {
+    let list = c.list_all(&vpc::DescribeVSwitches::default())?;
+    Ok(list
+        .into_iter()
+        .filter(|x| {
+            f.ids_ok(&x.v_switch_id) && f.eq("vpc_id", &x.vpc_id) && f.eq("zone_id", &x.zone_id)
+        })
+        .map(|x| {
+            obj(vec![
+                ("id", s(x.v_switch_id)),
+                ("cidr_block", s(x.cidr_block)),
+                ("ipv6_cidr_block", s(x.ipv6_cidr_block)),
+                ("zone_id", s(x.zone_id)),
+                ("vpc_id", s(x.vpc_id)),
+                (
+                    "available_ip_address_count",
+                    num(x.available_ip_address_count),
+                ),
+            ])
+        })
+        .collect())
+}
+
+fn instance_types(f: &Filters, c: &Client) -> Result<Vec<Value>, ApiError> {
+    let list = c.list_all_tokens(&ecs::DescribeInstanceTypes::default())?;
+    Ok(list
+        .into_iter()
+        .filter(|x| {
+            f.ids_ok(&x.instance_type_id) && f.eq("instance_type_family", &x.instance_type_family)
+        })
+        .map(|x| {
+            obj(vec![
+                ("id", s(x.instance_type_id)),
+                ("family", s(x.instance_type_family)),
+                ("eni_quantity", num(x.eni_quantity)),
+                (
+                    "eni_private_ip_address_quantity",
+                    num(x.eni_private_ip_address_quantity),
+                ),
+                (
+                    "eni_ipv6_address_quantity",
+                    num(x.eni_ipv6_address_quantity),
+                ),
+            ])
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::regex_lite_match as m;
+    use super::*;
+    use crate::provider::api::fake::{self, Fake, World};
 
     #[test]
     fn name_regex_subset() {
@@ -317,5 +256,147 @@ mod tests {
         assert!(m("web", "my-web-1"));
         assert!(!m("^web", "my-web-1"));
         assert!(m("^web-\\d$", "web-1"));
+    }
+
+    /// The result list of a data source read from `f` with no filters.
+    fn list(f: &Fake, kind: Kind) -> Vec<Value> {
+        let out = read(kind, &BTreeMap::new(), &f.client());
+        let key = match kind {
+            Kind::DataInstances => "instances",
+            Kind::DataSecurityGroups => "groups",
+            Kind::DataNatGateways => "gateways",
+            Kind::DataHavips => "havips",
+            Kind::DataSlbs => "balancers",
+            Kind::DataVswitches => "vswitches",
+            _ => "instance_types",
+        };
+        match out {
+            Ok(v) => v.get(key).and_then(Value::as_seq).unwrap_or(&[]).to_vec(),
+            Err(e) => panic!("{kind:?}: {e}"),
+        }
+    }
+
+    /// More of each kind than the largest page holds, with 10 the default: nothing may be lost.
+    #[test]
+    fn every_data_source_reads_past_the_first_page() {
+        let n = |max: usize| max + 11;
+        let region = fake::REGION.to_string();
+        let w = World {
+            instances: fake::ids("i", n(100))
+                .into_iter()
+                .map(|id| ecs::Instance {
+                    instance_id: id,
+                    ..Default::default()
+                })
+                .collect(),
+            security_groups: fake::ids("sg", n(100))
+                .into_iter()
+                .map(|id| ecs::SecurityGroup {
+                    security_group_id: id,
+                    ..Default::default()
+                })
+                .collect(),
+            nat_gateways: fake::ids("ngw", n(50))
+                .into_iter()
+                .map(|id| vpc::NatGateway {
+                    nat_gateway_id: id,
+                    region_id: region.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+            havips: fake::ids("havip", n(50))
+                .into_iter()
+                .map(|id| vpc::HaVip {
+                    ha_vip_id: id,
+                    ..Default::default()
+                })
+                .collect(),
+            load_balancers: fake::ids("lb", n(100))
+                .into_iter()
+                .map(|id| slb::LoadBalancer {
+                    load_balancer_id: id,
+                    region_id: region.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+            vswitches: fake::ids("vsw", n(50))
+                .into_iter()
+                .map(|id| vpc::VSwitch {
+                    v_switch_id: id,
+                    ..Default::default()
+                })
+                .collect(),
+            instance_types: fake::ids("ecs.t", n(1600))
+                .into_iter()
+                .map(|id| ecs::InstanceType {
+                    instance_type_id: id,
+                    eni_quantity: 2,
+                    ..Default::default()
+                })
+                .collect(),
+            ..World::default()
+        };
+        let f = Fake::new(w);
+        for (kind, want) in [
+            (Kind::DataInstances, n(100)),
+            (Kind::DataSecurityGroups, n(100)),
+            (Kind::DataNatGateways, n(50)),
+            (Kind::DataHavips, n(50)),
+            (Kind::DataSlbs, n(100)),
+            (Kind::DataVswitches, n(50)),
+            (Kind::DataInstanceTypes, n(1600)),
+        ] {
+            assert_eq!(list(&f, kind).len(), want, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn primary_network_interface_id_is_the_primary_entry_of_network_interfaces() {
+        let nic = |id: &str, ty: &str| ecs::InstanceNetworkInterface {
+            network_interface_id: id.into(),
+            r#type: ty.into(),
+            ..Default::default()
+        };
+        let f = Fake::new(World {
+            instances: vec![ecs::Instance {
+                instance_id: "i-1".into(),
+                network_interfaces: vec![nic("eni-sec", "Secondary"), nic("eni-pri", "Primary")]
+                    .into(),
+                ..Default::default()
+            }],
+            ..World::default()
+        });
+        let got = list(&f, Kind::DataInstances);
+        assert_eq!(
+            got[0].get("primary_network_interface_id"),
+            Some(&Value::string("eni-pri"))
+        );
+    }
+
+    #[test]
+    fn dnat_ips_are_the_internal_ips_of_the_gateway_forward_tables() {
+        let entry = |ip: &str| vpc::ForwardTableEntry {
+            forward_table_id: "ftb-1".into(),
+            internal_ip: ip.into(),
+            ..Default::default()
+        };
+        let f = Fake::new(World {
+            nat_gateways: vec![vpc::NatGateway {
+                nat_gateway_id: "ngw-1".into(),
+                region_id: fake::REGION.into(),
+                forward_table_ids: vec!["ftb-1".to_string()].into(),
+                ..Default::default()
+            }],
+            forward_entries: vec![entry("192.168.1.5"), entry("192.168.1.6")],
+            ..World::default()
+        });
+        let got = list(&f, Kind::DataNatGateways);
+        assert_eq!(
+            got[0].get("dnat_ips"),
+            Some(&Value::List(vec![
+                Value::string("192.168.1.5"),
+                Value::string("192.168.1.6")
+            ]))
+        );
     }
 }

@@ -343,21 +343,10 @@ fn shape(
     }
 }
 
+/// The instance's primary ENI (its DescribeInstances `NetworkInterfaces` entry of type Primary);
+/// `None` leaves it unknown until apply, as when the look-up fails.
 fn primary_eni_of(instance: &str, clouds: &Clouds) -> Option<String> {
-    let c = clouds.client(None);
-    let mut p = crate::provider::Params::new();
-    p.insert(
-        "InstanceIds".into(),
-        serde_json::json!([instance]).to_string(),
-    );
-    let list = c
-        .describe_list("DescribeInstances", p, "Instances", "Instance")
-        .ok()?;
-    list.first()
-        .and_then(|i| i.get("PrimaryNetworkInterfaceId"))
-        .and_then(|v| v.as_str())
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+    clouds.client(None).primary_eni_of(instance).ok().flatten()
 }
 
 /// A set of addresses and its count: whichever the configuration leaves out follows the other.
@@ -428,5 +417,35 @@ fn ip_order(v: &Value) -> (u8, u128, String) {
         Some(std::net::IpAddr::V4(a)) => (0, u32::from(a) as u128, String::new()),
         Some(std::net::IpAddr::V6(a)) => (1, u128::from(a), String::new()),
         None => (2, 0, v.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::provider::api::fake::{Fake, World};
+    use crate::provider::wire::ecs;
+
+    #[test]
+    fn secondary_ips_by_instance_use_the_primary_entry_of_network_interfaces() {
+        let nic = |id: &str, ty: &str| ecs::InstanceNetworkInterface {
+            network_interface_id: id.into(),
+            r#type: ty.into(),
+            ..Default::default()
+        };
+        let f = Fake::new(World {
+            instances: vec![ecs::Instance {
+                instance_id: "i-1".into(),
+                network_interfaces: vec![nic("eni-sec", "Secondary"), nic("eni-pri", "Primary")]
+                    .into(),
+                ..Default::default()
+            }],
+            ..World::default()
+        });
+        let clouds = f.clouds();
+        assert_eq!(
+            super::primary_eni_of("i-1", &clouds),
+            Some("eni-pri".into())
+        );
+        assert_eq!(super::primary_eni_of("i-2", &clouds), None);
     }
 }

@@ -8,7 +8,8 @@ use serde_json::Value as J;
 use super::attrs::{self, Attrs};
 use crate::address::Address;
 use crate::provider::api::{Client, EipInfo, EniInfo};
-use crate::provider::{ApiError, Clouds, Params};
+use crate::provider::wire::vpc;
+use crate::provider::{ApiError, Clouds};
 use crate::schema::{self, Kind};
 use crate::state::State;
 
@@ -23,13 +24,10 @@ pub struct Drift {
 
 /// vSwitch id → (IPv4 CIDR, IPv6 CIDR or ""), read once per region.
 pub fn vswitch_cidrs(client: &Client) -> Result<BTreeMap<String, (String, String)>, ApiError> {
-    let list = client.describe_list("DescribeVSwitches", Params::new(), "VSwitches", "VSwitch")?;
-    Ok(list
-        .iter()
-        .map(|v| {
-            let g = |k: &str| v.get(k).and_then(J::as_str).unwrap_or("").to_string();
-            (g("VSwitchId"), (g("CidrBlock"), g("Ipv6CidrBlock")))
-        })
+    Ok(client
+        .list_all(&vpc::DescribeVSwitches::default())?
+        .into_iter()
+        .map(|v| (v.v_switch_id, (v.cidr_block, v.ipv6_cidr_block)))
         .collect())
 }
 
@@ -223,4 +221,48 @@ pub fn refresh(state: &State, clouds: &Clouds) -> Result<(State, Vec<Drift>), Ap
         }
     }
     Ok((out, drift))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::address::InstanceKey;
+    use crate::provider::api::fake::{self, Fake, World};
+    use crate::state::Instance;
+
+    #[test]
+    fn refresh_reads_deletion_protection_and_every_batch_of_ids() {
+        let eips = fake::ids("eip", 2 * vpc::EIP_IDS_PER_CALL + 11);
+        let mut world = World {
+            eips: eips.iter().map(|i| fake::eip(i)).collect(),
+            ..World::default()
+        };
+        world.eips[0].deletion_protection = true;
+        let f = Fake::new(world);
+        let mut state = State::new("l".into());
+        for (i, id) in eips.iter().enumerate() {
+            state.resources.insert(
+                Address::managed("alicloud_eip_address", "e", InstanceKey::Int(i as i64)),
+                Instance {
+                    attributes: [
+                        ("id".to_string(), J::String(id.clone())),
+                        ("deletion_protection".to_string(), J::Bool(false)),
+                    ]
+                    .into(),
+                    dependencies: Vec::new(),
+                    provider: None,
+                },
+            );
+        }
+        let (out, _) = match refresh(&state, &f.clouds()) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(out.resources.len(), eips.len(), "no EIP lost past a batch");
+        let first = Address::managed("alicloud_eip_address", "e", InstanceKey::Int(0));
+        assert_eq!(
+            out.resources[&first].attributes.get("deletion_protection"),
+            Some(&J::Bool(true))
+        );
+    }
 }

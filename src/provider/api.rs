@@ -1,14 +1,16 @@
-//! Alibaba's ECS/VPC actions as typed calls, over any [`Transport`]: request building, response
-//! parsing, retries with backoff (keeping the ClientToken, so a retry never duplicates), and
-//! waiting out the asynchronous states (Attaching, Associating, …).
+//! Alibaba's ECS/VPC/SLB actions as typed calls, over any [`Transport`]: request building from
+//! the wire model, answer decoding into it, retries with backoff (keeping the ClientToken, so a
+//! retry never duplicates), paging, id chunking, and waiting out the asynchronous states
+//! (Attaching, Associating, …). Nothing above this layer builds parameters or reads answer JSON.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use serde_json::Value as J;
-
-use super::wire::{PageNumbered, Request, TokenPaged};
+use super::wire::{PageNumbered, Request, TokenPaged, ecs, vpc};
 use super::{ApiError, Params, Product, Transport};
+
+#[cfg(test)]
+pub(crate) mod fake;
 
 /// An ENI as the cloud describes it.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,6 +25,7 @@ pub struct EniInfo {
     pub name: String,
     pub description: String,
     pub primary_ip: String,
+    /// The secondary private addresses, sorted.
     pub private_ips: Vec<String>,
     pub ipv6: Vec<String>,
     pub mac: String,
@@ -42,6 +45,7 @@ pub struct EipInfo {
     pub status: String,
     pub bandwidth: String,
     pub internet_charge_type: String,
+    /// terraform-provider-alicloud's `payment_type`: `PayAsYouGo` or `Subscription`.
     pub payment_type: String,
     pub isp: String,
     pub name: String,
@@ -56,109 +60,78 @@ pub struct EipInfo {
     pub deletion_protection: bool,
 }
 
-fn s(j: &J, k: &str) -> String {
-    match j.get(k) {
-        Some(J::String(x)) => x.clone(),
-        Some(J::Number(n)) => n.to_string(),
-        Some(J::Bool(b)) => b.to_string(),
-        _ => String::new(),
-    }
+/// An empty answer field is an absent value.
+fn non_empty(s: String) -> Option<String> {
+    Some(s).filter(|x| !x.is_empty())
 }
 
-fn opt(j: &J, k: &str) -> Option<String> {
-    Some(s(j, k)).filter(|x| !x.is_empty())
-}
-
-/// Alibaba wraps lists twice: `{"Sets": {"Set": [...]}}`.
-fn list<'a>(j: &'a J, outer: &str, inner: &str) -> &'a [J] {
-    j.get(outer)
-        .and_then(|o| o.get(inner))
-        .and_then(J::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-}
-
-impl EniInfo {
-    pub fn from_json(j: &J) -> EniInfo {
-        let ips = list(j, "PrivateIpSets", "PrivateIpSet");
-        let mut private_ips: Vec<String> = ips
-            .iter()
-            .filter(|x| x.get("Primary") != Some(&J::Bool(true)))
-            .map(|x| s(x, "PrivateIpAddress"))
+impl From<ecs::NetworkInterfaceSet> for EniInfo {
+    fn from(n: ecs::NetworkInterfaceSet) -> EniInfo {
+        let mut private_ips: Vec<String> = n
+            .private_ip_sets
+            .items
+            .into_iter()
+            .filter(|x| !x.primary)
+            .map(|x| x.private_ip_address)
             .collect();
         private_ips.sort();
-        let tags = list(j, "Tags", "Tag")
-            .iter()
-            .map(|t| (s(t, "TagKey"), s(t, "TagValue")))
-            .collect();
         EniInfo {
-            id: s(j, "NetworkInterfaceId"),
-            status: s(j, "Status"),
-            primary: s(j, "Type") == "Primary",
-            vswitch_id: s(j, "VSwitchId"),
-            vpc_id: s(j, "VpcId"),
-            zone_id: s(j, "ZoneId"),
-            security_group_ids: list(j, "SecurityGroupIds", "SecurityGroupId")
-                .iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect(),
-            name: s(j, "NetworkInterfaceName"),
-            description: s(j, "Description"),
-            primary_ip: s(j, "PrivateIpAddress"),
+            primary: n.r#type == "Primary",
+            tags: n.tags.to_map(),
+            device_index: n.attachment.and_then(|a| a.device_index),
+            id: n.network_interface_id,
+            status: n.status,
+            vswitch_id: n.v_switch_id,
+            vpc_id: n.vpc_id,
+            zone_id: n.zone_id,
+            security_group_ids: n.security_group_ids.items,
+            name: n.network_interface_name,
+            description: n.description,
+            primary_ip: n.private_ip_address,
             private_ips,
-            ipv6: list(j, "Ipv6Sets", "Ipv6Set")
-                .iter()
-                .map(|x| s(x, "Ipv6Address"))
+            ipv6: n
+                .ipv6_sets
+                .items
+                .into_iter()
+                .map(|x| x.ipv6_address)
                 .collect(),
-            mac: s(j, "MacAddress"),
-            instance_id: opt(j, "InstanceId"),
-            device_index: j
-                .get("Attachment")
-                .and_then(|a| a.get("DeviceIndex"))
-                .and_then(J::as_u64),
-            tags,
-            resource_group_id: s(j, "ResourceGroupId"),
-            queue_number: j.get("QueueNumber").and_then(J::as_u64),
-            source_dest_check: j.get("SourceDestCheck").and_then(J::as_bool),
-            delete_on_release: j.get("DeleteOnRelease").and_then(J::as_bool),
+            mac: n.mac_address,
+            instance_id: non_empty(n.instance_id),
+            resource_group_id: n.resource_group_id,
+            queue_number: n.queue_number,
+            source_dest_check: n.source_dest_check,
+            delete_on_release: n.delete_on_release,
         }
     }
 }
 
-impl EipInfo {
-    pub fn from_json(j: &J) -> EipInfo {
+impl From<vpc::EipAddress> for EipInfo {
+    fn from(e: vpc::EipAddress) -> EipInfo {
         EipInfo {
-            id: s(j, "AllocationId"),
-            ip_address: s(j, "IpAddress"),
-            status: s(j, "Status"),
-            bandwidth: s(j, "Bandwidth"),
-            internet_charge_type: s(j, "InternetChargeType"),
-            payment_type: if s(j, "ChargeType") == "PrePaid" {
+            payment_type: if e.charge_type == "PrePaid" {
                 "Subscription".into()
             } else {
                 "PayAsYouGo".into()
             },
-            isp: s(j, "ISP"),
-            name: s(j, "Name"),
-            description: s(j, "Description"),
-            instance_id: opt(j, "InstanceId"),
-            instance_type: opt(j, "InstanceType"),
-            private_ip: opt(j, "PrivateIpAddress"),
-            mode: opt(j, "Mode"),
-            tags: list(j, "Tags", "Tag")
-                .iter()
-                .map(|t| (s(t, "Key"), s(t, "Value")))
-                .collect(),
-            resource_group_id: s(j, "ResourceGroupId"),
-            region: s(j, "RegionId"),
-            deletion_protection: j
-                .get("DeletionProtection")
-                .and_then(J::as_bool)
-                .unwrap_or(false),
+            tags: e.tags.to_map(),
+            id: e.allocation_id,
+            ip_address: e.ip_address,
+            status: e.status,
+            bandwidth: e.bandwidth,
+            internet_charge_type: e.internet_charge_type,
+            isp: e.isp,
+            name: e.name,
+            description: e.description,
+            instance_id: non_empty(e.instance_id),
+            instance_type: non_empty(e.instance_type),
+            private_ip: non_empty(e.private_ip_address),
+            mode: non_empty(e.mode),
+            resource_group_id: e.resource_group_id,
+            region: e.region_id,
+            deletion_protection: e.deletion_protection,
         }
     }
 }
-
 /// The `InstanceType` of AssociateEipAddress that an id's prefix names (terraform-provider-alicloud
 /// infers only `lb-` and `ngw-`; netform infers them all).
 pub fn eip_target_kind(id: &str) -> &'static str {
@@ -237,20 +210,6 @@ pub struct Client<'a> {
     pub timing: Timing,
 }
 
-/// Sets `Prefix.1..N` parameters.
-pub fn push_list(p: &mut Params, prefix: &str, items: &[String]) {
-    for (i, x) in items.iter().enumerate() {
-        p.insert(format!("{prefix}.{}", i + 1), x.clone());
-    }
-}
-
-pub fn push_tags(p: &mut Params, tags: &BTreeMap<String, String>) {
-    for (i, (k, v)) in tags.iter().enumerate() {
-        p.insert(format!("Tag.{}.Key", i + 1), k.clone());
-        p.insert(format!("Tag.{}.Value", i + 1), v.clone());
-    }
-}
-
 /// Cheap jitter without a random-number dependency: the clock's nanoseconds.
 fn jitter(max: Duration) -> Duration {
     let n = std::time::SystemTime::now()
@@ -261,39 +220,18 @@ fn jitter(max: Duration) -> Duration {
     Duration::from_millis(if ms == 0 { 0 } else { n % (ms + 1) })
 }
 
-/// The product of an action given by name: `sim call` and the untyped [`Client::call`] path.
-/// Only TagResources is ambiguous (ECS and VPC both have it); `ResourceType=EIP` means VPC.
-pub fn product_of(action: &str, params: &Params) -> Product {
-    match action {
-        "AllocateEipAddress"
-        | "AssociateEipAddress"
-        | "UnassociateEipAddress"
-        | "ReleaseEipAddress"
-        | "ModifyEipAddressAttribute"
-        | "ModifyEipForwardMode"
-        | "DeletionProtection"
-        | "UnTagResources"
-        | "DescribeEipAddresses"
-        | "DescribeVSwitches"
-        | "DescribeVpcs"
-        | "DescribeNatGateways"
-        | "DescribeForwardTableEntries"
-        | "DescribeHaVips" => Product::Vpc,
-        "TagResources" | "UntagResources"
-            if params
-                .get("ResourceType")
-                .is_some_and(|t| t.eq_ignore_ascii_case("EIP")) =>
-        {
-            Product::Vpc
-        }
-        "DescribeLoadBalancers" => Product::Slb,
-        _ => Product::Ecs,
-    }
+fn eni_gone(id: &str) -> ApiError {
+    ApiError::new(
+        404,
+        "InvalidEniId.NotFound",
+        format!("{id} does not exist (any more)"),
+    )
 }
 
 impl Client<'_> {
-    /// One typed request, retried like [`Client::call`], its answer decoded into the action's
-    /// answer type. An answer that does not decode is an error naming the action, not a panic.
+    /// One typed request, retried on throttling and transient errors, its answer decoded into
+    /// the action's answer type. An answer that does not decode is an error naming the action,
+    /// not a panic.
     pub fn send<R: Request>(&self, req: &R) -> Result<R::Response, ApiError> {
         let mut p = req.to_params();
         if R::REGIONAL {
@@ -351,16 +289,14 @@ impl Client<'_> {
         }
     }
 
-    /// One action given by name (being replaced by [`Client::send`]).
-    pub fn call(&self, action: &str, mut p: Params) -> Result<J, ApiError> {
-        p.entry("RegionId".into())
-            .or_insert_with(|| self.region.clone());
-        self.retrying(product_of(action, &p), action, &p)
-    }
-
     /// One action, retried on throttling and transient errors with exponential backoff and
     /// jitter. The parameters (ClientToken included) are identical on every attempt.
-    fn retrying(&self, product: Product, action: &str, p: &Params) -> Result<J, ApiError> {
+    fn retrying(
+        &self,
+        product: Product,
+        action: &str,
+        p: &Params,
+    ) -> Result<serde_json::Value, ApiError> {
         let mut attempt = 0;
         loop {
             match self.transport.call(product, action, p) {
@@ -404,21 +340,28 @@ impl Client<'_> {
         }
     }
 
+    /// ENIs by id, [`ecs::ENI_IDS_PER_CALL`] ids per call: a refresh of n ENIs costs n/100 calls.
     pub fn describe_enis(&self, ids: &[String]) -> Result<Vec<EniInfo>, ApiError> {
         let mut out = Vec::new();
-        // Up to 100 ids per call: a refresh of n ENIs costs n/100 calls.
-        for chunk in ids.chunks(100) {
-            let mut p = Params::new();
-            push_list(&mut p, "NetworkInterfaceId", chunk);
-            p.insert("MaxResults".into(), "100".into());
-            let j = self.call("DescribeNetworkInterfaces", p)?;
-            out.extend(
-                list(&j, "NetworkInterfaceSets", "NetworkInterfaceSet")
-                    .iter()
-                    .map(EniInfo::from_json),
-            );
+        for chunk in ids.chunks(ecs::ENI_IDS_PER_CALL) {
+            out.extend(self.enis_where(&ecs::DescribeNetworkInterfaces {
+                network_interface_id: chunk.to_vec(),
+                ..Default::default()
+            })?);
         }
         Ok(out)
+    }
+
+    /// Every ENI a filter (instance, vSwitch, security group, …) matches.
+    pub fn enis_where(
+        &self,
+        filter: &ecs::DescribeNetworkInterfaces,
+    ) -> Result<Vec<EniInfo>, ApiError> {
+        Ok(self
+            .list_all_tokens(filter)?
+            .into_iter()
+            .map(EniInfo::from)
+            .collect())
     }
 
     pub fn describe_eni(&self, id: &str) -> Result<Option<EniInfo>, ApiError> {
@@ -428,20 +371,25 @@ impl Client<'_> {
             .find(|e| e.id == id))
     }
 
+    /// EIPs by id, [`vpc::EIP_IDS_PER_CALL`] ids per call.
     pub fn describe_eips(&self, ids: &[String]) -> Result<Vec<EipInfo>, ApiError> {
         let mut out = Vec::new();
-        for chunk in ids.chunks(50) {
-            let mut p = Params::new();
-            p.insert("AllocationId".into(), chunk.join(","));
-            p.insert("PageSize".into(), "100".into());
-            let j = self.call("DescribeEipAddresses", p)?;
-            out.extend(
-                list(&j, "EipAddresses", "EipAddress")
-                    .iter()
-                    .map(EipInfo::from_json),
-            );
+        for chunk in ids.chunks(vpc::EIP_IDS_PER_CALL) {
+            out.extend(self.eips_where(&vpc::DescribeEipAddresses {
+                allocation_id: super::wire::CommaList(chunk.to_vec()),
+                ..Default::default()
+            })?);
         }
         Ok(out)
+    }
+
+    /// Every EIP a filter (bound instance, status, …) matches.
+    pub fn eips_where(&self, filter: &vpc::DescribeEipAddresses) -> Result<Vec<EipInfo>, ApiError> {
+        Ok(self
+            .list_all(filter)?
+            .into_iter()
+            .map(EipInfo::from)
+            .collect())
     }
 
     pub fn describe_eip(&self, id: &str) -> Result<Option<EipInfo>, ApiError> {
@@ -449,6 +397,50 @@ impl Client<'_> {
             .describe_eips(&[id.to_string()])?
             .into_iter()
             .find(|e| e.id == id))
+    }
+
+    /// Instances by id, [`ecs::INSTANCE_IDS_PER_CALL`] ids per call; no ids, no instances.
+    pub fn describe_instances(&self, ids: &[String]) -> Result<Vec<ecs::Instance>, ApiError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(ecs::INSTANCE_IDS_PER_CALL) {
+            out.extend(self.list_all_tokens(&ecs::DescribeInstances {
+                instance_ids: super::wire::JsonList(chunk.to_vec()),
+                ..Default::default()
+            })?);
+        }
+        Ok(out)
+    }
+
+    /// The primary ENI of an instance: its `NetworkInterfaces` entry with `Type = Primary`
+    /// (DescribeInstances has no field that names it directly). `None` when the instance or its
+    /// primary ENI is not found.
+    pub fn primary_eni_of(&self, instance: &str) -> Result<Option<String>, ApiError> {
+        Ok(self
+            .describe_instances(&[instance.to_string()])?
+            .iter()
+            .find(|i| i.instance_id == instance)
+            .and_then(ecs::Instance::primary_eni)
+            .map(|n| n.network_interface_id.clone())
+            .filter(|id| !id.is_empty()))
+    }
+
+    /// The private addresses a NAT gateway forwards to (its DNAT entries' `InternalIp`, each
+    /// once, in the order the tables list them): DescribeNatGateways names only the gateway's
+    /// forward tables, DescribeForwardTableEntries lists what is in them.
+    pub fn dnat_ips(&self, gateway: &vpc::NatGateway) -> Result<Vec<String>, ApiError> {
+        let mut out: Vec<String> = Vec::new();
+        for table in &gateway.forward_table_ids.items {
+            let entries = self.list_all(&vpc::DescribeForwardTableEntries {
+                forward_table_id: Some(table.clone()),
+                ..Default::default()
+            })?;
+            for e in entries {
+                if !e.internal_ip.is_empty() && !out.contains(&e.internal_ip) {
+                    out.push(e.internal_ip);
+                }
+            }
+        }
+        Ok(out)
     }
 
     pub fn wait_eni(&self, id: &str, want: &str, what: &str) -> Result<EniInfo, ApiError> {
@@ -482,16 +474,33 @@ impl Client<'_> {
     }
 
     /// Attaches and waits for InUse; falling back to Available means the attach failed.
-    pub fn attach(&self, p: Params, eni: &str, instance: &str) -> Result<EniInfo, ApiError> {
-        self.call("AttachNetworkInterface", p)?;
+    ///
+    /// AttachNetworkInterface takes no ClientToken, so a repeat (a retry after a lost answer, an
+    /// apply resumed after a crash) is recognised by state instead: an ENI already InUse on, or
+    /// Attaching to, the instance is not attached again, and a call that failed after taking
+    /// effect counts as done.
+    pub fn attach(&self, req: &ecs::AttachNetworkInterface) -> Result<EniInfo, ApiError> {
+        let (eni, instance) = (&req.network_interface_id, &req.instance_id);
+        let on_it = |e: &EniInfo| {
+            e.instance_id.as_deref() == Some(instance.as_str())
+                && matches!(e.status.as_str(), "Attaching" | "InUse")
+        };
+        if !self.describe_eni(eni)?.is_some_and(|e| on_it(&e))
+            && let Err(err) = self.send(req)
+        {
+            match self.describe_eni(eni) {
+                Ok(Some(e)) if on_it(&e) => {}
+                _ => return Err(err),
+            }
+        }
         self.wait(&format!("attaching {eni} to {instance}"), || {
-            let Some(e) = self.describe_eni(eni)? else {
-                return Err(ApiError::new(
+            let e = self.describe_eni(eni)?.ok_or_else(|| {
+                ApiError::new(
                     404,
                     "InvalidEniId.NotFound",
                     format!("{eni} disappeared while attaching"),
-                ));
-            };
+                )
+            })?;
             match e.status.as_str() {
                 "InUse" => Ok(Some(e)),
                 "Available" if e.instance_id.is_none() => Err(ApiError::new(
@@ -504,26 +513,244 @@ impl Client<'_> {
         })
     }
 
-    pub fn detach(&self, p: Params, eni: &str) -> Result<EniInfo, ApiError> {
-        self.call("DetachNetworkInterface", p)?;
-        self.wait_eni(
-            eni,
-            "Available",
+    /// Detaches and waits until the ENI is off the instance.
+    ///
+    /// DetachNetworkInterface takes no ClientToken either: an ENI that is already Available (or
+    /// on another instance) is detached from this one, so nothing is sent; one still Attaching
+    /// is let settle first, since the API refuses to detach it midway.
+    pub fn detach(&self, req: &ecs::DetachNetworkInterface) -> Result<EniInfo, ApiError> {
+        let (eni, instance) = (&req.network_interface_id, &req.instance_id);
+        let on_it = |e: &EniInfo| {
+            e.instance_id.as_deref() == Some(instance.as_str()) && e.status == "InUse"
+        };
+        let now = self.wait(&format!("{eni} to finish attaching"), || {
+            match self.describe_eni(eni)? {
+                None => Err(eni_gone(eni)),
+                Some(e) if e.status == "Attaching" => Ok(None),
+                Some(e) => Ok(Some(e)),
+            }
+        })?;
+        if on_it(&now)
+            && let Err(err) = self.send(req)
+        {
+            match self.describe_eni(eni) {
+                Ok(Some(e)) if !on_it(&e) => {}
+                _ => return Err(err),
+            }
+        }
+        self.wait(
             &format!(
                 "detaching {eni} (it stays Detaching; check the instance's state in the console)"
             ),
+            || match self.describe_eni(eni)? {
+                None => Err(eni_gone(eni)),
+                Some(e) if e.status == "Available" => Ok(Some(e)),
+                Some(e)
+                    if e.status != "Detaching"
+                        && e.instance_id.as_deref() != Some(instance.as_str()) =>
+                {
+                    Ok(Some(e))
+                }
+                _ => Ok(None),
+            },
         )
     }
+}
 
-    /// Raw Describe* for data sources: the inner list of `Outer.Inner`.
-    pub fn describe_list(
-        &self,
-        action: &str,
-        p: Params,
-        outer: &str,
-        inner: &str,
-    ) -> Result<Vec<J>, ApiError> {
-        let j = self.call(action, p)?;
-        Ok(list(&j, outer, inner).to_vec())
+#[cfg(test)]
+mod tests {
+    use super::fake::{self, Fake, World};
+    use super::*;
+
+    fn with_enis(ids: &[String]) -> World {
+        World {
+            enis: ids.iter().map(|i| fake::eni(i)).collect(),
+            ..World::default()
+        }
+    }
+
+    #[test]
+    fn ids_are_chunked_where_an_action_caps_them_and_no_page_is_lost() {
+        let enis = fake::ids("eni", 2 * ecs::ENI_IDS_PER_CALL + 11);
+        let eips = fake::ids("eip", 2 * vpc::EIP_IDS_PER_CALL + 11);
+        let insts = fake::ids("i", 2 * ecs::INSTANCE_IDS_PER_CALL + 11);
+        let mut w = with_enis(&enis);
+        w.eips = eips.iter().map(|i| fake::eip(i)).collect();
+        w.instances = insts
+            .iter()
+            .map(|i| ecs::Instance {
+                instance_id: i.clone(),
+                ..Default::default()
+            })
+            .collect();
+        let f = Fake::new(w);
+        let c = f.client();
+        assert_eq!(c.describe_enis(&enis).map(|v| v.len()), Ok(enis.len()));
+        assert_eq!(c.describe_eips(&eips).map(|v| v.len()), Ok(eips.len()));
+        assert_eq!(
+            c.describe_instances(&insts).map(|v| v.len()),
+            Ok(insts.len())
+        );
+        assert_eq!(
+            f.actions(),
+            [
+                ["DescribeNetworkInterfaces"; 3],
+                ["DescribeEipAddresses"; 3],
+                ["DescribeInstances"; 3]
+            ]
+            .concat()
+        );
+        // Filters page too: 511 ENIs in one vSwitch, 500 at most per page.
+        let many = fake::ids("eni-v", 511);
+        let f = Fake::new(with_enis(&many));
+        let got = f.client().enis_where(&ecs::DescribeNetworkInterfaces {
+            v_switch_id: Some("vsw-1".into()),
+            ..Default::default()
+        });
+        assert_eq!(got.map(|v| v.len()), Ok(511));
+        assert_eq!(f.calls().len(), 2);
+    }
+
+    #[test]
+    fn eni_and_eip_answers_become_infos_without_json() {
+        let mut n = fake::eni("eni-1");
+        n.private_ip_sets.items.push(ecs::PrivateIpSet {
+            private_ip_address: "192.168.1.12".into(),
+            ..Default::default()
+        });
+        n.private_ip_sets.items.push(ecs::PrivateIpSet {
+            private_ip_address: "192.168.1.11".into(),
+            ..Default::default()
+        });
+        n.attachment = Some(ecs::Attachment {
+            instance_id: "i-1".into(),
+            device_index: Some(2),
+            network_card_index: None,
+        });
+        n.instance_id = "i-1".into();
+        let e = EniInfo::from(n);
+        assert_eq!(e.primary_ip, "192.168.1.10");
+        assert_eq!(e.private_ips, ["192.168.1.11", "192.168.1.12"]);
+        assert_eq!(
+            (e.instance_id.as_deref(), e.device_index),
+            (Some("i-1"), Some(2))
+        );
+        let mut a = fake::eip("eip-1");
+        a.charge_type = "PrePaid".into();
+        a.deletion_protection = true;
+        let e = EipInfo::from(a);
+        assert_eq!(e.payment_type, "Subscription");
+        assert!(e.deletion_protection);
+        assert_eq!(e.instance_id, None, "an empty InstanceId is no binding");
+    }
+
+    fn attach_req() -> ecs::AttachNetworkInterface {
+        ecs::AttachNetworkInterface {
+            network_interface_id: "eni-1".into(),
+            instance_id: "i-1".into(),
+            ..Default::default()
+        }
+    }
+
+    fn on(status: &str, instance: &str) -> World {
+        let mut e = fake::eni("eni-1");
+        e.status = status.into();
+        e.instance_id = instance.into();
+        World {
+            enis: vec![e],
+            ..World::default()
+        }
+    }
+
+    #[test]
+    fn attach_of_an_eni_already_on_the_instance_sends_nothing_and_waits_for_in_use() {
+        for status in ["InUse", "Attaching"] {
+            let f = Fake::new(on(status, "i-1"));
+            let e = f.client().attach(&attach_req());
+            assert_eq!(e.map(|e| e.status), Ok("InUse".to_string()), "{status}");
+            assert!(f.calls_of("AttachNetworkInterface").is_empty(), "{status}");
+        }
+    }
+
+    #[test]
+    fn attach_whose_answer_was_lost_is_done_once_the_eni_shows_it() {
+        let f = Fake::new(on("Available", ""));
+        f.lose_next_answer("AttachNetworkInterface");
+        let e = f.client().attach(&attach_req());
+        assert_eq!(e.map(|e| e.instance_id), Ok(Some("i-1".to_string())));
+        let sent = f.calls_of("AttachNetworkInterface");
+        // The retry met an ENI already Attaching; neither attempt carried a ClientToken.
+        assert_eq!(sent.len(), 2);
+        assert!(sent.iter().all(|c| !c.params.contains_key("ClientToken")));
+    }
+
+    #[test]
+    fn detach_of_an_eni_already_off_the_instance_sends_nothing() {
+        for (status, instance) in [("Available", ""), ("InUse", "i-2")] {
+            let f = Fake::new(on(status, instance));
+            let e = f.client().detach(&ecs::DetachNetworkInterface {
+                network_interface_id: "eni-1".into(),
+                instance_id: "i-1".into(),
+                ..Default::default()
+            });
+            assert!(e.is_ok(), "{status} on {instance:?}: {e:?}");
+            assert!(f.calls_of("DetachNetworkInterface").is_empty());
+        }
+        let f = Fake::new(on("InUse", "i-1"));
+        f.lose_next_answer("DetachNetworkInterface");
+        let e = f.client().detach(&ecs::DetachNetworkInterface {
+            network_interface_id: "eni-1".into(),
+            instance_id: "i-1".into(),
+            ..Default::default()
+        });
+        assert_eq!(e.map(|e| e.status), Ok("Available".to_string()));
+    }
+
+    #[test]
+    fn primary_eni_is_the_network_interface_of_type_primary() {
+        let nic = |id: &str, ty: &str| ecs::InstanceNetworkInterface {
+            network_interface_id: id.into(),
+            r#type: ty.into(),
+            ..Default::default()
+        };
+        let f = Fake::new(World {
+            instances: vec![ecs::Instance {
+                instance_id: "i-1".into(),
+                network_interfaces: vec![nic("eni-2", "Secondary"), nic("eni-1", "Primary")].into(),
+                ..Default::default()
+            }],
+            ..World::default()
+        });
+        let c = f.client();
+        assert_eq!(c.primary_eni_of("i-1"), Ok(Some("eni-1".to_string())));
+        assert_eq!(c.primary_eni_of("i-9"), Ok(None));
+    }
+
+    #[test]
+    fn dnat_targets_come_from_every_forward_table_of_the_gateway() {
+        let entry = |table: &str, ip: String| vpc::ForwardTableEntry {
+            forward_table_id: table.into(),
+            internal_ip: ip,
+            ..Default::default()
+        };
+        let mut entries: Vec<_> = (0..60)
+            .map(|i| entry("ftb-1", format!("10.0.0.{i}")))
+            .collect();
+        entries.push(entry("ftb-2", "10.0.1.1".into()));
+        entries.push(entry("ftb-2", "10.0.0.1".into()));
+        entries.push(entry("ftb-other", "10.9.9.9".into()));
+        let f = Fake::new(World {
+            forward_entries: entries,
+            ..World::default()
+        });
+        let gw = vpc::NatGateway {
+            nat_gateway_id: "ngw-1".into(),
+            forward_table_ids: vec!["ftb-1".to_string(), "ftb-2".to_string()].into(),
+            ..Default::default()
+        };
+        let ips = f.client().dnat_ips(&gw).unwrap_or_default();
+        assert_eq!(ips.len(), 61, "each address once, none lost past a page");
+        assert!(ips.contains(&"10.0.1.1".to_string()));
+        assert!(!ips.contains(&"10.9.9.9".to_string()));
     }
 }

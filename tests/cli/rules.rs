@@ -199,7 +199,11 @@ fn simulator_refusal(c: &Case) -> Option<String> {
     let call = |action: &str, kv: &[(&str, String)]| {
         let p: netform::provider::Params =
             kv.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-        sim.call(netform::provider::api::product_of(action, &p), action, &p)
+        sim.call(
+            netform::provider::Product::of_action(action, &p),
+            action,
+            &p,
+        )
     };
     let mut ids = Vec::new();
     for i in 0..c.enis {
@@ -573,7 +577,11 @@ fn wide_refusal(c: &Wide) -> Option<(String, String)> {
                 (k.to_string(), v)
             })
             .collect();
-        match sim.call(netform::provider::api::product_of(action, &p), action, &p) {
+        match sim.call(
+            netform::provider::Product::of_action(action, &p),
+            action,
+            &p,
+        ) {
             Ok(j) => {
                 if let Some(id) = j["NetworkInterfaceId"].as_str() {
                     enis.push(id.to_string());

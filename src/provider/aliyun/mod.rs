@@ -4,7 +4,7 @@
 //! that product's API version, signed with V3 (`ACS3-HMAC-SHA256`) by default or V1 (HMAC-SHA1).
 //! An endpoint override sends every product to one base URL instead, which is how the tests and
 //! `sim serve` users point the client at the simulator. Retries are not done here: the caller
-//! (`api::Client::call`) repeats a call with identical parameters, and every attempt gets a fresh
+//! (`api::Client::send`) repeats a call with identical parameters, and every attempt gets a fresh
 //! nonce and timestamp from [`HttpTransport::call`]. Client-side rate limits per action
 //! ([`rate`]) pace the calls before they are sent.
 
@@ -649,13 +649,14 @@ mod tests {
                 wait_timeout: Duration::from_secs(5),
             },
         };
-        let mut p = Params::new();
-        p.insert("ClientToken".into(), "op-token-1".into());
-        p.insert("VSwitchId".into(), "vsw-1".into());
         let j = client
-            .call("CreateNetworkInterface", p)
+            .send(&crate::provider::wire::ecs::CreateNetworkInterface {
+                v_switch_id: "vsw-1".into(),
+                client_token: Some("op-token-1".into()),
+                ..Default::default()
+            })
             .expect("succeeds on the fourth attempt");
-        assert_eq!(j["NetworkInterfaceId"], "eni-1");
+        assert_eq!(j.network_interface_id, "eni-1");
 
         let seen = server.join().expect("server thread");
         assert_eq!(seen.len(), 4, "three failures, then the success");

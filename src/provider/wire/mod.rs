@@ -54,6 +54,37 @@ impl Product {
     pub fn from_version(v: &str) -> Option<Product> {
         Product::ALL.into_iter().find(|p| p.version() == v)
     }
+
+    /// The product of an action given by name, for `sim call`, where a person types the action
+    /// and its parameters. Only TagResources is ambiguous (ECS and VPC both have it):
+    /// `ResourceType=EIP` means VPC.
+    pub fn of_action(action: &str, params: &Params) -> Product {
+        match action {
+            "AllocateEipAddress"
+            | "AssociateEipAddress"
+            | "UnassociateEipAddress"
+            | "ReleaseEipAddress"
+            | "ModifyEipAddressAttribute"
+            | "ModifyEipForwardMode"
+            | "DeletionProtection"
+            | "UnTagResources"
+            | "DescribeEipAddresses"
+            | "DescribeVSwitches"
+            | "DescribeVpcs"
+            | "DescribeNatGateways"
+            | "DescribeForwardTableEntries"
+            | "DescribeHaVips" => Product::Vpc,
+            "TagResources" | "UntagResources"
+                if params
+                    .get("ResourceType")
+                    .is_some_and(|t| t.eq_ignore_ascii_case("EIP")) =>
+            {
+                Product::Vpc
+            }
+            "DescribeLoadBalancers" => Product::Slb,
+            _ => Product::Ecs,
+        }
+    }
 }
 
 /// A request of one action: its name, product, answer type and flat-parameter codec.
