@@ -51,9 +51,7 @@ class World:
             w = json.load(f)
         self.w = w
         vpc_region = {v["id"]: v["region"] for v in w["vpcs"]}
-        self.vpc_region = vpc_region
         vsw_vpc = {s["id"]: s["vpc_id"] for s in w["vswitches"]}
-        self.vswitches = {s["id"]: s for s in w["vswitches"]}
         self.region_of = {
             "vpcs": lambda x: x["region"],
             "vswitches": lambda x: vpc_region[x["vpc_id"]],
@@ -196,8 +194,9 @@ LISTS = {
     ("slb", "DescribeLoadBalancers"): ("LoadBalancers.LoadBalancer", "LoadBalancerId"),
 }
 
-# The smallest MaxResults an action honours (DescribeNetworkInterfaces reads less than 10 as 10).
-MIN_MAX_RESULTS = {"DescribeNetworkInterfaces": 10}
+# The smallest MaxResults an action honours: the models document that these read less than 10
+# as 10.
+MIN_MAX_RESULTS = {"DescribeInstances": 10, "DescribeNetworkInterfaces": 10}
 # The biggest page each action serves, for "give me everything that matches" calls.
 MAX_PAGE = {
     "DescribeInstances": 100,
@@ -334,10 +333,14 @@ def check_region(ctx, product, action, kind=None, expected=None):
 # ---- read-only actions ----
 
 
-def regions_and_zones(ctx):
+def regions(ctx):
     answer = ctx.call("ecs", "DescribeRegions")
     regions = [r.get("RegionId") for r in dig(answer.decoded, "Regions.Region") or []]
-    ctx.expect(REGION in regions and OTHER_REGION in regions, f"Regions.Region[].RegionId is {regions}")
+    want = sorted(r["id"] for r in ctx.world.w["regions"])
+    ctx.expect(sorted(regions) == want, f"Regions.Region[].RegionId is {sorted(regions)}, the world has {want}")
+
+
+def zones(ctx):
     answer = ctx.call("ecs", "DescribeZones", {"RegionId": REGION})
     zones = sorted(z.get("ZoneId") for z in dig(answer.decoded, "Zones.Zone") or [])
     want = sorted(next(r["zones"] for r in ctx.world.w["regions"] if r["id"] == REGION))
@@ -434,7 +437,19 @@ def nat_gateways(ctx):
             for e in list_all(ctx, "vpc", "DescribeForwardTableEntries", {"ForwardTableId": table}):
                 found.add((g.get("NatGatewayId"), e.get("InternalIp")))
     want = w.dnat_targets()
-    ctx.expect(want <= found, f"the DNAT targets {sorted(want)} are not among the forward table entries {sorted(found)}", "vpc", "DescribeForwardTableEntries")
+    ctx.expect(want <= found, f"the DNAT targets {sorted(want)} are not among the entries of the gateways' ForwardTableIds {sorted(found)}", "vpc", "DescribeForwardTableEntries")
+
+
+def forward_entries(ctx):
+    """DescribeForwardTableEntries by gateway: the DNAT entries of each, paged."""
+    w = ctx.world
+    for ngw, ip in sorted(w.dnat_targets()):
+        entries_ = list_all(ctx, "vpc", "DescribeForwardTableEntries", {"NatGatewayId": ngw})
+        got = [e.get("InternalIp") for e in entries_]
+        ctx.expect(ip in got, f"NatGatewayId={ngw} lists InternalIp {got}, the gateway has a DNAT entry for {ip}")
+        for e in entries_:
+            ctx.expect(e.get("NatGatewayId") in (None, "", ngw), f"an entry of {ngw} names NatGatewayId {e.get('NatGatewayId')!r}")
+            ctx.expect(bool(e.get("ForwardTableId")) and bool(e.get("ForwardEntryId")), "ForwardTableEntry lacks ForwardTableId or ForwardEntryId")
 
 
 def havips(ctx):
@@ -838,7 +853,7 @@ def run_family(report, world, make_family, key_id, secret, index):
     family = make_family(key_id, secret)
     label = "tea" if family.name.startswith("tea") else "classic"
     ctx = Ctx(report, family, world, label)
-    for step in (regions_and_zones, instance_types, instances, security_groups, vswitches, vpcs, nat_gateways, havips, load_balancers):
+    for step in (regions, zones, instance_types, instances, security_groups, vswitches, vpcs, nat_gateways, forward_entries, havips, load_balancers):
         ctx.run(step.__name__, step)
     plan = Plan(world, index)
     state = {"secondaries": set(LIVE_SECONDARIES)}
