@@ -191,6 +191,10 @@ pub enum SimCmd {
         /// variables, else netform-sim=netform-sim-secret.
         #[arg(long = "access-key", value_name = "ID=SECRET")]
         access_keys: Vec<String>,
+        /// Append every answered request (product, action, parameters, answer) to FILE as one
+        /// JSON line.
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
     },
 }
 
@@ -1696,7 +1700,14 @@ fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
             listen,
             world,
             access_keys,
-        } => cmd_serve(ctx, listen, world.as_deref(), access_keys),
+            record,
+        } => cmd_serve(
+            ctx,
+            listen,
+            world.as_deref(),
+            access_keys,
+            record.as_deref(),
+        ),
         SimCmd::Show | SimCmd::Call { .. } => {
             let cfg = config::load_dir(&ctx.dir).ok();
             let world = ctx.world_path(cfg.as_ref(), &Default::default())?;
@@ -1755,7 +1766,13 @@ fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
     }
 }
 
-fn cmd_serve(ctx: &Ctx, listen: &str, world: Option<&Path>, keys: &[String]) -> Result<Exit, Exit> {
+fn cmd_serve(
+    ctx: &Ctx,
+    listen: &str,
+    world: Option<&Path>,
+    keys: &[String],
+    record: Option<&Path>,
+) -> Result<Exit, Exit> {
     let mut map = std::collections::BTreeMap::new();
     for k in keys {
         let Some((id, secret)) = k.split_once('=') else {
@@ -1798,6 +1815,22 @@ fn cmd_serve(ctx: &Ctx, listen: &str, world: Option<&Path>, keys: &[String]) -> 
         )
     })?;
     let sim = Arc::new(sim);
+    let record = match record {
+        None => None,
+        Some(p) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(ctx.dir.join(p))
+                .map_err(|e| {
+                    user_error(
+                        format!("cannot open the record file {}: {e}", p.display()),
+                        "pick a writable path for --record",
+                        ctx.err_style,
+                    )
+                })?,
+        ),
+    };
     let listener = std::net::TcpListener::bind(listen).map_err(|e| {
         user_error(
             format!("cannot listen on {listen}: {e}"),
@@ -1817,7 +1850,8 @@ fn cmd_serve(ctx: &Ctx, listen: &str, world: Option<&Path>, keys: &[String]) -> 
         map.keys().cloned().collect::<Vec<_>>().join(", ")
     );
     let _ = std::io::stdout().flush();
-    let res = crate::provider::sim::serve::serve(listener, sim.clone(), map, stop);
+    let res =
+        crate::provider::sim::serve::serve_recording(listener, sim.clone(), map, stop, record);
     let _ = sim.persist();
     match res {
         Ok(()) => {

@@ -4,6 +4,7 @@
 mod bad_input;
 mod commands;
 mod concurrency;
+mod conformance;
 mod features;
 mod harness;
 mod http;

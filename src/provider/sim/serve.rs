@@ -6,9 +6,14 @@
 //! timestamp and a nonce not seen before. Only then is the action handed to the simulator, so a
 //! request that fails authentication never changes (or even counts against) the simulated cloud.
 //! Answers are JSON only: the sim has no XML, and `Format=XML` is ignored.
+//!
+//! With a record file (`sim serve --record FILE`) every request handed to the simulator is
+//! appended to it as one JSON line: `{"product", "action", "params", "status", "answer"}`, the
+//! parameters without the protocol's own (signature, timestamp, …). The SDK conformance test
+//! checks netform's requests and the simulator's answers against Alibaba's SDK models from it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -50,6 +55,8 @@ struct State {
     /// (AccessKeyId, nonce) → when it was first used (Unix seconds).
     nonces: Mutex<HashMap<(String, String), u64>>,
     in_flight: AtomicUsize,
+    /// Where each answered request is appended as a JSON line (`--record`).
+    record: Option<Mutex<std::fs::File>>,
 }
 
 /// Serves `sim` on `listener` until `stop` is set, then waits for the requests in progress.
@@ -60,6 +67,17 @@ pub fn serve(
     keys: BTreeMap<String, String>,
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<()> {
+    serve_recording(listener, sim, keys, stop, None)
+}
+
+/// [`serve`], appending every request the simulator answers, with its answer, to `record`.
+pub fn serve_recording(
+    listener: TcpListener,
+    sim: Arc<Sim>,
+    keys: BTreeMap<String, String>,
+    stop: Arc<AtomicBool>,
+    record: Option<std::fs::File>,
+) -> std::io::Result<()> {
     let server = tiny_http::Server::from_listener(listener, None)
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     let state = State {
@@ -67,6 +85,7 @@ pub fn serve(
         keys,
         nonces: Mutex::new(HashMap::new()),
         in_flight: AtomicUsize::new(0),
+        record: record.map(Mutex::new),
     };
     std::thread::scope(|scope| {
         while !stop.load(Ordering::SeqCst) {
@@ -251,7 +270,40 @@ fn process(state: &State, req: &mut tiny_http::Request) -> Result<J, ApiError> {
     for k in COMMON_PARAMS {
         params.remove(k);
     }
-    state.sim.call(product, &action, &params)
+    let answer = state.sim.call(product, &action, &params);
+    record(state, product, &action, &params, &answer);
+    answer
+}
+
+/// Appends one request and its answer to the record file, if there is one.
+fn record(
+    state: &State,
+    product: Product,
+    action: &str,
+    params: &Params,
+    answer: &Result<J, ApiError>,
+) {
+    let Some(file) = &state.record else {
+        return;
+    };
+    let (status, body) = match answer {
+        Ok(j) => (200, j.clone()),
+        Err(e) => (
+            if e.status == 0 { 500 } else { e.status },
+            json!({"Code": e.code, "Message": e.message}),
+        ),
+    };
+    let line = json!({
+        "product": product.prefix(),
+        "action": action,
+        "params": params,
+        "status": status,
+        "answer": body,
+    });
+    if let Ok(mut f) = file.lock() {
+        // One write per line, so concurrent requests never interleave within a line.
+        let _ = f.write_all(format!("{line}\n").as_bytes());
+    }
 }
 
 fn signature_error(e: VerifyError) -> ApiError {
@@ -673,6 +725,75 @@ mod tests {
             (400, Some("IncompleteSignature"))
         );
         assert_eq!(server.sim.request_count(), 0);
+    }
+
+    #[test]
+    fn record_holds_each_answered_request_without_the_protocol_parameters() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("record.jsonl");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let sim = Arc::new(Sim::in_memory(World::builtin()).expect("builtin world"));
+        let stop = Arc::new(AtomicBool::new(false));
+        let keys: BTreeMap<String, String> = [("k".to_string(), "s".to_string())].into();
+        let file = std::fs::File::create(&path).expect("record file");
+        let thread = {
+            let stop = stop.clone();
+            std::thread::spawn(move || serve_recording(listener, sim, keys, stop, Some(file)))
+        };
+        for version in [SignatureVersion::V3, SignatureVersion::V1] {
+            let client = HttpTransport::new(
+                Credentials::new("k", "s", None),
+                "cn-hangzhou",
+                Some(format!("http://{addr}")),
+                version,
+            )
+            .expect("loopback endpoint");
+            client
+                .call(Product::Ecs, "CreateNetworkInterface", &create_eni())
+                .expect("created");
+            let refused = Credentials::new("k", "wrong", None);
+            let wrong = HttpTransport::new(
+                refused,
+                "cn-hangzhou",
+                Some(format!("http://{addr}")),
+                version,
+            )
+            .expect("loopback endpoint");
+            assert!(
+                wrong
+                    .call(Product::Vpc, "DescribeEipAddresses", &p(&[]))
+                    .is_err()
+            );
+            let _ = client.call(
+                Product::Vpc,
+                "ReleaseEipAddress",
+                &p(&[("AllocationId", "eip-none")]),
+            );
+        }
+        stop.store(true, Ordering::SeqCst);
+        thread.join().expect("no panic").expect("served");
+        let text = std::fs::read_to_string(&path).expect("record");
+        let lines: Vec<J> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        // Two creates and two refused releases; the badly signed calls never reached the sim.
+        assert_eq!(lines.len(), 4, "{text}");
+        for pair in lines.chunks(2) {
+            assert_eq!(pair[0]["product"], "ecs");
+            assert_eq!(pair[0]["action"], "CreateNetworkInterface");
+            assert_eq!(pair[0]["status"], 200);
+            assert_eq!(
+                pair[0]["params"],
+                serde_json::to_value(create_eni()).expect("json")
+            );
+            assert!(pair[0]["answer"]["NetworkInterfaceId"].is_string());
+            assert_eq!(pair[1]["product"], "vpc");
+            assert_eq!(pair[1]["action"], "ReleaseEipAddress");
+            assert!(pair[1]["status"].as_u64().is_some_and(|s| s >= 400));
+            assert!(pair[1]["answer"]["Code"].is_string());
+        }
     }
 
     #[test]
