@@ -390,95 +390,7 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
                     "netform needs no required_providers or backend settings; the block can go",
                 ),
         ),
-        "provider" => {
-            if !expect_labels(file, b, 1, "\"alicloud\"", diags) {
-                return;
-            }
-            let name = label_str(&b.labels[0]);
-            if name != "alicloud" {
-                diags.push(
-                    Diagnostic::error(format!("unknown provider \"{name}\""))
-                        .at(Some(header))
-                        .with_help("netform has one provider: \"alicloud\""),
-                );
-                return;
-            }
-            let mut p = Provider {
-                alias: None,
-                attrs: Vec::new(),
-                simulator: None,
-                range: header,
-            };
-            const PROVIDER_ATTRS: &[&str] = &[
-                "region",
-                "alias",
-                "endpoint",
-                "profile",
-                "access_key",
-                "secret_key",
-                "security_token",
-                "limits_profile",
-                "limits",
-            ];
-            for s in b.body.iter() {
-                match s {
-                    Structure::Attribute(a) => {
-                        let n = a.key.as_str();
-                        let kr = range(file, a.key.span());
-                        if n == "access_key" || n == "secret_key" || n == "security_token" {
-                            diags.push(
-                                Diagnostic::error(format!("\"{n}\" may not be written in configuration"))
-                                    .at(Some(kr))
-                                    .with_help("credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET, so they never land in files, state or plans"),
-                            );
-                            continue;
-                        }
-                        if !PROVIDER_ATTRS.contains(&n) {
-                            diags.push(unknown_attr(n, kr, PROVIDER_ATTRS.iter().copied(), "provider \"alicloud\""));
-                            continue;
-                        }
-                        let value = Expr { file, expr: a.value.clone() };
-                        if n == "alias" {
-                            match a.value.as_str() {
-                                Some(s) => p.alias = Some(s.to_string()),
-                                None => diags.push(
-                                    Diagnostic::error("alias must be a literal string")
-                                        .at(value.range()),
-                                ),
-                            }
-                        }
-                        p.attrs.push(Attr { name: n.to_string(), key_range: kr, value });
-                    }
-                    Structure::Block(sb) if sb.ident.as_str() == "simulator" => {
-                        let mut world = None;
-                        for s in sb.body.iter() {
-                            match s {
-                                Structure::Attribute(a) if a.key.as_str() == "world" => {
-                                    world = Some(Expr { file, expr: a.value.clone() })
-                                }
-                                Structure::Attribute(a) => diags.push(unknown_attr(
-                                    a.key.as_str(),
-                                    range(file, a.key.span()),
-                                    ["world"].into_iter(),
-                                    "simulator",
-                                )),
-                                Structure::Block(x) => diags.push(
-                                    Diagnostic::error(format!("unexpected block \"{}\" in simulator", x.ident.as_str()))
-                                        .at(Some(block_header_range(file, x))),
-                                ),
-                            }
-                        }
-                        p.simulator = Some(world);
-                    }
-                    Structure::Block(sb) => diags.push(
-                        Diagnostic::error(format!("unexpected block \"{}\" in provider", sb.ident.as_str()))
-                            .at(Some(block_header_range(file, sb)))
-                            .with_help("the provider block takes one nested block: simulator { world = \"FILE\" }"),
-                    ),
-                }
-            }
-            cfg.providers.push(p);
-        }
+        "provider" => decode_provider(cfg, file, b, header, diags),
         "variable" => {
             if !expect_labels(file, b, 1, "\"NAME\"", diags) {
                 return;
@@ -752,6 +664,159 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
             diags.push(d);
         }
     }
+}
+
+/// The attributes a provider block takes (credentials are refused separately, with their own
+/// message).
+const PROVIDER_ATTRS: &[&str] = &[
+    "region",
+    "alias",
+    "endpoint",
+    "signature_version",
+    "profile",
+    "access_key",
+    "secret_key",
+    "security_token",
+    "limits_profile",
+    "limits",
+];
+
+/// The values `signature_version` takes: V1 (HMAC-SHA1) or V3 (`ACS3-HMAC-SHA256`, the default).
+pub const SIGNATURE_VERSIONS: &[&str] = &["v1", "v3"];
+
+/// Checks a literal `signature_version` now, so `validate` catches it; an expression (a variable)
+/// is checked the same way once evaluated, when the provider is assembled.
+pub fn signature_version_problem(value: &str) -> Option<String> {
+    (!SIGNATURE_VERSIONS.contains(&value))
+        .then(|| format!("signature_version must be \"v1\" or \"v3\", not \"{value}\""))
+}
+
+fn decode_provider(
+    cfg: &mut Config,
+    file: usize,
+    b: &Block,
+    header: SourceRange,
+    diags: &mut Diagnostics,
+) {
+    if !expect_labels(file, b, 1, "\"alicloud\"", diags) {
+        return;
+    }
+    let name = label_str(&b.labels[0]);
+    if name != "alicloud" {
+        diags.push(
+            Diagnostic::error(format!("unknown provider \"{name}\""))
+                .at(Some(header))
+                .with_help("netform has one provider: \"alicloud\""),
+        );
+        return;
+    }
+    let mut p = Provider {
+        alias: None,
+        attrs: Vec::new(),
+        simulator: None,
+        range: header,
+    };
+    for s in b.body.iter() {
+        match s {
+            Structure::Attribute(a) => decode_provider_attr(&mut p, file, a, diags),
+            Structure::Block(sb) if sb.ident.as_str() == "simulator" => {
+                p.simulator = Some(decode_simulator(file, sb, diags));
+            }
+            Structure::Block(sb) => diags.push(
+                Diagnostic::error(format!(
+                    "unexpected block \"{}\" in provider",
+                    sb.ident.as_str()
+                ))
+                .at(Some(block_header_range(file, sb)))
+                .with_help(
+                    "the provider block takes one nested block: simulator { world = \"FILE\" }",
+                ),
+            ),
+        }
+    }
+    cfg.providers.push(p);
+}
+
+fn decode_provider_attr(
+    p: &mut Provider,
+    file: usize,
+    a: &hcl_edit::structure::Attribute,
+    diags: &mut Diagnostics,
+) {
+    let n = a.key.as_str();
+    let kr = range(file, a.key.span());
+    if n == "access_key" || n == "secret_key" || n == "security_token" {
+        diags.push(
+            Diagnostic::error(format!("\"{n}\" may not be written in configuration"))
+                .at(Some(kr))
+                .with_help("credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET, so they never land in files, state or plans"),
+        );
+        return;
+    }
+    if !PROVIDER_ATTRS.contains(&n) {
+        diags.push(unknown_attr(
+            n,
+            kr,
+            PROVIDER_ATTRS.iter().copied(),
+            "provider \"alicloud\"",
+        ));
+        return;
+    }
+    let value = Expr {
+        file,
+        expr: a.value.clone(),
+    };
+    if n == "alias" {
+        match a.value.as_str() {
+            Some(s) => p.alias = Some(s.to_string()),
+            None => {
+                diags.push(Diagnostic::error("alias must be a literal string").at(value.range()))
+            }
+        }
+    }
+    if n == "signature_version"
+        && let Some(problem) = a.value.as_str().and_then(signature_version_problem)
+    {
+        diags.push(
+            Diagnostic::error(problem)
+                .at(value.range())
+                .with_help("write signature_version = \"v3\" (ACS3-HMAC-SHA256, the default) or \"v1\" (HMAC-SHA1)"),
+        );
+    }
+    p.attrs.push(Attr {
+        name: n.to_string(),
+        key_range: kr,
+        value,
+    });
+}
+
+/// `simulator { world = "FILE" }`: the world, if given.
+fn decode_simulator(file: usize, sb: &Block, diags: &mut Diagnostics) -> Option<Expr> {
+    let mut world = None;
+    for s in sb.body.iter() {
+        match s {
+            Structure::Attribute(a) if a.key.as_str() == "world" => {
+                world = Some(Expr {
+                    file,
+                    expr: a.value.clone(),
+                })
+            }
+            Structure::Attribute(a) => diags.push(unknown_attr(
+                a.key.as_str(),
+                range(file, a.key.span()),
+                ["world"].into_iter(),
+                "simulator",
+            )),
+            Structure::Block(x) => diags.push(
+                Diagnostic::error(format!(
+                    "unexpected block \"{}\" in simulator",
+                    x.ident.as_str()
+                ))
+                .at(Some(block_header_range(file, x))),
+            ),
+        }
+    }
+    world
 }
 
 fn unknown_attr<'a>(

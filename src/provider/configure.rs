@@ -11,11 +11,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::config::Config;
 use crate::config::eval::Scope;
+use crate::config::{Attr, Config, Provider, signature_version_problem};
 use crate::diag::Diagnostic;
 use crate::lang::Value;
 use crate::lang::eval::Evaluator;
+use crate::provider::aliyun::{
+    Credentials, HttpTransport, SignatureVersion, TransportError, endpoint_from_env,
+};
 use crate::provider::api::{Client, Timing};
 use crate::provider::sim::Sim;
 use crate::provider::{Clouds, Params, Transport};
@@ -181,9 +184,7 @@ pub fn world_path(
 
 /// The real cloud over signed HTTP. Missing credentials are an error before any call.
 fn real_clouds(cfg: &Config, scope: &Scope, regions: Regions) -> Result<Assembled, Failure> {
-    use crate::provider::aliyun::{
-        Credentials, HttpTransport, SignatureVersion, TransportError, endpoint_from_env,
-    };
+    use crate::provider::aliyun::Credentials;
     let creds = Credentials::from_env().map_err(|e| {
         Diagnostic::error(e.to_string()).with_help("export ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or add `simulator {}` to the provider block to use the embedded simulator")
     })?;
@@ -191,29 +192,7 @@ fn real_clouds(cfg: &Config, scope: &Scope, regions: Regions) -> Result<Assemble
     let mut default = None;
     for (alias, region) in &regions {
         let block = cfg.providers.iter().find(|p| &p.alias == alias);
-        let attr = |name: &str| -> Option<String> {
-            let a = block?.attrs.iter().find(|a| a.name == name)?;
-            Evaluator::new(scope, &cfg.dir)
-                .eval(&a.value.expr)
-                .ok()
-                .and_then(|v| v.coerce_string())
-        };
-        let endpoint = attr("endpoint").or_else(endpoint_from_env);
-        let version = match attr("signature_version").as_deref() {
-            Some("v1") | Some("V1") | Some("1") => SignatureVersion::V1,
-            _ => SignatureVersion::V3,
-        };
-        let t = HttpTransport::new(creds.clone(), region, endpoint, version).map_err(|e| {
-            let help = match &e {
-                TransportError::Endpoint(_) => {
-                    "write the endpoint as http://host:port or https://host"
-                }
-                TransportError::RateLimits(_) => {
-                    "write NETFORM_ALICLOUD_RATE_LIMITS as ACTION=PER_SECOND pairs, e.g. Describe*=10,*=off"
-                }
-            };
-            Diagnostic::error(e.to_string()).with_help(help)
-        })?;
+        let t = transport(cfg, scope, block, &creds, region)?;
         let t: Arc<dyn Transport> = Arc::new(t);
         if alias.is_none() || default.is_none() {
             default = Some(t.clone());
@@ -243,6 +222,71 @@ fn real_clouds(cfg: &Config, scope: &Scope, regions: Regions) -> Result<Assemble
         },
         warnings,
     })
+}
+
+/// The signed HTTP transport of one provider block: its region, endpoint (the block's
+/// `endpoint`, else `NETFORM_ALICLOUD_ENDPOINT`, else the region's product hosts) and signature
+/// version.
+fn transport(
+    cfg: &Config,
+    scope: &Scope,
+    block: Option<&Provider>,
+    creds: &Credentials,
+    region: &str,
+) -> Result<HttpTransport, Failure> {
+    let endpoint = string_attr(cfg, scope, block, "endpoint")?
+        .map(|(v, _)| v)
+        .or_else(endpoint_from_env);
+    let version = match string_attr(cfg, scope, block, "signature_version")? {
+        None => SignatureVersion::V3,
+        Some((v, a)) => match signature_version_problem(&v) {
+            None if v == "v1" => SignatureVersion::V1,
+            None => SignatureVersion::V3,
+            Some(problem) => {
+                return Err(Diagnostic::error(problem)
+                    .at(a.value.range())
+                    .with_help("write signature_version = \"v3\" (ACS3-HMAC-SHA256, the default) or \"v1\" (HMAC-SHA1)")
+                    .into());
+            }
+        },
+    };
+    HttpTransport::new(creds.clone(), region, endpoint, version).map_err(|e| {
+        let help = match &e {
+            TransportError::Endpoint(_) => "write the endpoint as http://host:port or https://host",
+            TransportError::RateLimits(_) => {
+                "write NETFORM_ALICLOUD_RATE_LIMITS as ACTION=PER_SECOND pairs, e.g. Describe*=10,*=off"
+            }
+        };
+        Diagnostic::error(e.to_string()).with_help(help).into()
+    })
+}
+
+/// A string attribute of a provider block, evaluated, with the attribute (for diagnostics). A
+/// value that does not evaluate to a string is an error, never silently dropped: a dropped
+/// `endpoint` would send the calls to the real cloud instead.
+fn string_attr<'a>(
+    cfg: &Config,
+    scope: &Scope,
+    block: Option<&'a Provider>,
+    name: &str,
+) -> Result<Option<(String, &'a Attr)>, Failure> {
+    let Some(a) = block.and_then(|b| b.attrs.iter().find(|a| a.name == name)) else {
+        return Ok(None);
+    };
+    match Evaluator::new(scope, &cfg.dir).eval(&a.value.expr) {
+        Ok(v) => match v.coerce_string() {
+            Some(s) => Ok(Some((s, a))),
+            None => Err(Diagnostic::error(format!(
+                "{name} must be a string, not {}",
+                v.type_name()
+            ))
+            .at(a.value.range())
+            .into()),
+        },
+        Err(e) => Err(Diagnostic::error(e.message)
+            .at(a.value.range_of(e.span))
+            .into()),
+    }
 }
 
 /// The limits of the real cloud: the provider block's `limits_profile`, the cloud's own

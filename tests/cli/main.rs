@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod commands;
+mod endpoints;
 mod features;
 mod harness;
 mod http;
