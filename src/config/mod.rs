@@ -152,6 +152,9 @@ pub struct Provider {
     pub attrs: Vec<Attr>,
     /// `Some` when a `simulator {}` block selects the embedded simulator; holds its `world`.
     pub simulator: Option<Option<Expr>>,
+    /// `endpoints { ecs = …, vpc = …, slb = … }`: one endpoint per product, named by
+    /// [`ENDPOINT_KEYS`] (terraform-provider-alicloud's spelling).
+    pub endpoints: Vec<Attr>,
     pub range: SourceRange,
 }
 
@@ -714,23 +717,32 @@ fn decode_provider(
         alias: None,
         attrs: Vec::new(),
         simulator: None,
+        endpoints: Vec::new(),
         range: header,
     };
+    let mut seen_endpoints = false;
     for s in b.body.iter() {
         match s {
             Structure::Attribute(a) => decode_provider_attr(&mut p, file, a, diags),
             Structure::Block(sb) if sb.ident.as_str() == "simulator" => {
                 p.simulator = Some(decode_simulator(file, sb, diags));
             }
+            Structure::Block(sb) if sb.ident.as_str() == "endpoints" => {
+                if seen_endpoints {
+                    diags.push(
+                        Diagnostic::error("a second endpoints block in one provider")
+                            .at(Some(block_header_range(file, sb)))
+                            .with_help("write every product's endpoint in one endpoints { … } block"),
+                    );
+                    continue;
+                }
+                seen_endpoints = true;
+                p.endpoints = decode_endpoints(file, sb, diags);
+            }
             Structure::Block(sb) => diags.push(
-                Diagnostic::error(format!(
-                    "unexpected block \"{}\" in provider",
-                    sb.ident.as_str()
-                ))
-                .at(Some(block_header_range(file, sb)))
-                .with_help(
-                    "the provider block takes one nested block: simulator { world = \"FILE\" }",
-                ),
+                Diagnostic::error(format!("unexpected block \"{}\" in provider", sb.ident.as_str()))
+                    .at(Some(block_header_range(file, sb)))
+                    .with_help("the provider block takes the nested blocks simulator { world = \"FILE\" } and endpoints { ecs = \"…\", vpc = \"…\", slb = \"…\" }"),
             ),
         }
     }
@@ -788,6 +800,64 @@ fn decode_provider_attr(
         key_range: kr,
         value,
     });
+}
+
+/// The products an `endpoints` block names, as terraform-provider-alicloud spells them.
+pub const ENDPOINT_KEYS: &[&str] = &["ecs", "vpc", "slb"];
+
+/// `endpoints { ecs = "…", vpc = "…", slb = "…" }`: one attribute per product, each at most once.
+fn decode_endpoints(file: usize, sb: &Block, diags: &mut Diagnostics) -> Vec<Attr> {
+    let mut out: Vec<Attr> = Vec::new();
+    for s in sb.body.iter() {
+        match s {
+            Structure::Attribute(a) => {
+                let n = a.key.as_str();
+                let kr = range(file, a.key.span());
+                if !ENDPOINT_KEYS.contains(&n) {
+                    let d = Diagnostic::error(format!("unknown product \"{n}\" in endpoints"))
+                        .at(Some(kr))
+                        .with_label("unknown product");
+                    let d = match suggest(n, ENDPOINT_KEYS.iter().copied()) {
+                        Some(s) => d.with_help(format!(
+                            "did you mean \"{s}\"? endpoints takes ecs, vpc and slb (the products netform calls)"
+                        )),
+                        None => d.with_help(
+                            "endpoints takes ecs, vpc and slb (the products netform calls)",
+                        ),
+                    };
+                    diags.push(d);
+                    continue;
+                }
+                if out.iter().any(|x| x.name == n) {
+                    diags.push(
+                        Diagnostic::error(format!("the {n} endpoint is given twice"))
+                            .at(Some(kr))
+                            .with_help("keep one"),
+                    );
+                    continue;
+                }
+                out.push(Attr {
+                    name: n.to_string(),
+                    key_range: kr,
+                    value: Expr {
+                        file,
+                        expr: a.value.clone(),
+                    },
+                });
+            }
+            Structure::Block(x) => diags.push(
+                Diagnostic::error(format!(
+                    "unexpected block \"{}\" in endpoints",
+                    x.ident.as_str()
+                ))
+                .at(Some(block_header_range(file, x)))
+                .with_help(
+                    "write endpoints { ecs = \"https://host\" } with one attribute per product",
+                ),
+            ),
+        }
+    }
+    out
 }
 
 /// `simulator { world = "FILE" }`: the world, if given.

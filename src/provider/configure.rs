@@ -21,7 +21,7 @@ use crate::provider::aliyun::{
 };
 use crate::provider::api::{Client, Timing};
 use crate::provider::sim::Sim;
-use crate::provider::{Clouds, Params, Transport};
+use crate::provider::{Clouds, Params, Product, Transport};
 
 /// Regions by provider block: `None` is the default block, `Some(alias)` the others.
 pub type Regions = BTreeMap<Option<String>, String>;
@@ -224,9 +224,9 @@ fn real_clouds(cfg: &Config, scope: &Scope, regions: Regions) -> Result<Assemble
     })
 }
 
-/// The signed HTTP transport of one provider block: its region, endpoint (the block's
-/// `endpoint`, else `NETFORM_ALICLOUD_ENDPOINT`, else the region's product hosts) and signature
-/// version.
+/// The signed HTTP transport of one provider block: its region, signature version and where each
+/// product's calls go — the block's `endpoints { ecs/vpc/slb = … }` for that product, else its
+/// `endpoint` for all products, else `NETFORM_ALICLOUD_ENDPOINT`, else the region's host.
 fn transport(
     cfg: &Config,
     scope: &Scope,
@@ -250,15 +250,31 @@ fn transport(
             }
         },
     };
-    HttpTransport::new(creds.clone(), region, endpoint, version).map_err(|e| {
-        let help = match &e {
-            TransportError::Endpoint(_) => "write the endpoint as http://host:port or https://host",
-            TransportError::RateLimits(_) => {
-                "write NETFORM_ALICLOUD_RATE_LIMITS as ACTION=PER_SECOND pairs, e.g. Describe*=10,*=off"
-            }
+    let mut t = HttpTransport::new(creds.clone(), region, endpoint, version)
+        .map_err(|e| transport_error(e, None))?;
+    for a in block.map(|b| b.endpoints.as_slice()).unwrap_or_default() {
+        let Some(product) = Product::ALL.into_iter().find(|p| p.prefix() == a.name) else {
+            continue; // config refuses other keys at load
         };
-        Diagnostic::error(e.to_string()).with_help(help).into()
-    })
+        let url = eval_string(cfg, scope, a)?;
+        t = t
+            .with_product_endpoint(product, &url)
+            .map_err(|e| transport_error(e, Some(a)))?;
+    }
+    Ok(t)
+}
+
+fn transport_error(e: TransportError, at: Option<&Attr>) -> Failure {
+    let help = match &e {
+        TransportError::Endpoint(_) => "write the endpoint as http://host:port or https://host",
+        TransportError::RateLimits(_) => {
+            "write NETFORM_ALICLOUD_RATE_LIMITS as ACTION=PER_SECOND pairs, e.g. Describe*=10,*=off"
+        }
+    };
+    Diagnostic::error(e.to_string())
+        .at(at.and_then(|a| a.value.range()))
+        .with_help(help)
+        .into()
 }
 
 /// A string attribute of a provider block, evaluated, with the attribute (for diagnostics). A
@@ -273,16 +289,20 @@ fn string_attr<'a>(
     let Some(a) = block.and_then(|b| b.attrs.iter().find(|a| a.name == name)) else {
         return Ok(None);
     };
+    Ok(Some((eval_string(cfg, scope, a)?, a)))
+}
+
+fn eval_string(cfg: &Config, scope: &Scope, a: &Attr) -> Result<String, Failure> {
     match Evaluator::new(scope, &cfg.dir).eval(&a.value.expr) {
-        Ok(v) => match v.coerce_string() {
-            Some(s) => Ok(Some((s, a))),
-            None => Err(Diagnostic::error(format!(
-                "{name} must be a string, not {}",
+        Ok(v) => v.coerce_string().ok_or_else(|| {
+            Diagnostic::error(format!(
+                "{} must be a string, not {}",
+                a.name,
                 v.type_name()
             ))
             .at(a.value.range())
-            .into()),
-        },
+            .into()
+        }),
         Err(e) => Err(Diagnostic::error(e.message)
             .at(a.value.range_of(e.span))
             .into()),

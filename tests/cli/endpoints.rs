@@ -214,3 +214,57 @@ fn an_unknown_signature_version_is_refused_naming_the_line_and_the_values() {
     );
     assert!(r.stderr.contains("main.hcl:3:"), "{}", r.stderr);
 }
+
+/// ECS actions of a reading plan (the instance-type probe and the instances data source).
+const ECS: &[&str] = &["DescribeInstanceTypes", "DescribeInstances"];
+
+#[test]
+fn a_product_endpoint_beats_endpoint_which_beats_the_environment() {
+    let (all, vpc, env_server) = (Recorder::start(), Recorder::start(), Recorder::start());
+    let env = reading_config(&format!(
+        "  endpoint = \"{}\"\n  endpoints {{\n    vpc = \"{}\"\n  }}\n",
+        all.url, vpc.url
+    ));
+    let mut vars = CREDS.to_vec();
+    vars.push(("NETFORM_ALICLOUD_ENDPOINT", env_server.url.as_str()));
+    ok(&env.run_env(&["plan"], &vars));
+    assert_eq!(all.actions(), [ECS[0], ECS[1], "DescribeLoadBalancers"]);
+    assert_eq!(vpc.actions(), ["DescribeVSwitches"]);
+    assert!(env_server.actions().is_empty(), "endpoint beats the env");
+
+    // Without `endpoint`, the environment's endpoint takes the products the block leaves out.
+    let (slb, env_server) = (Recorder::start(), Recorder::start());
+    let env = reading_config(&format!(
+        "  endpoints {{\n    slb = \"{}\"\n  }}\n",
+        slb.url
+    ));
+    let mut vars = CREDS.to_vec();
+    vars.push(("NETFORM_ALICLOUD_ENDPOINT", env_server.url.as_str()));
+    ok(&env.run_env(&["plan"], &vars));
+    assert_eq!(slb.actions(), ["DescribeLoadBalancers"]);
+    assert_eq!(env_server.actions(), [ECS[0], ECS[1], "DescribeVSwitches"]);
+}
+
+#[test]
+fn endpoints_names_only_ecs_vpc_and_slb() {
+    let env = reading_config(
+        "  endpoints {\n    ecs = \"http://127.0.0.1:9\"\n    oss = \"http://127.0.0.1:9\"\n    vpcs = \"http://127.0.0.1:9\"\n  }\n",
+    );
+    let r = env.run(&["validate"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("unknown product \"oss\" in endpoints"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("main.hcl:5:"), "{}", r.stderr);
+    assert!(r.stderr.contains("ecs, vpc and slb"), "{}", r.stderr);
+    assert!(r.stderr.contains("did you mean \"vpc\"?"), "{}", r.stderr);
+
+    // A value that is not an endpoint is refused at its line, before any call.
+    let env = reading_config("  endpoints {\n    ecs = \"ftp://example.com\"\n  }\n");
+    let r = env.run_env(&["plan"], CREDS);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("ftp://example.com"), "{}", r.stderr);
+    assert!(r.stderr.contains("main.hcl:4:"), "{}", r.stderr);
+}

@@ -212,7 +212,10 @@ pub fn endpoint_from_env() -> Option<String> {
 pub struct HttpTransport {
     creds: Credentials,
     region: String,
+    /// One base URL for every product (`endpoint`, `NETFORM_ALICLOUD_ENDPOINT`).
     base: Option<Base>,
+    /// Per-product base URLs (`endpoints { vpc = … }`), which win over `base`.
+    product_bases: BTreeMap<Product, Base>,
     version: SignatureVersion,
     agent: ureq::Agent,
     limiter: rate::RateLimiter,
@@ -224,6 +227,7 @@ impl fmt::Debug for HttpTransport {
             .field("creds", &self.creds)
             .field("region", &self.region)
             .field("base", &self.base)
+            .field("product_bases", &self.product_bases)
             .field("version", &self.version)
             .field("limiter", &self.limiter)
             .finish_non_exhaustive()
@@ -260,6 +264,7 @@ impl HttpTransport {
             creds,
             region: region.to_string(),
             base,
+            product_bases: BTreeMap::new(),
             version,
             agent: ureq::Agent::new_with_config(config),
             limiter: rate::RateLimiter::new(
@@ -275,11 +280,28 @@ impl HttpTransport {
         self
     }
 
+    /// Sends every call of `product` to `endpoint` (`http://host:port`, `https://host` or a bare
+    /// host, as for [`HttpTransport::new`]), whatever the one endpoint for all products says.
+    pub fn with_product_endpoint(
+        mut self,
+        product: Product,
+        endpoint: &str,
+    ) -> Result<HttpTransport, TransportError> {
+        self.product_bases.insert(product, Base::parse(endpoint)?);
+        Ok(self)
+    }
+
+    /// Where a product's calls go: its own endpoint, else the one for all products, else the
+    /// region's host for the product.
     fn base_for(&self, product: Product) -> Base {
-        self.base.clone().unwrap_or_else(|| Base {
-            scheme: "https",
-            authority: format!("{}.{}.aliyuncs.com", product.prefix(), self.region),
-        })
+        self.product_bases
+            .get(&product)
+            .or(self.base.as_ref())
+            .cloned()
+            .unwrap_or_else(|| Base {
+                scheme: "https",
+                authority: format!("{}.{}.aliyuncs.com", product.prefix(), self.region),
+            })
     }
 
     fn send_v3(&self, base: &Base, product: Product, action: &str, params: &Params) -> Sent {
@@ -548,6 +570,43 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_product_endpoint_wins_over_the_one_for_all_products() {
+        let c = Credentials::new("id", "secret", None);
+        let t = HttpTransport::new(
+            c.clone(),
+            "cn-shanghai",
+            Some("http://127.0.0.1:9".into()),
+            SignatureVersion::V3,
+        )
+        .and_then(|t| t.with_product_endpoint(Product::Vpc, "https://vpc.example.com/"))
+        .expect("ok");
+        assert_eq!(
+            t.base_for(Product::Vpc).url("a=b"),
+            "https://vpc.example.com/?a=b"
+        );
+        assert_eq!(
+            t.base_for(Product::Ecs).url("a=b"),
+            "http://127.0.0.1:9/?a=b"
+        );
+        assert_eq!(
+            t.base_for(Product::Slb).url("a=b"),
+            "http://127.0.0.1:9/?a=b"
+        );
+        // Without the one endpoint, the other products keep their regional hosts.
+        let t = HttpTransport::new(c.clone(), "cn-shanghai", None, SignatureVersion::V3)
+            .and_then(|t| t.with_product_endpoint(Product::Slb, "127.0.0.1:8"))
+            .expect("ok");
+        assert_eq!(t.base_for(Product::Slb).url(""), "https://127.0.0.1:8/?");
+        assert_eq!(
+            t.base_for(Product::Ecs).authority,
+            "ecs.cn-shanghai.aliyuncs.com"
+        );
+        let bad = HttpTransport::new(c, "r", None, SignatureVersion::V3)
+            .and_then(|t| t.with_product_endpoint(Product::Ecs, "ftp://x"));
+        assert!(bad.is_err());
     }
 
     #[test]
