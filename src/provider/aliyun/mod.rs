@@ -1,13 +1,15 @@
 //! The real Alibaba Cloud: a [`Transport`] that makes signed RPC calls over HTTPS.
 //!
-//! Each action goes to its product's endpoint (ECS, VPC or SLB in the configured region) with
-//! that product's API version, signed with V3 (`ACS3-HMAC-SHA256`) by default or V1 (HMAC-SHA1).
-//! An endpoint override sends every product to one base URL instead, which is how the tests and
-//! `sim serve` users point the client at the simulator. Retries are not done here: the caller
+//! Each action goes to its product's endpoint (ECS, VPC or SLB in the configured region, with the
+//! host Alibaba's endpoint data names: [`regional_host`]) with that product's API version, signed
+//! with V3 (`ACS3-HMAC-SHA256`) by default or V1 (HMAC-SHA1). An endpoint override sends every
+//! product to one base URL instead, which is how the tests and `sim serve` users point the client
+//! at the simulator; a per-product override ([`HttpTransport::with_product_endpoint`]) wins over it. Retries are not done here: the caller
 //! (`api::Client::call`) repeats a call with identical parameters, and every attempt gets a fresh
 //! nonce and timestamp from [`HttpTransport::call`]. Client-side rate limits per action
 //! ([`rate`]) pace the calls before they are sent.
 
+pub mod hosts;
 pub mod rate;
 pub mod sign;
 
@@ -201,6 +203,17 @@ impl Base {
     }
 }
 
+/// The host a product's calls go to in a region when no endpoint is configured: Alibaba's
+/// endpoint data where it names one ([`hosts::HOSTS`], generated from the official SDKs —
+/// e.g. `vpc.aliyuncs.com` for cn-hangzhou), else `<product>.<region>.aliyuncs.com`.
+pub fn regional_host(product: Product, region: &str) -> String {
+    hosts::HOSTS
+        .iter()
+        .find(|(p, r, _)| *p == product && *r == region)
+        .map(|(_, _, h)| h.to_string())
+        .unwrap_or_else(|| format!("{}.{region}.aliyuncs.com", product.prefix()))
+}
+
 /// The endpoint override from `NETFORM_ALICLOUD_ENDPOINT`, if set and non-empty.
 pub fn endpoint_from_env() -> Option<String> {
     std::env::var(ENV_ENDPOINT)
@@ -240,7 +253,7 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl HttpTransport {
-    /// `endpoint`: `None` for the product endpoints of `region` (`ecs.<region>.aliyuncs.com`, …),
+    /// `endpoint`: `None` for the product hosts of `region` ([`regional_host`]),
     /// or one base URL (`http://127.0.0.1:8080`, `https://host`) that every product goes to.
     /// Rate limits are the defaults adjusted by `NETFORM_ALICLOUD_RATE_LIMITS`.
     pub fn new(
@@ -300,7 +313,7 @@ impl HttpTransport {
             .cloned()
             .unwrap_or_else(|| Base {
                 scheme: "https",
-                authority: format!("{}.{}.aliyuncs.com", product.prefix(), self.region),
+                authority: regional_host(product, &self.region),
             })
     }
 
@@ -570,6 +583,54 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn regional_hosts_follow_alibabas_endpoint_data() {
+        // The documented entries: central VPC and SLB hosts, ECS's hangzhou host.
+        for (product, region, host) in [
+            (Product::Vpc, "cn-hangzhou", "vpc.aliyuncs.com"),
+            (Product::Slb, "cn-hangzhou", "slb.aliyuncs.com"),
+            (Product::Slb, "cn-beijing", "slb.aliyuncs.com"),
+            (Product::Slb, "cn-shanghai", "slb.aliyuncs.com"),
+            (Product::Slb, "ap-southeast-1", "slb.aliyuncs.com"),
+            (Product::Slb, "us-east-1", "slb.aliyuncs.com"),
+            (Product::Ecs, "cn-hangzhou", "ecs-cn-hangzhou.aliyuncs.com"),
+            (
+                Product::Vpc,
+                "cn-zhangjiakou-na62-a01",
+                "vpc.cn-zhangjiakou.aliyuncs.com",
+            ),
+            // Regions the data does not name keep the regional pattern.
+            (Product::Ecs, "cn-beijing", "ecs.cn-beijing.aliyuncs.com"),
+            (Product::Vpc, "cn-shanghai", "vpc.cn-shanghai.aliyuncs.com"),
+            (
+                Product::Slb,
+                "eu-central-1",
+                "slb.eu-central-1.aliyuncs.com",
+            ),
+            (
+                Product::Ecs,
+                "xx-nowhere-1",
+                "ecs.xx-nowhere-1.aliyuncs.com",
+            ),
+        ] {
+            assert_eq!(regional_host(product, region), host, "{product:?} {region}");
+        }
+        // The table holds only differences, once each, in order, and only Alibaba hosts.
+        for w in hosts::HOSTS.windows(2) {
+            assert!((w[0].0, w[0].1) < (w[1].0, w[1].1), "{w:?}");
+        }
+        for (p, r, h) in hosts::HOSTS {
+            assert_ne!(*h, format!("{}.{r}.aliyuncs.com", p.prefix()));
+            assert!(h.ends_with(".aliyuncs.com"), "{h}");
+        }
+        let c = Credentials::new("id", "secret", None);
+        let t = HttpTransport::new(c, "cn-hangzhou", None, SignatureVersion::V3).expect("ok");
+        assert_eq!(
+            t.base_for(Product::Vpc).url(""),
+            "https://vpc.aliyuncs.com/?"
+        );
     }
 
     #[test]
