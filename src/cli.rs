@@ -182,6 +182,17 @@ pub enum SimCmd {
         #[arg(long = "access-key", value_name = "ID=SECRET")]
         access_keys: Vec<String>,
     },
+    /// Read the account the provider block points at (the real cloud, or an endpoint such as
+    /// `sim serve`) into a world file for the simulator.
+    Capture {
+        /// The world file to write (relative to the configuration directory).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
+        #[arg(long = "var-file", value_name = "FILE")]
+        var_files: Vec<PathBuf>,
+    },
 }
 
 /// How a run ends.
@@ -1429,6 +1440,11 @@ fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
             world,
             access_keys,
         } => cmd_serve(ctx, listen, world.as_deref(), access_keys),
+        SimCmd::Capture {
+            out,
+            vars,
+            var_files,
+        } => cmd_capture(ctx, out, vars, var_files),
         SimCmd::Show | SimCmd::Call { .. } => {
             let cfg = config::load_dir(&ctx.dir).ok();
             let world = ctx.world_path(cfg.as_ref(), &Default::default())?;
@@ -1485,6 +1501,69 @@ fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
             Ok(Exit(0))
         }
     }
+}
+
+/// `sim capture`: the provider's account as a world file. Nothing is written unless the whole
+/// account was read and makes a valid world.
+fn cmd_capture(
+    ctx: &Ctx,
+    out: &Path,
+    vars: &[String],
+    var_files: &[PathBuf],
+) -> Result<Exit, Exit> {
+    let mut cfg = ctx.load()?;
+    let args = PlanArgs {
+        vars: vars.to_vec(),
+        var_files: var_files.to_vec(),
+        ..Default::default()
+    };
+    let values = ctx.vars(&mut cfg, &args)?;
+    let clouds = ctx.clouds(&cfg, &values)?;
+    let world = crate::provider::capture::capture(&clouds).map_err(|e| {
+        user_error(
+            format!("cannot capture the account: {e}"),
+            "check the provider block's region and endpoint, and that the AccessKey may call Describe* actions",
+            ctx.err_style,
+        )
+    })?;
+    let path = if out.is_absolute() {
+        out.to_path_buf()
+    } else {
+        ctx.dir.join(out)
+    };
+    let text = serde_json::to_string_pretty(&world).map_err(|e| {
+        user_error(
+            format!("cannot write the world: {e}"),
+            "report this",
+            ctx.err_style,
+        )
+    })?;
+    write_file(&path, &(text + "\n")).map_err(|e| {
+        user_error(
+            format!("{e:#}"),
+            "check the directory is writable",
+            ctx.err_style,
+        )
+    })?;
+    let regions: Vec<&str> = world.regions.iter().map(|r| r.id.as_str()).collect();
+    println!(
+        "Captured {}: VPCs {}, vSwitches {}, security groups {}, instances {}, NAT gateways {}, HAVIPs {}, SLBs {}, instance types {}.",
+        regions.join(", "),
+        world.vpcs.len(),
+        world.vswitches.len(),
+        world.security_groups.len(),
+        world.instances.len(),
+        world.nat_gateways.len(),
+        world.havips.len(),
+        world.slbs.len(),
+        world.limits.instance_types.len(),
+    );
+    println!(
+        "Wrote {}; use it with --simulator={} or simulator {{ world = \"…\" }}.",
+        path.display(),
+        out.display()
+    );
+    Ok(Exit(0))
 }
 
 fn cmd_serve(ctx: &Ctx, listen: &str, world: Option<&Path>, keys: &[String]) -> Result<Exit, Exit> {

@@ -2,6 +2,7 @@
 //! in a temporary copy of a fixture or example, with colour off and a fixed clock.
 
 mod bad_input;
+mod capture;
 mod commands;
 mod endpoints;
 mod features;
