@@ -30,6 +30,7 @@ use std::collections::BTreeSet;
 
 use crate::limits::{InstanceType, LimitOverrides, Limits};
 use crate::provider::api::Client;
+use crate::provider::configure::instance_type_row;
 use crate::provider::sim::world::{self, World, WorldError};
 use crate::provider::wire::{Request, ecs, slb, vpc};
 use crate::provider::{ApiError, Clouds};
@@ -247,28 +248,14 @@ fn instance_types(
                 && !rows
                     .iter()
                     .any(|r: &InstanceType| r.id == t.instance_type_id)
+                && let Some(row) = instance_type_row(&t, limits, TYPE_SOURCE)
             {
-                rows.push(instance_type_of(t, limits));
+                rows.push(row);
             }
         }
     }
     rows.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(rows)
-}
-
-fn instance_type_of(t: ecs::InstanceType, limits: &Limits) -> InstanceType {
-    let n = |x: u64| u32::try_from(x).unwrap_or(u32::MAX);
-    InstanceType {
-        stopped_only_attach: limits
-            .instance_type(&t.instance_type_id)
-            .is_some_and(|r| r.stopped_only_attach),
-        id: t.instance_type_id,
-        eni_quantity: n(t.eni_quantity),
-        eni_private_ip_address_quantity: n(t.eni_private_ip_address_quantity),
-        eni_ipv6_address_quantity: n(t.eni_ipv6_address_quantity),
-        verified: true,
-        source: TYPE_SOURCE.to_string(),
-    }
 }
 
 /// The scalar limits that differ from their profile, as overrides (the instance-type rows are

@@ -16,12 +16,14 @@ use crate::config::{Attr, Config, Provider, signature_version_problem};
 use crate::diag::Diagnostic;
 use crate::lang::Value;
 use crate::lang::eval::Evaluator;
+use crate::limits::{InstanceType, Limits};
 use crate::provider::aliyun::{
     Credentials, HttpTransport, SignatureVersion, TransportError, endpoint_from_env,
 };
 use crate::provider::api::{Client, Timing};
 use crate::provider::sim::Sim;
-use crate::provider::{Clouds, Params, Product, Transport};
+use crate::provider::wire::ecs;
+use crate::provider::{Clouds, Product, Transport};
 
 /// Regions by provider block: `None` is the default block, `Some(alias)` the others.
 pub type Regions = BTreeMap<Option<String>, String>;
@@ -338,12 +340,7 @@ fn limits(
         region,
         timing: Timing::cloud(),
     };
-    match probe.describe_list(
-        "DescribeInstanceTypes",
-        Params::new(),
-        "InstanceTypes",
-        "InstanceType",
-    ) {
+    match probe.list_all_tokens(&ecs::DescribeInstanceTypes::default()) {
         Ok(rows) => merge_instance_types(&mut limits, &rows),
         Err(e) => warnings.push(Diagnostic::warning(format!(
             "DescribeInstanceTypes failed ({}): using the built-in instance-type table",
@@ -371,38 +368,45 @@ fn limits(
 }
 
 /// Rows of a DescribeInstanceTypes answer replace the built-in rows of the same id. A type the
-/// cloud does not list keeps its built-in row; whether attach needs a stopped instance is not in
-/// the API, so that flag is kept from the table.
-pub fn merge_instance_types(limits: &mut crate::limits::Limits, rows: &[serde_json::Value]) {
+/// cloud does not list keeps its built-in row.
+pub fn merge_instance_types(limits: &mut Limits, rows: &[ecs::InstanceType]) {
     for r in rows {
-        let n = |k: &str| {
-            r.get(k)
-                .and_then(serde_json::Value::as_u64)
-                .map(|x| x as u32)
-        };
-        let Some(id) = r.get("InstanceTypeId").and_then(serde_json::Value::as_str) else {
+        let Some(row) = instance_type_row(r, limits, "DescribeInstanceTypes") else {
             continue;
         };
-        let (Some(enis), Some(ips)) = (n("EniQuantity"), n("EniPrivateIpAddressQuantity")) else {
-            continue;
-        };
-        let stopped_only = limits
-            .instance_type(id)
-            .is_some_and(|t| t.stopped_only_attach);
-        let row = crate::limits::InstanceType {
-            id: id.to_string(),
-            eni_quantity: enis,
-            eni_private_ip_address_quantity: ips,
-            eni_ipv6_address_quantity: n("EniIpv6AddressQuantity").unwrap_or(0),
-            stopped_only_attach: stopped_only,
-            verified: true,
-            source: "DescribeInstanceTypes".into(),
-        };
-        match limits.instance_types.iter_mut().find(|t| t.id == id) {
+        match limits.instance_types.iter_mut().find(|t| t.id == row.id) {
             Some(t) => *t = row,
             None => limits.instance_types.push(row),
         }
     }
+}
+
+/// A DescribeInstanceTypes row as a limits row, or `None` when it lacks the ENI numbers (an
+/// answer without them says nothing about the type). Whether attach needs a stopped instance is
+/// not in the API, so that flag is kept from `limits`' own row.
+pub fn instance_type_row(
+    r: &ecs::InstanceType,
+    limits: &Limits,
+    source: &str,
+) -> Option<InstanceType> {
+    let n = |x: u64| u32::try_from(x).unwrap_or(u32::MAX);
+    if r.instance_type_id.is_empty()
+        || r.eni_quantity == 0
+        || r.eni_private_ip_address_quantity == 0
+    {
+        return None;
+    }
+    Some(InstanceType {
+        id: r.instance_type_id.clone(),
+        eni_quantity: n(r.eni_quantity),
+        eni_private_ip_address_quantity: n(r.eni_private_ip_address_quantity),
+        eni_ipv6_address_quantity: n(r.eni_ipv6_address_quantity),
+        stopped_only_attach: limits
+            .instance_type(&r.instance_type_id)
+            .is_some_and(|t| t.stopped_only_attach),
+        verified: true,
+        source: source.to_string(),
+    })
 }
 
 /// The provider block's `limits` object as overrides of the limits profile: the same keys as a
@@ -415,14 +419,22 @@ pub fn provider_limit_overrides(v: &Value) -> Result<crate::limits::LimitOverrid
 mod tests {
     use super::{merge_instance_types, provider_limit_overrides};
     use crate::lang::Value;
+    use crate::provider::wire::ecs;
 
     #[test]
     fn describe_instance_types_rows_replace_the_built_in_table() {
         let mut l = crate::limits::Limits::profile(crate::limits::ProfileName::Current);
+        let row = |id: &str, enis: u64, ips: u64, v6: u64| ecs::InstanceType {
+            instance_type_id: id.into(),
+            eni_quantity: enis,
+            eni_private_ip_address_quantity: ips,
+            eni_ipv6_address_quantity: v6,
+            ..Default::default()
+        };
         let rows = vec![
-            serde_json::json!({"InstanceTypeId": "ecs.g6.large", "EniQuantity": 3, "EniPrivateIpAddressQuantity": 10, "EniIpv6AddressQuantity": 10}),
-            serde_json::json!({"InstanceTypeId": "ecs.g9i.large", "EniQuantity": 3, "EniPrivateIpAddressQuantity": 6}),
-            serde_json::json!({"InstanceTypeId": "broken"}),
+            row("ecs.g6.large", 3, 10, 10),
+            row("ecs.g9i.large", 3, 6, 0),
+            row("broken", 0, 0, 0),
         ];
         merge_instance_types(&mut l, &rows);
         let g6 = l.instance_type("ecs.g6.large").expect("g6");
