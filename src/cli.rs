@@ -15,8 +15,8 @@ use crate::apply::{self, Event};
 use crate::config::{self, Config, vars::VarInputs};
 use crate::diag::{Diagnostic, Diagnostics, Sources};
 use crate::lang::Value;
-use crate::lang::eval::Evaluator;
 use crate::plan::{self, Plan, PlanOptions};
+use crate::provider::configure;
 use crate::provider::sim::Sim;
 use crate::provider::{Clouds, Transport, api::Timing};
 use crate::render::{self, Style};
@@ -196,6 +196,17 @@ pub enum SimCmd {
         #[arg(long, value_name = "FILE")]
         record: Option<PathBuf>,
     },
+    /// Read the account the provider block points at (the real cloud, or an endpoint such as
+    /// `sim serve`) into a world file for the simulator.
+    Capture {
+        /// The world file to write (relative to the configuration directory).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
+        #[arg(long = "var-file", value_name = "FILE")]
+        var_files: Vec<PathBuf>,
+    },
 }
 
 /// How a run ends.
@@ -364,297 +375,51 @@ impl Ctx {
         }
     }
 
-    /// The cloud the configuration selects: the simulator (a `simulator` block or --simulator)
-    /// or the real API. Never a fallback from one to the other.
+    /// The cloud the configuration selects (provider::configure), its problems rendered here.
     fn clouds(
         &self,
         cfg: &Config,
         vars: &std::collections::BTreeMap<String, Value>,
     ) -> Result<Clouds, Exit> {
-        let scope = crate::config::eval::Scope {
-            vars: vars.clone(),
-            ..Default::default()
-        };
-        let mut regions = std::collections::BTreeMap::new();
-        let mut diags = Vec::new();
-        for p in &cfg.providers {
-            let region = match p.attrs.iter().find(|a| a.name == "region") {
-                Some(a) => match Evaluator::new(&scope, &cfg.dir).eval(&a.value.expr) {
-                    Ok(Value::String(s)) => Some(s),
-                    Ok(other) => {
-                        diags.push(
-                            Diagnostic::error(format!(
-                                "region must be a string, not {}",
-                                other.type_name()
-                            ))
-                            .at(a.value.range()),
-                        );
-                        None
-                    }
-                    Err(e) => {
-                        diags.push(Diagnostic::error(e.message).at(a.value.range_of(e.span)));
-                        None
-                    }
-                },
-                None => std::env::var("ALIBABA_CLOUD_REGION").ok(),
-            };
-            match region {
-                Some(r) => {
-                    regions.insert(p.alias.clone(), r);
-                }
-                None if diags.is_empty() => diags.push(Diagnostic::error("the provider has no region").at(Some(p.range.clone())).with_help("set region = \"cn-hangzhou\" (or another region) in the provider block, or ALIBABA_CLOUD_REGION")),
-                None => {}
+        match configure::clouds(cfg, vars, self.simulator.as_deref(), &self.dir) {
+            Ok(a) => {
+                report_diags(
+                    &a.warnings,
+                    &cfg.sources,
+                    self.err_style,
+                    self.json_events.get(),
+                );
+                Ok(a.clouds)
             }
+            Err(f) => Err(self.provider_failure(f, &cfg.sources)),
         }
-        if cfg.providers.is_empty() {
-            match std::env::var("ALIBABA_CLOUD_REGION") {
-                Ok(r) => {
-                    regions.insert(None, r);
-                }
-                Err(_) if self.simulator.is_some() => {
-                    regions.insert(None, "cn-hangzhou".to_string());
-                }
-                Err(_) => diags.push(Diagnostic::error("no provider \"alicloud\" block").with_help("add provider \"alicloud\" { region = \"cn-hangzhou\" } and, for the embedded simulator, a simulator {} block inside it")),
-            }
-        }
-        let sims: Vec<bool> = cfg
-            .providers
-            .iter()
-            .map(|p| p.simulator.is_some())
-            .collect();
-        if sims.iter().any(|s| *s) && sims.iter().any(|s| !*s) && self.simulator.is_none() {
-            let p = cfg.providers.iter().find(|p| p.simulator.is_none());
-            diags.push(Diagnostic::error("provider blocks mix the simulator and the real cloud").at(p.map(|p| p.range.clone())).with_help("all provider blocks of one configuration use the same cloud: add a simulator {} block to every one, or to none"));
-        }
-        if !diags.is_empty() {
-            eprint_diags(&diags, &cfg.sources, self.err_style);
-            return Err(Exit(1));
-        }
-        let use_sim = self.simulator.is_some() || sims.iter().any(|s| *s);
-        if !use_sim {
-            return self.real_clouds(cfg, &scope, regions);
-        }
-        let world = self.world_path(Some(cfg), &scope)?;
-        let sim = Sim::open(&self.dir, world.as_deref()).map_err(|e| {
-            user_error(
-                e.to_string(),
-                "fix the world file, or run `netform sim reset` to start the simulated cloud over",
-                self.err_style,
-            )
-        })?;
-        for w in &sim.warnings {
-            eprint_diags(
-                &[Diagnostic::warning(w.clone())],
-                &Sources::default(),
-                self.err_style,
-            );
-        }
-        let limits = sim.with_cloud(|c| c.limits.clone()).ok_or(Exit(101))?;
-        let sim = Arc::new(sim);
-        Ok(Clouds {
-            transport: sim.clone() as Arc<dyn Transport>,
-            per_alias: Default::default(),
-            regions,
-            timing: Timing::simulator(),
-            sim: Some(sim),
-            limits,
-        })
     }
-}
 
-impl Ctx {
-    /// The world file the simulator is seeded from: `--simulator=FILE`, else the provider's
-    /// `simulator { world = … }` (relative to the configuration), else the built-in world.
+    /// Renders why the provider could not be assembled; a bug exits 101.
+    fn provider_failure(&self, f: configure::Failure, sources: &Sources) -> Exit {
+        match f {
+            configure::Failure::Config(d) => {
+                eprint_diags(&d, sources, self.err_style);
+                Exit(1)
+            }
+            configure::Failure::Internal(what) => {
+                eprintln!("internal error: {what}");
+                Exit(101)
+            }
+        }
+    }
+
+    /// The world file the simulator is seeded from (provider::configure::world_path).
     fn world_path(
         &self,
         cfg: Option<&Config>,
         scope: &crate::config::eval::Scope,
     ) -> Result<Option<PathBuf>, Exit> {
-        if let Some(w) = self.simulator.as_ref().filter(|w| !w.is_empty()) {
-            return Ok(Some(PathBuf::from(w)));
-        }
-        let Some(cfg) = cfg else { return Ok(None) };
-        let Some(e) = cfg
-            .providers
-            .iter()
-            .find_map(|p| p.simulator.clone().flatten())
-        else {
-            return Ok(None);
-        };
-        match Evaluator::new(scope, &cfg.dir).eval(&e.expr) {
-            Ok(Value::String(s)) => Ok(Some(cfg.dir.join(s))),
-            _ => {
-                eprint_diags(
-                    &[Diagnostic::error("world must be a file name").at(e.range())
-                        .with_help("write world = \"world.json\" (relative to the configuration directory)")],
-                    &cfg.sources,
-                    self.err_style,
-                );
-                Err(Exit(1))
-            }
-        }
-    }
-
-    /// The real cloud over signed HTTP. Missing credentials are an error before any call.
-    fn real_clouds(
-        &self,
-        cfg: &Config,
-        scope: &crate::config::eval::Scope,
-        regions: std::collections::BTreeMap<Option<String>, String>,
-    ) -> Result<Clouds, Exit> {
-        use crate::provider::aliyun::{
-            Credentials, HttpTransport, SignatureVersion, endpoint_from_env,
-        };
-        let creds = Credentials::from_env().map_err(|e| {
-            user_error(
-                e.to_string(),
-                "export ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or add `simulator {}` to the provider block to use the embedded simulator",
-                self.err_style,
-            )
-        })?;
-        let mut per_alias = std::collections::BTreeMap::new();
-        let mut default = None;
-        for (alias, region) in &regions {
-            let block = cfg.providers.iter().find(|p| &p.alias == alias);
-            let attr = |name: &str| -> Option<String> {
-                let a = block?.attrs.iter().find(|a| a.name == name)?;
-                Evaluator::new(scope, &cfg.dir)
-                    .eval(&a.value.expr)
-                    .ok()
-                    .and_then(|v| v.coerce_string())
-            };
-            let endpoint = attr("endpoint").or_else(endpoint_from_env);
-            let version = match attr("signature_version").as_deref() {
-                Some("v1") | Some("V1") | Some("1") => SignatureVersion::V1,
-                _ => SignatureVersion::V3,
-            };
-            let t = HttpTransport::new(creds.clone(), region, endpoint, version).map_err(|e| {
-                let help = match &e {
-                    crate::provider::aliyun::TransportError::Endpoint(_) => "write the endpoint as http://host:port or https://host",
-                    crate::provider::aliyun::TransportError::RateLimits(_) => "write NETFORM_ALICLOUD_RATE_LIMITS as ACTION=PER_SECOND pairs, e.g. Describe*=10,*=off",
-                };
-                user_error(e.to_string(), help, self.err_style)
-            })?;
-            let t: Arc<dyn Transport> = Arc::new(t);
-            if alias.is_none() || default.is_none() {
-                default = Some(t.clone());
-            }
-            per_alias.insert(alias.clone(), t);
-        }
-        let Some(transport) = default else {
-            return Err(user_error(
-                "no provider region",
-                "add a provider \"alicloud\" block with a region",
-                self.err_style,
-            ));
-        };
-        let profile = match cfg
-            .providers
-            .iter()
-            .find_map(|p| p.attrs.iter().find(|a| a.name == "limits_profile"))
-            .and_then(|a| a.value.expr.as_str().map(str::to_string))
-            .as_deref()
-        {
-            Some("2021") => crate::limits::ProfileName::Y2021,
-            _ => crate::limits::ProfileName::Current,
-        };
-        // `limits = { … }` overrides single values of the profile, as a world file's section does.
-        let mut limits = crate::limits::Limits::profile(profile);
-        // Per-instance-type numbers come from the cloud itself (DescribeInstanceTypes), over the
-        // built-in 2021 table; the provider block's overrides below still win.
-        let probe = crate::provider::api::Client {
-            transport: transport.as_ref(),
-            region: regions
-                .get(&None)
-                .or_else(|| regions.values().next())
-                .cloned()
-                .unwrap_or_default(),
-            timing: Timing::cloud(),
-        };
-        match probe.list_all_tokens(&crate::provider::wire::ecs::DescribeInstanceTypes::default()) {
-            Ok(rows) => merge_instance_types(&mut limits, &rows),
-            Err(e) => report_diags(
-                &[Diagnostic::warning(format!(
-                    "DescribeInstanceTypes failed ({}): using the built-in instance-type table",
-                    e.code
-                ))],
-                &Sources::default(),
-                self.err_style,
-                self.json_events.get(),
-            ),
-        }
-        if let Some(a) = cfg
-            .providers
-            .iter()
-            .find_map(|p| p.attrs.iter().find(|a| a.name == "limits"))
-        {
-            let help = "write limits = { available_eni_secondary_ipv4 = 30, … } with the keys of a world file's `limits` section";
-            let v = Evaluator::new(scope, &cfg.dir)
-                .eval(&a.value.expr)
-                .map_err(|e| {
-                    user_error(
-                        format!("provider block limits: {}", e.message),
-                        help,
-                        self.err_style,
-                    )
-                })?;
-            limits = provider_limit_overrides(&v)
-                .and_then(|o| limits.with_overrides(&o))
-                .map_err(|e| {
-                    user_error(format!("provider block limits: {e}"), help, self.err_style)
-                })?;
-        }
-        Ok(Clouds {
-            transport,
-            per_alias,
-            regions,
-            timing: Timing::cloud(),
-            sim: None,
-            limits,
+        configure::world_path(self.simulator.as_deref(), cfg, scope).map_err(|f| {
+            let none = Sources::default();
+            self.provider_failure(f, cfg.map_or(&none, |c| &c.sources))
         })
     }
-}
-
-/// Rows of a DescribeInstanceTypes answer replace the built-in rows of the same id. A type the
-/// cloud does not list keeps its built-in row; whether attach needs a stopped instance is not in
-/// the API, so that flag is kept from the table. A row without ENI numbers (zero: every type has
-/// at least its primary ENI and address) says nothing and is skipped.
-fn merge_instance_types(
-    limits: &mut crate::limits::Limits,
-    rows: &[crate::provider::wire::ecs::InstanceType],
-) {
-    for r in rows {
-        let n = |x: u64| u32::try_from(x).unwrap_or(u32::MAX);
-        let id = r.instance_type_id.as_str();
-        if id.is_empty() || r.eni_quantity == 0 || r.eni_private_ip_address_quantity == 0 {
-            continue;
-        }
-        let (enis, ips) = (n(r.eni_quantity), n(r.eni_private_ip_address_quantity));
-        let stopped_only = limits
-            .instance_type(id)
-            .is_some_and(|t| t.stopped_only_attach);
-        let row = crate::limits::InstanceType {
-            id: id.to_string(),
-            eni_quantity: enis,
-            eni_private_ip_address_quantity: ips,
-            eni_ipv6_address_quantity: n(r.eni_ipv6_address_quantity),
-            stopped_only_attach: stopped_only,
-            verified: true,
-            source: "DescribeInstanceTypes".into(),
-        };
-        match limits.instance_types.iter_mut().find(|t| t.id == id) {
-            Some(t) => *t = row,
-            None => limits.instance_types.push(row),
-        }
-    }
-}
-
-/// The provider block's `limits` object as overrides of the limits profile: the same keys as a
-/// world file's `limits` section, an unknown key an error that names it.
-fn provider_limit_overrides(
-    v: &crate::lang::Value,
-) -> Result<crate::limits::LimitOverrides, String> {
-    serde_json::from_value(v.to_json()).map_err(|e| e.to_string())
 }
 
 fn persist_sim(ctx: &Ctx, clouds: &Clouds) {
@@ -1708,6 +1473,11 @@ fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
             access_keys,
             record.as_deref(),
         ),
+        SimCmd::Capture {
+            out,
+            vars,
+            var_files,
+        } => cmd_capture(ctx, out, vars, var_files),
         SimCmd::Show | SimCmd::Call { .. } => {
             let cfg = config::load_dir(&ctx.dir).ok();
             let world = ctx.world_path(cfg.as_ref(), &Default::default())?;
@@ -1764,6 +1534,69 @@ fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
             Ok(Exit(0))
         }
     }
+}
+
+/// `sim capture`: the provider's account as a world file. Nothing is written unless the whole
+/// account was read and makes a valid world.
+fn cmd_capture(
+    ctx: &Ctx,
+    out: &Path,
+    vars: &[String],
+    var_files: &[PathBuf],
+) -> Result<Exit, Exit> {
+    let mut cfg = ctx.load()?;
+    let args = PlanArgs {
+        vars: vars.to_vec(),
+        var_files: var_files.to_vec(),
+        ..Default::default()
+    };
+    let values = ctx.vars(&mut cfg, &args)?;
+    let clouds = ctx.clouds(&cfg, &values)?;
+    let world = crate::provider::capture::capture(&clouds).map_err(|e| {
+        user_error(
+            format!("cannot capture the account: {e}"),
+            "check the provider block's region and endpoint, and that the AccessKey may call Describe* actions",
+            ctx.err_style,
+        )
+    })?;
+    let path = if out.is_absolute() {
+        out.to_path_buf()
+    } else {
+        ctx.dir.join(out)
+    };
+    let text = serde_json::to_string_pretty(&world).map_err(|e| {
+        user_error(
+            format!("cannot write the world: {e}"),
+            "report this",
+            ctx.err_style,
+        )
+    })?;
+    write_file(&path, &(text + "\n")).map_err(|e| {
+        user_error(
+            format!("{e:#}"),
+            "check the directory is writable",
+            ctx.err_style,
+        )
+    })?;
+    let regions: Vec<&str> = world.regions.iter().map(|r| r.id.as_str()).collect();
+    println!(
+        "Captured {}: VPCs {}, vSwitches {}, security groups {}, instances {}, NAT gateways {}, HAVIPs {}, SLBs {}, instance types {}.",
+        regions.join(", "),
+        world.vpcs.len(),
+        world.vswitches.len(),
+        world.security_groups.len(),
+        world.instances.len(),
+        world.nat_gateways.len(),
+        world.havips.len(),
+        world.slbs.len(),
+        world.limits.instance_types.len(),
+    );
+    println!(
+        "Wrote {}; use it with --simulator={} or simulator {{ world = \"…\" }}.",
+        path.display(),
+        out.display()
+    );
+    Ok(Exit(0))
 }
 
 fn cmd_serve(
@@ -2068,55 +1901,5 @@ pub fn run() -> i32 {
     };
     match r {
         Ok(Exit(c)) | Err(Exit(c)) => c,
-    }
-}
-
-#[cfg(test)]
-mod provider_limits_tests {
-    use super::{merge_instance_types, provider_limit_overrides};
-    use crate::lang::Value;
-
-    #[test]
-    fn describe_instance_types_rows_replace_the_built_in_table() {
-        let mut l = crate::limits::Limits::profile(crate::limits::ProfileName::Current);
-        // Rows as the answer carries them, decoded by the wire model.
-        let rows: Vec<crate::provider::wire::ecs::InstanceType> = serde_json::from_value(serde_json::json!([
-            {"InstanceTypeId": "ecs.g6.large", "EniQuantity": 3, "EniPrivateIpAddressQuantity": 10, "EniIpv6AddressQuantity": 10},
-            {"InstanceTypeId": "ecs.g9i.large", "EniQuantity": 3, "EniPrivateIpAddressQuantity": 6},
-            {"InstanceTypeId": "broken"},
-        ]))
-        .expect("rows in the documented shape");
-        merge_instance_types(&mut l, &rows);
-        let g6 = l.instance_type("ecs.g6.large").expect("g6");
-        assert_eq!(
-            (
-                g6.eni_quantity,
-                g6.eni_private_ip_address_quantity,
-                g6.eni_ipv6_address_quantity
-            ),
-            (3, 10, 10)
-        );
-        assert!(l.instance_type("ecs.g9i.large").is_some());
-        assert!(l.instance_type("broken").is_none());
-        assert!(
-            l.instance_type("ecs.t6-c1m2.large")
-                .is_some_and(|t| t.stopped_only_attach),
-            "untouched rows keep the table's flag"
-        );
-    }
-
-    #[test]
-    fn provider_block_limits_override_the_profile_and_name_unknown_keys() {
-        let j = serde_json::json!({"available_eni_secondary_ipv4": 30, "nat_gateway_paybytraffic_eips": null});
-        let o = provider_limit_overrides(&Value::from_json(&j)).expect("overrides");
-        assert_eq!(o.available_eni_secondary_ipv4, Some(30));
-        assert_eq!(o.nat_gateway_paybytraffic_eips, Some(None));
-        let l = crate::limits::Limits::profile(crate::limits::ProfileName::Current)
-            .with_overrides(&o)
-            .expect("limits");
-        assert_eq!(l.available_eni_secondary_ipv4.value, 30);
-        let bad = serde_json::json!({"available_eni_secondary_ipv5": 30});
-        let e = provider_limit_overrides(&Value::from_json(&bad)).expect_err("unknown key");
-        assert!(e.contains("available_eni_secondary_ipv5"), "{e}");
     }
 }

@@ -152,6 +152,9 @@ pub struct Provider {
     pub attrs: Vec<Attr>,
     /// `Some` when a `simulator {}` block selects the embedded simulator; holds its `world`.
     pub simulator: Option<Option<Expr>>,
+    /// `endpoints { ecs = …, vpc = …, slb = … }`: one endpoint per product, named by
+    /// [`ENDPOINT_KEYS`] (terraform-provider-alicloud's spelling).
+    pub endpoints: Vec<Attr>,
     pub range: SourceRange,
 }
 
@@ -424,95 +427,7 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
                     "netform needs no required_providers or backend settings; the block can go",
                 ),
         ),
-        "provider" => {
-            if !expect_labels(file, b, 1, "\"alicloud\"", diags) {
-                return;
-            }
-            let name = label_str(&b.labels[0]);
-            if name != "alicloud" {
-                diags.push(
-                    Diagnostic::error(format!("unknown provider \"{name}\""))
-                        .at(Some(header))
-                        .with_help("netform has one provider: \"alicloud\""),
-                );
-                return;
-            }
-            let mut p = Provider {
-                alias: None,
-                attrs: Vec::new(),
-                simulator: None,
-                range: header,
-            };
-            const PROVIDER_ATTRS: &[&str] = &[
-                "region",
-                "alias",
-                "endpoint",
-                "profile",
-                "access_key",
-                "secret_key",
-                "security_token",
-                "limits_profile",
-                "limits",
-            ];
-            for s in b.body.iter() {
-                match s {
-                    Structure::Attribute(a) => {
-                        let n = a.key.as_str();
-                        let kr = range(file, a.key.span());
-                        if n == "access_key" || n == "secret_key" || n == "security_token" {
-                            diags.push(
-                                Diagnostic::error(format!("\"{n}\" may not be written in configuration"))
-                                    .at(Some(kr))
-                                    .with_help("credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET, so they never land in files, state or plans"),
-                            );
-                            continue;
-                        }
-                        if !PROVIDER_ATTRS.contains(&n) {
-                            diags.push(unknown_attr(n, kr, PROVIDER_ATTRS.iter().copied(), "provider \"alicloud\""));
-                            continue;
-                        }
-                        let value = Expr { file, expr: a.value.clone() };
-                        if n == "alias" {
-                            match a.value.as_str() {
-                                Some(s) => p.alias = Some(s.to_string()),
-                                None => diags.push(
-                                    Diagnostic::error("alias must be a literal string")
-                                        .at(value.range()),
-                                ),
-                            }
-                        }
-                        p.attrs.push(Attr { name: n.to_string(), key_range: kr, value });
-                    }
-                    Structure::Block(sb) if sb.ident.as_str() == "simulator" => {
-                        let mut world = None;
-                        for s in sb.body.iter() {
-                            match s {
-                                Structure::Attribute(a) if a.key.as_str() == "world" => {
-                                    world = Some(Expr { file, expr: a.value.clone() })
-                                }
-                                Structure::Attribute(a) => diags.push(unknown_attr(
-                                    a.key.as_str(),
-                                    range(file, a.key.span()),
-                                    ["world"].into_iter(),
-                                    "simulator",
-                                )),
-                                Structure::Block(x) => diags.push(
-                                    Diagnostic::error(format!("unexpected block \"{}\" in simulator", x.ident.as_str()))
-                                        .at(Some(block_header_range(file, x))),
-                                ),
-                            }
-                        }
-                        p.simulator = Some(world);
-                    }
-                    Structure::Block(sb) => diags.push(
-                        Diagnostic::error(format!("unexpected block \"{}\" in provider", sb.ident.as_str()))
-                            .at(Some(block_header_range(file, sb)))
-                            .with_help("the provider block takes one nested block: simulator { world = \"FILE\" }"),
-                    ),
-                }
-            }
-            cfg.providers.push(p);
-        }
+        "provider" => decode_provider(cfg, file, b, header, diags),
         "variable" => {
             if !expect_labels(file, b, 1, "\"NAME\"", diags) {
                 return;
@@ -786,6 +701,226 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
             diags.push(d);
         }
     }
+}
+
+/// The attributes a provider block takes (credentials are refused separately, with their own
+/// message).
+const PROVIDER_ATTRS: &[&str] = &[
+    "region",
+    "alias",
+    "endpoint",
+    "signature_version",
+    "profile",
+    "access_key",
+    "secret_key",
+    "security_token",
+    "limits_profile",
+    "limits",
+];
+
+/// The values `signature_version` takes: V1 (HMAC-SHA1) or V3 (`ACS3-HMAC-SHA256`, the default).
+pub const SIGNATURE_VERSIONS: &[&str] = &["v1", "v3"];
+
+/// Checks a literal `signature_version` now, so `validate` catches it; an expression (a variable)
+/// is checked the same way once evaluated, when the provider is assembled.
+pub fn signature_version_problem(value: &str) -> Option<String> {
+    (!SIGNATURE_VERSIONS.contains(&value))
+        .then(|| format!("signature_version must be \"v1\" or \"v3\", not \"{value}\""))
+}
+
+fn decode_provider(
+    cfg: &mut Config,
+    file: usize,
+    b: &Block,
+    header: SourceRange,
+    diags: &mut Diagnostics,
+) {
+    if !expect_labels(file, b, 1, "\"alicloud\"", diags) {
+        return;
+    }
+    let name = label_str(&b.labels[0]);
+    if name != "alicloud" {
+        diags.push(
+            Diagnostic::error(format!("unknown provider \"{name}\""))
+                .at(Some(header))
+                .with_help("netform has one provider: \"alicloud\""),
+        );
+        return;
+    }
+    let mut p = Provider {
+        alias: None,
+        attrs: Vec::new(),
+        simulator: None,
+        endpoints: Vec::new(),
+        range: header,
+    };
+    let mut seen_endpoints = false;
+    for s in b.body.iter() {
+        match s {
+            Structure::Attribute(a) => decode_provider_attr(&mut p, file, a, diags),
+            Structure::Block(sb) if sb.ident.as_str() == "simulator" => {
+                p.simulator = Some(decode_simulator(file, sb, diags));
+            }
+            Structure::Block(sb) if sb.ident.as_str() == "endpoints" => {
+                if seen_endpoints {
+                    diags.push(
+                        Diagnostic::error("a second endpoints block in one provider")
+                            .at(Some(block_header_range(file, sb)))
+                            .with_help("write every product's endpoint in one endpoints { … } block"),
+                    );
+                    continue;
+                }
+                seen_endpoints = true;
+                p.endpoints = decode_endpoints(file, sb, diags);
+            }
+            Structure::Block(sb) => diags.push(
+                Diagnostic::error(format!("unexpected block \"{}\" in provider", sb.ident.as_str()))
+                    .at(Some(block_header_range(file, sb)))
+                    .with_help("the provider block takes the nested blocks simulator { world = \"FILE\" } and endpoints { ecs = \"…\", vpc = \"…\", slb = \"…\" }"),
+            ),
+        }
+    }
+    cfg.providers.push(p);
+}
+
+fn decode_provider_attr(
+    p: &mut Provider,
+    file: usize,
+    a: &hcl_edit::structure::Attribute,
+    diags: &mut Diagnostics,
+) {
+    let n = a.key.as_str();
+    let kr = range(file, a.key.span());
+    if n == "access_key" || n == "secret_key" || n == "security_token" {
+        diags.push(
+            Diagnostic::error(format!("\"{n}\" may not be written in configuration"))
+                .at(Some(kr))
+                .with_help("credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET, so they never land in files, state or plans"),
+        );
+        return;
+    }
+    if !PROVIDER_ATTRS.contains(&n) {
+        diags.push(unknown_attr(
+            n,
+            kr,
+            PROVIDER_ATTRS.iter().copied(),
+            "provider \"alicloud\"",
+        ));
+        return;
+    }
+    let value = Expr {
+        file,
+        expr: a.value.clone(),
+    };
+    if n == "alias" {
+        match a.value.as_str() {
+            Some(s) => p.alias = Some(s.to_string()),
+            None => {
+                diags.push(Diagnostic::error("alias must be a literal string").at(value.range()))
+            }
+        }
+    }
+    if n == "signature_version"
+        && let Some(problem) = a.value.as_str().and_then(signature_version_problem)
+    {
+        diags.push(
+            Diagnostic::error(problem)
+                .at(value.range())
+                .with_help("write signature_version = \"v3\" (ACS3-HMAC-SHA256, the default) or \"v1\" (HMAC-SHA1)"),
+        );
+    }
+    p.attrs.push(Attr {
+        name: n.to_string(),
+        key_range: kr,
+        value,
+    });
+}
+
+/// The products an `endpoints` block names, as terraform-provider-alicloud spells them.
+pub const ENDPOINT_KEYS: &[&str] = &["ecs", "vpc", "slb"];
+
+/// `endpoints { ecs = "…", vpc = "…", slb = "…" }`: one attribute per product, each at most once.
+fn decode_endpoints(file: usize, sb: &Block, diags: &mut Diagnostics) -> Vec<Attr> {
+    let mut out: Vec<Attr> = Vec::new();
+    for s in sb.body.iter() {
+        match s {
+            Structure::Attribute(a) => {
+                let n = a.key.as_str();
+                let kr = range(file, a.key.span());
+                if !ENDPOINT_KEYS.contains(&n) {
+                    let d = Diagnostic::error(format!("unknown product \"{n}\" in endpoints"))
+                        .at(Some(kr))
+                        .with_label("unknown product");
+                    let d = match suggest(n, ENDPOINT_KEYS.iter().copied()) {
+                        Some(s) => d.with_help(format!(
+                            "did you mean \"{s}\"? endpoints takes ecs, vpc and slb (the products netform calls)"
+                        )),
+                        None => d.with_help(
+                            "endpoints takes ecs, vpc and slb (the products netform calls)",
+                        ),
+                    };
+                    diags.push(d);
+                    continue;
+                }
+                if out.iter().any(|x| x.name == n) {
+                    diags.push(
+                        Diagnostic::error(format!("the {n} endpoint is given twice"))
+                            .at(Some(kr))
+                            .with_help("keep one"),
+                    );
+                    continue;
+                }
+                out.push(Attr {
+                    name: n.to_string(),
+                    key_range: kr,
+                    value: Expr {
+                        file,
+                        expr: a.value.clone(),
+                    },
+                });
+            }
+            Structure::Block(x) => diags.push(
+                Diagnostic::error(format!(
+                    "unexpected block \"{}\" in endpoints",
+                    x.ident.as_str()
+                ))
+                .at(Some(block_header_range(file, x)))
+                .with_help(
+                    "write endpoints { ecs = \"https://host\" } with one attribute per product",
+                ),
+            ),
+        }
+    }
+    out
+}
+
+/// `simulator { world = "FILE" }`: the world, if given.
+fn decode_simulator(file: usize, sb: &Block, diags: &mut Diagnostics) -> Option<Expr> {
+    let mut world = None;
+    for s in sb.body.iter() {
+        match s {
+            Structure::Attribute(a) if a.key.as_str() == "world" => {
+                world = Some(Expr {
+                    file,
+                    expr: a.value.clone(),
+                })
+            }
+            Structure::Attribute(a) => diags.push(unknown_attr(
+                a.key.as_str(),
+                range(file, a.key.span()),
+                ["world"].into_iter(),
+                "simulator",
+            )),
+            Structure::Block(x) => diags.push(
+                Diagnostic::error(format!(
+                    "unexpected block \"{}\" in simulator",
+                    x.ident.as_str()
+                ))
+                .at(Some(block_header_range(file, x))),
+            ),
+        }
+    }
+    world
 }
 
 fn unknown_attr<'a>(

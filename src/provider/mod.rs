@@ -5,6 +5,8 @@
 
 pub mod aliyun;
 pub mod api;
+pub mod capture;
+pub mod configure;
 pub mod sim;
 pub mod wire;
 

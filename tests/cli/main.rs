@@ -2,9 +2,11 @@
 //! in a temporary copy of a fixture or example, with colour off and a fixed clock.
 
 mod bad_input;
+mod capture;
 mod commands;
 mod concurrency;
 mod conformance;
+mod endpoints;
 mod features;
 mod harness;
 mod http;

@@ -1,13 +1,15 @@
 //! The real Alibaba Cloud: a [`Transport`] that makes signed RPC calls over HTTPS.
 //!
-//! Each action goes to its product's endpoint (ECS, VPC or SLB in the configured region) with
-//! that product's API version, signed with V3 (`ACS3-HMAC-SHA256`) by default or V1 (HMAC-SHA1).
-//! An endpoint override sends every product to one base URL instead, which is how the tests and
-//! `sim serve` users point the client at the simulator. Retries are not done here: the caller
+//! Each action goes to its product's endpoint (ECS, VPC or SLB in the configured region, with the
+//! host Alibaba's endpoint data names: [`regional_host`]) with that product's API version, signed
+//! with V3 (`ACS3-HMAC-SHA256`) by default or V1 (HMAC-SHA1). An endpoint override sends every
+//! product to one base URL instead, which is how the tests and `sim serve` users point the client
+//! at the simulator; a per-product override ([`HttpTransport::with_product_endpoint`]) wins over it. Retries are not done here: the caller
 //! (`api::Client::send`) repeats a call with identical parameters, and every attempt gets a fresh
 //! nonce and timestamp from [`HttpTransport::call`]. Client-side rate limits per action
 //! ([`rate`]) pace the calls before they are sent.
 
+pub mod hosts;
 pub mod rate;
 pub mod sign;
 
@@ -201,6 +203,17 @@ impl Base {
     }
 }
 
+/// The host a product's calls go to in a region when no endpoint is configured: Alibaba's
+/// endpoint data where it names one ([`hosts::HOSTS`], generated from the official SDKs —
+/// e.g. `vpc.aliyuncs.com` for cn-hangzhou), else `<product>.<region>.aliyuncs.com`.
+pub fn regional_host(product: Product, region: &str) -> String {
+    hosts::HOSTS
+        .iter()
+        .find(|(p, r, _)| *p == product && *r == region)
+        .map(|(_, _, h)| h.to_string())
+        .unwrap_or_else(|| format!("{}.{region}.aliyuncs.com", product.prefix()))
+}
+
 /// The endpoint override from `NETFORM_ALICLOUD_ENDPOINT`, if set and non-empty.
 pub fn endpoint_from_env() -> Option<String> {
     std::env::var(ENV_ENDPOINT)
@@ -212,7 +225,10 @@ pub fn endpoint_from_env() -> Option<String> {
 pub struct HttpTransport {
     creds: Credentials,
     region: String,
+    /// One base URL for every product (`endpoint`, `NETFORM_ALICLOUD_ENDPOINT`).
     base: Option<Base>,
+    /// Per-product base URLs (`endpoints { vpc = … }`), which win over `base`.
+    product_bases: BTreeMap<Product, Base>,
     version: SignatureVersion,
     agent: ureq::Agent,
     limiter: rate::RateLimiter,
@@ -224,6 +240,7 @@ impl fmt::Debug for HttpTransport {
             .field("creds", &self.creds)
             .field("region", &self.region)
             .field("base", &self.base)
+            .field("product_bases", &self.product_bases)
             .field("version", &self.version)
             .field("limiter", &self.limiter)
             .finish_non_exhaustive()
@@ -236,7 +253,7 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl HttpTransport {
-    /// `endpoint`: `None` for the product endpoints of `region` (`ecs.<region>.aliyuncs.com`, …),
+    /// `endpoint`: `None` for the product hosts of `region` ([`regional_host`]),
     /// or one base URL (`http://127.0.0.1:8080`, `https://host`) that every product goes to.
     /// Rate limits are the defaults adjusted by `NETFORM_ALICLOUD_RATE_LIMITS`.
     pub fn new(
@@ -260,6 +277,7 @@ impl HttpTransport {
             creds,
             region: region.to_string(),
             base,
+            product_bases: BTreeMap::new(),
             version,
             agent: ureq::Agent::new_with_config(config),
             limiter: rate::RateLimiter::new(
@@ -275,11 +293,28 @@ impl HttpTransport {
         self
     }
 
+    /// Sends every call of `product` to `endpoint` (`http://host:port`, `https://host` or a bare
+    /// host, as for [`HttpTransport::new`]), whatever the one endpoint for all products says.
+    pub fn with_product_endpoint(
+        mut self,
+        product: Product,
+        endpoint: &str,
+    ) -> Result<HttpTransport, TransportError> {
+        self.product_bases.insert(product, Base::parse(endpoint)?);
+        Ok(self)
+    }
+
+    /// Where a product's calls go: its own endpoint, else the one for all products, else the
+    /// region's host for the product.
     fn base_for(&self, product: Product) -> Base {
-        self.base.clone().unwrap_or_else(|| Base {
-            scheme: "https",
-            authority: format!("{}.{}.aliyuncs.com", product.prefix(), self.region),
-        })
+        self.product_bases
+            .get(&product)
+            .or(self.base.as_ref())
+            .cloned()
+            .unwrap_or_else(|| Base {
+                scheme: "https",
+                authority: regional_host(product, &self.region),
+            })
     }
 
     fn send_v3(&self, base: &Base, product: Product, action: &str, params: &Params) -> Sent {
@@ -548,6 +583,91 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn regional_hosts_follow_alibabas_endpoint_data() {
+        // The documented entries: central VPC and SLB hosts, ECS's hangzhou host.
+        for (product, region, host) in [
+            (Product::Vpc, "cn-hangzhou", "vpc.aliyuncs.com"),
+            (Product::Slb, "cn-hangzhou", "slb.aliyuncs.com"),
+            (Product::Slb, "cn-beijing", "slb.aliyuncs.com"),
+            (Product::Slb, "cn-shanghai", "slb.aliyuncs.com"),
+            (Product::Slb, "ap-southeast-1", "slb.aliyuncs.com"),
+            (Product::Slb, "us-east-1", "slb.aliyuncs.com"),
+            (Product::Ecs, "cn-hangzhou", "ecs-cn-hangzhou.aliyuncs.com"),
+            (
+                Product::Vpc,
+                "cn-zhangjiakou-na62-a01",
+                "vpc.cn-zhangjiakou.aliyuncs.com",
+            ),
+            // Regions the data does not name keep the regional pattern.
+            (Product::Ecs, "cn-beijing", "ecs.cn-beijing.aliyuncs.com"),
+            (Product::Vpc, "cn-shanghai", "vpc.cn-shanghai.aliyuncs.com"),
+            (
+                Product::Slb,
+                "eu-central-1",
+                "slb.eu-central-1.aliyuncs.com",
+            ),
+            (
+                Product::Ecs,
+                "xx-nowhere-1",
+                "ecs.xx-nowhere-1.aliyuncs.com",
+            ),
+        ] {
+            assert_eq!(regional_host(product, region), host, "{product:?} {region}");
+        }
+        // The table holds only differences, once each, in order, and only Alibaba hosts.
+        for w in hosts::HOSTS.windows(2) {
+            assert!((w[0].0, w[0].1) < (w[1].0, w[1].1), "{w:?}");
+        }
+        for (p, r, h) in hosts::HOSTS {
+            assert_ne!(*h, format!("{}.{r}.aliyuncs.com", p.prefix()));
+            assert!(h.ends_with(".aliyuncs.com"), "{h}");
+        }
+        let c = Credentials::new("id", "secret", None);
+        let t = HttpTransport::new(c, "cn-hangzhou", None, SignatureVersion::V3).expect("ok");
+        assert_eq!(
+            t.base_for(Product::Vpc).url(""),
+            "https://vpc.aliyuncs.com/?"
+        );
+    }
+
+    #[test]
+    fn a_product_endpoint_wins_over_the_one_for_all_products() {
+        let c = Credentials::new("id", "secret", None);
+        let t = HttpTransport::new(
+            c.clone(),
+            "cn-shanghai",
+            Some("http://127.0.0.1:9".into()),
+            SignatureVersion::V3,
+        )
+        .and_then(|t| t.with_product_endpoint(Product::Vpc, "https://vpc.example.com/"))
+        .expect("ok");
+        assert_eq!(
+            t.base_for(Product::Vpc).url("a=b"),
+            "https://vpc.example.com/?a=b"
+        );
+        assert_eq!(
+            t.base_for(Product::Ecs).url("a=b"),
+            "http://127.0.0.1:9/?a=b"
+        );
+        assert_eq!(
+            t.base_for(Product::Slb).url("a=b"),
+            "http://127.0.0.1:9/?a=b"
+        );
+        // Without the one endpoint, the other products keep their regional hosts.
+        let t = HttpTransport::new(c.clone(), "cn-shanghai", None, SignatureVersion::V3)
+            .and_then(|t| t.with_product_endpoint(Product::Slb, "127.0.0.1:8"))
+            .expect("ok");
+        assert_eq!(t.base_for(Product::Slb).url(""), "https://127.0.0.1:8/?");
+        assert_eq!(
+            t.base_for(Product::Ecs).authority,
+            "ecs.cn-shanghai.aliyuncs.com"
+        );
+        let bad = HttpTransport::new(c, "r", None, SignatureVersion::V3)
+            .and_then(|t| t.with_product_endpoint(Product::Ecs, "ftp://x"));
+        assert!(bad.is_err());
     }
 
     #[test]
