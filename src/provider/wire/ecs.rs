@@ -9,6 +9,8 @@ request! {
     /// Creates a secondary ENI; answers synchronously (Available).
     CreateNetworkInterface => Ecs, NetworkInterfaceSet {
         v_switch_id: String = "VSwitchId",
+        /// The single-group form the API also takes (the first group, before `SecurityGroupIds`).
+        security_group_id: Option<String> = "SecurityGroupId",
         security_group_ids: Vec<String> = "SecurityGroupIds",
         primary_ip_address: Option<String> = "PrimaryIpAddress",
         private_ip_address: Vec<String> = "PrivateIpAddress",
@@ -234,6 +236,9 @@ pub struct NetworkInterfaceSet {
     pub private_ip_sets: PrivateIpSets,
     pub ipv6_sets: Ipv6Sets,
     pub mac_address: String,
+    /// Empty (and left out) while the ENI is not attached; CreateNetworkInterface has no such
+    /// field.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub instance_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attachment: Option<Attachment>,
@@ -247,6 +252,9 @@ pub struct NetworkInterfaceSet {
     pub source_dest_check: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delete_on_release: Option<bool>,
+    /// Only CreateNetworkInterface's answer (this struct) has one; the entries of
+    /// DescribeNetworkInterfaces do not, so an empty id is left out.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub request_id: String,
 }
 wrapper!(
