@@ -42,6 +42,39 @@ fn page<T>(
     })
 }
 
+/// The page of a list whose action pages both ways: by `NextToken` when `MaxResults` or
+/// `NextToken` is given, else by `PageNumber`/`PageSize` (10 by default either way).
+struct Cut<T> {
+    items: Vec<T>,
+    next_token: String,
+    page_number: Option<u64>,
+    page_size: Option<u64>,
+}
+
+fn cut<T>(
+    items: Vec<T>,
+    (max_results, next_token): (Option<u32>, Option<&str>),
+    (number, size): (Option<u32>, Option<u32>),
+    max: u32,
+) -> Result<Cut<T>, ApiError> {
+    if max_results.is_some() || next_token.is_some() || (number.is_none() && size.is_none()) {
+        let (items, next) = token_page_of(items, next_token, max_results, max)?;
+        return Ok(Cut {
+            items,
+            next_token: next.unwrap_or_default(),
+            page_number: None,
+            page_size: None,
+        });
+    }
+    let p = page(items, number, size, max)?;
+    Ok(Cut {
+        items: p.items,
+        next_token: String::new(),
+        page_number: Some(p.number),
+        page_size: Some(p.size),
+    })
+}
+
 /// A comma-separated id filter (`VpcId`, `LoadBalancerId`): the ids it names, none when absent.
 fn id_list(v: &Option<String>) -> Vec<&str> {
     v.as_deref()
@@ -247,16 +280,20 @@ impl Cloud {
         });
         let total = picked.len() as u64;
         let max = <ecs::DescribeNetworkInterfaces as TokenPaged>::MAX_PAGE;
-        let (items, next) = token_page_of(picked, r.next_token.as_deref(), r.max_results, max)?;
+        let tokens = (r.max_results, r.next_token.as_deref());
+        let c = cut(picked, tokens, (r.page_number, r.page_size), max)?;
         let idx = self.eips_by_target();
         Ok(ecs::DescribeNetworkInterfacesResponse {
-            network_interface_sets: items
+            network_interface_sets: c
+                .items
                 .into_iter()
                 .map(|e| self.eni_set(e, &idx))
                 .collect::<Vec<_>>()
                 .into(),
-            next_token: next.unwrap_or_default(),
+            next_token: c.next_token,
             total_count: total,
+            page_number: c.page_number,
+            page_size: c.page_size,
             request_id: String::new(),
         })
     }
@@ -376,7 +413,8 @@ impl Cloud {
             .collect();
         let total = picked.len() as u64;
         let max = <ecs::DescribeInstances as TokenPaged>::MAX_PAGE;
-        let (items, next) = token_page_of(picked, r.next_token.as_deref(), r.max_results, max)?;
+        let tokens = (r.max_results, r.next_token.as_deref());
+        let c = cut(picked, tokens, (r.page_number, r.page_size), max)?;
         let mut enis: HashMap<&str, Vec<&Eni>> = HashMap::new();
         for e in self.live.enis.values() {
             if let Some(i) = &e.instance_id {
@@ -385,13 +423,16 @@ impl Cloud {
         }
         let idx = self.eips_by_target();
         Ok(ecs::DescribeInstancesResponse {
-            instances: items
+            instances: c
+                .items
                 .into_iter()
                 .map(|i| self.instance_of(i, &enis, &idx))
                 .collect::<Vec<_>>()
                 .into(),
-            next_token: next.unwrap_or_default(),
+            next_token: c.next_token,
             total_count: total,
+            page_number: c.page_number,
+            page_size: c.page_size,
             request_id: String::new(),
         })
     }
@@ -416,9 +457,11 @@ impl Cloud {
             .collect();
         let total = picked.len() as u64;
         let max = <ecs::DescribeSecurityGroups as TokenPaged>::MAX_PAGE;
-        let (items, next) = token_page_of(picked, r.next_token.as_deref(), r.max_results, max)?;
+        let tokens = (r.max_results, r.next_token.as_deref());
+        let c = cut(picked, tokens, (r.page_number, r.page_size), max)?;
         Ok(ecs::DescribeSecurityGroupsResponse {
-            security_groups: items
+            security_groups: c
+                .items
                 .into_iter()
                 .map(|s| ecs::SecurityGroup {
                     security_group_id: s.id.clone(),
@@ -428,8 +471,10 @@ impl Cloud {
                 })
                 .collect::<Vec<_>>()
                 .into(),
-            next_token: next.unwrap_or_default(),
+            next_token: c.next_token,
             total_count: total,
+            page_number: c.page_number,
+            page_size: c.page_size,
             request_id: String::new(),
         })
     }

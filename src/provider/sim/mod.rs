@@ -11,6 +11,8 @@ mod describe;
 mod eip;
 mod eni;
 pub mod serve;
+#[cfg(test)]
+mod tests;
 pub mod world;
 
 pub use describe::forward_table_id;

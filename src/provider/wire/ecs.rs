@@ -131,6 +131,9 @@ request! {
         tag: Tags = "Tag",
         max_results: Option<u32> = "MaxResults",
         next_token: Option<String> = "NextToken",
+        /// The older paging these actions also take; `MaxResults`/`NextToken` win when given.
+        page_number: Option<u32> = "PageNumber",
+        page_size: Option<u32> = "PageSize",
     }
 }
 
@@ -147,6 +150,9 @@ request! {
         status: Option<String> = "Status",
         max_results: Option<u32> = "MaxResults",
         next_token: Option<String> = "NextToken",
+        /// The older paging these actions also take; `MaxResults`/`NextToken` win when given.
+        page_number: Option<u32> = "PageNumber",
+        page_size: Option<u32> = "PageSize",
     }
 }
 
@@ -160,6 +166,9 @@ request! {
         security_group_name: Option<String> = "SecurityGroupName",
         max_results: Option<u32> = "MaxResults",
         next_token: Option<String> = "NextToken",
+        /// The older paging these actions also take; `MaxResults`/`NextToken` win when given.
+        page_number: Option<u32> = "PageNumber",
+        page_size: Option<u32> = "PageSize",
     }
 }
 
@@ -269,6 +278,11 @@ pub struct DescribeNetworkInterfacesResponse {
     pub network_interface_sets: NetworkInterfaceSets,
     pub next_token: String,
     pub total_count: u64,
+    /// Set when the request paged by `PageNumber`/`PageSize`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_number: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u64>,
     pub request_id: String,
 }
 
@@ -379,6 +393,11 @@ pub struct DescribeInstancesResponse {
     pub instances: Instances,
     pub next_token: String,
     pub total_count: u64,
+    /// Set when the request paged by `PageNumber`/`PageSize`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_number: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u64>,
     pub request_id: String,
 }
 
@@ -414,6 +433,11 @@ pub struct DescribeSecurityGroupsResponse {
     pub security_groups: SecurityGroups,
     pub next_token: String,
     pub total_count: u64,
+    /// Set when the request paged by `PageNumber`/`PageSize`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_number: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u64>,
     pub request_id: String,
 }
 
