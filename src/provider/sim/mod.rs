@@ -286,6 +286,45 @@ impl Sim {
     }
 }
 
+impl Inner {
+    /// Appends a call that changed the cloud to the journal (opened on the first such call).
+    fn journal(&mut self, product: Product, action: &str, params: &Params) -> Result<(), ApiError> {
+        let Some(dir) = self.dir.clone() else {
+            return Ok(());
+        };
+        self.dirty = true;
+        if self.journal.is_none() {
+            let opened = std::fs::create_dir_all(&dir).and_then(|_| {
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(dir.join("journal.ndjson"))
+            });
+            match opened {
+                Ok(f) => self.journal = Some(f),
+                Err(e) => {
+                    return Err(ApiError::new(
+                        500,
+                        "InternalError",
+                        format!("simulator cannot write {}: {e}", dir.display()),
+                    ));
+                }
+            }
+        }
+        if let Some(f) = self.journal.as_mut() {
+            let mut line = serde_json::to_vec(&JournalLine {
+                product: Some(product.prefix().to_string()),
+                action: action.to_string(),
+                params: params.clone(),
+            })
+            .unwrap_or_default();
+            line.push(b'\n');
+            let _ = f.write_all(&line);
+        }
+        Ok(())
+    }
+}
+
 fn next_rand(state: &mut u64) -> f64 {
     // xorshift64*: good enough to spread injected faults, and seedable.
     let mut x = *state;
@@ -345,41 +384,9 @@ impl Transport for Sim {
                 return Err(e);
             }
         }
-        let mutating = Cloud::is_mutating(action);
         let result = inner.cloud.handle(product, action, params);
-        if mutating
-            && result.is_ok()
-            && let Some(dir) = inner.dir.clone()
-        {
-            inner.dirty = true;
-            if inner.journal.is_none() {
-                let opened = std::fs::create_dir_all(&dir).and_then(|_| {
-                    OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(dir.join("journal.ndjson"))
-                });
-                match opened {
-                    Ok(f) => inner.journal = Some(f),
-                    Err(e) => {
-                        return Err(ApiError::new(
-                            500,
-                            "InternalError",
-                            format!("simulator cannot write {}: {e}", dir.display()),
-                        ));
-                    }
-                }
-            }
-            if let Some(f) = inner.journal.as_mut() {
-                let mut line = serde_json::to_vec(&JournalLine {
-                    product: Some(product.prefix().to_string()),
-                    action: action.to_string(),
-                    params: params.clone(),
-                })
-                .unwrap_or_default();
-                line.push(b'\n');
-                let _ = f.write_all(&line);
-            }
+        if Cloud::is_mutating(action) && result.is_ok() {
+            inner.journal(product, action, params)?;
         }
         match result {
             Ok(mut j) => {

@@ -702,7 +702,12 @@ fn lists_page_by_token_and_by_number_ten_by_default() {
         code(ecs(&s, "DescribeInstances", &[("NextToken", "bogus")])),
         "InvalidNextToken"
     );
+}
 
+/// The VPC and SLB lists page by number, 10 by default, with `TotalCount`.
+#[test]
+fn vpc_and_slb_lists_page_by_number() {
+    let s = Sim::in_memory(big_world()).expect("world");
     for (p, action, outer, inner) in [
         (Product::Vpc, "DescribeVSwitches", "VSwitches", "VSwitch"),
         (
