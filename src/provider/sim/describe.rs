@@ -355,6 +355,14 @@ impl Cloud {
     ) -> ecs::Instance {
         let mut mine: Vec<&Eni> = enis.get(i.id.as_str()).cloned().unwrap_or_default();
         mine.sort_by_key(|e| (!e.primary, e.device_index, e.id.clone()));
+        let private_ip = |here: bool| -> ecs::IpAddressList {
+            i.private_ip
+                .iter()
+                .filter(|_| here)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into()
+        };
         let eip = idx
             .get(i.id.as_str())
             .into_iter()
@@ -371,8 +379,10 @@ impl Cloud {
             vpc_attributes: ecs::VpcAttributes {
                 vpc_id: i.vpc_id.clone().unwrap_or_default(),
                 v_switch_id: i.vswitch_id.clone().unwrap_or_default(),
-                private_ip_address: i.private_ip.iter().cloned().collect::<Vec<_>>().into(),
+                private_ip_address: private_ip(!i.is_classic()),
             },
+            // Alibaba lists a classic instance's private address here, not under VpcAttributes.
+            inner_ip_address: private_ip(i.is_classic()),
             public_ip_address: i.public_ip.iter().cloned().collect::<Vec<_>>().into(),
             eip_address: ecs::InstanceEip {
                 allocation_id: eip.map(|e| e.id.clone()).unwrap_or_default(),

@@ -244,7 +244,17 @@ impl Cloud {
                 self.check_given_v4(&v, &[ip], None)?;
                 ip
             }
-            None => self.allocate_v4(&v, 1, &salt, &HashSet::new())?[0],
+            None => self
+                .allocate_v4(&v, 1, &salt, &HashSet::new())?
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    err(
+                        400,
+                        "InvalidVSwitchId.IpNotEnough",
+                        format!("The vSwitch {} has no free address.", v.id),
+                    )
+                })?,
         };
         let secondary = self.v4_addresses(
             &v,

@@ -516,6 +516,29 @@ fn describe_instances_lists_enis_by_type() {
             (eni, "Secondary".to_string())
         ]
     );
+    assert_eq!(
+        inst["VpcAttributes"]["PrivateIpAddress"]["IpAddress"][0],
+        "192.168.1.10"
+    );
+    // A classic instance has no VPC attributes; its address is an inner one, and no ENI.
+    let j = ok(ecs(
+        &s,
+        "DescribeInstances",
+        &[("InstanceIds", "[\"i-bp1classic00000000\"]")],
+    ));
+    let classic = &items(&j, "Instances", "Instance")[0];
+    assert_eq!(
+        classic["InnerIpAddress"]["IpAddress"][0], "10.80.1.5",
+        "{classic}"
+    );
+    assert_eq!(
+        classic["VpcAttributes"]["PrivateIpAddress"]["IpAddress"],
+        J::Array(vec![])
+    );
+    assert_eq!(
+        items(classic, "NetworkInterfaces", "NetworkInterface").len(),
+        0
+    );
 }
 
 /// Defect: DescribeNatGateways answered a `DnatIps` list it does not have; DNAT entries are

@@ -370,6 +370,8 @@ pub struct Instance {
     /// `vpc` or `classic`.
     pub instance_network_type: String,
     pub vpc_attributes: VpcAttributes,
+    /// A classic-network instance's private address (a VPC instance's is in `VpcAttributes`).
+    pub inner_ip_address: IpAddressList,
     pub public_ip_address: IpAddressList,
     pub eip_address: InstanceEip,
     pub security_group_ids: SecurityGroupIds,
