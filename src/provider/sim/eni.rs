@@ -18,16 +18,23 @@ use crate::provider::wire::{Ack, Tags, ecs};
 use crate::rules::{self, EniOp, Facts, Placement};
 
 impl Cloud {
-    /// How many addresses a request asks for: the listed ones, else the count. Both count
-    /// against the per-call cap of the Assign calls, which CreateNetworkInterface shares.
-    fn asked(&self, given: &[String], count: Option<u32>) -> Result<usize, ApiError> {
+    /// How many addresses a request asks for: the listed ones, else the count. The listed ones
+    /// always count against the per-call cap (`PrivateIpAddress.N`, `Ipv6Address.N`: N up to
+    /// 10); a count does unless `count_uncapped` (CreateNetworkInterface's
+    /// SecondaryPrivateIpAddressCount goes up to the Available cap, 1 to 49 in the SDK model).
+    fn asked(
+        &self,
+        given: &[String],
+        count: Option<u32>,
+        count_uncapped: bool,
+    ) -> Result<usize, ApiError> {
         let n = if given.is_empty() {
             count.unwrap_or(0) as usize
         } else {
             given.len()
         };
         let cap = self.limits.ips_per_assign_call.value as usize;
-        if n > cap {
+        if n > cap && !(given.is_empty() && count_uncapped) {
             return Err(err(
                 400,
                 "InvalidParameter.Count",
@@ -225,8 +232,12 @@ impl Cloud {
         let salt = format!("{token}/CreateNetworkInterface");
         let h = hash_hex(&[&self.seed(), &salt]);
         let id = make_id("eni", &v.region, &h);
-        let n4 = self.asked(&r.private_ip_address, r.secondary_private_ip_address_count)?;
-        let n6 = self.asked(&r.ipv6_address, r.ipv6_address_count)?;
+        let n4 = self.asked(
+            &r.private_ip_address,
+            r.secondary_private_ip_address_count,
+            true,
+        )?;
+        let n6 = self.asked(&r.ipv6_address, r.ipv6_address_count, false)?;
         self.judge_v4_cap(&id, Placement::Available, None, n4)?;
         if n6 > 0 {
             self.judge_v6_cap(&id, &v, Placement::Available, None, n6)?;
@@ -586,7 +597,11 @@ impl Cloud {
     ) -> Result<ecs::AssignPrivateIpAddressesResponse, ApiError> {
         let eni_id = r.network_interface_id;
         let eni = self.eni(&eni_id)?.clone();
-        let n = self.asked(&r.private_ip_address, r.secondary_private_ip_address_count)?;
+        let n = self.asked(
+            &r.private_ip_address,
+            r.secondary_private_ip_address_count,
+            false,
+        )?;
         if n == 0 {
             return Err(err(
                 400,
@@ -669,7 +684,7 @@ impl Cloud {
         let eni_id = r.network_interface_id;
         let eni = self.eni(&eni_id)?.clone();
         let v = self.vswitch_of(&eni.vswitch_id)?;
-        let n = self.asked(&r.ipv6_address, r.ipv6_address_count)?;
+        let n = self.asked(&r.ipv6_address, r.ipv6_address_count, false)?;
         let itype = if v.ipv6.is_some() {
             self.assign_context(&eni)?
         } else {

@@ -192,10 +192,14 @@ fn create_eni_addresses_follow_the_available_eni_rules() {
         ),
         "InvalidIp.IpRepeated"
     );
-    assert_eq!(
-        refused("r5", &[("SecondaryPrivateIpAddressCount", "11")]),
-        "InvalidParameter.Count"
-    );
+    let eleven: Vec<String> = (100..111).map(|i| format!("192.168.1.{i}")).collect();
+    let keys: Vec<String> = (1..=11).map(|i| format!("PrivateIpAddress.{i}")).collect();
+    let listed: Vec<(&str, &str)> = keys
+        .iter()
+        .zip(&eleven)
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(refused("r5", &listed), "InvalidParameter.Count");
     assert_eq!(
         code(ecs(
             &s,
@@ -244,6 +248,16 @@ fn create_eni_addresses_follow_the_available_eni_rules() {
         "cap2",
         &[("SecondaryPrivateIpAddressCount", "5")],
     ));
+    // A count is not held to the per-call 10 of the Assign calls: up to the Available cap (49).
+    let s = sim();
+    let j = ok(create_eni(
+        &s,
+        "many",
+        &[("SecondaryPrivateIpAddressCount", "49")],
+    ));
+    assert_eq!(secondary(&j).len(), 49);
+    let r = create_eni(&s, "too-many", &[("SecondaryPrivateIpAddressCount", "50")]);
+    assert_eq!(code(r), "MaxEniPrivateIpsCountExceeded");
 }
 
 /// Defect: DescribeNetworkInterfaces never said which EIP an ENI or an address carries.
