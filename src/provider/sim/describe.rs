@@ -87,9 +87,10 @@ fn id_list(v: &Option<String>) -> Vec<&str> {
         .unwrap_or_default()
 }
 
-/// Whether `value` passes an optional equality filter.
+/// Whether `value` passes an optional equality filter; an empty filter filters nothing, as the
+/// API reads an empty parameter as one not given.
 fn is(filter: &Option<String>, value: &str) -> bool {
-    filter.as_deref().is_none_or(|f| f == value)
+    filter.as_deref().is_none_or(|f| f.is_empty() || f == value)
 }
 
 /// The one forward (DNAT) table of a NAT gateway. Alibaba gives each gateway a table of its own;
@@ -273,6 +274,7 @@ impl Cloud {
                 && is(&r.vpc_id, &e.vpc_id)
                 && r.security_group_id
                     .as_ref()
+                    .filter(|s| !s.is_empty())
                     .is_none_or(|s| e.security_group_ids.contains(s))
                 && is(&r.r#type, if e.primary { "Primary" } else { "Secondary" })
                 && is(&r.status, &e.status)
