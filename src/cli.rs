@@ -1772,6 +1772,15 @@ fn serve_keys(
             (Some(id), Some(secret)) => {
                 let mut key = AccessKey::new(secret);
                 key.security_token = var("ALIBABA_CLOUD_SECURITY_TOKEN");
+                if id.starts_with("STS.") && key.security_token.is_none() {
+                    return Err(user_error(
+                        format!(
+                            "{id} is a temporary (STS) AccessKeyId but ALIBABA_CLOUD_SECURITY_TOKEN is not set"
+                        ),
+                        "set ALIBABA_CLOUD_SECURITY_TOKEN, or give --access-key ID=SECRET:TOKEN",
+                        ctx.err_style,
+                    ));
+                }
                 map.insert(id, key);
             }
             _ => {
