@@ -1,5 +1,9 @@
-//! The simulated cloud's objects and the API actions that change them.
+//! The simulated cloud's objects, the helpers the actions share, and the dispatch of an API call
+//! to its handler (`eni.rs`, `eip.rs`, `describe.rs`).
 //!
+//! A call is routed by product and action to the action's wire request type, which parses the
+//! parameters exactly as the API does; the handler answers with the wire response, so requests
+//! and answers can only have the names and nesting of the typed model (and of the SDKs behind it).
 //! Every action checks the same rules (by id, from `rules`) that Alibaba enforces and answers with
 //! Alibaba's error codes, so the simulator refuses what the real cloud refuses. Ids and
 //! automatically chosen addresses derive from the world's seed and the request's ClientToken, so
