@@ -184,12 +184,15 @@ pub enum SimCmd {
         /// Address to listen on (loopback by default).
         #[arg(long, default_value = "127.0.0.1:8765")]
         listen: String,
-        /// The world to seed a new simulated cloud from.
+        /// The world to seed a new simulated cloud from. Default: --simulator, else the
+        /// configuration's simulator { world = … }, else the built-in world.
         #[arg(long)]
         world: Option<PathBuf>,
-        /// An accepted key pair, ID=SECRET (repeatable). Default: the ALIBABA_CLOUD_ACCESS_KEY_*
-        /// variables, else netform-sim=netform-sim-secret.
-        #[arg(long = "access-key", value_name = "ID=SECRET")]
+        /// An accepted key pair, ID=SECRET, or ID=SECRET:TOKEN[@EXPIRY] for temporary (STS)
+        /// credentials whose requests must carry that security token (repeatable). Default: the
+        /// ALIBABA_CLOUD_ACCESS_KEY_* variables (and ALIBABA_CLOUD_SECURITY_TOKEN), else
+        /// netform-sim=netform-sim-secret.
+        #[arg(long = "access-key", value_name = "ID=SECRET[:TOKEN]")]
         access_keys: Vec<String>,
         /// Append every answered request (product, action, parameters, answer) to FILE as one
         /// JSON line.
@@ -1599,6 +1602,70 @@ fn cmd_capture(
     Ok(Exit(0))
 }
 
+/// The keys `sim serve` accepts: `--access-key ID=SECRET[:TOKEN[@EXPIRY]]` (repeatable), else
+/// the `ALIBABA_CLOUD_ACCESS_KEY_ID`/`_SECRET` pair with `ALIBABA_CLOUD_SECURITY_TOKEN` when set
+/// (what the client itself reads), else a fixed development pair.
+fn serve_keys(
+    ctx: &Ctx,
+    specs: &[String],
+) -> Result<std::collections::BTreeMap<String, crate::provider::sim::serve::AccessKey>, Exit> {
+    use crate::provider::sim::serve::AccessKey;
+    let mut map = std::collections::BTreeMap::new();
+    for k in specs {
+        let (id, key) = AccessKey::parse(k).map_err(|why| {
+            // Only the id is echoed: the rest is a secret.
+            let id = k.split('=').next().unwrap_or("");
+            user_error(
+                format!("invalid --access-key \"{id}=…\": {why}"),
+                "write --access-key ID=SECRET, or ID=SECRET:TOKEN for temporary (STS) credentials",
+                ctx.err_style,
+            )
+        })?;
+        map.insert(id, key);
+    }
+    if map.is_empty() {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        match (
+            var("ALIBABA_CLOUD_ACCESS_KEY_ID"),
+            var("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+        ) {
+            (Some(id), Some(secret)) => {
+                let mut key = AccessKey::new(secret);
+                key.security_token = var("ALIBABA_CLOUD_SECURITY_TOKEN");
+                if id.starts_with("STS.") && key.security_token.is_none() {
+                    return Err(user_error(
+                        format!(
+                            "{id} is a temporary (STS) AccessKeyId but ALIBABA_CLOUD_SECURITY_TOKEN is not set"
+                        ),
+                        "set ALIBABA_CLOUD_SECURITY_TOKEN, or give --access-key ID=SECRET:TOKEN",
+                        ctx.err_style,
+                    ));
+                }
+                map.insert(id, key);
+            }
+            _ => {
+                map.insert("netform-sim".into(), AccessKey::new("netform-sim-secret"));
+            }
+        }
+    }
+    Ok(map)
+}
+
+/// The world `sim serve` seeds a new simulated cloud from: `--world` (relative to the
+/// configuration directory), else what every other command uses (`--simulator`, else the
+/// configuration's `simulator { world = … }`), else the built-in world.
+fn serve_world(ctx: &Ctx, flag: Option<&Path>) -> Result<Option<PathBuf>, Exit> {
+    if let Some(w) = flag {
+        return Ok(Some(if w.is_absolute() {
+            w.to_path_buf()
+        } else {
+            ctx.dir.join(w)
+        }));
+    }
+    let cfg = config::load_dir(&ctx.dir).ok();
+    ctx.world_path(cfg.as_ref(), &Default::default())
+}
+
 fn cmd_serve(
     ctx: &Ctx,
     listen: &str,
@@ -1606,40 +1673,8 @@ fn cmd_serve(
     keys: &[String],
     record: Option<&Path>,
 ) -> Result<Exit, Exit> {
-    let mut map = std::collections::BTreeMap::new();
-    for k in keys {
-        let Some((id, secret)) = k.split_once('=') else {
-            return Err(user_error(
-                format!(
-                    "invalid --access-key \"{}\"",
-                    k.split('=').next().unwrap_or("")
-                ),
-                "write --access-key ID=SECRET",
-                ctx.err_style,
-            ));
-        };
-        map.insert(id.to_string(), secret.to_string());
-    }
-    if map.is_empty() {
-        match (
-            std::env::var("ALIBABA_CLOUD_ACCESS_KEY_ID"),
-            std::env::var("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
-        ) {
-            (Ok(id), Ok(secret)) => {
-                map.insert(id, secret);
-            }
-            _ => {
-                map.insert("netform-sim".into(), "netform-sim-secret".into());
-            }
-        }
-    }
-    let world = world.map(|w| {
-        if w.is_absolute() {
-            w.to_path_buf()
-        } else {
-            ctx.dir.join(w)
-        }
-    });
+    let map = serve_keys(ctx, keys)?;
+    let world = serve_world(ctx, world)?;
     let sim = Sim::open(&ctx.dir, world.as_deref()).map_err(|e| {
         user_error(
             e.to_string(),
@@ -1647,6 +1682,13 @@ fn cmd_serve(
             ctx.err_style,
         )
     })?;
+    for w in &sim.warnings {
+        eprint_diags(
+            &[Diagnostic::warning(w.clone())],
+            &Sources::default(),
+            ctx.err_style,
+        );
+    }
     let sim = Arc::new(sim);
     let record = match record {
         None => None,
@@ -1901,5 +1943,55 @@ pub fn run() -> i32 {
     };
     match r {
         Ok(Exit(c)) | Err(Exit(c)) => c,
+    }
+}
+
+#[cfg(test)]
+mod serve_tests {
+    use super::*;
+    use crate::provider::{Product, Transport};
+
+    fn ctx(dir: &Path) -> Ctx {
+        Ctx {
+            json_events: std::cell::Cell::new(false),
+            dir: dir.to_path_buf(),
+            cli_state: None,
+            simulator: None,
+            style: Style::PLAIN,
+            err_style: Style::PLAIN,
+        }
+    }
+
+    /// Defect: `sim serve` seeded from the built-in world whatever the configuration named.
+    #[test]
+    fn sim_serve_serves_the_configurations_world() {
+        let dir = std::env::temp_dir().join(format!("netform-serve-world-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let world = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/worlds/full.json");
+        std::fs::copy(world, dir.join("shanghai.json")).expect("copy world");
+        std::fs::write(
+            dir.join("main.hcl"),
+            "provider \"alicloud\" {\n  region = \"cn-shanghai\"\n  simulator { world = \"shanghai.json\" }\n}\n",
+        )
+        .expect("config");
+        let c = ctx(&dir);
+        let picked = serve_world(&c, None).ok().flatten();
+        assert_eq!(picked, Some(dir.join("shanghai.json")));
+        assert_eq!(
+            serve_world(&c, Some(Path::new("other.json")))
+                .ok()
+                .flatten(),
+            Some(dir.join("other.json")),
+            "--world wins"
+        );
+        let sim = Sim::open(&dir, picked.as_deref()).expect("open");
+        let p: crate::provider::Params =
+            [("RegionId".to_string(), "cn-shanghai".to_string())].into();
+        let j = sim
+            .call(Product::Ecs, "DescribeInstances", &p)
+            .expect("describe");
+        assert!(j.to_string().contains("i-uf6app100000000000"), "{j}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -7,8 +7,15 @@
 //! cloud, so a run that fails early leaves no trace.
 
 pub mod cloud;
+mod describe;
+mod eip;
+mod eni;
 pub mod serve;
+#[cfg(test)]
+mod tests;
 pub mod world;
+
+pub use describe::forward_table_id;
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -47,8 +54,35 @@ struct Snapshot {
 
 #[derive(Serialize, Deserialize)]
 struct JournalLine {
+    /// The product's endpoint prefix (`ecs`, `vpc`): TagResources exists in both. Absent in
+    /// journals written before the simulator told products apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    product: Option<String>,
     action: String,
     params: Params,
+}
+
+impl JournalLine {
+    fn product(&self) -> Product {
+        if let Some(p) = Product::ALL
+            .into_iter()
+            .find(|p| Some(p.prefix()) == self.product.as_deref())
+        {
+            return p;
+        }
+        // An old line: its action names the product, but for TagResources, whose ResourceType does.
+        let eip_tags = self
+            .params
+            .get("ResourceType")
+            .is_some_and(|t| t.eq_ignore_ascii_case("EIP"));
+        match self.action.as_str() {
+            "TagResources" | "UntagResources" if eip_tags => Product::Vpc,
+            a if a.contains("Eip") || a == "DeletionProtection" || a == "UnTagResources" => {
+                Product::Vpc
+            }
+            _ => Product::Ecs,
+        }
+    }
 }
 
 struct Inner {
@@ -149,7 +183,7 @@ impl Sim {
             let saved = std::mem::take(&mut inner.cloud.async_ms);
             for line in BufReader::new(f).lines().map_while(Result::ok) {
                 if let Ok(j) = serde_json::from_str::<JournalLine>(&line) {
-                    let _ = inner.cloud.handle(&j.action, &j.params);
+                    let _ = inner.cloud.handle(j.product(), &j.action, &j.params);
                 }
             }
             inner.cloud.async_ms = saved;
@@ -252,6 +286,45 @@ impl Sim {
     }
 }
 
+impl Inner {
+    /// Appends a call that changed the cloud to the journal (opened on the first such call).
+    fn journal(&mut self, product: Product, action: &str, params: &Params) -> Result<(), ApiError> {
+        let Some(dir) = self.dir.clone() else {
+            return Ok(());
+        };
+        self.dirty = true;
+        if self.journal.is_none() {
+            let opened = std::fs::create_dir_all(&dir).and_then(|_| {
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(dir.join("journal.ndjson"))
+            });
+            match opened {
+                Ok(f) => self.journal = Some(f),
+                Err(e) => {
+                    return Err(ApiError::new(
+                        500,
+                        "InternalError",
+                        format!("simulator cannot write {}: {e}", dir.display()),
+                    ));
+                }
+            }
+        }
+        if let Some(f) = self.journal.as_mut() {
+            let mut line = serde_json::to_vec(&JournalLine {
+                product: Some(product.prefix().to_string()),
+                action: action.to_string(),
+                params: params.clone(),
+            })
+            .unwrap_or_default();
+            line.push(b'\n');
+            let _ = f.write_all(&line);
+        }
+        Ok(())
+    }
+}
+
 fn next_rand(state: &mut u64) -> f64 {
     // xorshift64*: good enough to spread injected faults, and seedable.
     let mut x = *state;
@@ -263,7 +336,7 @@ fn next_rand(state: &mut u64) -> f64 {
 }
 
 impl Transport for Sim {
-    fn call(&self, _product: Product, action: &str, params: &Params) -> Result<J, ApiError> {
+    fn call(&self, product: Product, action: &str, params: &Params) -> Result<J, ApiError> {
         if self.latency_ms > 0 {
             std::thread::sleep(std::time::Duration::from_millis(self.latency_ms));
         }
@@ -311,40 +384,9 @@ impl Transport for Sim {
                 return Err(e);
             }
         }
-        let mutating = Cloud::is_mutating(action);
-        let result = inner.cloud.handle(action, params);
-        if mutating
-            && result.is_ok()
-            && let Some(dir) = inner.dir.clone()
-        {
-            inner.dirty = true;
-            if inner.journal.is_none() {
-                let opened = std::fs::create_dir_all(&dir).and_then(|_| {
-                    OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(dir.join("journal.ndjson"))
-                });
-                match opened {
-                    Ok(f) => inner.journal = Some(f),
-                    Err(e) => {
-                        return Err(ApiError::new(
-                            500,
-                            "InternalError",
-                            format!("simulator cannot write {}: {e}", dir.display()),
-                        ));
-                    }
-                }
-            }
-            if let Some(f) = inner.journal.as_mut() {
-                let mut line = serde_json::to_vec(&JournalLine {
-                    action: action.to_string(),
-                    params: params.clone(),
-                })
-                .unwrap_or_default();
-                line.push(b'\n');
-                let _ = f.write_all(&line);
-            }
+        let result = inner.cloud.handle(product, action, params);
+        if Cloud::is_mutating(action) && result.is_ok() {
+            inner.journal(product, action, params)?;
         }
         match result {
             Ok(mut j) => {
@@ -361,20 +403,32 @@ impl Transport for Sim {
     }
 }
 
-/// For `sim show`: the live cloud as JSON.
+/// For `sim show`: the live cloud as JSON, each ENI and EIP as Describe* would answer it (a
+/// primary ENI only once it holds secondary addresses: the world's own are not news).
 pub fn show(cloud: &Cloud) -> J {
+    let idx = cloud.eips_by_target();
     let enis: BTreeMap<&String, J> = cloud
         .live
         .enis
         .iter()
         .filter(|(_, e)| !e.primary || !e.private_ips.is_empty())
-        .map(|(k, e)| (k, cloud::eni_json(e)))
+        .map(|(k, e)| {
+            (
+                k,
+                serde_json::to_value(cloud.eni_set(e, &idx)).unwrap_or_default(),
+            )
+        })
         .collect();
     let eips: BTreeMap<&String, J> = cloud
         .live
         .eips
         .iter()
-        .map(|(k, e)| (k, cloud::eip_json(e)))
+        .map(|(k, e)| {
+            (
+                k,
+                serde_json::to_value(cloud.eip_address(e)).unwrap_or_default(),
+            )
+        })
         .collect();
     serde_json::json!({"network_interfaces": enis, "eip_addresses": eips})
 }

@@ -11,6 +11,11 @@
 //! appended to it as one JSON line: `{"product", "action", "params", "status", "answer"}`, the
 //! parameters without the protocol's own (signature, timestamp, …). The SDK conformance test
 //! checks netform's requests and the simulator's answers against Alibaba's SDK models from it.
+//!
+//! STS: a key may be configured with a security token (and an expiry). A request signed with
+//! such a key must carry that token (V1 `SecurityToken`, V3 `x-acs-security-token`), and a
+//! request signed with a key that has none must carry none, as Alibaba checks temporary
+//! credentials; the codes are Alibaba's (`MissingSecurityToken`, `InvalidSecurityToken.*`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
@@ -49,9 +54,76 @@ const COMMON_PARAMS: [&str; 11] = [
     "SecurityToken",
 ];
 
+/// An AccessKey the server accepts: its secret, and for temporary (STS) credentials the
+/// security token that must come with it and when that token expires. No `Debug`: it holds
+/// secrets.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessKey {
+    pub secret: String,
+    pub security_token: Option<String>,
+    /// Unix seconds after which the token is refused as expired.
+    pub expires: Option<u64>,
+}
+
+impl AccessKey {
+    /// A long-term key: a secret, no token.
+    pub fn new(secret: impl Into<String>) -> AccessKey {
+        AccessKey {
+            secret: secret.into(),
+            security_token: None,
+            expires: None,
+        }
+    }
+
+    /// `ID=SECRET`, or `ID=SECRET:TOKEN` for temporary credentials, optionally
+    /// `ID=SECRET:TOKEN@EXPIRY` (ISO 8601, e.g. `2030-01-01T00:00:00Z`). Secrets and STS tokens
+    /// are base64 or alphanumeric, so neither `:` nor `@` can be part of them. An `STS.` key
+    /// without a token is refused: Alibaba issues none.
+    pub fn parse(spec: &str) -> Result<(String, AccessKey), String> {
+        let (id, rest) = spec
+            .split_once('=')
+            .filter(|(id, rest)| !id.is_empty() && !rest.is_empty())
+            .ok_or("write ID=SECRET or ID=SECRET:TOKEN")?;
+        let (secret, token) = match rest.split_once(':') {
+            Some((secret, token)) => (secret, Some(token)),
+            None => (rest, None),
+        };
+        let (token, expires) = match token.map(|t| t.split_once('@').unwrap_or((t, ""))) {
+            None => (None, None),
+            Some((t, when)) => {
+                let expires = match when {
+                    "" => None,
+                    w => Some(sign::parse_iso8601(w).ok_or_else(|| {
+                        format!(
+                            "the expiry {w:?} is not an ISO 8601 time such as 2030-01-01T00:00:00Z"
+                        )
+                    })?),
+                };
+                (Some(t.to_string()).filter(|t| !t.is_empty()), expires)
+            }
+        };
+        if secret.is_empty() {
+            return Err("the secret is empty".into());
+        }
+        if id.starts_with("STS.") && token.is_none() {
+            return Err(format!(
+                "{id} is a temporary (STS) AccessKeyId: give its token, ID=SECRET:TOKEN"
+            ));
+        }
+        Ok((
+            id.to_string(),
+            AccessKey {
+                secret: secret.to_string(),
+                security_token: token,
+                expires,
+            },
+        ))
+    }
+}
+
 struct State {
     sim: Arc<Sim>,
-    keys: BTreeMap<String, String>,
+    keys: BTreeMap<String, AccessKey>,
     /// (AccessKeyId, nonce) → when it was first used (Unix seconds).
     nonces: Mutex<HashMap<(String, String), u64>>,
     in_flight: AtomicUsize,
@@ -60,11 +132,11 @@ struct State {
 }
 
 /// Serves `sim` on `listener` until `stop` is set, then waits for the requests in progress.
-/// `keys` maps AccessKeyId → AccessKeySecret.
+/// `keys` maps AccessKeyId → the key's secret (and token).
 pub fn serve(
     listener: TcpListener,
     sim: Arc<Sim>,
-    keys: BTreeMap<String, String>,
+    keys: BTreeMap<String, AccessKey>,
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<()> {
     serve_recording(listener, sim, keys, stop, None)
@@ -74,7 +146,7 @@ pub fn serve(
 pub fn serve_recording(
     listener: TcpListener,
     sim: Arc<Sim>,
-    keys: BTreeMap<String, String>,
+    keys: BTreeMap<String, AccessKey>,
     stop: Arc<AtomicBool>,
     record: Option<std::fs::File>,
 ) -> std::io::Result<()> {
@@ -323,14 +395,46 @@ fn signature_error(e: VerifyError) -> ApiError {
     }
 }
 
-fn secret_of<'a>(state: &'a State, key: &str) -> Result<&'a str, ApiError> {
-    state.keys.get(key).map(String::as_str).ok_or_else(|| {
+fn key_of<'a>(state: &'a State, key: &str) -> Result<&'a AccessKey, ApiError> {
+    state.keys.get(key).ok_or_else(|| {
         bad(
             404,
             "InvalidAccessKeyId.NotFound",
             "Specified access key is not found.",
         )
     })
+}
+
+/// The security token a request carries must be the one its key was issued with: none for a
+/// long-term key, the key's own (and unexpired) for temporary credentials. Checked after the
+/// signature, so only the key's holder learns which is wrong.
+fn check_token(key: &AccessKey, sent: Option<&str>) -> Result<(), ApiError> {
+    let sent = sent.filter(|t| !t.is_empty());
+    let mismatch = || {
+        bad(
+            400,
+            "InvalidSecurityToken.MismatchWithAccessKey",
+            "Specified SecurityToken mismatch with the AccessKey.",
+        )
+    };
+    match (&key.security_token, sent) {
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(mismatch()),
+        (Some(_), None) => Err(bad(
+            400,
+            "MissingSecurityToken",
+            "The AccessKeyId is a temporary (STS) one: the request needs its SecurityToken.",
+        )),
+        (Some(want), Some(got)) if want != got => Err(mismatch()),
+        (Some(_), Some(_)) => match key.expires {
+            Some(at) if now() >= at => Err(bad(
+                400,
+                "InvalidSecurityToken.Expired",
+                "Specified SecurityToken is expired.",
+            )),
+            _ => Ok(()),
+        },
+    }
 }
 
 /// The freshness and replay checks, after the signature has been verified: a forged request
@@ -378,8 +482,14 @@ fn authenticate_v3(
     auth: &str,
 ) -> Result<(String, Params), ApiError> {
     let auth = sign::parse_authorization(auth).map_err(signature_error)?;
-    let secret = secret_of(state, &auth.access_key_id)?;
-    sign::v3_verify(req, &auth, secret).map_err(signature_error)?;
+    let key = key_of(state, &auth.access_key_id)?;
+    sign::v3_verify(req, &auth, &key.secret).map_err(signature_error)?;
+    // V3 carries the token in a header; a query `SecurityToken` is taken as well.
+    let token = req
+        .headers
+        .get("x-acs-security-token")
+        .or_else(|| req.query.get("SecurityToken"));
+    check_token(key, token.map(String::as_str))?;
     // v3_verify insisted these were signed, and signing needs them present.
     let header = |n: &str| req.headers.get(n).map(String::as_str).unwrap_or_default();
     check_fresh(
@@ -407,8 +517,9 @@ fn authenticate_v1(
             format!("The SignatureMethod {m:?} is not supported; use HMAC-SHA1."),
         ));
     }
-    let secret = secret_of(state, &key)?;
-    sign::v1_verify(method, &params, secret).map_err(signature_error)?;
+    let access_key = key_of(state, &key)?;
+    sign::v1_verify(method, &params, &access_key.secret).map_err(signature_error)?;
+    check_token(access_key, params.get("SecurityToken").map(String::as_str))?;
     let action = get("Action")?;
     check_fresh(state, &key, &get("Timestamp")?, &get("SignatureNonce")?)?;
     Ok((action, params))
@@ -429,12 +540,18 @@ mod tests {
 
     impl Running {
         fn start() -> Running {
+            Running::start_with(&["test-key=test-secret"])
+        }
+
+        fn start_with(specs: &[&str]) -> Running {
             let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
             let addr = listener.local_addr().expect("local addr");
             let sim = Arc::new(Sim::in_memory(World::builtin()).expect("builtin world"));
             let stop = Arc::new(AtomicBool::new(false));
-            let keys: BTreeMap<String, String> =
-                [("test-key".to_string(), "test-secret".to_string())].into();
+            let keys: BTreeMap<String, AccessKey> = specs
+                .iter()
+                .map(|s| AccessKey::parse(s).expect("key spec"))
+                .collect();
             let thread = {
                 let (sim, stop) = (sim.clone(), stop.clone());
                 std::thread::spawn(move || serve(listener, sim, keys, stop))
@@ -448,8 +565,18 @@ mod tests {
         }
 
         fn client(&self, key: &str, secret: &str, version: SignatureVersion) -> HttpTransport {
+            self.sts_client(key, secret, None, version)
+        }
+
+        fn sts_client(
+            &self,
+            key: &str,
+            secret: &str,
+            token: Option<&str>,
+            version: SignatureVersion,
+        ) -> HttpTransport {
             HttpTransport::new(
-                Credentials::new(key, secret, None),
+                Credentials::new(key, secret, token.map(str::to_string)),
                 "cn-hangzhou",
                 Some(format!("http://{}", self.addr)),
                 version,
@@ -735,7 +862,7 @@ mod tests {
         let addr = listener.local_addr().expect("local addr");
         let sim = Arc::new(Sim::in_memory(World::builtin()).expect("builtin world"));
         let stop = Arc::new(AtomicBool::new(false));
-        let keys: BTreeMap<String, String> = [("k".to_string(), "s".to_string())].into();
+        let keys: BTreeMap<String, AccessKey> = [("k".to_string(), AccessKey::new("s"))].into();
         let file = std::fs::File::create(&path).expect("record file");
         let thread = {
             let stop = stop.clone();
@@ -794,6 +921,70 @@ mod tests {
             assert!(pair[1]["status"].as_u64().is_some_and(|s| s >= 400));
             assert!(pair[1]["answer"]["Code"].is_string());
         }
+    }
+
+    #[test]
+    fn access_key_specs_parse_with_and_without_a_token() {
+        let (id, k) = AccessKey::parse("LTAI1=sec").expect("plain");
+        assert_eq!((id.as_str(), k.secret.as_str()), ("LTAI1", "sec"));
+        assert!(k.security_token.is_none() && k.expires.is_none());
+        let (id, k) = AccessKey::parse("STS.a=sec:CAIS+tok/en==").expect("sts");
+        assert_eq!(id, "STS.a");
+        assert_eq!(k.security_token.as_deref(), Some("CAIS+tok/en=="));
+        let (_, k) = AccessKey::parse("STS.a=sec:tok@2030-01-01T00:00:00Z").expect("expiring");
+        assert_eq!(k.expires, sign::parse_iso8601("2030-01-01T00:00:00Z"));
+        for bad in [
+            "nokey",
+            "=sec",
+            "id=",
+            "STS.a=sec",
+            "STS.a=sec:tok@tomorrow",
+        ] {
+            assert!(AccessKey::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// Defect: security tokens were ignored, so temporary credentials were never checked.
+    #[test]
+    fn security_tokens_are_checked_against_the_key() {
+        let server = Running::start_with(&[
+            "test-key=test-secret",
+            "STS.good=sts-secret:token-1",
+            "STS.old=old-secret:token-2@2001-01-01T00:00:00Z",
+        ]);
+        let describe = p(&[("RegionId", "cn-hangzhou")]);
+        for version in [SignatureVersion::V3, SignatureVersion::V1] {
+            let call = |key: &str, secret: &str, token: Option<&str>| {
+                server
+                    .sts_client(key, secret, token, version)
+                    .call(Product::Ecs, "DescribeRegions", &describe)
+                    .map_err(|e| (e.code, e.status))
+            };
+            assert!(
+                call("STS.good", "sts-secret", Some("token-1")).is_ok(),
+                "{version:?}"
+            );
+            let refused = [
+                (call("STS.good", "sts-secret", None), "MissingSecurityToken"),
+                (
+                    call("STS.good", "sts-secret", Some("token-2")),
+                    "InvalidSecurityToken.MismatchWithAccessKey",
+                ),
+                (
+                    call("test-key", "test-secret", Some("token-1")),
+                    "InvalidSecurityToken.MismatchWithAccessKey",
+                ),
+                (
+                    call("STS.old", "old-secret", Some("token-2")),
+                    "InvalidSecurityToken.Expired",
+                ),
+            ];
+            for (got, want) in refused {
+                assert_eq!(got.map(|_| ()), Err((want.to_string(), 400)), "{version:?}");
+            }
+        }
+        // Only the two good calls reached the simulated cloud.
+        assert_eq!(server.sim.request_count(), 2);
     }
 
     #[test]

@@ -9,6 +9,8 @@ request! {
     /// Creates a secondary ENI; answers synchronously (Available).
     CreateNetworkInterface => Ecs, NetworkInterfaceSet {
         v_switch_id: String = "VSwitchId",
+        /// The single-group form the API also takes (the first group, before `SecurityGroupIds`).
+        security_group_id: Option<String> = "SecurityGroupId",
         security_group_ids: Vec<String> = "SecurityGroupIds",
         primary_ip_address: Option<String> = "PrimaryIpAddress",
         private_ip_address: Vec<String> = "PrivateIpAddress",
@@ -129,6 +131,9 @@ request! {
         tag: Tags = "Tag",
         max_results: Option<u32> = "MaxResults",
         next_token: Option<String> = "NextToken",
+        /// The older paging these actions also take; `MaxResults`/`NextToken` win when given.
+        page_number: Option<u32> = "PageNumber",
+        page_size: Option<u32> = "PageSize",
     }
 }
 
@@ -145,6 +150,9 @@ request! {
         status: Option<String> = "Status",
         max_results: Option<u32> = "MaxResults",
         next_token: Option<String> = "NextToken",
+        /// The older paging these actions also take; `MaxResults`/`NextToken` win when given.
+        page_number: Option<u32> = "PageNumber",
+        page_size: Option<u32> = "PageSize",
     }
 }
 
@@ -158,6 +166,9 @@ request! {
         security_group_name: Option<String> = "SecurityGroupName",
         max_results: Option<u32> = "MaxResults",
         next_token: Option<String> = "NextToken",
+        /// The older paging these actions also take; `MaxResults`/`NextToken` win when given.
+        page_number: Option<u32> = "PageNumber",
+        page_size: Option<u32> = "PageSize",
     }
 }
 
@@ -234,6 +245,9 @@ pub struct NetworkInterfaceSet {
     pub private_ip_sets: PrivateIpSets,
     pub ipv6_sets: Ipv6Sets,
     pub mac_address: String,
+    /// Empty (and left out) while the ENI is not attached; CreateNetworkInterface has no such
+    /// field.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub instance_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attachment: Option<Attachment>,
@@ -247,6 +261,9 @@ pub struct NetworkInterfaceSet {
     pub source_dest_check: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delete_on_release: Option<bool>,
+    /// Only CreateNetworkInterface's answer (this struct) has one; the entries of
+    /// DescribeNetworkInterfaces do not, so an empty id is left out.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub request_id: String,
 }
 wrapper!(
@@ -261,6 +278,11 @@ pub struct DescribeNetworkInterfacesResponse {
     pub network_interface_sets: NetworkInterfaceSets,
     pub next_token: String,
     pub total_count: u64,
+    /// Set when the request paged by `PageNumber`/`PageSize`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_number: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u64>,
     pub request_id: String,
 }
 
@@ -348,6 +370,8 @@ pub struct Instance {
     /// `vpc` or `classic`.
     pub instance_network_type: String,
     pub vpc_attributes: VpcAttributes,
+    /// A classic-network instance's private address (a VPC instance's is in `VpcAttributes`).
+    pub inner_ip_address: IpAddressList,
     pub public_ip_address: IpAddressList,
     pub eip_address: InstanceEip,
     pub security_group_ids: SecurityGroupIds,
@@ -371,6 +395,11 @@ pub struct DescribeInstancesResponse {
     pub instances: Instances,
     pub next_token: String,
     pub total_count: u64,
+    /// Set when the request paged by `PageNumber`/`PageSize`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_number: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u64>,
     pub request_id: String,
 }
 
@@ -406,6 +435,11 @@ pub struct DescribeSecurityGroupsResponse {
     pub security_groups: SecurityGroups,
     pub next_token: String,
     pub total_count: u64,
+    /// Set when the request paged by `PageNumber`/`PageSize`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_number: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u64>,
     pub request_id: String,
 }
 
