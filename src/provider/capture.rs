@@ -346,7 +346,12 @@ fn instance_of(i: ecs::Instance, region: &str) -> world::Instance {
         status: i.status,
         vpc_id: some(i.vpc_attributes.vpc_id).filter(|_| !classic),
         vswitch_id: some(i.vpc_attributes.v_switch_id).filter(|_| !classic),
-        private_ip: i.vpc_attributes.private_ip_address.items.into_iter().next(),
+        // A VPC instance's address is under VpcAttributes; a classic one's is InnerIpAddress.
+        private_ip: if classic {
+            i.inner_ip_address.items.into_iter().next()
+        } else {
+            i.vpc_attributes.private_ip_address.items.into_iter().next()
+        },
         public_ip: i.public_ip_address.items.into_iter().next(),
         primary_network_interface_id: primary.filter(|_| !classic),
         security_group_ids: if classic {

@@ -196,7 +196,6 @@ fn round_trip(rel: &str, regions: &[(Option<&str>, &str)]) -> (Env, std::path::P
 }
 
 #[test]
-#[ignore = "needs sim serve to answer DescribeRegions, DescribeZones, DescribeVpcs and DescribeForwardTableEntries, and to filter every list by RegionId (the simulator's wire conversion)"]
 fn capture_round_trips_the_default_world_and_plans_the_same() {
     let (_env, captured) = round_trip("fixtures/worlds/default.json", DEFAULT_REGIONS);
     assert_eq!(
@@ -206,7 +205,6 @@ fn capture_round_trips_the_default_world_and_plans_the_same() {
 }
 
 #[test]
-#[ignore = "needs sim serve to answer DescribeRegions, DescribeZones, DescribeVpcs and DescribeForwardTableEntries (the simulator's wire conversion)"]
 fn capture_round_trips_the_full_fixture_world_through_its_faults() {
     // Throttling injected by the world's faults is retried through; its own instance-type row
     // (ecs.g8i.xlarge) comes back from DescribeInstanceTypes.

@@ -197,8 +197,11 @@ fn simulator_refusal(c: &Case) -> Option<String> {
     use netform::provider::sim::{Sim, world::World};
     let sim = Sim::in_memory(World::builtin()).expect("built-in world");
     let call = |action: &str, kv: &[(&str, String)]| {
-        let p: netform::provider::Params =
+        let mut p: netform::provider::Params =
             kv.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        // Every regional action needs its region, as on the real API.
+        p.entry("RegionId".into())
+            .or_insert_with(|| "cn-hangzhou".into());
         sim.call(
             netform::provider::Product::of_action(action, &p),
             action,
@@ -577,6 +580,9 @@ fn wide_refusal(c: &Wide) -> Option<(String, String)> {
                 (k.to_string(), v)
             })
             .collect();
+        let mut p = p;
+        p.entry("RegionId".into())
+            .or_insert_with(|| "cn-hangzhou".into());
         match sim.call(
             netform::provider::Product::of_action(action, &p),
             action,

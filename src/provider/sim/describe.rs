@@ -282,7 +282,8 @@ impl Cloud {
         });
         let total = picked.len() as u64;
         let max = <ecs::DescribeNetworkInterfaces as TokenPaged>::MAX_PAGE;
-        let tokens = (r.max_results, r.next_token.as_deref());
+        // Documented: a MaxResults below 10 is read as 10.
+        let tokens = (r.max_results.map(|n| n.max(10)), r.next_token.as_deref());
         let c = cut(picked, tokens, (r.page_number, r.page_size), max)?;
         let idx = self.eips_by_target();
         Ok(ecs::DescribeNetworkInterfacesResponse {
@@ -425,7 +426,8 @@ impl Cloud {
             .collect();
         let total = picked.len() as u64;
         let max = <ecs::DescribeInstances as TokenPaged>::MAX_PAGE;
-        let tokens = (r.max_results, r.next_token.as_deref());
+        // Documented: a MaxResults below 10 is read as 10.
+        let tokens = (r.max_results.map(|n| n.max(10)), r.next_token.as_deref());
         let c = cut(picked, tokens, (r.page_number, r.page_size), max)?;
         let mut enis: HashMap<&str, Vec<&Eni>> = HashMap::new();
         for e in self.live.enis.values() {
@@ -503,7 +505,9 @@ impl Cloud {
             .filter(|t| r.instance_types.is_empty() || r.instance_types.contains(&t.id))
             .collect();
         let max = <ecs::DescribeInstanceTypes as TokenPaged>::MAX_PAGE;
-        let (items, next) = token_page_of(picked, r.next_token.as_deref(), r.max_results, max)?;
+        // Documented: the default page of DescribeInstanceTypes is its maximum, 1600.
+        let size = r.max_results.or(Some(max));
+        let (items, next) = token_page_of(picked, r.next_token.as_deref(), size, max)?;
         Ok(ecs::DescribeInstanceTypesResponse {
             instance_types: items
                 .into_iter()
@@ -712,15 +716,18 @@ impl Cloud {
         region: &str,
         r: vpc::DescribeForwardTableEntries,
     ) -> Result<vpc::DescribeForwardTableEntriesResponse, ApiError> {
-        let table = r
-            .forward_table_id
-            .clone()
-            .ok_or_else(|| missing("ForwardTableId"))?;
+        // Documented: at least one of ForwardTableId and NatGatewayId.
+        if r.forward_table_id.is_none() && r.nat_gateway_id.is_none() {
+            return Err(missing("ForwardTableId"));
+        }
         let idx = self.eips_by_target();
         let mut entries = Vec::new();
         for n in self.world.nat_gateways.iter().filter(|n| {
-            n.region == region && forward_table_id(&n.id) == table && is(&r.nat_gateway_id, &n.id)
+            n.region == region
+                && is(&r.forward_table_id, &forward_table_id(&n.id))
+                && is(&r.nat_gateway_id, &n.id)
         }) {
+            let table = forward_table_id(&n.id);
             let external = idx
                 .get(n.id.as_str())
                 .and_then(|v| v.first())
@@ -761,7 +768,27 @@ impl Cloud {
             .havips
             .iter()
             .filter(|h| self.world.region_of_vswitch(&h.vswitch_id) == Some(region))
+            .filter(|h| {
+                let vpc = self.world.vswitch(&h.vswitch_id).map(|v| v.vpc_id.as_str());
+                let f = &r.filter;
+                f.allows("HaVipId", &h.id)
+                    && f.allows("VSwitchId", &h.vswitch_id)
+                    && f.allows("VpcId", vpc.unwrap_or(""))
+                    && f.allows("Status", &h.status)
+                    && f.allows("HaVipAddress", &h.ip_address)
+            })
             .collect();
+        if let Some((k, _)) = r.filter.0.iter().find(|(k, _)| {
+            !["HaVipId", "VSwitchId", "VpcId", "Status", "HaVipAddress"].contains(&k.as_str())
+        }) {
+            return Err(ApiError::new(
+                400,
+                "InvalidParameter",
+                format!(
+                    "The filter key {k:?} is not supported: use VpcId, VSwitchId, Status, HaVipId or HaVipAddress."
+                ),
+            ));
+        }
         let max = <vpc::DescribeHaVips as PageNumbered>::MAX_PAGE;
         let p = page(picked, r.page_number, r.page_size, max)?;
         Ok(vpc::DescribeHaVipsResponse {

@@ -317,6 +317,62 @@ impl Param for Tags {
     }
 }
 
+/// Filter conditions: `Filter.N.Key` with its values `Filter.N.Value.M` (DescribeHaVips). Values
+/// of one key are alternatives; different keys must all match.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filters(pub Vec<(String, Vec<String>)>);
+
+impl Filters {
+    /// Whether `value` passes the condition on `key` (no condition on it passes).
+    pub fn allows(&self, key: &str, value: &str) -> bool {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .all(|(_, vs)| vs.iter().any(|v| v == value))
+    }
+}
+
+impl Param for Filters {
+    fn put(&self, name: &str, p: &mut Params) {
+        for (i, (k, vs)) in self.0.iter().enumerate() {
+            p.insert(format!("{name}.{}.Key", i + 1), k.clone());
+            for (j, v) in vs.iter().enumerate() {
+                p.insert(format!("{name}.{}.Value.{}", i + 1, j + 1), v.clone());
+            }
+        }
+    }
+    fn get(name: &str, r: &mut Reader<'_>) -> Result<Self, ApiError> {
+        let mut by_n: BTreeMap<usize, (Option<String>, BTreeMap<usize, String>)> = BTreeMap::new();
+        for (k, v) in r.take_prefixed(name) {
+            let bad = || {
+                malformed(
+                    &format!("{name}.{k}"),
+                    v,
+                    "Filter.N.Key or Filter.N.Value.M",
+                )
+            };
+            let mut parts = k.split('.');
+            let n: usize = parts.next().and_then(|n| n.parse().ok()).ok_or_else(bad)?;
+            let slot = by_n.entry(n).or_default();
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some("Key"), None, None) => slot.0 = Some(v.to_string()),
+                (Some("Value"), Some(m), None) => {
+                    let m: usize = m.parse().map_err(|_| bad())?;
+                    slot.1.insert(m, v.to_string());
+                }
+                _ => return Err(bad()),
+            }
+        }
+        by_n.into_iter()
+            .map(|(n, (k, vs))| {
+                let k = k.ok_or_else(|| missing(&format!("{name}.{n}.Key")))?;
+                Ok((k, vs.into_values().collect()))
+            })
+            .collect::<Result<_, _>>()
+            .map(Filters)
+    }
+}
+
 /// A list sent as one JSON-array parameter (DescribeInstances `InstanceIds`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct JsonList(pub Vec<String>);
@@ -543,9 +599,9 @@ pub fn token_page_of<T>(
     size: Option<u32>,
     max: u32,
 ) -> Result<(Vec<T>, Option<String>), ApiError> {
-    // ECS documents that a MaxResults below 10 (or none) means 10 and one above the maximum
-    // means the maximum: out-of-range sizes are clamped, not refused.
-    let size = size.unwrap_or(10).clamp(10.min(max), max);
+    // ECS documents that a MaxResults above the maximum means the maximum: clamped, not
+    // refused. (Some actions also read a size below 10 as 10; their callers raise it.)
+    let size = size.unwrap_or(10).clamp(1, max);
     let start: usize = match token.filter(|t| !t.is_empty()) {
         None => 0,
         Some(t) => t
@@ -582,6 +638,7 @@ mod tests {
             tags: Tags = "Tag",
             json: JsonList = "Ids",
             csv: CommaList = "Csv",
+            filter: Filters = "Filter",
         }
     }
 
@@ -600,6 +657,10 @@ mod tests {
             ),
             json: JsonList(vec!["i-1".into(), "i-2".into()]),
             csv: CommaList(vec!["eip-1".into(), "eip-2".into()]),
+            filter: Filters(vec![
+                ("HaVipId".into(), vec!["havip-1".into(), "havip-2".into()]),
+                ("Status".into(), vec!["Available".into()]),
+            ]),
         }
     }
 
@@ -610,6 +671,10 @@ mod tests {
         assert_eq!(p["Tag.2.Key"], "b");
         assert_eq!(p["Ids"], r#"["i-1","i-2"]"#);
         assert_eq!(p["Csv"], "eip-1,eip-2");
+        assert_eq!(p["Filter.1.Value.2"], "havip-2");
+        assert!(full().filter.allows("HaVipId", "havip-2"));
+        assert!(!full().filter.allows("Status", "InUse"));
+        assert!(full().filter.allows("VpcId", "anything"));
         assert_eq!(Probe::from_params(&p), Ok(full()));
     }
 
@@ -666,7 +731,7 @@ mod tests {
         let (rest, next) = token_page_of(items.clone(), Some("nf-20"), Some(20), 100).unwrap();
         assert_eq!((rest.len(), next), (5, None));
         let (page, _) = token_page_of(items.clone(), None, Some(1), 100).unwrap();
-        assert_eq!(page.len(), 10, "below 10 means 10");
+        assert_eq!(page.len(), 1);
         let (page, _) = token_page_of(items.clone(), None, Some(1000), 20).unwrap();
         assert_eq!(page.len(), 20, "above the maximum means the maximum");
         assert_eq!(

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Ack, CommaList, PageNumbered, Tags, VpcTags, request, wrapper};
+use super::{Ack, CommaList, Filters, PageNumbered, Tags, VpcTags, request, wrapper};
 
 request! {
     /// Allocates an EIP (synchronous: Available). Deletion protection is not a parameter here;
@@ -160,6 +160,8 @@ request! {
 
 request! {
     DescribeHaVips => Vpc, DescribeHaVipsResponse {
+        /// Keys: VpcId, VSwitchId, Status, HaVipId, HaVipAddress.
+        filter: Filters = "Filter",
         page_number: Option<u32> = "PageNumber",
         page_size: Option<u32> = "PageSize",
     }
