@@ -2133,58 +2133,19 @@ mod tests {
     #[test]
     fn the_checker_sees_every_object_past_the_first_page() {
         let n = |max: usize| max + 11;
-        let region = fake::REGION.to_string();
         let instances = fake::ids("i", n(100));
         let enis = fake::ids("eni", n(100));
         let eips = fake::ids("eip", n(50));
-        let mut w = World {
-            instances: instances
-                .iter()
-                .map(|id| ecs::Instance {
-                    instance_id: id.clone(),
-                    ..Default::default()
-                })
-                .collect(),
-            enis: enis.iter().map(|i| fake::eni(i)).collect(),
-            eips: eips.iter().map(|i| fake::eip(i)).collect(),
-            security_groups: fake::ids("sg", n(100))
-                .into_iter()
-                .map(|id| ecs::SecurityGroup {
-                    security_group_id: id,
-                    ..Default::default()
-                })
-                .collect(),
-            vswitches: fake::ids("vsw", n(50))
-                .into_iter()
-                .map(|id| vpc::VSwitch {
-                    v_switch_id: id,
-                    ..Default::default()
-                })
-                .collect(),
-            nat_gateways: fake::ids("ngw", n(50))
-                .into_iter()
-                .map(|id| vpc::NatGateway {
-                    nat_gateway_id: id,
-                    ..Default::default()
-                })
-                .collect(),
-            havips: fake::ids("havip", n(50))
-                .into_iter()
-                .map(|id| vpc::HaVip {
-                    ha_vip_id: id,
-                    ..Default::default()
-                })
-                .collect(),
-            load_balancers: fake::ids("lb", n(100))
-                .into_iter()
-                .map(|id| slb::LoadBalancer {
-                    load_balancer_id: id,
-                    region_id: region.clone(),
-                    ..Default::default()
-                })
-                .collect(),
-            ..World::default()
-        };
+        let mut w = fake::past_first_page();
+        w.instances = instances
+            .iter()
+            .map(|id| ecs::Instance {
+                instance_id: id.clone(),
+                ..Default::default()
+            })
+            .collect();
+        w.enis = enis.iter().map(|i| fake::eni(i)).collect();
+        w.eips = eips.iter().map(|i| fake::eip(i)).collect();
         // ENIs the plan does not name, found through their vSwitch: more than a page of 500.
         w.enis
             .extend(fake::ids("eni-other", 511).iter().map(|i| fake::eni(i)));

@@ -280,62 +280,7 @@ mod tests {
     #[test]
     fn every_data_source_reads_past_the_first_page() {
         let n = |max: usize| max + 11;
-        let region = fake::REGION.to_string();
-        let w = World {
-            instances: fake::ids("i", n(100))
-                .into_iter()
-                .map(|id| ecs::Instance {
-                    instance_id: id,
-                    ..Default::default()
-                })
-                .collect(),
-            security_groups: fake::ids("sg", n(100))
-                .into_iter()
-                .map(|id| ecs::SecurityGroup {
-                    security_group_id: id,
-                    ..Default::default()
-                })
-                .collect(),
-            nat_gateways: fake::ids("ngw", n(50))
-                .into_iter()
-                .map(|id| vpc::NatGateway {
-                    nat_gateway_id: id,
-                    region_id: region.clone(),
-                    ..Default::default()
-                })
-                .collect(),
-            havips: fake::ids("havip", n(50))
-                .into_iter()
-                .map(|id| vpc::HaVip {
-                    ha_vip_id: id,
-                    ..Default::default()
-                })
-                .collect(),
-            load_balancers: fake::ids("lb", n(100))
-                .into_iter()
-                .map(|id| slb::LoadBalancer {
-                    load_balancer_id: id,
-                    region_id: region.clone(),
-                    ..Default::default()
-                })
-                .collect(),
-            vswitches: fake::ids("vsw", n(50))
-                .into_iter()
-                .map(|id| vpc::VSwitch {
-                    v_switch_id: id,
-                    ..Default::default()
-                })
-                .collect(),
-            instance_types: fake::ids("ecs.t", n(1600))
-                .into_iter()
-                .map(|id| ecs::InstanceType {
-                    instance_type_id: id,
-                    eni_quantity: 2,
-                    ..Default::default()
-                })
-                .collect(),
-            ..World::default()
-        };
+        let w = fake::past_first_page();
         let f = Fake::new(w);
         for (kind, want) in [
             (Kind::DataInstances, n(100)),
@@ -352,20 +297,9 @@ mod tests {
 
     #[test]
     fn primary_network_interface_id_is_the_primary_entry_of_network_interfaces() {
-        let nic = |id: &str, ty: &str| ecs::InstanceNetworkInterface {
-            network_interface_id: id.into(),
-            r#type: ty.into(),
-            ..Default::default()
-        };
-        let f = Fake::new(World {
-            instances: vec![ecs::Instance {
-                instance_id: "i-1".into(),
-                network_interfaces: vec![nic("eni-sec", "Secondary"), nic("eni-pri", "Primary")]
-                    .into(),
-                ..Default::default()
-            }],
-            ..World::default()
-        });
+        let f = Fake::new(fake::instance_with_primary_listed_second(
+            "eni-pri", "eni-sec",
+        ));
         let got = list(&f, Kind::DataInstances);
         assert_eq!(
             got[0].get("primary_network_interface_id"),

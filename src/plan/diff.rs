@@ -422,25 +422,13 @@ fn ip_order(v: &Value) -> (u8, u128, String) {
 
 #[cfg(test)]
 mod tests {
-    use crate::provider::api::fake::{Fake, World};
-    use crate::provider::wire::ecs;
+    use crate::provider::api::fake::{self, Fake};
 
     #[test]
     fn secondary_ips_by_instance_use_the_primary_entry_of_network_interfaces() {
-        let nic = |id: &str, ty: &str| ecs::InstanceNetworkInterface {
-            network_interface_id: id.into(),
-            r#type: ty.into(),
-            ..Default::default()
-        };
-        let f = Fake::new(World {
-            instances: vec![ecs::Instance {
-                instance_id: "i-1".into(),
-                network_interfaces: vec![nic("eni-sec", "Secondary"), nic("eni-pri", "Primary")]
-                    .into(),
-                ..Default::default()
-            }],
-            ..World::default()
-        });
+        let f = Fake::new(fake::instance_with_primary_listed_second(
+            "eni-pri", "eni-sec",
+        ));
         let clouds = f.clouds();
         assert_eq!(
             super::primary_eni_of("i-1", &clouds),

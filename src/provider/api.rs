@@ -708,19 +708,7 @@ mod tests {
 
     #[test]
     fn primary_eni_is_the_network_interface_of_type_primary() {
-        let nic = |id: &str, ty: &str| ecs::InstanceNetworkInterface {
-            network_interface_id: id.into(),
-            r#type: ty.into(),
-            ..Default::default()
-        };
-        let f = Fake::new(World {
-            instances: vec![ecs::Instance {
-                instance_id: "i-1".into(),
-                network_interfaces: vec![nic("eni-2", "Secondary"), nic("eni-1", "Primary")].into(),
-                ..Default::default()
-            }],
-            ..World::default()
-        });
+        let f = Fake::new(fake::instance_with_primary_listed_second("eni-1", "eni-2"));
         let c = f.client();
         assert_eq!(c.primary_eni_of("i-1"), Ok(Some("eni-1".to_string())));
         assert_eq!(c.primary_eni_of("i-9"), Ok(None));

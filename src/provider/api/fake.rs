@@ -605,3 +605,84 @@ pub fn eip(id: &str) -> vpc::EipAddress {
         ..Default::default()
     }
 }
+
+/// One more than the largest page of each listable kind (DescribeInstanceTypes: its default page),
+/// so that a caller who reads only one page is caught: instances, security groups, vSwitches, NAT
+/// gateways, HAVIPs, SLBs and instance types, each `max + 11`.
+pub fn past_first_page() -> World {
+    let n = |max: usize| max + 11;
+    let region = REGION.to_string();
+    World {
+        instances: ids("i", n(100))
+            .into_iter()
+            .map(|id| ecs::Instance {
+                instance_id: id,
+                ..Default::default()
+            })
+            .collect(),
+        security_groups: ids("sg", n(100))
+            .into_iter()
+            .map(|id| ecs::SecurityGroup {
+                security_group_id: id,
+                ..Default::default()
+            })
+            .collect(),
+        vswitches: ids("vsw", n(50))
+            .into_iter()
+            .map(|id| vpc::VSwitch {
+                v_switch_id: id,
+                ..Default::default()
+            })
+            .collect(),
+        nat_gateways: ids("ngw", n(50))
+            .into_iter()
+            .map(|id| vpc::NatGateway {
+                nat_gateway_id: id,
+                region_id: region.clone(),
+                ..Default::default()
+            })
+            .collect(),
+        havips: ids("havip", n(50))
+            .into_iter()
+            .map(|id| vpc::HaVip {
+                ha_vip_id: id,
+                ..Default::default()
+            })
+            .collect(),
+        load_balancers: ids("lb", n(100))
+            .into_iter()
+            .map(|id| slb::LoadBalancer {
+                load_balancer_id: id,
+                region_id: region.clone(),
+                ..Default::default()
+            })
+            .collect(),
+        instance_types: ids("ecs.t", n(1600))
+            .into_iter()
+            .map(|id| ecs::InstanceType {
+                instance_type_id: id,
+                eni_quantity: 2,
+                ..Default::default()
+            })
+            .collect(),
+        ..World::default()
+    }
+}
+
+/// An instance `i-1` whose ENIs are listed secondary first, so that only a caller reading
+/// `Type = Primary` finds its primary ENI (`primary`).
+pub fn instance_with_primary_listed_second(primary: &str, secondary: &str) -> World {
+    let nic = |id: &str, ty: &str| ecs::InstanceNetworkInterface {
+        network_interface_id: id.into(),
+        r#type: ty.into(),
+        ..Default::default()
+    };
+    World {
+        instances: vec![ecs::Instance {
+            instance_id: "i-1".into(),
+            network_interfaces: vec![nic(secondary, "Secondary"), nic(primary, "Primary")].into(),
+            ..Default::default()
+        }],
+        ..World::default()
+    }
+}

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Ack, EcsTags, JsonList, Tags, TokenPaged, request, wrapper};
+use super::{Ack, EcsTags, JsonList, Tags, request, token_paged, wrapper};
 
 request! {
     /// Creates a secondary ENI; answers synchronously (Available).
@@ -286,20 +286,12 @@ pub struct DescribeNetworkInterfacesResponse {
     pub request_id: String,
 }
 
-impl TokenPaged for DescribeNetworkInterfaces {
-    type Item = NetworkInterfaceSet;
-    const MAX_PAGE: u32 = 500;
-    fn set_page(&mut self, token: Option<String>, size: u32) {
-        self.next_token = token;
-        self.max_results = Some(size);
-    }
-    fn next_token(resp: &Self::Response) -> Option<String> {
-        Some(resp.next_token.clone()).filter(|t| !t.is_empty())
-    }
-    fn items(resp: Self::Response) -> Vec<NetworkInterfaceSet> {
-        resp.network_interface_sets.items
-    }
-}
+token_paged!(
+    DescribeNetworkInterfaces,
+    NetworkInterfaceSet,
+    500,
+    network_interface_sets
+);
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -403,20 +395,7 @@ pub struct DescribeInstancesResponse {
     pub request_id: String,
 }
 
-impl TokenPaged for DescribeInstances {
-    type Item = Instance;
-    const MAX_PAGE: u32 = 100;
-    fn set_page(&mut self, token: Option<String>, size: u32) {
-        self.next_token = token;
-        self.max_results = Some(size);
-    }
-    fn next_token(resp: &Self::Response) -> Option<String> {
-        Some(resp.next_token.clone()).filter(|t| !t.is_empty())
-    }
-    fn items(resp: Self::Response) -> Vec<Instance> {
-        resp.instances.items
-    }
-}
+token_paged!(DescribeInstances, Instance, 100, instances);
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -443,20 +422,7 @@ pub struct DescribeSecurityGroupsResponse {
     pub request_id: String,
 }
 
-impl TokenPaged for DescribeSecurityGroups {
-    type Item = SecurityGroup;
-    const MAX_PAGE: u32 = 100;
-    fn set_page(&mut self, token: Option<String>, size: u32) {
-        self.next_token = token;
-        self.max_results = Some(size);
-    }
-    fn next_token(resp: &Self::Response) -> Option<String> {
-        Some(resp.next_token.clone()).filter(|t| !t.is_empty())
-    }
-    fn items(resp: Self::Response) -> Vec<SecurityGroup> {
-        resp.security_groups.items
-    }
-}
+token_paged!(DescribeSecurityGroups, SecurityGroup, 100, security_groups);
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -477,20 +443,7 @@ pub struct DescribeInstanceTypesResponse {
     pub request_id: String,
 }
 
-impl TokenPaged for DescribeInstanceTypes {
-    type Item = InstanceType;
-    const MAX_PAGE: u32 = 1600;
-    fn set_page(&mut self, token: Option<String>, size: u32) {
-        self.next_token = token;
-        self.max_results = Some(size);
-    }
-    fn next_token(resp: &Self::Response) -> Option<String> {
-        Some(resp.next_token.clone()).filter(|t| !t.is_empty())
-    }
-    fn items(resp: Self::Response) -> Vec<InstanceType> {
-        resp.instance_types.items
-    }
-}
+token_paged!(DescribeInstanceTypes, InstanceType, 1600, instance_types);
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]

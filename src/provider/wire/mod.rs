@@ -561,6 +561,28 @@ pub trait TokenPaged: Request {
     fn items(resp: Self::Response) -> Vec<Self::Item>;
 }
 
+/// Implements [`TokenPaged`] for a list request with `next_token`/`max_results` whose answer has
+/// `next_token` and a wrapper field.
+macro_rules! token_paged {
+    ($req:ty, $item:ty, $max:expr, $field:ident) => {
+        impl $crate::provider::wire::TokenPaged for $req {
+            type Item = $item;
+            const MAX_PAGE: u32 = $max;
+            fn set_page(&mut self, token: Option<String>, size: u32) {
+                self.next_token = token;
+                self.max_results = Some(size);
+            }
+            fn next_token(resp: &Self::Response) -> Option<String> {
+                Some(resp.next_token.clone()).filter(|t| !t.is_empty())
+            }
+            fn items(resp: Self::Response) -> Vec<$item> {
+                resp.$field.items
+            }
+        }
+    };
+}
+pub(crate) use token_paged;
+
 /// One page of `items` as the server cuts it for `PageNumber`/`PageSize` (both 1-based, the
 /// documented default page is 10): the simulator's half of [`PageNumbered`].
 pub fn page_of<T>(
