@@ -3,9 +3,8 @@
 //! world back (ids, CIDRs, states, limits) and the same plan against both; the failure paths write
 //! nothing and never show the AccessKey secret.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Child;
 
 use netform::provider::sim::world::World;
 
@@ -35,31 +34,11 @@ impl Serve {
         let env = Env::empty();
         let world = world.to_string_lossy().into_owned();
         let access = format!("{KEY_ID}={SECRET}");
-        let mut child = env
-            .cmd(&[
-                "sim",
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--world",
-                &world,
-                "--access-key",
-                &access,
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn netform sim serve");
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("piped stdout");
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("the server's first line");
-        let endpoint = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .map(str::to_string)
-            .unwrap_or_else(|| panic!("sim serve printed no address: {line:?}"));
+        let (child, endpoint) = crate::harness::spawn_sim_serve(
+            &env,
+            &["--world", &world, "--access-key", &access],
+            &[],
+        );
         Serve {
             _env: env,
             child,

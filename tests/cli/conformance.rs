@@ -14,7 +14,6 @@
 //! installed once into `target/sdk-venv` from tests/conformance/requirements.txt. The tests never
 //! skip: without the SDKs they fail, naming the command that installs them.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -174,43 +173,12 @@ impl Server {
         let env = Env::empty();
         let world = world_file().display().to_string();
         let key = format!("{KEY_ID}={SECRET}");
-        let mut args = vec![
-            "sim",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--world",
-            &world,
-            "--access-key",
-            &key,
-        ];
+        let mut args = vec!["--world", &world, "--access-key", &key];
         let record = record.map(|p| p.display().to_string());
         if let Some(r) = &record {
             args.extend(["--record", r.as_str()]);
         }
-        let mut child = env
-            .cmd(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn netform sim serve");
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("piped stdout");
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the server's first line");
-        let Some(endpoint) = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .map(str::to_string)
-        else {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("server output");
-            panic!(
-                "sim serve printed no address: {line:?}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
+        let (child, endpoint) = crate::harness::spawn_sim_serve(&env, &args, &[]);
         Server {
             _env: env,
             child: Some(child),

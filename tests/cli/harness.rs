@@ -127,3 +127,43 @@ pub fn redact(s: &str) -> String {
     }
     out
 }
+
+/// Starts `netform sim serve --listen 127.0.0.1:0 ARGS…` in `env` with `vars`, and reads the
+/// address it listens on from its first line. The caller owns the child (and stops it).
+pub fn spawn_sim_serve(
+    env: &Env,
+    args: &[&str],
+    vars: &[(&str, &str)],
+) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut all = vec!["sim", "serve", "--listen", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    let mut cmd = env.cmd(&all);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn netform sim serve");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("piped stdout");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read the server's first line");
+    let endpoint = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .map(str::to_string);
+    let Some(endpoint) = endpoint else {
+        let _ = child.kill();
+        let out = child.wait_with_output().expect("server output");
+        panic!(
+            "sim serve printed no address: {line:?}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    (child, endpoint)
+}

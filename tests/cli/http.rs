@@ -8,9 +8,8 @@
 //! are compared for exact equality instead of through an id-normalising redaction (which would
 //! also have to cope with maps keyed, and so ordered, by those ids).
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use serde_json::Value as J;
@@ -31,43 +30,12 @@ struct Server {
 impl Server {
     fn start(keys: &[(&str, &str)], vars: &[(&str, &str)]) -> Server {
         let env = Env::empty();
-        let mut args = vec![
-            "sim".to_string(),
-            "serve".into(),
-            "--listen".into(),
-            "127.0.0.1:0".into(),
-        ];
-        for (id, secret) in keys {
-            args.push("--access-key".into());
-            args.push(format!("{id}={secret}"));
-        }
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut cmd = env.cmd(&args);
-        for (k, v) in vars {
-            cmd.env(k, v);
-        }
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn netform sim serve");
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("piped stdout");
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the server's first line");
-        let endpoint = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .map(str::to_string);
-        let Some(endpoint) = endpoint else {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("server output");
-            panic!(
-                "sim serve printed no address: {line:?}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
+        let keys: Vec<String> = keys
+            .iter()
+            .flat_map(|(id, secret)| ["--access-key".to_string(), format!("{id}={secret}")])
+            .collect();
+        let args: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let (child, endpoint) = crate::harness::spawn_sim_serve(&env, &args, vars);
         Server {
             env,
             child: Some(child),
