@@ -8,6 +8,8 @@ mod features;
 mod harness;
 mod http;
 mod paging;
+mod pg;
+mod pgcluster;
 mod properties;
 mod quickstart;
 mod rules;
