@@ -86,6 +86,24 @@ fn rfc3339(col: &str) -> String {
     format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
 }
 
+/// The driver's error with its cause: the server's own message for a database error (the
+/// driver's Display says only "db error"), else the chain of sources.
+fn describe(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{} (SQLSTATE {})", db.message(), db.code().code());
+    }
+    let mut out = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !out.contains(&t) {
+            out = format!("{out}: {t}");
+        }
+        src = s.source();
+    }
+    out
+}
+
 /// What messages may say about the database, and what they must never say.
 #[derive(Clone, Debug)]
 struct Shown {
@@ -113,7 +131,7 @@ impl Shown {
     }
 
     fn err(&self, e: &postgres::Error, doing: &str) -> StateError {
-        let text = self.scrub(&e.to_string());
+        let text = self.scrub(&describe(e));
         match e.code() {
             Some(c) if *c == SqlState::UNDEFINED_TABLE || *c == SqlState::INVALID_SCHEMA_NAME => {
                 StateError::Backend {
@@ -289,7 +307,7 @@ impl PgSpec {
             message: format!(
                 "cannot connect to the pg backend at {}: {}",
                 self.shown.at,
-                self.shown.scrub(&e.to_string())
+                self.shown.scrub(&describe(&e))
             ),
             help: "check conn_str (or PG_CONN_STR and the PG* variables, or -backend-config) and that the server is running",
         })

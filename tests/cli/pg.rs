@@ -679,3 +679,130 @@ fn workspaces_keep_one_state_each_and_terraform_workspace_is_evaluated() {
     );
     r.ok_with(&["plan"], &ci);
 }
+
+/// Every file under `dir`, for a byte search.
+fn files(dir: &std::path::Path, out: &mut Vec<(String, Vec<u8>)>) {
+    for e in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files(&p, out);
+        } else {
+            out.push((p.display().to_string(), std::fs::read(&p).expect("read")));
+        }
+    }
+}
+
+#[test]
+fn the_password_never_reaches_an_output_a_plan_a_state_or_a_file() {
+    const WRONG: &str = "NFpg-wrong-Hh3j-pass";
+    let schema = "t_leak";
+    let c = cluster();
+    let env = Env::copy_of("examples/quickstart");
+    env.write("backend.hcl", &backend_block(schema));
+    let r = Runner { env, vars: vec![] };
+    let conn = c.conn_str("postgres");
+    let good = format!("-backend-config=conn_str={conn}");
+    let wrong = format!("-backend-config=conn_str={}", conn.replace(PASSWORD, WRONG));
+    let no_server = format!(
+        "-backend-config=conn_str={}",
+        conn.replace(&format!(":{}/", c.port), ":1/")
+    );
+    let garbled = format!("-backend-config=conn_str={conn}&bogus_option=1");
+    let mut outputs = Vec::new();
+    let mut run = |args: &[&str], extra: &[(&str, &str)], want: i32| {
+        let got = r.run_with(args, extra);
+        assert_eq!(got.code, want, "{args:?}: {}{}", got.stdout, got.stderr);
+        outputs.push((format!("{args:?}"), got.stdout, got.stderr));
+    };
+    run(&["init", &good], &[], 0);
+    run(&["plan", "-out", "q.plan", &good], &[], 0);
+    run(&["show", "q.plan", &good], &[], 0);
+    run(&["show", "-json", "q.plan", &good], &[], 0);
+    run(&["apply", "q.plan", &good], &[], 0);
+    run(&["plan", "-json"], &[("PG_CONN_STR", &conn)], 0);
+    run(&["state", "history", &good], &[], 0);
+    run(&["state", "pull", &good], &[], 0);
+    run(&["workspace", "list", &good], &[], 0);
+    run(&["force-unlock", "no-such-lock", &good], &[], 1);
+    run(&["plan", &wrong], &[], 1);
+    run(&["plan", &no_server], &[], 1);
+    run(&["plan", &garbled], &[], 1);
+    run(&["apply", "-auto-approve", &wrong], &[], 1);
+    run(
+        &["plan"],
+        &[("PG_CONN_STR", &conn.replace(PASSWORD, WRONG))],
+        1,
+    );
+    run(&["state", "push", "nothing.json", &wrong], &[], 1);
+    // Written in the configuration itself, next to a mistake that is reported at its line.
+    r.env.write(
+        "backend.hcl",
+        &format!(
+            "terraform {{\n  backend \"pg\" {{\n    conn_str = \"{conn}\"\n    schema_nam = \"{schema}\"\n  }}\n}}\n"
+        ),
+    );
+    run(&["plan"], &[], 1);
+    run(&["validate"], &[], 1);
+    r.env.write(
+        "backend.hcl",
+        "terraform {\n  backend \"pg\" {\n    conn_str = \"postgres://netform:${var.pw}@127.0.0.1/postgres\"\n  }\n}\n",
+    );
+    run(&["plan"], &[], 1);
+    std::fs::remove_file(r.env.path().join("backend.hcl")).expect("rm");
+
+    for (what, out, err) in &outputs {
+        for s in [PASSWORD, WRONG] {
+            assert!(
+                !out.contains(s) && !err.contains(s),
+                "{what} printed the password:\n{out}{err}"
+            );
+        }
+    }
+    let wrong_pw = &outputs[10].2;
+    assert!(
+        wrong_pw.contains("password authentication failed"),
+        "{wrong_pw}"
+    );
+    assert!(
+        outputs[11]
+            .2
+            .contains("cannot connect to the pg backend at netform@127.0.0.1:1/postgres"),
+        "{}",
+        outputs[11].2
+    );
+    assert!(
+        outputs[16].2.contains("no setting \"schema_nam\""),
+        "{}",
+        outputs[16].2
+    );
+    assert!(outputs[18].2.contains("not a literal"), "{}", outputs[18].2);
+    let mut all = Vec::new();
+    files(r.env.path(), &mut all);
+    assert!(
+        all.iter().any(|(n, _)| n.ends_with("q.plan")),
+        "the plan file was written"
+    );
+    for (name, bytes) in &all {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(
+            !text.contains(PASSWORD) && !text.contains(WRONG),
+            "{name} holds the password"
+        );
+    }
+    for table in [
+        "netform_state_versions",
+        "netform_journal",
+        "netform_locks",
+        "netform_workspaces",
+    ] {
+        let n = c.count(
+            "postgres",
+            &format!("SELECT count(*) FROM {schema}.{table} t WHERE t::text LIKE '%{PASSWORD}%'"),
+        );
+        assert_eq!(n, 0, "{table} holds the password");
+    }
+    assert!(
+        versions("postgres", schema) >= 1,
+        "the state is in the database"
+    );
+}
