@@ -12,8 +12,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use serde_json::Value as J;
-
 use super::{Backend, Counts, DEFAULT_WORKSPACE, InitReport, JournalSink, Stamp, Version};
 use super::{VersionMeta, valid_workspace_name};
 use crate::state::{
@@ -454,12 +452,4 @@ impl JournalSink for FileJournal {
                 source: err,
             })
     }
-}
-
-/// A state's (lineage, serial) from its JSON, for messages about files that are not states.
-pub fn stamp_of(j: &J) -> Stamp {
-    Some((
-        j.get("lineage")?.as_str()?.to_string(),
-        j.get("serial")?.as_u64()?,
-    ))
 }
