@@ -84,6 +84,16 @@ fn backend_blocks_are_read_and_anything_else_is_an_error_at_its_line() {
         "-backend-config wins: {}",
         r.stderr
     );
+    // A -backend-config file (Terraform's *.tfbackend) of key = "value" lines.
+    env.write("other.tfbackend", "path = \"states/other.tfstate\"\n");
+    let r = env.run(&["state", "list", "--backend-config", "other.tfbackend"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+    env.write("bad.tfbackend", "paht = \"x\"\n");
+    refused(
+        &env,
+        &["state", "list", "-backend-config=bad.tfbackend"],
+        &["no setting \"paht\" (from -backend-config)"],
+    );
     env.write("backend.hcl", "terraform {\n  backend \"pg\" {}\n}\n");
     refused(
         &env,
