@@ -171,6 +171,8 @@ pub struct Config {
     pub warnings: Diagnostics,
     /// SHA-256 of the files' names and contents, for the saved plan's "configuration changed" check.
     pub hash: String,
+    /// `terraform { backend "…" { … } }`; none means the local backend's defaults.
+    pub backend: Option<crate::backend::settings::BackendDecl>,
 }
 
 impl Config {
@@ -399,6 +401,122 @@ fn decode_body(cfg: &mut Config, file: usize, body: &Body, diags: &mut Diagnosti
     }
 }
 
+/// `terraform { backend "KIND" { … } }` is read; the rest of the block (required_providers,
+/// required_version) means nothing to netform and is ignored with a warning.
+fn decode_terraform(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostics) {
+    let mut ignored = false;
+    for s in b.body.iter() {
+        match s {
+            Structure::Block(inner) if inner.ident.as_str() == "backend" => {
+                decode_backend(cfg, file, inner, diags)
+            }
+            Structure::Block(inner) if inner.ident.as_str() == "cloud" => diags.push(
+                Diagnostic::error(
+                    "a cloud block selects HCP Terraform, a backend netform does not have",
+                )
+                .at(Some(block_header_range(file, inner)))
+                .with_help(format!(
+                    "netform supports the {} backends: write backend \"pg\" {{ … }} instead",
+                    crate::backend::settings::supported()
+                )),
+            ),
+            _ => ignored = true,
+        }
+    }
+    if ignored {
+        cfg.warnings.push(
+            Diagnostic::warning("the terraform block's settings other than backend are ignored")
+                .at(Some(block_header_range(file, b)))
+                .with_help("netform needs no required_providers or required_version; they can go"),
+        );
+    }
+}
+
+/// A backend block: its type must be one netform has and its settings literals it knows. A
+/// message about `conn_str` names its place in words and never shows the line, which may hold a
+/// password.
+fn decode_backend(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostics) {
+    use crate::backend::settings::{BackendDecl, KINDS, literal, settings_of, supported};
+    if !expect_labels(file, b, 1, "\"pg\" or \"local\"", diags) {
+        return;
+    }
+    let header = block_header_range(file, b);
+    let kind = label_str(&b.labels[0]);
+    if !KINDS.contains(&kind.as_str()) {
+        diags.push(
+            Diagnostic::error(format!("unknown backend type \"{kind}\""))
+                .at(Some(header))
+                .with_help(format!(
+                    "netform supports the {} backends; keep state elsewhere with backend \"pg\" (PostgreSQL) instead",
+                    supported()
+                )),
+        );
+        return;
+    }
+    if let Some(first) = &cfg.backend {
+        diags.push(
+            Diagnostic::error(format!(
+                "a second backend block (the first is at {})",
+                first.at
+            ))
+            .at(Some(header))
+            .with_help("a configuration has one backend"),
+        );
+        return;
+    }
+    let mut settings = std::collections::BTreeMap::new();
+    for s in b.body.iter() {
+        let Some(a) = s.as_attribute() else {
+            diags.push(
+                Diagnostic::error("a backend block holds settings, not blocks")
+                    .at(Some(header.clone()))
+                    .with_help(format!(
+                        "the {kind} backend takes {}",
+                        settings_of(&kind).join(", ")
+                    )),
+            );
+            continue;
+        };
+        let key = a.key.as_str();
+        let key_range = range(file, a.key.span());
+        let place = cfg.sources.location(&key_range);
+        // Only conn_str may carry a credential; other settings are shown at their line.
+        let at = |d: Diagnostic| {
+            if key == "conn_str" {
+                d
+            } else {
+                d.at(Some(key_range.clone()))
+            }
+        };
+        if !settings_of(&kind).contains(&key) {
+            diags.push(
+                at(Diagnostic::error(format!(
+                    "the {kind} backend has no setting \"{key}\" ({place})"
+                )))
+                .with_help(format!(
+                    "the {kind} backend takes {}",
+                    settings_of(&kind).join(", ")
+                )),
+            );
+            continue;
+        }
+        match literal(&a.value) {
+            Some(v) => {
+                settings.insert(key.to_string(), v);
+            }
+            None => diags.push(
+                at(Diagnostic::error(format!("backend setting {key} ({place}) is not a literal")))
+                    .with_help("backend settings cannot refer to variables (as in Terraform); pass them with -backend-config KEY=VALUE or the environment (PG_CONN_STR)"),
+            ),
+        }
+    }
+    cfg.backend = Some(BackendDecl {
+        kind,
+        settings,
+        at: cfg.sources.location(&header),
+    });
+}
+
 fn expect_labels(file: usize, b: &Block, n: usize, what: &str, diags: &mut Diagnostics) -> bool {
     if b.labels.len() == n {
         return true;
@@ -420,13 +538,7 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
     let kind = b.ident.as_str();
     let header = block_header_range(file, b);
     match kind {
-        "terraform" => cfg.warnings.push(
-            Diagnostic::warning("the terraform block is ignored")
-                .at(Some(header))
-                .with_help(
-                    "netform needs no required_providers or backend settings; the block can go",
-                ),
-        ),
+        "terraform" => decode_terraform(cfg, file, b, diags),
         "provider" => decode_provider(cfg, file, b, header, diags),
         "variable" => {
             if !expect_labels(file, b, 1, "\"NAME\"", diags) {

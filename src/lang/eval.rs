@@ -52,6 +52,21 @@ pub enum NameKind {
     Data,
 }
 
+/// The selected workspace, for `terraform.workspace`. One process works in one workspace, chosen
+/// by the command line before anything is evaluated, so it is set once rather than threaded
+/// through every scope.
+static WORKSPACE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Sets the workspace `terraform.workspace` names (the first call wins).
+pub fn set_workspace(name: &str) {
+    let _ = WORKSPACE.set(name.to_string());
+}
+
+/// `terraform.workspace`: the selected workspace, `default` when none was set.
+pub fn workspace() -> &'static str {
+    WORKSPACE.get().map_or("default", String::as_str)
+}
+
 /// Resolves the names an expression refers to.
 pub trait Lookup {
     fn var(&self, name: &str) -> Option<Value>;
@@ -206,7 +221,7 @@ impl<'a> Evaluator<'a> {
             return Ok(v.clone());
         }
         let hint = match name {
-            "var" | "local" | "data" | "count" | "each" | "path" => {
+            "var" | "local" | "data" | "count" | "each" | "path" | "terraform" => {
                 format!("\"{name}\" must be followed by an attribute, e.g. {name}.NAME")
             }
             _ => format!("there is no variable named \"{name}\" in this scope"),
@@ -572,6 +587,10 @@ impl<'a> Evaluator<'a> {
                     span_to(0),
                 )),
                 _ => Err(EvalError::new("Invalid reference: each has only \"key\" and \"value\"", span_to(0))),
+            },
+            "terraform" => match attr(0) {
+                Some("workspace") => Ok((Value::string(workspace()), 1)),
+                _ => Err(EvalError::new("Invalid reference: the only attribute of terraform is \"workspace\"", span_to(0))),
             },
             "path" => match attr(0) {
                 Some("module" | "root" | "cwd") => Ok((Value::string("."), 1)),
@@ -971,7 +990,7 @@ pub fn references(expr: &Expression) -> Vec<(Ref, Option<Range<usize>>)> {
                         (Some(t), Some(n)) => Some((Ref::Resource(true, t, n), span_to(1))),
                         _ => None,
                     },
-                    "count" | "each" | "path" | "self" => None,
+                    "count" | "each" | "path" | "self" | "terraform" => None,
                     ty if ty.contains('_') => {
                         attr(0).map(|n| (Ref::Resource(false, ty.to_string(), n), span_to(0)))
                     }

@@ -1,6 +1,7 @@
 //! The CLI's behaviour, end to end, in one test binary: each test runs the real `netform` binary
 //! in a temporary copy of a fixture or example, with colour off and a fixed clock.
 
+mod backends;
 mod bad_input;
 mod capture;
 mod commands;
@@ -11,6 +12,8 @@ mod features;
 mod harness;
 mod http;
 mod paging;
+mod pg;
+mod pgcluster;
 mod properties;
 mod quickstart;
 mod rules;
