@@ -320,6 +320,7 @@ pub fn load_sources(dir: &Path, files: Vec<(String, String)>) -> Result<Config, 
     }
     check_duplicates(&cfg, &mut diags);
     check_references(&cfg, &mut diags);
+    check_literal_values(&cfg, &mut diags);
     if let Err(cycles) = crate::graph::build(&cfg) {
         diags.extend(cycles);
     }
@@ -1232,6 +1233,35 @@ fn decode_resource_body(
                 }),
             ),
         }
+    }
+}
+
+/// Attribute values written as literals (no reference to anything) are checked against their
+/// type and format at load, so that a type error (`isp = ["BGP"]`) is reported in the same run as
+/// unknown attributes and undeclared references, not in a later one. Values that refer to
+/// something are checked when they are evaluated, at plan.
+fn check_literal_values(cfg: &Config, diags: &mut Diagnostics) {
+    let scope = eval::Scope::default();
+    for r in &cfg.resources {
+        let values: Vec<(String, crate::lang::Value, SourceRange, SourceRange)> = r
+            .attrs
+            .iter()
+            .filter(|a| a.value.refs().is_empty())
+            .filter_map(|a| {
+                let v = crate::lang::eval::Evaluator::new(&scope, &cfg.dir)
+                    .eval(&a.value.expr)
+                    .ok()?;
+                let at = a.value.range()?;
+                Some((a.name.clone(), v, a.key_range.clone(), at))
+            })
+            .collect();
+        let (_, found) = schema::check(r.kind, &r.key(), values);
+        diags.extend(Diagnostics(
+            found
+                .into_iter()
+                .filter(|d| d.is_error() && d.summary.starts_with("invalid value"))
+                .collect(),
+        ));
     }
 }
 

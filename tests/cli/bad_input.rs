@@ -393,3 +393,28 @@ fn destroying_a_protected_eip_is_refused_at_plan_time_and_nothing_is_destroyed()
         ],
     );
 }
+
+#[test]
+fn a_literal_of_the_wrong_type_is_reported_with_the_other_configuration_errors() {
+    let env = applied();
+    env.write(
+        "types.hcl",
+        r#"resource "alicloud_eip_address" "t" {
+  isp = ["BGP"]
+}
+
+resource "alicloud_eip_address" "u" {
+  bandwith = 5
+}
+"#,
+    );
+    assert_refused(
+        &env,
+        &["plan"],
+        &[
+            "invalid value for \"isp\"",
+            "--> types.hcl:2:",
+            "unknown attribute \"bandwith\"",
+        ],
+    );
+}
