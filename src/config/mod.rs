@@ -3,7 +3,10 @@
 //! Every problem in every file is collected, so one run reports them all.
 
 pub mod eval;
+mod validate;
 pub mod vars;
+
+pub use validate::validate_text;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
