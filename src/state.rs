@@ -279,19 +279,13 @@ impl State {
                             .collect()
                     })
                     .unwrap_or_default();
-                if let Some(id) = attributes.get("id")
-                    && !(id.is_string() || id.is_null())
-                {
-                    return Err(corrupt(format!(
-                        "{ty}.{name} has an id that is not a string ({id})"
-                    )));
-                }
                 let address = Address {
                     mode,
                     ty: ty.clone(),
                     name: name.clone(),
                     key,
                 };
+                check_id(&address, &attributes).map_err(corrupt)?;
                 if state.resources.contains_key(&address) {
                     return Err(corrupt(format!("{address} appears twice")));
                 }
@@ -313,6 +307,16 @@ impl State {
         self.lineage == other.lineage
             && self.resources == other.resources
             && self.outputs == other.outputs
+    }
+}
+
+/// An instance's id, when it has one, is a string.
+fn check_id(address: &Address, attributes: &BTreeMap<String, J>) -> Result<(), String> {
+    match attributes.get("id") {
+        Some(id) if !(id.is_string() || id.is_null()) => {
+            Err(format!("{address} has an id that is not a string ({id})"))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -360,7 +364,17 @@ pub(crate) fn parse_journal(text: &[u8]) -> Result<(Option<String>, Vec<JournalE
             continue;
         }
         match serde_json::from_slice::<JournalEntry>(line) {
-            Ok(e) => out.push(e),
+            Ok(e) => {
+                // What the state reader would refuse must not get into a state through the
+                // journal: the next write would leave a state no run can read.
+                e.check().map_err(|what| {
+                    format!(
+                        "damaged at line {} ({what}); restore the state and its journal from a backup, or move the journal aside after checking the cloud by hand",
+                        i + 1
+                    )
+                })?;
+                out.push(e)
+            }
             // The write a crash cut short: its operation never became durable.
             Err(_) if last && !complete => break,
             Err(e) => {
@@ -391,6 +405,23 @@ pub enum JournalEntry {
 }
 
 impl JournalEntry {
+    /// Whether the entry is one netform could have written: an address it can parse, of a
+    /// resource type it knows, with a string id.
+    fn check(&self) -> Result<(), String> {
+        let (JournalEntry::Set { address, .. } | JournalEntry::Remove { address }) = self;
+        let a = Address::parse(address)?;
+        if crate::schema::lookup(a.mode, &a.ty).is_none() {
+            return Err(format!(
+                "it names {a}, of a resource type netform does not know ({})",
+                a.ty
+            ));
+        }
+        match self {
+            JournalEntry::Set { attributes, .. } => check_id(&a, attributes),
+            JournalEntry::Remove { .. } => Ok(()),
+        }
+    }
+
     pub fn apply_to(&self, state: &mut State) {
         match self {
             JournalEntry::Set {
@@ -801,6 +832,40 @@ mod tests {
             let e = parse_journal(bad.as_bytes()).expect_err(&bad);
             assert!(e.contains("damaged at line"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_journal_entry_the_state_reader_would_refuse_is_damage() {
+        // Found by the fuzz campaign: these folded into the state in memory, and the next write
+        // left a state file that every later run refused to read.
+        let head = r#"{"journal":1,"lineage":"L1"}"#;
+        for (entry, want) in [
+            (
+                r#"{"op":"set","address":"aws_instance.x","attributes":{},"dependencies":[]}"#,
+                "does not know (aws_instance)",
+            ),
+            (
+                r#"{"op":"set","address":"alicloud_eip_address.e","attributes":{"id":5},"dependencies":[]}"#,
+                "not a string",
+            ),
+            (r#"{"op":"remove","address":"l.]"}"#, "does not know (l)"),
+            (r#"{"op":"remove","address":"nonsense"}"#, "invalid address"),
+        ] {
+            let text = format!("{head}\n{entry}\n");
+            let e = parse_journal(text.as_bytes()).expect_err(entry);
+            assert!(e.contains("damaged at line 2") && e.contains(want), "{e}");
+        }
+    }
+
+    #[test]
+    fn numbers_read_back_exactly() {
+        // Found by the fuzz campaign: serde_json's default float parsing is off by one unit in
+        // the last place for some literals, so such a value changed on every write and read.
+        let text = r#"{"version": 4, "serial": 1, "lineage": "l", "resources": [{"mode": "managed", "type": "alicloud_eip_address", "name": "e", "instances": [{"attributes": {"id": "eip-1", "x": 7.1519327145e286}}]}]}"#;
+        let s = State::from_json(text, "x").unwrap_or_else(|e| panic!("{e}"));
+        let again =
+            State::from_json(&s.to_json().to_string(), "x").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(again, s);
     }
 
     #[test]

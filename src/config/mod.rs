@@ -3,7 +3,10 @@
 //! Every problem in every file is collected, so one run reports them all.
 
 pub mod eval;
+mod validate;
 pub mod vars;
+
+pub use validate::validate_text;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -299,7 +302,9 @@ pub fn load_sources(dir: &Path, files: Vec<(String, String)>) -> Result<Config, 
             Ok(body) => bodies.push((file, body)),
             Err(e) => {
                 let loc = e.location();
-                let start = loc.offset().min(text.len());
+                // hcl-edit can place an error inside a multi-byte character (`n=é` at the end of
+                // a file); a range there made every renderer of it panic.
+                let start = text.floor_char_boundary(loc.offset().min(text.len()));
                 let end = next_char_boundary(&text, start);
                 diags.push(
                     Diagnostic::error(format!("syntax error: {}", first_line(e.message())))
@@ -1390,5 +1395,32 @@ fn check_duplicates(cfg: &Config, diags: &mut Diagnostics) {
                 .with_help("give each additional provider block a distinct alias"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_syntax_error_is_located_on_a_character_boundary() {
+        // Found by fuzzing: hcl-edit puts this error inside the 'é', and `netform validate`
+        // exited 101 rendering it.
+        let text = "#\ne\"\"{\ns=\"\"\nn=é";
+        let Err(f) = load_sources(Path::new("."), vec![("main.hcl".into(), text.into())]) else {
+            panic!("a syntax error");
+        };
+        let r = f.diags.0[0]
+            .range
+            .clone()
+            .unwrap_or_else(|| panic!("a range"));
+        assert!(
+            text.is_char_boundary(r.start) && text.is_char_boundary(r.end),
+            "{r:?}"
+        );
+        assert!(r.start < r.end, "{r:?}");
+        let shown =
+            crate::render::diag::render_all(&f.diags.0, &f.sources, crate::render::Style::PLAIN);
+        assert!(shown.contains("main.hcl:4:3"), "{shown}");
     }
 }

@@ -949,9 +949,18 @@ pub fn index_value(value: &Value, key: &Value) -> std::result::Result<Value, Str
 
 /// The closest candidate by edit distance, when it is close enough to be a plausible typo.
 pub fn suggest<'s>(name: &str, candidates: impl Iterator<Item = &'s str>) -> Option<String> {
+    // Both measures cost the product of the two lengths: a name or candidate longer than any
+    // identifier anyone types (a mangled file can make a label of 100,000 characters) is not a
+    // typo of anything, and comparing it with every candidate took seconds.
+    const LONGEST: usize = 256;
+    let n = name.chars().count();
+    if n > LONGEST {
+        return None;
+    }
     // Damerau-Levenshtein catches short transpositions ("BPG"), Jaro-Winkler longer typos.
-    let limit = (name.chars().count() / 3).max(1);
+    let limit = (n / 3).max(1);
     candidates
+        .filter(|c| c.len() <= LONGEST)
         .filter_map(|c| {
             let d = strsim::damerau_levenshtein(name, c);
             let jw = strsim::jaro_winkler(name, c);
@@ -1128,6 +1137,29 @@ mod tests {
         );
         assert_eq!(e.help.as_deref(), Some("did you mean \"var.names\"?"));
         assert_eq!(e.span, Some(0..8));
+    }
+
+    #[test]
+    fn names_longer_than_any_identifier_are_not_compared() {
+        // Found by the fuzz campaign: a 100,000-character resource type, compared with every
+        // known type by two quadratic measures, held the loader for seconds.
+        let long = "alicloud_eip_address".repeat(5000);
+        let many: Vec<String> = (0..200).map(|i| format!("alicloud_type_{i}")).collect();
+        let t0 = std::time::Instant::now();
+        assert_eq!(suggest(&long, many.iter().map(String::as_str)), None);
+        assert_eq!(
+            suggest("alicloud_type_7", std::iter::once(long.as_str())),
+            None
+        );
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(1),
+            "{:?}",
+            t0.elapsed()
+        );
+        assert_eq!(
+            suggest("alicloud_typ_7", many.iter().map(String::as_str)).as_deref(),
+            Some("alicloud_type_7")
+        );
     }
 
     #[test]
