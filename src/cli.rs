@@ -1,9 +1,10 @@
-//! The command line: parses arguments, runs the engine, and owns every byte of output.
+//! The command line: parses arguments, runs the engine, and hands every byte of output to the
+//! printer (`printer`), the one writer of stdout and stderr.
 //!
 //! User errors exit 1 with diagnostics on stderr; `plan --detailed-exitcode` exits 2 when there are
 //! changes; `fmt --check` exits 3; a bug panics, which Rust turns into exit 101.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +22,17 @@ use crate::provider::sim::Sim;
 use crate::provider::{Clouds, Transport, api::Timing};
 use crate::render::{self, Style};
 use crate::state::{State, Store};
+use crate::{errln, humanln, outln};
+
+mod logging;
+pub mod printer;
+
+use printer::{ColorWhen, Printer};
+
+/// The process's printer.
+fn ui() -> &'static Printer {
+    printer::get()
+}
 
 #[derive(Parser, Debug)]
 #[command(name = "netform", version, about = "Declarative Alibaba Cloud networking: ENIs, secondary IPs and EIPs", long_about = None)]
@@ -34,6 +46,16 @@ pub struct Cli {
     /// Use the embedded simulator (optionally seeded from WORLD), whatever the configuration says.
     #[arg(long, global = true, value_name = "WORLD", num_args = 0..=1, default_missing_value = "")]
     pub simulator: Option<String>,
+    /// Colour: auto (a terminal, unless NO_COLOR or CLICOLOR=0; CLICOLOR_FORCE forces it),
+    /// always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+    /// No colour (Terraform's -no-color).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Warnings as one summary line each (Terraform's -compact-warnings).
+    #[arg(long, global = true)]
+    pub compact_warnings: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -216,8 +238,6 @@ pub enum SimCmd {
 pub struct Exit(pub i32);
 
 struct Ctx {
-    /// `--json`: diagnostics become events on stdout.
-    json_events: std::cell::Cell<bool>,
     dir: PathBuf,
     cli_state: Option<PathBuf>,
     simulator: Option<String>,
@@ -225,48 +245,19 @@ struct Ctx {
     err_style: Style,
 }
 
-fn color_for(tty: bool) -> Style {
-    Style {
-        color: tty
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            && std::env::var("TERM").map(|t| t != "dumb").unwrap_or(true),
-    }
+/// Diagnostics on stderr (the printer decides colour, so the style is not needed).
+fn eprint_diags(diags: &[Diagnostic], sources: &Sources, _st: Style) {
+    ui().diags(diags, sources);
 }
 
-fn eprint_diags(diags: &[Diagnostic], sources: &Sources, st: Style) {
-    let text = render::diag::render_all(diags, sources, st);
-    let _ = std::io::stderr().write_all(text.as_bytes());
+/// Diagnostics on stderr, or as `diagnostic` events on stdout with `--json`: the printer knows
+/// which mode the command is in.
+fn report_diags(diags: &[Diagnostic], sources: &Sources, _st: Style, _json: bool) {
+    ui().diags(diags, sources);
 }
 
-/// Diagnostics on stderr, or as `diagnostic` events on stdout with `--json`.
-fn report_diags(diags: &[Diagnostic], sources: &Sources, st: Style, json: bool) {
-    if !json {
-        eprint_diags(diags, sources, st);
-        return;
-    }
-    let mut out = std::io::stdout().lock();
-    for d in diags {
-        let level = if d.is_error() { "error" } else { "warn" };
-        let line = event_line(
-            level,
-            &format!(
-                "{}: {}",
-                if d.is_error() { "Error" } else { "Warning" },
-                d.summary
-            ),
-            "diagnostic",
-            serde_json::json!({"diagnostic": sources.diagnostic_json(d)}),
-        );
-        let _ = out.write_all(line.as_bytes());
-    }
-}
-
-fn user_error(msg: impl Into<String>, help: impl Into<String>, st: Style) -> Exit {
-    eprint_diags(
-        &[Diagnostic::error(msg).with_help(help)],
-        &Sources::default(),
-        st,
-    );
+fn user_error(msg: impl Into<String>, help: impl Into<String>, _st: Style) -> Exit {
+    ui().error(msg, help);
     Exit(1)
 }
 
@@ -300,12 +291,7 @@ impl Ctx {
 
     fn load(&self) -> Result<Config, Exit> {
         config::load_dir(&self.dir).map_err(|f| {
-            report_diags(
-                &f.diags.0,
-                &f.sources,
-                self.err_style,
-                self.json_events.get(),
-            );
+            report_diags(&f.diags.0, &f.sources, self.err_style, ui().json_events());
             Exit(1)
         })
     }
@@ -337,7 +323,7 @@ impl Ctx {
             // On a terminal, with --input (the default), ask for what is missing, as Terraform does.
             Err(d)
                 if a.input
-                    && !self.json_events.get()
+                    && !ui().json_events()
                     && std::io::stdin().is_terminal()
                     && d.0
                         .iter()
@@ -356,23 +342,18 @@ impl Ctx {
                         .get(&name)
                         .and_then(|v| v.description.clone())
                         .unwrap_or_default();
-                    print!("var.{name}\n  {desc}\n\n  Enter a value: ");
-                    let _ = std::io::stdout().flush();
-                    let mut line = String::new();
-                    let _ = std::io::stdin().read_line(&mut line);
-                    inputs
-                        .cli
-                        .push(format!("{name}={}", line.trim_end_matches(['\n', '\r'])));
-                    println!();
+                    let line = ui().ask(&format!("var.{name}\n  {desc}\n\n  Enter a value: "));
+                    inputs.cli.push(format!("{name}={line}"));
+                    ui().human("\n");
                 }
                 cfg.sources.truncate(sources_before);
                 config::vars::resolve(cfg, &inputs).map_err(|d| {
-                    report_diags(&d.0, &cfg.sources, self.err_style, self.json_events.get());
+                    report_diags(&d.0, &cfg.sources, self.err_style, ui().json_events());
                     Exit(1)
                 })
             }
             Err(d) => {
-                report_diags(&d.0, &cfg.sources, self.err_style, self.json_events.get());
+                report_diags(&d.0, &cfg.sources, self.err_style, ui().json_events());
                 Err(Exit(1))
             }
         }
@@ -390,7 +371,7 @@ impl Ctx {
                     &a.warnings,
                     &cfg.sources,
                     self.err_style,
-                    self.json_events.get(),
+                    ui().json_events(),
                 );
                 Ok(a.clouds)
             }
@@ -406,7 +387,7 @@ impl Ctx {
                 Exit(1)
             }
             configure::Failure::Internal(what) => {
-                eprintln!("internal error: {what}");
+                errln!(ui(), "internal error: {what}");
                 Exit(101)
             }
         }
@@ -468,13 +449,7 @@ fn plan_options(a: &PlanArgs, destroy: bool, ctx: &Ctx) -> Result<PlanOptions, E
     })
 }
 
-fn event_line(level: &str, message: &str, ty: &str, extra: serde_json::Value) -> String {
-    let mut j = serde_json::json!({"@level": level, "@message": message, "@timestamp": crate::clock::now_rfc3339(), "type": ty});
-    if let (Some(m), serde_json::Value::Object(x)) = (j.as_object_mut(), extra) {
-        m.extend(x);
-    }
-    format!("{j}\n")
-}
+use printer::event_line;
 
 /// Plans, reporting diagnostics; shared by plan, apply and destroy.
 struct Planned {
@@ -488,7 +463,8 @@ struct Planned {
 /// journal, the simulator's cloud) is read after the lock is held, never before: a second run
 /// waiting on `--lock-timeout` must see what the first one did.
 fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool, operation: &str) -> Result<Planned, Exit> {
-    ctx.json_events.set(a.json);
+    ui().set_json_events(a.json);
+    ui().set_machine(a.json || a.format != "human");
     let mut cfg = ctx.load()?;
     let vars = ctx.vars(&mut cfg, a)?;
     let opts = plan_options(a, destroy, ctx)?;
@@ -526,27 +502,23 @@ fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool, operation: &str) -> Result<
 
 fn cmd_plan(ctx: &Ctx, a: &PlanArgs) -> Result<Exit, Exit> {
     let p = make_plan(ctx, a, false, "plan")?;
-    let mut out = std::io::stdout().lock();
     if a.json {
-        let _ = out.write_all(
-            event_line(
-                "info",
-                &format!("netform {}", env!("CARGO_PKG_VERSION")),
-                "version",
-                serde_json::json!({"netform": env!("CARGO_PKG_VERSION")}),
-            )
-            .as_bytes(),
-        );
+        ui().out(&event_line(
+            "info",
+            &format!("netform {}", env!("CARGO_PKG_VERSION")),
+            "version",
+            serde_json::json!({"netform": env!("CARGO_PKG_VERSION")}),
+        ));
         for c in p.plan.changes.iter().filter(|c| c.is_change()) {
             let msg = format!(
                 "{}: Plan to {}",
                 c.address,
                 c.action.json(c.create_before_destroy).join("+")
             );
-            let _ = out.write_all(event_line("info", &msg, "planned_change", serde_json::json!({"change": {"resource": {"addr": c.address.to_string(), "resource_type": c.address.ty, "resource_name": c.address.name}, "action": c.action.json(c.create_before_destroy).join("+")}})).as_bytes());
+            ui().out(&event_line("info", &msg, "planned_change", serde_json::json!({"change": {"resource": {"addr": c.address.to_string(), "resource_type": c.address.ty, "resource_name": c.address.name}, "action": c.action.json(c.create_before_destroy).join("+")}})));
         }
         let (add, change, remove) = p.plan.counts();
-        let _ = out.write_all(event_line("info", &format!("Plan: {add} to add, {change} to change, {remove} to destroy."), "change_summary", serde_json::json!({"changes": {"add": add, "change": change, "remove": remove, "operation": "plan"}})).as_bytes());
+        ui().out(&event_line("info", &format!("Plan: {add} to add, {change} to change, {remove} to destroy."), "change_summary", serde_json::json!({"changes": {"add": add, "change": change, "remove": remove, "operation": "plan"}})));
     } else {
         let text = match a.format.as_str() {
             "json" => {
@@ -564,7 +536,7 @@ fn cmd_plan(ctx: &Ctx, a: &PlanArgs) -> Result<Exit, Exit> {
                 ));
             }
         };
-        let _ = out.write_all(text.as_bytes());
+        ui().out(&text);
     }
     if let Some(f) = &a.out {
         let path = if f.is_absolute() {
@@ -581,8 +553,8 @@ fn cmd_plan(ctx: &Ctx, a: &PlanArgs) -> Result<Exit, Exit> {
             ));
         }
         if !a.json {
-            let _ = writeln!(
-                out,
+            humanln!(
+                ui(),
                 "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n  netform apply {}",
                 f.display(),
                 f.display()
@@ -603,12 +575,9 @@ fn confirm(ctx: &Ctx, what: &str) -> Result<bool, Exit> {
             ctx.err_style,
         ));
     }
-    print!(
-        "\nDo you want to perform these actions?\n  netform will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+    let line = ui().ask(
+        "\nDo you want to perform these actions?\n  netform will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
     );
-    let _ = std::io::stdout().flush();
-    let mut line = String::new();
-    let _ = std::io::stdin().read_line(&mut line);
     Ok(line.trim() == "yes")
 }
 
@@ -621,7 +590,8 @@ fn interrupt_flag() -> Arc<std::sync::atomic::AtomicBool> {
             // A second Ctrl-C: stop now; the journal already holds every completed operation.
             std::process::exit(130);
         }
-        eprintln!(
+        errln!(
+            ui(),
             "\nInterrupt received: finishing the operations in flight, then stopping. Press Ctrl-C again to stop at once."
         );
     });
@@ -635,7 +605,6 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
         plan,
         mut store,
     } = p;
-    let mut out = std::io::stdout().lock();
     let total = plan.ops.len();
     let tty = std::io::stdout().is_terminal();
     let mut done = 0usize;
@@ -712,8 +681,7 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
                 }
             }
         };
-        let _ = out.write_all(line.as_bytes());
-        let _ = out.flush();
+        ui().out(&line);
     };
     let res = apply::apply(
         &cfg,
@@ -740,7 +708,6 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
     if !report.warnings.is_empty() {
         report_diags(&report.warnings, &cfg.sources, ctx.err_style, a.json);
     }
-    let mut out = std::io::stdout().lock();
     if !report.ok() && report.failed.is_empty() {
         let not_started = plan.ops.len().saturating_sub(report.completed.len());
         report_diags(
@@ -803,17 +770,14 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
                     )
                 })
                 .collect();
-            let _ = out.write_all(
-                event_line(
-                    "info",
-                    &format!("Outputs: {}", outs.len()),
-                    "outputs",
-                    serde_json::json!({"outputs": outs}),
-                )
-                .as_bytes(),
-            );
+            ui().out(&event_line(
+                "info",
+                &format!("Outputs: {}", outs.len()),
+                "outputs",
+                serde_json::json!({"outputs": outs}),
+            ));
         }
-        let _ = out.write_all(event_line("info", &msg, "change_summary", serde_json::json!({"changes": {"add": report.added, "change": report.changed, "remove": report.destroyed, "operation": if plan.options.destroy {"destroy"} else {"apply"}}})).as_bytes());
+        ui().out(&event_line("info", &msg, "change_summary", serde_json::json!({"changes": {"add": report.added, "change": report.changed, "remove": report.destroyed, "operation": if plan.options.destroy {"destroy"} else {"apply"}}})));
     } else {
         let msg = if plan.options.destroy {
             format!(
@@ -823,18 +787,18 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
         } else {
             msg
         };
-        let _ = writeln!(out, "\n{}", st.bold(&st.green(&msg)));
+        outln!(ui(), "\n{}", st.bold(&st.green(&msg)));
         if let Some(s) = &report.state
             && !s.outputs.is_empty()
         {
-            let _ = writeln!(out, "\nOutputs:\n");
+            outln!(ui(), "\nOutputs:\n");
             for (k, o) in &s.outputs {
                 let v = if o.sensitive {
                     "<sensitive>".to_string()
                 } else {
                     Value::from_json(&o.value).to_string()
                 };
-                let _ = writeln!(out, "{k} = {v}");
+                outln!(ui(), "{k} = {v}");
             }
         }
     }
@@ -903,18 +867,18 @@ fn cmd_apply(
     }
     let p = make_plan(ctx, a, destroy, if destroy { "destroy" } else { "apply" })?;
     if !a.json {
-        let _ = std::io::stdout().write_all(render::plan::render(&p.plan, ctx.style).as_bytes());
+        ui().out(&render::plan::render(&p.plan, ctx.style));
     }
     if !p.plan.has_changes() {
         fold_crashed_journal(ctx, p)?;
         return Ok(Exit(0));
     }
     if !auto && !confirm(ctx, if destroy { "destroy" } else { "apply" })? {
-        println!("\nApply cancelled.");
+        outln!(ui(), "\nApply cancelled.");
         return Err(Exit(1));
     }
     if !a.json {
-        println!();
+        outln!(ui());
     }
     run_apply(ctx, p, a)
 }
@@ -1007,11 +971,16 @@ fn cmd_validate(ctx: &Ctx, json: bool) -> Result<Exit, Exit> {
             "warning_count": diags.warning_count(),
             "diagnostics": diags.0.iter().map(|d| sources.diagnostic_json(d)).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
+        outln!(
+            ui(),
+            "{}",
+            serde_json::to_string_pretty(&j).unwrap_or_default()
+        );
     } else {
         eprint_diags(&diags.0, &sources, ctx.err_style);
         if errors == 0 {
-            println!(
+            outln!(
+                ui(),
                 "{}",
                 ctx.style.green("Success! The configuration is valid.")
             );
@@ -1078,13 +1047,13 @@ fn cmd_fmt(ctx: &Ctx, check: bool, diff: bool, files: &[PathBuf]) -> Result<Exit
         match crate::fmt::format_source(&src) {
             Ok(new) if new != src => {
                 changed = true;
-                println!("{shown}");
+                outln!(ui(), "{shown}");
                 if diff {
                     let d = similar::TextDiff::from_lines(&src, &new);
-                    print!(
-                        "{}",
-                        d.unified_diff()
+                    ui().out(
+                        &d.unified_diff()
                             .header(&format!("old/{shown}"), &format!("new/{shown}"))
+                            .to_string(),
                     );
                 }
                 if !check && let Err(e) = crate::state::write_atomic(&p, new.as_bytes()) {
@@ -1155,12 +1124,14 @@ fn cmd_show(ctx: &Ctx, plan_file: Option<&Path>, json: bool) -> Result<Exit, Exi
             )
         })?;
         if json {
-            println!(
+            outln!(
+                ui(),
                 "{}",
                 serde_json::to_string_pretty(j.get("plan").unwrap_or(&j)).unwrap_or_default()
             );
         } else {
-            println!(
+            outln!(
+                ui(),
                 "{}",
                 j.get("rendered").and_then(|v| v.as_str()).unwrap_or("")
             );
@@ -1169,17 +1140,18 @@ fn cmd_show(ctx: &Ctx, plan_file: Option<&Path>, json: bool) -> Result<Exit, Exi
     }
     let s = state_or_empty(ctx)?;
     if json {
-        println!(
+        outln!(
+            ui(),
             "{}",
             serde_json::to_string_pretty(&s.to_json()).unwrap_or_default()
         );
         return Ok(Exit(0));
     }
     if s.resources.is_empty() {
-        println!("The state is empty. No resources are represented.");
+        outln!(ui(), "The state is empty. No resources are represented.");
         return Ok(Exit(0));
     }
-    print!("{}", render_state(&s));
+    ui().out(&render_state(&s));
     Ok(Exit(0))
 }
 
@@ -1225,10 +1197,10 @@ fn cmd_output(ctx: &Ctx, name: Option<&str>, json: bool, raw: bool) -> Result<Ex
                 ));
             };
             if json {
-                println!("{}", o.value);
+                outln!(ui(), "{}", o.value);
             } else if raw {
                 match Value::from_json(&o.value).coerce_string() {
-                    Some(v) => print!("{v}"),
+                    Some(v) => ui().out(&v),
                     None => {
                         return Err(user_error(
                             format!("output \"{n}\" is not a string, number or bool"),
@@ -1238,12 +1210,13 @@ fn cmd_output(ctx: &Ctx, name: Option<&str>, json: bool, raw: bool) -> Result<Ex
                     }
                 }
             } else {
-                println!("{}", Value::from_json(&o.value));
+                outln!(ui(), "{}", Value::from_json(&o.value));
             }
         }
         None => {
             if json {
-                println!(
+                outln!(
+                    ui(),
                     "{}",
                     serde_json::to_string_pretty(&s.outputs).unwrap_or_default()
                 );
@@ -1254,7 +1227,7 @@ fn cmd_output(ctx: &Ctx, name: Option<&str>, json: bool, raw: bool) -> Result<Ex
                     } else {
                         Value::from_json(&o.value).to_string()
                     };
-                    println!("{k} = {v}");
+                    outln!(ui(), "{k} = {v}");
                 }
             }
         }
@@ -1317,7 +1290,8 @@ fn cmd_import(ctx: &Ctx, address: &str, id: &str, vars: &[String]) -> Result<Exi
     store
         .write(&mut state, prior.as_ref())
         .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
-    println!(
+    outln!(
+        ui(),
         "{addr}: Import prepared!\n  Prepared {} for import\n\nImport successful!\n\nThe resource is now in netform's state; run netform plan to see how it compares with the configuration.",
         r.ty
     );
@@ -1329,7 +1303,7 @@ fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
     match c {
         StateCmd::List => {
             for a in state_or_empty(ctx)?.resources.keys() {
-                println!("{a}");
+                outln!(ui(), "{a}");
             }
         }
         StateCmd::Show { address } => {
@@ -1345,7 +1319,7 @@ fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
             };
             let mut one = State::new(s.lineage.clone());
             one.resources.insert(a, i.clone());
-            print!("{}", render_state(&one));
+            ui().out(&render_state(&one));
         }
         StateCmd::Rm { addresses } if addresses.is_empty() => {
             return Err(user_error(
@@ -1385,13 +1359,14 @@ fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
                 }
                 for m in matching {
                     s.resources.remove(&m);
-                    println!("Removed {m}");
+                    outln!(ui(), "Removed {m}");
                 }
             }
             store
                 .write(&mut s, Some(&prior))
                 .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
-            println!(
+            outln!(
+                ui(),
                 "Successfully removed {} resource instance(s). They still exist in the cloud; netform no longer manages them.",
                 prior.resources.len() - s.resources.len()
             );
@@ -1437,7 +1412,10 @@ fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
             store
                 .write(&mut s, Some(&prior))
                 .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
-            println!("Move \"{f}\" to \"{t}\"\nSuccessfully moved 1 object(s).");
+            outln!(
+                ui(),
+                "Move \"{f}\" to \"{t}\"\nSuccessfully moved 1 object(s)."
+            );
         }
     }
     Ok(Exit(0))
@@ -1448,9 +1426,15 @@ fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
         SimCmd::Reset => {
             match Sim::reset(&ctx.dir) {
                 Ok(true) => {
-                    println!("The simulated cloud was reset; the next run starts from the world.")
+                    outln!(
+                        ui(),
+                        "The simulated cloud was reset; the next run starts from the world."
+                    )
                 }
-                Ok(false) => println!("There is no simulated cloud here yet; nothing to reset."),
+                Ok(false) => outln!(
+                    ui(),
+                    "There is no simulated cloud here yet; nothing to reset."
+                ),
                 Err(e) => {
                     return Err(user_error(
                         format!(
@@ -1496,7 +1480,11 @@ fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
                     let j = sim
                         .with_cloud(crate::provider::sim::show)
                         .unwrap_or_default();
-                    println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
+                    outln!(
+                        ui(),
+                        "{}",
+                        serde_json::to_string_pretty(&j).unwrap_or_default()
+                    );
                 }
                 SimCmd::Call { action, params } => {
                     let mut p = crate::provider::Params::new();
@@ -1521,10 +1509,15 @@ fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
                     let _ = sim.persist();
                     match res {
                         Ok(j) => {
-                            println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default())
+                            outln!(
+                                ui(),
+                                "{}",
+                                serde_json::to_string_pretty(&j).unwrap_or_default()
+                            )
                         }
                         Err(e) => {
-                            println!(
+                            outln!(
+                                ui(),
                                 "{}",
                                 serde_json::json!({"Code": e.code, "Message": e.message, "RequestId": e.request_id})
                             );
@@ -1582,7 +1575,8 @@ fn cmd_capture(
         )
     })?;
     let regions: Vec<&str> = world.regions.iter().map(|r| r.id.as_str()).collect();
-    println!(
+    outln!(
+        ui(),
         "Captured {}: VPCs {}, vSwitches {}, security groups {}, instances {}, NAT gateways {}, HAVIPs {}, SLBs {}, instance types {}.",
         regions.join(", "),
         world.vpcs.len(),
@@ -1594,7 +1588,8 @@ fn cmd_capture(
         world.slbs.len(),
         world.limits.instance_types.len(),
     );
-    println!(
+    outln!(
+        ui(),
         "Wrote {}; use it with --simulator={} or simulator {{ world = \"…\" }}.",
         path.display(),
         out.display()
@@ -1720,17 +1715,18 @@ fn cmd_serve(
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let s2 = stop.clone();
     let _ = ctrlc::set_handler(move || s2.store(true, std::sync::atomic::Ordering::SeqCst));
-    println!(
+    outln!(
+        ui(),
         "netform simulator listening on http://{addr} (keys: {})",
         map.keys().cloned().collect::<Vec<_>>().join(", ")
     );
-    let _ = std::io::stdout().flush();
     let res =
         crate::provider::sim::serve::serve_recording(listener, sim.clone(), map, stop, record);
     let _ = sim.persist();
     match res {
         Ok(()) => {
-            println!(
+            outln!(
+                ui(),
                 "stopped; the simulated cloud is saved in {}",
                 crate::provider::sim::sim_dir(&ctx.dir).display()
             );
@@ -1769,14 +1765,14 @@ fn cmd_graph(ctx: &Ctx, ops: bool, format: &str) -> Result<Exit, Exit> {
             false,
             "graph",
         )?;
-        print!("{}", render::graph::operations(&p.plan.ops, f));
+        ui().out(&render::graph::operations(&p.plan.ops, f));
     } else {
         let cfg = ctx.load()?;
         let g = crate::graph::build(&cfg).map_err(|d| {
             eprint_diags(&d.0, &cfg.sources, ctx.err_style);
             Exit(1)
         })?;
-        print!("{}", render::graph::resources(&g, f));
+        ui().out(&render::graph::resources(&g, f));
     }
     Ok(Exit(0))
 }
@@ -1822,7 +1818,7 @@ fn cmd_guest(
         )),
         None => {
             for f in crate::guest::render(&insts[0], oses[0]) {
-                println!("# --- {} ---\n{}", f.path, f.contents);
+                outln!(ui(), "# --- {} ---\n{}", f.path, f.contents);
             }
             Ok(Exit(0))
         }
@@ -1848,7 +1844,7 @@ fn cmd_guest(
                     }
                 }
             }
-            println!("Wrote {n} file(s) under {}.", dir.display());
+            outln!(ui(), "Wrote {n} file(s) under {}.", dir.display());
             Ok(Exit(0))
         }
     }
@@ -1890,14 +1886,7 @@ pub fn terraform_style_args(args: impl Iterator<Item = String>) -> Vec<String> {
 
 /// Runs the CLI; returns the process exit code.
 pub fn run() -> i32 {
-    // A bug is not the user's fault: say so, and exit 101 (Rust's panic exit code).
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        eprintln!(
-            "error: netform hit an internal error (a bug, not a problem with your configuration); state written so far is intact. Please report this with the message below."
-        );
-        default_hook(info);
-    }));
+    printer::install_panic_hook();
     let cli = match Cli::try_parse_from(terraform_style_args(std::env::args())) {
         Ok(c) => c,
         Err(e) => {
@@ -1909,17 +1898,24 @@ pub fn run() -> i32 {
             };
         }
     };
+    let color = if cli.no_color {
+        ColorWhen::Never
+    } else {
+        cli.color
+    };
+    let printer = printer::init(color);
+    printer.set_compact_warnings(cli.compact_warnings);
+    logging::init(printer);
     let dir = match &cli.chdir {
         Some(d) => d.clone(),
         None => PathBuf::from("."),
     };
     let ctx = Ctx {
-        json_events: std::cell::Cell::new(false),
         dir,
         cli_state: cli.state.clone(),
         simulator: cli.simulator.clone(),
-        style: color_for(std::io::stdout().is_terminal()),
-        err_style: color_for(std::io::stderr().is_terminal()),
+        style: printer.style(),
+        err_style: printer.err_style(),
     };
     let r = match &cli.command {
         Command::Validate { json } => cmd_validate(&ctx, *json),
@@ -1942,7 +1938,7 @@ pub fn run() -> i32 {
         Command::Sim(c) => cmd_sim(&ctx, c),
     };
     match r {
-        Ok(Exit(c)) | Err(Exit(c)) => c,
+        Ok(Exit(c)) | Err(Exit(c)) => printer.finish(c),
     }
 }
 
@@ -1953,7 +1949,6 @@ mod serve_tests {
 
     fn ctx(dir: &Path) -> Ctx {
         Ctx {
-            json_events: std::cell::Cell::new(false),
             dir: dir.to_path_buf(),
             cli_state: None,
             simulator: None,

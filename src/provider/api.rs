@@ -198,7 +198,7 @@ fn env_ms(name: &str) -> Option<Duration> {
     match v.trim().parse::<u64>() {
         Ok(ms) => Some(Duration::from_millis(ms)),
         Err(_) => {
-            eprintln!("warning: ignoring {name}={v:?}: expected a whole number of milliseconds");
+            log::warn!("ignoring {name}={v:?}: expected a whole number of milliseconds");
             None
         }
     }

@@ -1,6 +1,9 @@
 //! The CLI's behaviour, end to end, in one test binary: each test runs the real `netform` binary
 //! in a temporary copy of a fixture or example, with colour off and a fixed clock.
 
+// The product's output goes through its printer; a test's own notes (a slow set-up) may print.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod bad_input;
 mod capture;
 mod commands;
@@ -10,6 +13,7 @@ mod endpoints;
 mod features;
 mod harness;
 mod http;
+mod output;
 mod paging;
 mod properties;
 mod quickstart;
