@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::address::Address;
-use crate::apply::{self, Event};
+use crate::apply;
 use crate::config::{self, Config, vars::VarInputs};
 use crate::diag::{Diagnostic, Diagnostics, Sources};
 use crate::lang::Value;
@@ -24,6 +24,7 @@ use crate::render::{self, Style};
 use crate::state::{State, Store};
 use crate::{errln, humanln, outln};
 
+mod apply_view;
 mod logging;
 pub mod printer;
 
@@ -449,8 +450,6 @@ fn plan_options(a: &PlanArgs, destroy: bool, ctx: &Ctx) -> Result<PlanOptions, E
     })
 }
 
-use printer::event_line;
-
 /// Plans, reporting diagnostics; shared by plan, apply and destroy.
 struct Planned {
     cfg: Config,
@@ -501,43 +500,11 @@ fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool, operation: &str) -> Result<
 }
 
 fn cmd_plan(ctx: &Ctx, a: &PlanArgs) -> Result<Exit, Exit> {
-    let p = make_plan(ctx, a, false, "plan")?;
     if a.json {
-        ui().out(&event_line(
-            "info",
-            &format!("netform {}", env!("CARGO_PKG_VERSION")),
-            "version",
-            serde_json::json!({"netform": env!("CARGO_PKG_VERSION")}),
-        ));
-        for c in p.plan.changes.iter().filter(|c| c.is_change()) {
-            let msg = format!(
-                "{}: Plan to {}",
-                c.address,
-                c.action.json(c.create_before_destroy).join("+")
-            );
-            ui().out(&event_line("info", &msg, "planned_change", serde_json::json!({"change": {"resource": {"addr": c.address.to_string(), "resource_type": c.address.ty, "resource_name": c.address.name}, "action": c.action.json(c.create_before_destroy).join("+")}})));
-        }
-        let (add, change, remove) = p.plan.counts();
-        ui().out(&event_line("info", &format!("Plan: {add} to add, {change} to change, {remove} to destroy."), "change_summary", serde_json::json!({"changes": {"add": add, "change": change, "remove": remove, "operation": "plan"}})));
-    } else {
-        let text = match a.format.as_str() {
-            "json" => {
-                serde_json::to_string_pretty(&render::json::plan(&p.plan, &p.cfg.sources))
-                    .unwrap_or_default()
-                    + "\n"
-            }
-            "markdown" => render::markdown::render(&p.plan),
-            "human" => render::plan::render(&p.plan, ctx.style),
-            other => {
-                return Err(user_error(
-                    format!("unknown --format \"{other}\""),
-                    "use human, json or markdown",
-                    ctx.err_style,
-                ));
-            }
-        };
-        ui().out(&text);
+        apply_view::version_event(ui());
     }
+    let p = make_plan(ctx, a, false, "plan")?;
+    show_plan(ctx, &p, a)?;
     if let Some(f) = &a.out {
         let path = if f.is_absolute() {
             f.clone()
@@ -565,6 +532,33 @@ fn cmd_plan(ctx: &Ctx, a: &PlanArgs) -> Result<Exit, Exit> {
         return Ok(Exit(2));
     }
     Ok(Exit(0))
+}
+
+/// The plan in the format asked for: `--json` events, or `--format human|json|markdown` on
+/// stdout.
+fn show_plan(ctx: &Ctx, p: &Planned, a: &PlanArgs) -> Result<(), Exit> {
+    if a.json {
+        apply_view::plan_events(&p.plan, ui());
+        return Ok(());
+    }
+    let text = match a.format.as_str() {
+        "json" => {
+            serde_json::to_string_pretty(&render::json::plan(&p.plan, &p.cfg.sources))
+                .unwrap_or_default()
+                + "\n"
+        }
+        "markdown" => render::markdown::render(&p.plan),
+        "human" => render::plan::render(&p.plan, ui().style()),
+        other => {
+            return Err(user_error(
+                format!("unknown --format \"{other}\""),
+                "use human, json or markdown",
+                ctx.err_style,
+            ));
+        }
+    };
+    ui().out(&text);
+    Ok(())
 }
 
 fn confirm(ctx: &Ctx, what: &str) -> Result<bool, Exit> {
@@ -598,102 +592,27 @@ fn interrupt_flag() -> Arc<std::sync::atomic::AtomicBool> {
     flag
 }
 
-fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
+fn run_apply(ctx: &Ctx, planned: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
     let Planned {
         cfg,
         clouds,
         plan,
         mut store,
-    } = p;
-    let total = plan.ops.len();
-    let tty = std::io::stdout().is_terminal();
-    let mut done = 0usize;
-    let st = ctx.style;
-    let json = a.json;
-    let fixed_clock = std::env::var("NETFORM_CLOCK").is_ok();
-    let mut on_event = |e: &Event| {
-        let line = match e {
-            Event::Start {
-                address,
-                action,
-                op,
-            } => {
-                if json {
-                    event_line(
-                        "info",
-                        &format!("{address}: {}...", action.name()),
-                        "apply_start",
-                        serde_json::json!({"hook": {"resource": {"addr": address.to_string()}, "action": action.name(), "op": op}}),
-                    )
-                } else {
-                    format!("{address}: {}...\n", action.name())
-                }
-            }
-            Event::Done {
-                address,
-                action,
-                elapsed,
-                op,
-            } => {
-                done += 1;
-                let secs = if fixed_clock { 0 } else { elapsed.as_secs() };
-                let prog = if tty {
-                    format!("[{done}/{total}] ")
-                } else {
-                    String::new()
-                };
-                if json {
-                    event_line(
-                        "info",
-                        &format!("{address}: {} complete after {secs}s", action.name()),
-                        "apply_complete",
-                        serde_json::json!({"hook": {"resource": {"addr": address.to_string()}, "action": action.name(), "op": op, "elapsed_seconds": secs}}),
-                    )
-                } else {
-                    format!(
-                        "{prog}{address}: {} complete after {secs}s\n",
-                        action.name()
-                    )
-                }
-            }
-            Event::Failed {
-                address,
-                action,
-                error,
-                ..
-            } => {
-                if json {
-                    event_line(
-                        "error",
-                        &format!("{address}: {} failed: {}", action.name(), error),
-                        "apply_errored",
-                        serde_json::json!({"hook": {"resource": {"addr": address.to_string()}, "action": action.name()}}),
-                    )
-                } else {
-                    format!("{address}: {} {}\n", action.name(), st.red("failed"))
-                }
-            }
-            Event::Skipped { op } => {
-                if json {
-                    String::new()
-                } else {
-                    format!("{op}: skipped (a dependency failed)\n")
-                }
-            }
-        };
-        ui().out(&line);
+    } = planned;
+    let res = {
+        let mut view = apply_view::ApplyView::new(ui(), &plan, a.json);
+        apply::apply(
+            &cfg,
+            &plan,
+            &clouds,
+            &mut store,
+            &apply::Options {
+                parallelism: a.parallelism,
+                cancel: Some(interrupt_flag()),
+            },
+            &mut |e| view.on_event(e),
+        )
     };
-    let res = apply::apply(
-        &cfg,
-        &plan,
-        &clouds,
-        &mut store,
-        &apply::Options {
-            parallelism: a.parallelism,
-            cancel: Some(interrupt_flag()),
-        },
-        &mut on_event,
-    );
     persist_sim(ctx, &clouds);
     let report = match res {
         Ok(r) => r,
@@ -708,101 +627,58 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
     if !report.warnings.is_empty() {
         report_diags(&report.warnings, &cfg.sources, ctx.err_style, a.json);
     }
-    if !report.ok() && report.failed.is_empty() {
+    if !report.ok() {
+        report_apply_failure(&report, &plan, &cfg.sources);
+        return Err(Exit(1));
+    }
+    apply_view::summary(
+        ui(),
+        a.json,
+        plan.options.destroy,
+        (report.added, report.changed, report.destroyed),
+        report.state.as_ref(),
+    );
+    Ok(Exit(0))
+}
+
+/// Why an apply stopped short: interrupted, or which operations failed and what was skipped.
+fn report_apply_failure(report: &apply::Report, plan: &Plan, sources: &Sources) {
+    if report.failed.is_empty() {
         let not_started = plan.ops.len().saturating_sub(report.completed.len());
-        report_diags(
+        ui().diags(
             &[Diagnostic::error(format!(
                 "apply was interrupted: {} operation(s) done and recorded in state, {not_started} not started",
                 report.completed.len()
             ))
             .with_help("run netform apply again to finish; netform plan shows what is left")],
-            &cfg.sources,
-            ctx.err_style,
-            a.json,
+            sources,
         );
-        return Err(Exit(1));
+        return;
     }
-    if !report.ok() {
-        let mut diags = Vec::new();
-        for (op, e) in &report.failed {
-            let mut d = Diagnostic::error(format!("{op} failed: {}: {}", e.code, e.message));
-            if let Some(r) = e.rule() {
-                d = d.with_rule(r);
+    let mut diags = Vec::new();
+    for (op, e) in &report.failed {
+        let mut d = Diagnostic::error(format!("{op} failed: {}: {}", e.code, e.message));
+        if let Some(r) = e.rule() {
+            d = d.with_rule(r);
+        }
+        let detail = format!(
+            "RequestId: {}{}\ndone: {} operation(s); failed: {}; not done (skipped): {}",
+            e.request_id,
+            e.recommend
+                .as_ref()
+                .map(|r| format!("\nRecommend: {r}"))
+                .unwrap_or_default(),
+            report.completed.len(),
+            report.failed.len(),
+            if report.skipped.is_empty() {
+                "none".to_string()
+            } else {
+                report.skipped.join(", ")
             }
-            let detail = format!(
-                "RequestId: {}{}\ndone: {} operation(s); failed: {}; not done (skipped): {}",
-                e.request_id,
-                e.recommend
-                    .as_ref()
-                    .map(|r| format!("\nRecommend: {r}"))
-                    .unwrap_or_default(),
-                report.completed.len(),
-                report.failed.len(),
-                if report.skipped.is_empty() {
-                    "none".to_string()
-                } else {
-                    report.skipped.join(", ")
-                }
-            );
-            diags.push(d.with_detail(detail).with_help("state records everything that completed; fix the cause and run netform apply again to finish"));
-        }
-        report_diags(&diags, &cfg.sources, ctx.err_style, a.json);
-        return Err(Exit(1));
+        );
+        diags.push(d.with_detail(detail).with_help("state records everything that completed; fix the cause and run netform apply again to finish"));
     }
-    let msg = format!(
-        "Apply complete! Resources: {} added, {} changed, {} destroyed.",
-        report.added, report.changed, report.destroyed
-    );
-    if a.json {
-        if let Some(s) = &report.state {
-            let outs: serde_json::Map<String, serde_json::Value> = s
-                .outputs
-                .iter()
-                .map(|(k, o)| {
-                    let v = if o.sensitive {
-                        serde_json::Value::Null
-                    } else {
-                        o.value.clone()
-                    };
-                    (
-                        k.clone(),
-                        serde_json::json!({"sensitive": o.sensitive, "type": o.ty, "value": v}),
-                    )
-                })
-                .collect();
-            ui().out(&event_line(
-                "info",
-                &format!("Outputs: {}", outs.len()),
-                "outputs",
-                serde_json::json!({"outputs": outs}),
-            ));
-        }
-        ui().out(&event_line("info", &msg, "change_summary", serde_json::json!({"changes": {"add": report.added, "change": report.changed, "remove": report.destroyed, "operation": if plan.options.destroy {"destroy"} else {"apply"}}})));
-    } else {
-        let msg = if plan.options.destroy {
-            format!(
-                "Destroy complete! Resources: {} destroyed.",
-                report.destroyed
-            )
-        } else {
-            msg
-        };
-        outln!(ui(), "\n{}", st.bold(&st.green(&msg)));
-        if let Some(s) = &report.state
-            && !s.outputs.is_empty()
-        {
-            outln!(ui(), "\nOutputs:\n");
-            for (k, o) in &s.outputs {
-                let v = if o.sensitive {
-                    "<sensitive>".to_string()
-                } else {
-                    Value::from_json(&o.value).to_string()
-                };
-                outln!(ui(), "{k} = {v}");
-            }
-        }
-    }
-    Ok(Exit(0))
+    ui().diags(&diags, sources);
 }
 
 /// The first planning option set on a command line that applies a saved plan: they shape a
@@ -829,6 +705,10 @@ fn cmd_apply(
     auto: bool,
     destroy: bool,
 ) -> Result<Exit, Exit> {
+    if a.json {
+        ui().set_json_events(true);
+        apply_view::version_event(ui());
+    }
     if let Some(f) = plan_file {
         if let Some(flag) = planning_flag(a) {
             return Err(user_error(
@@ -866,19 +746,20 @@ fn cmd_apply(
         return run_apply(ctx, planned, a);
     }
     let p = make_plan(ctx, a, destroy, if destroy { "destroy" } else { "apply" })?;
-    if !a.json {
-        ui().out(&render::plan::render(&p.plan, ctx.style));
-    }
+    show_plan(ctx, &p, a)?;
     if !p.plan.has_changes() {
+        // Terraform ends a run with nothing to do the same way as any other.
+        let state = p.plan.stored.clone();
         fold_crashed_journal(ctx, p)?;
+        apply_view::summary(ui(), a.json, destroy, (0, 0, 0), state.as_ref());
         return Ok(Exit(0));
     }
     if !auto && !confirm(ctx, if destroy { "destroy" } else { "apply" })? {
-        outln!(ui(), "\nApply cancelled.");
+        humanln!(ui(), "\nApply cancelled.");
         return Err(Exit(1));
     }
     if !a.json {
-        outln!(ui());
+        humanln!(ui());
     }
     run_apply(ctx, p, a)
 }

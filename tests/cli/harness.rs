@@ -167,3 +167,18 @@ pub fn spawn_sim_serve(
     };
     (child, endpoint)
 }
+
+/// Where, in apply's output, the first line starting with `prefix` (Terraform's
+/// `ADDR: Creating...`, `ADDR: Creation complete`) is, naming the API `action` in brackets when
+/// one is given (a resource that takes several operations). Panics with the output if none is.
+pub fn line_at(out: &str, prefix: &str, action: Option<&str>) -> usize {
+    let mut at = 0;
+    for line in out.split_inclusive('\n') {
+        let named = action.is_none_or(|a| line.trim_end().ends_with(&format!("[{a}]")));
+        if line.starts_with(prefix) && named {
+            return at;
+        }
+        at += line.len();
+    }
+    panic!("no line {prefix:?} naming {action:?} in output:\n{out}")
+}

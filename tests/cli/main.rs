@@ -4,6 +4,7 @@
 // The product's output goes through its printer; a test's own notes (a slow set-up) may print.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod apply_output;
 mod bad_input;
 mod capture;
 mod commands;
