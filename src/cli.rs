@@ -26,6 +26,7 @@ use crate::{errln, humanln, outln};
 
 mod apply_view;
 mod logging;
+mod meta;
 pub mod printer;
 
 use printer::{ColorWhen, Printer};
@@ -184,6 +185,18 @@ pub enum Command {
     /// The embedded simulator.
     #[command(subcommand)]
     Sim(SimCmd),
+    /// netform's version, the commit it was built from and the platform.
+    Version {
+        #[arg(long)]
+        json: bool,
+    },
+    /// A shell completion script on stdout (e.g. netform completions bash > /etc/bash_completion.d/netform).
+    Completions { shell: clap_complete::Shell },
+    /// The man page on stdout, or with --out DIR one page per command.
+    Man {
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -1817,6 +1830,12 @@ pub fn run() -> i32 {
             cmd_guest(&ctx, instance.as_deref(), os.as_deref(), out.as_deref())
         }
         Command::Sim(c) => cmd_sim(&ctx, c),
+        Command::Version { json } => meta::cmd_version(*json),
+        Command::Completions { shell } => meta::cmd_completions(*shell),
+        Command::Man { out } => meta::cmd_man(
+            out.as_ref().map(|o| ctx.dir.join(o)).as_deref(),
+            ctx.err_style,
+        ),
     };
     match r {
         Ok(Exit(c)) | Err(Exit(c)) => printer.finish(c),
