@@ -9,11 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::address::Address;
 use crate::apply;
-use crate::config::{self, Config, vars::VarInputs};
+use crate::config::vars::{VarArg, VarInputs};
+use crate::config::{self, Config};
 use crate::diag::{Diagnostic, Diagnostics, Sources};
 use crate::lang::Value;
 use crate::plan::{self, Plan, PlanOptions};
@@ -99,6 +100,40 @@ pub struct PlanArgs {
     pub lock_timeout: String,
     #[arg(long, default_value = "true", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub input: bool,
+    /// Take the state lock (default). --lock=false runs unlocked, with a warning.
+    #[arg(long, default_value = "true", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub lock: bool,
+    /// --var and --var-file as they were interleaved on the command line (filled in after
+    /// parsing: clap keeps the two lists apart).
+    #[arg(skip)]
+    pub var_order: Vec<VarArg>,
+}
+
+impl PlanArgs {
+    /// `--var` and `--var-file` in command-line order, as Terraform applies them (the later
+    /// wins). Built without a command line (import, capture), files come before values.
+    pub fn var_args(&self) -> Vec<VarArg> {
+        if !self.var_order.is_empty() {
+            return self.var_order.clone();
+        }
+        let files = self.var_files.iter().cloned().map(VarArg::File);
+        files
+            .chain(self.vars.iter().cloned().map(VarArg::Var))
+            .collect()
+    }
+
+    /// Records the command line's order of `--var` and `--var-file` from clap's indices.
+    fn order_vars(&mut self, m: &clap::ArgMatches) {
+        let mut all: Vec<(usize, VarArg)> = Vec::new();
+        if let Some(idx) = m.indices_of("vars") {
+            all.extend(idx.zip(self.vars.iter().cloned().map(VarArg::Var)));
+        }
+        if let Some(idx) = m.indices_of("var_files") {
+            all.extend(idx.zip(self.var_files.iter().cloned().map(VarArg::File)));
+        }
+        all.sort_by_key(|(i, _)| *i);
+        self.var_order = all.into_iter().map(|(_, v)| v).collect();
+    }
 }
 
 /// `--parallelism 0` would start nothing and wait forever: refuse it when the flag is read.
@@ -197,6 +232,18 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+}
+
+impl Command {
+    /// The plan flags of plan, apply and destroy.
+    fn plan_args_mut(&mut self) -> Option<&mut PlanArgs> {
+        match self {
+            Command::Plan(a)
+            | Command::Apply { args: a, .. }
+            | Command::Destroy { args: a, .. } => Some(a),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -316,16 +363,12 @@ impl Ctx {
         a: &PlanArgs,
     ) -> Result<std::collections::BTreeMap<String, Value>, Exit> {
         let inputs = VarInputs {
-            cli: a.vars.clone(),
-            files: a
-                .var_files
-                .iter()
-                .map(|f| {
-                    if f.is_absolute() {
-                        f.clone()
-                    } else {
-                        self.dir.join(f)
-                    }
+            args: a
+                .var_args()
+                .into_iter()
+                .map(|v| match v {
+                    VarArg::File(f) if !f.is_absolute() => VarArg::File(self.dir.join(f)),
+                    other => other,
                 })
                 .collect(),
             env: VarInputs::from_env(),
@@ -357,7 +400,7 @@ impl Ctx {
                         .and_then(|v| v.description.clone())
                         .unwrap_or_default();
                     let line = ui().ask(&format!("var.{name}\n  {desc}\n\n  Enter a value: "));
-                    inputs.cli.push(format!("{name}={line}"));
+                    inputs.args.push(VarArg::Var(format!("{name}={line}")));
                     ui().human("\n");
                 }
                 cfg.sources.truncate(sources_before);
@@ -483,9 +526,15 @@ fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool, operation: &str) -> Result<
     let mut store = ctx.store();
     let timeout = parse_duration(&a.lock_timeout)
         .map_err(|e| user_error(e, "pass --lock-timeout 30s", ctx.err_style))?;
-    store
-        .lock(timeout, operation)
-        .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
+    if a.lock {
+        store
+            .lock(timeout, operation)
+            .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
+    } else {
+        ui().warning(
+            "running without the state lock (--lock=false): another run changing this state at the same time can lose changes",
+        );
+    }
     let prior = read_state(ctx, &store)?;
     let clouds = ctx.clouds(&cfg, &vars)?;
     let plan = plan::plan(
@@ -504,12 +553,25 @@ fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool, operation: &str) -> Result<
     if !plan.warnings.is_empty() {
         report_diags(&plan.warnings.0, &cfg.sources, ctx.err_style, a.json);
     }
+    warn_unmatched_replace(&plan);
     Ok(Planned {
         cfg,
         clouds,
         plan,
         store,
     })
+}
+
+/// `--replace ADDR` that matches no instance in the plan replaces nothing: say so, rather than
+/// let a typo pass for a replacement.
+fn warn_unmatched_replace(plan: &Plan) {
+    for r in &plan.options.replace {
+        if !plan.changes.iter().any(|c| r.matches(&c.address)) {
+            ui().warning(format!(
+                "--replace {r} matches no resource instance: nothing is replaced for it"
+            ));
+        }
+    }
 }
 
 fn cmd_plan(ctx: &Ctx, a: &PlanArgs) -> Result<Exit, Exit> {
@@ -1781,7 +1843,16 @@ pub fn terraform_style_args(args: impl Iterator<Item = String>) -> Vec<String> {
 /// Runs the CLI; returns the process exit code.
 pub fn run() -> i32 {
     printer::install_panic_hook();
-    let cli = match Cli::try_parse_from(terraform_style_args(std::env::args())) {
+    let parsed = Cli::command()
+        .try_get_matches_from(terraform_style_args(std::env::args()))
+        .and_then(|m| {
+            let mut cli = Cli::from_arg_matches(&m)?;
+            if let (Some((_, sub)), Some(a)) = (m.subcommand(), cli.command.plan_args_mut()) {
+                a.order_vars(sub);
+            }
+            Ok(cli)
+        });
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();

@@ -95,7 +95,8 @@ fn lifecycle_ignore_changes_prevent_destroy_and_replace() {
     );
     let r = env.run(&["plan", "--replace", "alicloud_ecs_network_interface.a"]);
     assert!(
-        r.stdout.contains("must be replaced")
+        r.stdout
+            .contains("# alicloud_ecs_network_interface.a will be replaced, as requested")
             && r.stdout
                 .contains("Plan: 1 to add, 0 to change, 1 to destroy."),
         "{}",

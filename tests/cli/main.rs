@@ -20,3 +20,4 @@ mod paging;
 mod properties;
 mod quickstart;
 mod rules;
+mod variables;
