@@ -29,6 +29,7 @@ mod apply_view;
 mod logging;
 mod meta;
 pub mod printer;
+mod state_view;
 
 use printer::{ColorWhen, Printer};
 
@@ -1095,11 +1096,12 @@ fn cmd_show(ctx: &Ctx, plan_file: Option<&Path>, json: bool) -> Result<Exit, Exi
         return Ok(Exit(0));
     }
     let s = state_or_empty(ctx)?;
+    let sensitive = sensitive_attributes(ctx);
     if json {
         outln!(
             ui(),
             "{}",
-            serde_json::to_string_pretty(&s.to_json()).unwrap_or_default()
+            serde_json::to_string_pretty(&state_view::json(&s, &sensitive)).unwrap_or_default()
         );
         return Ok(Exit(0));
     }
@@ -1107,38 +1109,15 @@ fn cmd_show(ctx: &Ctx, plan_file: Option<&Path>, json: bool) -> Result<Exit, Exi
         outln!(ui(), "The state is empty. No resources are represented.");
         return Ok(Exit(0));
     }
-    ui().out(&render_state(&s));
+    ui().out(&state_view::render(&s, &sensitive));
     Ok(Exit(0))
 }
 
-fn render_state(s: &State) -> String {
-    let mut out = String::new();
-    for (a, i) in &s.resources {
-        out.push_str(&format!(
-            "# {a}:\nresource \"{}\" \"{}\" {{\n",
-            a.ty, a.name
-        ));
-        let w = i.attributes.keys().map(String::len).max().unwrap_or(0);
-        for (k, v) in &i.attributes {
-            if v.is_null() {
-                continue;
-            }
-            out.push_str(&format!("    {k:w$} = {}\n", Value::from_json(v)));
-        }
-        out.push_str("}\n\n");
-    }
-    if !s.outputs.is_empty() {
-        out.push_str("Outputs:\n\n");
-        for (k, o) in &s.outputs {
-            let v = if o.sensitive {
-                "(sensitive value)".into()
-            } else {
-                Value::from_json(&o.value).to_string()
-            };
-            out.push_str(&format!("{k} = {v}\n"));
-        }
-    }
-    out
+/// What the configuration beside the state marks sensitive (nothing when it does not load).
+fn sensitive_attributes(ctx: &Ctx) -> state_view::Sensitive {
+    config::load_dir(&ctx.dir)
+        .map(|c| plan::sensitive_attributes(&c))
+        .unwrap_or_default()
 }
 
 fn cmd_output(ctx: &Ctx, name: Option<&str>, json: bool, raw: bool) -> Result<Exit, Exit> {
@@ -1174,7 +1153,7 @@ fn cmd_output(ctx: &Ctx, name: Option<&str>, json: bool, raw: bool) -> Result<Ex
                 outln!(
                     ui(),
                     "{}",
-                    serde_json::to_string_pretty(&s.outputs).unwrap_or_default()
+                    serde_json::to_string_pretty(&state_view::outputs(&s)).unwrap_or_default()
                 );
             } else {
                 for (k, o) in &s.outputs {
@@ -1275,7 +1254,7 @@ fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
             };
             let mut one = State::new(s.lineage.clone());
             one.resources.insert(a, i.clone());
-            ui().out(&render_state(&one));
+            ui().out(&state_view::render(&one, &sensitive_attributes(ctx)));
         }
         StateCmd::Rm { addresses } if addresses.is_empty() => {
             return Err(user_error(

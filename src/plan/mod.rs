@@ -614,6 +614,28 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
     })
 }
 
+/// Per resource (`TYPE.NAME`), the attributes whose values derive from sensitive variables:
+/// what `state show` and `show` hide. Empty when the configuration has no sensitive variable or
+/// its graph does not build.
+pub fn sensitive_attributes(cfg: &Config) -> BTreeMap<String, BTreeSet<String>> {
+    let Ok(g) = graph::build(cfg) else {
+        return BTreeMap::new();
+    };
+    let taint = Taint::new(cfg, &g);
+    cfg.resources
+        .iter()
+        .filter_map(|r| {
+            let attrs: BTreeSet<String> = r
+                .attrs
+                .iter()
+                .filter(|a| taint.touches(&a.value))
+                .map(|a| r.kind.canonical(&a.name).to_string())
+                .collect();
+            (!attrs.is_empty()).then(|| (r.key(), attrs))
+        })
+        .collect()
+}
+
 /// Which expressions derive from sensitive variables, directly or through locals.
 struct Taint {
     vars: BTreeSet<String>,

@@ -79,7 +79,8 @@ impl Env {
         let mut c = Command::new(env!("CARGO_BIN_EXE_netform"));
         c.current_dir(self.path()).args(args);
         for (k, _) in std::env::vars() {
-            if k.starts_with("NETFORM_") || k.starts_with("ALIBABA_CLOUD_") || k == "TF_LOG" {
+            if k.starts_with("NETFORM_") || k.starts_with("ALIBABA_CLOUD_") || k.starts_with("TF_")
+            {
                 c.env_remove(k);
             }
         }
