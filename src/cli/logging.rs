@@ -90,8 +90,10 @@ fn parse_level(s: &str) -> Option<LevelFilter> {
 }
 
 impl Log for Logger {
+    /// netform's own records only: a dependency's trace (the HTTP client's) could carry
+    /// request headers, and with them the signature and security token.
     fn enabled(&self, m: &Metadata) -> bool {
-        m.level() <= log::max_level()
+        m.level() <= log::max_level() && m.target().starts_with("netform")
     }
 
     fn log(&self, r: &Record) {

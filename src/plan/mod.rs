@@ -482,6 +482,17 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
                                 .map(|a| r.kind.canonical(&a.name).to_string())
                                 .collect();
                             let v = Value::Map(ch.after.clone().unwrap_or_default());
+                            // Names only, never values: they may be sensitive.
+                            log::debug!(
+                                target: "netform::plan",
+                                "{addr}: {:?}{}",
+                                ch.action,
+                                if ch.replace_paths.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(" (forced by {})", ch.replace_paths.join(", "))
+                                }
+                            );
                             if r.lifecycle.prevent_destroy && matches!(ch.action, Action::Replace) {
                                 diags.push(prevent_destroy(&addr, r));
                             }

@@ -14,6 +14,7 @@ mod endpoints;
 mod features;
 mod harness;
 mod http;
+mod logs;
 mod machine_output;
 mod meta;
 mod output;
