@@ -4,6 +4,9 @@
 //! not absolute numbers). Run: `cargo bench --bench scale` (set NETFORM_BENCH_SIZES=100,1000 to
 //! choose sizes).
 
+// A benchmark's product is the figures it prints.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 

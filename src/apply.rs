@@ -25,24 +25,31 @@ use crate::state::{Instance, JournalEntry, OutputState, State, StateError, Store
 mod execute;
 use execute::execute;
 
-/// Progress, for the CLI to show.
+/// Progress, for the CLI to show. `phase` tells the destroy half of a change from the rest
+/// (Terraform's "Destroying…" against "Creating…"/"Modifying…").
 #[derive(Clone, Debug)]
 pub enum Event {
     Start {
         op: String,
         address: Address,
         action: OpAction,
+        phase: Phase,
     },
     Done {
         op: String,
         address: Address,
         action: OpAction,
+        phase: Phase,
         elapsed: Duration,
+        /// The cloud id of the resource's object once the operation is done (none once deleted).
+        id: Option<String>,
     },
     Failed {
         op: String,
         address: Address,
         action: OpAction,
+        phase: Phase,
+        elapsed: Duration,
         error: ApiError,
     },
     Skipped {
@@ -405,6 +412,7 @@ pub fn apply(
                     op: op.id.clone(),
                     address: op.address.clone(),
                     action: op.action,
+                    phase: op.phase,
                 });
                 let job = Job {
                     op: (*op).clone(),
@@ -523,7 +531,16 @@ pub fn apply(
                         j.append(&entry)?;
                     }
                     if let Some(e) = failure {
-                        fail(e, &id, &job, &users, &mut failed_ops, &mut report, on_event);
+                        let failed = Failure { error: e, elapsed };
+                        fail(
+                            failed,
+                            &id,
+                            &job,
+                            &users,
+                            &mut failed_ops,
+                            &mut report,
+                            on_event,
+                        );
                         continue;
                     }
                     report.completed.push(id.clone());
@@ -531,7 +548,14 @@ pub fn apply(
                         op: id.clone(),
                         address: job.op.address.clone(),
                         action: job.op.action,
+                        phase: job.op.phase,
                         elapsed,
+                        id: state
+                            .resources
+                            .get(&job.op.address)
+                            .and_then(|i| i.attributes.get("id"))
+                            .and_then(J::as_str)
+                            .map(str::to_string),
                     });
                     if let Some(n) = remaining_per_change.get_mut(&job.op.address) {
                         *n -= 1;
@@ -589,9 +613,15 @@ pub fn apply(
     Ok(report)
 }
 
+/// An operation's error and how long it ran.
+struct Failure {
+    error: ApiError,
+    elapsed: Duration,
+}
+
 /// Records a failed operation and skips everything downstream of it.
 fn fail(
-    e: ApiError,
+    Failure { error: e, elapsed }: Failure,
     id: &str,
     job: &Job,
     users: &HashMap<&str, Vec<&str>>,
@@ -603,6 +633,8 @@ fn fail(
         op: id.to_string(),
         address: job.op.address.clone(),
         action: job.op.action,
+        phase: job.op.phase,
+        elapsed,
         error: e.clone(),
     });
     report.failed.push((id.to_string(), e));

@@ -1,18 +1,20 @@
-//! The command line: parses arguments, runs the engine, and owns every byte of output.
+//! The command line: parses arguments, runs the engine, and hands every byte of output to the
+//! printer (`printer`), the one writer of stdout and stderr.
 //!
 //! User errors exit 1 with diagnostics on stderr; `plan --detailed-exitcode` exits 2 when there are
 //! changes; `fmt --check` exits 3; a bug panics, which Rust turns into exit 101.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::address::Address;
-use crate::apply::{self, Event};
-use crate::config::{self, Config, vars::VarInputs};
+use crate::apply;
+use crate::config::vars::{VarArg, VarInputs};
+use crate::config::{self, Config};
 use crate::diag::{Diagnostic, Diagnostics, Sources};
 use crate::lang::Value;
 use crate::plan::{self, Plan, PlanOptions};
@@ -21,6 +23,20 @@ use crate::provider::sim::Sim;
 use crate::provider::{Clouds, Transport, api::Timing};
 use crate::render::{self, Style};
 use crate::state::{State, Store};
+use crate::{errln, humanln, outln};
+
+mod apply_view;
+mod logging;
+mod meta;
+pub mod printer;
+mod state_view;
+
+use printer::{ColorWhen, Printer};
+
+/// The process's printer.
+fn ui() -> &'static Printer {
+    printer::get()
+}
 
 mod team;
 
@@ -39,6 +55,16 @@ pub struct Cli {
     /// A backend setting, KEY=VALUE, or a file of key = "value" lines (repeatable; never saved).
     #[arg(long = "backend-config", global = true, value_name = "KEY=VALUE|FILE")]
     pub backend_config: Vec<String>,
+    /// Colour: auto (a terminal, unless NO_COLOR or CLICOLOR=0; CLICOLOR_FORCE forces it),
+    /// always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+    /// No colour (Terraform's -no-color).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Warnings as one summary line each (Terraform's -compact-warnings).
+    #[arg(long, global = true)]
+    pub compact_warnings: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -80,6 +106,40 @@ pub struct PlanArgs {
     pub lock_timeout: String,
     #[arg(long, default_value = "true", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub input: bool,
+    /// Take the state lock (default). --lock=false runs unlocked, with a warning.
+    #[arg(long, default_value = "true", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub lock: bool,
+    /// --var and --var-file as they were interleaved on the command line (filled in after
+    /// parsing: clap keeps the two lists apart).
+    #[arg(skip)]
+    pub var_order: Vec<VarArg>,
+}
+
+impl PlanArgs {
+    /// `--var` and `--var-file` in command-line order, as Terraform applies them (the later
+    /// wins). Built without a command line (import, capture), files come before values.
+    pub fn var_args(&self) -> Vec<VarArg> {
+        if !self.var_order.is_empty() {
+            return self.var_order.clone();
+        }
+        let files = self.var_files.iter().cloned().map(VarArg::File);
+        files
+            .chain(self.vars.iter().cloned().map(VarArg::Var))
+            .collect()
+    }
+
+    /// Records the command line's order of `--var` and `--var-file` from clap's indices.
+    fn order_vars(&mut self, m: &clap::ArgMatches) {
+        let mut all: Vec<(usize, VarArg)> = Vec::new();
+        if let Some(idx) = m.indices_of("vars") {
+            all.extend(idx.zip(self.vars.iter().cloned().map(VarArg::Var)));
+        }
+        if let Some(idx) = m.indices_of("var_files") {
+            all.extend(idx.zip(self.var_files.iter().cloned().map(VarArg::File)));
+        }
+        all.sort_by_key(|(i, _)| *i);
+        self.var_order = all.into_iter().map(|(_, v)| v).collect();
+    }
 }
 
 /// `--parallelism 0` would start nothing and wait forever: refuse it when the flag is read.
@@ -185,6 +245,30 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// netform's version, the commit it was built from and the platform.
+    Version {
+        #[arg(long)]
+        json: bool,
+    },
+    /// A shell completion script on stdout (e.g. netform completions bash > /etc/bash_completion.d/netform).
+    Completions { shell: clap_complete::Shell },
+    /// The man page on stdout, or with --out DIR one page per command.
+    Man {
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+impl Command {
+    /// The plan flags of plan, apply and destroy.
+    fn plan_args_mut(&mut self) -> Option<&mut PlanArgs> {
+        match self {
+            Command::Plan(a)
+            | Command::Apply { args: a, .. }
+            | Command::Destroy { args: a, .. } => Some(a),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -284,8 +368,6 @@ pub enum SimCmd {
 pub struct Exit(pub i32);
 
 struct Ctx {
-    /// `--json`: diagnostics become events on stdout.
-    json_events: std::cell::Cell<bool>,
     dir: PathBuf,
     cli_state: Option<PathBuf>,
     simulator: Option<String>,
@@ -297,48 +379,19 @@ struct Ctx {
     err_style: Style,
 }
 
-fn color_for(tty: bool) -> Style {
-    Style {
-        color: tty
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            && std::env::var("TERM").map(|t| t != "dumb").unwrap_or(true),
-    }
+/// Diagnostics on stderr (the printer decides colour, so the style is not needed).
+fn eprint_diags(diags: &[Diagnostic], sources: &Sources, _st: Style) {
+    ui().diags(diags, sources);
 }
 
-fn eprint_diags(diags: &[Diagnostic], sources: &Sources, st: Style) {
-    let text = render::diag::render_all(diags, sources, st);
-    let _ = std::io::stderr().write_all(text.as_bytes());
+/// Diagnostics on stderr, or as `diagnostic` events on stdout with `--json`: the printer knows
+/// which mode the command is in.
+fn report_diags(diags: &[Diagnostic], sources: &Sources, _st: Style, _json: bool) {
+    ui().diags(diags, sources);
 }
 
-/// Diagnostics on stderr, or as `diagnostic` events on stdout with `--json`.
-fn report_diags(diags: &[Diagnostic], sources: &Sources, st: Style, json: bool) {
-    if !json {
-        eprint_diags(diags, sources, st);
-        return;
-    }
-    let mut out = std::io::stdout().lock();
-    for d in diags {
-        let level = if d.is_error() { "error" } else { "warn" };
-        let line = event_line(
-            level,
-            &format!(
-                "{}: {}",
-                if d.is_error() { "Error" } else { "Warning" },
-                d.summary
-            ),
-            "diagnostic",
-            serde_json::json!({"diagnostic": sources.diagnostic_json(d)}),
-        );
-        let _ = out.write_all(line.as_bytes());
-    }
-}
-
-fn user_error(msg: impl Into<String>, help: impl Into<String>, st: Style) -> Exit {
-    eprint_diags(
-        &[Diagnostic::error(msg).with_help(help)],
-        &Sources::default(),
-        st,
-    );
+fn user_error(msg: impl Into<String>, help: impl Into<String>, _st: Style) -> Exit {
+    ui().error(msg, help);
     Exit(1)
 }
 
@@ -374,12 +427,7 @@ impl Ctx {
 
     fn load(&self) -> Result<Config, Exit> {
         config::load_dir(&self.dir).map_err(|f| {
-            report_diags(
-                &f.diags.0,
-                &f.sources,
-                self.err_style,
-                self.json_events.get(),
-            );
+            report_diags(&f.diags.0, &f.sources, self.err_style, ui().json_events());
             Exit(1)
         })
     }
@@ -390,16 +438,12 @@ impl Ctx {
         a: &PlanArgs,
     ) -> Result<std::collections::BTreeMap<String, Value>, Exit> {
         let inputs = VarInputs {
-            cli: a.vars.clone(),
-            files: a
-                .var_files
-                .iter()
-                .map(|f| {
-                    if f.is_absolute() {
-                        f.clone()
-                    } else {
-                        self.dir.join(f)
-                    }
+            args: a
+                .var_args()
+                .into_iter()
+                .map(|v| match v {
+                    VarArg::File(f) if !f.is_absolute() => VarArg::File(self.dir.join(f)),
+                    other => other,
                 })
                 .collect(),
             env: VarInputs::from_env(),
@@ -411,7 +455,7 @@ impl Ctx {
             // On a terminal, with --input (the default), ask for what is missing, as Terraform does.
             Err(d)
                 if a.input
-                    && !self.json_events.get()
+                    && !ui().json_events()
                     && std::io::stdin().is_terminal()
                     && d.0
                         .iter()
@@ -430,23 +474,18 @@ impl Ctx {
                         .get(&name)
                         .and_then(|v| v.description.clone())
                         .unwrap_or_default();
-                    print!("var.{name}\n  {desc}\n\n  Enter a value: ");
-                    let _ = std::io::stdout().flush();
-                    let mut line = String::new();
-                    let _ = std::io::stdin().read_line(&mut line);
-                    inputs
-                        .cli
-                        .push(format!("{name}={}", line.trim_end_matches(['\n', '\r'])));
-                    println!();
+                    let line = ui().ask(&format!("var.{name}\n  {desc}\n\n  Enter a value: "));
+                    inputs.args.push(VarArg::Var(format!("{name}={line}")));
+                    ui().human("\n");
                 }
                 cfg.sources.truncate(sources_before);
                 config::vars::resolve(cfg, &inputs).map_err(|d| {
-                    report_diags(&d.0, &cfg.sources, self.err_style, self.json_events.get());
+                    report_diags(&d.0, &cfg.sources, self.err_style, ui().json_events());
                     Exit(1)
                 })
             }
             Err(d) => {
-                report_diags(&d.0, &cfg.sources, self.err_style, self.json_events.get());
+                report_diags(&d.0, &cfg.sources, self.err_style, ui().json_events());
                 Err(Exit(1))
             }
         }
@@ -464,7 +503,7 @@ impl Ctx {
                     &a.warnings,
                     &cfg.sources,
                     self.err_style,
-                    self.json_events.get(),
+                    ui().json_events(),
                 );
                 Ok(a.clouds)
             }
@@ -480,7 +519,7 @@ impl Ctx {
                 Exit(1)
             }
             configure::Failure::Internal(what) => {
-                eprintln!("internal error: {what}");
+                errln!(ui(), "internal error: {what}");
                 Exit(101)
             }
         }
@@ -542,14 +581,6 @@ fn plan_options(a: &PlanArgs, destroy: bool, ctx: &Ctx) -> Result<PlanOptions, E
     })
 }
 
-fn event_line(level: &str, message: &str, ty: &str, extra: serde_json::Value) -> String {
-    let mut j = serde_json::json!({"@level": level, "@message": message, "@timestamp": crate::clock::now_rfc3339(), "type": ty});
-    if let (Some(m), serde_json::Value::Object(x)) = (j.as_object_mut(), extra) {
-        m.extend(x);
-    }
-    format!("{j}\n")
-}
-
 /// Plans, reporting diagnostics; shared by plan, apply and destroy.
 struct Planned {
     cfg: Config,
@@ -562,16 +593,23 @@ struct Planned {
 /// journal, the simulator's cloud) is read after the lock is held, never before: a second run
 /// waiting on `--lock-timeout` must see what the first one did.
 fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool, operation: &str) -> Result<Planned, Exit> {
-    ctx.json_events.set(a.json);
+    ui().set_json_events(a.json);
+    ui().set_machine(a.json || a.format != "human");
     let mut cfg = ctx.load()?;
     let vars = ctx.vars(&mut cfg, a)?;
     let opts = plan_options(a, destroy, ctx)?;
     let mut store = ctx.store_for(&cfg)?;
     let timeout = parse_duration(&a.lock_timeout)
         .map_err(|e| user_error(e, "pass --lock-timeout 30s", ctx.err_style))?;
-    store
-        .lock(timeout, operation)
-        .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
+    if a.lock {
+        store
+            .lock(timeout, operation)
+            .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
+    } else {
+        ui().warning(
+            "running without the state lock (--lock=false): another run changing this state at the same time can lose changes",
+        );
+    }
     let prior = read_state(ctx, &mut store)?;
     let clouds = ctx.clouds(&cfg, &vars)?;
     let plan = plan::plan(
@@ -590,6 +628,7 @@ fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool, operation: &str) -> Result<
     if !plan.warnings.is_empty() {
         report_diags(&plan.warnings.0, &cfg.sources, ctx.err_style, a.json);
     }
+    warn_unmatched_replace(&plan);
     Ok(Planned {
         cfg,
         clouds,
@@ -598,48 +637,24 @@ fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool, operation: &str) -> Result<
     })
 }
 
-fn cmd_plan(ctx: &Ctx, a: &PlanArgs) -> Result<Exit, Exit> {
-    let p = make_plan(ctx, a, false, "plan")?;
-    let mut out = std::io::stdout().lock();
-    if a.json {
-        let _ = out.write_all(
-            event_line(
-                "info",
-                &format!("netform {}", env!("CARGO_PKG_VERSION")),
-                "version",
-                serde_json::json!({"netform": env!("CARGO_PKG_VERSION")}),
-            )
-            .as_bytes(),
-        );
-        for c in p.plan.changes.iter().filter(|c| c.is_change()) {
-            let msg = format!(
-                "{}: Plan to {}",
-                c.address,
-                c.action.json(c.create_before_destroy).join("+")
-            );
-            let _ = out.write_all(event_line("info", &msg, "planned_change", serde_json::json!({"change": {"resource": {"addr": c.address.to_string(), "resource_type": c.address.ty, "resource_name": c.address.name}, "action": c.action.json(c.create_before_destroy).join("+")}})).as_bytes());
+/// `--replace ADDR` that matches no instance in the plan replaces nothing: say so, rather than
+/// let a typo pass for a replacement.
+fn warn_unmatched_replace(plan: &Plan) {
+    for r in &plan.options.replace {
+        if !plan.changes.iter().any(|c| r.matches(&c.address)) {
+            ui().warning(format!(
+                "--replace {r} matches no resource instance: nothing is replaced for it"
+            ));
         }
-        let (add, change, remove) = p.plan.counts();
-        let _ = out.write_all(event_line("info", &format!("Plan: {add} to add, {change} to change, {remove} to destroy."), "change_summary", serde_json::json!({"changes": {"add": add, "change": change, "remove": remove, "operation": "plan"}})).as_bytes());
-    } else {
-        let text = match a.format.as_str() {
-            "json" => {
-                serde_json::to_string_pretty(&render::json::plan(&p.plan, &p.cfg.sources))
-                    .unwrap_or_default()
-                    + "\n"
-            }
-            "markdown" => render::markdown::render(&p.plan),
-            "human" => render::plan::render(&p.plan, ctx.style),
-            other => {
-                return Err(user_error(
-                    format!("unknown --format \"{other}\""),
-                    "use human, json or markdown",
-                    ctx.err_style,
-                ));
-            }
-        };
-        let _ = out.write_all(text.as_bytes());
     }
+}
+
+fn cmd_plan(ctx: &Ctx, a: &PlanArgs) -> Result<Exit, Exit> {
+    if a.json {
+        apply_view::version_event(ui());
+    }
+    let p = make_plan(ctx, a, false, "plan")?;
+    show_plan(ctx, &p, a)?;
     if let Some(f) = &a.out {
         let path = if f.is_absolute() {
             f.clone()
@@ -655,8 +670,8 @@ fn cmd_plan(ctx: &Ctx, a: &PlanArgs) -> Result<Exit, Exit> {
             ));
         }
         if !a.json {
-            let _ = writeln!(
-                out,
+            humanln!(
+                ui(),
                 "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n  netform apply {}",
                 f.display(),
                 f.display()
@@ -669,6 +684,33 @@ fn cmd_plan(ctx: &Ctx, a: &PlanArgs) -> Result<Exit, Exit> {
     Ok(Exit(0))
 }
 
+/// The plan in the format asked for: `--json` events, or `--format human|json|markdown` on
+/// stdout.
+fn show_plan(ctx: &Ctx, p: &Planned, a: &PlanArgs) -> Result<(), Exit> {
+    if a.json {
+        apply_view::plan_events(&p.plan, ui());
+        return Ok(());
+    }
+    let text = match a.format.as_str() {
+        "json" => {
+            serde_json::to_string_pretty(&render::json::plan(&p.plan, &p.cfg.sources))
+                .unwrap_or_default()
+                + "\n"
+        }
+        "markdown" => render::markdown::render(&p.plan),
+        "human" => render::plan::render(&p.plan, ui().style()),
+        other => {
+            return Err(user_error(
+                format!("unknown --format \"{other}\""),
+                "use human, json or markdown",
+                ctx.err_style,
+            ));
+        }
+    };
+    ui().out(&text);
+    Ok(())
+}
+
 fn confirm(ctx: &Ctx, what: &str) -> Result<bool, Exit> {
     if !std::io::stdin().is_terminal() {
         return Err(user_error(
@@ -677,12 +719,9 @@ fn confirm(ctx: &Ctx, what: &str) -> Result<bool, Exit> {
             ctx.err_style,
         ));
     }
-    print!(
-        "\nDo you want to perform these actions?\n  netform will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+    let line = ui().ask(
+        "\nDo you want to perform these actions?\n  netform will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
     );
-    let _ = std::io::stdout().flush();
-    let mut line = String::new();
-    let _ = std::io::stdin().read_line(&mut line);
     Ok(line.trim() == "yes")
 }
 
@@ -695,111 +734,35 @@ fn interrupt_flag() -> Arc<std::sync::atomic::AtomicBool> {
             // A second Ctrl-C: stop now; the journal already holds every completed operation.
             std::process::exit(130);
         }
-        eprintln!(
+        errln!(
+            ui(),
             "\nInterrupt received: finishing the operations in flight, then stopping. Press Ctrl-C again to stop at once."
         );
     });
     flag
 }
 
-fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
+fn run_apply(ctx: &Ctx, planned: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
     let Planned {
         cfg,
         clouds,
         plan,
         mut store,
-    } = p;
-    let mut out = std::io::stdout().lock();
-    let total = plan.ops.len();
-    let tty = std::io::stdout().is_terminal();
-    let mut done = 0usize;
-    let st = ctx.style;
-    let json = a.json;
-    let fixed_clock = std::env::var("NETFORM_CLOCK").is_ok();
-    let mut on_event = |e: &Event| {
-        let line = match e {
-            Event::Start {
-                address,
-                action,
-                op,
-            } => {
-                if json {
-                    event_line(
-                        "info",
-                        &format!("{address}: {}...", action.name()),
-                        "apply_start",
-                        serde_json::json!({"hook": {"resource": {"addr": address.to_string()}, "action": action.name(), "op": op}}),
-                    )
-                } else {
-                    format!("{address}: {}...\n", action.name())
-                }
-            }
-            Event::Done {
-                address,
-                action,
-                elapsed,
-                op,
-            } => {
-                done += 1;
-                let secs = if fixed_clock { 0 } else { elapsed.as_secs() };
-                let prog = if tty {
-                    format!("[{done}/{total}] ")
-                } else {
-                    String::new()
-                };
-                if json {
-                    event_line(
-                        "info",
-                        &format!("{address}: {} complete after {secs}s", action.name()),
-                        "apply_complete",
-                        serde_json::json!({"hook": {"resource": {"addr": address.to_string()}, "action": action.name(), "op": op, "elapsed_seconds": secs}}),
-                    )
-                } else {
-                    format!(
-                        "{prog}{address}: {} complete after {secs}s\n",
-                        action.name()
-                    )
-                }
-            }
-            Event::Failed {
-                address,
-                action,
-                error,
-                ..
-            } => {
-                if json {
-                    event_line(
-                        "error",
-                        &format!("{address}: {} failed: {}", action.name(), error),
-                        "apply_errored",
-                        serde_json::json!({"hook": {"resource": {"addr": address.to_string()}, "action": action.name()}}),
-                    )
-                } else {
-                    format!("{address}: {} {}\n", action.name(), st.red("failed"))
-                }
-            }
-            Event::Skipped { op } => {
-                if json {
-                    String::new()
-                } else {
-                    format!("{op}: skipped (a dependency failed)\n")
-                }
-            }
-        };
-        let _ = out.write_all(line.as_bytes());
-        let _ = out.flush();
+    } = planned;
+    let res = {
+        let mut view = apply_view::ApplyView::new(ui(), &plan, a.json);
+        apply::apply(
+            &cfg,
+            &plan,
+            &clouds,
+            &mut store,
+            &apply::Options {
+                parallelism: a.parallelism,
+                cancel: Some(interrupt_flag()),
+            },
+            &mut |e| view.on_event(e),
+        )
     };
-    let res = apply::apply(
-        &cfg,
-        &plan,
-        &clouds,
-        &mut store,
-        &apply::Options {
-            parallelism: a.parallelism,
-            cancel: Some(interrupt_flag()),
-        },
-        &mut on_event,
-    );
     persist_sim(ctx, &clouds);
     let report = match res {
         Ok(r) => r,
@@ -814,105 +777,58 @@ fn run_apply(ctx: &Ctx, p: Planned, a: &PlanArgs) -> Result<Exit, Exit> {
     if !report.warnings.is_empty() {
         report_diags(&report.warnings, &cfg.sources, ctx.err_style, a.json);
     }
-    let mut out = std::io::stdout().lock();
-    if !report.ok() && report.failed.is_empty() {
+    if !report.ok() {
+        report_apply_failure(&report, &plan, &cfg.sources);
+        return Err(Exit(1));
+    }
+    apply_view::summary(
+        ui(),
+        a.json,
+        plan.options.destroy,
+        (report.added, report.changed, report.destroyed),
+        report.state.as_ref(),
+    );
+    Ok(Exit(0))
+}
+
+/// Why an apply stopped short: interrupted, or which operations failed and what was skipped.
+fn report_apply_failure(report: &apply::Report, plan: &Plan, sources: &Sources) {
+    if report.failed.is_empty() {
         let not_started = plan.ops.len().saturating_sub(report.completed.len());
-        report_diags(
+        ui().diags(
             &[Diagnostic::error(format!(
                 "apply was interrupted: {} operation(s) done and recorded in state, {not_started} not started",
                 report.completed.len()
             ))
             .with_help("run netform apply again to finish; netform plan shows what is left")],
-            &cfg.sources,
-            ctx.err_style,
-            a.json,
+            sources,
         );
-        return Err(Exit(1));
+        return;
     }
-    if !report.ok() {
-        let mut diags = Vec::new();
-        for (op, e) in &report.failed {
-            let mut d = Diagnostic::error(format!("{op} failed: {}: {}", e.code, e.message));
-            if let Some(r) = e.rule() {
-                d = d.with_rule(r);
+    let mut diags = Vec::new();
+    for (op, e) in &report.failed {
+        let mut d = Diagnostic::error(format!("{op} failed: {}: {}", e.code, e.message));
+        if let Some(r) = e.rule() {
+            d = d.with_rule(r);
+        }
+        let detail = format!(
+            "RequestId: {}{}\ndone: {} operation(s); failed: {}; not done (skipped): {}",
+            e.request_id,
+            e.recommend
+                .as_ref()
+                .map(|r| format!("\nRecommend: {r}"))
+                .unwrap_or_default(),
+            report.completed.len(),
+            report.failed.len(),
+            if report.skipped.is_empty() {
+                "none".to_string()
+            } else {
+                report.skipped.join(", ")
             }
-            let detail = format!(
-                "RequestId: {}{}\ndone: {} operation(s); failed: {}; not done (skipped): {}",
-                e.request_id,
-                e.recommend
-                    .as_ref()
-                    .map(|r| format!("\nRecommend: {r}"))
-                    .unwrap_or_default(),
-                report.completed.len(),
-                report.failed.len(),
-                if report.skipped.is_empty() {
-                    "none".to_string()
-                } else {
-                    report.skipped.join(", ")
-                }
-            );
-            diags.push(d.with_detail(detail).with_help("state records everything that completed; fix the cause and run netform apply again to finish"));
-        }
-        report_diags(&diags, &cfg.sources, ctx.err_style, a.json);
-        return Err(Exit(1));
+        );
+        diags.push(d.with_detail(detail).with_help("state records everything that completed; fix the cause and run netform apply again to finish"));
     }
-    let msg = format!(
-        "Apply complete! Resources: {} added, {} changed, {} destroyed.",
-        report.added, report.changed, report.destroyed
-    );
-    if a.json {
-        if let Some(s) = &report.state {
-            let outs: serde_json::Map<String, serde_json::Value> = s
-                .outputs
-                .iter()
-                .map(|(k, o)| {
-                    let v = if o.sensitive {
-                        serde_json::Value::Null
-                    } else {
-                        o.value.clone()
-                    };
-                    (
-                        k.clone(),
-                        serde_json::json!({"sensitive": o.sensitive, "type": o.ty, "value": v}),
-                    )
-                })
-                .collect();
-            let _ = out.write_all(
-                event_line(
-                    "info",
-                    &format!("Outputs: {}", outs.len()),
-                    "outputs",
-                    serde_json::json!({"outputs": outs}),
-                )
-                .as_bytes(),
-            );
-        }
-        let _ = out.write_all(event_line("info", &msg, "change_summary", serde_json::json!({"changes": {"add": report.added, "change": report.changed, "remove": report.destroyed, "operation": if plan.options.destroy {"destroy"} else {"apply"}}})).as_bytes());
-    } else {
-        let msg = if plan.options.destroy {
-            format!(
-                "Destroy complete! Resources: {} destroyed.",
-                report.destroyed
-            )
-        } else {
-            msg
-        };
-        let _ = writeln!(out, "\n{}", st.bold(&st.green(&msg)));
-        if let Some(s) = &report.state
-            && !s.outputs.is_empty()
-        {
-            let _ = writeln!(out, "\nOutputs:\n");
-            for (k, o) in &s.outputs {
-                let v = if o.sensitive {
-                    "<sensitive>".to_string()
-                } else {
-                    Value::from_json(&o.value).to_string()
-                };
-                let _ = writeln!(out, "{k} = {v}");
-            }
-        }
-    }
-    Ok(Exit(0))
+    ui().diags(&diags, sources);
 }
 
 /// The first planning option set on a command line that applies a saved plan: they shape a
@@ -939,6 +855,10 @@ fn cmd_apply(
     auto: bool,
     destroy: bool,
 ) -> Result<Exit, Exit> {
+    if a.json {
+        ui().set_json_events(true);
+        apply_view::version_event(ui());
+    }
     if let Some(f) = plan_file {
         if let Some(flag) = planning_flag(a) {
             return Err(user_error(
@@ -976,19 +896,20 @@ fn cmd_apply(
         return run_apply(ctx, planned, a);
     }
     let p = make_plan(ctx, a, destroy, if destroy { "destroy" } else { "apply" })?;
-    if !a.json {
-        let _ = std::io::stdout().write_all(render::plan::render(&p.plan, ctx.style).as_bytes());
-    }
+    show_plan(ctx, &p, a)?;
     if !p.plan.has_changes() {
+        // Terraform ends a run with nothing to do the same way as any other.
+        let state = p.plan.stored.clone();
         fold_crashed_journal(ctx, p)?;
+        apply_view::summary(ui(), a.json, destroy, (0, 0, 0), state.as_ref());
         return Ok(Exit(0));
     }
     if !auto && !confirm(ctx, if destroy { "destroy" } else { "apply" })? {
-        println!("\nApply cancelled.");
+        humanln!(ui(), "\nApply cancelled.");
         return Err(Exit(1));
     }
     if !a.json {
-        println!();
+        humanln!(ui());
     }
     run_apply(ctx, p, a)
 }
@@ -1081,11 +1002,16 @@ fn cmd_validate(ctx: &Ctx, json: bool) -> Result<Exit, Exit> {
             "warning_count": diags.warning_count(),
             "diagnostics": diags.0.iter().map(|d| sources.diagnostic_json(d)).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
+        outln!(
+            ui(),
+            "{}",
+            serde_json::to_string_pretty(&j).unwrap_or_default()
+        );
     } else {
         eprint_diags(&diags.0, &sources, ctx.err_style);
         if errors == 0 {
-            println!(
+            outln!(
+                ui(),
                 "{}",
                 ctx.style.green("Success! The configuration is valid.")
             );
@@ -1152,13 +1078,13 @@ fn cmd_fmt(ctx: &Ctx, check: bool, diff: bool, files: &[PathBuf]) -> Result<Exit
         match crate::fmt::format_source(&src) {
             Ok(new) if new != src => {
                 changed = true;
-                println!("{shown}");
+                outln!(ui(), "{shown}");
                 if diff {
                     let d = similar::TextDiff::from_lines(&src, &new);
-                    print!(
-                        "{}",
-                        d.unified_diff()
+                    ui().out(
+                        &d.unified_diff()
                             .header(&format!("old/{shown}"), &format!("new/{shown}"))
+                            .to_string(),
                     );
                 }
                 if !check && let Err(e) = crate::state::write_atomic(&p, new.as_bytes()) {
@@ -1229,12 +1155,14 @@ fn cmd_show(ctx: &Ctx, plan_file: Option<&Path>, json: bool) -> Result<Exit, Exi
             )
         })?;
         if json {
-            println!(
+            outln!(
+                ui(),
                 "{}",
                 serde_json::to_string_pretty(j.get("plan").unwrap_or(&j)).unwrap_or_default()
             );
         } else {
-            println!(
+            outln!(
+                ui(),
                 "{}",
                 j.get("rendered").and_then(|v| v.as_str()).unwrap_or("")
             );
@@ -1242,49 +1170,28 @@ fn cmd_show(ctx: &Ctx, plan_file: Option<&Path>, json: bool) -> Result<Exit, Exi
         return Ok(Exit(0));
     }
     let s = state_or_empty(ctx)?;
+    let sensitive = sensitive_attributes(ctx);
     if json {
-        println!(
+        outln!(
+            ui(),
             "{}",
-            serde_json::to_string_pretty(&s.to_json()).unwrap_or_default()
+            serde_json::to_string_pretty(&state_view::json(&s, &sensitive)).unwrap_or_default()
         );
         return Ok(Exit(0));
     }
     if s.resources.is_empty() {
-        println!("The state is empty. No resources are represented.");
+        outln!(ui(), "The state is empty. No resources are represented.");
         return Ok(Exit(0));
     }
-    print!("{}", render_state(&s));
+    ui().out(&state_view::render(&s, &sensitive));
     Ok(Exit(0))
 }
 
-fn render_state(s: &State) -> String {
-    let mut out = String::new();
-    for (a, i) in &s.resources {
-        out.push_str(&format!(
-            "# {a}:\nresource \"{}\" \"{}\" {{\n",
-            a.ty, a.name
-        ));
-        let w = i.attributes.keys().map(String::len).max().unwrap_or(0);
-        for (k, v) in &i.attributes {
-            if v.is_null() {
-                continue;
-            }
-            out.push_str(&format!("    {k:w$} = {}\n", Value::from_json(v)));
-        }
-        out.push_str("}\n\n");
-    }
-    if !s.outputs.is_empty() {
-        out.push_str("Outputs:\n\n");
-        for (k, o) in &s.outputs {
-            let v = if o.sensitive {
-                "(sensitive value)".into()
-            } else {
-                Value::from_json(&o.value).to_string()
-            };
-            out.push_str(&format!("{k} = {v}\n"));
-        }
-    }
-    out
+/// What the configuration beside the state marks sensitive (nothing when it does not load).
+fn sensitive_attributes(ctx: &Ctx) -> state_view::Sensitive {
+    config::load_dir(&ctx.dir)
+        .map(|c| plan::sensitive_attributes(&c))
+        .unwrap_or_default()
 }
 
 fn cmd_output(ctx: &Ctx, name: Option<&str>, json: bool, raw: bool) -> Result<Exit, Exit> {
@@ -1299,10 +1206,10 @@ fn cmd_output(ctx: &Ctx, name: Option<&str>, json: bool, raw: bool) -> Result<Ex
                 ));
             };
             if json {
-                println!("{}", o.value);
+                outln!(ui(), "{}", o.value);
             } else if raw {
                 match Value::from_json(&o.value).coerce_string() {
-                    Some(v) => print!("{v}"),
+                    Some(v) => ui().out(&v),
                     None => {
                         return Err(user_error(
                             format!("output \"{n}\" is not a string, number or bool"),
@@ -1312,14 +1219,15 @@ fn cmd_output(ctx: &Ctx, name: Option<&str>, json: bool, raw: bool) -> Result<Ex
                     }
                 }
             } else {
-                println!("{}", Value::from_json(&o.value));
+                outln!(ui(), "{}", Value::from_json(&o.value));
             }
         }
         None => {
             if json {
-                println!(
+                outln!(
+                    ui(),
                     "{}",
-                    serde_json::to_string_pretty(&s.outputs).unwrap_or_default()
+                    serde_json::to_string_pretty(&state_view::outputs(&s)).unwrap_or_default()
                 );
             } else {
                 for (k, o) in &s.outputs {
@@ -1328,7 +1236,7 @@ fn cmd_output(ctx: &Ctx, name: Option<&str>, json: bool, raw: bool) -> Result<Ex
                     } else {
                         Value::from_json(&o.value).to_string()
                     };
-                    println!("{k} = {v}");
+                    outln!(ui(), "{k} = {v}");
                 }
             }
         }
@@ -1391,7 +1299,8 @@ fn cmd_import(ctx: &Ctx, address: &str, id: &str, vars: &[String]) -> Result<Exi
     store
         .write(&mut state, prior.as_ref())
         .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
-    println!(
+    outln!(
+        ui(),
         "{addr}: Import prepared!\n  Prepared {} for import\n\nImport successful!\n\nThe resource is now in netform's state; run netform plan to see how it compares with the configuration.",
         r.ty
     );
@@ -1409,7 +1318,7 @@ fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
     match c {
         StateCmd::List => {
             for a in state_or_empty(ctx)?.resources.keys() {
-                println!("{a}");
+                outln!(ui(), "{a}");
             }
         }
         StateCmd::Show { address } => {
@@ -1425,7 +1334,7 @@ fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
             };
             let mut one = State::new(s.lineage.clone());
             one.resources.insert(a, i.clone());
-            print!("{}", render_state(&one));
+            ui().out(&state_view::render(&one, &sensitive_attributes(ctx)));
         }
         StateCmd::Rm { addresses } if addresses.is_empty() => {
             return Err(user_error(
@@ -1465,13 +1374,14 @@ fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
                 }
                 for m in matching {
                     s.resources.remove(&m);
-                    println!("Removed {m}");
+                    outln!(ui(), "Removed {m}");
                 }
             }
             store
                 .write(&mut s, Some(&prior))
                 .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
-            println!(
+            outln!(
+                ui(),
                 "Successfully removed {} resource instance(s). They still exist in the cloud; netform no longer manages them.",
                 prior.resources.len() - s.resources.len()
             );
@@ -1517,7 +1427,10 @@ fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
             store
                 .write(&mut s, Some(&prior))
                 .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
-            println!("Move \"{f}\" to \"{t}\"\nSuccessfully moved 1 object(s).");
+            outln!(
+                ui(),
+                "Move \"{f}\" to \"{t}\"\nSuccessfully moved 1 object(s)."
+            );
         }
         StateCmd::Pull { .. } | StateCmd::Push { .. } | StateCmd::History { .. } => {}
     }
@@ -1529,9 +1442,15 @@ fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
         SimCmd::Reset => {
             match Sim::reset(&ctx.dir) {
                 Ok(true) => {
-                    println!("The simulated cloud was reset; the next run starts from the world.")
+                    outln!(
+                        ui(),
+                        "The simulated cloud was reset; the next run starts from the world."
+                    )
                 }
-                Ok(false) => println!("There is no simulated cloud here yet; nothing to reset."),
+                Ok(false) => outln!(
+                    ui(),
+                    "There is no simulated cloud here yet; nothing to reset."
+                ),
                 Err(e) => {
                     return Err(user_error(
                         format!(
@@ -1577,7 +1496,11 @@ fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
                     let j = sim
                         .with_cloud(crate::provider::sim::show)
                         .unwrap_or_default();
-                    println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default());
+                    outln!(
+                        ui(),
+                        "{}",
+                        serde_json::to_string_pretty(&j).unwrap_or_default()
+                    );
                 }
                 SimCmd::Call { action, params } => {
                     let mut p = crate::provider::Params::new();
@@ -1602,10 +1525,15 @@ fn cmd_sim(ctx: &Ctx, c: &SimCmd) -> Result<Exit, Exit> {
                     let _ = sim.persist();
                     match res {
                         Ok(j) => {
-                            println!("{}", serde_json::to_string_pretty(&j).unwrap_or_default())
+                            outln!(
+                                ui(),
+                                "{}",
+                                serde_json::to_string_pretty(&j).unwrap_or_default()
+                            )
                         }
                         Err(e) => {
-                            println!(
+                            outln!(
+                                ui(),
                                 "{}",
                                 serde_json::json!({"Code": e.code, "Message": e.message, "RequestId": e.request_id})
                             );
@@ -1663,7 +1591,8 @@ fn cmd_capture(
         )
     })?;
     let regions: Vec<&str> = world.regions.iter().map(|r| r.id.as_str()).collect();
-    println!(
+    outln!(
+        ui(),
         "Captured {}: VPCs {}, vSwitches {}, security groups {}, instances {}, NAT gateways {}, HAVIPs {}, SLBs {}, instance types {}.",
         regions.join(", "),
         world.vpcs.len(),
@@ -1675,7 +1604,8 @@ fn cmd_capture(
         world.slbs.len(),
         world.limits.instance_types.len(),
     );
-    println!(
+    outln!(
+        ui(),
         "Wrote {}; use it with --simulator={} or simulator {{ world = \"…\" }}.",
         path.display(),
         out.display()
@@ -1801,17 +1731,18 @@ fn cmd_serve(
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let s2 = stop.clone();
     let _ = ctrlc::set_handler(move || s2.store(true, std::sync::atomic::Ordering::SeqCst));
-    println!(
+    outln!(
+        ui(),
         "netform simulator listening on http://{addr} (keys: {})",
         map.keys().cloned().collect::<Vec<_>>().join(", ")
     );
-    let _ = std::io::stdout().flush();
     let res =
         crate::provider::sim::serve::serve_recording(listener, sim.clone(), map, stop, record);
     let _ = sim.persist();
     match res {
         Ok(()) => {
-            println!(
+            outln!(
+                ui(),
                 "stopped; the simulated cloud is saved in {}",
                 crate::provider::sim::sim_dir(&ctx.dir).display()
             );
@@ -1850,14 +1781,14 @@ fn cmd_graph(ctx: &Ctx, ops: bool, format: &str) -> Result<Exit, Exit> {
             false,
             "graph",
         )?;
-        print!("{}", render::graph::operations(&p.plan.ops, f));
+        ui().out(&render::graph::operations(&p.plan.ops, f));
     } else {
         let cfg = ctx.load()?;
         let g = crate::graph::build(&cfg).map_err(|d| {
             eprint_diags(&d.0, &cfg.sources, ctx.err_style);
             Exit(1)
         })?;
-        print!("{}", render::graph::resources(&g, f));
+        ui().out(&render::graph::resources(&g, f));
     }
     Ok(Exit(0))
 }
@@ -1903,7 +1834,7 @@ fn cmd_guest(
         )),
         None => {
             for f in crate::guest::render(&insts[0], oses[0]) {
-                println!("# --- {} ---\n{}", f.path, f.contents);
+                outln!(ui(), "# --- {} ---\n{}", f.path, f.contents);
             }
             Ok(Exit(0))
         }
@@ -1929,7 +1860,7 @@ fn cmd_guest(
                     }
                 }
             }
-            println!("Wrote {n} file(s) under {}.", dir.display());
+            outln!(ui(), "Wrote {n} file(s) under {}.", dir.display());
             Ok(Exit(0))
         }
     }
@@ -1971,15 +1902,17 @@ pub fn terraform_style_args(args: impl Iterator<Item = String>) -> Vec<String> {
 
 /// Runs the CLI; returns the process exit code.
 pub fn run() -> i32 {
-    // A bug is not the user's fault: say so, and exit 101 (Rust's panic exit code).
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        eprintln!(
-            "error: netform hit an internal error (a bug, not a problem with your configuration); state written so far is intact. Please report this with the message below."
-        );
-        default_hook(info);
-    }));
-    let cli = match Cli::try_parse_from(terraform_style_args(std::env::args())) {
+    printer::install_panic_hook();
+    let parsed = Cli::command()
+        .try_get_matches_from(terraform_style_args(std::env::args()))
+        .and_then(|m| {
+            let mut cli = Cli::from_arg_matches(&m)?;
+            if let (Some((_, sub)), Some(a)) = (m.subcommand(), cli.command.plan_args_mut()) {
+                a.order_vars(sub);
+            }
+            Ok(cli)
+        });
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -1990,6 +1923,14 @@ pub fn run() -> i32 {
             };
         }
     };
+    let color = if cli.no_color {
+        ColorWhen::Never
+    } else {
+        cli.color
+    };
+    let printer = printer::init(color);
+    printer.set_compact_warnings(cli.compact_warnings);
+    logging::init(printer);
     let dir = match &cli.chdir {
         Some(d) => d.clone(),
         None => PathBuf::from("."),
@@ -1997,22 +1938,21 @@ pub fn run() -> i32 {
     let (workspace, workspace_var) = match team::selected_workspace(&dir) {
         Ok(w) => w,
         Err(e) => {
-            let st = color_for(std::io::stderr().is_terminal());
+            let st = printer.err_style();
             let Exit(code) = user_error(e, "unset it, or run netform workspace select NAME", st);
             return code;
         }
     };
     crate::lang::eval::set_workspace(&workspace);
     let ctx = Ctx {
-        json_events: std::cell::Cell::new(false),
         dir,
         cli_state: cli.state.clone(),
         simulator: cli.simulator.clone(),
         backend_config: cli.backend_config.clone(),
         workspace,
         workspace_var,
-        style: color_for(std::io::stdout().is_terminal()),
-        err_style: color_for(std::io::stderr().is_terminal()),
+        style: printer.style(),
+        err_style: printer.err_style(),
     };
     let r = match &cli.command {
         Command::Validate { json } => cmd_validate(&ctx, *json),
@@ -2036,9 +1976,15 @@ pub fn run() -> i32 {
         Command::Init { migrate_state, .. } => team::cmd_init(&ctx, *migrate_state),
         Command::Workspace(c) => team::cmd_workspace(&ctx, c),
         Command::ForceUnlock { id, .. } => team::cmd_force_unlock(&ctx, id),
+        Command::Version { json } => meta::cmd_version(*json),
+        Command::Completions { shell } => meta::cmd_completions(*shell),
+        Command::Man { out } => meta::cmd_man(
+            out.as_ref().map(|o| ctx.dir.join(o)).as_deref(),
+            ctx.err_style,
+        ),
     };
     match r {
-        Ok(Exit(c)) | Err(Exit(c)) => c,
+        Ok(Exit(c)) | Err(Exit(c)) => printer.finish(c),
     }
 }
 
@@ -2049,7 +1995,6 @@ mod serve_tests {
 
     fn ctx(dir: &Path) -> Ctx {
         Ctx {
-            json_events: std::cell::Cell::new(false),
             dir: dir.to_path_buf(),
             cli_state: None,
             simulator: None,

@@ -147,16 +147,17 @@ pub(super) fn cmd_init(ctx: &Ctx, migrate: bool) -> Result<Exit, Exit> {
     let cfg = ctx.load()?;
     let spec = spec_of(ctx, cfg.backend.as_ref())?;
     let report = spec.init().map_err(|e| state_err(ctx, e))?;
-    println!("Initializing the backend: {}", spec.describe());
+    crate::outln!(super::ui(), "Initializing the backend: {}", spec.describe());
     for l in &report.lines {
-        println!("{l}");
+        crate::outln!(super::ui(), "{l}");
     }
     if ctx.workspace_var.is_some()
         && spec
             .create_workspace(&ctx.workspace)
             .map_err(|e| state_err(ctx, e))?
     {
-        println!(
+        crate::outln!(
+            super::ui(),
             "Created workspace \"{}\" (selected by {}).",
             ctx.workspace,
             ctx.workspace_var.unwrap_or("")
@@ -170,13 +171,14 @@ pub(super) fn cmd_init(ctx: &Ctx, migrate: bool) -> Result<Exit, Exit> {
     if migrate && !same_place {
         migrate_state(ctx, &local, &spec)?;
     } else if !same_place && local.path.exists() {
-        eprintln!(
+        crate::errln!(
+            super::ui(),
             "Warning: {} is not used by the {} backend; netform init -migrate-state copies it (and its workspaces) there.",
             local.path.display(),
             spec.kind()
         );
     }
-    println!("\nnetform has been successfully initialized.");
+    crate::outln!(super::ui(), "\nnetform has been successfully initialized.");
     Ok(Exit(0))
 }
 
@@ -197,7 +199,7 @@ fn migrate_state(ctx: &Ctx, from: &LocalSpec, to: &Spec) -> Result<(), Exit> {
         }
     }
     if sources.is_empty() {
-        println!("There is no local state to migrate.");
+        crate::outln!(super::ui(), "There is no local state to migrate.");
         return Ok(());
     }
     let mut plans = Vec::new();
@@ -223,7 +225,8 @@ fn migrate_state(ctx: &Ctx, from: &LocalSpec, to: &Spec) -> Result<(), Exit> {
                 ));
             }
             Some(t) if t.serial >= src.state.serial => {
-                println!(
+                crate::outln!(
+                    super::ui(),
                     "Workspace \"{}\": already in the {} backend (serial {}).",
                     src.name,
                     to.kind(),
@@ -236,7 +239,8 @@ fn migrate_state(ctx: &Ctx, from: &LocalSpec, to: &Spec) -> Result<(), Exit> {
     for (src, mut dest) in plans {
         dest.put(&src.state, "init -migrate-state")
             .map_err(|e| state_err(ctx, e))?;
-        println!(
+        crate::outln!(
+            super::ui(),
             "Workspace \"{}\": copied to the {} backend (lineage {}, serial {}, {} resource instance(s)).",
             src.name,
             to.kind(),
@@ -245,7 +249,8 @@ fn migrate_state(ctx: &Ctx, from: &LocalSpec, to: &Spec) -> Result<(), Exit> {
             src.state.resources.len()
         );
     }
-    println!(
+    crate::outln!(
+        super::ui(),
         "The local files are left as they were; remove them once you have checked the {} backend (netform state pull).",
         to.kind()
     );
@@ -258,12 +263,12 @@ pub(super) fn cmd_workspace(ctx: &Ctx, c: &WorkspaceCmd) -> Result<Exit, Exit> {
             .map_err(|e| user_error(e, "e.g. netform workspace new prod", ctx.err_style))
     };
     match c {
-        WorkspaceCmd::Show => println!("{}", ctx.workspace),
+        WorkspaceCmd::Show => crate::outln!(super::ui(), "{}", ctx.workspace),
         WorkspaceCmd::List => {
             let spec = spec(ctx)?;
             for w in spec.workspaces().map_err(|e| state_err(ctx, e))? {
                 let mark = if w == ctx.workspace { "*" } else { " " };
-                println!("{mark} {w}");
+                crate::outln!(super::ui(), "{mark} {w}");
             }
         }
         WorkspaceCmd::New { name } => {
@@ -277,7 +282,8 @@ pub(super) fn cmd_workspace(ctx: &Ctx, c: &WorkspaceCmd) -> Result<Exit, Exit> {
                 ));
             }
             select(ctx, name)?;
-            println!(
+            crate::outln!(
+                super::ui(),
                 "Created and switched to workspace \"{name}\"!\n\nIt has no state yet: netform plan and apply start it."
             );
         }
@@ -295,7 +301,7 @@ pub(super) fn cmd_workspace(ctx: &Ctx, c: &WorkspaceCmd) -> Result<Exit, Exit> {
                 spec.create_workspace(name).map_err(|e| state_err(ctx, e))?;
             }
             select(ctx, name)?;
-            println!("Switched to workspace \"{name}\".");
+            crate::outln!(super::ui(), "Switched to workspace \"{name}\".");
         }
         WorkspaceCmd::Delete { name, force } => {
             check(name)?;
@@ -323,7 +329,7 @@ pub(super) fn cmd_workspace(ctx: &Ctx, c: &WorkspaceCmd) -> Result<Exit, Exit> {
             }
             spec.delete_workspace(name, *force)
                 .map_err(|e| state_err(ctx, e))?;
-            println!("Deleted workspace \"{name}\"!");
+            crate::outln!(super::ui(), "Deleted workspace \"{name}\"!");
         }
     }
     Ok(Exit(0))
@@ -365,7 +371,8 @@ pub(super) fn cmd_force_unlock(ctx: &Ctx, id: &str) -> Result<Exit, Exit> {
         None => (spec(ctx)?, ctx.workspace.clone()),
     };
     let holder = spec.force_unlock(&ws, id).map_err(|e| state_err(ctx, e))?;
-    println!(
+    crate::outln!(
+        super::ui(),
         "The lock {id} on workspace \"{ws}\" was removed; it was {}.\nnetform state has been successfully unlocked! The next apply folds in whatever that run recorded in its journal.",
         holder.describe()
     );
@@ -397,7 +404,8 @@ fn pull(ctx: &Ctx, serial: Option<u64>) -> Result<Exit, Exit> {
         None => {
             let s = store.read_stored().map_err(|e| state_err(ctx, e))?;
             if store.has_journal() {
-                eprintln!(
+                crate::errln!(
+                    super::ui(),
                     "Warning: an unfinished apply left a journal that this version does not include; the next plan or apply folds it in."
                 );
             }
@@ -463,7 +471,8 @@ fn push(ctx: &Ctx, file: &Path, force: bool) -> Result<Exit, Exit> {
             ));
         }
         if c.same_content(&pushed) {
-            println!(
+            crate::outln!(
+                super::ui(),
                 "The state is already as pushed (serial {}); nothing was written.",
                 c.serial
             );
@@ -477,7 +486,8 @@ fn push(ctx: &Ctx, file: &Path, force: bool) -> Result<Exit, Exit> {
     store
         .put(&next, "state push")
         .map_err(|e| state_err(ctx, e))?;
-    println!(
+    crate::outln!(
+        super::ui(),
         "Pushed {} to {} as serial {}.",
         file.display(),
         store.place(),
@@ -491,16 +501,23 @@ fn history(ctx: &Ctx, json: bool) -> Result<Exit, Exit> {
     let versions = store.history().map_err(|e| state_err(ctx, e))?;
     if json {
         let j = serde_json::to_string_pretty(&versions).unwrap_or_default();
-        println!("{j}");
+        crate::outln!(super::ui(), "{j}");
         return Ok(Exit(0));
     }
     if versions.is_empty() {
-        println!("{} holds no state yet.", store.place());
+        crate::outln!(super::ui(), "{} holds no state yet.", store.place());
         return Ok(Exit(0));
     }
-    println!(
+    crate::outln!(
+        super::ui(),
         "{:>6}  {:<20}  {:<28}  {:<20}  {:>7} {:>7} {:>7}",
-        "SERIAL", "WHEN", "WHO", "OPERATION", "ADDED", "CHANGED", "REMOVED"
+        "SERIAL",
+        "WHEN",
+        "WHO",
+        "OPERATION",
+        "ADDED",
+        "CHANGED",
+        "REMOVED"
     );
     for v in &versions {
         let n = |f: fn(&crate::backend::Counts) -> u64| {
@@ -508,7 +525,8 @@ fn history(ctx: &Ctx, json: bool) -> Result<Exit, Exit> {
                 .as_ref()
                 .map_or("-".to_string(), |c| f(c).to_string())
         };
-        println!(
+        crate::outln!(
+            super::ui(),
             "{:>6}  {:<20}  {:<28}  {:<20}  {:>7} {:>7} {:>7}",
             v.serial,
             v.when,

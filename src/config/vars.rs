@@ -1,6 +1,9 @@
 //! Input variable values from every source, in Terraform's precedence (lowest first): `default`,
-//! `NETFORM_VAR_<name>` environment variables, `netform.tfvars`, `*.auto.tfvars` (name order),
-//! `--var-file`, `--var`. Values are converted to the declared type and then validated.
+//! `TF_VAR_<name>` then `NETFORM_VAR_<name>` environment variables, `terraform.tfvars` and
+//! `netform.tfvars` (each also as `.tfvars.json`), `*.auto.tfvars` and `*.auto.tfvars.json` (name
+//! order), then `--var` and `--var-file` in the order they were given on the command line, the
+//! later winning. A file whose name ends in `.json` is Terraform's JSON variables syntax (one
+//! object); any other is HCL. Values are converted to the declared type and then validated.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,23 +16,69 @@ use crate::lang::Value;
 use crate::lang::eval::{Evaluator, Lookup, NameKind};
 use crate::lang::types::Type;
 
+/// One `--var NAME=VALUE` or `--var-file FILE`, kept in command-line order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VarArg {
+    Var(String),
+    File(PathBuf),
+}
+
 /// What the command line and environment contribute.
 #[derive(Clone, Debug, Default)]
 pub struct VarInputs {
-    /// `--var NAME=VALUE`, in order.
-    pub cli: Vec<String>,
-    /// `--var-file FILE`, in order.
-    pub files: Vec<PathBuf>,
-    /// `NETFORM_VAR_*` environment variables (name without the prefix, raw value).
-    pub env: Vec<(String, String)>,
+    /// `--var` and `--var-file`, in command-line order.
+    pub args: Vec<VarArg>,
+    /// Variables from the environment, lowest precedence first: `(name, raw value, the
+    /// environment variable's own name)`.
+    pub env: Vec<(String, String, String)>,
 }
 
 impl VarInputs {
-    pub fn from_env() -> Vec<(String, String)> {
-        std::env::vars()
-            .filter_map(|(k, v)| k.strip_prefix("NETFORM_VAR_").map(|n| (n.to_string(), v)))
-            .collect()
+    /// `TF_VAR_*` (Terraform's spelling, so existing pipelines keep working), then
+    /// `NETFORM_VAR_*`, which wins for the same name; each in name order.
+    pub fn from_env() -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        for prefix in ["TF_VAR_", "NETFORM_VAR_"] {
+            let mut found: Vec<(String, String, String)> = std::env::vars()
+                .filter_map(|(k, v)| {
+                    k.strip_prefix(prefix)
+                        .map(|n| (n.to_string(), v, k.clone()))
+                })
+                .collect();
+            found.sort();
+            out.extend(found);
+        }
+        out
     }
+}
+
+/// The variables files read without being named, in Terraform's order: `terraform.tfvars`,
+/// `netform.tfvars` (each with its `.json` twin), then `*.auto.tfvars(.json)` by name.
+fn auto_files(dir: &Path) -> Vec<PathBuf> {
+    let mut auto: Vec<PathBuf> = [
+        "terraform.tfvars",
+        "terraform.tfvars.json",
+        "netform.tfvars",
+        "netform.tfvars.json",
+    ]
+    .iter()
+    .map(|n| dir.join(n))
+    .filter(|p| p.is_file())
+    .collect();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        let mut extra: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name().is_some_and(|n| {
+                    let n = n.to_string_lossy();
+                    n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json")
+                })
+            })
+            .collect();
+        extra.sort();
+        auto.extend(extra);
+    }
+    auto
 }
 
 /// A lookup with nothing in scope: tfvars values are literals.
@@ -117,13 +166,10 @@ pub fn resolve(
         }
     }
     // Environment.
-    let mut env = inputs.env.clone();
-    env.sort();
-    for (name, text) in env {
-        if let Some(decl) = cfg.variables.get(&name) {
-            let v = parse_cli_value(&decl.ty, &text).map_err(|m| {
-                Diagnostic::error(format!("invalid value in NETFORM_VAR_{name}: {m}"))
-            });
+    for (name, text, var) in &inputs.env {
+        if let Some(decl) = cfg.variables.get(name) {
+            let v = parse_cli_value(&decl.ty, text)
+                .map_err(|m| Diagnostic::error(format!("invalid value in {var}: {m}")));
             match v {
                 Ok(v) => {
                     raw.insert(
@@ -131,7 +177,7 @@ pub fn resolve(
                         Raw {
                             value: v,
                             range: None,
-                            source: format!("NETFORM_VAR_{name}"),
+                            source: var.clone(),
                         },
                     );
                 }
@@ -139,29 +185,18 @@ pub fn resolve(
             }
         }
     }
-    // Files in the directory, then --var-file.
-    let mut auto: Vec<PathBuf> = Vec::new();
-    let tfvars = dir.join("netform.tfvars");
-    if tfvars.is_file() {
-        auto.push(tfvars);
+    for f in auto_files(&dir) {
+        load_tfvars(cfg, &f, false, &mut raw, &mut diags);
     }
-    if let Ok(rd) = std::fs::read_dir(&dir) {
-        let mut extra: Vec<PathBuf> = rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().ends_with(".auto.tfvars"))
-            })
-            .collect();
-        extra.sort();
-        auto.extend(extra);
-    }
-    for f in auto.iter().chain(inputs.files.iter()) {
-        let explicit = inputs.files.contains(f);
-        load_tfvars(cfg, f, explicit, &mut raw, &mut diags);
-    }
-    // --var NAME=VALUE
-    for item in &inputs.cli {
+    // --var and --var-file, in command-line order: the later wins.
+    for arg in &inputs.args {
+        let item = match arg {
+            VarArg::File(f) => {
+                load_tfvars(cfg, f, true, &mut raw, &mut diags);
+                continue;
+            }
+            VarArg::Var(item) => item,
+        };
         let Some((name, text)) = item.split_once('=') else {
             diags.push(
                 Diagnostic::error(format!("invalid --var \"{item}\": expected NAME=VALUE"))
@@ -202,7 +237,7 @@ pub fn resolve(
                 Diagnostic::error(format!("no value for required variable \"{name}\""))
                     .at(Some(decl.range.clone()))
                     .with_help(format!(
-                        "set it with --var {name}=VALUE, NETFORM_VAR_{name}, a netform.tfvars file, or give the variable a default"
+                        "set it with --var {name}=VALUE, NETFORM_VAR_{name} (or TF_VAR_{name}), a terraform.tfvars file, or give the variable a default"
                     )),
             ),
             Some(r) => match decl.ty.convert(&r.value) {
@@ -297,6 +332,10 @@ fn load_tfvars(
         }
     };
     let file = cfg.sources.add(shown.clone(), text.clone());
+    if shown.ends_with(".json") {
+        load_tfvars_json(cfg, (file, &shown, &text), explicit, raw, diags);
+        return;
+    }
     let body = match hcl_edit::parser::parse_body(&text) {
         Ok(b) => b,
         Err(e) => {
@@ -328,18 +367,7 @@ fn load_tfvars(
             expr: a.value.clone(),
         };
         if !cfg.variables.contains_key(&name) {
-            let d = Diagnostic::warning(format!("{shown} sets \"{name}\", which is not declared"))
-                .at(e.range())
-                .with_help("declare the variable or remove the line");
-            // Terraform warns for auto-loaded files and errors for explicit ones.
-            diags.push(if explicit {
-                Diagnostic {
-                    severity: crate::diag::Severity::Error,
-                    ..d
-                }
-            } else {
-                d
-            });
+            diags.push(undeclared(&shown, &name, e.range(), explicit));
             continue;
         }
         match Evaluator::new(&Empty, &cfg.dir.clone()).eval(&a.value) {
@@ -359,5 +387,78 @@ fn load_tfvars(
                     .with_help("values in variables files are literals"),
             ),
         }
+    }
+}
+
+/// A variables file setting a name no `variable` block declares: Terraform warns for the
+/// files it reads by itself and refuses the ones named on the command line.
+fn undeclared(shown: &str, name: &str, at: Option<SourceRange>, explicit: bool) -> Diagnostic {
+    let d = Diagnostic::warning(format!("{shown} sets \"{name}\", which is not declared"))
+        .at(at)
+        .with_help("declare the variable or remove the line");
+    if explicit {
+        Diagnostic {
+            severity: crate::diag::Severity::Error,
+            ..d
+        }
+    } else {
+        d
+    }
+}
+
+/// Terraform's JSON variables file: one object, each property a variable's value.
+fn load_tfvars_json(
+    cfg: &mut Config,
+    (file, shown, text): (usize, &str, &str),
+    explicit: bool,
+    raw: &mut BTreeMap<String, Raw>,
+    diags: &mut Diagnostics,
+) {
+    let whole = Some(SourceRange {
+        file,
+        start: 0,
+        end: text.len().min(1),
+    });
+    let j: serde_json::Value = match serde_json::from_str(text) {
+        Ok(j) => j,
+        Err(e) => {
+            let start = text
+                .split_inclusive('\n')
+                .take(e.line().saturating_sub(1))
+                .map(str::len)
+                .sum::<usize>()
+                + e.column().saturating_sub(1);
+            let start = start.min(text.len());
+            diags.push(
+                Diagnostic::error(format!("syntax error in {shown}: {e}")).at(Some(SourceRange {
+                    file,
+                    start,
+                    end: (start + 1).min(text.len()),
+                })),
+            );
+            return;
+        }
+    };
+    let Some(obj) = j.as_object() else {
+        diags.push(
+            Diagnostic::error(format!("{shown} must hold one JSON object"))
+                .at(whole)
+                .with_help("write {\"name\": value, …}"),
+        );
+        return;
+    };
+    for (name, v) in obj {
+        if !cfg.variables.contains_key(name) {
+            diags.push(undeclared(shown, name, whole.clone(), explicit));
+            continue;
+        }
+        raw.insert(
+            name.clone(),
+            Raw {
+                value: Value::from_json(v),
+                range: None,
+                source: shown.to_string(),
+            },
+        );
     }
 }

@@ -482,6 +482,17 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
                                 .map(|a| r.kind.canonical(&a.name).to_string())
                                 .collect();
                             let v = Value::Map(ch.after.clone().unwrap_or_default());
+                            // Names only, never values: they may be sensitive.
+                            log::debug!(
+                                target: "netform::plan",
+                                "{addr}: {:?}{}",
+                                ch.action,
+                                if ch.replace_paths.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(" (forced by {})", ch.replace_paths.join(", "))
+                                }
+                            );
                             if r.lifecycle.prevent_destroy && matches!(ch.action, Action::Replace) {
                                 diags.push(prevent_destroy(&addr, r));
                             }
@@ -613,6 +624,28 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         options: opts,
         scope,
     })
+}
+
+/// Per resource (`TYPE.NAME`), the attributes whose values derive from sensitive variables:
+/// what `state show` and `show` hide. Empty when the configuration has no sensitive variable or
+/// its graph does not build.
+pub fn sensitive_attributes(cfg: &Config) -> BTreeMap<String, BTreeSet<String>> {
+    let Ok(g) = graph::build(cfg) else {
+        return BTreeMap::new();
+    };
+    let taint = Taint::new(cfg, &g);
+    cfg.resources
+        .iter()
+        .filter_map(|r| {
+            let attrs: BTreeSet<String> = r
+                .attrs
+                .iter()
+                .filter(|a| taint.touches(&a.value))
+                .map(|a| r.kind.canonical(&a.name).to_string())
+                .collect();
+            (!attrs.is_empty()).then(|| (r.key(), attrs))
+        })
+        .collect()
 }
 
 /// Which expressions derive from sensitive variables, directly or through locals.

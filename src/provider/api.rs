@@ -198,7 +198,7 @@ fn env_ms(name: &str) -> Option<Duration> {
     match v.trim().parse::<u64>() {
         Ok(ms) => Some(Duration::from_millis(ms)),
         Err(_) => {
-            eprintln!("warning: ignoring {name}={v:?}: expected a whole number of milliseconds");
+            log::warn!("ignoring {name}={v:?}: expected a whole number of milliseconds");
             None
         }
     }
@@ -299,7 +299,10 @@ impl Client<'_> {
     ) -> Result<serde_json::Value, ApiError> {
         let mut attempt = 0;
         loop {
-            match self.transport.call(product, action, p) {
+            let start = Instant::now();
+            let res = self.transport.call(product, action, p);
+            self.log_call(product, action, attempt + 1, start.elapsed(), &res);
+            match res {
                 Ok(j) => return Ok(j),
                 Err(e) if e.is_retryable() && attempt + 1 < self.timing.max_attempts => {
                     let exp = self
@@ -313,6 +316,38 @@ impl Client<'_> {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// One log record per API call (NETFORM_LOG=info): what was called, where, how it went.
+    /// Never the parameters: they can hold names and descriptions from sensitive variables, and
+    /// the transport adds the signature and token after this point anyway.
+    fn log_call(
+        &self,
+        product: Product,
+        action: &str,
+        attempt: u32,
+        took: Duration,
+        res: &Result<serde_json::Value, ApiError>,
+    ) {
+        let (status, code, request_id) = match res {
+            Ok(j) => (
+                200,
+                "",
+                j.get("RequestId").and_then(|v| v.as_str()).unwrap_or(""),
+            ),
+            Err(e) => (e.status, e.code.as_str(), e.request_id.as_str()),
+        };
+        // Info either way: a failure that matters reaches the user as a diagnostic, and a
+        // retried throttle is routine.
+        log::info!(
+            target: "netform::api",
+            "{}:{action} region={} attempt={attempt} duration_ms={} status={status}{}{}",
+            product.prefix(),
+            self.region,
+            took.as_millis(),
+            if request_id.is_empty() { String::new() } else { format!(" request_id={request_id}") },
+            if code.is_empty() { String::new() } else { format!(" error_code={code}") },
+        );
     }
 
     /// Polls `probe` until it returns `Some`, or fails after the wait timeout with `what`.

@@ -16,27 +16,31 @@ pub struct Style {
 impl Style {
     pub const PLAIN: Style = Style { color: false };
 
-    fn paint(self, code: &str, s: &str) -> String {
+    fn paint(self, style: anstyle::Style, s: &str) -> String {
         if self.color {
-            format!("\x1b[{code}m{s}\x1b[0m")
+            format!("{style}{s}{style:#}")
         } else {
             s.to_string()
         }
     }
 
+    fn fg(self, c: anstyle::AnsiColor, s: &str) -> String {
+        self.paint(anstyle::Style::new().fg_color(Some(c.into())), s)
+    }
+
     pub fn green(self, s: &str) -> String {
-        self.paint("32", s)
+        self.fg(anstyle::AnsiColor::Green, s)
     }
 
     pub fn yellow(self, s: &str) -> String {
-        self.paint("33", s)
+        self.fg(anstyle::AnsiColor::Yellow, s)
     }
 
     pub fn red(self, s: &str) -> String {
-        self.paint("31", s)
+        self.fg(anstyle::AnsiColor::Red, s)
     }
 
     pub fn bold(self, s: &str) -> String {
-        self.paint("1", s)
+        self.paint(anstyle::Style::new().bold(), s)
     }
 }

@@ -261,9 +261,18 @@ fn attr_lines(w: &mut W, c: &Change) -> String {
     s
 }
 
-fn header(c: &Change) -> (&'static str, String) {
+/// `requested`: `--replace` named it, which Terraform says instead of "must be".
+fn header(c: &Change, requested: bool) -> (&'static str, String) {
     let a = &c.address;
     match c.action {
+        Action::Replace if requested => (
+            if c.create_before_destroy {
+                "+/-"
+            } else {
+                "-/+"
+            },
+            format!("# {a} will be replaced, as requested"),
+        ),
         Action::Create => ("+", format!("# {a} will be created")),
         Action::Update => ("~", format!("# {a} will be updated in-place")),
         Action::Replace if c.create_before_destroy => ("+/-", format!("# {a} must be replaced")),
@@ -274,8 +283,13 @@ fn header(c: &Change) -> (&'static str, String) {
 }
 
 pub fn change_block(c: &Change, st: Style) -> String {
+    change_block_of(c, st, false)
+}
+
+/// A change's block; `requested` when `--replace` asked for its replacement.
+fn change_block_of(c: &Change, st: Style, requested: bool) -> String {
     let mut w = W { st };
-    let (sym, head) = header(c);
+    let (sym, head) = header(c, requested);
     let mut s = String::new();
     let _ = writeln!(s, "  {}", st.bold(&head));
     let lead = if sym.len() == 3 {
@@ -435,7 +449,8 @@ pub fn render(p: &Plan, st: Style) -> String {
     }
     s.push_str("\nnetform will perform the following actions:\n\n");
     for c in &changed {
-        s.push_str(&change_block(c, st));
+        let requested = p.options.replace.iter().any(|r| r.matches(&c.address));
+        s.push_str(&change_block_of(c, st, requested));
         s.push('\n');
     }
     let (add, change, destroy) = p.counts();

@@ -1,7 +1,7 @@
 //! Language and resource features end to end: drift, lifecycle, flags, IPv6, BINDED mode,
 //! data sources, outputs, guest-config, machine formats, crash safety.
 
-use crate::harness::{Env, redact};
+use crate::harness::{Env, line_at, redact};
 
 const PROVIDER: &str = "provider \"alicloud\" {\n  region = \"cn-hangzhou\"\n  simulator {}\n}\n\ndata \"alicloud_instances\" \"web1\" {\n  name_regex = \"^web-1$\"\n}\n";
 
@@ -95,7 +95,8 @@ fn lifecycle_ignore_changes_prevent_destroy_and_replace() {
     );
     let r = env.run(&["plan", "--replace", "alicloud_ecs_network_interface.a"]);
     assert!(
-        r.stdout.contains("must be replaced")
+        r.stdout
+            .contains("# alicloud_ecs_network_interface.a will be replaced, as requested")
             && r.stdout
                 .contains("Plan: 1 to add, 0 to change, 1 to destroy."),
         "{}",
@@ -160,8 +161,16 @@ resource "alicloud_ecs_network_interface_attachment" "v6" {
 "#,
     );
     let out = ok(&env, &["apply", "--auto-approve"]);
-    let attach = out.find("AttachNetworkInterface complete").expect("attach");
-    let v6 = out.find("AssignIpv6Addresses...").expect("ipv6 assign");
+    let attach = line_at(
+        &out,
+        "alicloud_ecs_network_interface_attachment.v6: Creation complete",
+        None,
+    );
+    let v6 = line_at(
+        &out,
+        "alicloud_ecs_network_interface.v6: Creating...",
+        Some("AssignIpv6Addresses"),
+    );
     assert!(attach < v6, "{out}");
     let state: serde_json::Value =
         serde_json::from_str(&env.read("netform.tfstate").unwrap_or_default()).expect("json");
@@ -212,19 +221,23 @@ resource "alicloud_eip_association" "b" {
 "#,
     );
     let out = ok(&env, &["apply", "--auto-approve"]);
-    let bind = out
-        .find("alicloud_eip_association.b: AssociateEipAddress complete")
-        .expect("bind");
-    let attach = out
-        .find("alicloud_ecs_network_interface_attachment.b: AttachNetworkInterface...")
-        .expect("attach");
+    let bind = line_at(&out, "alicloud_eip_association.b: Creation complete", None);
+    let attach = line_at(
+        &out,
+        "alicloud_ecs_network_interface_attachment.b: Creating...",
+        None,
+    );
     assert!(
         bind < attach,
         "BINDED binds to the unattached ENI first:\n{out}"
     );
     let out = ok(&env, &["destroy", "--auto-approve"]);
-    let detach = out.find("DetachNetworkInterface complete").expect("detach");
-    let unbind = out.find("UnassociateEipAddress...").expect("unbind");
+    let detach = line_at(
+        &out,
+        "alicloud_ecs_network_interface_attachment.b: Destruction complete",
+        None,
+    );
+    let unbind = line_at(&out, "alicloud_eip_association.b: Destroying...", None);
     assert!(detach < unbind, "detach before unbind:\n{out}");
 }
 
@@ -510,12 +523,8 @@ resource "alicloud_eip_address" "second" {
         r.stdout
     );
     let out = ok(&env, &["apply", "--auto-approve"]);
-    let first = out
-        .find("alicloud_eip_address.first: AllocateEipAddress complete")
-        .expect("first");
-    let second = out
-        .find("alicloud_eip_address.second: AllocateEipAddress...")
-        .expect("second");
+    let first = line_at(&out, "alicloud_eip_address.first: Creation complete", None);
+    let second = line_at(&out, "alicloud_eip_address.second: Creating...", None);
     assert!(first < second, "depends_on orders the operations:\n{out}");
     // create_before_destroy: the replacement exists before the old one is released.
     let r = env.run(&[
@@ -530,14 +539,16 @@ resource "alicloud_eip_address" "second" {
         "{}",
         r.stdout
     );
-    let alloc = r
-        .stdout
-        .find("alicloud_eip_address.second: AllocateEipAddress complete")
-        .expect("alloc");
-    let release = r
-        .stdout
-        .find("alicloud_eip_address.second: ReleaseEipAddress...")
-        .expect("release");
+    let alloc = line_at(
+        &r.stdout,
+        "alicloud_eip_address.second: Creation complete",
+        None,
+    );
+    let release = line_at(
+        &r.stdout,
+        "alicloud_eip_address.second: Destroying...",
+        None,
+    );
     assert!(alloc < release, "{}", r.stdout);
     // The old object went, the new one stayed and is the one in state.
     assert_eq!(env.run(&["plan", "--detailed-exitcode"]).code, 0);
@@ -761,7 +772,7 @@ fn a_failed_operation_skips_its_dependents_and_independent_work_finishes() {
     // The EIP on the other instance has nothing to do with the attach and went ahead.
     assert!(
         r.stdout
-            .contains("alicloud_eip_association.edge: AssociateEipAddress complete"),
+            .contains("alicloud_eip_association.edge: Creation complete"),
         "{}",
         r.stdout
     );

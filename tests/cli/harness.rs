@@ -79,7 +79,8 @@ impl Env {
         let mut c = Command::new(env!("CARGO_BIN_EXE_netform"));
         c.current_dir(self.path()).args(args);
         for (k, _) in std::env::vars() {
-            if k.starts_with("NETFORM_") || k.starts_with("ALIBABA_CLOUD_") || k == "TF_LOG" {
+            if k.starts_with("NETFORM_") || k.starts_with("ALIBABA_CLOUD_") || k.starts_with("TF_")
+            {
                 c.env_remove(k);
             }
         }
@@ -166,4 +167,19 @@ pub fn spawn_sim_serve(
         );
     };
     (child, endpoint)
+}
+
+/// Where, in apply's output, the first line starting with `prefix` (Terraform's
+/// `ADDR: Creating...`, `ADDR: Creation complete`) is, naming the API `action` in brackets when
+/// one is given (a resource that takes several operations). Panics with the output if none is.
+pub fn line_at(out: &str, prefix: &str, action: Option<&str>) -> usize {
+    let mut at = 0;
+    for line in out.split_inclusive('\n') {
+        let named = action.is_none_or(|a| line.trim_end().ends_with(&format!("[{a}]")));
+        if line.starts_with(prefix) && named {
+            return at;
+        }
+        at += line.len();
+    }
+    panic!("no line {prefix:?} naming {action:?} in output:\n{out}")
 }

@@ -1,12 +1,7 @@
 //! The quickstart, as the "Done means" lists it: plan, apply in order, an empty second
 //! plan, a one-address change, and a destroy that leaves nothing behind.
 
-use crate::harness::{Env, redact};
-
-fn position(out: &str, needle: &str) -> usize {
-    out.find(needle)
-        .unwrap_or_else(|| panic!("{needle:?} not in output:\n{out}"))
-}
+use crate::harness::{Env, line_at, redact};
 
 #[test]
 fn plan_shows_six_creations_and_exits_2() {
@@ -29,24 +24,28 @@ fn apply_runs_in_dependency_order_then_plan_is_empty_then_destroy_empties_everyt
         "{out}"
     );
     // create ENI → attach → assign IPs → bind the EIP to one of them.
-    let create = position(
+    let create = line_at(
         out,
-        "alicloud_ecs_network_interface.app: CreateNetworkInterface complete",
+        "alicloud_ecs_network_interface.app: Creation complete",
+        Some("CreateNetworkInterface"),
     );
-    let attach = position(
+    let attach = line_at(
         out,
-        "alicloud_ecs_network_interface_attachment.app: AttachNetworkInterface complete",
+        "alicloud_ecs_network_interface_attachment.app: Creation complete",
+        None,
     );
-    let assign_start = position(
+    let assign_start = line_at(
         out,
-        "alicloud_ecs_network_interface.app: AssignPrivateIpAddresses...",
+        "alicloud_ecs_network_interface.app: Creating...",
+        Some("AssignPrivateIpAddresses"),
     );
-    let assign = position(
+    let assign = line_at(
         out,
-        "alicloud_ecs_network_interface.app: AssignPrivateIpAddresses complete",
+        "alicloud_ecs_network_interface.app: Creation complete",
+        Some("AssignPrivateIpAddresses"),
     );
-    let bind_start = position(out, "alicloud_eip_association.app: AssociateEipAddress...");
-    let alloc = position(out, "alicloud_eip_address.app: AllocateEipAddress complete");
+    let bind_start = line_at(out, "alicloud_eip_association.app: Creating...", None);
+    let alloc = line_at(out, "alicloud_eip_address.app: Creation complete", None);
     assert!(
         create < attach && attach < assign_start && assign < bind_start && alloc < bind_start,
         "{out}"
@@ -101,27 +100,32 @@ fn apply_runs_in_dependency_order_then_plan_is_empty_then_destroy_empties_everyt
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let out = &r.stdout;
     // Reverse order: unbind → unassign → detach → delete; release after unbind.
-    let unbind = position(
+    let unbind = line_at(
         out,
-        "alicloud_eip_association.app: UnassociateEipAddress complete",
+        "alicloud_eip_association.app: Destruction complete",
+        None,
     );
-    let unassign = position(
+    let unassign = line_at(
         out,
-        "alicloud_ecs_network_interface.app: UnassignPrivateIpAddresses...",
+        "alicloud_ecs_network_interface.app: Destroying...",
+        Some("UnassignPrivateIpAddresses"),
     );
-    let detach_start = position(
+    let detach_start = line_at(
         out,
-        "alicloud_ecs_network_interface_attachment.app: DetachNetworkInterface...",
+        "alicloud_ecs_network_interface_attachment.app: Destroying...",
+        None,
     );
-    let detach = position(
+    let detach = line_at(
         out,
-        "alicloud_ecs_network_interface_attachment.app: DetachNetworkInterface complete",
+        "alicloud_ecs_network_interface_attachment.app: Destruction complete",
+        None,
     );
-    let delete = position(
+    let delete = line_at(
         out,
-        "alicloud_ecs_network_interface.app: DeleteNetworkInterface...",
+        "alicloud_ecs_network_interface.app: Destroying...",
+        Some("DeleteNetworkInterface"),
     );
-    let release = position(out, "alicloud_eip_address.app: ReleaseEipAddress...");
+    let release = line_at(out, "alicloud_eip_address.app: Destroying...", None);
     assert!(
         unbind < unassign && unassign < detach_start && detach < delete && unbind < release,
         "{out}"
