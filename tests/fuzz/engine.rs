@@ -68,10 +68,22 @@ static CAP: AtomicUsize = AtomicUsize::new(usize::MAX);
 /// The system allocator, counting live bytes and refusing any allocation past [`CAP`].
 pub struct Budget;
 
+static OVER: AtomicBool = AtomicBool::new(false);
+
 fn reserve(n: usize) -> bool {
     let now = LIVE.fetch_add(n, Ordering::Relaxed) + n;
-    if now > CAP.load(Ordering::Relaxed) {
+    let cap = CAP.load(Ordering::Relaxed);
+    if now > cap {
         LIVE.fetch_sub(n, Ordering::Relaxed);
+        if !OVER.swap(true, Ordering::Relaxed) {
+            // The child is about to abort: say where, with a little headroom to say it in.
+            CAP.store(cap.saturating_add(64 << 20), Ordering::Relaxed);
+            eprintln!(
+                "fuzz: the heap budget ({} MB) is exceeded by an allocation of {n} bytes, at:\n{}",
+                cap >> 20,
+                std::backtrace::Backtrace::force_capture()
+            );
+        }
         return false;
     }
     PEAK.fetch_max(now, Ordering::Relaxed);
@@ -682,21 +694,25 @@ fn campaign_parent(t: &Target, corpus: &Path) -> Report {
                 .copied()
                 .filter(|l| {
                     l.contains("memory allocation of")
+                        || l.contains("heap budget")
                         || l.contains("overflowed its stack")
                         || l.contains("fatal runtime error")
                         || l.contains("panicked at")
                 })
                 .take(5)
                 .collect();
+            let head = lines.len().min(120);
+            let tail = lines.len().saturating_sub(30).max(head);
             format!(
-                "{}\n...\n{}",
+                "{}\n\n{}\n...\n{}",
                 why.join("\n"),
-                lines[lines.len().saturating_sub(60)..].join("\n")
+                lines[..head].join("\n"),
+                lines[tail..].join("\n")
             )
         };
         let kind = if hung {
             "hang"
-        } else if err.contains("memory allocation of") {
+        } else if err.contains("memory allocation of") || err.contains("heap budget") {
             "memory"
         } else if err.contains("has overflowed its stack") {
             "stack-overflow"
@@ -707,26 +723,32 @@ fn campaign_parent(t: &Target, corpus: &Path) -> Report {
             .ok()
             .and_then(|b| decode(&b))
             .unwrap_or((next, Vec::new()));
-        let dir = save(
-            t.name,
-            kind,
-            kind,
-            &case,
-            &format!(
-                "seed: {:#x}\ncase: {index}\nexit: {status:?}\n\nstderr (end):\n{tail}",
-                seed()
-            ),
-        );
+        let same_kind = r.crashes.iter().filter(|c| c.0 == kind).count();
+        let dir = if same_kind < 20 {
+            save(
+                t.name,
+                kind,
+                kind,
+                &case,
+                &format!(
+                    "seed: {:#x}\ncase: {index}\nexit: {status:?}\n\nstderr:\n{tail}",
+                    seed()
+                ),
+            )
+            .display()
+            .to_string()
+        } else {
+            "(not saved: 20 of this kind already)".into()
+        };
         r.cases += index + 1 - start;
-        r.crashes
-            .push((kind.to_string(), index, dir.display().to_string()));
+        r.crashes.push((kind.to_string(), index, dir));
         start = index + 1;
         crashes += 1;
-        if crashes >= 20 {
+        if crashes >= 100 {
             r.crashes.push((
                 "gave-up".into(),
                 index,
-                "20 crashes: stopped this target".into(),
+                "100 crashes: stopped this target".into(),
             ));
             break;
         }
