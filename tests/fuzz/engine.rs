@@ -441,6 +441,7 @@ fn child(t: &Target, corpus: &Path) {
     CAP.store(mem_budget(), Ordering::Relaxed);
     let slow = slow_budget();
     let mut slow_saved = 0;
+    let mut heavy_saved = 0;
     let mut max_case = Duration::ZERO;
     let mut max_mem = 0usize;
     let mut last_say = Instant::now();
@@ -459,7 +460,8 @@ fn child(t: &Target, corpus: &Path) {
         let caught = attempt(f.as_mut(), &case);
         let took = t0.elapsed();
         max_case = max_case.max(took);
-        max_mem = max_mem.max(PEAK.load(Ordering::Relaxed).saturating_sub(base));
+        let used = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+        max_mem = max_mem.max(used);
         let p = match caught {
             Ok(outcome) => {
                 *outcomes.entry(outcome).or_insert(0) += 1;
@@ -529,6 +531,25 @@ fn child(t: &Target, corpus: &Path) {
             };
             say(&format!("slow {index} {}\t{dir}", took.as_millis()));
         }
+        // Past half the budget: not fatal (a reader may give up gracefully, as std's read does),
+        // but a case of a few lines has no business using that much.
+        if used > mem_budget() / 2 {
+            let dir = if heavy_saved < 10 {
+                heavy_saved += 1;
+                save(
+                    t.name,
+                    "heavy",
+                    "heavy",
+                    &case,
+                    &format!("seed: {seed:#x}\ncase: {index}\nheap: {} MB", used >> 20),
+                )
+                .display()
+                .to_string()
+            } else {
+                "(not saved: more than 10 heavy cases)".into()
+            };
+            say(&format!("heavy {index} {}\t{dir}", used >> 20));
+        }
         if last_say.elapsed() > Duration::from_millis(500) {
             say(&format!("progress {}", index + 1));
             last_say = Instant::now();
@@ -553,6 +574,7 @@ struct Report {
     known: BTreeMap<String, (u64, String)>,
     crashes: Vec<(String, u64, String)>,
     slow: Vec<(u64, u64, String)>,
+    heavy: Vec<(u64, u64, String)>,
     max_mem: usize,
     max_case_us: u64,
     outcomes: BTreeMap<String, u64>,
@@ -651,6 +673,11 @@ fn campaign_parent(t: &Target, corpus: &Path) -> Report {
                             let (ms, dir) = rest.split_once('\t').unwrap_or((rest, ""));
                             r.slow
                                 .push((index, ms.parse().unwrap_or(0), dir.to_string()));
+                        }
+                        "heavy" => {
+                            let (mb, dir) = rest.split_once('\t').unwrap_or((rest, ""));
+                            r.heavy
+                                .push((index, mb.parse().unwrap_or(0), dir.to_string()));
                         }
                         "done" => {
                             let mut p = rest.splitn(3, ' ');
@@ -807,13 +834,14 @@ pub fn campaign(t: &'static Target) {
     let r = campaign_parent(t, &corpus);
     let wall = t0.elapsed();
     let mut out = format!(
-        "fuzz {:<12} {:>9} cases  {:>3} panics  {:>3} crashes  {:>3} known  {:>3} slow  max case {:>7.1} ms  max heap {:>6.1} MB  {:>7.1} s  (seed {:#x})\n",
+        "fuzz {:<12} {:>9} cases  {:>3} panics  {:>3} crashes  {:>3} known  {:>3} slow  {:>3} heavy  max case {:>7.1} ms  max heap {:>6.1} MB  {:>7.1} s  (seed {:#x})\n",
         t.name,
         r.cases,
         r.panics.len(),
         r.crashes.len(),
         r.known.values().map(|k| k.0).sum::<u64>(),
         r.slow.len(),
+        r.heavy.len(),
         r.max_case_us as f64 / 1000.0,
         r.max_mem as f64 / (1 << 20) as f64,
         wall.as_secs_f64(),
@@ -846,6 +874,9 @@ pub fn campaign(t: &'static Target) {
     }
     for (index, ms, dir) in &r.slow {
         out.push_str(&format!("  slow case {index}: {ms} ms: {dir}\n"));
+    }
+    for (index, mb, dir) in &r.heavy {
+        out.push_str(&format!("  heavy case {index}: {mb} MB of heap: {dir}\n"));
     }
     print!("{out}");
     let _ = std::io::stdout().flush();
