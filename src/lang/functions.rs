@@ -1191,12 +1191,37 @@ fn cidrsubnets(a: &[Value]) -> Result<Value, FuncError> {
 
 // ---- files and JSON --------------------------------------------------------------------------
 
+/// The largest file `file()` reads: far beyond any text a configuration embeds.
+const FILE_LIMIT: u64 = 16 << 20;
+
+/// A regular file's bytes, up to [`FILE_LIMIT`]: `/dev/zero` or a FIFO is refused instead of read
+/// until memory runs out, or forever. `Ok(Err(why))` is such a refusal.
+fn read_text_file(path: &std::path::Path, shown: &str) -> std::io::Result<Result<Vec<u8>, String>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path)?;
+    if !f.metadata()?.is_file() {
+        return Ok(Err(format!(
+            "{shown} is not a regular file; file() reads text files only"
+        )));
+    }
+    let mut bytes = Vec::new();
+    f.take(FILE_LIMIT + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > FILE_LIMIT {
+        return Ok(Err(format!(
+            "{shown} is larger than {} MiB; file() reads the text files of a configuration",
+            FILE_LIMIT >> 20
+        )));
+    }
+    Ok(Ok(bytes))
+}
+
 fn file(a: &[Value], ctx: &FuncCtx) -> Result<Value, FuncError> {
     let given = string(a, 0)?;
     let path = ctx.base_dir.join(&given);
     let shown = quote(&path.display().to_string());
-    match std::fs::read(&path) {
-        Ok(bytes) => String::from_utf8(bytes).map(Value::String).map_err(|_| {
+    match read_text_file(&path, &shown) {
+        Ok(Err(why)) => Err(FuncError::arg(0, why)),
+        Ok(Ok(bytes)) => String::from_utf8(bytes).map(Value::String).map_err(|_| {
             FuncError::arg(
                 0,
                 format!("contents of {shown} are not valid UTF-8; file() reads text files only"),
@@ -2250,6 +2275,24 @@ mod tests {
         std::fs::write(dir.path().join("bin"), [0xff, 0xfe]).expect("write");
         let e = call("file", vec![s("bin")], &ctx).expect_err("binary file");
         assert!(e.message.contains("not valid UTF-8"));
+    }
+
+    #[test]
+    fn file_reads_neither_devices_nor_huge_files() {
+        // /dev/zero was read until memory ran out (an endless allocation the fuzz campaign's
+        // heap budget exists to catch), a FIFO would be read forever.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ctx = FuncCtx {
+            base_dir: dir.path(),
+        };
+        let e = call("file", vec![s("/dev/zero")], &ctx).expect_err("a device");
+        assert!(e.message.contains("not a regular file"), "{}", e.message);
+        let e = call("file", vec![s(".")], &ctx).expect_err("a directory");
+        assert!(e.message.contains("not a regular file"), "{}", e.message);
+        let big = std::fs::File::create(dir.path().join("big.txt")).expect("create");
+        big.set_len(FILE_LIMIT + 1).expect("sparse file");
+        let e = call("file", vec![s("big.txt")], &ctx).expect_err("too big");
+        assert!(e.message.contains("larger than 16 MiB"), "{}", e.message);
     }
 
     #[test]

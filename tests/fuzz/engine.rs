@@ -68,10 +68,22 @@ static CAP: AtomicUsize = AtomicUsize::new(usize::MAX);
 /// The system allocator, counting live bytes and refusing any allocation past [`CAP`].
 pub struct Budget;
 
+static OVER: AtomicBool = AtomicBool::new(false);
+
 fn reserve(n: usize) -> bool {
     let now = LIVE.fetch_add(n, Ordering::Relaxed) + n;
-    if now > CAP.load(Ordering::Relaxed) {
+    let cap = CAP.load(Ordering::Relaxed);
+    if now > cap {
         LIVE.fetch_sub(n, Ordering::Relaxed);
+        if !OVER.swap(true, Ordering::Relaxed) {
+            // The child is about to abort: say where, with a little headroom to say it in.
+            CAP.store(cap.saturating_add(64 << 20), Ordering::Relaxed);
+            eprintln!(
+                "fuzz: the heap budget ({} MB) is exceeded by an allocation of {n} bytes, at:\n{}",
+                cap >> 20,
+                std::backtrace::Backtrace::force_capture()
+            );
+        }
         return false;
     }
     PEAK.fetch_max(now, Ordering::Relaxed);
@@ -429,6 +441,7 @@ fn child(t: &Target, corpus: &Path) {
     CAP.store(mem_budget(), Ordering::Relaxed);
     let slow = slow_budget();
     let mut slow_saved = 0;
+    let mut heavy_saved = 0;
     let mut max_case = Duration::ZERO;
     let mut max_mem = 0usize;
     let mut last_say = Instant::now();
@@ -447,7 +460,8 @@ fn child(t: &Target, corpus: &Path) {
         let caught = attempt(f.as_mut(), &case);
         let took = t0.elapsed();
         max_case = max_case.max(took);
-        max_mem = max_mem.max(PEAK.load(Ordering::Relaxed).saturating_sub(base));
+        let used = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+        max_mem = max_mem.max(used);
         let p = match caught {
             Ok(outcome) => {
                 *outcomes.entry(outcome).or_insert(0) += 1;
@@ -517,6 +531,25 @@ fn child(t: &Target, corpus: &Path) {
             };
             say(&format!("slow {index} {}\t{dir}", took.as_millis()));
         }
+        // Past half the budget: not fatal (a reader may give up gracefully, as std's read does),
+        // but a case of a few lines has no business using that much.
+        if used > mem_budget() / 2 {
+            let dir = if heavy_saved < 10 {
+                heavy_saved += 1;
+                save(
+                    t.name,
+                    "heavy",
+                    "heavy",
+                    &case,
+                    &format!("seed: {seed:#x}\ncase: {index}\nheap: {} MB", used >> 20),
+                )
+                .display()
+                .to_string()
+            } else {
+                "(not saved: more than 10 heavy cases)".into()
+            };
+            say(&format!("heavy {index} {}\t{dir}", used >> 20));
+        }
         if last_say.elapsed() > Duration::from_millis(500) {
             say(&format!("progress {}", index + 1));
             last_say = Instant::now();
@@ -541,6 +574,7 @@ struct Report {
     known: BTreeMap<String, (u64, String)>,
     crashes: Vec<(String, u64, String)>,
     slow: Vec<(u64, u64, String)>,
+    heavy: Vec<(u64, u64, String)>,
     max_mem: usize,
     max_case_us: u64,
     outcomes: BTreeMap<String, u64>,
@@ -640,6 +674,11 @@ fn campaign_parent(t: &Target, corpus: &Path) -> Report {
                             r.slow
                                 .push((index, ms.parse().unwrap_or(0), dir.to_string()));
                         }
+                        "heavy" => {
+                            let (mb, dir) = rest.split_once('\t').unwrap_or((rest, ""));
+                            r.heavy
+                                .push((index, mb.parse().unwrap_or(0), dir.to_string()));
+                        }
                         "done" => {
                             let mut p = rest.splitn(3, ' ');
                             r.max_mem = r
@@ -682,21 +721,25 @@ fn campaign_parent(t: &Target, corpus: &Path) -> Report {
                 .copied()
                 .filter(|l| {
                     l.contains("memory allocation of")
+                        || l.contains("heap budget")
                         || l.contains("overflowed its stack")
                         || l.contains("fatal runtime error")
                         || l.contains("panicked at")
                 })
                 .take(5)
                 .collect();
+            let head = lines.len().min(120);
+            let tail = lines.len().saturating_sub(30).max(head);
             format!(
-                "{}\n...\n{}",
+                "{}\n\n{}\n...\n{}",
                 why.join("\n"),
-                lines[lines.len().saturating_sub(60)..].join("\n")
+                lines[..head].join("\n"),
+                lines[tail..].join("\n")
             )
         };
         let kind = if hung {
             "hang"
-        } else if err.contains("memory allocation of") {
+        } else if err.contains("memory allocation of") || err.contains("heap budget") {
             "memory"
         } else if err.contains("has overflowed its stack") {
             "stack-overflow"
@@ -707,26 +750,32 @@ fn campaign_parent(t: &Target, corpus: &Path) -> Report {
             .ok()
             .and_then(|b| decode(&b))
             .unwrap_or((next, Vec::new()));
-        let dir = save(
-            t.name,
-            kind,
-            kind,
-            &case,
-            &format!(
-                "seed: {:#x}\ncase: {index}\nexit: {status:?}\n\nstderr (end):\n{tail}",
-                seed()
-            ),
-        );
+        let same_kind = r.crashes.iter().filter(|c| c.0 == kind).count();
+        let dir = if same_kind < 20 {
+            save(
+                t.name,
+                kind,
+                kind,
+                &case,
+                &format!(
+                    "seed: {:#x}\ncase: {index}\nexit: {status:?}\n\nstderr:\n{tail}",
+                    seed()
+                ),
+            )
+            .display()
+            .to_string()
+        } else {
+            "(not saved: 20 of this kind already)".into()
+        };
         r.cases += index + 1 - start;
-        r.crashes
-            .push((kind.to_string(), index, dir.display().to_string()));
+        r.crashes.push((kind.to_string(), index, dir));
         start = index + 1;
         crashes += 1;
-        if crashes >= 20 {
+        if crashes >= 100 {
             r.crashes.push((
                 "gave-up".into(),
                 index,
-                "20 crashes: stopped this target".into(),
+                "100 crashes: stopped this target".into(),
             ));
             break;
         }
@@ -785,13 +834,14 @@ pub fn campaign(t: &'static Target) {
     let r = campaign_parent(t, &corpus);
     let wall = t0.elapsed();
     let mut out = format!(
-        "fuzz {:<12} {:>9} cases  {:>3} panics  {:>3} crashes  {:>3} known  {:>3} slow  max case {:>7.1} ms  max heap {:>6.1} MB  {:>7.1} s  (seed {:#x})\n",
+        "fuzz {:<12} {:>9} cases  {:>3} panics  {:>3} crashes  {:>3} known  {:>3} slow  {:>3} heavy  max case {:>7.1} ms  max heap {:>6.1} MB  {:>7.1} s  (seed {:#x})\n",
         t.name,
         r.cases,
         r.panics.len(),
         r.crashes.len(),
         r.known.values().map(|k| k.0).sum::<u64>(),
         r.slow.len(),
+        r.heavy.len(),
         r.max_case_us as f64 / 1000.0,
         r.max_mem as f64 / (1 << 20) as f64,
         wall.as_secs_f64(),
@@ -824,6 +874,9 @@ pub fn campaign(t: &'static Target) {
     }
     for (index, ms, dir) in &r.slow {
         out.push_str(&format!("  slow case {index}: {ms} ms: {dir}\n"));
+    }
+    for (index, mb, dir) in &r.heavy {
+        out.push_str(&format!("  heavy case {index}: {mb} MB of heap: {dir}\n"));
     }
     print!("{out}");
     let _ = std::io::stdout().flush();
