@@ -262,13 +262,20 @@ impl Exec<'_> {
             client_token: Some(self.job.token.clone()),
             ..Default::default()
         };
-        let id = new_id(
-            self.c.send(&req)?.network_interface_id,
-            "NetworkInterfaceId",
-        )?;
-        let info = self
-            .c
-            .wait_eni(&id, "Available", &format!("creating {id}"))?;
+        let created = self.c.send(&req)?;
+        let id = new_id(created.network_interface_id.clone(), "NetworkInterfaceId")?;
+        let info = match self.c.wait_eni(&id, "Available", &format!("creating {id}")) {
+            Ok(info) => info,
+            // The ENI exists: state records it from the create's answer whatever the wait
+            // says, so the next run refreshes it instead of creating another.
+            Err(e) => {
+                let info = EniInfo::from(created);
+                return Ok(vec![
+                    Update::Set(self.addr().clone(), self.keep_eni(self.eni_attrs(&info))),
+                    Update::Failed(e),
+                ]);
+            }
+        };
         Ok(vec![Update::Set(
             self.addr().clone(),
             self.keep_eni(self.eni_attrs(&info)),
@@ -391,28 +398,46 @@ impl Exec<'_> {
             set_delta(self.cur.get(list), self.r().get(list)).0
         };
         for chunk in removed.chunks(self.batch) {
-            let res = if v6 {
-                self.c
-                    .send(&ecs::UnassignIpv6Addresses {
-                        network_interface_id: id.clone(),
-                        ipv6_address: chunk.to_vec(),
-                    })
-                    .map(drop)
-            } else {
-                self.c
-                    .send(&ecs::UnassignPrivateIpAddresses {
-                        network_interface_id: id.clone(),
-                        private_ip_address: chunk.to_vec(),
-                    })
-                    .map(drop)
-            };
-            match res {
+            match self.unassign_call(v6, &id, chunk.to_vec()) {
                 Ok(()) => {}
-                Err(e) if e.code == "InvalidIp.NotFound" => {}
+                // Some of the chunk is gone already (a repeat after a lost answer, or removed
+                // outside netform), and the API refuses the whole call for it: unassign what is
+                // still there, rather than count it all as done.
+                Err(e) if e.code == "InvalidIp.NotFound" => {
+                    let info = self.describe_eni(&id)?;
+                    let have = if v6 { &info.ipv6 } else { &info.private_ips };
+                    let left: Vec<String> = chunk
+                        .iter()
+                        .filter(|ip| have.contains(ip))
+                        .cloned()
+                        .collect();
+                    if !left.is_empty() {
+                        self.unassign_call(v6, &id, left)?;
+                    }
+                }
                 Err(e) => return Err(e),
             }
         }
         self.ip_result(&id, list, count, Vec::new(), removed)
+    }
+
+    /// One Unassign call (they take no ClientToken).
+    fn unassign_call(&self, v6: bool, id: &str, ips: Vec<String>) -> Result<(), ApiError> {
+        if v6 {
+            self.c
+                .send(&ecs::UnassignIpv6Addresses {
+                    network_interface_id: id.into(),
+                    ipv6_address: ips,
+                })
+                .map(drop)
+        } else {
+            self.c
+                .send(&ecs::UnassignPrivateIpAddresses {
+                    network_interface_id: id.into(),
+                    private_ip_address: ips,
+                })
+                .map(drop)
+        }
     }
 
     /// The state after an assign or unassign: for an ENI, what the cloud now reports; for a
@@ -559,10 +584,22 @@ impl Exec<'_> {
             tag: Tags(tags_of(r)),
             client_token: Some(self.job.token.clone()),
         };
-        let id = new_id(self.c.send(&req)?.allocation_id, "AllocationId")?;
-        let mut info = self
+        let allocated = self.c.send(&req)?;
+        let id = new_id(allocated.allocation_id, "AllocationId")?;
+        let mut info = match self
             .c
-            .wait_eip(&id, "Available", &format!("allocating {id}"))?;
+            .wait_eip(&id, "Available", &format!("allocating {id}"))
+        {
+            Ok(info) => info,
+            // The EIP exists: recorded from the answer (id and address) whatever the wait
+            // says; the next refresh reads the rest.
+            Err(e) => {
+                let mut a = Attrs::new();
+                a.insert("id".into(), Value::string(id));
+                a.insert("ip_address".into(), Value::string(allocated.eip_address));
+                return Ok(vec![Update::Set(self.addr().clone(), a), Update::Failed(e)]);
+            }
+        };
         if flag(r, "deletion_protection") == Some(true) {
             // The EIP exists now: record it even if protecting it fails, so it is not leaked;
             // the next plan shows the protection still to set.

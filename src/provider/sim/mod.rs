@@ -406,8 +406,18 @@ impl Transport for Sim {
             }
         }
         let result = inner.cloud.handle(product, action, params);
-        if Cloud::is_mutating(action) && result.is_ok() {
+        let mutating = Cloud::is_mutating(action);
+        if mutating && result.is_ok() {
             inner.journal(product, action, params)?;
+            // The cloud has acted; the answer may still never reach the caller.
+            let lost = inner.faults.rates_for(action).lost_answer;
+            if lost > 0.0 && next_rand(&mut inner.rng) < lost {
+                let mut e = crate::provider::ApiError::no_answer(format!(
+                    "{action}: the connection dropped before the answer arrived (simulated)"
+                ));
+                e.request_id = request_id;
+                return Err(e);
+            }
         }
         match result {
             Ok(mut j) => {

@@ -1148,3 +1148,26 @@ fn journal_lines_already_in_the_snapshot_are_not_replayed() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `lost_answer`: the call changes the cloud and its caller hears nothing (`netform.NoAnswer`,
+/// which clients retry); a repeat with the same ClientToken gets the first answer, so the work
+/// is done once. A rate outside 0..=1 is refused like the others.
+#[test]
+fn a_lost_answer_is_lost_after_the_cloud_acted() {
+    let mut w = World::builtin();
+    w.faults.rates.insert(
+        "AllocateEipAddress".into(),
+        world::FaultRates {
+            lost_answer: 1.0,
+            ..Default::default()
+        },
+    );
+    let s = Sim::in_memory(w).expect("world");
+    let e = vpc(&s, "AllocateEipAddress", &[("ClientToken", "x")]).map_err(|e| e.code);
+    assert_eq!(e, Err(crate::provider::NO_ANSWER.to_string()));
+    assert_eq!(eip_count(&s), 1);
+    let _ = vpc(&s, "AllocateEipAddress", &[("ClientToken", "x")]);
+    assert_eq!(eip_count(&s), 1, "the repeat did not allocate again");
+    let bad = world::Faults::from_json(r#"{"rates": {"*": {"lost_answer": 1.5}}}"#, "env");
+    assert!(bad.is_err());
+}
