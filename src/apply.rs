@@ -99,6 +99,8 @@ struct Job {
     /// or an expression that failed once its inputs were known).
     blocked: Option<ApiError>,
     token: String,
+    /// The state's lineage, for the identity tags of what the operation creates.
+    lineage: String,
 }
 
 /// One ClientToken per logical operation, reused by every retry of it: the state it was planned
@@ -413,6 +415,7 @@ pub fn apply(
                     resolved,
                     blocked,
                     token: client_token(&lineage, plan.prior.serial, &op.id),
+                    lineage: lineage.clone(),
                 };
                 if job_tx.send(job).is_err() {
                     return Err(ApplyError::Internal("apply workers stopped".into()));

@@ -216,6 +216,15 @@ impl Exec<'_> {
         attrs::eni(info, self.cidrs.get(&info.vswitch_id))
     }
 
+    /// The configured tags plus netform's identity tags (`crate::identity`), for a create: the
+    /// object says from birth which address and state it belongs to, so a run that crashes
+    /// before recording it leaves it findable.
+    fn tags_with_identity(&self) -> BTreeMap<String, String> {
+        let mut t = crate::identity::user_tags(&tags_of(self.r()));
+        t.extend(crate::identity::tags(&self.job.lineage, self.addr()));
+        t
+    }
+
     /// Configuration-only attributes of the ENI that the cloud does not echo back.
     fn keep_eni(&self, mut a: Attrs) -> Attrs {
         for k in ["queue_number", "source_dest_check", "delete_on_release"] {
@@ -258,7 +267,7 @@ impl Exec<'_> {
             queue_number: num(r, "queue_number"),
             source_dest_check: flag(r, "source_dest_check"),
             delete_on_release: flag(r, "delete_on_release"),
-            tag: Tags(tags_of(r)),
+            tag: Tags(self.tags_with_identity()),
             client_token: Some(self.job.token.clone()),
             ..Default::default()
         };
@@ -581,7 +590,7 @@ impl Exec<'_> {
             description: sval(r, "description"),
             ip_address: sval(r, "ip_address"),
             resource_group_id: sval(r, "resource_group_id"),
-            tag: Tags(tags_of(r)),
+            tag: Tags(self.tags_with_identity()),
             client_token: Some(self.job.token.clone()),
         };
         let allocated = self.c.send(&req)?;
@@ -828,6 +837,7 @@ mod tests {
             resolved,
             blocked: None,
             token: TOKEN.into(),
+            lineage: "test-lineage".into(),
         }
     }
 
@@ -879,6 +889,114 @@ mod tests {
             left.keys().map(String::as_str).collect::<Vec<_>>(),
             ["keep", "new"]
         );
+    }
+
+    /// The simulator as the cloud, for operations that create (the fake only records).
+    fn sim(faults: Option<crate::provider::sim::world::Faults>) -> crate::provider::sim::Sim {
+        let mut w = crate::provider::sim::world::World::builtin();
+        if let Some(f) = faults {
+            w.faults = f;
+        }
+        crate::provider::sim::Sim::in_memory(w).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn on_sim(s: &crate::provider::sim::Sim, job: &Job) -> Updates {
+        let c = Client {
+            transport: s,
+            region: "cn-hangzhou".into(),
+            timing: crate::provider::api::Timing {
+                wait_timeout: std::time::Duration::from_millis(50),
+                ..fake::fast()
+            },
+        };
+        execute(job, &c, &BTreeMap::new(), 10)
+    }
+
+    fn new_eni() -> Attrs {
+        attrs(&[
+            ("vswitch_id", Value::string("vsw-bp1web0000000000000")),
+            (
+                "security_group_ids",
+                Value::set(vec![Value::string("sg-bp1basic000000000000")]),
+            ),
+            ("tags", tags(&[("team", "net")])),
+        ])
+    }
+
+    #[test]
+    fn created_enis_and_eips_carry_identity_tags_that_state_does_not_show() {
+        let s = sim(None);
+        let eni = job(
+            Kind::Eni,
+            "alicloud_ecs_network_interface",
+            OpAction::CreateNetworkInterface,
+            None,
+            new_eni(),
+        );
+        let eip = job(
+            Kind::Eip,
+            "alicloud_eip_address",
+            OpAction::AllocateEipAddress,
+            None,
+            attrs(&[("tags", tags(&[("team", "net")]))]),
+        );
+        for (i, mut j) in [eni, eip].into_iter().enumerate() {
+            j.token = format!("{TOKEN}-{i}");
+            let u = on_sim(&s, &j).unwrap_or_else(|e| panic!("{e}"));
+            let a = set_attrs(&u).unwrap_or_else(|| panic!("no Set"));
+            assert_eq!(a.get("tags"), Some(&tags(&[("team", "net")])), "{a:?}");
+            let id = sval(a, "id").unwrap_or_default();
+            let cloud_tags = s
+                .with_cloud(|c| {
+                    c.live
+                        .enis
+                        .get(&id)
+                        .map(|e| e.tags.clone())
+                        .or_else(|| c.live.eips.get(&id).map(|e| e.tags.clone()))
+                })
+                .flatten()
+                .unwrap_or_default();
+            assert!(crate::identity::matches(
+                &cloud_tags,
+                "test-lineage",
+                &j.op.address
+            ));
+            assert_eq!(cloud_tags.get("team").map(String::as_str), Some("net"));
+        }
+    }
+
+    #[test]
+    fn a_create_whose_wait_stays_throttled_still_records_what_it_made() {
+        let faults: crate::provider::sim::world::Faults = serde_json::from_str(
+            r#"{"rates": {"DescribeNetworkInterfaces": {"throttling": 1.0},
+                          "DescribeEipAddresses": {"throttling": 1.0}}}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let s = sim(Some(faults));
+        let eni = job(
+            Kind::Eni,
+            "alicloud_ecs_network_interface",
+            OpAction::CreateNetworkInterface,
+            None,
+            new_eni(),
+        );
+        let eip = job(
+            Kind::Eip,
+            "alicloud_eip_address",
+            OpAction::AllocateEipAddress,
+            None,
+            Attrs::new(),
+        );
+        for (i, mut j) in [eni, eip].into_iter().enumerate() {
+            j.token = format!("{TOKEN}-{i}");
+            let u = on_sim(&s, &j).unwrap_or_else(|e| panic!("{e}"));
+            let id = set_attrs(&u).and_then(|a| sval(a, "id"));
+            assert!(id.is_some_and(|i| i.starts_with("eni-") || i.starts_with("eip-")));
+            assert!(
+                matches!(u.last(), Some(Update::Failed(e)) if e.code.starts_with("Throttling")),
+                "{u:?}"
+            );
+        }
     }
 
     fn wire_tags(pairs: &[(&str, &str)]) -> crate::provider::wire::EcsTags {
