@@ -13,7 +13,7 @@ use crate::lang::Value;
 use crate::plan::attrs::{self, Attrs};
 use crate::plan::ops::{OpAction, Phase, set_delta};
 use crate::provider::ApiError;
-use crate::provider::api::{Client, EniInfo};
+use crate::provider::api::{Client, EipInfo, EniInfo};
 use crate::provider::wire::{Request, Tags, ecs, vpc};
 use crate::schema::Kind;
 
@@ -185,6 +185,27 @@ pub(super) fn execute(
         UnassociateEipAddress => x.unassociate(),
         ModifyEipForwardMode => x.modify_mode(),
     }
+}
+
+mod settle;
+pub(super) use settle::{Settle, Settled};
+
+/// Settles an operation whose outcome is unknown (`settle`).
+pub(super) fn settle_job(
+    job: &Job,
+    c: &Client,
+    cidrs: &BTreeMap<String, (String, String)>,
+    batch: usize,
+    how: &Settle,
+) -> Result<Settled, ApiError> {
+    let x = Exec {
+        job,
+        c,
+        cidrs,
+        batch: batch.max(1),
+        cur: job.current.clone().unwrap_or_default(),
+    };
+    x.settle(how)
 }
 
 /// One operation with what it needs: the job, a client for its region, the vSwitch CIDRs (for
@@ -535,7 +556,12 @@ impl Exec<'_> {
             network_card_index: num(r, "network_card_index"),
             trunk_network_instance_id: sval(r, "trunk_network_instance_id"),
         })?;
-        let mut a = r.clone();
+        Ok(self.attached(r.clone(), &eni, &inst, &info))
+    }
+
+    /// The updates of an attachment in place: the attachment (from its planned attributes `a`)
+    /// and the ENI it attached, as the cloud now describes it.
+    fn attached(&self, mut a: Attrs, eni: &str, inst: &str, info: &EniInfo) -> Vec<Update> {
         a.insert("id".into(), Value::string(format!("{eni}:{inst}")));
         a.insert(
             "device_index".into(),
@@ -543,10 +569,10 @@ impl Exec<'_> {
                 .map(|d| Value::Number(d as f64))
                 .unwrap_or(Value::Null),
         );
-        Ok(vec![
+        vec![
             Update::Set(self.addr().clone(), a),
-            Update::ById(eni, self.eni_attrs(&info)),
-        ])
+            Update::ById(eni.to_string(), self.eni_attrs(info)),
+        ]
     }
 
     fn detach(&self) -> Updates {
@@ -727,16 +753,22 @@ impl Exec<'_> {
         let info = self
             .c
             .wait_eip(&alloc, "InUse", &format!("binding {alloc} to {target}"))?;
+        Ok(self.bound(a, &alloc, &target, &info))
+    }
+
+    /// The updates of a binding in place: the association (its attributes `a`) and the EIP, as
+    /// the cloud now describes it.
+    fn bound(&self, mut a: Attrs, alloc: &str, target: &str, info: &EipInfo) -> Vec<Update> {
         a.insert("id".into(), Value::string(format!("{alloc}:{target}")));
         for v in a.values_mut() {
             if v.is_unknown() {
                 *v = Value::Null;
             }
         }
-        Ok(vec![
+        vec![
             Update::Set(self.addr().clone(), a),
-            Update::ById(alloc, attrs::eip(&info)),
-        ])
+            Update::ById(alloc.to_string(), attrs::eip(info)),
+        ]
     }
 
     fn unassociate(&self) -> Updates {

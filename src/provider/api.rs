@@ -526,6 +526,12 @@ impl Client<'_> {
                 _ => return Err(err),
             }
         }
+        self.wait_attached(eni, instance)
+    }
+
+    /// Waits until an ENI asked to attach to `instance` is InUse; falling back to Available
+    /// means the attach failed.
+    pub fn wait_attached(&self, eni: &str, instance: &str) -> Result<EniInfo, ApiError> {
         self.wait(&format!("attaching {eni} to {instance}"), || {
             let e = self.describe_eni(eni)?.ok_or_else(|| {
                 ApiError::new(
