@@ -23,6 +23,7 @@ use crate::schema::{self, Kind};
 use crate::state::{Instance, JournalEntry, OutputState, State, StateError, Store};
 
 mod execute;
+pub mod reconcile;
 use execute::execute;
 
 /// Progress, for the CLI to show. `phase` tells the destroy half of a change from the rest
@@ -106,6 +107,8 @@ struct Job {
     /// or an expression that failed once its inputs were known).
     blocked: Option<ApiError>,
     token: String,
+    /// The state's lineage, for the identity tags of what the operation creates.
+    lineage: String,
 }
 
 /// One ClientToken per logical operation, reused by every retry of it: the state it was planned
@@ -421,7 +424,19 @@ pub fn apply(
                     resolved,
                     blocked,
                     token: client_token(&lineage, plan.prior.serial, &op.id),
+                    lineage: lineage.clone(),
                 };
+                // The intent is durable before the operation's first call: whatever happens
+                // next, the next run knows to look for what it may have done.
+                if job.blocked.is_none() {
+                    let intent = reconcile::intent_of(&job);
+                    let j = match &mut journal {
+                        Some(j) => j,
+                        None => journal.insert(store.journal(&lineage)?),
+                    };
+                    j.append(&JournalEntry::Intent(Box::new(intent.clone())))?;
+                    state.pending.insert(intent.id.clone(), intent);
+                }
                 if job_tx.send(job).is_err() {
                     return Err(ApplyError::Internal("apply workers stopped".into()));
                 }
@@ -447,129 +462,71 @@ pub fn apply(
                 },
                 Err(e) => (Vec::new(), Some(e)),
             };
+            let j = match &mut journal {
+                Some(j) => j,
+                None => journal.insert(store.journal(&lineage)?),
+            };
+            let mut entries = Vec::new();
+            for u in updates {
+                let Some((entry, recorded)) = record_update(u, &job, &mut state, &mut ids) else {
+                    continue;
+                };
+                mirror_in_scope(&mut scope, &changes, &job, recorded);
+                entries.push(entry);
+            }
+            // The intent ends once its outcome is recorded, or when netform refused the
+            // operation before any call. Any other failure may have come after the cloud acted
+            // (a lost answer, a wait that gave up): the intent stays pending, and the next run
+            // settles it against the cloud before it plans.
+            if job.blocked.is_none()
+                && failure
+                    .as_ref()
+                    .is_none_or(ApiError::refused_before_any_call)
             {
-                {
-                    let j = match &mut journal {
-                        Some(j) => j,
-                        None => journal.insert(store.journal(&lineage)?),
-                    };
-                    for u in updates {
-                        let entry = match u {
-                            Update::Set(addr, _) if replacing_old(&job, &addr, &state) => continue,
-                            Update::Remove(addr) if replacing_old(&job, &addr, &state) => continue,
-                            Update::Failed(_) => continue,
-                            Update::Set(addr, a) => {
-                                let mut inst = instance_for(&job.change, &a);
-                                if addr != job.change.address {
-                                    inst.dependencies.clear();
-                                }
-                                if let Some(J::String(i)) = inst.attributes.get("id") {
-                                    ids.insert(i.clone(), addr.clone());
-                                }
-                                let e = JournalEntry::Set {
-                                    address: addr.to_string(),
-                                    attributes: inst.attributes.clone(),
-                                    dependencies: inst.dependencies.clone(),
-                                    provider: inst.provider.clone(),
-                                };
-                                // Only objects that stay feed later expressions (outputs, other
-                                // resources): the steps of a delete do not.
-                                let stays = changes
-                                    .get(&addr)
-                                    .is_some_and(|ch| ch.action != Action::Delete)
-                                    && !(addr == job.change.address
-                                        && job.op.phase == Phase::Destroy);
-                                if stays && let Some(rv) = scope.resources.get(&addr.resource_key())
-                                {
-                                    let exp = rv.expansion;
-                                    scope.set_instance(
-                                        &addr.resource_key(),
-                                        exp,
-                                        addr.key.clone(),
-                                        Value::Map(a.clone()),
-                                    );
-                                }
-                                state.resources.insert(addr, inst);
-                                e
-                            }
-                            Update::Remove(addr) => {
-                                state.resources.remove(&addr);
-                                if changes
-                                    .get(&addr)
-                                    .is_some_and(|ch| ch.action == Action::Delete)
-                                    && let Some(rv) = scope.resources.get_mut(&addr.resource_key())
-                                {
-                                    rv.instances.remove(&addr.key);
-                                }
-                                JournalEntry::Remove {
-                                    address: addr.to_string(),
-                                }
-                            }
-                            Update::ById(cloud_id, a) => {
-                                let Some(addr) = ids.get(&cloud_id).cloned() else {
-                                    continue;
-                                };
-                                let Some(inst) = state.resources.get_mut(&addr) else {
-                                    continue;
-                                };
-                                let Some((sch, _)) = schema::lookup(addr.mode, &addr.ty) else {
-                                    continue;
-                                };
-                                let mut merged = attrs::from_state(sch, &inst.attributes);
-                                for (k, v) in a {
-                                    merged.insert(k, v);
-                                }
-                                inst.attributes = attrs::to_state(&merged);
-                                JournalEntry::Set {
-                                    address: addr.to_string(),
-                                    attributes: inst.attributes.clone(),
-                                    dependencies: inst.dependencies.clone(),
-                                    provider: inst.provider.clone(),
-                                }
-                            }
-                        };
-                        j.append(&entry)?;
-                    }
-                    if let Some(e) = failure {
-                        let failed = Failure { error: e, elapsed };
-                        fail(
-                            failed,
-                            &id,
-                            &job,
-                            &users,
-                            &mut failed_ops,
-                            &mut report,
-                            on_event,
-                        );
-                        continue;
-                    }
-                    report.completed.push(id.clone());
-                    on_event(&Event::Done {
-                        op: id.clone(),
-                        address: job.op.address.clone(),
-                        action: job.op.action,
-                        phase: job.op.phase,
-                        elapsed,
-                        id: state
-                            .resources
-                            .get(&job.op.address)
-                            .and_then(|i| i.attributes.get("id"))
-                            .and_then(J::as_str)
-                            .map(str::to_string),
-                    });
-                    if let Some(n) = remaining_per_change.get_mut(&job.op.address) {
-                        *n -= 1;
-                        if *n == 0 {
-                            count_change(&mut report, job.change.action);
-                        }
-                    }
-                    for u in users.get(id.as_str()).cloned().unwrap_or_default() {
-                        if let Some(w) = waiting.get_mut(u) {
-                            *w -= 1;
-                            if *w == 0 && !failed_ops.contains(u) {
-                                ready.push_back(u);
-                            }
-                        }
+                state.pending.remove(&job.token);
+                entries.push(JournalEntry::Done {
+                    id: job.token.clone(),
+                });
+            }
+            j.append_all(&entries)?;
+            if let Some(e) = failure {
+                let failed = Failure { error: e, elapsed };
+                fail(
+                    failed,
+                    &id,
+                    &job,
+                    &users,
+                    &mut failed_ops,
+                    &mut report,
+                    on_event,
+                );
+                continue;
+            }
+            report.completed.push(id.clone());
+            on_event(&Event::Done {
+                op: id.clone(),
+                address: job.op.address.clone(),
+                action: job.op.action,
+                phase: job.op.phase,
+                elapsed,
+                id: state
+                    .resources
+                    .get(&job.op.address)
+                    .and_then(|i| i.attributes.get("id"))
+                    .and_then(J::as_str)
+                    .map(str::to_string),
+            });
+            if let Some(n) = remaining_per_change.get_mut(&job.op.address) {
+                *n -= 1;
+                if *n == 0 {
+                    count_change(&mut report, job.change.action);
+                }
+            }
+            for u in users.get(id.as_str()).cloned().unwrap_or_default() {
+                if let Some(w) = waiting.get_mut(u) {
+                    *w -= 1;
+                    if *w == 0 && !failed_ops.contains(u) {
+                        ready.push_back(u);
                     }
                 }
             }
@@ -611,6 +568,101 @@ pub fn apply(
     store.write(&mut state, prior_state.as_ref())?;
     report.state = Some(state);
     Ok(report)
+}
+
+/// What recording an update changed, for the evaluation scope to follow.
+enum Recorded {
+    Set(Address, Attrs),
+    Removed(Address),
+    /// The managed object of another address was refreshed (state only).
+    Refreshed,
+}
+
+/// Applies one update of a finished (or settled) operation to `state`, and returns the journal
+/// entry that records it; `None` for an update that does not concern state.
+fn record_update(
+    u: Update,
+    job: &Job,
+    state: &mut State,
+    ids: &mut HashMap<String, Address>,
+) -> Option<(JournalEntry, Recorded)> {
+    match u {
+        Update::Set(addr, _) | Update::Remove(addr) if replacing_old(job, &addr, state) => None,
+        Update::Failed(_) => None,
+        Update::Set(addr, a) => {
+            let mut inst = instance_for(&job.change, &a);
+            if addr != job.change.address {
+                inst.dependencies.clear();
+            }
+            if let Some(J::String(i)) = inst.attributes.get("id") {
+                ids.insert(i.clone(), addr.clone());
+            }
+            let e = JournalEntry::Set {
+                address: addr.to_string(),
+                attributes: inst.attributes.clone(),
+                dependencies: inst.dependencies.clone(),
+                provider: inst.provider.clone(),
+            };
+            state.resources.insert(addr.clone(), inst);
+            Some((e, Recorded::Set(addr, a)))
+        }
+        Update::Remove(addr) => {
+            state.resources.remove(&addr);
+            let e = JournalEntry::Remove {
+                address: addr.to_string(),
+            };
+            Some((e, Recorded::Removed(addr)))
+        }
+        Update::ById(cloud_id, a) => {
+            let addr = ids.get(&cloud_id).cloned()?;
+            let inst = state.resources.get_mut(&addr)?;
+            let (sch, _) = schema::lookup(addr.mode, &addr.ty)?;
+            let mut merged = attrs::from_state(sch, &inst.attributes);
+            for (k, v) in a {
+                merged.insert(k, v);
+            }
+            inst.attributes = attrs::to_state(&merged);
+            let e = JournalEntry::Set {
+                address: addr.to_string(),
+                attributes: inst.attributes.clone(),
+                dependencies: inst.dependencies.clone(),
+                provider: inst.provider.clone(),
+            };
+            Some((e, Recorded::Refreshed))
+        }
+    }
+}
+
+/// Keeps the evaluation scope in step with state: only objects that stay feed later
+/// expressions (outputs, other resources); the steps of a delete do not.
+fn mirror_in_scope(
+    scope: &mut crate::config::eval::Scope,
+    changes: &HashMap<&Address, &Change>,
+    job: &Job,
+    recorded: Recorded,
+) {
+    match recorded {
+        Recorded::Set(addr, a) => {
+            let stays = changes
+                .get(&addr)
+                .is_some_and(|ch| ch.action != Action::Delete)
+                && !(addr == job.change.address && job.op.phase == Phase::Destroy);
+            if stays && let Some(rv) = scope.resources.get(&addr.resource_key()) {
+                let exp = rv.expansion;
+                scope.set_instance(&addr.resource_key(), exp, addr.key.clone(), Value::Map(a));
+            }
+        }
+        Recorded::Removed(addr) => {
+            if changes
+                .get(&addr)
+                .is_some_and(|ch| ch.action == Action::Delete)
+                && let Some(rv) = scope.resources.get_mut(&addr.resource_key())
+            {
+                rv.instances.remove(&addr.key);
+            }
+        }
+        Recorded::Refreshed => {}
+    }
 }
 
 /// An operation's error and how long it ran.

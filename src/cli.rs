@@ -612,6 +612,8 @@ fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool, operation: &str) -> Result<
     }
     let prior = read_state(ctx, &mut store)?;
     let clouds = ctx.clouds(&cfg, &vars)?;
+    let writes = matches!(operation, "apply" | "destroy");
+    let prior = settle_pending(ctx, &mut store, prior, &clouds, writes)?;
     let plan = plan::plan(
         plan::Inputs {
             cfg: &cfg,
@@ -635,6 +637,52 @@ fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool, operation: &str) -> Result<
         plan,
         store,
     })
+}
+
+/// Settles the operations a crashed or failed run left pending (`apply::reconcile`) before
+/// anything is planned. An apply or destroy records what it finds and folds the crashed run's
+/// journal into the state file, so the serial moves on and this run's ClientTokens are new;
+/// a plan only looks, in memory.
+fn settle_pending(
+    ctx: &Ctx,
+    store: &mut Store,
+    prior: Option<State>,
+    clouds: &Clouds,
+    writes: bool,
+) -> Result<Option<State>, Exit> {
+    use crate::apply::reconcile::{Mode, reconcile};
+    let Some(mut state) = prior else {
+        return Ok(None);
+    };
+    let fail = |e: &dyn std::fmt::Display| {
+        user_error(
+            e.to_string(),
+            "the state and its journal are unchanged; run again",
+            ctx.err_style,
+        )
+    };
+    let done = if writes && !state.pending.is_empty() {
+        let mut journal = store.journal(&state.lineage).map_err(|e| fail(&e))?;
+        reconcile(&mut state, clouds, Mode::Apply(&mut journal)).map_err(|e| fail(&e))?
+    } else {
+        reconcile(&mut state, clouds, Mode::Look).map_err(|e| fail(&e))?
+    };
+    let settled = done.adopted.len() + done.not_done.len();
+    if settled > 0 && !ui().json_events() {
+        errln!(
+            ui(),
+            "Settled {settled} operation(s) an interrupted run left pending: {} done by the cloud (now in state), {} not done (planned again).",
+            done.adopted.len(),
+            done.not_done.len()
+        );
+    }
+    if writes && store.has_journal() {
+        let stored = state.clone();
+        store
+            .write(&mut state, Some(&stored))
+            .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
+    }
+    Ok(Some(state))
 }
 
 /// `--replace ADDR` that matches no instance in the plan replaces nothing: say so, rather than

@@ -18,6 +18,7 @@ pub mod diag;
 pub mod fmt;
 pub mod graph;
 pub mod guest;
+pub mod identity;
 pub mod lang;
 pub mod limits;
 pub mod plan;

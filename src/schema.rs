@@ -663,6 +663,17 @@ fn convert(attr: &AttrSchema, v: &Value) -> Result<Value, String> {
             let m = v
                 .as_map()
                 .ok_or_else(|| format!("{want} is required, not {}", v.type_name()))?;
+            // netform's identity tags (`crate::identity`) are its own: a configured one would
+            // fight them, and they never show in the tags netform diffs.
+            if attr.name == "tags"
+                && let Some(k) = m.keys().find(|k| crate::identity::is_own(k))
+            {
+                return Err(format!(
+                    "the tag key \"{k}\" is reserved: netform tags every ENI and EIP it creates with {} and {} to find them again after a crash",
+                    crate::identity::ADDRESS,
+                    crate::identity::LINEAGE
+                ));
+            }
             Value::Map(
                 m.iter()
                     .map(|(k, x)| Ok((k.clone(), scalar_str(x)?)))
@@ -774,6 +785,10 @@ mod tests {
             "security_group_ids",
             Value::List(vec![Value::string("sg-1")])
         )));
+        let tags =
+            |k: &str| Value::Map([(k.to_string(), Value::string("x"))].into_iter().collect());
+        assert!(bad(&eni("tags", tags("netform:address"))));
+        assert!(!bad(&eni("tags", tags("netform-team"))));
         assert!(bad(&eni("queue_number", Value::Number(0.0))));
         assert!(bad(&eni("queue_number", Value::Number(2049.0))));
         assert!(!bad(&eni("queue_number", Value::Number(2048.0))));

@@ -112,6 +112,40 @@ pub struct State {
     pub lineage: String,
     pub resources: BTreeMap<Address, Instance>,
     pub outputs: BTreeMap<String, OutputState>,
+    /// Operations whose outcome is not known (a crash, a lost answer, a failure that may have
+    /// come after the cloud acted), by intent id; `apply::reconcile` settles them before the next
+    /// plan. Written as `pending_operations`, as Pulumi's checkpoints do.
+    pub pending: BTreeMap<String, Intent>,
+}
+
+/// What an operation is about to do, recorded durably before its first call: enough to find out
+/// afterwards whether the cloud did it (and to record the result as the operation would have),
+/// or to do it again with the same ClientToken.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Intent {
+    /// Unique in the state's history: the operation's ClientToken (lineage, serial, operation).
+    pub id: String,
+    /// The operation as the plan named it (id, action, address, phase).
+    pub operation: crate::plan::ops::Op,
+    /// The change the operation belongs to (`create`, `update`, `delete`, `replace`).
+    pub change: crate::plan::Action,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub create_before_destroy: bool,
+    /// The ClientToken its calls carry (suffixed per call where one operation makes several).
+    pub token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<String>,
+    /// The resource's attributes in state when the operation started (none for a create).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<BTreeMap<String, J>>,
+    /// What it creates or changes: the planned attributes, resolved.
+    pub planned: BTreeMap<String, J>,
+    /// Planned attributes still unknown when it started (addresses left to a count): `planned`
+    /// holds them as null.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<String>,
 }
 
 impl State {
@@ -121,6 +155,7 @@ impl State {
             lineage,
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
+            pending: BTreeMap::new(),
         }
     }
 
@@ -162,14 +197,19 @@ impl State {
                 })
             })
             .collect();
-        json!({
+        let mut j = json!({
             "version": STATE_VERSION,
             "netform_version": env!("CARGO_PKG_VERSION"),
             "serial": self.serial,
             "lineage": self.lineage,
             "outputs": self.outputs,
             "resources": resources,
-        })
+        });
+        if !self.pending.is_empty() {
+            j["pending_operations"] =
+                serde_json::to_value(self.pending.values().collect::<Vec<_>>()).unwrap_or(J::Null);
+        }
+        j
     }
 
     pub fn from_json(text: &str, path: &str) -> Result<State, StateError> {
@@ -211,6 +251,17 @@ impl State {
         if let Some(outs) = j.get("outputs") {
             state.outputs = serde_json::from_value(outs.clone())
                 .map_err(|e| corrupt(format!("malformed outputs: {e}")))?;
+        }
+        match j.get("pending_operations") {
+            None | Some(J::Null) => {}
+            Some(list) => {
+                let intents: Vec<Intent> = serde_json::from_value(list.clone()).map_err(|e| {
+                    corrupt(format!(
+                        "damaged: \"pending_operations\" is not a list of operations ({e})"
+                    ))
+                })?;
+                state.pending = intents.into_iter().map(|i| (i.id.clone(), i)).collect();
+            }
         }
         // Anything but a list here is damage, never "no resources": reading it as empty would
         // have the next apply create everything again.
@@ -307,6 +358,7 @@ impl State {
         self.lineage == other.lineage
             && self.resources == other.resources
             && self.outputs == other.outputs
+            && self.pending == other.pending
     }
 }
 
@@ -402,13 +454,23 @@ pub enum JournalEntry {
     Remove {
         address: String,
     },
+    /// An operation is about to make its first call (fsynced before it does).
+    Intent(Box<Intent>),
+    /// An intent's outcome is recorded (by the entries before this one) or known to be nothing.
+    Done {
+        id: String,
+    },
 }
 
 impl JournalEntry {
     /// Whether the entry is one netform could have written: an address it can parse, of a
     /// resource type it knows, with a string id.
     fn check(&self) -> Result<(), String> {
-        let (JournalEntry::Set { address, .. } | JournalEntry::Remove { address }) = self;
+        let address = match self {
+            JournalEntry::Set { address, .. } | JournalEntry::Remove { address } => address,
+            // Intents carry a typed address, checked as they are read.
+            JournalEntry::Intent(_) | JournalEntry::Done { .. } => return Ok(()),
+        };
         let a = Address::parse(address)?;
         if crate::schema::lookup(a.mode, &a.ty).is_none() {
             return Err(format!(
@@ -418,7 +480,7 @@ impl JournalEntry {
         }
         match self {
             JournalEntry::Set { attributes, .. } => check_id(&a, attributes),
-            JournalEntry::Remove { .. } => Ok(()),
+            _ => Ok(()),
         }
     }
 
@@ -445,6 +507,12 @@ impl JournalEntry {
                 if let Ok(a) = Address::parse(address) {
                     state.resources.remove(&a);
                 }
+            }
+            JournalEntry::Intent(i) => {
+                state.pending.insert(i.id.clone(), (**i).clone());
+            }
+            JournalEntry::Done { id } => {
+                state.pending.remove(id);
             }
         }
     }
@@ -670,7 +738,17 @@ pub struct Journal {
 
 impl Journal {
     pub fn append(&mut self, e: &JournalEntry) -> Result<(), StateError> {
-        self.sink.append(e)
+        self.append_all(std::slice::from_ref(e))
+    }
+
+    /// Appends an operation's results and the end of its intent. A crash may cut the last line
+    /// short; the reader forgives only that, and an intent whose end was lost is settled again by
+    /// the next run.
+    pub fn append_all(&mut self, entries: &[JournalEntry]) -> Result<(), StateError> {
+        for e in entries {
+            self.sink.append(e)?;
+        }
+        Ok(())
     }
 }
 #[cfg(unix)]

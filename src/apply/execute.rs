@@ -13,7 +13,7 @@ use crate::lang::Value;
 use crate::plan::attrs::{self, Attrs};
 use crate::plan::ops::{OpAction, Phase, set_delta};
 use crate::provider::ApiError;
-use crate::provider::api::{Client, EniInfo};
+use crate::provider::api::{Client, EipInfo, EniInfo};
 use crate::provider::wire::{Request, Tags, ecs, vpc};
 use crate::schema::Kind;
 
@@ -187,6 +187,27 @@ pub(super) fn execute(
     }
 }
 
+mod settle;
+pub(super) use settle::{Settle, Settled};
+
+/// Settles an operation whose outcome is unknown (`settle`).
+pub(super) fn settle_job(
+    job: &Job,
+    c: &Client,
+    cidrs: &BTreeMap<String, (String, String)>,
+    batch: usize,
+    how: &Settle,
+) -> Result<Settled, ApiError> {
+    let x = Exec {
+        job,
+        c,
+        cidrs,
+        batch: batch.max(1),
+        cur: job.current.clone().unwrap_or_default(),
+    };
+    x.settle(how)
+}
+
 /// One operation with what it needs: the job, a client for its region, the vSwitch CIDRs (for
 /// the ENI facts guest-config reads) and the largest address batch per call.
 struct Exec<'a> {
@@ -214,6 +235,15 @@ impl Exec<'_> {
 
     fn eni_attrs(&self, info: &EniInfo) -> Attrs {
         attrs::eni(info, self.cidrs.get(&info.vswitch_id))
+    }
+
+    /// The configured tags plus netform's identity tags (`crate::identity`), for a create: the
+    /// object says from birth which address and state it belongs to, so a run that crashes
+    /// before recording it leaves it findable.
+    fn tags_with_identity(&self) -> BTreeMap<String, String> {
+        let mut t = crate::identity::user_tags(&tags_of(self.r()));
+        t.extend(crate::identity::tags(&self.job.lineage, self.addr()));
+        t
     }
 
     /// Configuration-only attributes of the ENI that the cloud does not echo back.
@@ -258,17 +288,24 @@ impl Exec<'_> {
             queue_number: num(r, "queue_number"),
             source_dest_check: flag(r, "source_dest_check"),
             delete_on_release: flag(r, "delete_on_release"),
-            tag: Tags(tags_of(r)),
+            tag: Tags(self.tags_with_identity()),
             client_token: Some(self.job.token.clone()),
             ..Default::default()
         };
-        let id = new_id(
-            self.c.send(&req)?.network_interface_id,
-            "NetworkInterfaceId",
-        )?;
-        let info = self
-            .c
-            .wait_eni(&id, "Available", &format!("creating {id}"))?;
+        let created = self.c.send(&req)?;
+        let id = new_id(created.network_interface_id.clone(), "NetworkInterfaceId")?;
+        let info = match self.c.wait_eni(&id, "Available", &format!("creating {id}")) {
+            Ok(info) => info,
+            // The ENI exists: state records it from the create's answer whatever the wait
+            // says, so the next run refreshes it instead of creating another.
+            Err(e) => {
+                let info = EniInfo::from(created);
+                return Ok(vec![
+                    Update::Set(self.addr().clone(), self.keep_eni(self.eni_attrs(&info))),
+                    Update::Failed(e),
+                ]);
+            }
+        };
         Ok(vec![Update::Set(
             self.addr().clone(),
             self.keep_eni(self.eni_attrs(&info)),
@@ -391,24 +428,23 @@ impl Exec<'_> {
             set_delta(self.cur.get(list), self.r().get(list)).0
         };
         for chunk in removed.chunks(self.batch) {
-            let res = if v6 {
-                self.c
-                    .send(&ecs::UnassignIpv6Addresses {
-                        network_interface_id: id.clone(),
-                        ipv6_address: chunk.to_vec(),
-                    })
-                    .map(drop)
-            } else {
-                self.c
-                    .send(&ecs::UnassignPrivateIpAddresses {
-                        network_interface_id: id.clone(),
-                        private_ip_address: chunk.to_vec(),
-                    })
-                    .map(drop)
-            };
-            match res {
+            match self.unassign_call(v6, &id, chunk.to_vec()) {
                 Ok(()) => {}
-                Err(e) if e.code == "InvalidIp.NotFound" => {}
+                // Some of the chunk is gone already (a repeat after a lost answer, or removed
+                // outside netform), and the API refuses the whole call for it: unassign what is
+                // still there, rather than count it all as done.
+                Err(e) if e.code == "InvalidIp.NotFound" => {
+                    let info = self.describe_eni(&id)?;
+                    let have = if v6 { &info.ipv6 } else { &info.private_ips };
+                    let left: Vec<String> = chunk
+                        .iter()
+                        .filter(|ip| have.contains(ip))
+                        .cloned()
+                        .collect();
+                    if !left.is_empty() {
+                        self.unassign_call(v6, &id, left)?;
+                    }
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -427,6 +463,25 @@ impl Exec<'_> {
                 .iter()
                 .any(|ip| info.private_ips.contains(ip) || info.ipv6.contains(ip)),
         })
+    }
+
+    /// One Unassign call (they take no ClientToken).
+    fn unassign_call(&self, v6: bool, id: &str, ips: Vec<String>) -> Result<(), ApiError> {
+        if v6 {
+            self.c
+                .send(&ecs::UnassignIpv6Addresses {
+                    network_interface_id: id.into(),
+                    ipv6_address: ips,
+                })
+                .map(drop)
+        } else {
+            self.c
+                .send(&ecs::UnassignPrivateIpAddresses {
+                    network_interface_id: id.into(),
+                    private_ip_address: ips,
+                })
+                .map(drop)
+        }
     }
 
     /// The state after an assign or unassign: for an ENI, what the cloud now reports; for a
@@ -518,7 +573,12 @@ impl Exec<'_> {
             network_card_index: num(r, "network_card_index"),
             trunk_network_instance_id: sval(r, "trunk_network_instance_id"),
         })?;
-        let mut a = r.clone();
+        Ok(self.attached(r.clone(), &eni, &inst, &info))
+    }
+
+    /// The updates of an attachment in place: the attachment (from its planned attributes `a`)
+    /// and the ENI it attached, as the cloud now describes it.
+    fn attached(&self, mut a: Attrs, eni: &str, inst: &str, info: &EniInfo) -> Vec<Update> {
         a.insert("id".into(), Value::string(format!("{eni}:{inst}")));
         a.insert(
             "device_index".into(),
@@ -526,10 +586,10 @@ impl Exec<'_> {
                 .map(|d| Value::Number(d as f64))
                 .unwrap_or(Value::Null),
         );
-        Ok(vec![
+        vec![
             Update::Set(self.addr().clone(), a),
-            Update::ById(eni, self.eni_attrs(&info)),
-        ])
+            Update::ById(eni.to_string(), self.eni_attrs(info)),
+        ]
     }
 
     fn detach(&self) -> Updates {
@@ -573,13 +633,25 @@ impl Exec<'_> {
             description: sval(r, "description"),
             ip_address: sval(r, "ip_address"),
             resource_group_id: sval(r, "resource_group_id"),
-            tag: Tags(tags_of(r)),
+            tag: Tags(self.tags_with_identity()),
             client_token: Some(self.job.token.clone()),
         };
-        let id = new_id(self.c.send(&req)?.allocation_id, "AllocationId")?;
-        let mut info = self
+        let allocated = self.c.send(&req)?;
+        let id = new_id(allocated.allocation_id, "AllocationId")?;
+        let mut info = match self
             .c
-            .wait_eip(&id, "Available", &format!("allocating {id}"))?;
+            .wait_eip(&id, "Available", &format!("allocating {id}"))
+        {
+            Ok(info) => info,
+            // The EIP exists: recorded from the answer (id and address) whatever the wait
+            // says; the next refresh reads the rest.
+            Err(e) => {
+                let mut a = Attrs::new();
+                a.insert("id".into(), Value::string(id));
+                a.insert("ip_address".into(), Value::string(allocated.eip_address));
+                return Ok(vec![Update::Set(self.addr().clone(), a), Update::Failed(e)]);
+            }
+        };
         if flag(r, "deletion_protection") == Some(true) {
             // The EIP exists now: record it even if protecting it fails, so it is not leaked;
             // the next plan shows the protection still to set.
@@ -698,16 +770,22 @@ impl Exec<'_> {
         let info = self
             .c
             .wait_eip(&alloc, "InUse", &format!("binding {alloc} to {target}"))?;
+        Ok(self.bound(a, &alloc, &target, &info))
+    }
+
+    /// The updates of a binding in place: the association (its attributes `a`) and the EIP, as
+    /// the cloud now describes it.
+    fn bound(&self, mut a: Attrs, alloc: &str, target: &str, info: &EipInfo) -> Vec<Update> {
         a.insert("id".into(), Value::string(format!("{alloc}:{target}")));
         for v in a.values_mut() {
             if v.is_unknown() {
                 *v = Value::Null;
             }
         }
-        Ok(vec![
+        vec![
             Update::Set(self.addr().clone(), a),
-            Update::ById(alloc, attrs::eip(&info)),
-        ])
+            Update::ById(alloc.to_string(), attrs::eip(info)),
+        ]
     }
 
     fn unassociate(&self) -> Updates {
@@ -808,6 +886,7 @@ mod tests {
             resolved,
             blocked: None,
             token: TOKEN.into(),
+            lineage: "test-lineage".into(),
         }
     }
 
@@ -859,6 +938,114 @@ mod tests {
             left.keys().map(String::as_str).collect::<Vec<_>>(),
             ["keep", "new"]
         );
+    }
+
+    /// The simulator as the cloud, for operations that create (the fake only records).
+    fn sim(faults: Option<crate::provider::sim::world::Faults>) -> crate::provider::sim::Sim {
+        let mut w = crate::provider::sim::world::World::builtin();
+        if let Some(f) = faults {
+            w.faults = f;
+        }
+        crate::provider::sim::Sim::in_memory(w).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn on_sim(s: &crate::provider::sim::Sim, job: &Job) -> Updates {
+        let c = Client {
+            transport: s,
+            region: "cn-hangzhou".into(),
+            timing: crate::provider::api::Timing {
+                wait_timeout: std::time::Duration::from_millis(50),
+                ..fake::fast()
+            },
+        };
+        execute(job, &c, &BTreeMap::new(), 10)
+    }
+
+    fn new_eni() -> Attrs {
+        attrs(&[
+            ("vswitch_id", Value::string("vsw-bp1web0000000000000")),
+            (
+                "security_group_ids",
+                Value::set(vec![Value::string("sg-bp1basic000000000000")]),
+            ),
+            ("tags", tags(&[("team", "net")])),
+        ])
+    }
+
+    #[test]
+    fn created_enis_and_eips_carry_identity_tags_that_state_does_not_show() {
+        let s = sim(None);
+        let eni = job(
+            Kind::Eni,
+            "alicloud_ecs_network_interface",
+            OpAction::CreateNetworkInterface,
+            None,
+            new_eni(),
+        );
+        let eip = job(
+            Kind::Eip,
+            "alicloud_eip_address",
+            OpAction::AllocateEipAddress,
+            None,
+            attrs(&[("tags", tags(&[("team", "net")]))]),
+        );
+        for (i, mut j) in [eni, eip].into_iter().enumerate() {
+            j.token = format!("{TOKEN}-{i}");
+            let u = on_sim(&s, &j).unwrap_or_else(|e| panic!("{e}"));
+            let a = set_attrs(&u).unwrap_or_else(|| panic!("no Set"));
+            assert_eq!(a.get("tags"), Some(&tags(&[("team", "net")])), "{a:?}");
+            let id = sval(a, "id").unwrap_or_default();
+            let cloud_tags = s
+                .with_cloud(|c| {
+                    c.live
+                        .enis
+                        .get(&id)
+                        .map(|e| e.tags.clone())
+                        .or_else(|| c.live.eips.get(&id).map(|e| e.tags.clone()))
+                })
+                .flatten()
+                .unwrap_or_default();
+            assert!(crate::identity::matches(
+                &cloud_tags,
+                "test-lineage",
+                &j.op.address
+            ));
+            assert_eq!(cloud_tags.get("team").map(String::as_str), Some("net"));
+        }
+    }
+
+    #[test]
+    fn a_create_whose_wait_stays_throttled_still_records_what_it_made() {
+        let faults: crate::provider::sim::world::Faults = serde_json::from_str(
+            r#"{"rates": {"DescribeNetworkInterfaces": {"throttling": 1.0},
+                          "DescribeEipAddresses": {"throttling": 1.0}}}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let s = sim(Some(faults));
+        let eni = job(
+            Kind::Eni,
+            "alicloud_ecs_network_interface",
+            OpAction::CreateNetworkInterface,
+            None,
+            new_eni(),
+        );
+        let eip = job(
+            Kind::Eip,
+            "alicloud_eip_address",
+            OpAction::AllocateEipAddress,
+            None,
+            Attrs::new(),
+        );
+        for (i, mut j) in [eni, eip].into_iter().enumerate() {
+            j.token = format!("{TOKEN}-{i}");
+            let u = on_sim(&s, &j).unwrap_or_else(|e| panic!("{e}"));
+            let id = set_attrs(&u).and_then(|a| sval(a, "id"));
+            assert!(id.is_some_and(|i| i.starts_with("eni-") || i.starts_with("eip-")));
+            assert!(
+                matches!(u.last(), Some(Update::Failed(e)) if e.code.starts_with("Throttling")),
+                "{u:?}"
+            );
+        }
     }
 
     fn wire_tags(pairs: &[(&str, &str)]) -> crate::provider::wire::EcsTags {

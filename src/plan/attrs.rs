@@ -37,9 +37,11 @@ fn strs(v: &[String]) -> Value {
     Value::set(v.iter().map(|s| Value::string(s.clone())).collect())
 }
 
+/// The user's tags: netform's own (`identity`) never show in state, a plan or a diff.
 fn tags(t: &BTreeMap<String, String>) -> Value {
     Value::Map(
         t.iter()
+            .filter(|(k, _)| !crate::identity::is_own(k))
             .map(|(k, v)| (k.clone(), Value::string(v.clone())))
             .collect(),
     )

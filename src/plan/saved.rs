@@ -241,6 +241,16 @@ pub fn load_and_replan(
     let state = store
         .read()
         .map_err(|e| LoadError::User(e.to_string(), e.help().into()))?;
+    // A run interrupted since (or before) the plan was made left a journal or operations whose
+    // outcome is unknown: the saved plan cannot know what they did. `apply` settles them.
+    if store.has_journal() || state.as_ref().is_some_and(|s| !s.pending.is_empty()) {
+        return Err(LoadError::User(
+            "Saved plan is stale".into(),
+            format!(
+                "a run was interrupted and left operations to settle that {shown} cannot know about; run netform apply (without a plan file) to settle them and finish, or settle them with netform apply, then make a new plan"
+            ),
+        ));
+    }
     let lineage = j.get("lineage").and_then(J::as_str).unwrap_or("");
     let serial = j.get("serial").and_then(J::as_u64).unwrap_or(0);
     let had_state = j.get("had_state").and_then(J::as_bool).unwrap_or(false);

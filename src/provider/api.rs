@@ -220,6 +220,18 @@ fn jitter(max: Duration) -> Duration {
     Duration::from_millis(if ms == 0 { 0 } else { n % (ms + 1) })
 }
 
+/// Attempts at an unreachable endpoint before giving up (seconds, not a minute of backoff).
+const UNREACHABLE_ATTEMPTS: u32 = 2;
+
+/// An unreachable endpoint's error, with what to check.
+fn unreachable_help(mut e: ApiError) -> ApiError {
+    e.recommend = Some(
+        "check the provider's region and endpoint (endpoint, endpoints { … }, NETFORM_ALICLOUD_ENDPOINT) and the network; for sim serve, that it is running"
+            .into(),
+    );
+    e
+}
+
 fn eni_gone(id: &str) -> ApiError {
     ApiError::new(
         404,
@@ -304,6 +316,15 @@ impl Client<'_> {
             self.log_call(product, action, attempt + 1, start.elapsed(), &res);
             match res {
                 Ok(j) => return Ok(j),
+                // An endpoint that refuses connections (or does not exist) is not going to start
+                // answering within a backoff: one quick second try, then a clear error.
+                Err(e) if e.is_unreachable() => {
+                    if attempt + 1 >= UNREACHABLE_ATTEMPTS.min(self.timing.max_attempts) {
+                        return Err(unreachable_help(e));
+                    }
+                    std::thread::sleep(self.timing.backoff_base.min(Duration::from_millis(200)));
+                    attempt += 1;
+                }
                 Err(e) if e.is_retryable() && attempt + 1 < self.timing.max_attempts => {
                     let exp = self
                         .timing
@@ -351,6 +372,11 @@ impl Client<'_> {
     }
 
     /// Polls `probe` until it returns `Some`, or fails after the wait timeout with `what`.
+    ///
+    /// A probe that keeps being throttled (or meets server hiccups) past its own retries does
+    /// not end the wait: the operation it waits for has been asked for and is under way, and
+    /// failing now would leave it half-recorded. Only the wait timeout, or an error that is not
+    /// transient, ends it.
     fn wait<T>(
         &self,
         what: &str,
@@ -358,8 +384,15 @@ impl Client<'_> {
     ) -> Result<T, ApiError> {
         let start = Instant::now();
         loop {
-            if let Some(t) = probe()? {
-                return Ok(t);
+            match probe() {
+                Ok(Some(t)) => return Ok(t),
+                Ok(None) => {}
+                Err(e) if e.is_retryable() && !e.is_unreachable() => {
+                    if start.elapsed() > self.timing.wait_timeout {
+                        return Err(e);
+                    }
+                }
+                Err(e) => return Err(e),
             }
             if start.elapsed() > self.timing.wait_timeout {
                 return Err(ApiError::new(
@@ -528,6 +561,12 @@ impl Client<'_> {
                 _ => return Err(err),
             }
         }
+        self.wait_attached(eni, instance)
+    }
+
+    /// Waits until an ENI asked to attach to `instance` is InUse; falling back to Available
+    /// means the attach failed.
+    pub fn wait_attached(&self, eni: &str, instance: &str) -> Result<EniInfo, ApiError> {
         self.wait(&format!("attaching {eni} to {instance}"), || {
             let e = self.describe_eni(eni)?.ok_or_else(|| {
                 ApiError::new(
@@ -739,6 +778,77 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(e.map(|e| e.status), Ok("Available".to_string()));
+    }
+
+    /// Fails the next `n` calls (of Describe actions only, when `reads`) with `code`.
+    struct Flaky {
+        inner: std::sync::Arc<Fake>,
+        left: std::sync::Mutex<u32>,
+        code: &'static str,
+        reads: bool,
+        calls: std::sync::atomic::AtomicU32,
+    }
+
+    impl Flaky {
+        fn new(inner: std::sync::Arc<Fake>, n: u32, code: &'static str, reads: bool) -> Flaky {
+            Flaky {
+                inner,
+                left: std::sync::Mutex::new(n),
+                code,
+                reads,
+                calls: Default::default(),
+            }
+        }
+    }
+
+    impl Transport for Flaky {
+        fn call(
+            &self,
+            product: Product,
+            action: &str,
+            p: &Params,
+        ) -> Result<serde_json::Value, ApiError> {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut left = self.left.lock().unwrap_or_else(|e| e.into_inner());
+            if *left > 0 && (!self.reads || action.starts_with("Describe")) {
+                *left -= 1;
+                return Err(ApiError::new(400, self.code, "injected"));
+            }
+            drop(left);
+            self.inner.call(product, action, p)
+        }
+    }
+
+    #[test]
+    fn a_wait_whose_probes_stay_throttled_past_their_retries_keeps_waiting() {
+        let f = Fake::new(on("Available", ""));
+        // Three attempts per probe (fast timing): the first two probes fail outright.
+        let t = Flaky::new(f, 7, "Throttling.User", true);
+        let c = Client {
+            transport: &t,
+            region: fake::REGION.into(),
+            timing: fake::fast(),
+        };
+        let e = c.wait_eni("eni-1", "Available", "creating eni-1");
+        assert_eq!(e.map(|e| e.status), Ok("Available".to_string()));
+    }
+
+    #[test]
+    fn an_unreachable_endpoint_is_tried_twice_then_reported_with_what_to_check() {
+        let f = Fake::new(World::default());
+        let t = Flaky::new(f, u32::MAX, crate::provider::UNREACHABLE, false);
+        let c = Client {
+            transport: &t,
+            region: fake::REGION.into(),
+            timing: Timing {
+                max_attempts: 8,
+                ..fake::fast()
+            },
+        };
+        let e = c.describe_eni("eni-1").map(|_| ()).unwrap_err();
+        assert_eq!(e.code, crate::provider::UNREACHABLE);
+        assert!(e.recommend.is_some_and(|r| r.contains("endpoint")));
+        assert_eq!(t.calls.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 
     #[test]

@@ -17,6 +17,15 @@ use std::collections::BTreeMap;
 /// Flat request parameters, e.g. `PrivateIpAddress.1 = 192.168.1.10`.
 pub type Params = BTreeMap<String, String>;
 
+/// The endpoint could not be reached: the request never left (connection refused, unknown host,
+/// no route, connect timeout). Retried only briefly: waiting does not make a wrong endpoint right.
+pub const UNREACHABLE: &str = "netform.Unreachable";
+
+/// The request was sent and no usable answer came back (the connection dropped or timed out
+/// mid-answer): the cloud may or may not have acted. Retried like a server error; the
+/// ClientToken, or a look at the cloud, keeps the repeat from doing the work twice.
+pub const NO_ANSWER: &str = "netform.NoAnswer";
+
 /// An error answer from the cloud, in Alibaba's shape.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{code}: {message}")]
@@ -39,11 +48,34 @@ impl ApiError {
         }
     }
 
+    /// A request that was sent but never answered ([`NO_ANSWER`]).
+    pub fn no_answer(message: impl Into<String>) -> ApiError {
+        ApiError::new(0, NO_ANSWER, message)
+    }
+
+    pub fn is_unreachable(&self) -> bool {
+        self.code == UNREACHABLE
+    }
+
+    /// Refused by netform itself before any call for the operation was sent (an unresolved
+    /// value, deletion protection, a Subscription EIP): the cloud certainly did nothing.
+    pub fn refused_before_any_call(&self) -> bool {
+        matches!(
+            self.code.as_str(),
+            "netform.Unresolved"
+                | "netform.Configuration"
+                | "netform.DeletionProtection"
+                | "netform.Subscription"
+                | "netform.Offline"
+        )
+    }
+
     /// Throttling, service hiccups and transitional states: worth the same request again.
     pub fn is_retryable(&self) -> bool {
         // An unreachable endpoint is retried too: the ClientToken makes a repeat harmless.
         self.code.starts_with("Throttling")
-            || self.code == "netform.Unreachable"
+            || self.code == UNREACHABLE
+            || self.code == NO_ANSWER
             || matches!(
                 self.code.as_str(),
                 "ServiceUnavailable"

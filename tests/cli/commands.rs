@@ -217,3 +217,22 @@ fn a_world_edited_after_seeding_warns_and_sim_reset_reseeds() {
         r.stdout
     );
 }
+
+/// A create without a ClientToken is a new object each time, as on Alibaba Cloud: the second
+/// `sim call` neither returns the first EIP's id nor replaces it.
+#[test]
+fn sim_call_twice_without_a_token_allocates_two_eips() {
+    let env = Env::empty();
+    let ids: Vec<String> = (0..2)
+        .map(|_| {
+            let r = env.run(&["sim", "call", "AllocateEipAddress", "RegionId=cn-hangzhou"]);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            let j: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+            j["AllocationId"].as_str().unwrap_or_default().to_string()
+        })
+        .collect();
+    assert_ne!(ids[0], ids[1]);
+    let cloud: serde_json::Value =
+        serde_json::from_str(&env.run(&["sim", "show"]).stdout).expect("json");
+    assert_eq!(cloud["eip_addresses"].as_object().map(|m| m.len()), Some(2));
+}

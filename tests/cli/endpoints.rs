@@ -268,3 +268,39 @@ fn endpoints_names_only_ecs_vpc_and_slb() {
     assert!(r.stderr.contains("ftp://example.com"), "{}", r.stderr);
     assert!(r.stderr.contains("main.hcl:4:"), "{}", r.stderr);
 }
+
+/// An endpoint that refuses connections is reported within seconds, with what to check — not
+/// after a minute of backoff meant for a busy cloud.
+#[test]
+fn a_refused_endpoint_fails_within_seconds_with_a_clear_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let env = Env::copy_of("examples/quickstart");
+    let main = env.read("main.hcl").expect("main.hcl");
+    env.write(
+        "main.hcl",
+        &main.replace(
+            "  simulator {}\n",
+            &format!("  endpoint = \"http://127.0.0.1:{port}\"\n"),
+        ),
+    );
+    let start = std::time::Instant::now();
+    let r = env.run_env(
+        &["apply", "--auto-approve"],
+        &[
+            ("ALIBABA_CLOUD_ACCESS_KEY_ID", "id"),
+            ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "secret"),
+        ],
+    );
+    let took = start.elapsed();
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    assert!(
+        r.stderr.contains("cannot reach") && r.stderr.contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        r.stderr
+    );
+    assert!(!env.exists("netform.tfstate"));
+}

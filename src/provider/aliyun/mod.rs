@@ -250,7 +250,9 @@ impl fmt::Debug for HttpTransport {
 /// Whole-call budget: generous for slow Describe pages, short enough that a hung connection
 /// turns into an error the caller can act on.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Short: an endpoint that does not accept a connection within seconds is reported as
+/// unreachable rather than waited on.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
 
 impl HttpTransport {
     /// `endpoint`: `None` for the product hosts of `region` ([`regional_host`]),
@@ -393,16 +395,7 @@ impl Transport for HttpTransport {
             SignatureVersion::V3 => self.send_v3(&base, product, action, params),
             SignatureVersion::V1 => self.send_v1(&base, product, action, params),
         };
-        let mut resp = sent.map_err(|e| {
-            ApiError::new(
-                0,
-                "netform.Unreachable",
-                format!(
-                    "{action}: no answer from {}://{}: {e}",
-                    base.scheme, base.authority
-                ),
-            )
-        })?;
+        let mut resp = sent.map_err(|e| transport_error(action, &base, &e))?;
         let status = resp.status().as_u16();
         let body = resp.body_mut().read_to_string().map_err(|e| {
             ApiError::new(
@@ -412,6 +405,36 @@ impl Transport for HttpTransport {
             )
         })?;
         interpret(action, status, &body)
+    }
+}
+
+/// A request that got no HTTP answer: [`UNREACHABLE`](crate::provider::UNREACHABLE) when it
+/// never reached the endpoint (nothing can have happened), otherwise
+/// [`NO_ANSWER`](crate::provider::NO_ANSWER) (it was sent; the cloud may have acted).
+fn transport_error(action: &str, base: &Base, e: &ureq::Error) -> ApiError {
+    use std::io::ErrorKind;
+    let never_sent = match e {
+        ureq::Error::ConnectionFailed | ureq::Error::HostNotFound | ureq::Error::BadUri(_) => true,
+        ureq::Error::Timeout(t) => matches!(t, ureq::Timeout::Connect | ureq::Timeout::Resolve),
+        ureq::Error::Io(io) => matches!(
+            io.kind(),
+            ErrorKind::ConnectionRefused
+                | ErrorKind::AddrNotAvailable
+                | ErrorKind::NetworkUnreachable
+                | ErrorKind::HostUnreachable
+                | ErrorKind::NotFound
+        ),
+        _ => false,
+    };
+    let at = format!("{}://{}", base.scheme, base.authority);
+    if never_sent {
+        ApiError::new(
+            0,
+            crate::provider::UNREACHABLE,
+            format!("{action}: cannot reach {at}: {e}"),
+        )
+    } else {
+        ApiError::no_answer(format!("{action}: no answer from {at}: {e}"))
     }
 }
 

@@ -187,11 +187,9 @@ impl Transport for Fake {
         };
         drop(w);
         if out.is_ok() && lock(&self.lose_answer).remove(action) {
-            return Err(ApiError::new(
-                503,
-                "netform.Unreachable",
-                format!("{action}: the connection dropped before the answer"),
-            ));
+            return Err(ApiError::no_answer(format!(
+                "{action}: the connection dropped before the answer"
+            )));
         }
         out
     }

@@ -7,9 +7,11 @@
 //! Every action checks the same rules (by id, from `rules`) that Alibaba enforces and answers with
 //! Alibaba's error codes, so the simulator refuses what the real cloud refuses. Ids and
 //! automatically chosen addresses derive from the world's seed and the request's ClientToken, so
-//! the same run yields the same cloud whichever worker gets there first.
+//! the same run yields the same cloud whichever worker gets there first; a create without a
+//! token, or with one the simulator has forgotten, still gets an id never handed out before
+//! (`fresh_id`), so a duplicate is a duplicate here as on Alibaba Cloud.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::{Ipv4Net, Ipv6Net};
@@ -17,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as J;
 use sha2::Digest;
 
+use super::tokens::{Remembered, TokenMemory};
 use super::world::World;
 use crate::limits::Limits;
 use crate::provider::wire::{Request, ecs, vpc};
@@ -80,15 +83,17 @@ pub struct Eip {
 pub struct Live {
     pub enis: BTreeMap<String, Eni>,
     pub eips: BTreeMap<String, Eip>,
-    /// ClientToken → (action, parameters digest, response): a retried request gets the first
-    /// answer, as Alibaba's idempotency promises. Kept for the life of the process (and rebuilt
-    /// by replaying the journal), not in the snapshot: retries happen within a run, and a
-    /// snapshot that kept every answer ever given would grow with history instead of with the
-    /// cloud.
-    #[serde(skip)]
-    pub tokens: BTreeMap<String, (String, String, J)>,
+    /// The first answer to each recent ClientToken (bounded; see `tokens`). In the snapshot:
+    /// a repeat may come from the next process (an apply resumed after a crash).
+    #[serde(default)]
+    pub tokens: TokenMemory,
     #[serde(default)]
     pub requests: u64,
+    /// Every id the simulator has handed out for an object it created, so that none is ever
+    /// handed out again (a duplicate on Alibaba Cloud must be a duplicate here too). One short
+    /// string per object ever created.
+    #[serde(default)]
+    pub issued: BTreeSet<String>,
 }
 
 pub struct Cloud {
@@ -173,6 +178,42 @@ pub(super) fn make_id(prefix: &str, region: &str, h: &str) -> String {
         })
         .collect();
     format!("{prefix}-{infix}{tail}")
+}
+
+/// A new object's id and the hash it derives from. A request with a ClientToken the simulator
+/// does not remember derives it from the seed and the token (so runs with the same tokens make
+/// the same ids); one without a token from how many objects were made before it. Either way an
+/// id already handed out is never handed out again: the derivation moves on until it finds a
+/// fresh one, as a real duplicate gets a new id on Alibaba Cloud.
+pub(super) fn fresh_id(
+    live: &Live,
+    seed: &str,
+    prefix: &str,
+    region: &str,
+    token: Option<&str>,
+    action: &str,
+) -> (String, String) {
+    let base = match token.filter(|t| !t.is_empty()) {
+        Some(t) => format!("{t}/{action}"),
+        None => format!("untokened/{action}/{}", live.issued.len()),
+    };
+    let mut n = 0u64;
+    loop {
+        let salt = if n == 0 {
+            base.clone()
+        } else {
+            format!("{base}/again-{n}")
+        };
+        let h = hash_hex(&[seed, &salt]);
+        let id = make_id(prefix, region, &h);
+        if !live.issued.contains(&id)
+            && !live.enis.contains_key(&id)
+            && !live.eips.contains_key(&id)
+        {
+            return (id, h);
+        }
+        n += 1;
+    }
 }
 
 /// Usable addresses of an IPv4 vSwitch: not the first, not the last three.
@@ -714,10 +755,10 @@ impl Cloud {
             hash_hex(&[R::ACTION, &serde_json::to_string(&q).unwrap_or_default()])
         };
         if let Some(t) = &token
-            && let Some((a, d, resp)) = self.live.tokens.get(t)
+            && let Some(r) = self.live.tokens.get(t)
         {
-            if a == R::ACTION && *d == digest {
-                return Ok(resp.clone());
+            if r.action == R::ACTION && r.digest == digest {
+                return Ok(r.answer.clone());
             }
             return Err(err(
                 400,
@@ -727,9 +768,12 @@ impl Cloud {
         }
         let out = answer(&f(self, &region, req)?)?;
         if let Some(t) = token {
-            self.live
-                .tokens
-                .insert(t, (R::ACTION.to_string(), digest, out.clone()));
+            self.live.tokens.remember(Remembered {
+                token: t,
+                action: R::ACTION.to_string(),
+                digest,
+                answer: out.clone(),
+            });
         }
         Ok(out)
     }

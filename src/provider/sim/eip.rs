@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
 
-use super::cloud::{Cloud, Eip, err, hash_hex, judge, make_id, missing};
+use super::cloud::{Cloud, Eip, err, fresh_id, judge, missing};
 use super::eni::{resource_not_found, unknown_resource_type, untag};
 use crate::provider::ApiError;
 use crate::provider::wire::{Ack, vpc};
@@ -37,11 +37,14 @@ impl Cloud {
         region: &str,
         r: vpc::AllocateEipAddress,
     ) -> Result<vpc::AllocateEipAddressResponse, ApiError> {
-        let salt = format!(
-            "{}/AllocateEipAddress",
-            r.client_token.as_deref().unwrap_or("")
+        let (id, h) = fresh_id(
+            &self.live,
+            &self.seed(),
+            "eip",
+            region,
+            r.client_token.as_deref(),
+            "AllocateEipAddress",
         );
-        let h = hash_hex(&[&self.seed(), &salt]);
         let ip = match &r.ip_address {
             Some(s) => {
                 let ip: Ipv4Addr = s.parse().map_err(|_| {
@@ -62,7 +65,6 @@ impl Cloud {
             }
             None => self.public_address(region, &h)?,
         };
-        let id = make_id("eip", region, &h);
         let eip = Eip {
             id: id.clone(),
             region: region.to_string(),
@@ -94,6 +96,7 @@ impl Cloud {
             resource_group_id: eip.resource_group_id.clone(),
             request_id: String::new(),
         };
+        self.live.issued.insert(id.clone());
         self.live.eips.insert(id, eip);
         Ok(out)
     }

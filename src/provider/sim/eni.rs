@@ -11,7 +11,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::Ipv6Net;
 
-use super::cloud::{Cloud, Eni, VSwitchInfo, err, hash_hex, judge, mac_from, make_id, rule_err};
+use super::cloud::{Cloud, Eni, VSwitchInfo, err, fresh_id, judge, mac_from, rule_err};
 use crate::limits::InstanceType;
 use crate::provider::ApiError;
 use crate::provider::wire::{Ack, Tags, ecs};
@@ -230,8 +230,14 @@ impl Cloud {
         }
         let token = r.client_token.clone().unwrap_or_default();
         let salt = format!("{token}/CreateNetworkInterface");
-        let h = hash_hex(&[&self.seed(), &salt]);
-        let id = make_id("eni", &v.region, &h);
+        let (id, h) = fresh_id(
+            &self.live,
+            &self.seed(),
+            "eni",
+            &v.region,
+            r.client_token.as_deref(),
+            "CreateNetworkInterface",
+        );
         let n4 = self.asked(
             &r.private_ip_address,
             r.secondary_private_ip_address_count,
@@ -316,6 +322,7 @@ impl Cloud {
         out.queue_number = None;
         out.delete_on_release = None;
         out.attachment = None;
+        self.live.issued.insert(id.clone());
         self.live.enis.insert(id, eni);
         Ok(out)
     }

@@ -13,6 +13,7 @@ mod eni;
 pub mod serve;
 #[cfg(test)]
 mod tests;
+mod tokens;
 pub mod world;
 
 pub use describe::forward_table_id;
@@ -50,10 +51,18 @@ struct Snapshot {
     world_hash: String,
     world: World,
     live: Live,
+    /// The sequence number of the last journal line folded into this snapshot: a process
+    /// killed between writing the snapshot and removing the journal leaves lines that are
+    /// already in it, and replaying them again would do their work twice.
+    #[serde(default)]
+    journal_seq: u64,
 }
 
 #[derive(Serialize, Deserialize)]
 struct JournalLine {
+    /// Increasing per line; 0 in journals written before lines were numbered.
+    #[serde(default)]
+    seq: u64,
     /// The product's endpoint prefix (`ecs`, `vpc`): TagResources exists in both. Absent in
     /// journals written before the simulator told products apart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,6 +101,8 @@ struct Inner {
     dirty: bool,
     faults: Faults,
     rng: u64,
+    /// The sequence number of the last journal line written (or folded into the snapshot).
+    seq: u64,
 }
 
 pub struct Sim {
@@ -146,7 +157,7 @@ impl Sim {
         let hash = world_hash(&world_text);
         let snap_path = dir.join("cloud.json");
         let mut warnings = Vec::new();
-        let (world, live, seed_hash) = match std::fs::read_to_string(&snap_path) {
+        let (world, live, seed_hash, folded) = match std::fs::read_to_string(&snap_path) {
             Ok(text) => {
                 let snap: Snapshot =
                     serde_json::from_str(&text).map_err(|e| SimError::Corrupt {
@@ -160,7 +171,7 @@ impl Sim {
                 }
                 // The hash stays that of the world the cloud was seeded from, so the warning
                 // lasts until `sim reset`, however many runs persist the cloud meanwhile.
-                (snap.world, snap.live, snap.world_hash)
+                (snap.world, snap.live, snap.world_hash, snap.journal_seq)
             }
             Err(_) => {
                 let world = match world_file {
@@ -168,21 +179,27 @@ impl Sim {
                         .map_err(|e| SimError::World(e.to_string()))?,
                     None => World::builtin(),
                 };
-                (world, Live::default(), hash)
+                (world, Live::default(), hash, 0)
             }
         };
         let mut sim = Sim::build(world, live, Some(dir.clone()), seed_hash)?;
         sim.warnings = warnings;
         // Replay what a previous run did after its last snapshot.
         let journal = dir.join("journal.ndjson");
+        let inner = sim
+            .inner
+            .get_mut()
+            .map_err(|_| SimError::World("poisoned".into()))?;
+        inner.seq = folded;
         if let Ok(f) = File::open(&journal) {
-            let inner = sim
-                .inner
-                .get_mut()
-                .map_err(|_| SimError::World("poisoned".into()))?;
             let saved = std::mem::take(&mut inner.cloud.async_ms);
             for line in BufReader::new(f).lines().map_while(Result::ok) {
                 if let Ok(j) = serde_json::from_str::<JournalLine>(&line) {
+                    // Lines already folded into the snapshot are not done twice.
+                    if j.seq != 0 && j.seq <= folded {
+                        continue;
+                    }
+                    inner.seq = inner.seq.max(j.seq);
                     let _ = inner.cloud.handle(j.product(), &j.action, &j.params);
                 }
             }
@@ -220,6 +237,7 @@ impl Sim {
                 dirty: false,
                 faults,
                 rng,
+                seq: 0,
             }),
             start: Instant::now(),
             latency_ms,
@@ -245,6 +263,7 @@ impl Sim {
             world_hash: self.seed_hash.clone(),
             world: inner.cloud.world.clone(),
             live: inner.cloud.live.clone(),
+            journal_seq: inner.seq,
         };
         let io = |e: std::io::Error| SimError::Io {
             path: dir.display().to_string(),
@@ -311,8 +330,10 @@ impl Inner {
                 }
             }
         }
+        self.seq += 1;
         if let Some(f) = self.journal.as_mut() {
             let mut line = serde_json::to_vec(&JournalLine {
+                seq: self.seq,
                 product: Some(product.prefix().to_string()),
                 action: action.to_string(),
                 params: params.clone(),
@@ -385,8 +406,18 @@ impl Transport for Sim {
             }
         }
         let result = inner.cloud.handle(product, action, params);
-        if Cloud::is_mutating(action) && result.is_ok() {
+        let mutating = Cloud::is_mutating(action);
+        if mutating && result.is_ok() {
             inner.journal(product, action, params)?;
+            // The cloud has acted; the answer may still never reach the caller.
+            let lost = inner.faults.rates_for(action).lost_answer;
+            if lost > 0.0 && next_rand(&mut inner.rng) < lost {
+                let mut e = crate::provider::ApiError::no_answer(format!(
+                    "{action}: the connection dropped before the answer arrived (simulated)"
+                ));
+                e.request_id = request_id;
+                return Err(e);
+            }
         }
         match result {
             Ok(mut j) => {

@@ -186,7 +186,19 @@ pub fn serve_recording(
 
 fn handle(state: &State, mut req: tiny_http::Request) {
     let answer = process(state, &mut req);
-    respond(req, answer);
+    match answer {
+        Err(e) if e.code == crate::provider::NO_ANSWER => tear(req),
+        answer => respond(req, answer),
+    }
+}
+
+/// A lost answer (`faults.rates.*.lost_answer`): the simulator has acted, and the client sees
+/// what a connection dropped mid-answer looks like — the start of a response it cannot read —
+/// instead of any answer it could act on.
+fn tear(req: tiny_http::Request) {
+    let mut w = req.into_writer();
+    let _ = w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: torn\r\n\r\n{\"Req");
+    let _ = w.flush();
 }
 
 fn respond(req: tiny_http::Request, answer: Result<J, ApiError>) {
@@ -611,6 +623,58 @@ mod tests {
                 let _ = t.join();
             }
         }
+    }
+
+    /// A lost answer over HTTP: the server acted, and the client gets no answer it can read
+    /// (at once, not after its timeout), which it reports as NoAnswer, not as unreachable.
+    #[test]
+    fn a_lost_answer_tears_the_connection_after_the_server_acted() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let mut world = World::builtin();
+        world.faults.rates.insert(
+            "*".into(),
+            crate::provider::sim::world::FaultRates {
+                lost_answer: 1.0,
+                ..Default::default()
+            },
+        );
+        let sim = Arc::new(Sim::in_memory(world).expect("world"));
+        let stop = Arc::new(AtomicBool::new(false));
+        let keys: BTreeMap<String, AccessKey> = [AccessKey::parse("k=s").expect("key")].into();
+        let thread = {
+            let (sim, stop) = (sim.clone(), stop.clone());
+            std::thread::spawn(move || serve(listener, sim, keys, stop))
+        };
+        let t = HttpTransport::new(
+            Credentials::new("k", "s", None),
+            "cn-hangzhou",
+            Some(format!("http://{addr}")),
+            SignatureVersion::V3,
+        )
+        .expect("loopback endpoint");
+        let start = std::time::Instant::now();
+        let r = t.call(
+            Product::Vpc,
+            "AllocateEipAddress",
+            &p(&[("RegionId", "cn-hangzhou"), ("ClientToken", "lost-1")]),
+        );
+        assert_eq!(
+            r.map_err(|e| e.code),
+            Err(crate::provider::NO_ANSWER.to_string())
+        );
+        assert!(start.elapsed() < Duration::from_secs(5));
+        let n = sim.with_cloud(|c| c.live.eips.len());
+        assert_eq!(n, Some(1), "the server acted before the answer was lost");
+        // Reads are answered: only the answers to changes are lost.
+        let d = t.call(
+            Product::Vpc,
+            "DescribeEipAddresses",
+            &p(&[("RegionId", "cn-hangzhou")]),
+        );
+        assert!(d.is_ok(), "{d:?}");
+        stop.store(true, Ordering::SeqCst);
+        let _ = thread.join();
     }
 
     fn p(pairs: &[(&str, &str)]) -> Params {

@@ -1045,3 +1045,129 @@ fn the_journal_replays_each_call_under_its_product() {
     assert_eq!(e["Tags"]["Tag"][0]["Key"], "k", "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn temp_sim_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("netform-sim-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn eip_count(s: &Sim) -> usize {
+    items(
+        &ok(vpc(s, "DescribeEipAddresses", &[])),
+        "EipAddresses",
+        "EipAddress",
+    )
+    .len()
+}
+
+/// Defect: ids derived from the ClientToken alone, so two creates without a token made one
+/// object (the second overwrote the first) and a duplicate could never be seen.
+#[test]
+fn creates_without_a_token_make_new_objects_with_new_ids() {
+    let s = sim();
+    let a = id(&ok(vpc(&s, "AllocateEipAddress", &[])), "AllocationId");
+    let b = id(&ok(vpc(&s, "AllocateEipAddress", &[])), "AllocationId");
+    assert_ne!(a, b);
+    assert_eq!(eip_count(&s), 2);
+    let e1 = id(
+        &ok(ecs(
+            &s,
+            "CreateNetworkInterface",
+            &[("VSwitchId", WEB), ("SecurityGroupIds.1", SG)],
+        )),
+        "NetworkInterfaceId",
+    );
+    let e2 = id(
+        &ok(ecs(
+            &s,
+            "CreateNetworkInterface",
+            &[("VSwitchId", WEB), ("SecurityGroupIds.1", SG)],
+        )),
+        "NetworkInterfaceId",
+    );
+    assert_ne!(e1, e2);
+    assert_ne!(eni_of(&s, &e1)["MacAddress"], eni_of(&s, &e2)["MacAddress"]);
+}
+
+/// A repeated token with the same parameters is the first answer, even from the next process
+/// (the token memory is in the snapshot); a new token is a new object.
+#[test]
+fn a_repeated_token_is_answered_from_memory_across_processes() {
+    let dir = temp_sim_dir("tokens");
+    let first = {
+        let s = Sim::open(&dir, None).expect("open");
+        let id = allocate(&s, HZ, "tok-1");
+        s.persist().expect("persist");
+        id
+    };
+    let s = Sim::open(&dir, None).expect("reopen");
+    assert_eq!(allocate(&s, HZ, "tok-1"), first);
+    assert_eq!(eip_count(&s), 1);
+    assert_ne!(allocate(&s, HZ, "tok-2"), first);
+    assert_eq!(eip_count(&s), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Defect: a create whose token the simulator had forgotten derived the id of an object that
+/// still existed (or had existed) and silently replaced it.
+#[test]
+fn an_id_once_handed_out_is_never_handed_out_again() {
+    let mut live = super::cloud::Live::default();
+    let (a, _) = super::cloud::fresh_id(&live, "1", "eip", HZ, Some("t"), "AllocateEipAddress");
+    live.issued.insert(a.clone());
+    let (b, _) = super::cloud::fresh_id(&live, "1", "eip", HZ, Some("t"), "AllocateEipAddress");
+    assert_ne!(a, b, "the same forgotten token makes a new id");
+    live.issued.insert(b.clone());
+    let (c, _) = super::cloud::fresh_id(&live, "1", "eip", HZ, None, "AllocateEipAddress");
+    assert!(c != a && c != b);
+}
+
+/// Defect: a process killed after writing the snapshot and before removing the journal left
+/// lines that the next open replayed on top of the snapshot that already held them.
+#[test]
+fn journal_lines_already_in_the_snapshot_are_not_replayed() {
+    let dir = temp_sim_dir("seq");
+    {
+        let s = Sim::open(&dir, None).expect("open");
+        ok(vpc(&s, "AllocateEipAddress", &[]));
+        let journal = std::fs::read(super::sim_dir(&dir).join("journal.ndjson")).expect("journal");
+        s.persist().expect("persist");
+        // What a kill between the snapshot's rename and the journal's removal leaves.
+        std::fs::write(super::sim_dir(&dir).join("journal.ndjson"), journal).expect("write");
+    }
+    let s = Sim::open(&dir, None).expect("reopen");
+    assert_eq!(eip_count(&s), 1);
+    ok(vpc(&s, "AllocateEipAddress", &[]));
+    drop(s);
+    let s = Sim::open(&dir, None).expect("reopen after a second call");
+    assert_eq!(
+        eip_count(&s),
+        2,
+        "lines written after the snapshot are replayed"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `lost_answer`: the call changes the cloud and its caller hears nothing (`netform.NoAnswer`,
+/// which clients retry); a repeat with the same ClientToken gets the first answer, so the work
+/// is done once. A rate outside 0..=1 is refused like the others.
+#[test]
+fn a_lost_answer_is_lost_after_the_cloud_acted() {
+    let mut w = World::builtin();
+    w.faults.rates.insert(
+        "AllocateEipAddress".into(),
+        world::FaultRates {
+            lost_answer: 1.0,
+            ..Default::default()
+        },
+    );
+    let s = Sim::in_memory(w).expect("world");
+    let e = vpc(&s, "AllocateEipAddress", &[("ClientToken", "x")]).map_err(|e| e.code);
+    assert_eq!(e, Err(crate::provider::NO_ANSWER.to_string()));
+    assert_eq!(eip_count(&s), 1);
+    let _ = vpc(&s, "AllocateEipAddress", &[("ClientToken", "x")]);
+    assert_eq!(eip_count(&s), 1, "the repeat did not allocate again");
+    let bad = world::Faults::from_json(r#"{"rates": {"*": {"lost_answer": 1.5}}}"#, "env");
+    assert!(bad.is_err());
+}

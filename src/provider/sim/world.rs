@@ -185,7 +185,8 @@ pub struct Faults {
     pub async_ms: BTreeMap<String, u64>,
 }
 
-/// Probabilities in 0..=1 of each error answer; together at most 1.
+/// Probabilities in 0..=1 of each error answer (together at most 1), and of losing the answer
+/// to a call that changed the cloud.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultRates {
@@ -195,6 +196,16 @@ pub struct FaultRates {
     pub service_unavailable: f64,
     #[serde(default)]
     pub internal_error: f64,
+    /// A call that succeeded and changed the cloud, whose answer never arrives (a connection
+    /// dropped after the server acted): in process the caller gets `netform.NoAnswer`, over
+    /// HTTP (`sim serve`) the connection is torn mid-answer. Independent of the error rates: it
+    /// is drawn only for calls that got through them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lost_answer: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 impl Faults {
@@ -220,6 +231,7 @@ impl Faults {
                 ("throttling", r.throttling),
                 ("service_unavailable", r.service_unavailable),
                 ("internal_error", r.internal_error),
+                ("lost_answer", r.lost_answer),
             ] {
                 if !(0.0..=1.0).contains(&v) {
                     problems.push(Problem::new(
