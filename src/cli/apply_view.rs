@@ -132,6 +132,8 @@ pub struct ApplyView {
     pinned_clock: bool,
     stop: Option<mpsc::Sender<()>>,
     ticker: Option<std::thread::JoinHandle<()>>,
+    /// The live line on a terminal: operations done of all, and how many are in flight.
+    bar: Option<indicatif::ProgressBar>,
 }
 
 impl ApplyView {
@@ -160,12 +162,18 @@ impl ApplyView {
                 s.beat(period);
             }
         });
+        let bar = if json {
+            None
+        } else {
+            printer.progress(plan.ops.len() as u64)
+        };
         ApplyView {
             shared,
             changes,
             pinned_clock: std::env::var_os("NETFORM_CLOCK").is_some(),
             stop: Some(stop),
             ticker: Some(ticker),
+            bar,
         }
     }
 
@@ -182,6 +190,17 @@ impl ApplyView {
     }
 
     pub fn on_event(&mut self, e: &Event) {
+        self.show(e);
+        if let Some(b) = &self.bar {
+            if !matches!(e, Event::Start { .. }) {
+                b.inc(1);
+            }
+            let n = self.shared.in_flight.lock().map_or(0, |m| m.len());
+            b.set_message(format!("{n} in flight"));
+        }
+    }
+
+    fn show(&mut self, e: &Event) {
         match e {
             Event::Start {
                 op,
@@ -320,6 +339,9 @@ impl ApplyView {
 
 impl Drop for ApplyView {
     fn drop(&mut self) {
+        if self.bar.take().is_some() {
+            self.shared.printer.end_progress();
+        }
         drop(self.stop.take());
         if let Some(t) = self.ticker.take() {
             let _ = t.join();
