@@ -409,7 +409,7 @@ pub fn version_event(p: &Printer) {
     );
 }
 
-/// `planned_change` per change, then the plan's `change_summary`.
+/// `planned_change` per change, the plan's `change_summary`, then the planned `outputs`.
 pub fn plan_events(p: &Plan, printer: &Printer) {
     for c in p.changes.iter().filter(|c| c.is_change()) {
         let action = match c.action {
@@ -447,6 +447,36 @@ pub fn plan_events(p: &Plan, printer: &Printer) {
         &format!("Plan: {add} to add, {change} to change, {remove} to destroy."),
         "change_summary",
         json!({"changes": {"add": add, "change": change, "import": 0, "remove": remove, "operation": "plan"}}),
+    );
+    // After the summary, as Terraform's plan view sends them.
+    planned_outputs(p, printer);
+}
+
+/// Terraform's plan-time `outputs` event: each output's planned action.
+fn planned_outputs(p: &Plan, printer: &Printer) {
+    if p.outputs.is_empty() {
+        return;
+    }
+    let outs: serde_json::Map<String, J> = p
+        .outputs
+        .iter()
+        .map(|o| {
+            let action = match &o.before {
+                None => "create",
+                Some(b) if *b != o.value.to_json() => "update",
+                Some(_) => "noop",
+            };
+            (
+                o.name.clone(),
+                json!({"sensitive": o.sensitive, "action": action}),
+            )
+        })
+        .collect();
+    printer.event(
+        "info",
+        &format!("Outputs: {}", outs.len()),
+        "outputs",
+        json!({ "outputs": outs }),
     );
 }
 
