@@ -38,6 +38,8 @@ fn ui() -> &'static Printer {
     printer::get()
 }
 
+mod team;
+
 #[derive(Parser, Debug)]
 #[command(name = "netform", version, about = "Declarative Alibaba Cloud networking: ENIs, secondary IPs and EIPs", long_about = None)]
 pub struct Cli {
@@ -50,6 +52,9 @@ pub struct Cli {
     /// Use the embedded simulator (optionally seeded from WORLD), whatever the configuration says.
     #[arg(long, global = true, value_name = "WORLD", num_args = 0..=1, default_missing_value = "")]
     pub simulator: Option<String>,
+    /// A backend setting, KEY=VALUE, or a file of key = "value" lines (repeatable; never saved).
+    #[arg(long = "backend-config", global = true, value_name = "KEY=VALUE|FILE")]
+    pub backend_config: Vec<String>,
     /// Colour: auto (a terminal, unless NO_COLOR or CLICOLOR=0; CLICOLOR_FORCE forces it),
     /// always or never.
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
@@ -221,6 +226,25 @@ pub enum Command {
     /// The embedded simulator.
     #[command(subcommand)]
     Sim(SimCmd),
+    /// Prepare the backend: check it, create its schema and tables if missing (safe to repeat).
+    Init {
+        /// Copy the local state (every workspace) into the configured backend.
+        #[arg(long)]
+        migrate_state: bool,
+        /// Accepted for Terraform's pipelines; init never asks.
+        #[arg(long, default_value = "true", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+        input: bool,
+    },
+    /// Workspaces: one state per workspace, in the same backend.
+    #[command(subcommand)]
+    Workspace(WorkspaceCmd),
+    /// Take over a lock whose holder is gone (killed, or cut off past its lease).
+    ForceUnlock {
+        id: String,
+        /// Accepted for Terraform's pipelines; force-unlock never asks.
+        #[arg(long)]
+        force: bool,
+    },
     /// netform's version, the commit it was built from and the platform.
     Version {
         #[arg(long)]
@@ -248,11 +272,55 @@ impl Command {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum WorkspaceCmd {
+    List,
+    New {
+        name: String,
+    },
+    Select {
+        name: String,
+        /// Create it when it does not exist.
+        #[arg(long)]
+        or_create: bool,
+    },
+    Show,
+    Delete {
+        name: String,
+        /// Delete even if its state still manages resources.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum StateCmd {
     List,
-    Show { address: String },
-    Rm { addresses: Vec<String> },
-    Mv { from: String, to: String },
+    Show {
+        address: String,
+    },
+    Rm {
+        addresses: Vec<String>,
+    },
+    Mv {
+        from: String,
+        to: String,
+    },
+    /// Print the stored state (or the version with --serial N).
+    Pull {
+        #[arg(long)]
+        serial: Option<u64>,
+    },
+    /// Store FILE as the state (same lineage, serial not older; --force skips the checks).
+    Push {
+        file: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
+    /// The versions kept: serial, when, who, operation and change counts.
+    History {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -303,6 +371,10 @@ struct Ctx {
     dir: PathBuf,
     cli_state: Option<PathBuf>,
     simulator: Option<String>,
+    backend_config: Vec<String>,
+    /// The selected workspace, and the environment variable that chose it, if one did.
+    workspace: String,
+    workspace_var: Option<&'static str>,
     style: Style,
     err_style: Style,
 }
@@ -342,13 +414,15 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 impl Ctx {
-    fn store(&self) -> Store {
-        Store::new(
-            self.cli_state
-                .clone()
-                .map(|p| if p.is_absolute() { p } else { self.dir.join(p) })
-                .unwrap_or_else(|| self.dir.join("netform.tfstate")),
-        )
+    /// The selected workspace's state in the configured backend (or `--state FILE`), for a
+    /// command that has not loaded the configuration.
+    fn store(&self) -> Result<Store, Exit> {
+        team::store(self)
+    }
+
+    /// The same, for a command that has loaded `cfg`.
+    fn store_for(&self, cfg: &Config) -> Result<Store, Exit> {
+        team::open_store(self, cfg.backend.as_ref())
     }
 
     fn load(&self) -> Result<Config, Exit> {
@@ -476,7 +550,7 @@ fn persist_sim(ctx: &Ctx, clouds: &Clouds) {
     }
 }
 
-fn read_state(ctx: &Ctx, store: &Store) -> Result<Option<State>, Exit> {
+fn read_state(ctx: &Ctx, store: &mut Store) -> Result<Option<State>, Exit> {
     store
         .read()
         .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))
@@ -524,7 +598,7 @@ fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool, operation: &str) -> Result<
     let mut cfg = ctx.load()?;
     let vars = ctx.vars(&mut cfg, a)?;
     let opts = plan_options(a, destroy, ctx)?;
-    let mut store = ctx.store();
+    let mut store = ctx.store_for(&cfg)?;
     let timeout = parse_duration(&a.lock_timeout)
         .map_err(|e| user_error(e, "pass --lock-timeout 30s", ctx.err_style))?;
     if a.lock {
@@ -536,7 +610,7 @@ fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool, operation: &str) -> Result<
             "running without the state lock (--lock=false): another run changing this state at the same time can lose changes",
         );
     }
-    let prior = read_state(ctx, &store)?;
+    let prior = read_state(ctx, &mut store)?;
     let clouds = ctx.clouds(&cfg, &vars)?;
     let plan = plan::plan(
         plan::Inputs {
@@ -796,7 +870,7 @@ fn cmd_apply(
                 ctx.err_style,
             ));
         }
-        let p = plan::saved::load_and_replan(ctx_dir(ctx), f, ctx.store(), &mut |cfg, args| {
+        let p = plan::saved::load_and_replan(ctx_dir(ctx), f, ctx.store()?, &mut |cfg, args| {
             let vars = ctx.vars(cfg, args)?;
             let clouds = ctx.clouds(cfg, &vars)?;
             Ok((vars, clouds))
@@ -1064,7 +1138,7 @@ fn cmd_fmt(ctx: &Ctx, check: bool, diff: bool, files: &[PathBuf]) -> Result<Exit
 }
 
 fn state_or_empty(ctx: &Ctx) -> Result<State, Exit> {
-    Ok(read_state(ctx, &ctx.store())?.unwrap_or_else(|| State::new(String::new())))
+    Ok(read_state(ctx, &mut ctx.store()?)?.unwrap_or_else(|| State::new(String::new())))
 }
 
 fn cmd_show(ctx: &Ctx, plan_file: Option<&Path>, json: bool) -> Result<Exit, Exit> {
@@ -1202,11 +1276,11 @@ fn cmd_import(ctx: &Ctx, address: &str, id: &str, vars: &[String]) -> Result<Exi
         ..Default::default()
     };
     let vals = ctx.vars(&mut cfg, &a)?;
-    let mut store = ctx.store();
+    let mut store = ctx.store_for(&cfg)?;
     store
         .lock(Duration::ZERO, "import")
         .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
-    let prior = read_state(ctx, &store)?;
+    let prior = read_state(ctx, &mut store)?;
     let clouds = ctx.clouds(&cfg, &vals)?;
     let mut state = prior
         .clone()
@@ -1237,7 +1311,13 @@ fn cmd_import(ctx: &Ctx, address: &str, id: &str, vars: &[String]) -> Result<Exi
 }
 
 fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
-    let mut store = ctx.store();
+    if matches!(
+        c,
+        StateCmd::Pull { .. } | StateCmd::Push { .. } | StateCmd::History { .. }
+    ) {
+        return team::cmd_state(ctx, c);
+    }
+    let mut store = ctx.store()?;
     match c {
         StateCmd::List => {
             for a in state_or_empty(ctx)?.resources.keys() {
@@ -1270,7 +1350,7 @@ fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
             store
                 .lock(Duration::ZERO, "state rm")
                 .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
-            let Some(prior) = read_state(ctx, &store)? else {
+            let Some(prior) = read_state(ctx, &mut store)? else {
                 return Err(user_error(
                     "there is no state",
                     "nothing to remove",
@@ -1313,7 +1393,7 @@ fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
             store
                 .lock(Duration::ZERO, "state mv")
                 .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
-            let Some(prior) = read_state(ctx, &store)? else {
+            let Some(prior) = read_state(ctx, &mut store)? else {
                 return Err(user_error(
                     "there is no state",
                     "nothing to move",
@@ -1355,6 +1435,7 @@ fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
                 "Move \"{f}\" to \"{t}\"\nSuccessfully moved 1 object(s)."
             );
         }
+        StateCmd::Pull { .. } | StateCmd::Push { .. } | StateCmd::History { .. } => {}
     }
     Ok(Exit(0))
 }
@@ -1887,10 +1968,22 @@ pub fn run() -> i32 {
         Some(d) => d.clone(),
         None => PathBuf::from("."),
     };
+    let (workspace, workspace_var) = match team::selected_workspace(&dir) {
+        Ok(w) => w,
+        Err(e) => {
+            let st = printer.err_style();
+            let Exit(code) = user_error(e, "unset it, or run netform workspace select NAME", st);
+            return code;
+        }
+    };
+    crate::lang::eval::set_workspace(&workspace);
     let ctx = Ctx {
         dir,
         cli_state: cli.state.clone(),
         simulator: cli.simulator.clone(),
+        backend_config: cli.backend_config.clone(),
+        workspace,
+        workspace_var,
         style: printer.style(),
         err_style: printer.err_style(),
     };
@@ -1913,6 +2006,9 @@ pub fn run() -> i32 {
             cmd_guest(&ctx, instance.as_deref(), os.as_deref(), out.as_deref())
         }
         Command::Sim(c) => cmd_sim(&ctx, c),
+        Command::Init { migrate_state, .. } => team::cmd_init(&ctx, *migrate_state),
+        Command::Workspace(c) => team::cmd_workspace(&ctx, c),
+        Command::ForceUnlock { id, .. } => team::cmd_force_unlock(&ctx, id),
         Command::Version { json } => meta::cmd_version(*json),
         Command::Completions { shell } => meta::cmd_completions(*shell),
         Command::Man { out } => meta::cmd_man(
@@ -1935,6 +2031,9 @@ mod serve_tests {
             dir: dir.to_path_buf(),
             cli_state: None,
             simulator: None,
+            backend_config: Vec::new(),
+            workspace: "default".into(),
+            workspace_var: None,
             style: Style::PLAIN,
             err_style: Style::PLAIN,
         }

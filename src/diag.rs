@@ -176,7 +176,8 @@ impl Sources {
                 byte,
             };
         };
-        let byte = byte.min(f.text.len());
+        // A range inside a multi-byte character counts from the character's start.
+        let byte = f.text.floor_char_boundary(byte.min(f.text.len()));
         let line = f.line_starts.partition_point(|&s| s <= byte).max(1);
         let start = f.line_starts[line - 1];
         let column = f.text[start..byte].chars().count() + 1;
@@ -262,6 +263,22 @@ mod tests {
             }),
             "main.hcl:2:1"
         );
+    }
+
+    #[test]
+    fn a_position_inside_a_character_is_that_characters_position() {
+        // Found by fuzzing: `validate --json` sliced the text at an offset inside 'é' and panicked.
+        let mut s = Sources::default();
+        let f = s.add("main.hcl", "n=é");
+        assert_eq!(
+            s.pos(f, 3),
+            Pos {
+                line: 1,
+                column: 3,
+                byte: 2
+            }
+        );
+        assert_eq!(s.pos(f, 4).column, 4);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 pub mod address;
 pub mod apply;
+pub mod backend;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -415,6 +415,20 @@ impl Exec<'_> {
         self.ip_result(&id, list, count, Vec::new(), removed)
     }
 
+    /// Whether none of the addresses a secondary-IPs resource manages is still on its ENI (or the
+    /// ENI is gone): its destroy is then complete, whichever of its unassign calls ends last.
+    fn all_released(&self, id: &str) -> Result<bool, ApiError> {
+        let cur = self.job.current.clone().unwrap_or_default();
+        let mut managed = strs(&cur, "private_ip_addresses");
+        managed.extend(strs(&cur, "ipv6_addresses"));
+        Ok(match self.c.describe_eni(id)? {
+            None => true,
+            Some(info) => !managed
+                .iter()
+                .any(|ip| info.private_ips.contains(ip) || info.ipv6.contains(ip)),
+        })
+    }
+
     /// The state after an assign or unassign: for an ENI, what the cloud now reports; for a
     /// secondary-IPs resource, only the addresses it manages.
     fn ip_result(
@@ -432,6 +446,9 @@ impl Exec<'_> {
                 addr.clone(),
                 self.keep_eni(self.eni_attrs(&info)),
             )]);
+        }
+        if self.job.op.phase == Phase::Destroy && self.all_released(id)? {
+            return Ok(vec![Update::Remove(addr.clone())]);
         }
         let mut a = self.job.current.clone().unwrap_or_else(|| {
             let mut a = self.job.resolved.clone();

@@ -3,7 +3,10 @@
 //! Every problem in every file is collected, so one run reports them all.
 
 pub mod eval;
+mod validate;
 pub mod vars;
+
+pub use validate::validate_text;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -171,6 +174,8 @@ pub struct Config {
     pub warnings: Diagnostics,
     /// SHA-256 of the files' names and contents, for the saved plan's "configuration changed" check.
     pub hash: String,
+    /// `terraform { backend "…" { … } }`; none means the local backend's defaults.
+    pub backend: Option<crate::backend::settings::BackendDecl>,
 }
 
 impl Config {
@@ -297,7 +302,9 @@ pub fn load_sources(dir: &Path, files: Vec<(String, String)>) -> Result<Config, 
             Ok(body) => bodies.push((file, body)),
             Err(e) => {
                 let loc = e.location();
-                let start = loc.offset().min(text.len());
+                // hcl-edit can place an error inside a multi-byte character (`n=é` at the end of
+                // a file); a range there made every renderer of it panic.
+                let start = text.floor_char_boundary(loc.offset().min(text.len()));
                 let end = next_char_boundary(&text, start);
                 diags.push(
                     Diagnostic::error(format!("syntax error: {}", first_line(e.message())))
@@ -318,6 +325,7 @@ pub fn load_sources(dir: &Path, files: Vec<(String, String)>) -> Result<Config, 
     }
     check_duplicates(&cfg, &mut diags);
     check_references(&cfg, &mut diags);
+    check_literal_values(&cfg, &mut diags);
     if let Err(cycles) = crate::graph::build(&cfg) {
         diags.extend(cycles);
     }
@@ -399,6 +407,122 @@ fn decode_body(cfg: &mut Config, file: usize, body: &Body, diags: &mut Diagnosti
     }
 }
 
+/// `terraform { backend "KIND" { … } }` is read; the rest of the block (required_providers,
+/// required_version) means nothing to netform and is ignored with a warning.
+fn decode_terraform(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostics) {
+    let mut ignored = false;
+    for s in b.body.iter() {
+        match s {
+            Structure::Block(inner) if inner.ident.as_str() == "backend" => {
+                decode_backend(cfg, file, inner, diags)
+            }
+            Structure::Block(inner) if inner.ident.as_str() == "cloud" => diags.push(
+                Diagnostic::error(
+                    "a cloud block selects HCP Terraform, a backend netform does not have",
+                )
+                .at(Some(block_header_range(file, inner)))
+                .with_help(format!(
+                    "netform supports the {} backends: write backend \"pg\" {{ … }} instead",
+                    crate::backend::settings::supported()
+                )),
+            ),
+            _ => ignored = true,
+        }
+    }
+    if ignored {
+        cfg.warnings.push(
+            Diagnostic::warning("the terraform block's settings other than backend are ignored")
+                .at(Some(block_header_range(file, b)))
+                .with_help("netform needs no required_providers or required_version; they can go"),
+        );
+    }
+}
+
+/// A backend block: its type must be one netform has and its settings literals it knows. A
+/// message about `conn_str` names its place in words and never shows the line, which may hold a
+/// password.
+fn decode_backend(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostics) {
+    use crate::backend::settings::{BackendDecl, KINDS, literal, settings_of, supported};
+    if !expect_labels(file, b, 1, "\"pg\" or \"local\"", diags) {
+        return;
+    }
+    let header = block_header_range(file, b);
+    let kind = label_str(&b.labels[0]);
+    if !KINDS.contains(&kind.as_str()) {
+        diags.push(
+            Diagnostic::error(format!("unknown backend type \"{kind}\""))
+                .at(Some(header))
+                .with_help(format!(
+                    "netform supports the {} backends; keep state elsewhere with backend \"pg\" (PostgreSQL) instead",
+                    supported()
+                )),
+        );
+        return;
+    }
+    if let Some(first) = &cfg.backend {
+        diags.push(
+            Diagnostic::error(format!(
+                "a second backend block (the first is at {})",
+                first.at
+            ))
+            .at(Some(header))
+            .with_help("a configuration has one backend"),
+        );
+        return;
+    }
+    let mut settings = std::collections::BTreeMap::new();
+    for s in b.body.iter() {
+        let Some(a) = s.as_attribute() else {
+            diags.push(
+                Diagnostic::error("a backend block holds settings, not blocks")
+                    .at(Some(header.clone()))
+                    .with_help(format!(
+                        "the {kind} backend takes {}",
+                        settings_of(&kind).join(", ")
+                    )),
+            );
+            continue;
+        };
+        let key = a.key.as_str();
+        let key_range = range(file, a.key.span());
+        let place = cfg.sources.location(&key_range);
+        // Only conn_str may carry a credential; other settings are shown at their line.
+        let at = |d: Diagnostic| {
+            if key == "conn_str" {
+                d
+            } else {
+                d.at(Some(key_range.clone()))
+            }
+        };
+        if !settings_of(&kind).contains(&key) {
+            diags.push(
+                at(Diagnostic::error(format!(
+                    "the {kind} backend has no setting \"{key}\" ({place})"
+                )))
+                .with_help(format!(
+                    "the {kind} backend takes {}",
+                    settings_of(&kind).join(", ")
+                )),
+            );
+            continue;
+        }
+        match literal(&a.value) {
+            Some(v) => {
+                settings.insert(key.to_string(), v);
+            }
+            None => diags.push(
+                at(Diagnostic::error(format!("backend setting {key} ({place}) is not a literal")))
+                    .with_help("backend settings cannot refer to variables (as in Terraform); pass them with -backend-config KEY=VALUE or the environment (PG_CONN_STR)"),
+            ),
+        }
+    }
+    cfg.backend = Some(BackendDecl {
+        kind,
+        settings,
+        at: cfg.sources.location(&header),
+    });
+}
+
 fn expect_labels(file: usize, b: &Block, n: usize, what: &str, diags: &mut Diagnostics) -> bool {
     if b.labels.len() == n {
         return true;
@@ -420,13 +544,7 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
     let kind = b.ident.as_str();
     let header = block_header_range(file, b);
     match kind {
-        "terraform" => cfg.warnings.push(
-            Diagnostic::warning("the terraform block is ignored")
-                .at(Some(header))
-                .with_help(
-                    "netform needs no required_providers or backend settings; the block can go",
-                ),
-        ),
+        "terraform" => decode_terraform(cfg, file, b, diags),
         "provider" => decode_provider(cfg, file, b, header, diags),
         "variable" => {
             if !expect_labels(file, b, 1, "\"NAME\"", diags) {
@@ -1123,6 +1241,35 @@ fn decode_resource_body(
     }
 }
 
+/// Attribute values written as literals (no reference to anything) are checked against their
+/// type and format at load, so that a type error (`isp = ["BGP"]`) is reported in the same run as
+/// unknown attributes and undeclared references, not in a later one. Values that refer to
+/// something are checked when they are evaluated, at plan.
+fn check_literal_values(cfg: &Config, diags: &mut Diagnostics) {
+    let scope = eval::Scope::default();
+    for r in &cfg.resources {
+        let values: Vec<(String, crate::lang::Value, SourceRange, SourceRange)> = r
+            .attrs
+            .iter()
+            .filter(|a| a.value.refs().is_empty())
+            .filter_map(|a| {
+                let v = crate::lang::eval::Evaluator::new(&scope, &cfg.dir)
+                    .eval(&a.value.expr)
+                    .ok()?;
+                let at = a.value.range()?;
+                Some((a.name.clone(), v, a.key_range.clone(), at))
+            })
+            .collect();
+        let (_, found) = schema::check(r.kind, &r.key(), values);
+        diags.extend(Diagnostics(
+            found
+                .into_iter()
+                .filter(|d| d.is_error() && d.summary.starts_with("invalid value"))
+                .collect(),
+        ));
+    }
+}
+
 /// References to names nobody declared, found without evaluating anything, so they are reported
 /// with every other configuration error of the run.
 fn check_references(cfg: &Config, diags: &mut Diagnostics) {
@@ -1248,5 +1395,32 @@ fn check_duplicates(cfg: &Config, diags: &mut Diagnostics) {
                 .with_help("give each additional provider block a distinct alias"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_syntax_error_is_located_on_a_character_boundary() {
+        // Found by fuzzing: hcl-edit puts this error inside the 'é', and `netform validate`
+        // exited 101 rendering it.
+        let text = "#\ne\"\"{\ns=\"\"\nn=é";
+        let Err(f) = load_sources(Path::new("."), vec![("main.hcl".into(), text.into())]) else {
+            panic!("a syntax error");
+        };
+        let r = f.diags.0[0]
+            .range
+            .clone()
+            .unwrap_or_else(|| panic!("a range"));
+        assert!(
+            text.is_char_boundary(r.start) && text.is_char_boundary(r.end),
+            "{r:?}"
+        );
+        assert!(r.start < r.end, "{r:?}");
+        let shown =
+            crate::render::diag::render_all(&f.diags.0, &f.sources, crate::render::Style::PLAIN);
+        assert!(shown.contains("main.hcl:4:3"), "{shown}");
     }
 }

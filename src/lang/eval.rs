@@ -52,6 +52,21 @@ pub enum NameKind {
     Data,
 }
 
+/// The selected workspace, for `terraform.workspace`. One process works in one workspace, chosen
+/// by the command line before anything is evaluated, so it is set once rather than threaded
+/// through every scope.
+static WORKSPACE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Sets the workspace `terraform.workspace` names (the first call wins).
+pub fn set_workspace(name: &str) {
+    let _ = WORKSPACE.set(name.to_string());
+}
+
+/// `terraform.workspace`: the selected workspace, `default` when none was set.
+pub fn workspace() -> &'static str {
+    WORKSPACE.get().map_or("default", String::as_str)
+}
+
 /// Resolves the names an expression refers to.
 pub trait Lookup {
     fn var(&self, name: &str) -> Option<Value>;
@@ -206,7 +221,7 @@ impl<'a> Evaluator<'a> {
             return Ok(v.clone());
         }
         let hint = match name {
-            "var" | "local" | "data" | "count" | "each" | "path" => {
+            "var" | "local" | "data" | "count" | "each" | "path" | "terraform" => {
                 format!("\"{name}\" must be followed by an attribute, e.g. {name}.NAME")
             }
             _ => format!("there is no variable named \"{name}\" in this scope"),
@@ -573,6 +588,10 @@ impl<'a> Evaluator<'a> {
                 )),
                 _ => Err(EvalError::new("Invalid reference: each has only \"key\" and \"value\"", span_to(0))),
             },
+            "terraform" => match attr(0) {
+                Some("workspace") => Ok((Value::string(workspace()), 1)),
+                _ => Err(EvalError::new("Invalid reference: the only attribute of terraform is \"workspace\"", span_to(0))),
+            },
             "path" => match attr(0) {
                 Some("module" | "root" | "cwd") => Ok((Value::string("."), 1)),
                 _ => Err(EvalError::new("Invalid reference: path has \"module\", \"root\" and \"cwd\"", span_to(0))),
@@ -930,9 +949,18 @@ pub fn index_value(value: &Value, key: &Value) -> std::result::Result<Value, Str
 
 /// The closest candidate by edit distance, when it is close enough to be a plausible typo.
 pub fn suggest<'s>(name: &str, candidates: impl Iterator<Item = &'s str>) -> Option<String> {
+    // Both measures cost the product of the two lengths: a name or candidate longer than any
+    // identifier anyone types (a mangled file can make a label of 100,000 characters) is not a
+    // typo of anything, and comparing it with every candidate took seconds.
+    const LONGEST: usize = 256;
+    let n = name.chars().count();
+    if n > LONGEST {
+        return None;
+    }
     // Damerau-Levenshtein catches short transpositions ("BPG"), Jaro-Winkler longer typos.
-    let limit = (name.chars().count() / 3).max(1);
+    let limit = (n / 3).max(1);
     candidates
+        .filter(|c| c.len() <= LONGEST)
         .filter_map(|c| {
             let d = strsim::damerau_levenshtein(name, c);
             let jw = strsim::jaro_winkler(name, c);
@@ -971,7 +999,7 @@ pub fn references(expr: &Expression) -> Vec<(Ref, Option<Range<usize>>)> {
                         (Some(t), Some(n)) => Some((Ref::Resource(true, t, n), span_to(1))),
                         _ => None,
                     },
-                    "count" | "each" | "path" | "self" => None,
+                    "count" | "each" | "path" | "self" | "terraform" => None,
                     ty if ty.contains('_') => {
                         attr(0).map(|n| (Ref::Resource(false, ty.to_string(), n), span_to(0)))
                     }
@@ -1109,6 +1137,29 @@ mod tests {
         );
         assert_eq!(e.help.as_deref(), Some("did you mean \"var.names\"?"));
         assert_eq!(e.span, Some(0..8));
+    }
+
+    #[test]
+    fn names_longer_than_any_identifier_are_not_compared() {
+        // Found by the fuzz campaign: a 100,000-character resource type, compared with every
+        // known type by two quadratic measures, held the loader for seconds.
+        let long = "alicloud_eip_address".repeat(5000);
+        let many: Vec<String> = (0..200).map(|i| format!("alicloud_type_{i}")).collect();
+        let t0 = std::time::Instant::now();
+        assert_eq!(suggest(&long, many.iter().map(String::as_str)), None);
+        assert_eq!(
+            suggest("alicloud_type_7", std::iter::once(long.as_str())),
+            None
+        );
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(1),
+            "{:?}",
+            t0.elapsed()
+        );
+        assert_eq!(
+            suggest("alicloud_typ_7", many.iter().map(String::as_str)).as_deref(),
+            Some("alicloud_type_7")
+        );
     }
 
     #[test]

@@ -572,6 +572,7 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         );
     }
     select_targets(&mut changes, &opts);
+    protected_releases(&changes, cfg, &mut diags);
     // Outputs, evaluated with the planned values.
     let mut outputs = Vec::new();
     if !opts.destroy {
@@ -698,6 +699,33 @@ fn prior_id(state: &State, addr: &Address) -> Option<String> {
         .get("id")?
         .as_str()
         .map(str::to_string)
+}
+
+/// An EIP whose deletion protection is on cannot be released (ReleaseEipAddress is refused with
+/// `InvalidOperation.DeletionProtection`): refuse the plan before anything changes, rather than
+/// release everything else and fail on it.
+fn protected_releases(changes: &[Change], cfg: &Config, diags: &mut Diagnostics) {
+    for c in changes {
+        let releases = matches!(c.action, Action::Delete | Action::Replace);
+        let protected = c.before.as_ref().and_then(|b| b.get("deletion_protection"))
+            == Some(&Value::Bool(true));
+        if c.kind != Kind::Eip || !releases || !protected {
+            continue;
+        }
+        let at = cfg
+            .resource(Mode::Managed, &c.address.ty, &c.address.name)
+            .map(|r| r.range.clone());
+        diags.push(
+            Diagnostic::error(format!(
+                "{} cannot be released: its deletion protection is on",
+                c.address
+            ))
+            .at(at)
+            .with_help(
+                "set deletion_protection = false and apply that first, then destroy or replace it",
+            ),
+        );
+    }
 }
 
 fn prevent_destroy(addr: &Address, r: &Resource) -> Diagnostic {

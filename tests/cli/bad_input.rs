@@ -369,3 +369,52 @@ fn a_damaged_journal_or_one_of_another_state_is_refused_before_any_cloud_call() 
         &["the journal of another state (lineage someone-else"],
     );
 }
+
+#[test]
+fn destroying_a_protected_eip_is_refused_at_plan_time_and_nothing_is_destroyed() {
+    let env = Env::copy_of("examples/quickstart");
+    let main = env.read("main.hcl").expect("main.hcl");
+    env.write(
+        "main.hcl",
+        &main.replace(
+            "  address_name = \"quickstart-edge\"\n",
+            "  address_name        = \"quickstart-edge\"\n  deletion_protection = true\n",
+        ),
+    );
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_refused(
+        &env,
+        &["destroy", "--auto-approve"],
+        &[
+            "alicloud_eip_address.edge cannot be released: its deletion protection is on",
+            "--> main.hcl:",
+            "set deletion_protection = false",
+        ],
+    );
+}
+
+#[test]
+fn a_literal_of_the_wrong_type_is_reported_with_the_other_configuration_errors() {
+    let env = applied();
+    env.write(
+        "types.hcl",
+        r#"resource "alicloud_eip_address" "t" {
+  isp = ["BGP"]
+}
+
+resource "alicloud_eip_address" "u" {
+  bandwith = 5
+}
+"#,
+    );
+    assert_refused(
+        &env,
+        &["plan"],
+        &[
+            "invalid value for \"isp\"",
+            "--> types.hcl:2:",
+            "unknown attribute \"bandwith\"",
+        ],
+    );
+}

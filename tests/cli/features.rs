@@ -479,6 +479,12 @@ resource "netform_secondary_private_ips" "web2" {
     ok(&env, &["destroy", "--auto-approve"]);
     let cloud = env.run(&["sim", "show"]).stdout;
     assert!(!cloud.contains("192.168.1.71"), "{cloud}");
+    let listed = env.run(&["state", "list"]);
+    assert!(
+        !listed.stdout.contains("netform_secondary_private_ips"),
+        "destroy leaves nothing in state: {}",
+        listed.stdout
+    );
 }
 
 #[test]

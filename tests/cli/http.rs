@@ -16,19 +16,19 @@ use serde_json::Value as J;
 
 use crate::harness::{Env, Run};
 
-const KEY_ID: &str = "netform-sim";
-const SECRET: &str = "netform-sim-secret";
+pub const KEY_ID: &str = "netform-sim";
+pub const SECRET: &str = "netform-sim-secret";
 const LINEAGE: &str = "0f0f0f0f-1111-4222-8333-444455556666";
 
 /// A `netform sim serve` child in its own directory, stopped (SIGINT, then kill) on drop.
-struct Server {
-    env: Env,
+pub struct Server {
+    pub env: Env,
     child: Option<Child>,
-    endpoint: String,
+    pub endpoint: String,
 }
 
 impl Server {
-    fn start(keys: &[(&str, &str)], vars: &[(&str, &str)]) -> Server {
+    pub fn start(keys: &[(&str, &str)], vars: &[(&str, &str)]) -> Server {
         let env = Env::empty();
         let keys: Vec<String> = keys
             .iter()
@@ -45,7 +45,7 @@ impl Server {
 
     /// Stops the server the way a user does (Ctrl-C), so it saves the simulated cloud; returns
     /// its stderr.
-    fn stop(&mut self) -> String {
+    pub fn stop(&mut self) -> String {
         let Some(mut child) = self.child.take() else {
             return String::new();
         };
@@ -69,7 +69,7 @@ impl Server {
     }
 
     /// `netform sim show` in the server's directory, after stopping it.
-    fn cloud(&mut self) -> J {
+    pub fn cloud(&mut self) -> J {
         self.stop();
         sim_show(&self.env)
     }
@@ -116,7 +116,7 @@ fn in_process_reference() -> (J, J) {
 }
 
 /// The quickstart with its provider pointed at `server` instead of the embedded simulator.
-fn quickstart_over(server: &Server) -> Env {
+pub fn quickstart_over(server: &Server) -> Env {
     let env = Env::copy_of("examples/quickstart");
     let main = env.read("main.hcl").expect("main.hcl");
     assert!(main.contains("  simulator {}\n"));
@@ -131,7 +131,7 @@ fn quickstart_over(server: &Server) -> Env {
 }
 
 /// Credentials plus pacing suited to a loopback server (the cloud defaults poll every 2 s).
-fn client_vars<'a>(id: &'a str, secret: &'a str) -> Vec<(&'a str, &'a str)> {
+pub fn client_vars<'a>(id: &'a str, secret: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("ALIBABA_CLOUD_ACCESS_KEY_ID", id),
         ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", secret),

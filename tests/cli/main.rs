@@ -1,10 +1,10 @@
 //! The CLI's behaviour, end to end, in one test binary: each test runs the real `netform` binary
 //! in a temporary copy of a fixture or example, with colour off and a fixed clock.
 
-// The product's output goes through its printer; a test's own notes (a slow set-up) may print.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
-
+// The product's output goes through its printer; a test's own notes (a slow set-up) may print.
 mod apply_output;
+mod backends;
 mod bad_input;
 mod capture;
 mod ci_pipeline;
@@ -20,6 +20,8 @@ mod machine_output;
 mod meta;
 mod output;
 mod paging;
+mod pg;
+mod pgcluster;
 mod properties;
 mod quickstart;
 mod rules;
