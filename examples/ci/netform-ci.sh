@@ -20,6 +20,11 @@
 #   NETFORM_CI_CLOUD  "simulator" (the default: the embedded simulator, no account needed) or
 #                   "real" (Alibaba Cloud, with ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET set)
 #
+# State: each step first runs `netform init`, which prepares the configured backend (safe to
+# repeat). A runner forgets its files, so a real pipeline keeps state in the shared backend
+# (`terraform { backend "pg" {} }` with PG_CONN_STR and PGPASSWORD as secrets), never on the
+# runner; the simulator's demo runs keep everything in the checkout.
+#
 # Exit codes are netform's: 1 an error, 3 files need formatting (run netform fmt).
 set -euo pipefail
 
@@ -42,6 +47,7 @@ nf() {
 }
 
 pr() {
+  nf init --input=false >&2
   if ! nf fmt --check >"$OUT/fmt.txt"; then
     echo "These files need formatting (run netform fmt):" >&2
     cat "$OUT/fmt.txt" >&2
@@ -65,11 +71,13 @@ apply() {
     echo "no saved plan at $OUT/tfplan: run the pr step first (and keep its artifact)" >&2
     exit 1
   fi
+  nf init --input=false >&2
   nf apply --input=false "$OUT/tfplan"
 }
 
 drift() {
   local rc=0
+  nf init --input=false >&2
   nf plan --input=false --refresh-only --detailed-exitcode >"$OUT/drift.txt" || rc=$?
   case "$rc" in
     0) echo "no drift: the cloud matches the state" >&2; rm -f "$OUT/drift.md" ;;
