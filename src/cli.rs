@@ -718,12 +718,15 @@ fn cmd_plan(ctx: &Ctx, a: &PlanArgs) -> Result<Exit, Exit> {
             ));
         }
         if !a.json {
-            humanln!(
-                ui(),
-                "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n  netform apply {}",
-                f.display(),
-                f.display()
-            );
+            humanln!(ui(), "\nSaved the plan to: {}", f.display());
+            // Terraform leaves out what to type next when a pipeline, not a person, runs it.
+            if std::env::var_os("TF_IN_AUTOMATION").is_none_or(|v| v.is_empty()) {
+                humanln!(
+                    ui(),
+                    "\nTo perform exactly these actions, run:\n  netform apply {}",
+                    f.display()
+                );
+            }
         }
     }
     if a.detailed_exitcode && p.plan.has_changes() {
@@ -1948,11 +1951,41 @@ pub fn terraform_style_args(args: impl Iterator<Item = String>) -> Vec<String> {
     out
 }
 
+/// Terraform's `TF_CLI_ARGS` and `TF_CLI_ARGS_<command>` (and `NETFORM_CLI_ARGS…`): extra
+/// arguments a pipeline sets once, inserted right after the command's name, so flags given on
+/// the command line come later and win. Split on whitespace (no quoting).
+fn with_env_args(args: Vec<String>) -> Vec<String> {
+    let names: Vec<String> = Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    let Some(at) = args.iter().skip(1).position(|a| names.contains(a)) else {
+        return args;
+    };
+    let at = at + 1;
+    let cmd = args[at].replace('-', "_");
+    let mut extra = Vec::new();
+    for prefix in ["TF_CLI_ARGS", "NETFORM_CLI_ARGS"] {
+        for var in [prefix.to_string(), format!("{prefix}_{cmd}")] {
+            if let Ok(v) = std::env::var(&var) {
+                extra.extend(v.split_whitespace().map(str::to_string));
+            }
+        }
+    }
+    let mut out = args;
+    let tail = out.split_off(at + 1);
+    out.extend(extra);
+    out.extend(tail);
+    out
+}
+
 /// Runs the CLI; returns the process exit code.
 pub fn run() -> i32 {
     printer::install_panic_hook();
     let parsed = Cli::command()
-        .try_get_matches_from(terraform_style_args(std::env::args()))
+        .try_get_matches_from(terraform_style_args(
+            with_env_args(std::env::args().collect()).into_iter(),
+        ))
         .and_then(|m| {
             let mut cli = Cli::from_arg_matches(&m)?;
             if let (Some((_, sub)), Some(a)) = (m.subcommand(), cli.command.plan_args_mut()) {

@@ -132,6 +132,8 @@ pub struct ApplyView {
     pinned_clock: bool,
     stop: Option<mpsc::Sender<()>>,
     ticker: Option<std::thread::JoinHandle<()>>,
+    /// The live line on a terminal: operations done of all, and how many are in flight.
+    bar: Option<indicatif::ProgressBar>,
 }
 
 impl ApplyView {
@@ -160,12 +162,18 @@ impl ApplyView {
                 s.beat(period);
             }
         });
+        let bar = if json {
+            None
+        } else {
+            printer.progress(plan.ops.len() as u64)
+        };
         ApplyView {
             shared,
             changes,
             pinned_clock: std::env::var_os("NETFORM_CLOCK").is_some(),
             stop: Some(stop),
             ticker: Some(ticker),
+            bar,
         }
     }
 
@@ -182,6 +190,17 @@ impl ApplyView {
     }
 
     pub fn on_event(&mut self, e: &Event) {
+        self.show(e);
+        if let Some(b) = &self.bar {
+            if !matches!(e, Event::Start { .. }) {
+                b.inc(1);
+            }
+            let n = self.shared.in_flight.lock().map_or(0, |m| m.len());
+            b.set_message(format!("{n} in flight"));
+        }
+    }
+
+    fn show(&mut self, e: &Event) {
         match e {
             Event::Start {
                 op,
@@ -320,6 +339,9 @@ impl ApplyView {
 
 impl Drop for ApplyView {
     fn drop(&mut self) {
+        if self.bar.take().is_some() {
+            self.shared.printer.end_progress();
+        }
         drop(self.stop.take());
         if let Some(t) = self.ticker.take() {
             let _ = t.join();
@@ -387,7 +409,7 @@ pub fn version_event(p: &Printer) {
     );
 }
 
-/// `planned_change` per change, then the plan's `change_summary`.
+/// `planned_change` per change, the plan's `change_summary`, then the planned `outputs`.
 pub fn plan_events(p: &Plan, printer: &Printer) {
     for c in p.changes.iter().filter(|c| c.is_change()) {
         let action = match c.action {
@@ -425,6 +447,36 @@ pub fn plan_events(p: &Plan, printer: &Printer) {
         &format!("Plan: {add} to add, {change} to change, {remove} to destroy."),
         "change_summary",
         json!({"changes": {"add": add, "change": change, "import": 0, "remove": remove, "operation": "plan"}}),
+    );
+    // After the summary, as Terraform's plan view sends them.
+    planned_outputs(p, printer);
+}
+
+/// Terraform's plan-time `outputs` event: each output's planned action.
+fn planned_outputs(p: &Plan, printer: &Printer) {
+    if p.outputs.is_empty() {
+        return;
+    }
+    let outs: serde_json::Map<String, J> = p
+        .outputs
+        .iter()
+        .map(|o| {
+            let action = match &o.before {
+                None => "create",
+                Some(b) if *b != o.value.to_json() => "update",
+                Some(_) => "noop",
+            };
+            (
+                o.name.clone(),
+                json!({"sensitive": o.sensitive, "action": action}),
+            )
+        })
+        .collect();
+    printer.event(
+        "info",
+        &format!("Outputs: {}", outs.len()),
+        "outputs",
+        json!({ "outputs": outs }),
     );
 }
 

@@ -50,6 +50,8 @@ struct Inner {
     json_events: AtomicBool,
     /// `-compact-warnings`: warnings as one summary line each.
     compact_warnings: AtomicBool,
+    /// A live progress line on a terminal: every write lifts it first, so lines never mix.
+    progress: Mutex<Option<indicatif::ProgressBar>>,
 }
 
 impl Printer {
@@ -75,6 +77,7 @@ impl Printer {
                 machine: AtomicBool::new(false),
                 json_events: AtomicBool::new(false),
                 compact_warnings: AtomicBool::new(false),
+                progress: Mutex::new(None),
             }),
         }
     }
@@ -123,10 +126,10 @@ impl Printer {
         if self.inner.out_closed.load(Ordering::SeqCst) {
             return;
         }
-        let res = match self.inner.out.lock() {
+        let res = self.lifted(|| match self.inner.out.lock() {
             Ok(mut o) => o.write_all(text.as_bytes()).and_then(|()| o.flush()),
             Err(_) => Ok(()),
-        };
+        });
         if let Err(e) = res {
             self.write_failed(&e, true);
         }
@@ -134,10 +137,10 @@ impl Printer {
 
     /// Writes `text` to stderr: diagnostics, progress, anything that is not the product.
     pub fn err(&self, text: &str) {
-        let res = match self.inner.err.lock() {
+        let res = self.lifted(|| match self.inner.err.lock() {
             Ok(mut o) => o.write_all(text.as_bytes()).and_then(|()| o.flush()),
             Err(_) => Ok(()),
-        };
+        });
         // Nowhere is left to report a failing stderr; a closed one is not an error.
         if let Err(e) = res {
             self.write_failed(&e, false);
@@ -205,6 +208,51 @@ impl Printer {
     /// One warning, not tied to a source line.
     pub fn warning(&self, msg: impl Into<String>) {
         self.diags(&[Diagnostic::warning(msg)], &Sources::default());
+    }
+
+    /// A live progress line for a run on a terminal: `None` when stderr is not one (a pipe, a
+    /// log file, CI), or when stdout carries machine output, so it never reaches either.
+    pub fn progress(&self, total: u64) -> Option<indicatif::ProgressBar> {
+        use std::io::IsTerminal;
+        if self.is_machine() || !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let style = indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed}] {pos}/{len} operations done, {msg}",
+        )
+        .ok()?;
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(total),
+            indicatif::ProgressDrawTarget::stderr(),
+        )
+        .with_style(style);
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        if let Ok(mut p) = self.inner.progress.lock() {
+            *p = Some(bar.clone());
+        }
+        Some(bar)
+    }
+
+    /// Takes the progress line away for good.
+    pub fn end_progress(&self) {
+        let bar = self.inner.progress.lock().ok().and_then(|mut p| p.take());
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+    }
+
+    /// Runs a write with the progress line (if any) lifted, then redrawn under it.
+    fn lifted<T>(&self, f: impl FnOnce() -> T) -> T {
+        let bar = self
+            .inner
+            .progress
+            .lock()
+            .ok()
+            .and_then(|p| p.as_ref().cloned());
+        match bar {
+            Some(b) => b.suspend(f),
+            None => f(),
+        }
     }
 
     fn write_failed(&self, e: &std::io::Error, stdout: bool) {

@@ -131,6 +131,15 @@ fn apply_json_is_terraforms_event_stream() {
             .all(|t| *t == "planned_change")
     );
     assert_eq!(plan_summary - 1, 6, "six planned changes: {types:?}");
+    assert_eq!(
+        types[plan_summary + 1],
+        "outputs",
+        "planned outputs: {types:?}"
+    );
+    assert_eq!(
+        ev[plan_summary + 1]["outputs"]["app_eni_id"]["action"],
+        "create"
+    );
     assert!(plan_summary < first_apply);
     assert_eq!(types[types.len() - 2], "change_summary");
     assert_eq!(types[types.len() - 1], "outputs");

@@ -320,7 +320,16 @@ fn machine_formats_json_events_and_markdown() {
         .collect();
     assert_eq!(types.first().map(String::as_str), Some("version"));
     assert_eq!(types.iter().filter(|t| *t == "planned_change").count(), 6);
-    assert_eq!(types.last().map(String::as_str), Some("change_summary"));
+    // Terraform's order: the summary, then the planned outputs.
+    assert_eq!(
+        types
+            .iter()
+            .rev()
+            .take(2)
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        ["outputs", "change_summary"]
+    );
     for l in r.stdout.lines() {
         let e: serde_json::Value = serde_json::from_str(l).expect("ndjson");
         assert!(

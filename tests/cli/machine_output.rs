@@ -94,6 +94,11 @@ fn every_machine_output_parses() {
     );
     json("sim show", &run_ok(&env, &["sim", "show"]));
     json("version -json", &run_ok(&env, &["version", "-json"]));
+    json("state pull", &run_ok(&env, &["state", "pull"]));
+    json(
+        "state history --json",
+        &run_ok(&env, &["state", "history", "--json"]),
+    );
     let list = run_ok(&env, &["state", "list"]);
     assert_eq!(list, "alicloud_eip_address.x\n");
     assert!(run_ok(&env, &["graph"]).starts_with("digraph"));

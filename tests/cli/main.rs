@@ -7,6 +7,7 @@ mod apply_output;
 mod backends;
 mod bad_input;
 mod capture;
+mod ci_pipeline;
 mod commands;
 mod concurrency;
 mod conformance;

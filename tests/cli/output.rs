@@ -134,3 +134,46 @@ fn compact_warnings_shorten_warnings() {
         r2.stderr
     );
 }
+
+/// On a terminal, apply keeps a live progress line (done/total, in flight, elapsed); it never
+/// reaches a pipe, a log file or --json output.
+#[test]
+fn the_progress_line_shows_on_a_terminal_only() {
+    let slow = [
+        ("NETFORM_SIM_FAULTS", r#"{"async_ms": {"Attaching": 800}}"#),
+        ("NETFORM_ALICLOUD_POLL_MS", "50"),
+    ];
+    let bin = env!("CARGO_BIN_EXE_netform");
+    // `script` gives the command a pseudo-terminal, as a person's shell would.
+    let on_tty = |env: &Env, args: &str| {
+        let mut s = std::process::Command::new("script");
+        s.args(["-qec", &format!("{bin} {args}"), "/dev/null"])
+            .current_dir(env.path())
+            .env("NETFORM_CLOCK", "2026-01-01T00:00:00Z")
+            .env("NO_COLOR", "1");
+        for (k, v) in slow {
+            s.env(k, v);
+        }
+        let o = s
+            .output()
+            .expect("script(1) runs the command on a terminal");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let env = Env::copy_of("examples/quickstart");
+    let tty = on_tty(&env, "apply --auto-approve");
+    assert!(tty.contains("operations done"), "{tty}");
+    assert!(tty.contains("in flight"), "{tty}");
+    assert!(tty.contains("Apply complete!"), "{tty}");
+    let tty = on_tty(&env, "destroy --auto-approve --json");
+    assert!(!tty.contains("operations done"), "never in --json:\n{tty}");
+    let mut vars = slow.to_vec();
+    vars.push(("NETFORM_LOG", "debug"));
+    vars.push(("NETFORM_LOG_PATH", "apply.log"));
+    let r = env.run_env(&["apply", "--auto-approve"], &vars);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let log = env.read("apply.log").unwrap_or_default();
+    for (name, text) in [("stdout", &r.stdout), ("stderr", &r.stderr), ("log", &log)] {
+        assert!(!text.contains("operations done"), "{name}:\n{text}");
+        assert!(!text.contains('\r'), "{name}:\n{text}");
+    }
+}

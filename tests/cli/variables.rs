@@ -117,3 +117,30 @@ fn lock_false_warns_and_replace_of_nothing_warns() {
         r.stderr
     );
 }
+
+/// TF_CLI_ARGS_plan (and TF_CLI_ARGS) add flags after the command's name, so the command
+/// line's own flags come later and win; TF_IN_AUTOMATION drops the "run this next" hint.
+#[test]
+fn tf_cli_args_and_tf_in_automation() {
+    let env = Env::empty();
+    env.write("main.hcl", CONFIG);
+    assert_eq!(
+        bandwidth(&env, &[], &[("TF_CLI_ARGS_plan", "-var=bw=3")]),
+        "3"
+    );
+    assert_eq!(
+        bandwidth(&env, &["-var=bw=4"], &[("TF_CLI_ARGS", "-var=bw=3")]),
+        "4",
+        "the command line wins"
+    );
+    let r = env.run_env(
+        &["-C", ".", "plan"],
+        &[("TF_CLI_ARGS_plan", "--format json")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    assert_eq!(j["format_version"], "1.2");
+    let r = env.run_env(&["plan", "--out", "p"], &[("TF_IN_AUTOMATION", "1")]);
+    assert!(r.stdout.contains("Saved the plan to: p"), "{}", r.stdout);
+    assert!(!r.stdout.contains("To perform exactly"), "{}", r.stdout);
+}
