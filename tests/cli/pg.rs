@@ -806,3 +806,32 @@ fn the_password_never_reaches_an_output_a_plan_a_state_or_a_file() {
         "the state is in the database"
     );
 }
+
+/// The quickstart, killed mid-apply (an attach or a binding may be in flight), is finished by a
+/// runner in another directory: the pending operations are settled against the shared cloud,
+/// nothing is refused by netform's own rules, and nothing is made twice.
+#[test]
+fn a_quickstart_killed_mid_apply_is_finished_by_a_runner_in_another_directory() {
+    let (db, schema) = ("postgres", "t_kill_quickstart");
+    let lease = "-backend-config=lock_lease=3s";
+    let mut server = Server::start(&[(KEY_ID, SECRET)], &[("NETFORM_SIM_FAULTS", SLOWER)]);
+    let a = Runner::shared_cloud(&server, schema, db);
+    a.ok(&["init", lease]);
+    let mut child = a.spawn(&["apply", "-auto-approve", lease]);
+    wait_for_journal(db, schema, 5);
+    let _ = child.kill(); // SIGKILL: whatever was in flight stays pending
+    let _ = child.wait();
+
+    let b = Runner::shared_cloud(&server, schema, db);
+    let mut held = String::new();
+    wait_until("the lease to expire", Duration::from_secs(20), || {
+        held = b.run(&["plan", lease]).stderr;
+        held.contains("stopped renewing")
+    });
+    b.ok(&["force-unlock", &lock_id(&held), lease]);
+    let r = b.ok(&["apply", "-auto-approve", lease]);
+    assert!(r.stdout.contains("Apply complete!"), "{}", r.stdout);
+    assert_no_changes(&b);
+    assert_no_changes(&a);
+    assert_quickstart_once(&server.cloud());
+}
