@@ -52,11 +52,9 @@ impl Runner {
         Runner { env, vars }
     }
 
-    /// A pool of EIPs against `server`: creates only, each carrying a ClientToken, so a run
-    /// killed at any point leaves nothing a rerun cannot take up. (An attach or associate
-    /// in flight when a run is killed is done in the cloud but not recorded; the next plan then
-    /// finds the ENI or EIP bound and refuses it, with any backend: see the report of this
-    /// change.)
+    /// A pool of EIPs against `server`: creates only, so the kill tests can count exactly what
+    /// was taken up. (A killed quickstart, with attaches and bindings in flight, is covered by
+    /// `a_quickstart_killed_mid_apply_is_finished_by_a_runner_in_another_directory`.)
     fn eip_pool(server: &Server, schema: &str, db: &str) -> Runner {
         let r = Runner::shared_cloud(server, schema, db);
         r.env.write(
