@@ -506,6 +506,25 @@ impl LockInfo {
     }
 }
 
+/// Who holds the lock at `path`, as its record says. A run that has just taken the lock writes
+/// its record a moment later: an empty or half-written record is read again for a little while
+/// before the holder is called unknown.
+fn read_holder(path: &Path) -> String {
+    let start = Instant::now();
+    loop {
+        let info = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<LockInfo>(&t).ok());
+        match info {
+            Some(i) => return i.describe(),
+            None if start.elapsed() < Duration::from_millis(500) => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            None => return "holder unknown".to_string(),
+        }
+    }
+}
+
 /// The state file and its companions: `.backup`, `.lock` and `.journal`.
 pub struct Store {
     pub path: PathBuf,
@@ -654,10 +673,7 @@ impl Store {
                     std::thread::sleep(Duration::from_millis(50));
                 }
                 Err(std::fs::TryLockError::WouldBlock) => {
-                    let holder = std::fs::read_to_string(&path)
-                        .ok()
-                        .and_then(|t| serde_json::from_str::<LockInfo>(&t).ok())
-                        .map_or_else(|| "holder unknown".to_string(), |i| i.describe());
+                    let holder = read_holder(&path);
                     return Err(StateError::Locked {
                         path: path.display().to_string(),
                         waited: format!("{}s", timeout.as_secs()),

@@ -2,6 +2,9 @@
 //! in a temporary copy of a fixture or example, with colour off and a fixed clock.
 
 mod bad_input;
+#[path = "../campaign/mod.rs"]
+mod campaign;
+mod campaigns;
 mod capture;
 mod commands;
 mod concurrency;
