@@ -329,10 +329,7 @@ impl Backend for LocalBackend {
                     std::thread::sleep(Duration::from_millis(50));
                 }
                 Err(std::fs::TryLockError::WouldBlock) => {
-                    let holder = std::fs::read_to_string(&path)
-                        .ok()
-                        .and_then(|t| serde_json::from_str::<LockInfo>(&t).ok())
-                        .map_or_else(|| "holder unknown".to_string(), |i| i.describe());
+                    let holder = read_holder(&path);
                     return Err(StateError::Locked {
                         place: format!("lock file {}", path.display()),
                         waited: format!("{}s", timeout.as_secs()),
@@ -451,5 +448,24 @@ impl JournalSink for FileJournal {
                 path: self.path.display().to_string(),
                 source: err,
             })
+    }
+}
+
+/// Who holds the lock at `path`, as its record says. A run that has just taken the lock writes
+/// its record a moment later: an empty or half-written record is read again for a little while
+/// before the holder is called unknown.
+fn read_holder(path: &Path) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let info = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<LockInfo>(&t).ok());
+        match info {
+            Some(i) => return i.describe(),
+            None if start.elapsed() < Duration::from_millis(500) => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            None => return "holder unknown".to_string(),
+        }
     }
 }

@@ -174,7 +174,9 @@ impl Timing {
     /// loopback answers in milliseconds, and waiting seconds for it only slows its users down.
     pub fn cloud() -> Timing {
         let mut t = Timing {
-            max_attempts: 8,
+            // Patient with throttling (Alibaba throttles per account and action, and a busy
+            // account can stay throttled for a while): about a minute of backoff in all.
+            max_attempts: 10,
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(20),
             poll_interval: Duration::from_secs(2),

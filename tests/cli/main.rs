@@ -6,6 +6,9 @@
 mod apply_output;
 mod backends;
 mod bad_input;
+#[path = "../campaign/mod.rs"]
+mod campaign;
+mod campaigns;
 mod capture;
 mod ci_pipeline;
 mod commands;
