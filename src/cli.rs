@@ -953,7 +953,8 @@ fn cmd_apply(
         let _ = std::io::stdout().write_all(render::plan::render(&p.plan, ctx.style).as_bytes());
     }
     if !p.plan.has_changes() {
-        fold_crashed_journal(ctx, p)?;
+        // A crashed run's journal was folded into the state file before planning
+        // (`settle_pending`), so the serial has moved on even when there is nothing to do.
         return Ok(Exit(0));
     }
     if !auto && !confirm(ctx, if destroy { "destroy" } else { "apply" })? {
@@ -964,24 +965,6 @@ fn cmd_apply(
         println!();
     }
     run_apply(ctx, p, a)
-}
-
-/// An apply with nothing to do still makes a crashed run's journal part of the state file:
-/// left unfolded, the next run's serial (and so its ClientTokens) would repeat the crashed run's.
-fn fold_crashed_journal(ctx: &Ctx, p: Planned) -> Result<(), Exit> {
-    let Planned {
-        plan, mut store, ..
-    } = p;
-    if !store.has_journal() {
-        return Ok(());
-    }
-    let Some(stored) = plan.stored else {
-        return Ok(());
-    };
-    let mut state = stored.clone();
-    store
-        .write(&mut state, Some(&stored))
-        .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))
 }
 
 fn ctx_dir(ctx: &Ctx) -> &Path {
@@ -1434,6 +1417,9 @@ fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
                     s.resources.remove(&m);
                     println!("Removed {m}");
                 }
+                // An operation left pending on a forgotten address must not bring it back when
+                // the next apply settles it.
+                s.pending.retain(|_, i| !addr.matches(&i.operation.address));
             }
             store
                 .write(&mut s, Some(&prior))
