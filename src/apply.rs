@@ -365,6 +365,7 @@ pub fn apply(
         }
         drop(res_tx);
         let mut in_flight = 0usize;
+        let mut starting: Vec<Job> = Vec::new();
         loop {
             while in_flight < workers {
                 if opts
@@ -426,21 +427,33 @@ pub fn apply(
                     token: client_token(&lineage, plan.prior.serial, &op.id),
                     lineage: lineage.clone(),
                 };
-                // The intent is durable before the operation's first call: whatever happens
-                // next, the next run knows to look for what it may have done.
-                if job.blocked.is_none() {
-                    let intent = reconcile::intent_of(&job);
-                    let j = match &mut journal {
-                        Some(j) => j,
-                        None => journal.insert(store.journal(&lineage)?),
-                    };
-                    j.append(&JournalEntry::Intent(Box::new(intent.clone())))?;
-                    state.pending.insert(intent.id.clone(), intent);
+                starting.push(job);
+                in_flight += 1;
+            }
+            // The intents are durable before the operations' first calls (one fsync for all
+            // that start together): whatever happens next, the next run knows to look for
+            // what they may have done.
+            let intents: Vec<JournalEntry> = starting
+                .iter()
+                .filter(|j| j.blocked.is_none())
+                .map(|j| JournalEntry::Intent(Box::new(reconcile::intent_of(j))))
+                .collect();
+            if !intents.is_empty() {
+                let j = match &mut journal {
+                    Some(j) => j,
+                    None => journal.insert(store.journal(&lineage)?),
+                };
+                j.append_all(&intents)?;
+            }
+            for e in intents {
+                if let JournalEntry::Intent(i) = e {
+                    state.pending.insert(i.id.clone(), *i);
                 }
+            }
+            for job in starting.drain(..) {
                 if job_tx.send(job).is_err() {
                     return Err(ApplyError::Internal("apply workers stopped".into()));
                 }
-                in_flight += 1;
             }
             if in_flight == 0 {
                 break;

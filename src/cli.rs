@@ -949,9 +949,10 @@ fn cmd_apply(
     let p = make_plan(ctx, a, destroy, if destroy { "destroy" } else { "apply" })?;
     show_plan(ctx, &p, a)?;
     if !p.plan.has_changes() {
+        // A crashed run's journal was folded into the state file before planning
+        // (`settle_pending`), so the serial has moved on even when there is nothing to do.
         // Terraform ends a run with nothing to do the same way as any other.
         let state = p.plan.stored.clone();
-        fold_crashed_journal(ctx, p)?;
         apply_view::summary(ui(), a.json, destroy, (0, 0, 0), state.as_ref());
         return Ok(Exit(0));
     }
@@ -963,24 +964,6 @@ fn cmd_apply(
         humanln!(ui());
     }
     run_apply(ctx, p, a)
-}
-
-/// An apply with nothing to do still makes a crashed run's journal part of the state file:
-/// left unfolded, the next run's serial (and so its ClientTokens) would repeat the crashed run's.
-fn fold_crashed_journal(ctx: &Ctx, p: Planned) -> Result<(), Exit> {
-    let Planned {
-        plan, mut store, ..
-    } = p;
-    if !store.has_journal() {
-        return Ok(());
-    }
-    let Some(stored) = plan.stored else {
-        return Ok(());
-    };
-    let mut state = stored.clone();
-    store
-        .write(&mut state, Some(&stored))
-        .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))
 }
 
 fn ctx_dir(ctx: &Ctx) -> &Path {
@@ -1427,6 +1410,9 @@ fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
                     s.resources.remove(&m);
                     outln!(ui(), "Removed {m}");
                 }
+                // An operation left pending on a forgotten address must not bring it back when
+                // the next apply settles it.
+                s.pending.retain(|_, i| !addr.matches(&i.operation.address));
             }
             store
                 .write(&mut s, Some(&prior))

@@ -1131,3 +1131,102 @@ fn an_apply_with_nothing_to_do_still_folds_a_crashed_runs_journal() {
         serde_json::from_str(&env.read("netform.tfstate").expect("state")).expect("json");
     assert_eq!(after["serial"].as_u64(), Some(serial + 1));
 }
+
+/// Kills an apply of `example` (one operation at a time, slowed) once its journal holds
+/// `intents` intents: operations are then in flight.
+fn killed_mid_apply(example: &str, intents: usize) -> Env {
+    let env = Env::copy_of(example);
+    let mut child = env
+        .cmd(&["apply", "--auto-approve", "--parallelism", "1"])
+        .env("NETFORM_SIM_FAULTS", r#"{"latency_ms": 30}"#)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        let n = env
+            .read("netform.tfstate.journal")
+            .map(|j| j.matches("\"op\":\"intent\"").count())
+            .unwrap_or(0);
+        if n >= intents {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(env.exists("netform.tfstate.journal"), "killed mid-run");
+    env
+}
+
+/// After a crash, `plan` settles the pending operations only in memory: it shows what is left
+/// without refusing anything, and changes neither the state, its journal nor the cloud; the
+/// next apply settles them for real and converges, nothing made twice.
+#[test]
+fn a_plan_after_a_crash_looks_without_changing_anything_and_apply_converges() {
+    let env = killed_mid_apply("examples/web-tier", 8);
+    let files = |env: &Env| {
+        (
+            env.read("netform.tfstate"),
+            env.read("netform.tfstate.journal"),
+            env.run(&["sim", "show"]).stdout,
+        )
+    };
+    let before = files(&env);
+    let r = env.run(&["plan"]);
+    assert_ne!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(files(&env), before, "plan changed nothing");
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("Settled"), "{}", r.stderr);
+    assert!(!env.exists("netform.tfstate.journal"));
+    assert_eq!(env.run(&["plan", "--detailed-exitcode"]).code, 0);
+    let cloud: serde_json::Value =
+        serde_json::from_str(&env.run(&["sim", "show"]).stdout).expect("json");
+    assert_eq!(cloud["eip_addresses"].as_object().map(|m| m.len()), Some(3));
+    let enis = cloud["network_interfaces"]
+        .as_object()
+        .map(|m| m.values().filter(|e| e["Type"] != "Primary").count());
+    assert_eq!(enis, Some(3), "{cloud}");
+}
+
+/// A saved plan cannot know what an interrupted run's pending operations did: applying it is
+/// refused as stale, before any call, and apply without it settles them.
+#[test]
+fn a_saved_plan_is_stale_while_an_interrupted_run_has_operations_to_settle() {
+    let env = Env::copy_of("examples/web-tier");
+    let r = env.run(&["plan", "--out", "web.plan"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let env2 = killed_mid_apply("examples/web-tier", 4);
+    std::fs::copy(env.path().join("web.plan"), env2.path().join("web.plan")).expect("copy");
+    let before = env2.run(&["sim", "show"]).stdout;
+    let r = env2.run(&["apply", "web.plan"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("Saved plan is stale"), "{}", r.stderr);
+    assert_eq!(env2.run(&["sim", "show"]).stdout, before);
+    let r = env2.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
+/// `state rm` forgets the pending operations of what it removes: the next apply does not bring
+/// the address back by settling them.
+#[test]
+fn state_rm_drops_the_pending_operations_of_what_it_removes() {
+    let env = Env::copy_of("examples/quickstart");
+    assert_eq!(env.run(&["apply", "--auto-approve"]).code, 0);
+    let mut state: serde_json::Value =
+        serde_json::from_str(&env.read("netform.tfstate").expect("state")).expect("json");
+    state["pending_operations"] = serde_json::json!([{
+        "id": "pending-1",
+        "operation": {"id": "alicloud_eip_address.edge#ModifyEipAddressAttribute",
+                      "action": "ModifyEipAddressAttribute", "address": "alicloud_eip_address.edge",
+                      "phase": "apply", "depends_on": []},
+        "change": "update", "token": "pending-1", "planned": {}
+    }]);
+    env.write("netform.tfstate", &state.to_string());
+    let r = env.run(&["state", "rm", "alicloud_eip_address.edge"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let after = env.read("netform.tfstate").expect("state");
+    assert!(!after.contains("pending_operations"), "{after}");
+}
