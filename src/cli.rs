@@ -15,12 +15,12 @@ use crate::address::Address;
 use crate::apply;
 use crate::config::vars::{VarArg, VarInputs};
 use crate::config::{self, Config};
-use crate::diag::{Diagnostic, Diagnostics, Sources};
+use crate::diag::{Diagnostic, Sources};
 use crate::lang::Value;
 use crate::plan::{self, Plan, PlanOptions};
 use crate::provider::configure;
 use crate::provider::sim::Sim;
-use crate::provider::{Clouds, Transport, api::Timing};
+use crate::provider::{Clouds, Transport};
 use crate::render::{self, Style};
 use crate::state::{State, Store};
 use crate::{errln, humanln, outln};
@@ -971,62 +971,16 @@ fn ctx_dir(ctx: &Ctx) -> &Path {
 }
 
 fn cmd_validate(ctx: &Ctx, json: bool) -> Result<Exit, Exit> {
-    let loaded = config::load_dir(&ctx.dir);
-    let mut diags = Diagnostics::default();
-    let sources;
-    match loaded {
-        Err(f) => {
-            diags = f.diags;
-            sources = f.sources;
-        }
-        Ok(mut cfg) => {
+    let (diags, sources) = match config::load_dir(&ctx.dir) {
+        Err(f) => (f.diags, f.sources),
+        Ok(cfg) => {
             let inputs = VarInputs {
                 env: VarInputs::from_env(),
                 ..Default::default()
             };
-            let vars = match config::vars::resolve(&mut cfg, &inputs) {
-                Ok(v) => v,
-                Err(d) => {
-                    // Validation does not need values: unset variables are unknown.
-                    let real: Vec<Diagnostic> =
-                        d.0.into_iter()
-                            .filter(|x| !x.summary.starts_with("no value for required variable"))
-                            .collect();
-                    diags.extend(Diagnostics(real));
-                    cfg.variables
-                        .keys()
-                        .map(|k| (k.clone(), Value::unknown()))
-                        .collect()
-                }
-            };
-            let clouds = Clouds {
-                transport: Arc::new(OfflineTransport),
-                per_alias: Default::default(),
-                regions: [(None, "cn-hangzhou".to_string())].into_iter().collect(),
-                timing: Timing::simulator(),
-                sim: None,
-                limits: crate::limits::Limits::profile(crate::limits::ProfileName::Current),
-            };
-            let opts = PlanOptions {
-                offline: true,
-                refresh: false,
-                ..Default::default()
-            };
-            match plan::plan(
-                plan::Inputs {
-                    cfg: &cfg,
-                    vars,
-                    prior: None,
-                    clouds: &clouds,
-                },
-                opts,
-            ) {
-                Ok(p) => diags.extend(p.warnings),
-                Err(d) => diags.extend(d),
-            }
-            sources = cfg.sources.clone();
+            config::validate_config(cfg, &inputs)
         }
-    }
+    };
     let errors = diags.error_count();
     if json {
         let j = serde_json::json!({
@@ -1052,23 +1006,6 @@ fn cmd_validate(ctx: &Ctx, json: bool) -> Result<Exit, Exit> {
         }
     }
     Ok(Exit(if errors == 0 { 0 } else { 1 }))
-}
-
-/// `validate` makes no cloud call; anything that tries is a bug.
-struct OfflineTransport;
-impl Transport for OfflineTransport {
-    fn call(
-        &self,
-        _: crate::provider::Product,
-        action: &str,
-        _: &crate::provider::Params,
-    ) -> Result<serde_json::Value, crate::provider::ApiError> {
-        Err(crate::provider::ApiError::new(
-            500,
-            "netform.Offline",
-            format!("validate made a cloud call ({action})"),
-        ))
-    }
 }
 
 fn cmd_fmt(ctx: &Ctx, check: bool, diff: bool, files: &[PathBuf]) -> Result<Exit, Exit> {

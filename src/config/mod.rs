@@ -6,7 +6,7 @@ pub mod eval;
 mod validate;
 pub mod vars;
 
-pub use validate::validate_text;
+pub use validate::{validate_config, validate_text};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -32,10 +32,14 @@ pub fn validate_text(
     files: Vec<(String, String)>,
     inputs: &VarInputs,
 ) -> (Diagnostics, Sources) {
-    let mut cfg = match super::load_sources(dir, files) {
-        Ok(cfg) => cfg,
-        Err(f) => return (f.diags, f.sources),
-    };
+    match super::load_sources(dir, files) {
+        Ok(cfg) => validate_config(cfg, inputs),
+        Err(f) => (f.diags, f.sources),
+    }
+}
+
+/// Validates a loaded configuration: variables (unset ones unknown), then an offline plan.
+pub fn validate_config(mut cfg: super::Config, inputs: &VarInputs) -> (Diagnostics, Sources) {
     let mut diags = Diagnostics::default();
     let vars = match super::vars::resolve(&mut cfg, inputs) {
         Ok(v) => v,
