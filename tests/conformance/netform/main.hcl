@@ -52,6 +52,7 @@ locals {
   ecs   = data.alicloud_instances.app.instances[2]
   cidr  = data.alicloud_vswitches.app.vswitches[0].cidr_block
   sgs   = [for g in data.alicloud_security_groups.all.groups : g.id if g.security_group_type == "normal"]
+  spare_vswitch = [for v in data.alicloud_vswitches.all.vswitches : v.id if v.id != local.app.vswitch_id && v.zone_id == local.app.availability_zone][0]
   # An address of the app vSwitch, by host number.
   ip = { for n in [150, 151, 152, 153, 160, 161, 162, 170] : tostring(n) => cidrhost(local.cidr, n) }
 }
@@ -79,9 +80,11 @@ resource "alicloud_ecs_network_interface_attachment" "app" {
   instance_id          = local.app.id
 }
 
-# Never attached: its EIP binds in an ENI-only mode, changed by the update.
+# Never attached: its EIP binds in an ENI-only mode, changed by the update. It lives in a vSwitch of
+# its own because the cloud picks its addresses: in the app vSwitch it could take one of the fixed
+# addresses above, and the update would then be refused (rightly) by ip-unique.
 resource "alicloud_ecs_network_interface" "spare" {
-  vswitch_id                         = local.app.vswitch_id
+  vswitch_id                         = local.spare_vswitch
   security_group_ids                 = [local.sgs[0]]
   secondary_private_ip_address_count = var.update ? 1 : 2
 }
