@@ -199,8 +199,12 @@ impl Exec<'_> {
         {
             return Ok(Settled::NotDone);
         }
-        let info = self.c.wait_attached(&eni, &inst)?;
-        Ok(Settled::Done(self.attached(r.clone(), &eni, &inst, &info)))
+        match self.c.wait_attached(&eni, &inst) {
+            Ok(info) => Ok(Settled::Done(self.attached(r.clone(), &eni, &inst, &info))),
+            // The attach the crashed run asked for failed after all: not done.
+            Err(e) if e.code == "netform.AttachFailed" => Ok(Settled::NotDone),
+            Err(e) => Err(e),
+        }
     }
 
     /// Done when the ENI is off the instance (or gone).
@@ -234,9 +238,9 @@ impl Exec<'_> {
         if e.instance_id.as_deref() != Some(target.as_str()) {
             return Ok(Settled::NotDone);
         }
-        let info = self
-            .c
-            .wait_eip(&alloc, "InUse", &format!("binding {alloc} to {target}"))?;
+        let Some(info) = self.c.wait_bound(&alloc, &target)? else {
+            return Ok(Settled::NotDone);
+        };
         let mut a = r.clone();
         let kind = info
             .instance_type
