@@ -81,6 +81,11 @@ impl Exec<'_> {
             tag: self.identity(),
             ..Default::default()
         })?;
+        // One on its way out is an earlier object of the address, not this intent's.
+        let found = found
+            .into_iter()
+            .filter(|e| e.status != "Deleting")
+            .collect();
         match Self::pick(found, |e: &EniInfo| &e.id, how) {
             Some(e) => {
                 let info = match e.status.as_str() {
@@ -104,6 +109,10 @@ impl Exec<'_> {
             tag: self.identity(),
             ..Default::default()
         })?;
+        let found = found
+            .into_iter()
+            .filter(|e| e.status != "Releasing")
+            .collect();
         match Self::pick(found, |e: &EipInfo| &e.id, how) {
             Some(e) => Ok(Settled::Done(vec![Update::Set(
                 self.addr().clone(),
