@@ -1,6 +1,7 @@
 //! The campaigns of issue 12 at full size, through the real binary (see
 //! `tests/campaign/mod.rs`): `cargo bench --bench campaign -- [crash|faults|concurrency|all]
-//! [--trials N] [--units U] [--latency MS] [--jobs J] [--seed S]`. `scripts/campaign.sh` runs
+//! [--trials N] [--units U] [--latency MS] [--jobs J] [--seed S]`; `NETFORM_CAMPAIGN_BIN` runs
+//! them against another netform binary. `scripts/campaign.sh` runs
 //! them all. Prints each campaign's figures; exits 1 when a campaign found a duplicate, an
 //! orphan, a ghost, a wedged rerun or two runs changing the cloud at once.
 
@@ -49,7 +50,11 @@ fn args() -> Args {
 
 fn main() {
     let a = args();
-    let nf = Netform::new(env!("CARGO_BIN_EXE_netform"));
+    // NETFORM_CAMPAIGN_BIN: run the campaigns against another netform (an older build, to
+    // compare figures).
+    let bin = std::env::var("NETFORM_CAMPAIGN_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_netform").to_string());
+    let nf = Netform::new(&bin);
     let sc = Scenario {
         units: a.units,
         latency_ms: a.latency,

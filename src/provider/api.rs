@@ -537,6 +537,19 @@ impl Client<'_> {
         })
     }
 
+    /// Waits out an EIP's binding to `target`: `Some` once it is InUse there, `None` if it is
+    /// (or falls back to being) bound elsewhere or to nothing, as a failed Associating does.
+    pub fn wait_bound(&self, id: &str, target: &str) -> Result<Option<EipInfo>, ApiError> {
+        self.wait(&format!("binding {id} to {target}"), || {
+            Ok(match self.describe_eip(id)? {
+                None => Some(None),
+                Some(e) if e.instance_id.as_deref() != Some(target) => Some(None),
+                Some(e) if e.status == "InUse" => Some(Some(e)),
+                Some(_) => None,
+            })
+        })
+    }
+
     pub fn wait_eip_gone(&self, id: &str) -> Result<(), ApiError> {
         self.wait(&format!("releasing {id}"), || {
             Ok(self.describe_eip(id)?.is_none().then_some(()))

@@ -171,10 +171,7 @@ fn prepare(nf: &Netform, root: &Path, sc: &Scenario) -> Start {
 
 /// Runs the campaign and returns its figures.
 pub fn run(nf: &Netform, opts: &CrashOpts) -> Report {
-    let nf = nf.with_env(
-        "NETFORM_SIM_FAULTS",
-        &format!("{{\"latency_ms\": {}}}", opts.scenario.latency_ms),
-    );
+    let nf = nf.with_env("NETFORM_SIM_FAULTS", &opts.scenario.faults());
     let root = match tempfile::tempdir() {
         Ok(d) => d,
         Err(e) => panic!("tempdir: {e}"),

@@ -20,6 +20,23 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The simulator's faults for a run: the latency, and asynchronous states lasting a few
+    /// calls, so that a kill can find an ENI Attaching or an EIP Associating.
+    pub fn faults(&self) -> String {
+        let l = self.latency_ms;
+        let states = [
+            "Attaching",
+            "Detaching",
+            "Deleting",
+            "Associating",
+            "Unassociating",
+            "Releasing",
+        ]
+        .map(|s| format!("\"{s}\": {}", 3 * l))
+        .join(", ");
+        format!("{{\"latency_ms\": {l}, \"async_ms\": {{{states}}}}}")
+    }
+
     /// Resources the configuration declares.
     pub fn resources(&self) -> usize {
         4 * self.units

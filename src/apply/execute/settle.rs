@@ -81,6 +81,11 @@ impl Exec<'_> {
             tag: self.identity(),
             ..Default::default()
         })?;
+        // One on its way out is an earlier object of the address, not this intent's.
+        let found = found
+            .into_iter()
+            .filter(|e| e.status != "Deleting")
+            .collect();
         match Self::pick(found, |e: &EniInfo| &e.id, how) {
             Some(e) => {
                 let info = match e.status.as_str() {
@@ -104,6 +109,10 @@ impl Exec<'_> {
             tag: self.identity(),
             ..Default::default()
         })?;
+        let found = found
+            .into_iter()
+            .filter(|e| e.status != "Releasing")
+            .collect();
         match Self::pick(found, |e: &EipInfo| &e.id, how) {
             Some(e) => Ok(Settled::Done(vec![Update::Set(
                 self.addr().clone(),
@@ -199,8 +208,12 @@ impl Exec<'_> {
         {
             return Ok(Settled::NotDone);
         }
-        let info = self.c.wait_attached(&eni, &inst)?;
-        Ok(Settled::Done(self.attached(r.clone(), &eni, &inst, &info)))
+        match self.c.wait_attached(&eni, &inst) {
+            Ok(info) => Ok(Settled::Done(self.attached(r.clone(), &eni, &inst, &info))),
+            // The attach the crashed run asked for failed after all: not done.
+            Err(e) if e.code == "netform.AttachFailed" => Ok(Settled::NotDone),
+            Err(e) => Err(e),
+        }
     }
 
     /// Done when the ENI is off the instance (or gone).
@@ -234,9 +247,9 @@ impl Exec<'_> {
         if e.instance_id.as_deref() != Some(target.as_str()) {
             return Ok(Settled::NotDone);
         }
-        let info = self
-            .c
-            .wait_eip(&alloc, "InUse", &format!("binding {alloc} to {target}"))?;
+        let Some(info) = self.c.wait_bound(&alloc, &target)? else {
+            return Ok(Settled::NotDone);
+        };
         let mut a = r.clone();
         let kind = info
             .instance_type

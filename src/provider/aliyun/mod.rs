@@ -232,7 +232,14 @@ pub struct HttpTransport {
     version: SignatureVersion,
     agent: ureq::Agent,
     limiter: rate::RateLimiter,
+    /// Endpoints that could not be reached, and when: calls to them fail at once for a while
+    /// instead of each waiting out its own connect timeout (a run makes many calls, and an
+    /// address that drops packets would otherwise cost seconds per call).
+    down: std::sync::Mutex<BTreeMap<String, (std::time::Instant, String)>>,
 }
+
+/// How long an unreachable endpoint is not tried again.
+const DOWN_FOR: Duration = Duration::from_secs(10);
 
 impl fmt::Debug for HttpTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -286,6 +293,7 @@ impl HttpTransport {
                 rate::RateLimits::from_env()?,
                 Arc::new(rate::SystemClock::default()),
             ),
+            down: Default::default(),
         })
     }
 
@@ -390,12 +398,41 @@ type Sent = Result<ureq::http::Response<ureq::Body>, ureq::Error>;
 impl Transport for HttpTransport {
     fn call(&self, product: Product, action: &str, params: &Params) -> Result<J, ApiError> {
         let base = self.base_for(product);
+        let down = self.down.lock().ok().and_then(|m| {
+            m.get(&base.authority)
+                .filter(|(at, _)| at.elapsed() < DOWN_FOR)
+                .map(|(_, why)| why.clone())
+        });
+        if let Some(why) = down {
+            return Err(ApiError::new(
+                0,
+                crate::provider::UNREACHABLE,
+                format!(
+                    "{action}: cannot reach {}://{}: {why} (a moment ago; not tried again)",
+                    base.scheme, base.authority
+                ),
+            ));
+        }
         self.limiter.acquire(action);
         let sent = match self.version {
             SignatureVersion::V3 => self.send_v3(&base, product, action, params),
             SignatureVersion::V1 => self.send_v1(&base, product, action, params),
         };
-        let mut resp = sent.map_err(|e| transport_error(action, &base, &e))?;
+        let mut resp = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                let err = transport_error(action, &base, &e);
+                if err.is_unreachable()
+                    && let Ok(mut m) = self.down.lock()
+                {
+                    m.insert(
+                        base.authority.clone(),
+                        (std::time::Instant::now(), e.to_string()),
+                    );
+                }
+                return Err(err);
+            }
+        };
         let status = resp.status().as_u16();
         let body = resp.body_mut().read_to_string().map_err(|e| {
             ApiError::new(
@@ -882,5 +919,11 @@ mod tests {
             .expect_err("refused");
         assert_eq!(e.code, "netform.Unreachable");
         assert!(!e.message.contains("secret"));
+        // The next call does not try again for a while: it fails at once, saying why.
+        let e = t
+            .call(Product::Ecs, "DescribeNetworkInterfaces", &Params::new())
+            .expect_err("still down");
+        assert_eq!(e.code, "netform.Unreachable");
+        assert!(e.message.contains("not tried again"), "{}", e.message);
     }
 }
