@@ -701,6 +701,22 @@ struct Spec {
     precision: Option<usize>,
 }
 
+/// The largest width or precision `format` takes, as Go's fmt.
+const MAX_FORMAT_WIDTH: usize = 1_000_000;
+
+/// Decimals past this many are zeros for every f64 (its exact expansion ends within 1,074), and
+/// Rust's formatter takes at most 65,535: larger precisions are written as this many and zeros.
+const EXACT_DECIMALS: usize = 1100;
+
+/// `x` with `p` decimals.
+fn fixed(x: f64, p: usize) -> String {
+    let mut s = format!("{:.*}", p.min(EXACT_DECIMALS), x);
+    if x.is_finite() {
+        s.extend(std::iter::repeat_n('0', p.saturating_sub(EXACT_DECIMALS)));
+    }
+    s
+}
+
 /// Terraform's `format`: Go's fmt verbs applied to HCL values, with cty's conversions (a number
 /// is accepted for `%s`, a numeric string for `%d`).
 fn format_fn(a: &[Value]) -> Result<Value, FuncError> {
@@ -755,19 +771,32 @@ fn format_fn(a: &[Value]) -> Result<Value, FuncError> {
             }
         };
         read_index(&mut pos)?;
-        let read_num = |pos: &mut usize| -> Option<usize> {
+        // Go's fmt takes widths and precisions up to a million; past that (or past what a
+        // number holds) they were ignored, or asked for gigabytes of padding, or panicked.
+        let read_num = |pos: &mut usize, what: &str| -> Result<Option<usize>, FuncError> {
             let digits: String = chars[*pos..]
                 .iter()
                 .map(|p| p.1)
                 .take_while(char::is_ascii_digit)
                 .collect();
             *pos += digits.len();
-            digits.parse().ok()
+            if digits.is_empty() {
+                return Ok(None);
+            }
+            match digits.parse::<usize>() {
+                Ok(n) if n <= MAX_FORMAT_WIDTH => Ok(Some(n)),
+                _ => Err(FuncError::arg(
+                    0,
+                    format!(
+                        "{what} {digits} at offset {start} is too large: at most {MAX_FORMAT_WIDTH}"
+                    ),
+                )),
+            }
         };
-        spec.width = read_num(&mut pos);
+        spec.width = read_num(&mut pos, "width")?;
         if chars.get(pos).map(|p| p.1) == Some('.') {
             pos += 1;
-            spec.precision = Some(read_num(&mut pos).unwrap_or(0));
+            spec.precision = Some(read_num(&mut pos, "precision")?.unwrap_or(0));
         }
         read_index(&mut pos)?;
         let Some(&(verb_at, verb)) = chars.get(pos) else {
@@ -903,7 +932,7 @@ fn format_value(verb: char, spec: &Spec, v: &Value) -> Result<String, String> {
         _ => {
             let n = v.coerce_number().ok_or("a number is required")?;
             let body = match verb {
-                'f' | 'F' => format!("{:.*}", spec.precision.unwrap_or(6), n.abs()),
+                'f' | 'F' => fixed(n.abs(), spec.precision.unwrap_or(6)),
                 'e' | 'E' => {
                     let s = go_exp(n.abs(), spec.precision.unwrap_or(6));
                     if verb == 'E' { s.to_uppercase() } else { s }
@@ -932,8 +961,15 @@ fn sign(n: f64, spec: &Spec) -> &'static str {
 
 /// `%e` as Go prints it: the exponent has a sign and at least two digits (`1.234500e+03`).
 fn go_exp(x: f64, precision: usize) -> String {
-    let s = format!("{x:.precision$e}");
+    let s = format!("{x:.*e}", precision.min(EXACT_DECIMALS));
     let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    let mut mantissa = mantissa.to_string();
+    if x.is_finite() {
+        mantissa.extend(std::iter::repeat_n(
+            '0',
+            precision.saturating_sub(EXACT_DECIMALS),
+        ));
+    }
     let exp: i32 = exp.parse().unwrap_or(0);
     format!(
         "{mantissa}e{}{:02}",
@@ -946,7 +982,8 @@ fn go_exp(x: f64, precision: usize) -> String {
 /// zeros; without a precision, the shortest digits that round-trip.
 fn go_g(x: f64, precision: Option<usize>) -> String {
     let sci = match precision {
-        Some(p) => format!("{x:.*e}", p.max(1) - 1),
+        // Trailing zeros are dropped below, so digits past the exact expansion change nothing.
+        Some(p) => format!("{x:.*e}", p.clamp(1, EXACT_DECIMALS + 1) - 1),
         None => format!("{x:e}"),
     };
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
@@ -1879,6 +1916,44 @@ mod tests {
             "\"a\\tb\u{e9}\\u0001\""
         );
         assert_eq!(fmt(&[s("%d"), n(1e20)]), "100000000000000000000");
+    }
+
+    #[test]
+    fn format_takes_precisions_up_to_a_million_and_refuses_more() {
+        // Found by fuzzing: format("%.99999f", 0) panicked (Rust's formatter takes at most
+        // 65,535), and a width of 99999999999 asked for 100 GB of padding.
+        let zeros = |k: usize| "0".repeat(k);
+        assert_eq!(
+            ok("format", &[s("%.99999f"), n(0.0)]),
+            s(&format!("0.{}", zeros(99_999)))
+        );
+        assert_eq!(
+            ok("format", &[s("%.70000f"), n(0.5)]),
+            s(&format!("0.5{}", zeros(69_999)))
+        );
+        assert_eq!(
+            ok("format", &[s("%.70000e"), n(1.5)]),
+            s(&format!("1.5{}e+00", zeros(69_999)))
+        );
+        assert_eq!(ok("format", &[s("%.70000g"), n(1.5)]), s("1.5"));
+        // 2^-1074 has 1,074 decimals, the last a 5: the ones past it are zeros, not cut.
+        let Value::String(tiny) = ok("format", &[s("%.1200f"), n(5e-324)]) else {
+            panic!("a string")
+        };
+        assert_eq!(tiny.len(), 1202);
+        assert!(tiny.ends_with(&format!("5{}", zeros(126))), "{tiny}");
+        assert_eq!(
+            err("format", &[s("%99999999999d"), n(1.0)]).message,
+            "width 99999999999 at offset 0 is too large: at most 1000000"
+        );
+        assert_eq!(
+            err("format", &[s("%.1000001f"), n(1.0)]).message,
+            "precision 1000001 at offset 0 is too large: at most 1000000"
+        );
+        assert_eq!(
+            err("format", &[s("%.99999999999999999999999s"), s("a")]).message,
+            "precision 99999999999999999999999 at offset 0 is too large: at most 1000000"
+        );
     }
 
     #[test]

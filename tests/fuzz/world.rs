@@ -78,6 +78,14 @@ impl Fuzz for Worlds {
             Ok(again) => assert!(again == world, "invariant: a world reads back different"),
             Err(e) => panic!("invariant: an accepted world, once written, is refused: {e}"),
         }
+        // KNOWN, not fixed here (src/provider/sim/world.rs is being rewritten): validation does
+        // not bound `faults.latency_ms`, and the simulator sleeps that long on every call — a
+        // world with 4294967296 is accepted and hangs the first command (found by this target at
+        // scale, seed 0xf48620e8). Such worlds are counted under this outcome, not simulated;
+        // remove this once validation refuses them.
+        if world.faults.latency_ms > 10_000 {
+            return "KNOWN: accepted with an unbounded latency_ms (not simulated)";
+        }
         let region = world
             .regions
             .first()
