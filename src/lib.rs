@@ -24,6 +24,7 @@ pub mod limits;
 pub mod plan;
 pub mod provider;
 pub mod render;
+pub mod resources;
 pub mod rules;
 pub mod schema;
 pub mod state;

@@ -74,6 +74,9 @@ pub struct AttrSchema {
     pub range: Option<(u32, u32)>,
     /// For sets and lists: the fewest elements the API takes.
     pub min_items: usize,
+    /// Names the object to a reader: shown in a plan even when unchanged, as Terraform shows
+    /// `id` and names.
+    pub identifying: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,6 +97,7 @@ const fn a(name: &'static str, ty: AttrType) -> AttrSchema {
         conflicts: &[],
         values: &[],
         unsupported: false,
+        identifying: false,
         format: None,
         range: None,
         min_items: 0,
@@ -107,6 +111,10 @@ impl AttrSchema {
     }
     const fn computed(mut self) -> Self {
         self.computed = true;
+        self
+    }
+    const fn identifying(mut self) -> Self {
+        self.identifying = true;
         self
     }
     const fn out(mut self) -> Self {
@@ -179,6 +187,11 @@ impl ResourceSchema {
         }
     }
 
+    /// Whether `name` names the object to a reader (see `AttrSchema::identifying`).
+    pub fn identifies(&self, name: &str) -> bool {
+        self.attr(name).is_some_and(|a| a.identifying)
+    }
+
     pub fn settable_names(&self) -> impl Iterator<Item = &'static str> + Clone + '_ {
         self.attrs
             .iter()
@@ -194,7 +207,7 @@ const ENI: &[AttrSchema] = &[
     // CreateNetworkInterface needs at least one group; the most is an account quota.
     a("security_group_ids", StrSet).computed().min_items(1),
     a("security_groups", StrSet).alias("security_group_ids"),
-    a("network_interface_name", Str),
+    a("network_interface_name", Str).identifying(),
     a("name", Str).alias("network_interface_name"),
     a("description", Str),
     a("primary_ip_address", Str).computed().force_new().ipv4(),
@@ -223,7 +236,7 @@ const ENI: &[AttrSchema] = &[
     a("ipv4_prefix_count", Num).unsupported(),
     a("instance_type", Str).unsupported(),
     a("network_interface_traffic_mode", Str).unsupported(),
-    a("id", Str).out(),
+    a("id", Str).out().identifying(),
     a("mac", Str).out(),
     a("status", Str).out(),
     // Computed facts guest-config and the rules need, recorded in state.
@@ -239,7 +252,7 @@ const ATTACHMENT: &[AttrSchema] = &[
     a("network_card_index", Num).force_new().count(),
     a("trunk_network_instance_id", Str).force_new(),
     a("wait_for_network_configuration_ready", Bool),
-    a("id", Str).out(),
+    a("id", Str).out().identifying(),
     a("device_index", Num).out(),
 ];
 
@@ -256,7 +269,7 @@ const SECONDARY_IPS: &[AttrSchema] = &[
         .ipv6()
         .conflicts(&["ipv6_address_count"]),
     a("ipv6_address_count", Num).computed().count(),
-    a("id", Str).out(),
+    a("id", Str).out().identifying(),
     // Facts about the ENI guest-config needs, recorded at apply.
     a("attached_instance_id", Str).out(),
     a("device_index", Num).out(),
@@ -280,7 +293,7 @@ const ISPS: &[&str] = &[
 ];
 
 const EIP: &[AttrSchema] = &[
-    a("address_name", Str),
+    a("address_name", Str).identifying(),
     a("name", Str).alias("address_name"),
     a("description", Str),
     a("bandwidth", StrOrNum).computed(),
@@ -300,7 +313,7 @@ const EIP: &[AttrSchema] = &[
     // Moving an EIP between resource groups is another API (MoveResourceGroup) netform does not
     // call yet: a change replaces the EIP, and the plan says so, rather than claim an update.
     a("resource_group_id", Str).computed().force_new(),
-    a("id", Str).out(),
+    a("id", Str).out().identifying(),
     a("status", Str).out(),
     a("region", Str).out(),
 ];
@@ -322,7 +335,7 @@ const ASSOCIATION: &[AttrSchema] = &[
         .computed()
         .values(&["NAT", "BINDED", "MULTI_BINDED"]),
     a("force", Bool),
-    a("id", Str).out(),
+    a("id", Str).out().identifying(),
 ];
 
 const D_INSTANCES: &[AttrSchema] = &[

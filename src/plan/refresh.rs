@@ -3,13 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value as J;
-
 use super::attrs::{self, Attrs};
 use crate::address::Address;
-use crate::provider::api::{Client, EipInfo, EniInfo};
+use crate::provider::api::Client;
 use crate::provider::wire::vpc;
 use crate::provider::{ApiError, Clouds};
+use crate::resources::{self, Seen, Source};
 use crate::schema::{self, Kind};
 use crate::state::State;
 
@@ -31,171 +30,30 @@ pub fn vswitch_cidrs(client: &Client) -> Result<BTreeMap<String, (String, String
         .collect())
 }
 
-fn kind_of(a: &Address) -> Option<Kind> {
-    schema::lookup(a.mode, &a.ty).map(|(s, _)| s.kind)
-}
-
-fn str_attr(a: &BTreeMap<String, J>, k: &str) -> Option<String> {
-    a.get(k).and_then(J::as_str).map(str::to_string)
-}
-
 /// Returns the refreshed state and the drift found. Costs a handful of batched Describe calls per
 /// region, whatever the number of resources.
 pub fn refresh(state: &State, clouds: &Clouds) -> Result<(State, Vec<Drift>), ApiError> {
-    let mut out = state.clone();
-    let mut drift = Vec::new();
-    // Group ids by provider alias so each region is asked once.
-    let mut eni_ids: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
-    let mut eip_ids: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
-    for (a, inst) in &state.resources {
-        let p = inst.provider.clone();
-        match kind_of(a) {
-            Some(Kind::Eni) => eni_ids
-                .entry(p)
-                .or_default()
-                .extend(str_attr(&inst.attributes, "id")),
-            Some(Kind::Attachment) | Some(Kind::SecondaryIps) => eni_ids
-                .entry(p)
-                .or_default()
-                .extend(str_attr(&inst.attributes, "network_interface_id")),
-            Some(Kind::Eip) => eip_ids
-                .entry(p)
-                .or_default()
-                .extend(str_attr(&inst.attributes, "id")),
-            Some(Kind::Association) => eip_ids
-                .entry(p)
-                .or_default()
-                .extend(str_attr(&inst.attributes, "allocation_id")),
-            _ => {}
-        }
-    }
-    let mut enis: BTreeMap<String, EniInfo> = BTreeMap::new();
-    let mut eips: BTreeMap<String, EipInfo> = BTreeMap::new();
-    let mut cidrs: BTreeMap<String, (String, String)> = BTreeMap::new();
-    for (alias, mut ids) in eni_ids {
-        ids.sort();
-        ids.dedup();
-        let c = clouds.client(alias.as_deref());
-        enis.extend(
-            c.describe_enis(&ids)?
-                .into_iter()
-                .map(|e| (e.id.clone(), e)),
-        );
-        cidrs.extend(vswitch_cidrs(&c)?);
-    }
-    for (alias, mut ids) in eip_ids {
-        ids.sort();
-        ids.dedup();
-        let c = clouds.client(alias.as_deref());
-        eips.extend(
-            c.describe_eips(&ids)?
-                .into_iter()
-                .map(|e| (e.id.clone(), e)),
-        );
-    }
+    let mut before: Vec<(&Address, Kind, Attrs)> = Vec::with_capacity(state.resources.len());
+    // Ids grouped by provider alias, so each region is asked once.
+    let mut wanted: BTreeMap<Option<String>, (Vec<String>, Vec<String>)> = BTreeMap::new();
     for (a, inst) in &state.resources {
         let Some((schema, _)) = schema::lookup(a.mode, &a.ty) else {
             continue;
         };
-        let before = attrs::from_state(schema, &inst.attributes);
-        let after: Option<Attrs> = match schema.kind {
-            Kind::Eni => str_attr(&inst.attributes, "id")
-                .and_then(|id| enis.get(&id))
-                .map(|e| {
-                    let mut n = attrs::eni(e, cidrs.get(&e.vswitch_id));
-                    // What the cloud cannot tell apart stays as configured.
-                    for k in ["queue_number", "source_dest_check", "delete_on_release"] {
-                        if n.get(k).is_none_or(|v| v.is_null())
-                            && let Some(v) = before.get(k)
-                        {
-                            n.insert(k.into(), v.clone());
-                        }
-                    }
-                    n
-                }),
-            Kind::Attachment => {
-                let eni =
-                    str_attr(&inst.attributes, "network_interface_id").and_then(|id| enis.get(&id));
-                let want = str_attr(&inst.attributes, "instance_id");
-                match eni {
-                    Some(e) if e.instance_id == want && want.is_some() => {
-                        let mut n = before.clone();
-                        n.insert(
-                            "device_index".into(),
-                            e.device_index
-                                .map(|d| crate::lang::Value::Number(d as f64))
-                                .unwrap_or(crate::lang::Value::Null),
-                        );
-                        Some(n)
-                    }
-                    _ => None,
-                }
-            }
-            Kind::SecondaryIps => {
-                let eni =
-                    str_attr(&inst.attributes, "network_interface_id").and_then(|id| enis.get(&id));
-                eni.map(|e| {
-                    let mut n = before.clone();
-                    let keep = |k: &str, have: &[String]| -> Vec<crate::lang::Value> {
-                        before
-                            .get(k)
-                            .and_then(|v| v.as_seq().map(<[_]>::to_vec))
-                            .unwrap_or_default()
-                            .into_iter()
-                            .filter(|v| v.as_str().is_some_and(|s| have.iter().any(|h| h == s)))
-                            .collect()
-                    };
-                    let v4 = keep("private_ip_addresses", &e.private_ips);
-                    let v6 = keep("ipv6_addresses", &e.ipv6);
-                    n.insert(
-                        "private_ip_address_count".into(),
-                        crate::lang::Value::Number(v4.len() as f64),
-                    );
-                    n.insert(
-                        "ipv6_address_count".into(),
-                        crate::lang::Value::Number(v6.len() as f64),
-                    );
-                    n.insert("private_ip_addresses".into(), crate::lang::Value::set(v4));
-                    n.insert("ipv6_addresses".into(), crate::lang::Value::set(v6));
-                    // A re-attached ENI moves device and instance: guest-config needs them fresh.
-                    n.extend(attrs::eni_facts(e, cidrs.get(&e.vswitch_id)));
-                    n
-                })
-            }
-            Kind::Eip => str_attr(&inst.attributes, "id")
-                .and_then(|id| eips.get(&id))
-                .map(|e| {
-                    let mut n = attrs::eip(e);
-                    if let Some(b) = before.get("bandwidth")
-                        && attrs::same(b, &crate::lang::Value::string(e.bandwidth.clone()))
-                    {
-                        n.insert("bandwidth".into(), b.clone());
-                    }
-                    n
-                }),
-            Kind::Association => {
-                let eip = str_attr(&inst.attributes, "allocation_id").and_then(|id| eips.get(&id));
-                let want = str_attr(&inst.attributes, "instance_id");
-                match eip {
-                    Some(e) if e.instance_id == want && want.is_some() => {
-                        let mut n = before.clone();
-                        for (k, v) in [
-                            ("mode", &e.mode),
-                            ("instance_type", &e.instance_type),
-                            ("private_ip_address", &e.private_ip),
-                        ] {
-                            if let Some(v) = v {
-                                n.insert(k.into(), crate::lang::Value::string(v.clone()));
-                            }
-                        }
-                        Some(n)
-                    }
-                    _ => None,
-                }
-            }
-            _ => Some(before.clone()),
-        };
-        match after {
+        let attrs = attrs::from_state(schema, &inst.attributes);
+        let ids = wanted.entry(inst.provider.clone()).or_default();
+        match resources::source(schema.kind, &attrs) {
+            Some(Source::Eni(id)) => ids.0.push(id),
+            Some(Source::Eip(id)) => ids.1.push(id),
+            None => {}
+        }
+        before.push((a, schema.kind, attrs));
+    }
+    let seen = read(clouds, wanted)?;
+    let mut out = state.clone();
+    let mut drift = Vec::new();
+    for (a, kind, before) in before {
+        match resources::refreshed(kind, &before, &seen) {
             Some(n)
                 if n.iter()
                     .all(|(k, v)| before.get(k).is_some_and(|b| attrs::same(b, v)))
@@ -223,12 +81,40 @@ pub fn refresh(state: &State, clouds: &Clouds) -> Result<(State, Vec<Drift>), Ap
     Ok((out, drift))
 }
 
+/// Describes the wanted ENIs and EIPs (and, where ENIs are read, the region's vSwitches).
+fn read(
+    clouds: &Clouds,
+    wanted: BTreeMap<Option<String>, (Vec<String>, Vec<String>)>,
+) -> Result<Seen, ApiError> {
+    let mut seen = Seen::default();
+    for (alias, (mut enis, mut eips)) in wanted {
+        let c = clouds.client(alias.as_deref());
+        for ids in [&mut enis, &mut eips] {
+            ids.sort();
+            ids.dedup();
+        }
+        if !enis.is_empty() {
+            let found = c.describe_enis(&enis)?;
+            seen.enis
+                .extend(found.into_iter().map(|e| (e.id.clone(), e)));
+            seen.cidrs.extend(vswitch_cidrs(&c)?);
+        }
+        if !eips.is_empty() {
+            let found = c.describe_eips(&eips)?;
+            seen.eips
+                .extend(found.into_iter().map(|e| (e.id.clone(), e)));
+        }
+    }
+    Ok(seen)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::address::InstanceKey;
     use crate::provider::api::fake::{self, Fake, World};
     use crate::state::Instance;
+    use serde_json::Value as J;
 
     #[test]
     fn refresh_reads_deletion_protection_and_every_batch_of_ids() {

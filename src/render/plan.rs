@@ -88,176 +88,181 @@ impl W {
     }
 }
 
+/// The indentation of a resource block's attribute lines.
+const INDENT: usize = 4;
+
+/// The attribute rows of one resource block, and how many unchanged ones are hidden.
+#[derive(Default)]
+struct Rows {
+    rows: Vec<(String, &'static str, String)>,
+    hidden: usize,
+}
+
+impl Rows {
+    fn push(&mut self, k: &str, sym: &'static str, text: String) {
+        self.rows.push((k.to_string(), sym, text));
+    }
+
+    fn render(self, w: &W) -> String {
+        let width = self.rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+        let mut s = String::new();
+        for (k, sym, v) in self.rows {
+            let _ = writeln!(
+                s,
+                "{}{} {k:width$} = {v}",
+                " ".repeat(INDENT + 2),
+                w.sym(sym)
+            );
+        }
+        if self.hidden > 0 {
+            let _ = writeln!(
+                s,
+                "{}# ({} unchanged attribute{} hidden)",
+                " ".repeat(INDENT + 4),
+                self.hidden,
+                if self.hidden == 1 { "" } else { "s" }
+            );
+        }
+        s
+    }
+}
+
 /// Attribute lines of one resource block.
 fn attr_lines(w: &mut W, c: &Change) -> String {
+    let schema = crate::schema::by_kind(c.kind);
     let before = c.before.clone().unwrap_or_default();
     let after = c.after.clone().unwrap_or_default();
     let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
     keys.sort();
     keys.dedup();
-    let creating = matches!(c.action, Action::Create);
-    let deleting = matches!(c.action, Action::Delete);
-    // Which attributes to show, and with which symbol.
-    let mut rows: Vec<(String, &str, String)> = Vec::new();
-    let mut hidden = 0;
-    let indent = 4;
+    let mut rows = Rows::default();
     for k in keys {
         let b = before.get(k.as_str()).cloned().unwrap_or(Value::Null);
         let a = after.get(k.as_str()).cloned().unwrap_or(Value::Null);
         if c.sensitive.contains(k.as_str()) {
-            let hide = "(sensitive value)".to_string();
-            if creating {
-                rows.push((k.clone(), "+", hide));
-            } else if deleting {
-                rows.push((k.clone(), "-", hide));
-            } else if !same(&b, &a) {
-                rows.push((k.clone(), "~", hide));
-            } else {
-                hidden += 1;
-            }
+            sensitive_row(&mut rows, c.action, k, &b, &a);
             continue;
         }
-        let forces = c.replace_paths.iter().any(|p| p == k);
-        let note = if forces {
+        let note = if c.replace_paths.iter().any(|p| p == k) {
             format!(" {}", w.st.red("# forces replacement"))
         } else {
             String::new()
         };
-        if creating {
-            if !empty(&a) || a.is_unknown() {
-                let v = w.value("+", indent + 4, &a);
-                rows.push((k.clone(), "+", format!("{v}{note}")));
-            }
-            continue;
-        }
-        if deleting {
-            if !empty(&b) {
-                let v = w.value("-", indent + 4, &b);
-                rows.push((k.clone(), "-", format!("{v} -> null")));
-            }
-            continue;
-        }
-        if a.is_unknown() && !b.is_unknown() && !empty(&b) {
-            rows.push((
-                k.clone(),
-                "~",
-                format!(
-                    "{} -> (known after apply){note}",
-                    w.value("-", indent + 4, &b)
-                ),
-            ));
-            continue;
-        }
-        if same(&b, &a) {
-            if (k == "id" || k == "network_interface_name" || k == "address_name") && !empty(&a) {
-                rows.push((k.clone(), " ", scalar(&a)));
-            } else if !empty(&a) {
-                hidden += 1;
-            }
-            continue;
-        }
-        match (&b, &a) {
-            (Value::Set(_) | Value::List(_), Value::Set(_) | Value::List(_)) => {
-                let bs = b.as_seq().unwrap_or(&[]).to_vec();
-                let as_ = a.as_seq().unwrap_or(&[]).to_vec();
-                let pad = " ".repeat(indent + 4);
-                let mut s = "[\n".to_string();
-                for x in bs.iter().filter(|x| !as_.contains(x)) {
-                    let _ = writeln!(s, "{pad}  {} {},", w.sym("-"), scalar(x));
+        match c.action {
+            Action::Create => {
+                if !empty(&a) || a.is_unknown() {
+                    let v = w.value("+", INDENT + 4, &a);
+                    rows.push(k, "+", format!("{v}{note}"));
                 }
-                for x in as_.iter().filter(|x| !bs.contains(x)) {
-                    let _ = writeln!(s, "{pad}  {} {},", w.sym("+"), scalar(x));
+            }
+            Action::Delete => {
+                if !empty(&b) {
+                    let v = w.value("-", INDENT + 4, &b);
+                    rows.push(k, "-", format!("{v} -> null"));
                 }
-                let kept = as_.iter().filter(|x| bs.contains(x)).count();
-                if kept > 0 {
-                    let _ = writeln!(
-                        s,
-                        "{pad}    # ({kept} unchanged element{} hidden)",
-                        if kept == 1 { "" } else { "s" }
-                    );
+            }
+            _ if same(&b, &a) => {
+                if schema.identifies(k) && !empty(&a) {
+                    rows.push(k, " ", scalar(&a));
+                } else if !empty(&a) {
+                    rows.hidden += 1;
                 }
-                let _ = write!(s, "{pad}]{note}");
-                rows.push((k.clone(), "~", s));
             }
-            (Value::Map(bm), Value::Map(am)) => {
-                let pad = " ".repeat(indent + 4);
-                let mut s = "{\n".to_string();
-                let mut ks: Vec<&String> = bm.keys().chain(am.keys()).collect();
-                ks.sort();
-                ks.dedup();
-                let wk = ks.iter().map(|k| quote(k).len()).max().unwrap_or(0);
-                for mk in ks {
-                    match (bm.get(mk), am.get(mk)) {
-                        (Some(x), None) => {
-                            let _ = writeln!(
-                                s,
-                                "{pad}  {} {:wk$} = {} -> null",
-                                w.sym("-"),
-                                quote(mk),
-                                scalar(x)
-                            );
-                        }
-                        (None, Some(y)) => {
-                            let _ = writeln!(
-                                s,
-                                "{pad}  {} {:wk$} = {}",
-                                w.sym("+"),
-                                quote(mk),
-                                scalar(y)
-                            );
-                        }
-                        (Some(x), Some(y)) if x != y => {
-                            let _ = writeln!(
-                                s,
-                                "{pad}  {} {:wk$} = {} -> {}",
-                                w.sym("~"),
-                                quote(mk),
-                                scalar(x),
-                                scalar(y)
-                            );
-                        }
-                        _ => {}
-                    }
-                }
-                let _ = write!(s, "{pad}}}{note}");
-                rows.push((k.clone(), "~", s));
-            }
-            _ if empty(&b) => {
-                let v = w.value("+", indent + 4, &a);
-                rows.push((k.clone(), "+", format!("{v}{note}")));
-            }
-            _ if empty(&a) && !a.is_unknown() => {
-                let v = w.value("-", indent + 4, &b);
-                rows.push((k.clone(), "-", format!("{v} -> null{note}")));
-            }
-            _ => {
-                let text = if is_collection(&a) {
-                    w.value("+", indent + 4, &a)
-                } else {
-                    scalar(&a)
-                };
-                rows.push((k.clone(), "~", format!("{} -> {text}{note}", scalar(&b))));
-            }
+            _ => changed_row(w, &mut rows, k, (&b, &a), &note),
         }
     }
-    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
-    let mut s = String::new();
-    for (k, sym, v) in rows {
+    rows.render(w)
+}
+
+/// A sensitive attribute: shown as changed or not, never its value.
+fn sensitive_row(rows: &mut Rows, action: Action, k: &str, b: &Value, a: &Value) {
+    let hide = "(sensitive value)".to_string();
+    match action {
+        Action::Create => rows.push(k, "+", hide),
+        Action::Delete => rows.push(k, "-", hide),
+        _ if !same(b, a) => rows.push(k, "~", hide),
+        _ => rows.hidden += 1,
+    }
+}
+
+/// An attribute an update or replacement changes.
+fn changed_row(w: &mut W, rows: &mut Rows, k: &str, (b, a): (&Value, &Value), note: &str) {
+    if a.is_unknown() && !b.is_unknown() && !empty(b) {
+        let v = w.value("-", INDENT + 4, b);
+        rows.push(k, "~", format!("{v} -> (known after apply){note}"));
+        return;
+    }
+    match (b, a) {
+        (Value::Set(_) | Value::List(_), Value::Set(_) | Value::List(_)) => {
+            rows.push(k, "~", seq_diff(w, b, a, note));
+        }
+        (Value::Map(bm), Value::Map(am)) => rows.push(k, "~", map_diff(w, bm, am, note)),
+        _ if empty(b) => {
+            let v = w.value("+", INDENT + 4, a);
+            rows.push(k, "+", format!("{v}{note}"));
+        }
+        _ if empty(a) && !a.is_unknown() => {
+            let v = w.value("-", INDENT + 4, b);
+            rows.push(k, "-", format!("{v} -> null{note}"));
+        }
+        _ => {
+            let text = if is_collection(a) {
+                w.value("+", INDENT + 4, a)
+            } else {
+                scalar(a)
+            };
+            rows.push(k, "~", format!("{} -> {text}{note}", scalar(b)));
+        }
+    }
+}
+
+/// A list or set change as Terraform shows it: elements removed, elements added, the rest counted.
+fn seq_diff(w: &W, b: &Value, a: &Value, note: &str) -> String {
+    let bs = b.as_seq().unwrap_or(&[]);
+    let as_ = a.as_seq().unwrap_or(&[]);
+    let pad = " ".repeat(INDENT + 4);
+    let mut s = "[\n".to_string();
+    for x in bs.iter().filter(|x| !as_.contains(x)) {
+        let _ = writeln!(s, "{pad}  {} {},", w.sym("-"), scalar(x));
+    }
+    for x in as_.iter().filter(|x| !bs.contains(x)) {
+        let _ = writeln!(s, "{pad}  {} {},", w.sym("+"), scalar(x));
+    }
+    let kept = as_.iter().filter(|x| bs.contains(x)).count();
+    if kept > 0 {
         let _ = writeln!(
             s,
-            "{}{} {k:width$} = {v}",
-            " ".repeat(indent + 2),
-            w.sym(sym)
+            "{pad}    # ({kept} unchanged element{} hidden)",
+            if kept == 1 { "" } else { "s" }
         );
     }
-    if hidden > 0 {
-        let _ = writeln!(
-            s,
-            "{}# ({hidden} unchanged attribute{} hidden)",
-            " ".repeat(indent + 4),
-            if hidden == 1 { "" } else { "s" }
-        );
+    let _ = write!(s, "{pad}]{note}");
+    s
+}
+
+/// A map change, key by key.
+fn map_diff(
+    w: &W,
+    bm: &std::collections::BTreeMap<String, Value>,
+    am: &std::collections::BTreeMap<String, Value>,
+    note: &str,
+) -> String {
+    let pad = " ".repeat(INDENT + 4);
+    let mut s = "{\n".to_string();
+    let mut ks: Vec<&String> = bm.keys().chain(am.keys()).collect();
+    ks.sort();
+    ks.dedup();
+    let wk = ks.iter().map(|k| quote(k).len()).max().unwrap_or(0);
+    for mk in ks {
+        let (sym, text) = match (bm.get(mk), am.get(mk)) {
+            (Some(x), None) => ("-", format!("{} -> null", scalar(x))),
+            (None, Some(y)) => ("+", scalar(y)),
+            (Some(x), Some(y)) if x != y => ("~", format!("{} -> {}", scalar(x), scalar(y))),
+            _ => continue,
+        };
+        let _ = writeln!(s, "{pad}  {} {:wk$} = {text}", w.sym(sym), quote(mk));
     }
+    let _ = write!(s, "{pad}}}{note}");
     s
 }
 

@@ -1,0 +1,22 @@
+//! `alicloud_ecs_network_interface_attachment`: an ENI attached to an ECS instance. It is read from
+//! its ENI, and is gone when the ENI is attached elsewhere or not at all.
+
+use super::{Seen, Source, text};
+use crate::lang::Value;
+use crate::plan::attrs::Attrs;
+
+pub(super) fn source(a: &Attrs) -> Option<Source> {
+    text(a, "network_interface_id").map(Source::Eni)
+}
+
+pub(super) fn refreshed(before: &Attrs, seen: &Seen) -> Option<Attrs> {
+    let e = seen.enis.get(&text(before, "network_interface_id")?)?;
+    let want = text(before, "instance_id");
+    if want.is_none() || e.instance_id != want {
+        return None;
+    }
+    let mut n = before.clone();
+    let device = e.device_index.map(|d| Value::Number(d as f64));
+    n.insert("device_index".into(), device.unwrap_or(Value::Null));
+    Some(n)
+}
