@@ -77,6 +77,10 @@ pub struct AttrSchema {
     /// Names the object to a reader: shown in a plan even when unchanged, as Terraform shows
     /// `id` and names.
     pub identifying: bool,
+    /// What the cloud sets when the attribute is left out: known at plan time.
+    pub default: Option<&'static str>,
+    /// An output the plan may learn anew for an existing object (not kept from its prior state).
+    pub live: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,6 +102,8 @@ const fn a(name: &'static str, ty: AttrType) -> AttrSchema {
         values: &[],
         unsupported: false,
         identifying: false,
+        default: None,
+        live: false,
         format: None,
         range: None,
         min_items: 0,
@@ -115,6 +121,14 @@ impl AttrSchema {
     }
     const fn identifying(mut self) -> Self {
         self.identifying = true;
+        self
+    }
+    const fn default(mut self, v: &'static str) -> Self {
+        self.default = Some(v);
+        self
+    }
+    const fn live(mut self) -> Self {
+        self.live = true;
         self
     }
     const fn out(mut self) -> Self {
@@ -271,10 +285,10 @@ const SECONDARY_IPS: &[AttrSchema] = &[
     a("ipv6_address_count", Num).computed().count(),
     a("id", Str).out().identifying(),
     // Facts about the ENI guest-config needs, recorded at apply.
-    a("attached_instance_id", Str).out(),
+    a("attached_instance_id", Str).out().live(),
     a("device_index", Num).out(),
     a("mac", Str).out(),
-    a("primary_ip_address", Str).out(),
+    a("primary_ip_address", Str).out().live(),
     a("vswitch_cidr", Str).out(),
     a("vswitch_ipv6_cidr", Str).out(),
 ];
@@ -296,17 +310,23 @@ const EIP: &[AttrSchema] = &[
     a("address_name", Str).identifying(),
     a("name", Str).alias("address_name"),
     a("description", Str),
-    a("bandwidth", StrOrNum).computed(),
+    a("bandwidth", StrOrNum).computed().default("5"),
     a("internet_charge_type", Str)
         .computed()
+        .default("PayByBandwidth")
         .force_new()
         .values(&["PayByBandwidth", "PayByTraffic"]),
     a("payment_type", Str)
         .computed()
+        .default("PayAsYouGo")
         .force_new()
         .values(&["PayAsYouGo", "Subscription"]),
     a("instance_charge_type", Str).alias("payment_type"),
-    a("isp", Str).computed().force_new().values(ISPS),
+    a("isp", Str)
+        .computed()
+        .default("BGP")
+        .force_new()
+        .values(ISPS),
     a("ip_address", Str).computed().force_new().ipv4(),
     a("tags", StrMap),
     a("deletion_protection", Bool),

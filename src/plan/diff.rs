@@ -24,17 +24,6 @@ pub struct DiffInput<'a> {
     pub pinned: &'a std::collections::BTreeSet<String>,
 }
 
-/// Defaults the cloud applies when an attribute is left out: known at plan time.
-fn default_for(kind: Kind, attr: &str) -> Option<Value> {
-    Some(match (kind, attr) {
-        (Kind::Eip, "bandwidth") => Value::string("5"),
-        (Kind::Eip, "internet_charge_type") => Value::string("PayByBandwidth"),
-        (Kind::Eip, "payment_type") => Value::string("PayAsYouGo"),
-        (Kind::Eip, "isp") => Value::string("BGP"),
-        _ => return None,
-    })
-}
-
 pub use crate::provider::api::eip_target_kind as infer_kind;
 
 fn infer_target_type(v: &Value) -> Value {
@@ -56,92 +45,37 @@ fn infer_target_type(v: &Value) -> Value {
 pub fn diff(inp: DiffInput) -> Change {
     let schema = schema::by_kind(inp.kind);
     let addr = &inp.address;
-    let prior = inp.prior.clone();
-    let mut after = Attrs::new();
-    // Settable attributes: from the configuration, or the prior value when ignore_changes says so.
-    for a in schema
-        .attrs
-        .iter()
-        .filter(|a| a.alias_of.is_none() && !a.unsupported)
-    {
-        let name = a.name;
-        let ignored = inp.lifecycle.ignore_changes.iter().any(|i| i == name);
-        let prior_v = prior.as_ref().and_then(|p| p.get(name)).cloned();
-        let v = match inp.desired.get(name) {
-            Some(v) if !(ignored && prior_v.is_some()) => v.clone(),
-            _ if a.computed || matches!(a.ty, AttrType::Num | AttrType::Bool) => match prior_v {
-                Some(p) => p,
-                None => default_for(inp.kind, name).unwrap_or_else(|| {
-                    if a.computed {
-                        unknown_for(addr, name)
-                    } else {
-                        Value::Null
-                    }
-                }),
-            },
-            _ if ignored => prior_v.unwrap_or(Value::Null),
-            _ => Value::Null,
-        };
-        after.insert(name.to_string(), v);
-    }
+    let clouds = (!inp.offline).then_some(inp.clouds);
+    let mut after = planned(&inp, schema);
     shape(
         inp.kind,
         addr,
         &inp.desired,
-        prior.as_ref(),
+        inp.prior.as_ref(),
         &mut after,
-        (!inp.offline).then_some(inp.clouds),
+        clouds,
         inp.pinned,
     );
-
-    let Some(prior) = prior else {
-        return Change {
-            address: addr.clone(),
-            kind: inp.kind,
-            action: Action::Create,
-            before: None,
-            after: Some(after),
-            replace_paths: Vec::new(),
-            create_before_destroy: inp.lifecycle.create_before_destroy,
-            dependencies: inp.dependencies,
-            provider: inp.provider,
-            each: None,
-            sensitive: Default::default(),
-        };
+    let change = |action, before, after, replace_paths| Change {
+        address: addr.clone(),
+        kind: inp.kind,
+        action,
+        before,
+        after: Some(after),
+        replace_paths,
+        create_before_destroy: inp.lifecycle.create_before_destroy,
+        dependencies: inp.dependencies.clone(),
+        provider: inp.provider.clone(),
+        each: None,
+        sensitive: Default::default(),
     };
-    let mut replace_paths = Vec::new();
-    for a in schema
-        .attrs
-        .iter()
-        .filter(|a| a.force_new && a.alias_of.is_none())
-    {
-        let (Some(new), Some(old)) = (after.get(a.name), prior.get(a.name)) else {
-            continue;
-        };
-        let set_by_config = inp.desired.contains_key(a.name);
-        let changed = match new {
-            Value::Unknown(_) => set_by_config && !old.is_null(),
-            n => !attrs::same(n, old) && (set_by_config || !a.computed),
-        };
-        if changed {
-            replace_paths.push(a.name.to_string());
-        }
-    }
+    let Some(prior) = inp.prior.clone() else {
+        return change(Action::Create, None, after, Vec::new());
+    };
+    let replace_paths = forcing(schema, &inp.desired, &after, &prior);
     let action = if inp.forced_replace || !replace_paths.is_empty() {
         Action::Replace
-    } else if schema
-        .attrs
-        .iter()
-        .filter(|a| a.settable && a.alias_of.is_none() && !a.unsupported)
-        .any(|a| match (after.get(a.name), prior.get(a.name)) {
-            (Some(Value::Unknown(_)), _) => {
-                inp.desired.contains_key(a.name) || !prior.contains_key(a.name)
-            }
-            (Some(n), Some(o)) => !attrs::same(n, o),
-            (Some(n), None) => !attrs::same(n, &Value::Null),
-            _ => false,
-        })
-    {
+    } else if updates(schema, &inp.desired, &after, &prior) {
         Action::Update
     } else {
         Action::NoOp
@@ -153,7 +87,7 @@ pub fn diff(inp: DiffInput) -> Change {
             .iter()
             .filter(|a| a.computed && a.alias_of.is_none())
         {
-            if !inp.desired.contains_key(a.name) && default_for(inp.kind, a.name).is_none() {
+            if !inp.desired.contains_key(a.name) && a.default.is_none() {
                 after.insert(a.name.to_string(), unknown_for(addr, a.name));
             }
         }
@@ -163,50 +97,94 @@ pub fn diff(inp: DiffInput) -> Change {
             &inp.desired,
             None,
             &mut after,
-            (!inp.offline).then_some(inp.clouds),
+            clouds,
             inp.pinned,
         );
-    }
-    // Output-only attributes carry over on updates.
-    if action == Action::Update || action == Action::NoOp {
+    } else {
+        // The existing object's facts carry over; a live one only where the plan did not learn it.
         for a in schema.attrs.iter().filter(|a| !a.settable) {
-            if let Some(p) = prior.get(a.name) {
-                after.entry(a.name.to_string()).and_modify(|v| {
-                    if v.is_unknown() && !matches!(a.name, "status") {
-                        *v = p.clone()
-                    }
-                });
-            }
-        }
-        for k in [
-            "vswitch_cidr",
-            "vswitch_ipv6_cidr",
-            "vpc_id",
-            "zone_id",
-            "mac",
-            "status",
-            "id",
-            "device_index",
-            "region",
-        ] {
-            if let Some(p) = prior.get(k) {
-                after.insert(k.to_string(), p.clone());
+            let Some(p) = prior.get(a.name) else { continue };
+            if !a.live || after.get(a.name).is_some_and(Value::is_unknown) {
+                after.insert(a.name.to_string(), p.clone());
             }
         }
     }
-    Change {
-        address: addr.clone(),
-        kind: inp.kind,
-        action,
-        before: Some(prior),
-        after: Some(after),
-        replace_paths,
-        create_before_destroy: inp.lifecycle.create_before_destroy,
-        dependencies: inp.dependencies,
-        provider: inp.provider,
-        each: None,
-        sensitive: Default::default(),
+    change(action, Some(prior), after, replace_paths)
+}
+
+/// The settable attributes as planned: from the configuration, or the prior value when
+/// `ignore_changes` says so or the cloud decides, or the cloud's default.
+fn planned(inp: &DiffInput, schema: &schema::ResourceSchema) -> Attrs {
+    let prior = inp.prior.as_ref();
+    let mut after = Attrs::new();
+    for a in schema
+        .attrs
+        .iter()
+        .filter(|a| a.alias_of.is_none() && !a.unsupported)
+    {
+        let name = a.name;
+        let ignored = inp.lifecycle.ignore_changes.iter().any(|i| i == name);
+        let prior_v = prior.and_then(|p| p.get(name)).cloned();
+        let v = match inp.desired.get(name) {
+            Some(v) if !(ignored && prior_v.is_some()) => v.clone(),
+            _ if a.computed || matches!(a.ty, AttrType::Num | AttrType::Bool) => match prior_v {
+                Some(p) => p,
+                None => match a.default {
+                    Some(d) => Value::string(d),
+                    None if a.computed => unknown_for(&inp.address, name),
+                    None => Value::Null,
+                },
+            },
+            _ if ignored => prior_v.unwrap_or(Value::Null),
+            _ => Value::Null,
+        };
+        after.insert(name.to_string(), v);
     }
+    after
+}
+
+/// The attributes whose change forces a new object.
+fn forcing(
+    schema: &schema::ResourceSchema,
+    desired: &Attrs,
+    after: &Attrs,
+    prior: &Attrs,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in schema
+        .attrs
+        .iter()
+        .filter(|a| a.force_new && a.alias_of.is_none())
+    {
+        let (Some(new), Some(old)) = (after.get(a.name), prior.get(a.name)) else {
+            continue;
+        };
+        let set_by_config = desired.contains_key(a.name);
+        let changed = match new {
+            Value::Unknown(_) => set_by_config && !old.is_null(),
+            n => !attrs::same(n, old) && (set_by_config || !a.computed),
+        };
+        if changed {
+            out.push(a.name.to_string());
+        }
+    }
+    out
+}
+
+/// Whether a settable attribute changes in place.
+fn updates(schema: &schema::ResourceSchema, desired: &Attrs, after: &Attrs, prior: &Attrs) -> bool {
+    schema
+        .attrs
+        .iter()
+        .filter(|a| a.settable && a.alias_of.is_none() && !a.unsupported)
+        .any(|a| match (after.get(a.name), prior.get(a.name)) {
+            (Some(Value::Unknown(_)), _) => {
+                desired.contains_key(a.name) || !prior.contains_key(a.name)
+            }
+            (Some(n), Some(o)) => !attrs::same(n, o),
+            (Some(n), None) => !attrs::same(n, &Value::Null),
+            _ => false,
+        })
 }
 
 /// Kind-specific shaping of the planned attributes: list/count pairs, inferred values.
