@@ -1,7 +1,7 @@
 //! `alicloud_ecs_network_interface_attachment`: an ENI attached to an ECS instance. It is read from
 //! its ENI, and is gone when the ENI is attached elsewhere or not at all.
 
-use super::{Seen, Source, text};
+use super::{Seen, Shaping, Source, pair_id, text};
 use crate::lang::Value;
 use crate::plan::attrs::Attrs;
 
@@ -19,4 +19,13 @@ pub(super) fn refreshed(before: &Attrs, seen: &Seen) -> Option<Attrs> {
     let device = e.device_index.map(|d| Value::Number(d as f64));
     n.insert("device_index".into(), device.unwrap_or(Value::Null));
     Some(n)
+}
+
+pub(super) fn shape(s: &Shaping, after: &mut Attrs) {
+    let id = pair_id(
+        s,
+        after.get("network_interface_id"),
+        after.get("instance_id"),
+    );
+    after.insert("id".into(), id);
 }

@@ -1,6 +1,6 @@
 //! `alicloud_ecs_network_interface`: an ENI.
 
-use super::{Seen, Source, text};
+use super::{Seen, Shaping, Source, address_set, text};
 use crate::plan::attrs::{self, Attrs};
 
 pub(super) fn source(a: &Attrs) -> Option<Source> {
@@ -19,4 +19,14 @@ pub(super) fn refreshed(before: &Attrs, seen: &Seen) -> Option<Attrs> {
         }
     }
     Some(n)
+}
+
+pub(super) fn shape(s: &Shaping, after: &mut Attrs) {
+    address_set(
+        s,
+        after,
+        "private_ip_addresses",
+        "secondary_private_ip_address_count",
+    );
+    address_set(s, after, "ipv6_addresses", "ipv6_address_count");
 }

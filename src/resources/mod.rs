@@ -2,13 +2,18 @@
 //! cloud's answers say about it. A kind's meaning lives in its module so that `plan/` and `apply/`
 //! stay generic over kinds.
 //!
-//! The move is under way, one concern at a time. Here so far: how each kind is read back from the
-//! cloud by refresh (which object it reads, and the attributes that object gives it).
+//! The move is under way, one concern at a time. Here so far: how each kind's planned attributes
+//! are shaped (address sets and their counts, inferred values, ids known before apply), and how
+//! each kind is read back from the cloud by refresh (which object it reads, and the attributes that
+//! object gives it).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use crate::address::Address;
 use crate::lang::Value;
 use crate::plan::attrs::Attrs;
+use crate::plan::unknown_for;
+use crate::provider::Clouds;
 use crate::provider::api::{EipInfo, EniInfo};
 use crate::schema::Kind;
 
@@ -59,7 +64,105 @@ pub fn refreshed(kind: Kind, before: &Attrs, seen: &Seen) -> Option<Attrs> {
     }
 }
 
+/// What shaping a resource's planned attributes may read.
+pub struct Shaping<'a> {
+    pub address: &'a Address,
+    /// The configuration's values.
+    pub desired: &'a Attrs,
+    /// The refreshed prior attributes; `None` for a new object (also when replacing).
+    pub prior: Option<&'a Attrs>,
+    /// The cloud, for look-ups at plan time; `None` offline.
+    pub clouds: Option<&'a Clouds>,
+    /// Addresses EIPs in state are bound to: lowering a count keeps them.
+    pub pinned: &'a BTreeSet<String>,
+}
+
+impl Shaping<'_> {
+    fn prior(&self, k: &str) -> Option<&Value> {
+        self.prior.and_then(|p| p.get(k))
+    }
+}
+
+/// Kind-specific shaping of the planned attributes, after the generic diff filled them in.
+pub fn shape(kind: Kind, s: &Shaping, after: &mut Attrs) {
+    match kind {
+        Kind::Eni => eni::shape(s, after),
+        Kind::SecondaryIps => secondary_ips::shape(s, after),
+        Kind::Attachment => attachment::shape(s, after),
+        Kind::Association => association::shape(s, after),
+        _ => {}
+    }
+}
+
+/// A set of addresses and its count: whichever the configuration leaves out follows the other.
+/// Lowering the count drops the highest addresses first, and never one an EIP is bound to.
+fn address_set(s: &Shaping, after: &mut Attrs, list: &str, count: &str) {
+    let prior_list: Option<Vec<Value>> = s
+        .prior(list)
+        .and_then(|v| v.as_seq().map(<[Value]>::to_vec));
+    match (s.desired.get(list), s.desired.get(count)) {
+        (Some(l), _) => {
+            let n = l.as_seq().map(|x| Value::Number(x.len() as f64));
+            after.insert(count.into(), n.unwrap_or(Value::unknown()));
+        }
+        (None, Some(Value::Number(n))) => {
+            let n = *n as usize;
+            let l = match prior_list {
+                Some(p) if p.len() == n => Value::set(p),
+                Some(mut p) if p.len() > n => {
+                    p.sort_by_key(|v| {
+                        (
+                            !v.as_str().is_some_and(|a| s.pinned.contains(a)),
+                            ip_order(v),
+                        )
+                    });
+                    p.truncate(n);
+                    Value::set(p)
+                }
+                _ if n == 0 => Value::set(Vec::new()),
+                _ => unknown_for(s.address, list),
+            };
+            after.insert(list.into(), l);
+        }
+        (None, Some(other)) => {
+            let l = if other.is_unknown() {
+                unknown_for(s.address, list)
+            } else {
+                Value::unknown()
+            };
+            after.insert(list.into(), l);
+        }
+        (None, None) => {
+            // Neither given: nothing is managed; keep what is there (none on a new ENI).
+            let l = Value::set(prior_list.unwrap_or_default());
+            let n = l.as_seq().map(<[Value]>::len).unwrap_or(0);
+            after.insert(list.into(), l);
+            after.insert(count.into(), Value::Number(n as f64));
+        }
+    }
+}
+
+/// Addresses sort numerically, so "the highest" means what a person expects.
+fn ip_order(v: &Value) -> (u8, u128, String) {
+    match v.as_str().and_then(|s| s.parse::<std::net::IpAddr>().ok()) {
+        Some(std::net::IpAddr::V4(a)) => (0, u32::from(a) as u128, String::new()),
+        Some(std::net::IpAddr::V6(a)) => (1, u128::from(a), String::new()),
+        None => (2, 0, v.to_string()),
+    }
+}
+
+/// The id of a pairing resource (`LEFT:RIGHT`), known once both ids are.
+fn pair_id(s: &Shaping, left: Option<&Value>, right: Option<&Value>) -> Value {
+    match (left, right) {
+        (Some(Value::String(l)), Some(Value::String(r))) => Value::string(format!("{l}:{r}")),
+        _ => unknown_for(s.address, "id"),
+    }
+}
+
 /// A string attribute.
 fn text(a: &Attrs, k: &str) -> Option<String> {
     a.get(k).and_then(Value::as_str).map(str::to_string)
 }
+
+#[cfg(test)]
+mod tests;

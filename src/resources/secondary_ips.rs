@@ -2,9 +2,10 @@
 //! Refresh keeps the managed addresses the ENI still has, and the ENI's facts (device, MAC, CIDR)
 //! current, since guest-config needs them after a re-attach.
 
-use super::{Seen, Source, text};
+use super::{Seen, Shaping, Source, address_set, text};
 use crate::lang::Value;
 use crate::plan::attrs::{self, Attrs};
+use crate::provider::Clouds;
 
 pub(super) fn source(a: &Attrs) -> Option<Source> {
     text(a, "network_interface_id").map(Source::Eni)
@@ -31,4 +32,52 @@ pub(super) fn refreshed(before: &Attrs, seen: &Seen) -> Option<Attrs> {
     n.insert("ipv6_addresses".into(), Value::set(v6));
     n.extend(attrs::eni_facts(e, seen.cidrs.get(&e.vswitch_id)));
     Some(n)
+}
+
+pub(super) fn shape(s: &Shaping, after: &mut Attrs) {
+    address_set(s, after, "private_ip_addresses", "private_ip_address_count");
+    address_set(s, after, "ipv6_addresses", "ipv6_address_count");
+    // `instance_id` means the instance's primary ENI: look it up now, when known.
+    if !s.desired.contains_key("network_interface_id") {
+        let same_instance = s.prior("instance_id") == s.desired.get("instance_id");
+        let eni = match (
+            s.desired.get("instance_id"),
+            s.prior("network_interface_id"),
+        ) {
+            (_, Some(p)) if same_instance => p.clone(),
+            (Some(Value::String(id)), _) => s
+                .clouds
+                .and_then(|c| primary_eni_of(id, c))
+                .map(Value::String)
+                .unwrap_or(Value::unknown()),
+            _ => Value::unknown(),
+        };
+        after.insert("network_interface_id".into(), eni);
+    }
+    let id = after.get("network_interface_id").cloned();
+    after.insert("id".into(), id.unwrap_or(Value::unknown()));
+}
+
+/// The instance's primary ENI (its DescribeInstances `NetworkInterfaces` entry of type Primary);
+/// `None` leaves it unknown until apply, as when the look-up fails.
+fn primary_eni_of(instance: &str, clouds: &Clouds) -> Option<String> {
+    clouds.client(None).primary_eni_of(instance).ok().flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::provider::api::fake::{self, Fake};
+
+    #[test]
+    fn secondary_ips_by_instance_use_the_primary_entry_of_network_interfaces() {
+        let f = Fake::new(fake::instance_with_primary_listed_second(
+            "eni-pri", "eni-sec",
+        ));
+        let clouds = f.clouds();
+        assert_eq!(
+            super::primary_eni_of("i-1", &clouds),
+            Some("eni-pri".into())
+        );
+        assert_eq!(super::primary_eni_of("i-2", &clouds), None);
+    }
 }
