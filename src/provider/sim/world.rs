@@ -540,13 +540,8 @@ impl VSwitch {
 
     /// Whether an IPv6 address is reserved: the first and the last nine of the block.
     pub fn is_reserved_ipv6(&self, ip: Ipv6Addr) -> bool {
-        let Some(n) = self.ipv6_net() else {
-            return false;
-        };
-        let first = u128::from(n.network());
-        let last = u128::from(n.broadcast());
-        let x = u128::from(ip);
-        x == first || last - x < 9
+        self.ipv6_net()
+            .is_some_and(|n| crate::rules::eni::is_reserved(&n.into(), ip.into()))
     }
 
     /// Addresses usable by ENIs etc. before anything is allocated: the block minus the reserved.
@@ -558,10 +553,7 @@ impl VSwitch {
 }
 
 fn is_reserved_v4(n: Ipv4Net, ip: Ipv4Addr) -> bool {
-    let first = u32::from(n.network());
-    let last = u32::from(n.broadcast());
-    let x = u32::from(ip);
-    x == first || last - x < 3
+    crate::rules::eni::is_reserved(&n.into(), ip.into())
 }
 
 impl Instance {
