@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use ipnet::IpNet;
+use ipnet::{IpNet, Ipv4Net};
 
 use super::{Facts, Violation, id, running_or_stopped};
 use crate::limits::{InstanceType, Limits};
@@ -112,6 +112,17 @@ pub fn is_reserved(net: &IpNet, ip: IpAddr) -> bool {
         }
         _ => false,
     }
+}
+
+/// The usable IPv4 addresses of a vSwitch block, the first and the last as numbers: every
+/// address but the reserved ones (`is_reserved`); an empty range (last < first) for a block too
+/// small to have any.
+pub fn usable_v4(net: &Ipv4Net) -> (u32, u32) {
+    let base = u64::from(u32::from(net.network()));
+    let size = 1u64 << (32 - net.prefix_len());
+    let first = base + 1;
+    let last = if size < 8 { base } else { base + size - 4 };
+    (first as u32, last as u32)
 }
 
 pub fn ip_reserved(f: &Facts, _: &Limits) -> Option<Violation> {
@@ -306,4 +317,31 @@ pub fn eni_primary(f: &Facts, _: &Limits) -> Option<Violation> {
 pub fn eni_single_attach(f: &Facts, _: &Limits) -> Option<Violation> {
     matches!(f, Facts::Attach { attached: true })
         .then(|| Violation::new(id::ENI_SINGLE_ATTACH, "InvalidOperation.InvalidEniState"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The usable range and the reserved addresses are one arithmetic: the range's ends are
+    /// usable, the addresses just outside them reserved.
+    #[test]
+    fn the_usable_range_is_what_is_not_reserved() {
+        for (cidr, count) in [
+            ("10.0.1.0/24", 252u64),
+            ("10.0.0.0/29", 4),
+            ("10.0.0.0/16", 65532),
+        ] {
+            let net: Ipv4Net = cidr.parse().expect("cidr");
+            let (lo, hi) = usable_v4(&net);
+            assert_eq!(u64::from(hi - lo) + 1, count, "{cidr}");
+            let reserved =
+                |x: u32| is_reserved(&net.into(), IpAddr::from(std::net::Ipv4Addr::from(x)));
+            assert!(!reserved(lo) && !reserved(hi), "{cidr}");
+            assert!(reserved(lo - 1) && reserved(hi + 1), "{cidr}");
+        }
+        let tiny: Ipv4Net = "10.0.0.0/30".parse().expect("cidr");
+        let (lo, hi) = usable_v4(&tiny);
+        assert!(hi < lo, "a /30 has no usable address");
+    }
 }

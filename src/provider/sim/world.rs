@@ -547,7 +547,10 @@ impl VSwitch {
     /// Addresses usable by ENIs etc. before anything is allocated: the block minus the reserved.
     pub fn usable_ipv4_count(&self) -> u64 {
         self.ipv4_net()
-            .map(|n| (1u64 << (32 - n.prefix_len())).saturating_sub(4))
+            .map(|n| match crate::rules::eni::usable_v4(&n) {
+                (lo, hi) if hi >= lo => u64::from(hi - lo) + 1,
+                _ => 0,
+            })
             .unwrap_or(0)
     }
 }
