@@ -459,3 +459,78 @@ fn an_eip_and_its_target_share_a_region() {
     assert_eq!(rules_of(&f), [rules::id::EIP_SAME_REGION]);
     assert_eq!(run(&picture("cn-hangzhou"), &l, eips::bindings), []);
 }
+
+/// A secondary ENI eni-s (10.0.1.10, with 10.0.1.11) that the plan binds EIPs to in `mode`,
+/// attached to an instance or not.
+fn eni_target(mode: &str, ips: &[&str], on_instance: bool) -> Picture {
+    let mut info = eni_info("eni-s", "vsw-1", "10.0.1.10");
+    info.private_ips = vec!["10.0.1.11".into()];
+    if on_instance {
+        info.instance_id = Some("i-1".into());
+        info.status = "InUse".into();
+    }
+    let mut p = Picture::default();
+    p.cloud
+        .enis
+        .insert("eni-s".into(), (info, "cn-hangzhou".into()));
+    for (k, ip) in ips.iter().enumerate() {
+        let mut b = bind(&format!("b{k}"), "eni-s", "NetworkInterface");
+        b.mode = mode.into();
+        b.ip = Some(ip.to_string()).filter(|s| !s.is_empty());
+        p.bindings.binds.push(b);
+    }
+    p
+}
+
+#[test]
+fn a_nat_mode_eip_binds_to_one_of_the_enis_addresses_once() {
+    let l = current();
+    let f = run(
+        &eni_target("NAT", &["10.0.1.99"], false),
+        &l,
+        eips::bindings,
+    );
+    assert_eq!(rules_of(&f), [rules::id::EIP_ENI_NAT_MODE]);
+    assert_eq!(f[0].attr, "private_ip_address");
+    let twice = run(
+        &eni_target("NAT", &["10.0.1.11", "10.0.1.11"], false),
+        &l,
+        eips::bindings,
+    );
+    assert_eq!(rules_of(&twice), [rules::id::EIP_ENI_NAT_MODE]);
+    assert_eq!(twice[0].addr, addr("alicloud_eip_association.b1"));
+    assert_eq!(
+        run(
+            &eni_target("NAT", &["10.0.1.11", "10.0.1.10"], false),
+            &l,
+            eips::bindings
+        ),
+        []
+    );
+}
+
+#[test]
+fn visible_modes_need_an_eni_that_is_not_attached_and_multi_binded_has_a_cap() {
+    let l = current();
+    let f = run(&eni_target("BINDED", &[""], true), &l, eips::bindings);
+    assert_eq!(rules_of(&f), [rules::id::EIP_ENI_BINDED]);
+    assert_eq!(f[0].attr, "mode");
+    assert_eq!(
+        run(&eni_target("BINDED", &[""], false), &l, eips::bindings),
+        []
+    );
+    let cap = l.multi_binded_eips_per_eni.value as usize;
+    let over = vec![""; cap + 1];
+    let f = run(
+        &eni_target("MULTI_BINDED", &over, false),
+        &l,
+        eips::bindings,
+    );
+    assert_eq!(rules_of(&f), [rules::id::EIP_ENI_MULTI]);
+    assert_eq!(f[0].addr, addr(&format!("alicloud_eip_association.b{cap}")));
+    let at = vec![""; cap];
+    assert_eq!(
+        run(&eni_target("MULTI_BINDED", &at, false), &l, eips::bindings),
+        []
+    );
+}
