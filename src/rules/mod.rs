@@ -3,12 +3,16 @@
 //!
 //! A rule is decided in exactly one place: its row's `eval`, a pure function over [`Facts`] (small
 //! values describing one situation: an ENI's address count and where it sits, a binding about to be
-//! made, …) and the limits profile. The plan-time checker (`plan::check`) gathers facts from the
-//! Describe results and the whole plan; the simulator (`provider::sim::cloud`) gathers them from
+//! made, …) and the limits profile. The plan-time checker (`plan::check`) gathers facts from its
+//! picture of the cloud the whole plan leads to; the simulator (`provider::sim`) gathers them from
 //! its live state and the request. Both hand them to [`evaluate`] and get the same [`Violation`]
 //! (rule, code, limit, what was asked) back, and only the framing of the message differs: a
 //! diagnostic at plan time, an API error with the code at apply time. So the two cannot drift
 //! apart, which is what lets the property test hold one against the other.
+//!
+//! Facts both sides derive alike have one builder here (`eni::instance_state`, the reserved and
+//! usable addresses of a vSwitch in `eni`), and every rule id is a constant of [`id`]: a
+//! diagnostic names the rule `evaluate` found broken, never an id typed again.
 
 use crate::limits::Limits;
 
@@ -474,7 +478,7 @@ pub fn readme_block() -> String {
         other => other.to_string(),
     };
     let mut out = String::from(
-        "<!-- rules:begin -->\n## Rules netform checks\n\nGenerated from `src/rules.rs` and `src/limits.rs`; \
+        "<!-- rules:begin -->\n## Rules netform checks\n\nGenerated from `src/rules/mod.rs` and `src/limits.rs`; \
          each rule is checked at plan time and enforced by the simulator with the codes shown. \
          Override a limit in a world file's `limits` section or the provider block.\n\n\
          | id | rule | limit `current` | limit `2021` | codes |\n| --- | --- | --- | --- | --- |\n",
