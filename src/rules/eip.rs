@@ -1,7 +1,7 @@
 //! The rules about binding EIPs (rules.md "EIPs"), one function per rule, each the only place
 //! its rule is decided.
 
-use super::{Facts, Violation, running_or_stopped};
+use super::{Facts, Violation, id, running_or_stopped};
 use crate::limits::Limits;
 
 /// What kind of resource a binding targets, with the properties that rule some out.
@@ -48,7 +48,7 @@ const KINDS: &[&str] = &[
 
 pub fn eip_target_kind(f: &Facts, l: &Limits) -> Option<Violation> {
     let Facts::EipTarget(t) = f else { return None };
-    let no = |code| Some(Violation::new("eip-target-kind", code));
+    let no = |code| Some(Violation::new(id::EIP_TARGET_KIND, code));
     match t.kind {
         "EcsInstance" if t.classic => no("OperationDenied"),
         "SlbInstance" if t.internet_slb => no("InvalidInstanceType.ValueNotSupported"),
@@ -66,14 +66,14 @@ pub fn eip_target_kind(f: &Facts, l: &Limits) -> Option<Violation> {
 
 pub fn eip_one_target(f: &Facts, _: &Limits) -> Option<Violation> {
     matches!(f, Facts::Bind { eip_bound: true })
-        .then(|| Violation::new("eip-one-target", "IncorrectEipStatus"))
+        .then(|| Violation::new(id::EIP_ONE_TARGET, "IncorrectEipStatus"))
 }
 
 pub fn eip_same_region(f: &Facts, _: &Limits) -> Option<Violation> {
     let Facts::Regions { eip, target } = f else {
         return None;
     };
-    (eip != target).then(|| Violation::new("eip-same-region", "InvalidParameter.Mismatch"))
+    (eip != target).then(|| Violation::new(id::EIP_SAME_REGION, "InvalidParameter.Mismatch"))
 }
 
 pub fn eip_ecs_state(f: &Facts, _: &Limits) -> Option<Violation> {
@@ -81,7 +81,7 @@ pub fn eip_ecs_state(f: &Facts, _: &Limits) -> Option<Violation> {
         return None;
     };
     (!running_or_stopped(status))
-        .then(|| Violation::new("eip-ecs-state", "IncorrectInstanceStatus"))
+        .then(|| Violation::new(id::EIP_ECS_STATE, "IncorrectInstanceStatus"))
 }
 
 pub fn eip_ecs_single(f: &Facts, _: &Limits) -> Option<Violation> {
@@ -94,7 +94,7 @@ pub fn eip_ecs_single(f: &Facts, _: &Limits) -> Option<Violation> {
         return None;
     };
     (*public_ip || *other_eips > 0)
-        .then(|| Violation::new("eip-ecs-single", "InvalidAssociation.Duplicated"))
+        .then(|| Violation::new(id::EIP_ECS_SINGLE, "InvalidAssociation.Duplicated"))
 }
 
 pub fn eip_ecs_dnat(f: &Facts, _: &Limits) -> Option<Violation> {
@@ -105,7 +105,7 @@ pub fn eip_ecs_dnat(f: &Facts, _: &Limits) -> Option<Violation> {
             ..
         }
     )
-    .then(|| Violation::new("eip-ecs-dnat", "BIND_INSTANCE_HAVE_PORTMAP_OR_BIND_EIP"))
+    .then(|| Violation::new(id::EIP_ECS_DNAT, "BIND_INSTANCE_HAVE_PORTMAP_OR_BIND_EIP"))
 }
 
 pub fn eip_nat_quota(f: &Facts, l: &Limits) -> Option<Violation> {
@@ -116,7 +116,7 @@ pub fn eip_nat_quota(f: &Facts, l: &Limits) -> Option<Violation> {
     else {
         return None;
     };
-    let v = || Violation::new("eip-nat-quota", "QuotaExceeded.Eip");
+    let v = || Violation::new(id::EIP_NAT_QUOTA, "QuotaExceeded.Eip");
     let cap = l.nat_gateway_eips.value as usize;
     if *eips > cap {
         return Some(v().counts(cap, *eips).key("nat_gateway_eips"));
@@ -136,10 +136,10 @@ pub fn eip_havip_single(f: &Facts, _: &Limits) -> Option<Violation> {
     };
     // rules.md: only while Available or Allocated (not InUse, nor Creating/Deleting).
     if !matches!(*status, "Available" | "Allocated") {
-        return Some(Violation::new("eip-havip-single", "IncorrectHaVipStatus"));
+        return Some(Violation::new(id::EIP_HAVIP_SINGLE, "IncorrectHaVipStatus"));
     }
     (*eips > 1).then(|| {
-        Violation::new("eip-havip-single", "InvalidAssociation.Duplicated").counts(1, *eips)
+        Violation::new(id::EIP_HAVIP_SINGLE, "InvalidAssociation.Duplicated").counts(1, *eips)
     })
 }
 
@@ -147,12 +147,13 @@ pub fn eip_slb_single(f: &Facts, _: &Limits) -> Option<Violation> {
     let Facts::SlbBind { eips } = f else {
         return None;
     };
-    (*eips > 1)
-        .then(|| Violation::new("eip-slb-single", "InvalidAssociation.Duplicated").counts(1, *eips))
+    (*eips > 1).then(|| {
+        Violation::new(id::EIP_SLB_SINGLE, "InvalidAssociation.Duplicated").counts(1, *eips)
+    })
 }
 
 pub fn eip_eni_nat_mode(f: &Facts, _: &Limits) -> Option<Violation> {
-    let v = || Violation::new("eip-eni-nat-mode", "InvalidParameter");
+    let v = || Violation::new(id::EIP_ENI_NAT_MODE, "InvalidParameter");
     match f {
         Facts::EniBind(b) if b.mode == "NAT" => {
             (b.address_on_eni == Some(false) || b.address_taken).then(v)
@@ -163,7 +164,7 @@ pub fn eip_eni_nat_mode(f: &Facts, _: &Limits) -> Option<Violation> {
 }
 
 pub fn eip_eni_binded(f: &Facts, _: &Limits) -> Option<Violation> {
-    let v = |code| Some(Violation::new("eip-eni-binded", code));
+    let v = |code| Some(Violation::new(id::EIP_ENI_BINDED, code));
     match f {
         Facts::EniBind(b) => {
             if b.mode == "BINDED" {
@@ -197,7 +198,7 @@ pub fn eip_eni_multi(f: &Facts, l: &Limits) -> Option<Violation> {
     if b.mode != "MULTI_BINDED" {
         return None;
     }
-    let v = |code| Violation::new("eip-eni-multi", code);
+    let v = |code| Violation::new(id::EIP_ENI_MULTI, code);
     if b.primary {
         return Some(v("InvalidParameter"));
     }

@@ -3,9 +3,9 @@
 
 use std::net::IpAddr;
 
-use ipnet::IpNet;
+use ipnet::{IpNet, Ipv4Net};
 
-use super::{Facts, Violation, running_or_stopped};
+use super::{Facts, Violation, id, running_or_stopped};
 use crate::limits::{InstanceType, Limits};
 
 /// Where an ENI sits once the change is made.
@@ -50,7 +50,7 @@ pub fn ip_available_cap(f: &Facts, l: &Limits) -> Option<Violation> {
     };
     let cap = l.available_eni_secondary_ipv4.value as usize;
     (*secondary > cap).then(|| {
-        Violation::new("ip-available-cap", "MaxEniPrivateIpsCountExceeded")
+        Violation::new(id::IP_AVAILABLE_CAP, "MaxEniPrivateIpsCountExceeded")
             .counts(cap, *secondary)
             .key("available_eni_secondary_ipv4")
     })
@@ -67,8 +67,11 @@ pub fn ip_instance_type_cap(f: &Facts, _: &Limits) -> Option<Violation> {
     // The type's number counts the ENI's primary address too.
     let total = secondary + 1;
     (total > t.eni_private_ip_address_quantity as usize).then(|| {
-        Violation::new("ip-instance-type-cap", "InvalidOperation.Ipv4CountExceeded")
-            .counts(t.eni_private_ip_address_quantity, total)
+        Violation::new(
+            id::IP_INSTANCE_TYPE_CAP,
+            "InvalidOperation.Ipv4CountExceeded",
+        )
+        .counts(t.eni_private_ip_address_quantity, total)
     })
 }
 
@@ -77,13 +80,13 @@ pub fn ip_primary_eni_state(f: &Facts, _: &Limits) -> Option<Violation> {
         return None;
     };
     (!running_or_stopped(instance_status))
-        .then(|| Violation::new("ip-primary-eni-state", "InvalidOperation.InvalidEcsState"))
+        .then(|| Violation::new(id::IP_PRIMARY_ENI_STATE, "InvalidOperation.InvalidEcsState"))
 }
 
 pub fn ip_in_vswitch(f: &Facts, _: &Limits) -> Option<Violation> {
     let Facts::Address(a) = f else { return None };
     let net = a.cidr?;
-    (!net.contains(&a.ip)).then(|| Violation::new("ip-in-vswitch", "InvalidVSwitchId.IpInvalid"))
+    (!net.contains(&a.ip)).then(|| Violation::new(id::IP_IN_VSWITCH, "InvalidVSwitchId.IpInvalid"))
 }
 
 /// The system's addresses of a vSwitch block: IPv4 the first and the last three, IPv6 the first
@@ -111,10 +114,21 @@ pub fn is_reserved(net: &IpNet, ip: IpAddr) -> bool {
     }
 }
 
+/// The usable IPv4 addresses of a vSwitch block, the first and the last as numbers: every
+/// address but the reserved ones (`is_reserved`); an empty range (last < first) for a block too
+/// small to have any.
+pub fn usable_v4(net: &Ipv4Net) -> (u32, u32) {
+    let base = u64::from(u32::from(net.network()));
+    let size = 1u64 << (32 - net.prefix_len());
+    let first = base + 1;
+    let last = if size < 8 { base } else { base + size - 4 };
+    (first as u32, last as u32)
+}
+
 pub fn ip_reserved(f: &Facts, _: &Limits) -> Option<Violation> {
     let Facts::Address(a) = f else { return None };
     let net = a.cidr?;
-    is_reserved(&net, a.ip).then(|| Violation::new("ip-reserved", "InvalidVSwitchId.IpInvalid"))
+    is_reserved(&net, a.ip).then(|| Violation::new(id::IP_RESERVED, "InvalidVSwitchId.IpInvalid"))
 }
 
 pub fn ip_unique(f: &Facts, _: &Limits) -> Option<Violation> {
@@ -128,7 +142,7 @@ pub fn ip_unique(f: &Facts, _: &Limits) -> Option<Violation> {
     } else {
         return None;
     };
-    Some(Violation::new("ip-unique", code))
+    Some(Violation::new(id::IP_UNIQUE, code))
 }
 
 pub fn ip_vswitch_capacity(f: &Facts, _: &Limits) -> Option<Violation> {
@@ -136,7 +150,7 @@ pub fn ip_vswitch_capacity(f: &Facts, _: &Limits) -> Option<Violation> {
         return None;
     };
     (need > free).then(|| {
-        Violation::new("ip-vswitch-capacity", "InvalidVSwitchId.IpNotEnough").counts(*free, *need)
+        Violation::new(id::IP_VSWITCH_CAPACITY, "InvalidVSwitchId.IpNotEnough").counts(*free, *need)
     })
 }
 
@@ -164,7 +178,7 @@ pub fn ip_sg_capacity(f: &Facts, l: &Limits) -> Option<Violation> {
         )
     };
     (n > cap).then(|| {
-        Violation::new("ip-sg-capacity", "SecurityGroupInstanceLimitExceed")
+        Violation::new(id::IP_SG_CAPACITY, "SecurityGroupInstanceLimitExceed")
             .counts(cap, n)
             .key(key)
     })
@@ -179,7 +193,7 @@ pub fn ipv6_cap(f: &Facts, l: &Limits) -> Option<Violation> {
     else {
         return None;
     };
-    let v = |code| Violation::new("ipv6-cap", code);
+    let v = |code| Violation::new(id::IPV6_CAP, code);
     if *count == 0 {
         return None;
     }
@@ -212,7 +226,7 @@ pub fn eni_per_instance(f: &Facts, _: &Limits) -> Option<Violation> {
         return None;
     };
     (*total > ty.eni_quantity as usize).then(|| {
-        Violation::new("eni-per-instance", "EniPerInstanceLimitExceeded")
+        Violation::new(id::ENI_PER_INSTANCE, "EniPerInstanceLimitExceeded")
             .counts(ty.eni_quantity, *total)
     })
 }
@@ -227,12 +241,12 @@ pub fn eni_zone_vpc(f: &Facts, _: &Limits) -> Option<Violation> {
         } => {
             if instance_zone.is_some_and(|z| z != *eni_zone) {
                 Some(Violation::new(
-                    "eni-zone-vpc",
+                    id::ENI_ZONE_VPC,
                     "InvalidOperation.AvailabilityZoneMismatch",
                 ))
             } else if instance_vpc.is_some_and(|v| v != *eni_vpc) {
                 Some(Violation::new(
-                    "eni-zone-vpc",
+                    id::ENI_ZONE_VPC,
                     "InvalidOperation.VpcMismatch",
                 ))
             } else {
@@ -241,10 +255,10 @@ pub fn eni_zone_vpc(f: &Facts, _: &Limits) -> Option<Violation> {
         }
         Facts::EniSecurityGroups { vpc, groups } => {
             if let Some(i) = groups.iter().position(|(g, _)| g != vpc) {
-                Some(Violation::new("eni-zone-vpc", "InvalidOperation.VpcMismatch").at(i))
+                Some(Violation::new(id::ENI_ZONE_VPC, "InvalidOperation.VpcMismatch").at(i))
             } else if groups.iter().any(|g| g.1) && groups.iter().any(|g| !g.1) {
                 Some(Violation::new(
-                    "eni-zone-vpc",
+                    id::ENI_ZONE_VPC,
                     "InvalidParameter.SecurityGroupType",
                 ))
             } else {
@@ -253,6 +267,22 @@ pub fn eni_zone_vpc(f: &Facts, _: &Limits) -> Option<Violation> {
         }
         _ => None,
     }
+}
+
+/// The facts of attaching or detaching an ENI while its instance, of type `ty` when the table
+/// knows it, is in `status` (eni-instance-state): the one place a type's stopped-only flag is
+/// read, for the checker and the simulator alike.
+pub fn instance_state<'a>(status: &'a str, ty: Option<&InstanceType>) -> Facts<'a> {
+    Facts::InstanceState {
+        status,
+        stopped_only: stopped_only(ty),
+    }
+}
+
+/// Whether an instance of type `ty` attaches and detaches ENIs only while stopped (an unknown
+/// type is not: no false rejection).
+pub fn stopped_only(ty: Option<&InstanceType>) -> bool {
+    ty.is_some_and(|t| t.stopped_only_attach)
 }
 
 pub fn eni_instance_state(f: &Facts, _: &Limits) -> Option<Violation> {
@@ -268,7 +298,7 @@ pub fn eni_instance_state(f: &Facts, _: &Limits) -> Option<Violation> {
     } else {
         running_or_stopped(status)
     };
-    (!ok).then(|| Violation::new("eni-instance-state", "InvalidOperation.InvalidEcsState"))
+    (!ok).then(|| Violation::new(id::ENI_INSTANCE_STATE, "InvalidOperation.InvalidEcsState"))
 }
 
 pub fn eni_primary(f: &Facts, _: &Limits) -> Option<Violation> {
@@ -276,7 +306,7 @@ pub fn eni_primary(f: &Facts, _: &Limits) -> Option<Violation> {
         return None;
     };
     Some(Violation::new(
-        "eni-primary",
+        id::ENI_PRIMARY,
         match op {
             EniOp::Detach => "InvalidOperation.DetachPrimaryEniNotAllowed",
             EniOp::Attach | EniOp::Delete => "InvalidOperation.InvalidEniState",
@@ -286,5 +316,32 @@ pub fn eni_primary(f: &Facts, _: &Limits) -> Option<Violation> {
 
 pub fn eni_single_attach(f: &Facts, _: &Limits) -> Option<Violation> {
     matches!(f, Facts::Attach { attached: true })
-        .then(|| Violation::new("eni-single-attach", "InvalidOperation.InvalidEniState"))
+        .then(|| Violation::new(id::ENI_SINGLE_ATTACH, "InvalidOperation.InvalidEniState"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The usable range and the reserved addresses are one arithmetic: the range's ends are
+    /// usable, the addresses just outside them reserved.
+    #[test]
+    fn the_usable_range_is_what_is_not_reserved() {
+        for (cidr, count) in [
+            ("10.0.1.0/24", 252u64),
+            ("10.0.0.0/29", 4),
+            ("10.0.0.0/16", 65532),
+        ] {
+            let net: Ipv4Net = cidr.parse().expect("cidr");
+            let (lo, hi) = usable_v4(&net);
+            assert_eq!(u64::from(hi - lo) + 1, count, "{cidr}");
+            let reserved =
+                |x: u32| is_reserved(&net.into(), IpAddr::from(std::net::Ipv4Addr::from(x)));
+            assert!(!reserved(lo) && !reserved(hi), "{cidr}");
+            assert!(reserved(lo - 1) && reserved(hi + 1), "{cidr}");
+        }
+        let tiny: Ipv4Net = "10.0.0.0/30".parse().expect("cidr");
+        let (lo, hi) = usable_v4(&tiny);
+        assert!(hi < lo, "a /30 has no usable address");
+    }
 }

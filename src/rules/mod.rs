@@ -3,12 +3,16 @@
 //!
 //! A rule is decided in exactly one place: its row's `eval`, a pure function over [`Facts`] (small
 //! values describing one situation: an ENI's address count and where it sits, a binding about to be
-//! made, …) and the limits profile. The plan-time checker (`plan::check`) gathers facts from the
-//! Describe results and the whole plan; the simulator (`provider::sim::cloud`) gathers them from
+//! made, …) and the limits profile. The plan-time checker (`plan::check`) gathers facts from its
+//! picture of the cloud the whole plan leads to; the simulator (`provider::sim`) gathers them from
 //! its live state and the request. Both hand them to [`evaluate`] and get the same [`Violation`]
 //! (rule, code, limit, what was asked) back, and only the framing of the message differs: a
 //! diagnostic at plan time, an API error with the code at apply time. So the two cannot drift
 //! apart, which is what lets the property test hold one against the other.
+//!
+//! Facts both sides derive alike have one builder here (`eni::instance_state`, the reserved and
+//! usable addresses of a vSwitch in `eni`), and every rule id is a constant of [`id`]: a
+//! diagnostic names the rule `evaluate` found broken, never an id typed again.
 
 use crate::limits::Limits;
 
@@ -33,6 +37,37 @@ pub struct Rule {
     pub eval: fn(&Facts, &Limits) -> Option<Violation>,
     /// The instance-type column the rule reads, if any (DescribeInstanceTypes' name).
     pub per_type: Option<&'static str>,
+}
+
+/// Every rule's id, spelled once: the table's rows, the evaluators' violations and the
+/// checker's wording all name a rule through these, so none is typed twice.
+pub mod id {
+    pub const IP_AVAILABLE_CAP: &str = "ip-available-cap";
+    pub const IP_INSTANCE_TYPE_CAP: &str = "ip-instance-type-cap";
+    pub const IP_PRIMARY_ENI_STATE: &str = "ip-primary-eni-state";
+    pub const IP_IN_VSWITCH: &str = "ip-in-vswitch";
+    pub const IP_RESERVED: &str = "ip-reserved";
+    pub const IP_UNIQUE: &str = "ip-unique";
+    pub const IP_VSWITCH_CAPACITY: &str = "ip-vswitch-capacity";
+    pub const IP_SG_CAPACITY: &str = "ip-sg-capacity";
+    pub const IPV6_CAP: &str = "ipv6-cap";
+    pub const ENI_PER_INSTANCE: &str = "eni-per-instance";
+    pub const ENI_ZONE_VPC: &str = "eni-zone-vpc";
+    pub const ENI_INSTANCE_STATE: &str = "eni-instance-state";
+    pub const ENI_PRIMARY: &str = "eni-primary";
+    pub const ENI_SINGLE_ATTACH: &str = "eni-single-attach";
+    pub const EIP_TARGET_KIND: &str = "eip-target-kind";
+    pub const EIP_ONE_TARGET: &str = "eip-one-target";
+    pub const EIP_SAME_REGION: &str = "eip-same-region";
+    pub const EIP_ECS_STATE: &str = "eip-ecs-state";
+    pub const EIP_ECS_SINGLE: &str = "eip-ecs-single";
+    pub const EIP_ECS_DNAT: &str = "eip-ecs-dnat";
+    pub const EIP_NAT_QUOTA: &str = "eip-nat-quota";
+    pub const EIP_HAVIP_SINGLE: &str = "eip-havip-single";
+    pub const EIP_SLB_SINGLE: &str = "eip-slb-single";
+    pub const EIP_ENI_NAT_MODE: &str = "eip-eni-nat-mode";
+    pub const EIP_ENI_BINDED: &str = "eip-eni-binded";
+    pub const EIP_ENI_MULTI: &str = "eip-eni-multi";
 }
 
 /// A broken rule, with the numbers a message quotes.
@@ -177,7 +212,7 @@ pub fn running_or_stopped(status: &str) -> bool {
 
 pub static RULES: &[Rule] = &[
     Rule {
-        id: "ip-available-cap",
+        id: id::IP_AVAILABLE_CAP,
         statement: "an ENI that is not attached (Available) holds at most the profile's secondary IPv4 cap",
         source: "A: 弹性网卡处于可用状态时，最多可以分配10个私网IP地址",
         codes: &["MaxEniPrivateIpsCountExceeded"],
@@ -186,7 +221,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "ip-instance-type-cap",
+        id: id::IP_INSTANCE_TYPE_CAP,
         statement: "an attached ENI holds at most its instance type's EniPrivateIpAddressQuantity private IPv4, primary included; an ENI holding more cannot be attached",
         source: "A: 已绑定状态…与实例规格相关",
         codes: &["InvalidOperation.Ipv4CountExceeded"],
@@ -195,7 +230,7 @@ pub static RULES: &[Rule] = &[
         per_type: Some("EniPrivateIpAddressQuantity"),
     },
     Rule {
-        id: "ip-primary-eni-state",
+        id: id::IP_PRIMARY_ENI_STATE,
         statement: "assigning or unassigning IPs on a primary ENI needs its instance Running or Stopped",
         source: "A: 主弹性网卡绑定的实例必须处于运行中或者已停止状态",
         codes: &["InvalidOperation.InvalidEcsState"],
@@ -204,7 +239,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "ip-in-vswitch",
+        id: id::IP_IN_VSWITCH,
         statement: "a given address lies in the ENI's vSwitch CIDR (IPv6: its IPv6 CIDR)",
         source: "A: 取值在IPv4私网网段和IPv6私网网段中即可",
         codes: &["InvalidVSwitchId.IpInvalid"],
@@ -213,7 +248,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "ip-reserved",
+        id: id::IP_RESERVED,
         statement: "an address is not the first nor one of the last three of its vSwitch CIDR (IPv6: first, last nine)",
         source: "API ref. CreateVSwitch",
         codes: &["InvalidVSwitchId.IpInvalid"],
@@ -222,7 +257,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "ip-unique",
+        id: id::IP_UNIQUE,
         statement: "an address is not already in use in the vSwitch, not twice in one request or plan, not already on the ENI",
         source: "API ref.",
         codes: &[
@@ -235,7 +270,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "ip-vswitch-capacity",
+        id: id::IP_VSWITCH_CAPACITY,
         statement: "automatic allocation needs enough free addresses in the vSwitch",
         source: "API ref.",
         codes: &["InvalidVSwitchId.IpNotEnough"],
@@ -244,7 +279,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "ip-sg-capacity",
+        id: id::IP_SG_CAPACITY,
         statement: "a basic security group holds at most the profile's private-IP count; an advanced group at most 65,536 ENIs",
         source: "A: 专有网络类型安全组能容纳的私网IP地址数量存在限制",
         codes: &["SecurityGroupInstanceLimitExceed"],
@@ -253,7 +288,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "ipv6-cap",
+        id: id::IPV6_CAP,
         statement: "IPv6 per ENI: the profile's cap when Available, EniIpv6AddressQuantity when attached; needs an IPv6 vSwitch and a type with IPv6",
         source: "API ref. AssignIpv6Addresses",
         codes: &[
@@ -267,7 +302,7 @@ pub static RULES: &[Rule] = &[
         per_type: Some("EniIpv6AddressQuantity"),
     },
     Rule {
-        id: "eni-per-instance",
+        id: id::ENI_PER_INSTANCE,
         statement: "ENIs on an instance ≤ its type's EniQuantity, primary included",
         source: "API ref.",
         codes: &["EniPerInstanceLimitExceeded"],
@@ -276,7 +311,7 @@ pub static RULES: &[Rule] = &[
         per_type: Some("EniQuantity"),
     },
     Rule {
-        id: "eni-zone-vpc",
+        id: id::ENI_ZONE_VPC,
         statement: "ENI and instance in the same zone and VPC; security groups in that VPC and all of one type",
         source: "API ref.",
         codes: &[
@@ -289,7 +324,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "eni-instance-state",
+        id: id::ENI_INSTANCE_STATE,
         statement: "attach and detach need the instance Running or Stopped (Stopped for stopped-only types)",
         source: "API ref. AttachNetworkInterface; instance-family docs",
         codes: &["InvalidOperation.InvalidEcsState"],
@@ -298,7 +333,7 @@ pub static RULES: &[Rule] = &[
         per_type: Some("stopped-only attach"),
     },
     Rule {
-        id: "eni-primary",
+        id: id::ENI_PRIMARY,
         statement: "an instance's primary ENI is never detached or deleted",
         source: "API ref.",
         codes: &[
@@ -310,7 +345,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "eni-single-attach",
+        id: id::ENI_SINGLE_ATTACH,
         statement: "an ENI attaches to one instance at a time (attach needs it Available)",
         source: "API ref.",
         codes: &["InvalidOperation.InvalidEniState"],
@@ -319,7 +354,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "eip-target-kind",
+        id: id::EIP_TARGET_KIND,
         statement: "an EIP binds only to a VPC ECS instance, a private SLB, a secondary ENI (primary in NAT mode where allowed), a NAT gateway, a HAVIP or a VPC IP address",
         source: "B: EIP可以绑定到哪些云资源",
         codes: &["OperationDenied", "InvalidInstanceType.ValueNotSupported"],
@@ -328,7 +363,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "eip-one-target",
+        id: id::EIP_ONE_TARGET,
         statement: "an EIP is bound to one resource at a time (only an Available EIP binds)",
         source: "B: 一个EIP同时只能绑定一个云资源",
         codes: &["IncorrectEipStatus"],
@@ -337,7 +372,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "eip-same-region",
+        id: id::EIP_SAME_REGION,
         statement: "EIP and target in the same region",
         source: "B: 不支持跨区域绑定",
         codes: &["InvalidParameter.Mismatch"],
@@ -346,7 +381,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "eip-ecs-state",
+        id: id::EIP_ECS_STATE,
         statement: "an ECS target is Running or Stopped",
         source: "B: 只有运行中或者已停止状态的ECS实例才能绑定EIP",
         codes: &["IncorrectInstanceStatus"],
@@ -355,7 +390,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "eip-ecs-single",
+        id: id::EIP_ECS_SINGLE,
         statement: "an ECS instance with a fixed public IP or another EIP takes no EIP",
         source: "B: 已经分配了公网IP或绑定了其他EIP",
         codes: &["InvalidAssociation.Duplicated"],
@@ -364,7 +399,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "eip-ecs-dnat",
+        id: id::EIP_ECS_DNAT,
         statement: "an ECS instance that is a NAT gateway DNAT target takes no EIP",
         source: "B: 是否还支持通过NAT网关的DNAT功能",
         codes: &["BIND_INSTANCE_HAVE_PORTMAP_OR_BIND_EIP"],
@@ -373,7 +408,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "eip-nat-quota",
+        id: id::EIP_NAT_QUOTA,
         statement: "a NAT gateway takes at most 20 EIPs (2021: at most 10 PayByTraffic)",
         source: "B: 一个NAT网关支持绑定20个EIP",
         codes: &["QuotaExceeded.Eip"],
@@ -382,7 +417,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "eip-havip-single",
+        id: id::EIP_HAVIP_SINGLE,
         statement: "a HAVIP takes 1 EIP, only while Available or Allocated",
         source: "B",
         codes: &["InvalidAssociation.Duplicated", "IncorrectHaVipStatus"],
@@ -391,7 +426,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "eip-slb-single",
+        id: id::EIP_SLB_SINGLE,
         statement: "a private SLB takes 1 EIP",
         source: "B",
         codes: &["InvalidAssociation.Duplicated"],
@@ -400,7 +435,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "eip-eni-nat-mode",
+        id: id::EIP_ENI_NAT_MODE,
         statement: "NAT mode on an ENI: one EIP per private IP, and private_ip_address must be one of the ENI's IPs",
         source: "B: 普通模式…绑定到一个辅助弹性网卡的辅助私网IP上",
         codes: &["InvalidParameter"],
@@ -409,7 +444,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "eip-eni-binded",
+        id: id::EIP_ENI_BINDED,
         statement: "BINDED mode: one EIP, on a secondary ENI that is not attached at bind time",
         source: "B: EIP网卡可见模式",
         codes: &["InvalidParameter", "InvalidStatus.EniStatusNotSupport"],
@@ -418,7 +453,7 @@ pub static RULES: &[Rule] = &[
         per_type: None,
     },
     Rule {
-        id: "eip-eni-multi",
+        id: id::EIP_ENI_MULTI,
         statement: "MULTI_BINDED: up to 10 EIPs on a secondary ENI that is not attached at bind time",
         source: "B: 多EIP网卡可见模式",
         codes: &[
@@ -443,7 +478,7 @@ pub fn readme_block() -> String {
         other => other.to_string(),
     };
     let mut out = String::from(
-        "<!-- rules:begin -->\n## Rules netform checks\n\nGenerated from `src/rules.rs` and `src/limits.rs`; \
+        "<!-- rules:begin -->\n## Rules netform checks\n\nGenerated from `src/rules/mod.rs` and `src/limits.rs`; \
          each rule is checked at plan time and enforced by the simulator with the codes shown. \
          Override a limit in a world file's `limits` section or the provider block.\n\n\
          | id | rule | limit `current` | limit `2021` | codes |\n| --- | --- | --- | --- | --- |\n",

@@ -218,12 +218,7 @@ pub(super) fn fresh_id(
 
 /// Usable addresses of an IPv4 vSwitch: not the first, not the last three.
 pub(super) fn usable_v4(net: &Ipv4Net) -> (u32, u32) {
-    let base = u32::from(net.network());
-    let size = 1u64 << (32 - net.prefix_len());
-    if size < 8 {
-        return (base + 1, base);
-    }
-    (base + 1, base + size as u32 - 4)
+    rules::eni::usable_v4(net)
 }
 
 pub(super) fn is_reserved_v6(net: &Ipv6Net, ip: Ipv6Addr) -> bool {

@@ -359,11 +359,8 @@ impl Cloud {
             },
         )?;
         let itype = l.instance_type(&inst.instance_type);
-        let stopped_only = itype.is_some_and(|t| t.stopped_only_attach);
-        let state = Facts::InstanceState {
-            status: &inst.status,
-            stopped_only,
-        };
+        let stopped_only = rules::eni::stopped_only(itype);
+        let state = rules::eni::instance_state(&inst.status, itype);
         judge(l, state, |_| {
             let need = if stopped_only {
                 "Stopped (its type attaches ENIs only while stopped)"
@@ -489,14 +486,9 @@ impl Cloud {
             ));
         }
         if let Some(inst) = self.instance(&inst_id) {
-            let stopped_only = self
-                .limits
-                .instance_type(&inst.instance_type)
-                .is_some_and(|t| t.stopped_only_attach);
-            let state = Facts::InstanceState {
-                status: &inst.status,
-                stopped_only,
-            };
+            let itype = self.limits.instance_type(&inst.instance_type);
+            let stopped_only = rules::eni::stopped_only(itype);
+            let state = rules::eni::instance_state(&inst.status, itype);
             judge(&self.limits, state, |_| {
                 format!(
                     "The instance {inst_id} is {}; detaching needs it {}.",

@@ -540,28 +540,23 @@ impl VSwitch {
 
     /// Whether an IPv6 address is reserved: the first and the last nine of the block.
     pub fn is_reserved_ipv6(&self, ip: Ipv6Addr) -> bool {
-        let Some(n) = self.ipv6_net() else {
-            return false;
-        };
-        let first = u128::from(n.network());
-        let last = u128::from(n.broadcast());
-        let x = u128::from(ip);
-        x == first || last - x < 9
+        self.ipv6_net()
+            .is_some_and(|n| crate::rules::eni::is_reserved(&n.into(), ip.into()))
     }
 
     /// Addresses usable by ENIs etc. before anything is allocated: the block minus the reserved.
     pub fn usable_ipv4_count(&self) -> u64 {
         self.ipv4_net()
-            .map(|n| (1u64 << (32 - n.prefix_len())).saturating_sub(4))
+            .map(|n| match crate::rules::eni::usable_v4(&n) {
+                (lo, hi) if hi >= lo => u64::from(hi - lo) + 1,
+                _ => 0,
+            })
             .unwrap_or(0)
     }
 }
 
 fn is_reserved_v4(n: Ipv4Net, ip: Ipv4Addr) -> bool {
-    let first = u32::from(n.network());
-    let last = u32::from(n.broadcast());
-    let x = u32::from(ip);
-    x == first || last - x < 3
+    crate::rules::eni::is_reserved(&n.into(), ip.into())
 }
 
 impl Instance {

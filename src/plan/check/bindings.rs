@@ -1,0 +1,162 @@
+//! The EIP side of the plan's final picture: each EIP's region and charge type (known or
+//! planned), the bindings this plan makes, and the bound EIPs that stay on each target.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::gather::Cloud;
+use super::picture::{Ref, ref_of, str_of};
+use crate::address::Address;
+use crate::plan::{Action, Change};
+use crate::provider::api::EipInfo;
+use crate::schema::Kind;
+
+/// What the plan knows of an EIP: its region and charge type.
+#[derive(Clone, Debug, Default)]
+pub(super) struct EipFacts {
+    pub(super) region: Option<String>,
+    pub(super) charge: Option<String>,
+}
+
+/// A binding this plan makes (an association created or replaced).
+#[derive(Clone, Debug)]
+pub(super) struct Bind {
+    pub(super) address: Address,
+    pub(super) eip: Ref,
+    pub(super) target: Ref,
+    /// AssociateEipAddress's `InstanceType`, given or inferred from the target's id.
+    pub(super) kind: String,
+    pub(super) mode: String,
+    pub(super) ip: Option<String>,
+}
+
+#[derive(Default)]
+pub(super) struct Bindings {
+    /// EIPs this plan creates or keeps, by resource address.
+    pub(super) planned: HashMap<Address, EipFacts>,
+    /// The resource address of a planned EIP whose id is known.
+    pub(super) planned_ids: HashMap<String, Address>,
+    /// EIPs this plan unbinds.
+    pub(super) unbound: BTreeSet<String>,
+    /// Bound EIPs that stay (in the cloud, not unbound nor released by this plan), per target.
+    pub(super) staying: HashMap<String, Vec<EipInfo>>,
+    /// Per NAT gateway: bound EIPs known only from its own list (charge type unknown).
+    pub(super) nat_extra: HashMap<String, usize>,
+    pub(super) binds: Vec<Bind>,
+}
+
+impl Bindings {
+    pub(super) fn build(
+        cloud: &Cloud,
+        changes: &[Change],
+        region_of: &dyn Fn(&Change) -> String,
+    ) -> Bindings {
+        let mut b = Bindings::default();
+        for c in changes.iter().filter(|c| c.kind == Kind::Eip) {
+            let Some(a) = &c.after else { continue };
+            b.planned.insert(
+                c.address.clone(),
+                EipFacts {
+                    region: str_of(a.get("region")).or_else(|| Some(region_of(c))),
+                    charge: str_of(a.get("internet_charge_type")),
+                },
+            );
+            if let Some(id) = str_of(a.get("id")) {
+                b.planned_ids.entry(id).or_insert(c.address.clone());
+            }
+        }
+        let removed = |kind: Kind, attr: &str| -> BTreeSet<String> {
+            changes
+                .iter()
+                .filter(|c| c.kind == kind && matches!(c.action, Action::Delete | Action::Replace))
+                .filter_map(|c| c.before.as_ref().and_then(|b| str_of(b.get(attr))))
+                .collect()
+        };
+        b.unbound = removed(Kind::Association, "allocation_id");
+        let released = removed(Kind::Eip, "id");
+        for e in cloud.eips.values() {
+            if let Some(t) = &e.instance_id
+                && !b.unbound.contains(&e.id)
+                && !released.contains(&e.id)
+            {
+                b.staying.entry(t.clone()).or_default().push(e.clone());
+            }
+        }
+        for (nat, (_, bound, _)) in &cloud.nats {
+            let extra = bound
+                .iter()
+                .filter(|x| !b.unbound.contains(*x) && !cloud.eips.contains_key(*x))
+                .count();
+            if extra > 0 {
+                b.staying.entry(nat.clone()).or_default();
+            }
+            b.nat_extra.insert(nat.clone(), extra);
+        }
+        b.binds = changes
+            .iter()
+            .filter(|c| c.kind == Kind::Association)
+            .filter(|c| matches!(c.action, Action::Create | Action::Replace))
+            .filter_map(|c| Some(bind_of(c, c.after.as_ref()?)))
+            .collect();
+        b
+    }
+
+    /// What is known of the EIP a reference names.
+    pub(super) fn eip(&self, cloud: &Cloud, r: &Ref) -> Option<EipFacts> {
+        match r {
+            Ref::Planned(a) => self.planned.get(a).cloned(),
+            Ref::Id(id) => {
+                if let Some(e) = cloud.eips.get(id) {
+                    return Some(EipFacts {
+                        region: Some(e.region.clone()),
+                        charge: Some(e.internet_charge_type.clone()),
+                    });
+                }
+                self.planned.get(self.planned_ids.get(id)?).cloned()
+            }
+            Ref::Unknown => None,
+        }
+    }
+
+    /// The bindings this plan makes, per EIP.
+    pub(super) fn per_eip(&self) -> BTreeMap<String, Vec<&Bind>> {
+        let mut m: BTreeMap<String, Vec<&Bind>> = BTreeMap::new();
+        for b in &self.binds {
+            if let Some(k) = b.eip.key() {
+                m.entry(k).or_default().push(b);
+            }
+        }
+        m
+    }
+
+    /// The bindings this plan makes, per target.
+    pub(super) fn per_target(&self) -> BTreeMap<String, Vec<&Bind>> {
+        let mut m: BTreeMap<String, Vec<&Bind>> = BTreeMap::new();
+        for b in &self.binds {
+            if let Some(k) = b.target.key() {
+                m.entry(k).or_default().push(b);
+            }
+        }
+        m
+    }
+
+    /// The bound EIPs that stay on a target.
+    pub(super) fn staying_on(&self, target: &str) -> &[EipInfo] {
+        self.staying.get(target).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+fn bind_of(c: &Change, a: &crate::plan::attrs::Attrs) -> Bind {
+    let target = ref_of(a.get("instance_id"));
+    let kind = str_of(a.get("instance_type")).unwrap_or_else(|| match &target {
+        Ref::Id(id) => crate::plan::diff::infer_kind(id).to_string(),
+        _ => String::new(),
+    });
+    Bind {
+        address: c.address.clone(),
+        eip: ref_of(a.get("allocation_id")),
+        target,
+        kind,
+        mode: str_of(a.get("mode")).unwrap_or_else(|| "NAT".into()),
+        ip: str_of(a.get("private_ip_address")),
+    }
+}
