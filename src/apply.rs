@@ -433,11 +433,19 @@ pub fn apply(
             // The intents are durable before the operations' first calls (one fsync for all
             // that start together): whatever happens next, the next run knows to look for
             // what they may have done.
-            let intents: Vec<JournalEntry> = starting
+            let mut intents: Vec<JournalEntry> = starting
                 .iter()
                 .filter(|j| j.blocked.is_none())
                 .map(|j| JournalEntry::Intent(Box::new(reconcile::intent_of(j))))
                 .collect();
+            // create_before_destroy: the old object's removal is recorded as pending before the
+            // new object is made, so that a run killed in between leaves it to be settled rather
+            // than as an orphan no state remembers.
+            for j in &starting {
+                for i in old_half_intents(j, &plan.ops, plan.prior.serial, &state) {
+                    intents.push(JournalEntry::Intent(Box::new(i)));
+                }
+            }
             if !intents.is_empty() {
                 let j = match &mut journal {
                     Some(j) => j,
@@ -487,14 +495,18 @@ pub fn apply(
                 mirror_in_scope(&mut scope, &changes, &job, recorded);
                 entries.push(entry);
             }
+
             // The intent ends once its outcome is recorded, or when netform refused the
             // operation before any call. Any other failure may have come after the cloud acted
             // (a lost answer, a wait that gave up): the intent stays pending, and the next run
             // settles it against the cloud before it plans.
+            // The old half of a create_before_destroy replacement is never given up: until its
+            // object is gone, its intent is all that remembers it.
+            let keep = old_half(&job.op, &job.change);
             if job.blocked.is_none()
                 && failure
                     .as_ref()
-                    .is_none_or(ApiError::refused_before_any_call)
+                    .is_none_or(|e| e.refused_before_any_call() && !keep)
             {
                 state.pending.remove(&job.token);
                 entries.push(JournalEntry::Done {
@@ -547,6 +559,10 @@ pub fn apply(
         drop(job_tx);
         Ok(())
     })?;
+    account_for_every_op(plan, opts, &mut report, on_event);
+    if report.ok() && !state.pending.is_empty() {
+        settle_after_run(&mut state, clouds, store, &mut journal, &mut report)?;
+    }
     // Outputs from the final values.
     if report.ok() {
         state.outputs.clear();
@@ -581,6 +597,74 @@ pub fn apply(
     store.write(&mut state, prior_state.as_ref())?;
     report.state = Some(state);
     Ok(report)
+}
+
+/// Settles what stays pending after a run that did everything it planned: the removal of
+/// objects a crashed create_before_destroy replacement left behind, which had to wait for the
+/// run (an EIP bound to the old ENI is moved first). What still cannot be settled stays pending
+/// for the next run, with a warning.
+fn settle_after_run(
+    state: &mut State,
+    clouds: &Clouds,
+    store: &mut Store,
+    journal: &mut Option<crate::state::Journal>,
+    report: &mut Report,
+) -> Result<(), ApplyError> {
+    let j = match journal {
+        Some(j) => j,
+        None => journal.insert(store.journal(&state.lineage)?),
+    };
+    match reconcile::reconcile(state, clouds, reconcile::Mode::Apply(j)) {
+        Ok(r) if r.later.is_empty() => {}
+        Ok(r) => report.warnings.push(crate::diag::Diagnostic::warning(format!(
+            "{} operation(s) of an interrupted run are still pending ({}); the next apply settles them",
+            r.later.len(),
+            r.later.join(", ")
+        ))),
+        Err(reconcile::ReconcileError::State(e)) => return Err(e.into()),
+        Err(e) => report
+            .warnings
+            .push(crate::diag::Diagnostic::warning(e.to_string())),
+    }
+    Ok(())
+}
+
+/// Whether `op` is the destroy half of a create_before_destroy replacement: it works on the old
+/// object, which state no longer holds once the new one is made.
+fn old_half(op: &Op, change: &Change) -> bool {
+    op.phase == Phase::Destroy && change.action == Action::Replace && change.create_before_destroy
+}
+
+/// The intents of a create_before_destroy replacement's destroy operations, recorded when its
+/// first apply operation starts: a run killed before they run leaves them pending, and the next
+/// run settles them (deleting the old object once the new one is in state), instead of losing
+/// the old object as an orphan. Those already pending are left alone.
+fn old_half_intents(
+    job: &Job,
+    ops: &[Op],
+    serial: u64,
+    state: &State,
+) -> Vec<crate::state::Intent> {
+    if !(job.op.phase == Phase::Apply
+        && job.change.action == Action::Replace
+        && job.change.create_before_destroy)
+    {
+        return Vec::new();
+    }
+    ops.iter()
+        .filter(|o| o.address == job.change.address && old_half(o, &job.change))
+        .map(|o| Job {
+            op: o.clone(),
+            change: job.change.clone(),
+            current: job.change.before.clone(),
+            resolved: job.change.before.clone().unwrap_or_default(),
+            blocked: None,
+            token: client_token(&job.lineage, serial, &o.id),
+            lineage: job.lineage.clone(),
+        })
+        .filter(|j| !state.pending.contains_key(&j.token))
+        .map(|j| reconcile::intent_of(&j))
+        .collect()
 }
 
 /// What recording an update changed, for the evaluation scope to follow.
@@ -675,6 +759,59 @@ fn mirror_in_scope(
             }
         }
         Recorded::Refreshed => {}
+    }
+}
+
+/// Every operation ends completed, failed or skipped. One that never became ready although
+/// nothing failed (its dependencies form a cycle: a bug in the operation graph) must not let the
+/// apply report success; after an interrupt, those not reached are simply not done.
+fn account_for_every_op(
+    plan: &Plan,
+    opts: &Options,
+    report: &mut Report,
+    on_event: &mut dyn FnMut(&Event),
+) {
+    let seen: HashSet<&str> = report
+        .completed
+        .iter()
+        .chain(&report.skipped)
+        .chain(report.failed.iter().map(|(id, _)| id))
+        .map(String::as_str)
+        .collect();
+    let stuck: Vec<&Op> = plan
+        .ops
+        .iter()
+        .filter(|o| !seen.contains(o.id.as_str()))
+        .collect();
+    let cancelled = opts
+        .cancel
+        .as_ref()
+        .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst));
+    for o in stuck {
+        // Interrupted: not started, which the interruption's message counts; no line each.
+        if cancelled {
+            report.skipped.push(o.id.clone());
+            continue;
+        }
+        if !report.failed.is_empty() {
+            report.skipped.push(o.id.clone());
+            on_event(&Event::Skipped { op: o.id.clone() });
+            continue;
+        }
+        let e = ApiError::new(
+            500,
+            "netform.Internal",
+            "it never became ready: its dependencies form a cycle (a netform bug; please report it). Nothing was sent for it",
+        );
+        on_event(&Event::Failed {
+            op: o.id.clone(),
+            address: o.address.clone(),
+            action: o.action,
+            phase: o.phase,
+            elapsed: Duration::ZERO,
+            error: e.clone(),
+        });
+        report.failed.push((o.id.clone(), e));
     }
 }
 

@@ -668,10 +668,18 @@ fn settle_pending(
         reconcile(&mut state, clouds, Mode::Look).map_err(|e| fail(&e))?
     };
     let settled = done.adopted.len() + done.not_done.len();
-    if settled > 0 && !ui().json_events() {
+    if settled + done.later.len() > 0 && !ui().json_events() {
+        let later = if done.later.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} removal(s) of replaced objects cannot be done yet and stay pending (tried again after this run's changes, and by every apply)",
+                done.later.len()
+            )
+        };
         errln!(
             ui(),
-            "Settled {settled} operation(s) an interrupted run left pending: {} done by the cloud (now in state), {} not done (planned again).",
+            "Settled {settled} operation(s) an interrupted run left pending: {} done by the cloud (now in state), {} not done (planned again){later}.",
             done.adopted.len(),
             done.not_done.len()
         );

@@ -29,6 +29,8 @@ pub struct Reconciled {
     pub adopted: Vec<String>,
     /// Operations the cloud had not done; the plan will ask for them again.
     pub not_done: Vec<String>,
+    /// Operations that stay pending, to be settled after the run (`Settled::Later`).
+    pub later: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,8 +61,15 @@ pub fn reconcile(
         return Ok(out);
     }
     let mut intents: Vec<Intent> = state.pending.values().cloned().collect();
-    // Creates first: a later kind may refer to what an earlier one made.
-    intents.sort_by_key(|i| (i.operation.phase, i.operation.action, i.id.clone()));
+    // What was made first (a create_before_destroy's new object must be in state before its
+    // old one's removal is judged), then by kind: a later kind may refer to an earlier one's.
+    intents.sort_by_key(|i| {
+        (
+            i.operation.phase == crate::plan::ops::Phase::Destroy,
+            i.operation.action,
+            i.id.clone(),
+        )
+    });
     let batch = clouds.limits.ips_per_assign_call.value.max(1) as usize;
     let mut cidrs: HashMap<Option<String>, BTreeMap<String, (String, String)>> = HashMap::new();
     for intent in intents {
@@ -103,6 +112,10 @@ pub fn reconcile(
             Settled::NotDone => {
                 out.not_done.push(op);
                 Vec::new()
+            }
+            Settled::Later => {
+                out.later.push(op);
+                continue;
             }
         };
         let entries = record(state, &job, updates);

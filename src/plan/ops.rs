@@ -7,7 +7,7 @@
 //! NAT gateway, never run at once. Edges are added per linked instance, so the graph stays linear
 //! in the number of resources.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -292,6 +292,31 @@ impl Builder {
         }
     }
 
+    /// Whether `from` already depends on `to`, directly or through others: an edge `to → from`
+    /// would then close a cycle.
+    fn depends(&self, from: &str, to: &str) -> bool {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut stack = vec![from];
+        while let Some(x) = stack.pop() {
+            if x == to {
+                return true;
+            }
+            if seen.insert(x)
+                && let Some(op) = self.ops.get(x)
+            {
+                stack.extend(op.depends_on.iter().map(String::as_str));
+            }
+        }
+        false
+    }
+
+    /// An ordering edge that is only a preference: left out when it would close a cycle.
+    fn edge_unless_cycle(&mut self, from: String, to: String) {
+        if !self.depends(&from, &to) {
+            self.edge(Some(from), Some(to));
+        }
+    }
+
     /// The change an id-valued attribute points at: through the unknown's origin, or the id.
     fn link(&self, c: &Change, phase: Phase, attr: &str) -> Option<usize> {
         let v = get(c, phase, attr).or_else(|| get(c, Phase::Destroy, attr))?;
@@ -328,6 +353,12 @@ pub fn build(changes: &[Change]) -> Vec<Op> {
         }
         let mut prev: Option<(String, Phase)> = None;
         let list = ops_of(c);
+        // The change's operations in their own order (ids sort differently: an Assign id
+        // sorts before its ENI's Create).
+        let in_order: Vec<(String, Phase)> = list
+            .iter()
+            .map(|(action, phase)| (op_id(&c.address, *action), *phase))
+            .collect();
         for (action, phase) in list {
             let id = op_id(&c.address, action);
             let mut deps = Vec::new();
@@ -346,22 +377,27 @@ pub fn build(changes: &[Change]) -> Vec<Op> {
             );
             prev = Some((id, phase));
         }
-        // create_before_destroy: the new object first, then the old one goes.
+        // create_before_destroy: the new object first (its whole chain), then the old one goes.
         if c.action == Action::Replace && c.create_before_destroy {
-            let destroy = b.ops_of_addr(&c.address, Phase::Destroy);
-            let apply = b.ops_of_addr(&c.address, Phase::Apply);
+            let of = |ph: Phase| -> Vec<String> {
+                in_order
+                    .iter()
+                    .filter(|(_, p)| *p == ph)
+                    .map(|(id, _)| id.clone())
+                    .collect()
+            };
+            let (destroy, apply) = (of(Phase::Destroy), of(Phase::Apply));
             for d in &destroy {
                 if let Some(op) = b.ops.get_mut(d) {
-                    op.depends_on.retain(|x| {
-                        !apply.contains(x) && !destroy.contains(x) || destroy.contains(x)
-                    });
+                    op.depends_on.retain(|x| !apply.contains(x));
+                }
+            }
+            for a in &apply {
+                if let Some(op) = b.ops.get_mut(a) {
+                    op.depends_on.retain(|x| !destroy.contains(x));
                 }
             }
             if let (Some(first_d), Some(last_a)) = (destroy.first(), apply.last()) {
-                let first_a = apply.first().cloned();
-                if let Some(op) = b.ops.get_mut(first_a.as_deref().unwrap_or("")) {
-                    op.depends_on.retain(|x| !destroy.contains(x));
-                }
                 b.edge(Some(last_a.clone()), Some(first_d.clone()));
             }
         }
@@ -728,9 +764,12 @@ pub fn build(changes: &[Change]) -> Vec<Op> {
     for (vsw, autos) in &automatic {
         for e in explicit.get(vsw).map(Vec::as_slice).unwrap_or(&[]) {
             for a in autos {
-                // Never against an operation's own chain (that would be a cycle).
+                // Never against an operation's own chain, nor where it would close a cycle
+                // (two ENIs that each create with an automatic primary address and then assign
+                // named ones): such an edge is a preference, and a cycle would leave both
+                // ENIs' operations waiting for ever.
                 if e.split('#').next() != a.split('#').next() {
-                    b.edge(Some(e.clone()), Some(a.clone()));
+                    b.edge_unless_cycle(e.clone(), a.clone());
                 }
             }
         }

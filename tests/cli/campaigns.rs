@@ -112,3 +112,99 @@ fn concurrency_campaign_two_applies_never_both_change_the_cloud() {
         assert!(f.audit.clean(), "{}\n{:?}", f.row(), f.audit.details);
     }
 }
+
+/// One kill point the random campaign may miss: a create_before_destroy replacement killed
+/// after its new ENI is made and before the old one is deleted. The old ENI is then in no state
+/// (the new one holds its address); only the intent recorded before the new ENI was made
+/// remembers it, and the rerun must delete it rather than leave an orphan.
+#[test]
+fn a_replacement_killed_between_its_new_object_and_the_old_ones_removal_leaves_no_orphan() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let env = crate::harness::Env::empty();
+    env.write(
+        "main.hcl",
+        r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+  simulator {}
+}
+
+resource "alicloud_ecs_network_interface" "e" {
+  vswitch_id                         = "vsw-bp1web0000000000000"
+  security_group_ids                 = ["sg-bp1basic000000000000"]
+  secondary_private_ip_address_count = 2
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+"#,
+    );
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let enis = |env: &crate::harness::Env| -> Vec<String> {
+        let show: serde_json::Value =
+            serde_json::from_str(&env.run(&["sim", "show"]).stdout).expect("sim show is JSON");
+        show["network_interfaces"]
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let old = enis(&env);
+    assert_eq!(old.len(), 1, "{old:?}");
+
+    // The new ENI's addresses are throttled for ever: the run is stuck right after the new ENI
+    // is made (and recorded), and is killed there.
+    let mut run = env
+        .cmd(&[
+            "apply",
+            "--auto-approve",
+            "--replace",
+            "alicloud_ecs_network_interface.e",
+        ])
+        .env(
+            "NETFORM_SIM_FAULTS",
+            r#"{"rates": {"AssignPrivateIpAddresses": {"throttling": 1.0}}}"#,
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the replacing apply");
+    let out = run.stdout.take().expect("piped stdout");
+    let mut seen = String::new();
+    for line in BufReader::new(out).lines().map_while(Result::ok) {
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("[AssignPrivateIpAddresses]") {
+            break;
+        }
+    }
+    run.kill().expect("kill -9 the apply");
+    let _ = run.wait();
+    assert!(
+        seen.contains("[AssignPrivateIpAddresses]"),
+        "the run never reached the new ENI's addresses:\n{seen}"
+    );
+    let both = enis(&env);
+    assert_eq!(
+        both.len(),
+        2,
+        "killed between the new ENI and the old one's removal: {both:?}"
+    );
+
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let now = enis(&env);
+    assert_eq!(
+        now.len(),
+        1,
+        "the old ENI is deleted, not orphaned: {now:?}\n{}",
+        r.stderr
+    );
+    assert_ne!(now, old, "the new ENI stays");
+    let state = env.read("netform.tfstate").unwrap_or_default();
+    assert!(state.contains(&now[0]), "state holds the new ENI: {state}");
+    assert!(!state.contains("pending_operations"), "{state}");
+    let plan = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+}

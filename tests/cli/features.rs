@@ -1230,3 +1230,24 @@ fn state_rm_drops_the_pending_operations_of_what_it_removes() {
     let after = env.read("netform.tfstate").expect("state");
     assert!(!after.contains("pending_operations"), "{after}");
 }
+
+/// Two ENIs that each take an automatic primary address and then named secondary ones: the
+/// "named addresses first" ordering once closed a cycle between them, and apply reported
+/// success with their operations never run.
+#[test]
+fn enis_with_automatic_primaries_and_named_secondaries_are_all_created() {
+    let env = env_with(
+        r#"
+resource "alicloud_ecs_network_interface" "e" {
+  count                = 3
+  vswitch_id           = "vsw-bp1web0000000000000"
+  security_group_ids   = ["sg-bp1basic000000000000"]
+  private_ip_addresses = ["192.168.1.${130 + count.index * 3}", "192.168.1.${131 + count.index * 3}"]
+}
+"#,
+    );
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("3 added"), "{}", r.stdout);
+    assert_eq!(env.run(&["plan", "--detailed-exitcode"]).code, 0);
+}

@@ -27,6 +27,10 @@ pub(in crate::apply) enum Settled {
     Done(Vec<Update>),
     /// Nothing shows it was done: the next plan plans it again, with a new token.
     NotDone,
+    /// Not done, and not for a plan to redo (the removal of a replaced object, which no plan
+    /// remembers), but not possible yet (an EIP is still bound to it): it stays pending, to be
+    /// settled once the run has done the rest.
+    Later,
 }
 
 /// How far settling may go.
@@ -42,6 +46,28 @@ pub(in crate::apply) struct Settle<'a> {
 impl Exec<'_> {
     /// Settles this job's operation (see the module doc).
     pub(in crate::apply) fn settle(&self, how: &Settle) -> Result<Settled, ApiError> {
+        let settled = self.settle_action(how)?;
+        // The old object of a create_before_destroy replacement that state no longer holds:
+        // left "not done", it would be an orphan. Its removal was planned, so it is done now.
+        let c = &self.job.change;
+        let old_half = self.job.op.phase == Phase::Destroy
+            && c.action == crate::plan::Action::Replace
+            && c.create_before_destroy;
+        // Only once the new object has taken its place: while state still holds the old one,
+        // the replacement was not made, and the next plan makes it (new object first).
+        let superseded = sval(&self.cur, "id").is_some_and(|id| !how.known.contains(&id));
+        if matches!(settled, Settled::NotDone) && old_half && superseded && how.replay {
+            return Ok(
+                match self.replayed(super::execute(self.job, self.c, self.cidrs, self.batch))? {
+                    Settled::NotDone => Settled::Later,
+                    done => done,
+                },
+            );
+        }
+        Ok(settled)
+    }
+
+    fn settle_action(&self, how: &Settle) -> Result<Settled, ApiError> {
         use OpAction::*;
         match self.job.op.action {
             CreateNetworkInterface => self.settle_create_eni(how),

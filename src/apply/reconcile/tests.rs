@@ -546,3 +546,43 @@ fn intents_survive_the_state_file_and_the_journal() {
     );
     assert_eq!(rebuilt.token, j.token);
 }
+
+/// create_before_destroy: a run killed after the new ENI was made but before the old one was
+/// deleted. The old ENI is in no state once the new one is recorded; its pending removal is
+/// done by the settling run, or left pending while it cannot be (and never forgotten).
+#[test]
+fn the_old_object_of_a_create_before_destroy_replacement_is_removed_not_orphaned() {
+    let c = cloud();
+    let mut state = State::new(LINEAGE.into());
+    let old = recorded_eni(&c, &mut state);
+    let mut create = create_eni();
+    create.token = "tok-new".into();
+    create.change.action = Action::Replace;
+    create.change.create_before_destroy = true;
+    create.change.before = Some(old.clone());
+    let mut delete = job(
+        ENI,
+        OpAction::DeleteNetworkInterface,
+        Phase::Destroy,
+        Some(old.clone()),
+        old.clone(),
+    );
+    delete.change = create.change.clone();
+    c.crash_after(&mut state, &create);
+    c.crash_before(&mut state, &delete);
+    assert_eq!(c.enis(), 2);
+    let r = c.settle(&mut state, true);
+    assert_eq!(r.adopted.len(), 2, "{r:?}");
+    assert_eq!(c.enis(), 1, "the old ENI is gone");
+    let now = in_state(&state, ENI).unwrap_or_default();
+    assert_ne!(id_of(&now), id_of(&old), "state holds the new ENI");
+    // Killed before the new ENI was made: the old one stays, in state, for the plan.
+    let c = cloud();
+    let mut state = State::new(LINEAGE.into());
+    let old = recorded_eni(&c, &mut state);
+    c.crash_before(&mut state, &delete);
+    let r = c.settle(&mut state, true);
+    assert_eq!(r.not_done.len(), 1);
+    assert_eq!(in_state(&state, ENI).map(|a| id_of(&a)), Some(id_of(&old)));
+    assert_eq!(c.enis(), 1);
+}
