@@ -717,7 +717,11 @@ fn cmd_plan(ctx: &Ctx, a: &PlanArgs) -> Result<Exit, Exit> {
         } else {
             ctx.dir.join(f)
         };
-        let saved = plan::saved::save(&p.plan, &p.cfg, a);
+        let views = plan::saved::Views {
+            json: render::json::plan(&p.plan, &p.cfg.sources),
+            rendered: render::plan::render(&p.plan, Style::PLAIN),
+        };
+        let saved = plan::saved::save(&p.plan, &p.cfg, a.parallelism, views);
         if let Err(e) = crate::state::write_atomic(&path, saved.as_bytes()) {
             return Err(user_error(
                 format!("cannot write the plan file {}: {e}", path.display()),
@@ -926,9 +930,15 @@ fn cmd_apply(
                 ctx.err_style,
             ));
         }
-        let p = plan::saved::load_and_replan(ctx_dir(ctx), f, ctx.store()?, &mut |cfg, args| {
-            let vars = ctx.vars(cfg, args)?;
-            let clouds = ctx.clouds(cfg, &vars)?;
+        let p = plan::saved::load_and_replan(ctx_dir(ctx), f, ctx.store()?, &mut |cfg| {
+            let args = PlanArgs {
+                refresh: false,
+                lock_timeout: "0s".into(),
+                format: "human".into(),
+                ..Default::default()
+            };
+            let vars = ctx.vars(cfg, &args).map_err(|e| e.0)?;
+            let clouds = ctx.clouds(cfg, &vars).map_err(|e| e.0)?;
             Ok((vars, clouds))
         })
         .map_err(|e| match e {
@@ -1119,32 +1129,16 @@ fn state_or_empty(ctx: &Ctx) -> Result<State, Exit> {
 
 fn cmd_show(ctx: &Ctx, plan_file: Option<&Path>, json: bool) -> Result<Exit, Exit> {
     if let Some(f) = plan_file {
-        let text = std::fs::read_to_string(ctx.dir.join(f)).map_err(|e| {
-            user_error(
-                format!("cannot read the plan file {}: {e}", f.display()),
-                "check the path",
-                ctx.err_style,
-            )
-        })?;
-        let j: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            user_error(
-                format!("{} is not a netform plan file: {e}", f.display()),
-                "make one with netform plan --out FILE",
-                ctx.err_style,
-            )
-        })?;
+        let saved = plan::saved::read(&ctx.dir, f)
+            .map_err(|e| user_error(e.to_string(), e.help(), ctx.err_style))?;
         if json {
             outln!(
                 ui(),
                 "{}",
-                serde_json::to_string_pretty(j.get("plan").unwrap_or(&j)).unwrap_or_default()
+                serde_json::to_string_pretty(&saved.plan).unwrap_or_default()
             );
         } else {
-            outln!(
-                ui(),
-                "{}",
-                j.get("rendered").and_then(|v| v.as_str()).unwrap_or("")
-            );
+            outln!(ui(), "{}", saved.rendered);
         }
         return Ok(Exit(0));
     }

@@ -78,6 +78,7 @@ pub enum Phase {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Op {
     pub id: String,
     pub action: OpAction,

@@ -42,7 +42,38 @@ fn unknown_json(a: &Option<Attrs>) -> J {
     }
 }
 
+/// Attributes derived from sensitive values, per resource (`TYPE.NAME`), as the plan's changes
+/// mark them: the prior state and drift show them as null, as the changes do.
+fn hidden(p: &Plan) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let mut m: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    for c in &p.changes {
+        m.entry(c.address.resource_key())
+            .or_default()
+            .extend(c.sensitive.iter().cloned());
+    }
+    m
+}
+
+/// The prior state with sensitive attributes nulled.
+fn prior_state(
+    p: &Plan,
+    hide: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+) -> J {
+    let mut prior = p.prior.clone();
+    for (a, i) in prior.resources.iter_mut() {
+        for k in hide.get(&a.resource_key()).into_iter().flatten() {
+            if let Some(v) = i.attributes.get_mut(k) {
+                *v = J::Null;
+            }
+        }
+    }
+    prior.to_json()
+}
+
 pub fn plan(p: &Plan, sources: &Sources) -> J {
+    let hide = hidden(p);
+    let none = std::collections::BTreeSet::new();
     let changes: Vec<J> = p
         .changes
         .iter()
@@ -82,8 +113,8 @@ pub fn plan(p: &Plan, sources: &Sources) -> J {
                 "address": d.address.to_string(),
                 "change": {
                     "actions": if d.after.is_some() { vec!["update"] } else { vec!["delete"] },
-                    "before": attrs_json(&Some(d.before.clone()), &Default::default()),
-                    "after": attrs_json(&d.after, &Default::default()),
+                    "before": attrs_json(&Some(d.before.clone()), hide.get(&d.address.resource_key()).unwrap_or(&none)),
+                    "after": attrs_json(&d.after, hide.get(&d.address.resource_key()).unwrap_or(&none)),
                 }
             })
         })
@@ -115,7 +146,7 @@ pub fn plan(p: &Plan, sources: &Sources) -> J {
         "resource_drift": drift,
         "output_changes": outputs,
         "operations": ops,
-        "prior_state": p.prior.to_json(),
+        "prior_state": prior_state(p, &hide),
         "diagnostics": p.warnings.0.iter().map(|d| sources.diagnostic_json(d)).collect::<Vec<_>>(),
         "errored": false,
     })

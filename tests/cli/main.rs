@@ -16,6 +16,7 @@ mod concurrency;
 mod conformance;
 mod endpoints;
 mod features;
+mod files;
 mod harness;
 mod http;
 mod logs;

@@ -137,9 +137,8 @@ impl Fuzz for Plans {
             .unwrap_or_else(|e| panic!("{e}"));
         let store = Store::new(dir.join("netform.tfstate"));
         let (sim, limits) = (self.sim.clone(), self.limits.clone());
-        let mut setup = |cfg: &mut netform::config::Config, _: &netform::cli::PlanArgs| {
-            let vars = netform::config::vars::resolve(cfg, &Default::default())
-                .map_err(|_| netform::cli::Exit(1))?;
+        let mut setup = |cfg: &mut netform::config::Config| {
+            let vars = netform::config::vars::resolve(cfg, &Default::default()).map_err(|_| 1)?;
             let clouds = Clouds {
                 transport: sim.clone() as Arc<dyn Transport>,
                 per_alias: Default::default(),
