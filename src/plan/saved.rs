@@ -228,8 +228,7 @@ pub fn load_and_replan(
     let args = PlanArgs {
         parallelism: j.get("parallelism").and_then(J::as_u64).unwrap_or(10) as usize,
         refresh: false,
-        lock_timeout: "0s".into(),
-        format: "human".into(),
+        input: false,
         ..Default::default()
     };
     // The lock first: the state and the simulator's cloud are read under it.
