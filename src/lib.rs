@@ -4,6 +4,11 @@
 //! resources, `graph` orders them, `state` holds what was applied, `plan` diffs and checks the
 //! cloud's rules, `apply` walks the operation graph against a `provider` (the embedded simulator or
 //! the real API), and `render` turns every result into text. Only `cli` prints.
+//!
+//! `cli` sits on top and nothing below imports it: `cli::args` holds the clap types,
+//! `cli::commands` one module per command over the engine's operations, `cli::error` the one
+//! error type and the one place errors are printed, `cli::printer` the one writer of stdout and
+//! stderr. `tests/cli/layering.rs` keeps these directions.
 
 // Nested collection types read better spelled out than hidden behind aliases here.
 #![allow(clippy::type_complexity)]

@@ -730,6 +730,25 @@ impl Store {
         self.seen = Some(s.as_ref().map(|s| (s.lineage.clone(), s.serial)));
         Ok(s)
     }
+
+    /// One read-modify-write under the lock taken for `operation` (not waiting for it): `change`
+    /// edits the state as read, and what it leaves is written, with a new serial if it changed
+    /// anything. Nothing is written when `change` fails; `Ok(None)`, without calling it, when
+    /// there is no state.
+    pub fn transact<T, E: From<StateError>>(
+        &mut self,
+        operation: &str,
+        change: impl FnOnce(&mut State) -> Result<T, E>,
+    ) -> Result<Option<T>, E> {
+        self.lock(Duration::ZERO, operation)?;
+        let Some(prior) = self.read()? else {
+            return Ok(None);
+        };
+        let mut next = prior.clone();
+        let out = change(&mut next)?;
+        self.write(&mut next, Some(&prior))?;
+        Ok(Some(out))
+    }
 }
 
 pub struct Journal {
@@ -1032,5 +1051,64 @@ mod tests {
         );
         b.lock(Duration::ZERO, "plan")
             .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+#[cfg(test)]
+mod transact_tests {
+    use super::*;
+
+    fn one(id: &str) -> State {
+        let mut s = State::new("l-t".into());
+        s.resources.insert(
+            Address::managed("alicloud_eip_address", id, InstanceKey::Int(0)),
+            Instance {
+                attributes: BTreeMap::from([("id".to_string(), json!(id))]),
+                dependencies: vec![],
+                provider: None,
+            },
+        );
+        s
+    }
+
+    #[test]
+    fn a_change_is_written_and_a_failure_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("s.tfstate");
+        let mut store = Store::new(path.clone());
+        let none: Result<Option<()>, StateError> = store.transact("state rm", |_| Ok(()));
+        assert!(
+            matches!(none, Ok(None)),
+            "no state: the change is not called"
+        );
+        let mut s = one("a");
+        store.write(&mut s, None).unwrap_or_else(|e| panic!("{e}"));
+        // Dropping the store lets go of its lock for the stores below.
+        drop(store);
+        let before = std::fs::read(&path).unwrap_or_default();
+        let failed: Result<Option<()>, StateError> =
+            Store::new(path.clone()).transact("state rm", |s| {
+                s.resources.clear();
+                Err(StateError::Backend {
+                    message: "refused".into(),
+                    help: "",
+                })
+            });
+        assert!(failed.is_err());
+        assert_eq!(
+            std::fs::read(&path).unwrap_or_default(),
+            before,
+            "nothing written"
+        );
+        let removed = Store::new(path.clone()).transact("state rm", |s| {
+            let n = s.resources.len();
+            s.resources.clear();
+            Ok::<_, StateError>(n)
+        });
+        assert!(matches!(removed, Ok(Some(1))), "{removed:?}");
+        let mut again = Store::new(path);
+        let after = again.read().ok().flatten().unwrap_or_else(|| one("x"));
+        assert!(after.resources.is_empty());
+        assert_eq!(after.serial, s.serial + 1);
     }
 }

@@ -272,21 +272,10 @@ impl Printer {
         self.inner.out_closed.load(Ordering::SeqCst)
     }
 
-    /// The run's exit code, after output problems: a write to stdout that failed for a reason
-    /// other than a closed pipe (a full disk) means the product is incomplete, so a run that
-    /// would have succeeded fails.
-    pub fn finish(&self, code: i32) -> i32 {
-        let err = self.inner.write_error.lock().ok().and_then(|w| w.clone());
-        match err {
-            Some(e) if code == 0 => {
-                self.error(
-                    format!("cannot write the output: {e}"),
-                    "check where stdout goes (a full disk, a closed file)",
-                );
-                1
-            }
-            _ => code,
-        }
+    /// The first write to stdout that failed for a reason other than a closed pipe (a full
+    /// disk): the product is incomplete, so a run that would have succeeded fails.
+    pub fn write_error(&self) -> Option<String> {
+        self.inner.write_error.lock().ok().and_then(|w| w.clone())
     }
 
     /// Reads one line the user typed (prompts: approval, missing variables).

@@ -6,15 +6,16 @@
 //! without a file), else what `workspace select` wrote to `.netform/environment` beside the
 //! configuration (Terraform keeps it in `.terraform/environment`), else `default`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{Ctx, Exit, StateCmd, WorkspaceCmd, user_error};
+use super::args::{StateCmd, WorkspaceCmd};
+use super::context::Ctx;
+use super::error::{CliError, Exit};
 use crate::backend::local::LocalSpec;
 use crate::backend::settings::{self, BackendDecl};
 use crate::backend::{DEFAULT_WORKSPACE, Spec, valid_workspace_name};
-use crate::state::{State, StateError, Store};
+use crate::state::{State, Store};
 
 /// Where `workspace select` records the choice, under the configuration directory.
 const ENVIRONMENT_FILE: &str = ".netform/environment";
@@ -43,13 +44,9 @@ pub(super) fn selected_workspace(dir: &Path) -> Result<(String, Option<&'static 
     Ok((name, var))
 }
 
-fn state_err(ctx: &Ctx, e: StateError) -> Exit {
-    user_error(e.to_string(), e.help(), ctx.err_style)
-}
-
 /// The backend block, loading the configuration for it; a directory without configuration
 /// files uses the local backend's defaults (`show`, `state list` beside a lone state file).
-fn decl_of_dir(ctx: &Ctx) -> Result<Option<BackendDecl>, Exit> {
+fn decl_of_dir(ctx: &Ctx) -> Result<Option<BackendDecl>, CliError> {
     let has_config = std::fs::read_dir(&ctx.dir)
         .map(|rd| {
             rd.filter_map(|e| e.ok())
@@ -63,7 +60,7 @@ fn decl_of_dir(ctx: &Ctx) -> Result<Option<BackendDecl>, Exit> {
 }
 
 /// The configured backend, settings merged from the block, -backend-config and the environment.
-fn spec_of(ctx: &Ctx, decl: Option<&BackendDecl>) -> Result<Spec, Exit> {
+fn spec_of(ctx: &Ctx, decl: Option<&BackendDecl>) -> Result<Spec, CliError> {
     let env = |k: &str| std::env::var(k).ok();
     settings::resolve(&settings::Inputs {
         decl,
@@ -71,25 +68,24 @@ fn spec_of(ctx: &Ctx, decl: Option<&BackendDecl>) -> Result<Spec, Exit> {
         dir: &ctx.dir,
         env: &env,
     })
-    .map_err(|e| user_error(e.message, e.help, ctx.err_style))
+    .map_err(|e| CliError::user(e.message, e.help))
 }
 
 /// The backend of the configuration in `ctx.dir`.
-fn spec(ctx: &Ctx) -> Result<Spec, Exit> {
+fn spec(ctx: &Ctx) -> Result<Spec, CliError> {
     let decl = decl_of_dir(ctx)?;
     spec_of(ctx, decl.as_ref())
 }
 
 /// The selected workspace's state: `--state FILE` when given (the local backend only), else the
 /// configured backend's.
-pub(super) fn open_store(ctx: &Ctx, decl: Option<&BackendDecl>) -> Result<Store, Exit> {
+pub(super) fn open_store(ctx: &Ctx, decl: Option<&BackendDecl>) -> Result<Store, CliError> {
     let spec = spec_of(ctx, decl)?;
     if let Some(p) = &ctx.cli_state {
         if let Spec::Pg(_) = spec {
-            return Err(user_error(
+            return Err(CliError::user(
                 "--state names a local state file, and this configuration keeps its state in the pg backend",
                 "drop --state (netform state pull > FILE copies the state out)",
-                ctx.err_style,
             ));
         }
         let path = if p.is_absolute() {
@@ -105,12 +101,12 @@ pub(super) fn open_store(ctx: &Ctx, decl: Option<&BackendDecl>) -> Result<Store,
     {
         return Err(missing_workspace(ctx));
     }
-    let backend = spec.open(&ctx.workspace).map_err(|e| state_err(ctx, e))?;
+    let backend = spec.open(&ctx.workspace)?;
     Ok(Store::with_backend(backend))
 }
 
 /// The selected workspace's state, for commands that have not loaded the configuration.
-pub(super) fn store(ctx: &Ctx) -> Result<Store, Exit> {
+pub(super) fn store(ctx: &Ctx) -> Result<Store, CliError> {
     let decl = if ctx.cli_state.is_some() {
         // An explicit state file needs no valid configuration; a pg backend declared in one
         // that loads still refuses it.
@@ -123,7 +119,7 @@ pub(super) fn store(ctx: &Ctx) -> Result<Store, Exit> {
     open_store(ctx, decl.as_ref())
 }
 
-fn missing_workspace(ctx: &Ctx) -> Exit {
+fn missing_workspace(ctx: &Ctx) -> CliError {
     let how = match ctx.workspace_var {
         Some(var) => format!(
             "{var} selects it: create it with netform workspace new {0} (or netform init, which creates the workspace {var} names)",
@@ -134,28 +130,23 @@ fn missing_workspace(ctx: &Ctx) -> Exit {
             ctx.workspace
         ),
     };
-    user_error(
+    CliError::user(
         format!("workspace \"{}\" does not exist", ctx.workspace),
         how,
-        ctx.err_style,
     )
 }
 
 /// `netform init`: checks the backend and creates what it needs; with `-migrate-state`, copies
 /// the local state (every workspace) into it. Safe to run again.
-pub(super) fn cmd_init(ctx: &Ctx, migrate: bool) -> Result<Exit, Exit> {
+pub(super) fn cmd_init(ctx: &Ctx, migrate: bool) -> Result<Exit, CliError> {
     let cfg = ctx.load()?;
     let spec = spec_of(ctx, cfg.backend.as_ref())?;
-    let report = spec.init().map_err(|e| state_err(ctx, e))?;
+    let report = spec.init()?;
     crate::outln!(super::ui(), "Initializing the backend: {}", spec.describe());
     for l in &report.lines {
         crate::outln!(super::ui(), "{l}");
     }
-    if ctx.workspace_var.is_some()
-        && spec
-            .create_workspace(&ctx.workspace)
-            .map_err(|e| state_err(ctx, e))?
-    {
+    if ctx.workspace_var.is_some() && spec.create_workspace(&ctx.workspace)? {
         crate::outln!(
             super::ui(),
             "Created workspace \"{}\" (selected by {}).",
@@ -169,7 +160,7 @@ pub(super) fn cmd_init(ctx: &Ctx, migrate: bool) -> Result<Exit, Exit> {
     };
     let same_place = matches!(&spec, Spec::Local(l) if l.path == local.path);
     if migrate && !same_place {
-        migrate_state(ctx, &local, &spec)?;
+        migrate_state(&local, &spec)?;
     } else if !same_place && local.path.exists() {
         crate::errln!(
             super::ui(),
@@ -190,11 +181,11 @@ struct Source {
 
 /// Copies each local workspace's state, lineage and serial, into `to`. Everything is checked
 /// before anything is written: a destination holding another lineage refuses the whole move.
-fn migrate_state(ctx: &Ctx, from: &LocalSpec, to: &Spec) -> Result<(), Exit> {
+fn migrate_state(from: &LocalSpec, to: &Spec) -> Result<(), CliError> {
     let mut sources = Vec::new();
-    for name in from.workspaces().map_err(|e| state_err(ctx, e))? {
+    for name in from.workspaces()? {
         let mut s = Store::with_backend(Box::new(from.open(&name)));
-        if let Some(state) = s.read().map_err(|e| state_err(ctx, e))? {
+        if let Some(state) = s.read()? {
             sources.push(Source { name, state });
         }
     }
@@ -204,15 +195,13 @@ fn migrate_state(ctx: &Ctx, from: &LocalSpec, to: &Spec) -> Result<(), Exit> {
     }
     let mut plans = Vec::new();
     for src in &sources {
-        to.create_workspace(&src.name)
-            .map_err(|e| state_err(ctx, e))?;
-        let mut dest = Store::with_backend(to.open(&src.name).map_err(|e| state_err(ctx, e))?);
-        dest.lock(Duration::ZERO, "init -migrate-state")
-            .map_err(|e| state_err(ctx, e))?;
-        let there = dest.read().map_err(|e| state_err(ctx, e))?;
+        to.create_workspace(&src.name)?;
+        let mut dest = Store::with_backend(to.open(&src.name)?);
+        dest.lock(Duration::ZERO, "init -migrate-state")?;
+        let there = dest.read()?;
         match &there {
             Some(t) if t.lineage != src.state.lineage => {
-                return Err(user_error(
+                return Err(CliError::user(
                     format!(
                         "workspace \"{}\" in the {} backend holds another state (lineage {}; the local one is {}): nothing was migrated",
                         src.name,
@@ -221,7 +210,6 @@ fn migrate_state(ctx: &Ctx, from: &LocalSpec, to: &Spec) -> Result<(), Exit> {
                         src.state.lineage
                     ),
                     "these are different infrastructures: pick another schema_name or workspace, or delete that workspace first",
-                    ctx.err_style,
                 ));
             }
             Some(t) if t.serial >= src.state.serial => {
@@ -237,8 +225,7 @@ fn migrate_state(ctx: &Ctx, from: &LocalSpec, to: &Spec) -> Result<(), Exit> {
         }
     }
     for (src, mut dest) in plans {
-        dest.put(&src.state, "init -migrate-state")
-            .map_err(|e| state_err(ctx, e))?;
+        dest.put(&src.state, "init -migrate-state")?;
         crate::outln!(
             super::ui(),
             "Workspace \"{}\": copied to the {} backend (lineage {}, serial {}, {} resource instance(s)).",
@@ -257,16 +244,15 @@ fn migrate_state(ctx: &Ctx, from: &LocalSpec, to: &Spec) -> Result<(), Exit> {
     Ok(())
 }
 
-pub(super) fn cmd_workspace(ctx: &Ctx, c: &WorkspaceCmd) -> Result<Exit, Exit> {
+pub(super) fn cmd_workspace(ctx: &Ctx, c: &WorkspaceCmd) -> Result<Exit, CliError> {
     let check = |n: &str| {
-        valid_workspace_name(n)
-            .map_err(|e| user_error(e, "e.g. netform workspace new prod", ctx.err_style))
+        valid_workspace_name(n).map_err(|e| CliError::user(e, "e.g. netform workspace new prod"))
     };
     match c {
         WorkspaceCmd::Show => crate::outln!(super::ui(), "{}", ctx.workspace),
         WorkspaceCmd::List => {
             let spec = spec(ctx)?;
-            for w in spec.workspaces().map_err(|e| state_err(ctx, e))? {
+            for w in spec.workspaces()? {
                 let mark = if w == ctx.workspace { "*" } else { " " };
                 crate::outln!(super::ui(), "{mark} {w}");
             }
@@ -274,11 +260,10 @@ pub(super) fn cmd_workspace(ctx: &Ctx, c: &WorkspaceCmd) -> Result<Exit, Exit> {
         WorkspaceCmd::New { name } => {
             check(name)?;
             let spec = spec(ctx)?;
-            if !spec.create_workspace(name).map_err(|e| state_err(ctx, e))? {
-                return Err(user_error(
+            if !spec.create_workspace(name)? {
+                return Err(CliError::user(
                     format!("workspace \"{name}\" already exists"),
                     format!("select it with netform workspace select {name}"),
-                    ctx.err_style,
                 ));
             }
             select(ctx, name)?;
@@ -290,15 +275,14 @@ pub(super) fn cmd_workspace(ctx: &Ctx, c: &WorkspaceCmd) -> Result<Exit, Exit> {
         WorkspaceCmd::Select { name, or_create } => {
             check(name)?;
             let spec = spec(ctx)?;
-            if !spec.workspace_exists(name).map_err(|e| state_err(ctx, e))? {
+            if !spec.workspace_exists(name)? {
                 if !or_create {
-                    return Err(user_error(
+                    return Err(CliError::user(
                         format!("workspace \"{name}\" does not exist"),
                         format!("create it with netform workspace new {name}, or pass -or-create"),
-                        ctx.err_style,
                     ));
                 }
-                spec.create_workspace(name).map_err(|e| state_err(ctx, e))?;
+                spec.create_workspace(name)?;
             }
             select(ctx, name)?;
             crate::outln!(super::ui(), "Switched to workspace \"{name}\".");
@@ -306,7 +290,7 @@ pub(super) fn cmd_workspace(ctx: &Ctx, c: &WorkspaceCmd) -> Result<Exit, Exit> {
         WorkspaceCmd::Delete { name, force } => {
             check(name)?;
             if name == DEFAULT_WORKSPACE || *name == ctx.workspace {
-                return Err(user_error(
+                return Err(CliError::user(
                     format!(
                         "cannot delete the {} workspace \"{name}\"",
                         if name == DEFAULT_WORKSPACE {
@@ -316,19 +300,16 @@ pub(super) fn cmd_workspace(ctx: &Ctx, c: &WorkspaceCmd) -> Result<Exit, Exit> {
                         }
                     ),
                     "select another workspace first (the default workspace is never deleted)",
-                    ctx.err_style,
                 ));
             }
             let spec = spec(ctx)?;
-            if !spec.workspace_exists(name).map_err(|e| state_err(ctx, e))? {
-                return Err(user_error(
+            if !spec.workspace_exists(name)? {
+                return Err(CliError::user(
                     format!("workspace \"{name}\" does not exist"),
                     "netform workspace list shows them",
-                    ctx.err_style,
                 ));
             }
-            spec.delete_workspace(name, *force)
-                .map_err(|e| state_err(ctx, e))?;
+            spec.delete_workspace(name, *force)?;
             crate::outln!(super::ui(), "Deleted workspace \"{name}\"!");
         }
     }
@@ -336,12 +317,11 @@ pub(super) fn cmd_workspace(ctx: &Ctx, c: &WorkspaceCmd) -> Result<Exit, Exit> {
 }
 
 /// Records the selected workspace; refused while an environment variable overrides it.
-fn select(ctx: &Ctx, name: &str) -> Result<(), Exit> {
+fn select(ctx: &Ctx, name: &str) -> Result<(), CliError> {
     if let Some(var) = ctx.workspace_var {
-        return Err(user_error(
+        return Err(CliError::user(
             format!("the workspace is chosen by {var} (\"{}\")", ctx.workspace),
             format!("unset {var} to select workspaces with netform workspace select"),
-            ctx.err_style,
         ));
     }
     let path = ctx.dir.join(ENVIRONMENT_FILE);
@@ -350,16 +330,15 @@ fn select(ctx: &Ctx, name: &str) -> Result<(), Exit> {
         .map_or(Ok(()), std::fs::create_dir_all)
         .and_then(|_| crate::state::write_atomic(&path, format!("{name}\n").as_bytes()));
     res.map_err(|e| {
-        user_error(
+        CliError::user(
             format!("cannot write {}: {e}", path.display()),
             "check that the configuration directory is writable",
-            ctx.err_style,
         )
     })
 }
 
 /// `force-unlock ID`: takes over a lock whose holder is gone (never one that is alive).
-pub(super) fn cmd_force_unlock(ctx: &Ctx, id: &str) -> Result<Exit, Exit> {
+pub(super) fn cmd_force_unlock(ctx: &Ctx, id: &str) -> Result<Exit, CliError> {
     let (spec, ws) = match &ctx.cli_state {
         Some(p) => (
             Spec::Local(LocalSpec {
@@ -370,7 +349,7 @@ pub(super) fn cmd_force_unlock(ctx: &Ctx, id: &str) -> Result<Exit, Exit> {
         ),
         None => (spec(ctx)?, ctx.workspace.clone()),
     };
-    let holder = spec.force_unlock(&ws, id).map_err(|e| state_err(ctx, e))?;
+    let holder = spec.force_unlock(&ws, id)?;
     crate::outln!(
         super::ui(),
         "The lock {id} on workspace \"{ws}\" was removed; it was {}.\nnetform state has been successfully unlocked! The next apply folds in whatever that run recorded in its journal.",
@@ -379,7 +358,7 @@ pub(super) fn cmd_force_unlock(ctx: &Ctx, id: &str) -> Result<Exit, Exit> {
     Ok(Exit(0))
 }
 
-pub(super) fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
+pub(super) fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, CliError> {
     match c {
         StateCmd::Pull { serial } => pull(ctx, *serial),
         StateCmd::Push { file, force } => push(ctx, file, *force),
@@ -388,21 +367,20 @@ pub(super) fn cmd_state(ctx: &Ctx, c: &StateCmd) -> Result<Exit, Exit> {
     }
 }
 
-fn pull(ctx: &Ctx, serial: Option<u64>) -> Result<Exit, Exit> {
+fn pull(ctx: &Ctx, serial: Option<u64>) -> Result<Exit, CliError> {
     let mut store = store(ctx)?;
     let state = match serial {
-        Some(n) => match store.version(n).map_err(|e| state_err(ctx, e))? {
+        Some(n) => match store.version(n)? {
             Some(s) => s,
             None => {
-                return Err(user_error(
+                return Err(CliError::user(
                     format!("{} keeps no version with serial {n}", store.place()),
                     "netform state history lists the versions kept",
-                    ctx.err_style,
                 ));
             }
         },
         None => {
-            let s = store.read_stored().map_err(|e| state_err(ctx, e))?;
+            let s = store.read_stored()?;
             if store.has_journal() {
                 crate::errln!(
                     super::ui(),
@@ -413,37 +391,32 @@ fn pull(ctx: &Ctx, serial: Option<u64>) -> Result<Exit, Exit> {
         }
     };
     let text = serde_json::to_string_pretty(&state.to_json()).unwrap_or_default();
-    let _ = writeln!(std::io::stdout(), "{text}");
+    crate::outln!(super::ui(), "{text}");
     Ok(Exit(0))
 }
 
 /// `state push FILE`, with Terraform's checks: the same lineage, and a serial not older than the
 /// stored one (`-force` skips both). The pushed state becomes a new version.
-fn push(ctx: &Ctx, file: &Path, force: bool) -> Result<Exit, Exit> {
+fn push(ctx: &Ctx, file: &Path, force: bool) -> Result<Exit, CliError> {
     let path: PathBuf = if file.is_absolute() {
         file.to_path_buf()
     } else {
         ctx.dir.join(file)
     };
     let text = std::fs::read_to_string(&path).map_err(|e| {
-        user_error(
+        CliError::user(
             format!("cannot read {}: {e}", file.display()),
             "check the path",
-            ctx.err_style,
         )
     })?;
-    let pushed =
-        State::from_json(&text, &file.display().to_string()).map_err(|e| state_err(ctx, e))?;
+    let pushed = State::from_json(&text, &file.display().to_string())?;
     let mut store = store(ctx)?;
-    store
-        .lock(Duration::ZERO, "state push")
-        .map_err(|e| state_err(ctx, e))?;
-    let current = store.read_stored().map_err(|e| state_err(ctx, e))?;
+    store.lock(Duration::ZERO, "state push")?;
+    let current = store.read_stored()?;
     let refuse = |msg: String| {
-        Err(user_error(
+        Err(CliError::user(
             msg,
             "pull the current state (netform state pull), or pass -force to overwrite it anyway",
-            ctx.err_style,
         ))
     };
     if store.has_journal() && !force {
@@ -483,9 +456,7 @@ fn push(ctx: &Ctx, file: &Path, force: bool) -> Result<Exit, Exit> {
     } else {
         next.serial = pushed.serial.max(1);
     }
-    store
-        .put(&next, "state push")
-        .map_err(|e| state_err(ctx, e))?;
+    store.put(&next, "state push")?;
     crate::outln!(
         super::ui(),
         "Pushed {} to {} as serial {}.",
@@ -496,9 +467,9 @@ fn push(ctx: &Ctx, file: &Path, force: bool) -> Result<Exit, Exit> {
     Ok(Exit(0))
 }
 
-fn history(ctx: &Ctx, json: bool) -> Result<Exit, Exit> {
+fn history(ctx: &Ctx, json: bool) -> Result<Exit, CliError> {
     let mut store = store(ctx)?;
-    let versions = store.history().map_err(|e| state_err(ctx, e))?;
+    let versions = store.history()?;
     if json {
         let j = serde_json::to_string_pretty(&versions).unwrap_or_default();
         crate::outln!(super::ui(), "{j}");

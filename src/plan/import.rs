@@ -125,3 +125,61 @@ pub fn import(
         ))
     })
 }
+
+/// Why `import ADDR ID` refused to adopt an object.
+#[derive(Debug, thiserror::Error)]
+pub enum AdoptError {
+    #[error("{0} is not declared in the configuration")]
+    NotDeclared(Address),
+    #[error("{0} is already in state")]
+    AlreadyInState(Address),
+    #[error(transparent)]
+    Import(#[from] ImportError),
+}
+
+impl AdoptError {
+    pub fn help(&self) -> String {
+        match self {
+            AdoptError::NotDeclared(a) => format!(
+                "add a resource \"{}\" \"{}\" {{ … }} block first, then import into it",
+                a.ty, a.name
+            ),
+            AdoptError::AlreadyInState(a) => {
+                format!("netform state rm {a} first to import another object there")
+            }
+            AdoptError::Import(e) => e.help(),
+        }
+    }
+}
+
+/// The managed resource block `addr` belongs to: import adopts objects only into declared
+/// resources, so that the next plan has a configuration to compare them with.
+pub fn declared<'c>(
+    cfg: &'c crate::config::Config,
+    addr: &Address,
+) -> Result<&'c crate::config::Resource, AdoptError> {
+    cfg.resource(crate::config::Mode::Managed, &addr.ty, &addr.name)
+        .ok_or_else(|| AdoptError::NotDeclared(addr.clone()))
+}
+
+/// `import ADDR ID`: reads object `id` from the cloud and records it in `state` under `addr`
+/// (declared in `cfg`, not yet in state), with the dependencies the configuration gives it.
+/// Returns the resource type imported; `state` is unchanged on error.
+pub fn adopt(
+    cfg: &crate::config::Config,
+    state: &mut State,
+    addr: &Address,
+    id: &str,
+    clouds: &Clouds,
+) -> Result<String, AdoptError> {
+    let r = declared(cfg, addr)?;
+    if state.resources.contains_key(addr) {
+        return Err(AdoptError::AlreadyInState(addr.clone()));
+    }
+    let deps = crate::graph::build(cfg)
+        .map(|g| g.resource_deps(&crate::graph::Node::Resource(addr.resource_key())))
+        .unwrap_or_default();
+    let inst = import(addr, r.kind.kind, id, r.provider.clone(), deps, clouds)?;
+    state.resources.insert(addr.clone(), inst);
+    Ok(r.ty.clone())
+}

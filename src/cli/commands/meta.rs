@@ -6,8 +6,9 @@ use std::path::Path;
 
 use clap::CommandFactory;
 
-use super::{Cli, Exit, ui, user_error};
-use crate::render::Style;
+use crate::cli::args::Cli;
+use crate::cli::error::{CliError, Exit};
+use crate::cli::ui;
 
 /// Terraform's platform spelling: `linux_amd64`, `darwin_arm64`.
 pub fn platform() -> String {
@@ -20,7 +21,7 @@ pub fn platform() -> String {
     format!("{}_{arch}", std::env::consts::OS)
 }
 
-pub fn cmd_version(json: bool) -> Result<Exit, Exit> {
+pub fn version(json: bool) -> Result<Exit, CliError> {
     let version = env!("CARGO_PKG_VERSION");
     let commit = env!("NETFORM_COMMIT");
     if json {
@@ -42,7 +43,7 @@ pub fn cmd_version(json: bool) -> Result<Exit, Exit> {
     Ok(Exit(0))
 }
 
-pub fn cmd_completions(shell: clap_complete::Shell) -> Result<Exit, Exit> {
+pub fn completions(shell: clap_complete::Shell) -> Result<Exit, CliError> {
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "netform", &mut buf);
     ui().out(&String::from_utf8_lossy(&buf));
@@ -51,24 +52,23 @@ pub fn cmd_completions(shell: clap_complete::Shell) -> Result<Exit, Exit> {
 
 /// The man page of `netform` on stdout, or with `--out DIR` one page per command
 /// (`netform.1`, `netform-plan.1`, …) written there.
-pub fn cmd_man(out: Option<&Path>, st: Style) -> Result<Exit, Exit> {
+pub fn man(out: Option<&Path>) -> Result<Exit, CliError> {
     let cmd = Cli::command();
     match out {
         None => {
             let mut buf = Vec::new();
             clap_mangen::Man::new(cmd)
                 .render(&mut buf)
-                .map_err(|e| user_error(format!("cannot render the man page: {e}"), "", st))?;
+                .map_err(|e| CliError::internal(format!("cannot render the man page: {e}")))?;
             ui().out(&String::from_utf8_lossy(&buf));
         }
         Some(dir) => {
             std::fs::create_dir_all(dir)
                 .and_then(|()| clap_mangen::generate_to(cmd, dir))
                 .map_err(|e| {
-                    user_error(
+                    CliError::user(
                         format!("cannot write man pages to {}: {e}", dir.display()),
                         "check that the directory is writable",
-                        st,
                     )
                 })?;
             ui().human(&format!("Wrote the man pages to {}.\n", dir.display()));
