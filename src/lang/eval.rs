@@ -89,6 +89,12 @@ pub trait Lookup {
     }
     /// The declared names of a kind, for suggestions.
     fn names(&self, kind: NameKind) -> Vec<String>;
+    /// Whether what `r` refers to is sensitive (a `sensitive = true` variable), for
+    /// `issensitive()`.
+    fn sensitive(&self, r: &Ref) -> bool {
+        let _ = r;
+        false
+    }
 }
 
 /// The per-evaluation context: where names resolve and what `count`/`each` are.
@@ -118,7 +124,7 @@ impl<'a> Evaluator<'a> {
             Expression::Null(_) => Ok(Value::Null),
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
             Expression::Number(n) => Ok(Value::Number(n.value().as_f64().unwrap_or(f64::NAN))),
-            Expression::String(s) => Ok(Value::String(s.value().clone())),
+            Expression::String(s) => Ok(Value::String(nfc(s.value().clone()))),
             Expression::Array(a) => {
                 let mut out = Vec::with_capacity(a.len());
                 for e in a.iter() {
@@ -154,37 +160,19 @@ impl<'a> Evaluator<'a> {
                 Ok(Value::Map(out))
             }
             Expression::StringTemplate(t) => self.template(t, span),
-            Expression::HeredocTemplate(h) => {
-                let mut h = (**h).clone();
-                if h.indent().is_some() {
-                    h.dedent();
+            Expression::HeredocTemplate(h) => match h.indent() {
+                // The parser dedents `<<-` heredocs, but only their top-level text: the lines
+                // inside `%{for}` and `%{if}` bodies keep their indentation, which HCL strips.
+                Some(n) if n > 0 => {
+                    let mut t = h.template.clone();
+                    dedent_bodies(&mut t, n);
+                    self.template(&t, span)
                 }
-                self.template(&h.template, span)
-            }
+                _ => self.template(&h.template, span),
+            },
             Expression::Parenthesis(p) => self.eval(p.inner()),
             Expression::Variable(v) => self.variable(v.as_str(), span),
-            Expression::Conditional(c) => {
-                let cond = self.eval(&c.cond_expr)?;
-                match cond {
-                    Value::Unknown(_) => {
-                        // Both branches are still checked for errors.
-                        self.eval(&c.true_expr)?;
-                        self.eval(&c.false_expr)?;
-                        Ok(Value::unknown())
-                    }
-                    other => match other.coerce_bool() {
-                        Some(true) => self.eval(&c.true_expr),
-                        Some(false) => self.eval(&c.false_expr),
-                        None => Err(EvalError::new(
-                            format!(
-                                "The condition expression must be a bool, not {}",
-                                other.type_name()
-                            ),
-                            c.cond_expr.span(),
-                        )),
-                    },
-                }
-            }
+            Expression::Conditional(c) => self.conditional(c),
             Expression::FuncCall(f) => self.func_call(f, span),
             Expression::Traversal(t) => self.traversal(t),
             Expression::UnaryOp(u) => {
@@ -216,6 +204,60 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// `c ? a : b`. As in HCL, both results are evaluated and must have a common type (`1` and
+    /// `"a"` become strings, `1` and `true` are an error); only the chosen one's errors count.
+    fn conditional(&mut self, c: &hcl_edit::expr::Conditional) -> Result<Value> {
+        let cond = self.eval(&c.cond_expr)?;
+        let t = self.eval(&c.true_expr);
+        let f = self.eval(&c.false_expr);
+        let both = match (&t, &f) {
+            (Ok(tv), Ok(fv)) => Some(unify_results(tv, fv).map_err(|why| {
+                let span = match (c.true_expr.span(), c.false_expr.span()) {
+                    (Some(a), Some(b)) => Some(a.start..b.end),
+                    _ => None,
+                };
+                EvalError::new(
+                    format!(
+                        "Inconsistent conditional result types: The true and false result \
+                         expressions must have consistent types. {why}."
+                    ),
+                    span,
+                )
+            })?),
+            _ => None,
+        };
+        let pick = |first: bool| -> Result<Value> {
+            match (&both, first) {
+                (Some((tv, _)), true) => Ok(tv.clone()),
+                (Some((_, fv)), false) => Ok(fv.clone()),
+                (None, true) => t.clone(),
+                (None, false) => f.clone(),
+            }
+        };
+        match cond {
+            Value::Null => Err(EvalError::new(
+                "Null condition: The condition value is null. Conditions must either be true or false.",
+                c.cond_expr.span(),
+            )),
+            Value::Unknown(_) => {
+                // Both branches are still checked for errors.
+                t?;
+                f?;
+                Ok(Value::unknown())
+            }
+            other => match other.coerce_bool() {
+                Some(b) => pick(b),
+                None => Err(EvalError::new(
+                    format!(
+                        "Incorrect condition type: The condition expression must be of type bool, not {}",
+                        other.type_name()
+                    ),
+                    c.cond_expr.span(),
+                )),
+            },
+        }
+    }
+
     fn variable(&self, name: &str, span: Option<Range<usize>>) -> Result<Value> {
         if let Some((_, v)) = self.scopes.iter().rev().find(|(n, _)| n == name) {
             return Ok(v.clone());
@@ -235,27 +277,29 @@ impl<'a> Evaluator<'a> {
         if let Some(Element::Interpolation(i)) = t.as_single_element() {
             return self.eval(&i.expr);
         }
-        let mut parts: Vec<(String, Strip)> = Vec::new();
+        let mut parts: Vec<Piece> = Vec::new();
         let mut unknown = false;
         self.render_template(t, &mut parts, &mut unknown, span)?;
         if unknown {
             return Ok(Value::unknown());
         }
-        Ok(Value::String(join_stripped(parts)))
+        Ok(Value::String(nfc(join_stripped(parts))))
     }
 
-    /// Renders a template into pieces, each with the strip markers of the construct that made it:
-    /// `~` trims whitespace from the neighbouring literal, which is only known once all pieces are.
+    /// Renders a template into pieces: literal text, interpolated values, and the strip markers
+    /// of directives. A `~` trims whitespace from the literal text beside it in the source, so a
+    /// directive's markers are repeated around every iteration of its body, where that literal
+    /// text is.
     fn render_template(
         &mut self,
         t: &Template,
-        out: &mut Vec<(String, Strip)>,
+        out: &mut Vec<Piece>,
         unknown: &mut bool,
         span: Option<Range<usize>>,
     ) -> Result<()> {
         for el in t.iter() {
             match el {
-                Element::Literal(s) => out.push((s.value().clone(), Strip::None)),
+                Element::Literal(s) => out.push(Piece::literal(s.value())),
                 Element::Interpolation(i) => {
                     let v = self.eval(&i.expr)?;
                     let s = match &v {
@@ -279,69 +323,88 @@ impl<'a> Evaluator<'a> {
                             )
                         })?,
                     };
-                    out.push((s, i.strip));
+                    out.push(Piece {
+                        text: s,
+                        strip: i.strip,
+                        literal: false,
+                    });
                 }
                 Element::Directive(d) => match d.as_ref() {
-                    Directive::If(ifd) => {
-                        let c = self.eval(&ifd.if_expr.cond_expr)?;
-                        let strip = ifd.if_expr.strip;
-                        out.push((String::new(), strip));
-                        match c {
-                            Value::Unknown(_) => *unknown = true,
-                            other => match other.coerce_bool() {
-                                Some(true) => self.render_template(
-                                    &ifd.if_expr.template,
-                                    out,
-                                    unknown,
-                                    span.clone(),
-                                )?,
-                                Some(false) => {
-                                    if let Some(e) = &ifd.else_expr {
-                                        out.push((String::new(), e.strip));
-                                        self.render_template(
-                                            &e.template,
-                                            out,
-                                            unknown,
-                                            span.clone(),
-                                        )?;
-                                    }
-                                }
-                                None => {
-                                    return Err(EvalError::new(
-                                        "The %{if} condition must be a bool",
-                                        ifd.if_expr.cond_expr.span(),
-                                    ));
-                                }
-                            },
-                        }
-                        out.push((String::new(), ifd.endif_expr.strip));
-                    }
-                    Directive::For(fd) => {
-                        let fe = &fd.for_expr;
-                        let coll = self.eval(&fe.collection_expr)?;
-                        out.push((String::new(), fe.strip));
-                        if coll.is_unknown() {
-                            *unknown = true;
-                        } else {
-                            let items = iter_collection(&coll, fe.collection_expr.span())?;
-                            for (k, v) in items {
-                                let pushed = self.bind(
-                                    fe.key_var.as_ref().map(|x| x.as_str()),
-                                    fe.value_var.as_str(),
-                                    k,
-                                    v,
-                                );
-                                let r =
-                                    self.render_template(&fe.template, out, unknown, span.clone());
-                                self.scopes.truncate(self.scopes.len() - pushed);
-                                r?;
-                            }
-                        }
-                        out.push((String::new(), fd.endfor_expr.strip));
-                    }
+                    Directive::If(ifd) => self.render_if(ifd, out, unknown, span.clone())?,
+                    Directive::For(fd) => self.render_for(fd, out, unknown, span.clone())?,
                 },
             }
         }
+        Ok(())
+    }
+
+    fn render_if(
+        &mut self,
+        ifd: &hcl_edit::template::IfDirective,
+        out: &mut Vec<Piece>,
+        unknown: &mut bool,
+        span: Option<Range<usize>>,
+    ) -> Result<()> {
+        let c = self.eval(&ifd.if_expr.cond_expr)?;
+        out.push(Piece::marker(before(ifd.if_expr.strip)));
+        let endif = ifd.endif_expr.strip;
+        match c {
+            Value::Unknown(_) => *unknown = true,
+            other => match other.coerce_bool() {
+                Some(true) => {
+                    out.push(Piece::marker(after(ifd.if_expr.strip)));
+                    self.render_template(&ifd.if_expr.template, out, unknown, span)?;
+                    let close = ifd.else_expr.as_ref().map_or(endif, |e| e.strip);
+                    out.push(Piece::marker(before(close)));
+                }
+                Some(false) => {
+                    if let Some(e) = &ifd.else_expr {
+                        out.push(Piece::marker(after(e.strip)));
+                        self.render_template(&e.template, out, unknown, span)?;
+                        out.push(Piece::marker(before(endif)));
+                    }
+                }
+                None => {
+                    return Err(EvalError::new(
+                        "The %{if} condition must be a bool",
+                        ifd.if_expr.cond_expr.span(),
+                    ));
+                }
+            },
+        }
+        out.push(Piece::marker(after(endif)));
+        Ok(())
+    }
+
+    fn render_for(
+        &mut self,
+        fd: &hcl_edit::template::ForDirective,
+        out: &mut Vec<Piece>,
+        unknown: &mut bool,
+        span: Option<Range<usize>>,
+    ) -> Result<()> {
+        let fe = &fd.for_expr;
+        let coll = self.eval(&fe.collection_expr)?;
+        out.push(Piece::marker(before(fe.strip)));
+        if coll.is_unknown() {
+            *unknown = true;
+        } else {
+            let items = iter_collection(&coll, fe.collection_expr.span())?;
+            for (k, v) in items {
+                let pushed = self.bind(
+                    fe.key_var.as_ref().map(|x| x.as_str()),
+                    fe.value_var.as_str(),
+                    k,
+                    v,
+                );
+                out.push(Piece::marker(after(fe.strip)));
+                let r = self.render_template(&fe.template, out, unknown, span.clone());
+                out.push(Piece::marker(before(fd.endfor_expr.strip)));
+                self.scopes.truncate(self.scopes.len() - pushed);
+                r?;
+            }
+        }
+        out.push(Piece::marker(after(fd.endfor_expr.strip)));
         Ok(())
     }
 
@@ -383,6 +446,16 @@ impl<'a> Evaluator<'a> {
                     span,
                 ));
             }
+            "issensitive" => {
+                if arg_exprs.len() != 1 {
+                    return Err(EvalError::new(
+                        "Function \"issensitive\" expects exactly one argument",
+                        span,
+                    ));
+                }
+                self.eval(arg_exprs[0])?;
+                return Ok(Value::Bool(self.is_sensitive(arg_exprs[0])));
+            }
             "can" => {
                 if arg_exprs.len() != 1 {
                     return Err(EvalError::new(
@@ -398,12 +471,12 @@ impl<'a> Evaluator<'a> {
             }
             _ => {}
         }
-        if !functions::NAMES.contains(&name) {
+        if functions::get(name).is_none() {
             let mut e = EvalError::new(
                 format!("Call to unknown function: there is no function named \"{name}\""),
                 f.name.name.span().or(span.clone()),
             );
-            if let Some(s) = suggest(name, functions::NAMES.iter().copied()) {
+            if let Some(s) = suggest(name, functions::names()) {
                 e = e.help(format!("did you mean \"{s}\"?"));
             }
             return Err(e);
@@ -435,39 +508,81 @@ impl<'a> Evaluator<'a> {
         let ctx = FuncCtx {
             base_dir: self.base_dir,
         };
-        functions::call(name, args, &ctx).map_err(|fe| {
-            let at = fe
-                .arg
-                .and_then(|i| arg_exprs.get(i).and_then(|e| e.span()))
-                .or(span.clone());
-            EvalError::new(
-                format!("Call to function \"{name}\" failed: {}", fe.message),
-                at,
-            )
-        })
+        functions::call(name, args, &ctx)
+            .map(nfc_value)
+            .map_err(|fe| {
+                let at = fe
+                    .arg
+                    .and_then(|i| arg_exprs.get(i).and_then(|e| e.span()))
+                    .or(span.clone());
+                EvalError::new(
+                    format!("Call to function \"{name}\" failed: {}", fe.message),
+                    at,
+                )
+            })
+    }
+
+    /// Whether an expression's value is sensitive: it calls `sensitive()` or refers to something
+    /// the lookup says is sensitive, and is not wrapped in `nonsensitive()` as a whole. Values
+    /// carry no marks, so this is read from the expression.
+    fn is_sensitive(&self, expr: &Expression) -> bool {
+        struct S(bool);
+        impl Visit for S {
+            fn visit_func_call(&mut self, f: &hcl_edit::expr::FuncCall) {
+                if f.name.name.as_str() == "sensitive" {
+                    self.0 = true;
+                }
+                hcl_edit::visit::visit_func_call(self, f);
+            }
+        }
+        if let Expression::FuncCall(f) = expr
+            && f.name.name.as_str() == "nonsensitive"
+        {
+            return false;
+        }
+        let mut v = S(false);
+        visit_expr(&mut v, expr);
+        v.0 || references(expr)
+            .iter()
+            .any(|(r, _)| self.lookup.sensitive(r))
     }
 
     fn traversal(&mut self, t: &hcl_edit::expr::Traversal) -> Result<Value> {
         let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
-        let root_span = t.expr.span();
-        let (mut value, consumed) = match &t.expr {
+        let (value, consumed) = match &t.expr {
             Expression::Variable(v) => self.resolve_root(v.as_str(), &ops, t)?,
             other => (self.eval(other)?, 0),
         };
-        let _ = root_span;
-        let mut i = consumed;
+        let ops: Vec<(&TraversalOperator, Option<Range<usize>>)> = ops
+            .iter()
+            .zip(t.operators.iter())
+            .map(|(op, d)| (*op, d.span()))
+            .skip(consumed)
+            .collect();
+        self.chain(value, &ops)
+    }
+
+    /// Applies traversal operators in turn. A splat applies the rest of its chain to each
+    /// element: a full splat (`[*]`) everything after it, an attribute splat (`.*`) only the
+    /// attribute and legacy index (`.0`) steps that follow it. Splats nest: `[*][*].name`.
+    fn chain(
+        &mut self,
+        mut value: Value,
+        ops: &[(&TraversalOperator, Option<Range<usize>>)],
+    ) -> Result<Value> {
+        let mut i = 0;
         while i < ops.len() {
-            let op = ops[i];
-            let op_span = t.operators[i].span();
+            let (op, op_span) = &ops[i];
             match op {
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
                     let full = matches!(op, TraversalOperator::FullSplat(_));
-                    // The rest of the chain applies to each element; an attribute splat stops
-                    // at the first index operator, a full splat takes everything.
                     let mut j = i + 1;
                     while j < ops.len() {
-                        let is_attr = matches!(ops[j], TraversalOperator::GetAttr(_));
-                        if !full && !is_attr {
+                        let attr_like = matches!(
+                            ops[j].0,
+                            TraversalOperator::GetAttr(_) | TraversalOperator::LegacyIndex(_)
+                        );
+                        if !full && !attr_like {
                             break;
                         }
                         j += 1;
@@ -480,17 +595,13 @@ impl<'a> Evaluator<'a> {
                     };
                     let mut out = Vec::with_capacity(items.len());
                     for item in items {
-                        let mut cur = item;
-                        for (op, k) in ops.iter().zip(t.operators.iter()).take(j).skip(i + 1) {
-                            cur = self.apply_op(cur, op, k.span())?;
-                        }
-                        out.push(cur);
+                        out.push(self.chain(item, &ops[i + 1..j])?);
                     }
                     value = Value::List(out);
                     i = j;
                     continue;
                 }
-                _ => value = self.apply_op(value, op, op_span)?,
+                _ => value = self.apply_op(value, op, op_span.clone())?,
             }
             i += 1;
         }
@@ -835,26 +946,296 @@ impl<'a> Evaluator<'a> {
     }
 }
 
-/// Joins template pieces, honouring `~` strip markers on the pieces next to literals.
-fn join_stripped(parts: Vec<(String, Strip)>) -> String {
-    let n = parts.len();
-    let mut texts: Vec<String> = parts.iter().map(|(s, _)| s.clone()).collect();
-    for i in 0..n {
-        let strip = parts[i].1;
-        let (start, end) = match strip {
-            Strip::None => (false, false),
-            Strip::Start => (true, false),
-            Strip::End => (false, true),
-            Strip::Both => (true, true),
-        };
-        if start && i > 0 {
-            texts[i - 1] = texts[i - 1].trim_end().to_string();
-        }
-        if end && i + 1 < n {
-            texts[i + 1] = texts[i + 1].trim_start().to_string();
+/// A lookup with no names: templates rendered by `templatefile` see only their variables.
+struct NoNames;
+
+impl Lookup for NoNames {
+    fn var(&self, _: &str) -> Option<Value> {
+        None
+    }
+    fn local(&self, _: &str) -> Option<Value> {
+        None
+    }
+    fn resource(&self, _: bool, _: &str, _: &str) -> Option<Value> {
+        None
+    }
+    fn names(&self, _: NameKind) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+thread_local! {
+    /// Set while a `templatefile` template renders: a template calling `templatefile` again
+    /// could recurse without end.
+    static IN_TEMPLATE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Renders template source `src` (the text of a `templatefile` file) with only `vars` in scope.
+/// The error is `LINE,COLUMN: message`.
+pub fn render_template(
+    src: &str,
+    vars: BTreeMap<String, Value>,
+    base_dir: &Path,
+) -> std::result::Result<Value, String> {
+    if IN_TEMPLATE.with(std::cell::Cell::get) {
+        return Err(
+            "1,1: cannot recursively call templatefile from inside templatefile call".into(),
+        );
+    }
+    let at = |span: Option<Range<usize>>| {
+        let start = span.map_or(0, |r| r.start).min(src.len());
+        let before = &src[..start];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        format!("{line},{col}")
+    };
+    let t = hcl_edit::parser::parse_template(src).map_err(|e| {
+        format!(
+            "{},{}: {}",
+            e.location().line(),
+            e.location().column(),
+            e.message()
+        )
+    })?;
+    let mut ev = Evaluator::new(&NoNames, base_dir);
+    ev.scopes.extend(vars);
+    IN_TEMPLATE.with(|f| f.set(true));
+    let r = ev.template(&t, None);
+    IN_TEMPLATE.with(|f| f.set(false));
+    r.map_err(|e| format!("{}: {}", at(e.span.clone()), e.message))
+}
+
+/// Strips up to `n` columns of leading whitespace from the lines inside the directive bodies of
+/// a heredoc template, as the parser has already done for its top-level lines.
+fn dedent_bodies(t: &mut Template, n: usize) {
+    for el in t.iter_mut() {
+        dedent_bodies_of(el, n);
+    }
+}
+
+/// A directive body starts mid-line (after its `%{…}`), so only text after a newline is at the
+/// start of a line.
+fn dedent_lines(t: &mut Template, n: usize) {
+    let mut at_line_start = false;
+    for el in t.iter_mut() {
+        match el {
+            Element::Literal(lit) => {
+                let mut out = String::with_capacity(lit.len());
+                let mut budget = if at_line_start { n } else { 0 };
+                for c in lit.chars() {
+                    if budget > 0 && (c == ' ' || c == '\t') {
+                        budget -= 1;
+                        continue;
+                    }
+                    budget = 0;
+                    out.push(c);
+                    if c == '\n' {
+                        budget = n;
+                    }
+                }
+                at_line_start = lit.ends_with('\n');
+                *lit.as_mut() = out;
+            }
+            Element::Directive(_) => {
+                at_line_start = false;
+                dedent_bodies_of(el, n);
+            }
+            Element::Interpolation(_) => at_line_start = false,
         }
     }
-    texts.concat()
+}
+
+fn dedent_bodies_of(el: &mut Element, n: usize) {
+    if let Element::Directive(d) = el {
+        match d.as_mut() {
+            Directive::If(i) => {
+                dedent_lines(&mut i.if_expr.template, n);
+                if let Some(e) = i.else_expr.as_mut() {
+                    dedent_lines(&mut e.template, n);
+                }
+            }
+            Directive::For(f) => dedent_lines(&mut f.for_expr.template, n),
+        }
+    }
+}
+
+/// The type name HCL uses in a conditional's mismatch message.
+fn hcl_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::List(_) => "tuple",
+        Value::Map(_) => "object",
+        other => other.type_name(),
+    }
+}
+
+/// The two results of a conditional converted to their common type, or why they have none.
+///
+/// Values do not record whether they are maps or objects, so two objects with different
+/// attributes are accepted when their values share a type (`var.tags` against `{}` is a map in
+/// Terraform), where Terraform refuses two object literals.
+fn unify_results(t: &Value, f: &Value) -> std::result::Result<(Value, Value), String> {
+    let mismatch = || {
+        format!(
+            "The 'true' value is {}, but the 'false' value is {}",
+            hcl_type_name(t),
+            hcl_type_name(f)
+        )
+    };
+    match (t, f) {
+        (Value::Null | Value::Unknown(_), _) | (_, Value::Null | Value::Unknown(_)) => {
+            Ok((t.clone(), f.clone()))
+        }
+        (Value::List(a), Value::List(b)) if a.len() == b.len() => {
+            let mut x = Vec::with_capacity(a.len());
+            let mut y = Vec::with_capacity(b.len());
+            for (p, q) in a.iter().zip(b) {
+                let (p, q) = unify_results(p, q).or_else(|_| {
+                    deep_common(a, b)
+                        .then(|| (p.clone(), q.clone()))
+                        .ok_or_else(mismatch)
+                })?;
+                x.push(p);
+                y.push(q);
+            }
+            Ok((Value::List(x), Value::List(y)))
+        }
+        (Value::List(a) | Value::Set(a), Value::List(b) | Value::Set(b)) => {
+            if deep_common(a, b) {
+                Ok((t.clone(), f.clone()))
+            } else {
+                Err(mismatch())
+            }
+        }
+        (Value::Map(a), Value::Map(b)) => {
+            if a.keys().eq(b.keys()) {
+                let mut x = BTreeMap::new();
+                let mut y = BTreeMap::new();
+                for ((k, p), q) in a.iter().zip(b.values()) {
+                    let (p, q) = unify_results(p, q).map_err(|why| {
+                        format!("Type mismatch for object attribute \"{k}\": {why}")
+                    })?;
+                    x.insert(k.clone(), p);
+                    y.insert(k.clone(), q);
+                }
+                return Ok((Value::Map(x), Value::Map(y)));
+            }
+            let all: Vec<Value> = a.values().chain(b.values()).cloned().collect();
+            if super::types::unify(&all).is_some() {
+                Ok((t.clone(), f.clone()))
+            } else if let Some(k) = a.keys().find(|k| !b.contains_key(*k)) {
+                Err(format!(
+                    "The 'true' value includes object attribute \"{k}\", which is absent in the 'false' value"
+                ))
+            } else {
+                let k = b
+                    .keys()
+                    .find(|k| !a.contains_key(*k))
+                    .cloned()
+                    .unwrap_or_default();
+                Err(format!(
+                    "The 'false' value includes object attribute \"{k}\", which is absent in the 'true' value"
+                ))
+            }
+        }
+        (Value::List(_) | Value::Set(_) | Value::Map(_), _)
+        | (_, Value::List(_) | Value::Set(_) | Value::Map(_)) => Err(mismatch()),
+        _ => match super::types::unify(&[t.clone(), f.clone()]) {
+            Some(v) if v.len() == 2 => Ok((v[0].clone(), v[1].clone())),
+            _ => Err(mismatch()),
+        },
+    }
+}
+
+/// Whether the elements of two sequences can all be one element type (a list's).
+fn deep_common(a: &[Value], b: &[Value]) -> bool {
+    let all: Vec<Value> = a.iter().chain(b).cloned().collect();
+    if all
+        .iter()
+        .all(|v| !matches!(v, Value::List(_) | Value::Set(_) | Value::Map(_)))
+    {
+        return super::types::unify(&all).is_some();
+    }
+    // Nested collections: every pair must unify with the first.
+    all.iter().all(|v| unify_results(&all[0], v).is_ok())
+}
+
+/// One piece of a rendered template.
+struct Piece {
+    text: String,
+    strip: Strip,
+    /// Literal source text, which strip markers trim; interpolated values are never trimmed.
+    literal: bool,
+}
+
+impl Piece {
+    fn literal(s: &str) -> Piece {
+        Piece {
+            text: s.to_string(),
+            strip: Strip::None,
+            literal: true,
+        }
+    }
+
+    fn marker(strip: Strip) -> Piece {
+        Piece {
+            text: String::new(),
+            strip,
+            literal: false,
+        }
+    }
+}
+
+/// The half of a directive's markers that trims the text before it (`%{~`).
+fn before(s: Strip) -> Strip {
+    if s.strip_start() {
+        Strip::Start
+    } else {
+        Strip::None
+    }
+}
+
+/// The half that trims the text after it (`~}`).
+fn after(s: Strip) -> Strip {
+    if s.strip_end() {
+        Strip::End
+    } else {
+        Strip::None
+    }
+}
+
+/// Joins template pieces, honouring `~` strip markers on the literal text beside them.
+fn join_stripped(mut parts: Vec<Piece>) -> String {
+    for i in 0..parts.len() {
+        let strip = parts[i].strip;
+        if strip.strip_start() && i > 0 && parts[i - 1].literal {
+            let t = parts[i - 1].text.trim_end().len();
+            parts[i - 1].text.truncate(t);
+        }
+        if strip.strip_end() && i + 1 < parts.len() && parts[i + 1].literal {
+            parts[i + 1].text = parts[i + 1].text.trim_start().to_string();
+        }
+    }
+    parts.into_iter().map(|p| p.text).collect()
+}
+
+/// Every string in a value in normal form C (function results, like literals, are normalised).
+fn nfc_value(v: Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(nfc(s)),
+        Value::List(items) => Value::List(items.into_iter().map(nfc_value).collect()),
+        Value::Set(items) => Value::set(items.into_iter().map(nfc_value).collect()),
+        Value::Map(m) => Value::Map(m.into_iter().map(|(k, x)| (nfc(k), nfc_value(x))).collect()),
+        other => other,
+    }
+}
+
+/// Strings are kept in Unicode normal form C, as cty keeps them: "noe\u0308l" is "noël".
+pub(crate) fn nfc(s: String) -> String {
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+    if is_nfc_quick(s.chars()) == IsNormalized::Yes {
+        return s;
+    }
+    s.nfc().collect()
 }
 
 /// The (key, value) pairs a `for` iterates: index/element for lists, key/value for maps,

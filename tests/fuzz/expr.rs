@@ -141,7 +141,8 @@ fn leaf() -> BoxedStrategy<String> {
 
 /// Expressions of HCL's grammar, up to a few levels deep.
 pub fn expr() -> BoxedStrategy<String> {
-    let names = netform::lang::functions::NAMES;
+    let names: &'static [&'static str] =
+        netform::lang::functions::names().collect::<Vec<_>>().leak();
     leaf()
         .prop_recursive(5, 64, 4, move |inner| {
             let i = inner.clone();

@@ -1,0 +1,289 @@
+//! Encoding functions: JSON, YAML, CSV, base64 and URL encoding.
+
+use base64::Engine;
+
+use super::{FnResult, Func, FuncError, Param, quote, string};
+
+mod yaml;
+use crate::lang::value::Value;
+
+const STR: Param = Param::new("str");
+
+pub(super) const FUNCS: &[Func] = &[
+    Func::new("jsondecode", &[STR], |a, _| jsondecode(a)),
+    Func::new("jsonencode", &[Param::new("val").null()], |a, _| {
+        Ok(Value::String(json_encode(&a[0])))
+    }),
+    Func::new("base64encode", &[STR], |a, _| {
+        Ok(Value::String(B64.encode(string(a, 0)?)))
+    }),
+    Func::new("base64decode", &[STR], |a, _| base64decode(a)),
+    Func::new("base64gzip", &[STR], |a, _| base64gzip(a)),
+    Func::new(
+        "textencodebase64",
+        &[Param::new("string"), Param::new("encoding")],
+        |a, _| textencodebase64(a),
+    ),
+    Func::new(
+        "textdecodebase64",
+        &[Param::new("source"), Param::new("encoding")],
+        |a, _| textdecodebase64(a),
+    ),
+    Func::new("urlencode", &[STR], |a, _| {
+        Ok(Value::String(urlencode(&string(a, 0)?)))
+    }),
+    Func::new("csvdecode", &[STR], |a, _| csvdecode(a)),
+    Func::new("yamlencode", &[Param::new("value").null()], |a, _| {
+        Ok(Value::String(yaml::encode(&a[0])))
+    }),
+    Func::new("yamldecode", &[Param::new("src")], |a, _| {
+        yaml::decode(&string(a, 0)?).map_err(|e| FuncError::arg(0, e))
+    }),
+];
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+fn base64decode(a: &[Value]) -> FnResult {
+    let s = string(a, 0)?;
+    let bytes = B64
+        .decode(&s)
+        .map_err(|_| FuncError::arg(0, format!("failed to decode base64 data {}", quote(&s))))?;
+    String::from_utf8(bytes).map(Value::String).map_err(|_| {
+        FuncError::arg(
+            0,
+            "the result of decoding the provided string is not valid UTF-8",
+        )
+    })
+}
+
+/// Gzip, then base64. The bytes differ from Terraform's (Go's deflate makes other, equally valid
+/// choices) but decompress to the same text.
+fn base64gzip(a: &[Value]) -> FnResult {
+    use std::io::Write;
+    let s = string(a, 0)?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(s.as_bytes())
+        .and_then(|()| gz.finish())
+        .map(|bytes| Value::String(B64.encode(bytes)))
+        .map_err(|e| FuncError::call(format!("failed to write gzip raw data: {e}")))
+}
+
+/// The encodings `textencodebase64` knows: those with no tables to carry.
+#[derive(Clone, Copy)]
+enum TextEncoding {
+    Utf8,
+    Utf16Le,
+    Utf16Be,
+    Latin1,
+    Ascii,
+}
+
+fn text_encoding(a: &[Value], i: usize) -> Result<(TextEncoding, String), FuncError> {
+    let name = string(a, i)?;
+    let enc = match name.to_ascii_lowercase().replace('_', "-").as_str() {
+        "utf-8" | "utf8" | "unicode-1-1-utf-8" => TextEncoding::Utf8,
+        "utf-16le" | "utf-16" => TextEncoding::Utf16Le,
+        "utf-16be" => TextEncoding::Utf16Be,
+        "iso-8859-1" | "latin1" | "l1" | "iso8859-1" | "iso-ir-100" | "cp819" => {
+            TextEncoding::Latin1
+        }
+        "us-ascii" | "ascii" => TextEncoding::Ascii,
+        _ => {
+            return Err(FuncError::arg(
+                i,
+                format!(
+                    "{} is not a supported IANA encoding name or alias in this Terraform version",
+                    quote(&name)
+                ),
+            ));
+        }
+    };
+    Ok((enc, name))
+}
+
+fn textencodebase64(a: &[Value]) -> FnResult {
+    let s = string(a, 0)?;
+    let (enc, name) = text_encoding(a, 1)?;
+    let unrepresentable = || {
+        FuncError::arg(
+            0,
+            format!("the given string contains characters that cannot be represented in {name}"),
+        )
+    };
+    let bytes: Vec<u8> = match enc {
+        TextEncoding::Utf8 => s.into_bytes(),
+        TextEncoding::Utf16Le => s.encode_utf16().flat_map(u16::to_le_bytes).collect(),
+        TextEncoding::Utf16Be => s.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+        TextEncoding::Latin1 | TextEncoding::Ascii => {
+            let top = if matches!(enc, TextEncoding::Ascii) {
+                0x7f
+            } else {
+                0xff
+            };
+            s.chars()
+                .map(|c| u8::try_from(c as u32).ok().filter(|b| *b <= top))
+                .collect::<Option<Vec<u8>>>()
+                .ok_or_else(unrepresentable)?
+        }
+    };
+    Ok(Value::String(B64.encode(bytes)))
+}
+
+fn textdecodebase64(a: &[Value]) -> FnResult {
+    let src = string(a, 0)?;
+    let (enc, name) = text_encoding(a, 1)?;
+    let bytes = B64.decode(&src).map_err(|e| match e {
+        base64::DecodeError::InvalidByte(at, _) => FuncError::arg(
+            0,
+            format!("the given value has an invalid base64 symbol at offset {at}"),
+        ),
+        other => FuncError::arg(0, format!("invalid source string: {other}")),
+    })?;
+    let undefined = || {
+        FuncError::arg(
+            0,
+            format!("the given string contains symbols that are not defined for {name}"),
+        )
+    };
+    let text = match enc {
+        TextEncoding::Utf8 => String::from_utf8(bytes).map_err(|_| undefined())?,
+        TextEncoding::Utf16Le | TextEncoding::Utf16Be => {
+            if bytes.len() % 2 != 0 {
+                return Err(undefined());
+            }
+            let units: Vec<u16> = bytes
+                .chunks(2)
+                .map(|p| match enc {
+                    TextEncoding::Utf16Le => u16::from_le_bytes([p[0], p[1]]),
+                    _ => u16::from_be_bytes([p[0], p[1]]),
+                })
+                .collect();
+            String::from_utf16(&units).map_err(|_| undefined())?
+        }
+        TextEncoding::Latin1 => bytes.iter().map(|b| *b as char).collect(),
+        TextEncoding::Ascii => {
+            if bytes.iter().any(|b| *b > 0x7f) {
+                return Err(undefined());
+            }
+            bytes.iter().map(|b| *b as char).collect()
+        }
+    };
+    Ok(Value::String(text))
+}
+
+/// Go's `url.QueryEscape`: unreserved characters stay, a space is `+`, the rest is `%XX`.
+fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+/// `csvdecode`: RFC 4180 with a header line; a list of objects whose values are all strings.
+fn csvdecode(a: &[Value]) -> FnResult {
+    let s = string(a, 0)?;
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(s.as_bytes());
+    let mut records = r.records();
+    let parse_error = |e: csv::Error| {
+        let line = e.position().map_or(1, |p| p.line());
+        let why = match e.kind() {
+            csv::ErrorKind::UnequalLengths { .. } => "wrong number of fields".to_string(),
+            _ => e.to_string(),
+        };
+        FuncError::arg(0, format!("CSV parse error on line {line}: {why}"))
+    };
+    let header = match records.next() {
+        None => return Err(FuncError::arg(0, "missing header line")),
+        Some(h) => h.map_err(parse_error)?,
+    };
+    let names: Vec<String> = header.iter().map(str::to_string).collect();
+    for (i, n) in names.iter().enumerate() {
+        if names[..i].contains(n) {
+            return Err(FuncError::arg(
+                0,
+                format!("duplicate column name {}", quote(n)),
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    for rec in records {
+        let rec = rec.map_err(parse_error)?;
+        out.push(Value::Map(
+            names
+                .iter()
+                .cloned()
+                .zip(rec.iter().map(Value::string))
+                .collect(),
+        ));
+    }
+    Ok(Value::List(out))
+}
+
+/// JSON as Terraform's `jsonencode` writes it: compact, keys sorted, and `<`, `>`, `&`, U+2028 and
+/// U+2029 escaped (Go's encoder does this so the output is safe to embed in HTML and JavaScript).
+pub(crate) fn json_encode(v: &Value) -> String {
+    let mut raw = String::new();
+    write_json(v, &mut raw);
+    let mut out = String::with_capacity(raw.len());
+    // These characters can only occur inside JSON strings, so escaping them everywhere is safe.
+    for c in raw.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Compact JSON; unlike `serde_json`, whole numbers are written out in full (`1e20` as
+/// `100000000000000000000`), as Terraform does.
+fn write_json(v: &Value, out: &mut String) {
+    match v {
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e21 => {
+            out.push_str(&format!("{n:.0}"));
+        }
+        Value::List(items) | Value::Set(items) => {
+            out.push('[');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(x, out);
+            }
+            out.push(']');
+        }
+        Value::Map(m) => {
+            out.push('{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&quote(k));
+                out.push(':');
+                write_json(x, out);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_json().to_string()),
+    }
+}
+
+fn jsondecode(a: &[Value]) -> Result<Value, FuncError> {
+    let s = string(a, 0)?;
+    serde_json::from_str::<serde_json::Value>(&s)
+        .map(|j| Value::from_json(&j))
+        .map_err(|e| FuncError::arg(0, e.to_string()))
+}
