@@ -144,6 +144,26 @@ fn missing_workspace(ctx: &Ctx) -> Exit {
 /// `netform init`: checks the backend and creates what it needs; with `-migrate-state`, copies
 /// the local state (every workspace) into it. Safe to run again.
 pub(super) fn cmd_init(ctx: &Ctx, migrate: bool) -> Result<Exit, Exit> {
+    // Git modules first: the configuration cannot load without them.
+    match crate::config::modules::install(&ctx.dir) {
+        Ok(done) => {
+            for m in done {
+                let how = if m.fetched {
+                    "fetched"
+                } else {
+                    "already installed"
+                };
+                crate::outln!(super::ui(), "- module.{}: {how} ({})", m.key, m.source);
+            }
+        }
+        Err(e) => {
+            super::ui().error(
+                format!("installing modules: {e}"),
+                "check the module's git source and ref, and that git can reach it",
+            );
+            return Err(Exit(1));
+        }
+    }
     let cfg = ctx.load()?;
     let spec = spec_of(ctx, cfg.backend.as_ref())?;
     let report = spec.init().map_err(|e| state_err(ctx, e))?;
