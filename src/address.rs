@@ -1,5 +1,5 @@
 //! Resource addresses as Terraform writes them: `TYPE.NAME`, `TYPE.NAME[0]`, `TYPE.NAME["key"]`,
-//! `data.TYPE.NAME`.
+//! `data.TYPE.NAME`, each possibly inside modules: `module.net["a"].module.eni.TYPE.NAME[0]`.
 
 use std::fmt;
 
@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Mode;
 use crate::lang::Value;
-
 /// Which instance of a resource: none (no `count`/`for_each`), an index, or a key.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -50,8 +49,36 @@ impl fmt::Display for InstanceKey {
     }
 }
 
+/// One step of a module path: `module.NAME` with the key of its instance (`count`/`for_each`
+/// on the module block), if any.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ModuleStep {
+    pub name: String,
+    pub key: InstanceKey,
+}
+
+/// A module instance's path, root first; empty for the root module.
+pub type ModulePath = Vec<ModuleStep>;
+
+/// `module.a["x"].module.b.` (with the trailing dot), or "" for the root module: the prefix of
+/// every address and evaluation key inside that module instance.
+pub fn module_prefix(path: &[ModuleStep]) -> String {
+    path.iter()
+        .map(|s| format!("module.{}{}.", s.name, s.key))
+        .collect()
+}
+
+/// The module path without instance keys: `module.a.module.b.`, as configuration (and
+/// `dependencies` in state) names it.
+pub fn module_config_prefix(path: &[ModuleStep]) -> String {
+    path.iter().map(|s| format!("module.{}.", s.name)).collect()
+}
+
+/// Resources in the root module order before those in modules (the module path compares first,
+/// and the empty path is smallest), as Terraform lists them.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Address {
+    pub module: ModulePath,
     pub mode: Mode,
     pub ty: String,
     pub name: String,
@@ -61,6 +88,7 @@ pub struct Address {
 impl Address {
     pub fn managed(ty: &str, name: &str, key: InstanceKey) -> Address {
         Address {
+            module: Vec::new(),
             mode: Mode::Managed,
             ty: ty.to_string(),
             name: name.to_string(),
@@ -68,63 +96,150 @@ impl Address {
         }
     }
 
-    /// `TYPE.NAME` (or `data.TYPE.NAME`) without the instance key.
+    /// `TYPE.NAME` (or `data.TYPE.NAME`) inside its module path without any instance key
+    /// (`module.net.TYPE.NAME`): the resource as the configuration declares it, which is how
+    /// dependencies name it.
     pub fn resource_key(&self) -> String {
+        format!("{}{}", module_config_prefix(&self.module), self.local_key())
+    }
+
+    /// `TYPE.NAME` or `data.TYPE.NAME`, without module path or key: the name inside its module.
+    pub fn local_key(&self) -> String {
         match self.mode {
             Mode::Managed => format!("{}.{}", self.ty, self.name),
             Mode::Data => format!("data.{}.{}", self.ty, self.name),
         }
     }
 
+    /// The resource within its module *instance* (`module.net["a"].TYPE.NAME`): the key of its
+    /// values in the evaluation scope.
+    pub fn scope_key(&self) -> String {
+        format!("{}{}", module_prefix(&self.module), self.local_key())
+    }
+
     /// Parses an address as given on the command line. A missing key is `InstanceKey::None`;
     /// `--target TYPE.NAME` then means every instance of it (see [`Address::matches`]).
     pub fn parse(s: &str) -> Result<Address, String> {
-        let (mode, rest) = match s.strip_prefix("data.") {
+        let (module, rest) = parse_module_path(s, s)?;
+        if rest.is_empty() {
+            return Err(format!(
+                "invalid address \"{s}\": a module holds resources; name one, e.g. {}TYPE.NAME",
+                module_prefix(&module)
+            ));
+        }
+        let (mode, rest) = match rest.strip_prefix("data.") {
             Some(r) => (Mode::Data, r),
-            None => (Mode::Managed, s),
+            None => (Mode::Managed, rest),
         };
         let (head, key) = match rest.find('[') {
-            Some(i) => {
-                let k = &rest[i..];
-                let inner = k
-                    .strip_prefix('[')
-                    .and_then(|k| k.strip_suffix(']'))
-                    .ok_or_else(|| format!("invalid address \"{s}\": unbalanced brackets"))?;
-                let key = if let Ok(n) = inner.parse::<i64>() {
-                    InstanceKey::Int(n)
-                } else if let Ok(serde_json::Value::String(k)) = serde_json::from_str(inner) {
-                    InstanceKey::Str(k)
-                } else {
-                    return Err(format!(
-                        "invalid address \"{s}\": an index is a number or a quoted string, e.g. [0] or [\"a\"]"
-                    ));
-                };
-                (&rest[..i], key)
-            }
+            Some(i) => (&rest[..i], parse_key(s, &rest[i..])?),
             None => (rest, InstanceKey::None),
         };
         let mut parts = head.split('.');
         match (parts.next(), parts.next(), parts.next()) {
             (Some(ty), Some(name), None) if !ty.is_empty() && !name.is_empty() => Ok(Address {
+                module,
                 mode,
                 ty: ty.to_string(),
                 name: name.to_string(),
                 key,
             }),
             _ => Err(format!(
-                "invalid address \"{s}\": expected TYPE.NAME, TYPE.NAME[INDEX] or data.TYPE.NAME"
+                "invalid address \"{s}\": expected TYPE.NAME, TYPE.NAME[INDEX], data.TYPE.NAME or module.NAME.TYPE.NAME"
             )),
         }
     }
 
     /// Whether `self`, as given by a user, selects `other`: a key-less address selects every
-    /// instance of its resource.
+    /// instance of its resource, and a key-less module step every instance of that module.
     pub fn matches(&self, other: &Address) -> bool {
-        self.mode == other.mode
+        module_matches(&self.module, &other.module)
+            && self.mode == other.mode
             && self.ty == other.ty
             && self.name == other.name
             && (self.key.is_none() || self.key == other.key)
     }
+}
+
+/// Whether a module path as a user wrote it selects `other` exactly (same depth): a step without
+/// a key selects every instance of that module.
+pub fn module_matches(given: &[ModuleStep], other: &[ModuleStep]) -> bool {
+    given.len() == other.len()
+        && given
+            .iter()
+            .zip(other)
+            .all(|(g, o)| g.name == o.name && (g.key.is_none() || g.key == o.key))
+}
+
+fn is_ident(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// `[0]` or `["a"]`, the whole of `k`.
+fn parse_key(s: &str, k: &str) -> Result<InstanceKey, String> {
+    let inner = k
+        .strip_prefix('[')
+        .and_then(|k| k.strip_suffix(']'))
+        .ok_or_else(|| format!("invalid address \"{s}\": unbalanced brackets"))?;
+    if let Ok(n) = inner.parse::<i64>() {
+        Ok(InstanceKey::Int(n))
+    } else if let Ok(serde_json::Value::String(k)) = serde_json::from_str(inner) {
+        Ok(InstanceKey::Str(k))
+    } else {
+        Err(format!(
+            "invalid address \"{s}\": an index is a number or a quoted string, e.g. [0] or [\"a\"]"
+        ))
+    }
+}
+
+/// The end of a `[…]` starting at `rest`'s first byte: a quoted key may hold `]` and `.`.
+fn key_end(rest: &str) -> Option<usize> {
+    let mut in_str = false;
+    let mut escaped = false;
+    for (i, c) in rest.char_indices().skip(1) {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_str => escaped = true,
+            '"' => in_str = !in_str,
+            ']' if !in_str => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Splits the leading `module.NAME[KEY].` steps off an address; what is left is the resource
+/// part (possibly empty, for a module address such as `module.net["a"]`).
+pub fn parse_module_path<'a>(s: &str, mut rest: &'a str) -> Result<(ModulePath, &'a str), String> {
+    let mut path = Vec::new();
+    while let Some(after) = rest.strip_prefix("module.") {
+        let end = after.find(['.', '[']).unwrap_or(after.len());
+        let name = &after[..end];
+        if !is_ident(name) {
+            return Err(format!("invalid address \"{s}\": module.NAME needs a name"));
+        }
+        let mut tail = &after[end..];
+        let mut key = InstanceKey::None;
+        if tail.starts_with('[') {
+            let close = key_end(tail)
+                .ok_or_else(|| format!("invalid address \"{s}\": unbalanced brackets"))?;
+            key = parse_key(s, &tail[..close])?;
+            tail = &tail[close..];
+        }
+        path.push(ModuleStep {
+            name: name.to_string(),
+            key,
+        });
+        rest = match tail.strip_prefix('.') {
+            Some(t) => t,
+            None if tail.is_empty() => tail,
+            None => return Err(format!("invalid address \"{s}\": expected . after {name}")),
+        };
+    }
+    Ok((path, rest))
 }
 
 impl Serialize for Address {
@@ -142,7 +257,7 @@ impl<'de> Deserialize<'de> for Address {
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.resource_key(), self.key)
+        write!(f, "{}{}", self.scope_key(), self.key)
     }
 }
 
@@ -157,11 +272,17 @@ mod tests {
             "alicloud_eip_address.a[3]",
             "alicloud_ecs_network_interface.web[\"x-1\"]",
             "data.alicloud_instances.web",
+            "module.net.alicloud_eip_address.a",
+            "module.x[\"a.b]\"].module.y[2].alicloud_ecs_network_interface.app[0]",
+            "module.x.data.alicloud_instances.web",
         ] {
             assert_eq!(Address::parse(s).map(|a| a.to_string()), Ok(s.to_string()));
         }
         assert!(Address::parse("nodot").is_err());
         assert!(Address::parse("a.b[x]").is_err());
+        assert!(Address::parse("module.x").is_err());
+        assert!(Address::parse("module.x[\"a\"]t.n").is_err());
+        assert!(Address::parse("module..t.n").is_err());
     }
 
     #[test]
@@ -170,5 +291,18 @@ mod tests {
         let one = Address::parse("t_x.n[2]").unwrap_or_else(|e| panic!("{e}"));
         assert!(all.matches(&one));
         assert!(!one.matches(&all));
+    }
+
+    #[test]
+    fn module_addresses_have_config_and_scope_keys_and_sort_after_the_root() {
+        let a =
+            Address::parse("module.x[\"a\"].module.y.t_x.n[1]").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(a.resource_key(), "module.x.module.y.t_x.n");
+        assert_eq!(a.scope_key(), "module.x[\"a\"].module.y.t_x.n");
+        let root = Address::parse("z_z.z").unwrap_or_else(|e| panic!("{e}"));
+        assert!(root < a);
+        let every = Address::parse("module.x.module.y.t_x.n").unwrap_or_else(|e| panic!("{e}"));
+        assert!(every.matches(&a));
+        assert!(!a.matches(&every));
     }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value as J;
 
 use crate::address::Address;
-use crate::config::{Config, Mode};
+use crate::config::Config;
 use crate::diag::Diagnostics;
 use crate::lang::Value;
 use crate::lang::eval::Evaluator;
@@ -147,12 +147,17 @@ fn resolve(
     if after.values().all(Value::is_wholly_known) {
         return Ok(after);
     }
-    let Some(r) = cfg.resource(Mode::Managed, &change.address.ty, &change.address.name) else {
+    let Some(r) = cfg.resource_at(&change.address) else {
         return Ok(after);
     };
     // Locals this resource uses that were unknown may be known now. Only its own: refreshing
     // every local for every operation would make apply quadratic.
     refresh_locals(cfg, scope, local_order, false);
+    // A module's variables, locals and outputs follow what its caller now knows.
+    crate::plan::modules::refresh(cfg, scope);
+    let module = &change.address.module;
+    let path: Vec<String> = module.iter().map(|s| s.name.clone()).collect();
+    let dir = cfg.module(&path).map_or(&cfg.dir, |m| &m.dir);
     let mut diags = Diagnostics::default();
     // `each.value` may itself hold values that were unknown at plan time (for_each over another
     // resource): take it afresh — straight from the scope for the common `for_each = TYPE.NAME`.
@@ -163,6 +168,7 @@ fn resolve(
                 {
                     use crate::lang::eval::Lookup;
                     scope
+                        .view(module)
                         .resource_instance(*data, ty, name, &Value::string(k.clone()))
                         .flatten()
                 }
@@ -170,7 +176,7 @@ fn resolve(
             };
             match direct {
                 Some(v) => Some(v),
-                None => match Evaluator::new(&*scope, &cfg.dir).eval(&fe.expr) {
+                None => match Evaluator::new(&scope.view(module), dir).eval(&fe.expr) {
                     Ok(Value::Map(m)) => m.get(k).cloned().or_else(|| change.each.clone()),
                     _ => change.each.clone(),
                 },
@@ -182,6 +188,7 @@ fn resolve(
         cfg,
         r,
         scope,
+        module,
         &change.address.key,
         each.as_ref(),
         &mut diags,
@@ -568,6 +575,7 @@ pub fn apply(
         state.outputs.clear();
         if !plan.options.destroy {
             refresh_locals(cfg, &mut scope, &local_order, true);
+            crate::plan::modules::refresh(cfg, &mut scope);
         }
         for o in cfg.outputs.values() {
             if plan.options.destroy {
@@ -744,16 +752,16 @@ fn mirror_in_scope(
                 .get(&addr)
                 .is_some_and(|ch| ch.action != Action::Delete)
                 && !(addr == job.change.address && job.op.phase == Phase::Destroy);
-            if stays && let Some(rv) = scope.resources.get(&addr.resource_key()) {
+            if stays && let Some(rv) = scope.resources.get(&addr.scope_key()) {
                 let exp = rv.expansion;
-                scope.set_instance(&addr.resource_key(), exp, addr.key.clone(), Value::Map(a));
+                scope.set_instance(&addr.scope_key(), exp, addr.key.clone(), Value::Map(a));
             }
         }
         Recorded::Removed(addr) => {
             if changes
                 .get(&addr)
                 .is_some_and(|ch| ch.action == Action::Delete)
-                && let Some(rv) = scope.resources.get_mut(&addr.resource_key())
+                && let Some(rv) = scope.resources.get_mut(&addr.scope_key())
             {
                 rv.instances.remove(&addr.key);
             }

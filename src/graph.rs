@@ -1,6 +1,11 @@
 //! The configuration's dependency graph (petgraph): variables, locals, resources, data sources and
 //! outputs, with an edge from each thing to what refers to it. Evaluation follows its topological
 //! order; a cycle is reported whole, each step with its source location.
+//!
+//! Called modules are in the same graph: a node inside a module is named with the module's
+//! static path (`module.net.module.eni.` + the name), a module call is a node of its own that
+//! everything inside the module follows, and an input variable follows what its argument in the
+//! calling module refers to.
 
 use std::collections::HashMap;
 
@@ -11,6 +16,7 @@ use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics, SourceRange};
 use crate::lang::eval::Ref;
 
+/// Each name is qualified by its module's static prefix (`module.net.`; nothing in the root).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Node {
     Var(String),
@@ -18,15 +24,34 @@ pub enum Node {
     /// `TYPE.NAME` or `data.TYPE.NAME`.
     Resource(String),
     Output(String),
+    /// A module call: `module.net` (or `module.net.module.eni`).
+    Module(String),
+}
+
+/// Splits a qualified name into its module's static call path and the name in that module.
+pub fn split(q: &str) -> (Vec<String>, &str) {
+    match crate::address::parse_module_path(q, q) {
+        Ok((path, rest)) => (path.into_iter().map(|s| s.name).collect(), rest),
+        Err(_) => (Vec::new(), q),
+    }
+}
+
+/// `module.a.module.b.` for the call path `["a", "b"]`.
+pub fn prefix_of(path: &[String]) -> String {
+    path.iter().map(|n| format!("module.{n}.")).collect()
 }
 
 impl Node {
     pub fn label(&self) -> String {
+        let kind = |q: &str, what: &str| {
+            let (path, name) = split(q);
+            format!("{}{what}.{name}", prefix_of(&path))
+        };
         match self {
-            Node::Var(n) => format!("var.{n}"),
-            Node::Local(n) => format!("local.{n}"),
-            Node::Resource(k) => k.clone(),
-            Node::Output(n) => format!("output.{n}"),
+            Node::Var(n) => kind(n, "var"),
+            Node::Local(n) => kind(n, "local"),
+            Node::Resource(k) | Node::Module(k) => k.clone(),
+            Node::Output(n) => kind(n, "output"),
         }
     }
 }
@@ -76,49 +101,112 @@ impl ConfigGraph {
     }
 }
 
-fn ref_node(r: &Ref) -> Node {
+/// The nodes a reference made in the module at `prefix` depends on: a whole-module reference
+/// depends on all of its outputs.
+fn ref_nodes(r: &Ref, prefix: &str, cfg: &Config) -> Vec<Node> {
     match r {
-        Ref::Var(n) => Node::Var(n.clone()),
-        Ref::Local(n) => Node::Local(n.clone()),
-        Ref::Resource(true, t, n) => Node::Resource(format!("data.{t}.{n}")),
-        Ref::Resource(false, t, n) => Node::Resource(format!("{t}.{n}")),
+        Ref::Var(n) => vec![Node::Var(format!("{prefix}{n}"))],
+        Ref::Local(n) => vec![Node::Local(format!("{prefix}{n}"))],
+        Ref::Resource(true, t, n) => vec![Node::Resource(format!("{prefix}data.{t}.{n}"))],
+        Ref::Resource(false, t, n) => vec![Node::Resource(format!("{prefix}{t}.{n}"))],
+        Ref::Module(m, out) => {
+            let child = format!("{prefix}module.{m}");
+            let outputs: Vec<Node> = match (cfg.modules.get(m), out) {
+                (Some(_), Some(o)) => vec![Node::Output(format!("{child}.{o}"))],
+                (Some(c), None) => c
+                    .body
+                    .outputs
+                    .keys()
+                    .map(|o| Node::Output(format!("{child}.{o}")))
+                    .collect(),
+                (None, _) => Vec::new(),
+            };
+            let mut v = vec![Node::Module(child)];
+            v.extend(outputs);
+            v
+        }
     }
 }
 
-pub fn build(cfg: &Config) -> Result<ConfigGraph, Diagnostics> {
-    let mut graph: DiGraph<Node, Option<SourceRange>> = DiGraph::new();
-    let mut index = HashMap::new();
-    let mut add = |g: &mut DiGraph<Node, Option<SourceRange>>, n: Node| {
-        *index.entry(n.clone()).or_insert_with(|| g.add_node(n))
+type Edges = Vec<(Node, Vec<(Node, Option<SourceRange>)>)>;
+
+/// Adds one module's nodes and the edges of their references; `call` is the node of the call
+/// that made this module instance (none for the root), which every node inside follows.
+fn add_module(
+    cfg: &Config,
+    graph: &mut DiGraph<Node, Option<SourceRange>>,
+    index: &mut HashMap<Node, NodeIndex>,
+    edges: &mut Edges,
+    call: Option<&Node>,
+) {
+    let prefix = prefix_of(&cfg.path);
+    let resolve = |refs: Vec<(Ref, Option<SourceRange>)>| -> Vec<(Node, Option<SourceRange>)> {
+        refs.into_iter()
+            .flat_map(|(r, s)| {
+                ref_nodes(&r, &prefix, cfg)
+                    .into_iter()
+                    .map(move |n| (n, s.clone()))
+            })
+            .collect()
     };
-    let mut edges: Vec<(Node, Vec<(Ref, Option<SourceRange>)>)> = Vec::new();
+    let mut mine: Vec<(Node, Vec<(Node, Option<SourceRange>)>)> = Vec::new();
     for v in cfg.variables.keys() {
-        add(&mut graph, Node::Var(v.clone()));
+        mine.push((Node::Var(format!("{prefix}{v}")), Vec::new()));
     }
     for (n, l) in &cfg.locals {
-        add(&mut graph, Node::Local(n.clone()));
-        edges.push((Node::Local(n.clone()), l.value.refs()));
+        mine.push((Node::Local(format!("{prefix}{n}")), resolve(l.value.refs())));
     }
     for r in &cfg.resources {
-        let n = Node::Resource(r.key());
-        add(&mut graph, n.clone());
-        edges.push((n, r.refs()));
+        mine.push((
+            Node::Resource(format!("{prefix}{}", r.key())),
+            resolve(r.refs()),
+        ));
     }
     for (n, o) in &cfg.outputs {
-        add(&mut graph, Node::Output(n.clone()));
         let mut refs = o.value.refs();
         refs.extend(
             o.depends_on
                 .iter()
                 .map(|(r, s)| (r.clone(), Some(s.clone()))),
         );
-        edges.push((Node::Output(n.clone()), refs));
+        mine.push((Node::Output(format!("{prefix}{n}")), resolve(refs)));
     }
-    for (to, refs) in edges {
+    for (name, m) in &cfg.modules {
+        let node = Node::Module(format!("{prefix}module.{name}"));
+        mine.push((node.clone(), resolve(m.meta_refs())));
+        add_module(&m.body, graph, index, edges, Some(&node));
+        let child = prefix_of(&m.body.path);
+        // An input variable follows what its argument refers to, in this module.
+        for a in &m.args {
+            if m.body.variables.contains_key(&a.name) {
+                edges.push((
+                    Node::Var(format!("{child}{}", a.name)),
+                    resolve(a.value.refs()),
+                ));
+            }
+        }
+    }
+    for (n, mut deps) in mine {
+        index
+            .entry(n.clone())
+            .or_insert_with(|| graph.add_node(n.clone()));
+        if let Some(c) = call {
+            deps.push((c.clone(), None));
+        }
+        edges.push((n, deps));
+    }
+}
+
+pub fn build(cfg: &Config) -> Result<ConfigGraph, Diagnostics> {
+    let mut graph: DiGraph<Node, Option<SourceRange>> = DiGraph::new();
+    let mut index = HashMap::new();
+    let mut edges: Edges = Vec::new();
+    add_module(cfg, &mut graph, &mut index, &mut edges, None);
+    for (to, deps) in edges {
         let Some(&ti) = index.get(&to) else { continue };
-        for (r, span) in refs {
+        for (from, span) in deps {
             // References to undeclared names are reported by the evaluator, with suggestions.
-            if let Some(&fi) = index.get(&ref_node(&r))
+            if let Some(&fi) = index.get(&from)
                 && graph.find_edge(fi, ti).is_none()
             {
                 graph.add_edge(fi, ti, span);

@@ -160,16 +160,20 @@ impl State {
     }
 
     pub fn to_json(&self) -> J {
-        let mut groups: BTreeMap<(Mode, &str, &str), Vec<(&Address, &Instance)>> = BTreeMap::new();
+        // Grouped per module instance and resource, as Terraform's state lists them.
+        type Group<'a> = (String, Mode, &'a str, &'a str);
+        let mut groups: BTreeMap<Group, Vec<(&Address, &Instance)>> = BTreeMap::new();
         for (a, i) in &self.resources {
+            let module = crate::address::module_prefix(&a.module);
+            let module = module.strip_suffix('.').unwrap_or(&module).to_string();
             groups
-                .entry((a.mode, a.ty.as_str(), a.name.as_str()))
+                .entry((module, a.mode, a.ty.as_str(), a.name.as_str()))
                 .or_default()
                 .push((a, i));
         }
         let resources: Vec<J> = groups
             .into_iter()
-            .map(|((mode, ty, name), insts)| {
+            .map(|((module, mode, ty, name), insts)| {
                 let provider = match insts.first().and_then(|(_, i)| i.provider.as_deref()) {
                     Some(alias) => format!("{PROVIDER}.{alias}"),
                     None => PROVIDER.to_string(),
@@ -188,13 +192,17 @@ impl State {
                         o
                     })
                     .collect();
-                json!({
+                let mut r = json!({
                     "mode": if mode == Mode::Data { "data" } else { "managed" },
                     "type": ty,
                     "name": name,
                     "provider": provider,
                     "instances": instances,
-                })
+                });
+                if !module.is_empty() {
+                    r["module"] = J::String(module);
+                }
+                r
             })
             .collect();
         let mut j = json!({
@@ -289,6 +297,17 @@ impl State {
                     )));
                 }
             };
+            let module = match s("module") {
+                None => Vec::new(),
+                Some(m) => match crate::address::parse_module_path(&m, &m) {
+                    Ok((path, "")) if !path.is_empty() => path,
+                    _ => {
+                        return Err(corrupt(format!(
+                            "{ty}.{name} has module {m:?}, not a module address such as module.NAME"
+                        )));
+                    }
+                },
+            };
             if crate::schema::lookup(mode, &ty).is_none() {
                 return Err(corrupt(format!(
                     "it holds {ty}.{name}, of a resource type netform does not know ({ty})"
@@ -331,6 +350,7 @@ impl State {
                     })
                     .unwrap_or_default();
                 let address = Address {
+                    module: module.clone(),
                     mode,
                     ty: ty.clone(),
                     name: name.clone(),

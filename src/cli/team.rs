@@ -139,6 +139,21 @@ fn missing_workspace(ctx: &Ctx) -> CliError {
 /// `netform init`: checks the backend and creates what it needs; with `-migrate-state`, copies
 /// the local state (every workspace) into it. Safe to run again.
 pub(super) fn cmd_init(ctx: &Ctx, migrate: bool) -> Result<Exit, CliError> {
+    // Git modules first: the configuration cannot load without them.
+    let done = crate::config::modules::install(&ctx.dir).map_err(|e| {
+        CliError::user(
+            format!("installing modules: {e}"),
+            "check the module's git source and ref, and that git can reach it",
+        )
+    })?;
+    for m in done {
+        let how = if m.fetched {
+            "fetched"
+        } else {
+            "already installed"
+        };
+        crate::outln!(super::ui(), "- module.{}: {how} ({})", m.key, m.source);
+    }
     let cfg = ctx.load()?;
     let spec = spec_of(ctx, cfg.backend.as_ref())?;
     let report = spec.init()?;

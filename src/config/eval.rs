@@ -1,10 +1,14 @@
 //! The evaluation scope: the values that names resolve to while a configuration is evaluated.
 //! At plan time resources hold their planned values (with unknowns); at apply time the values the
 //! cloud returned replace them one instance at a time.
+//!
+//! One scope holds every module instance's values, each name keyed by its module instance's
+//! prefix (`module.net["a"].` + `var.x`'s name, `TYPE.NAME`, …; nothing for the root), and a
+//! [`ModuleView`] resolves names as the expressions of one module instance see them.
 
 use std::collections::BTreeMap;
 
-use crate::address::InstanceKey;
+use crate::address::{InstanceKey, ModulePath, module_prefix};
 use crate::lang::Value;
 use crate::lang::eval::{Lookup, NameKind};
 
@@ -29,7 +33,7 @@ impl ResourceValues {
         }
     }
 
-    fn whole(&self) -> Value {
+    pub fn whole(&self) -> Value {
         match self.expansion {
             Expansion::Single => self
                 .instances
@@ -53,17 +57,58 @@ impl ResourceValues {
     }
 }
 
+/// One instance of a called module: its path, and the `count.index` / `each` its call's
+/// arguments see.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModuleInstance {
+    pub path: ModulePath,
+    pub count_index: Option<i64>,
+    pub each: Option<(Value, Value)>,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Scope {
+    /// By module instance prefix + name.
     pub vars: BTreeMap<String, Value>,
     pub locals: BTreeMap<String, Value>,
-    /// By `TYPE.NAME` / `data.TYPE.NAME`.
+    /// By module instance prefix + `TYPE.NAME` / `data.TYPE.NAME`.
     pub resources: BTreeMap<String, ResourceValues>,
     /// Declared names, for suggestions (a declared local not yet evaluated is still a name).
     pub declared_locals: Vec<String>,
+    /// `module.NAME`'s outputs, by the calling instance's prefix + `module.NAME`: one object
+    /// per instance of the call.
+    pub modules: BTreeMap<String, ResourceValues>,
+    /// The instances of each called module, by its static path (`net.eni`); the root is not
+    /// listed and always has one.
+    pub instances: BTreeMap<String, Vec<ModuleInstance>>,
+    /// `path.module` of each module instance, by prefix.
+    pub module_dirs: BTreeMap<String, String>,
 }
 
 impl Scope {
+    /// Names as the module instance at `path` sees them.
+    pub fn view(&self, path: &[crate::address::ModuleStep]) -> ModuleView<'_> {
+        ModuleView {
+            scope: self,
+            prefix: module_prefix(path),
+        }
+    }
+
+    /// The instances of the module at a static call path: the root has exactly one.
+    pub fn instances_of(&self, path: &[String]) -> Vec<ModuleInstance> {
+        if path.is_empty() {
+            return vec![ModuleInstance {
+                path: Vec::new(),
+                count_index: None,
+                each: None,
+            }];
+        }
+        self.instances
+            .get(&path.join("."))
+            .cloned()
+            .unwrap_or_default()
+    }
+
     pub fn set_instance(&mut self, key: &str, expansion: Expansion, ik: InstanceKey, v: Value) {
         self.resources
             .entry(key.to_string())
@@ -81,6 +126,13 @@ fn res_key(data: bool, ty: &str, name: &str) -> String {
     }
 }
 
+/// The scope as one module instance's expressions see it.
+pub struct ModuleView<'a> {
+    pub scope: &'a Scope,
+    /// `module.net["a"].`, or "" for the root.
+    pub prefix: String,
+}
+
 impl Lookup for Scope {
     fn var(&self, name: &str) -> Option<Value> {
         self.vars.get(name).cloned()
@@ -91,8 +143,51 @@ impl Lookup for Scope {
     }
 
     fn resource(&self, data: bool, ty: &str, name: &str) -> Option<Value> {
-        self.resources
-            .get(&res_key(data, ty, name))
+        self.view(&[]).resource(data, ty, name)
+    }
+
+    fn resource_instance(
+        &self,
+        data: bool,
+        ty: &str,
+        name: &str,
+        key: &Value,
+    ) -> Option<Option<Value>> {
+        self.view(&[]).resource_instance(data, ty, name, key)
+    }
+
+    fn names(&self, kind: NameKind) -> Vec<String> {
+        self.view(&[]).names(kind)
+    }
+
+    fn module(&self, name: &str) -> Option<Value> {
+        self.view(&[]).module(name)
+    }
+
+    fn path(&self, which: &str) -> Option<String> {
+        self.view(&[]).path(which)
+    }
+}
+
+impl Lookup for ModuleView<'_> {
+    fn var(&self, name: &str) -> Option<Value> {
+        self.scope
+            .vars
+            .get(&format!("{}{name}", self.prefix))
+            .cloned()
+    }
+
+    fn local(&self, name: &str) -> Option<Value> {
+        self.scope
+            .locals
+            .get(&format!("{}{name}", self.prefix))
+            .cloned()
+    }
+
+    fn resource(&self, data: bool, ty: &str, name: &str) -> Option<Value> {
+        self.scope
+            .resources
+            .get(&format!("{}{}", self.prefix, res_key(data, ty, name)))
             .map(ResourceValues::whole)
     }
 
@@ -103,7 +198,10 @@ impl Lookup for Scope {
         name: &str,
         key: &Value,
     ) -> Option<Option<Value>> {
-        let r = self.resources.get(&res_key(data, ty, name))?;
+        let r = self
+            .scope
+            .resources
+            .get(&format!("{}{}", self.prefix, res_key(data, ty, name)))?;
         if r.expansion == Expansion::Single {
             return Some(crate::lang::eval::index_value(&r.whole(), key).ok());
         }
@@ -111,20 +209,51 @@ impl Lookup for Scope {
     }
 
     fn names(&self, kind: NameKind) -> Vec<String> {
+        let p = self.prefix.as_str();
+        // Only this module instance's own names (no deeper module's).
+        let own = |k: &String| -> Option<String> {
+            k.strip_prefix(p)
+                .filter(|rest| !rest.starts_with("module."))
+                .map(str::to_string)
+        };
         match kind {
-            NameKind::Variable => self.vars.keys().cloned().collect(),
-            NameKind::Local => self.declared_locals.clone(),
+            NameKind::Variable => self.scope.vars.keys().filter_map(own).collect(),
+            NameKind::Local if p.is_empty() => self.scope.declared_locals.clone(),
+            NameKind::Local => self.scope.locals.keys().filter_map(own).collect(),
             NameKind::Resource => self
+                .scope
                 .resources
                 .keys()
+                .filter_map(own)
                 .filter(|k| !k.starts_with("data."))
-                .cloned()
                 .collect(),
             NameKind::Data => self
+                .scope
                 .resources
                 .keys()
+                .filter_map(own)
                 .filter_map(|k| k.strip_prefix("data.").map(str::to_string))
                 .collect(),
+        }
+    }
+
+    fn module(&self, name: &str) -> Option<Value> {
+        self.scope
+            .modules
+            .get(&format!("{}module.{name}", self.prefix))
+            .map(ResourceValues::whole)
+    }
+
+    fn path(&self, which: &str) -> Option<String> {
+        match which {
+            "module" => Some(
+                self.scope
+                    .module_dirs
+                    .get(&self.prefix)
+                    .cloned()
+                    .unwrap_or_else(|| ".".into()),
+            ),
+            _ => Some(".".into()),
         }
     }
 }

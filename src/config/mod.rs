@@ -3,6 +3,7 @@
 //! Every problem in every file is collected, so one run reports them all.
 
 pub mod eval;
+pub mod modules;
 mod validate;
 pub mod vars;
 
@@ -176,9 +177,39 @@ pub struct Config {
     pub hash: String,
     /// `terraform { backend "…" { … } }`; none means the local backend's defaults.
     pub backend: Option<crate::backend::settings::BackendDecl>,
+    /// `module "NAME" { … }` calls, each with the configuration of the module it calls.
+    pub modules: BTreeMap<String, modules::ModuleCall>,
+    /// The call names leading to this module (`["net", "eni"]`); empty for the root module.
+    pub path: Vec<String>,
+    /// `path.module`: this module's directory relative to the root's ("." for the root).
+    pub rel_dir: String,
 }
 
 impl Config {
+    /// The module at a static call path (`["net", "eni"]`), the root for an empty one.
+    pub fn module(&self, path: &[String]) -> Option<&Config> {
+        match path.split_first() {
+            None => Some(self),
+            Some((first, rest)) => self.modules.get(first)?.body.module(rest),
+        }
+    }
+
+    /// The resource an address names, in the module its path leads to.
+    pub fn resource_at(&self, addr: &crate::address::Address) -> Option<&Resource> {
+        let path: Vec<String> = addr.module.iter().map(|s| s.name.clone()).collect();
+        self.module(&path)?
+            .resource(addr.mode, &addr.ty, &addr.name)
+    }
+
+    /// This module and every module it calls, depth first, callers before callees.
+    pub fn all_modules(&self) -> Vec<&Config> {
+        let mut out = vec![self];
+        for m in self.modules.values() {
+            out.extend(m.body.all_modules());
+        }
+        out
+    }
+
     pub fn resource(&self, mode: Mode, ty: &str, name: &str) -> Option<&Resource> {
         self.resources
             .iter()
@@ -287,10 +318,43 @@ pub fn load_sources(dir: &Path, files: Vec<(String, String)>) -> Result<Config, 
     use sha2::Digest;
     let mut cfg = Config {
         dir: dir.to_path_buf(),
+        rel_dir: ".".to_string(),
         ..Config::default()
     };
     let mut diags = Diagnostics::default();
     let mut hasher = sha2::Sha256::new();
+    load_tree(&mut cfg, files, dir, &mut hasher, &mut diags, &[]);
+    cfg.hash = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if let Err(cycles) = crate::graph::build(&cfg) {
+        diags.extend(cycles);
+    }
+    let warnings = std::mem::take(&mut cfg.warnings);
+    diags.extend(warnings);
+    if diags.has_errors() {
+        return Err(LoadFailure {
+            diags,
+            sources: cfg.sources,
+        });
+    }
+    cfg.warnings = diags;
+    Ok(cfg)
+}
+
+/// Parses and decodes one module's files into `cfg` (whose `sources` gets them), loads the
+/// modules it calls, and checks what can be checked without evaluating.
+fn load_tree(
+    cfg: &mut Config,
+    files: Vec<(String, String)>,
+    root: &Path,
+    hasher: &mut sha2::Sha256,
+    diags: &mut Diagnostics,
+    ancestors: &[PathBuf],
+) {
+    use sha2::Digest;
     let mut bodies = Vec::new();
     for (name, text) in files {
         hasher.update(name.as_bytes());
@@ -315,30 +379,41 @@ pub fn load_sources(dir: &Path, files: Vec<(String, String)>) -> Result<Config, 
             }
         }
     }
-    cfg.hash = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
     for (file, body) in &bodies {
-        decode_body(&mut cfg, *file, body, &mut diags);
+        decode_body(cfg, *file, body, diags);
     }
-    check_duplicates(&cfg, &mut diags);
-    check_references(&cfg, &mut diags);
-    check_literal_values(&cfg, &mut diags);
-    if let Err(cycles) = crate::graph::build(&cfg) {
-        diags.extend(cycles);
+    if !cfg.path.is_empty() {
+        root_only_blocks(cfg);
     }
-    let warnings = std::mem::take(&mut cfg.warnings);
-    diags.extend(warnings);
-    if diags.has_errors() {
-        return Err(LoadFailure {
-            diags,
-            sources: cfg.sources,
-        });
+    modules::load_children(cfg, root, hasher, diags, ancestors);
+    check_duplicates(cfg, diags);
+    check_references(cfg, diags);
+    check_literal_values(cfg, diags);
+}
+
+/// A called module uses the root's provider and state: its own provider and backend blocks are
+/// dropped with a warning, as netform has one provider configuration per run.
+fn root_only_blocks(cfg: &mut Config) {
+    let mut dropped: Vec<(Option<SourceRange>, &str)> = cfg
+        .providers
+        .drain(..)
+        .map(|p| (Some(p.range), "provider"))
+        .collect();
+    if cfg.backend.take().is_some() {
+        dropped.push((None, "backend"));
     }
-    cfg.warnings = diags;
-    Ok(cfg)
+    for (at, what) in dropped {
+        cfg.warnings.push(
+            Diagnostic::warning(format!(
+                "the {what} block of module {} is ignored",
+                cfg.rel_dir
+            ))
+            .at(at)
+            .with_help(format!(
+                "modules use the root module's {what}; move the block to the root"
+            )),
+        );
+    }
 }
 
 fn first_line(s: &str) -> String {
@@ -389,6 +464,7 @@ const TOP_BLOCKS: &[&str] = &[
     "resource",
     "data",
     "output",
+    "module",
 ];
 
 fn decode_body(cfg: &mut Config, file: usize, body: &Body, diags: &mut Diagnostics) {
@@ -545,6 +621,7 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
     let header = block_header_range(file, b);
     match kind {
         "terraform" => decode_terraform(cfg, file, b, diags),
+        "module" => modules::decode_module(cfg, file, b, diags),
         "provider" => decode_provider(cfg, file, b, header, diags),
         "variable" => {
             if !expect_labels(file, b, 1, "\"NAME\"", diags) {
@@ -1298,6 +1375,33 @@ fn check_references(cfg: &Config, diags: &mut Diagnostics) {
     {
         for (r, range) in refs {
             let (declared, what, name, candidates): (bool, &str, String, Vec<String>) = match &r {
+                Ref::Module(m, out) => {
+                    let call = cfg.modules.get(m);
+                    match (call, out) {
+                        // A module that did not load is reported where it is called.
+                        (Some(c), Some(o))
+                            if !c.body.outputs.contains_key(o) && !c.body.rel_dir.is_empty() =>
+                        {
+                            (
+                                false,
+                                "output",
+                                format!("module.{m}.{o}"),
+                                c.body
+                                    .outputs
+                                    .keys()
+                                    .map(|k| format!("module.{m}.{k}"))
+                                    .collect(),
+                            )
+                        }
+                        (Some(_), _) => (true, "", String::new(), Vec::new()),
+                        (None, _) => (
+                            false,
+                            "module",
+                            format!("module.{m}"),
+                            cfg.modules.keys().map(|k| format!("module.{k}")).collect(),
+                        ),
+                    }
+                }
                 Ref::Var(n) => (
                     cfg.variables.contains_key(n),
                     "input variable",
@@ -1368,7 +1472,8 @@ fn check_duplicates(cfg: &Config, diags: &mut Diagnostics) {
         }
     }
     let aliases: Vec<Option<&String>> = cfg.providers.iter().map(|p| p.alias.as_ref()).collect();
-    for r in &cfg.resources {
+    // A module's resources use the root's providers, checked when the tree is whole.
+    for r in cfg.resources.iter().filter(|_| cfg.path.is_empty()) {
         if let Some(a) = &r.provider
             && !aliases.contains(&Some(a))
         {

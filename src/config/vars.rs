@@ -98,7 +98,8 @@ impl Lookup for Empty {
     }
 }
 
-struct OnlyVars<'a>(&'a BTreeMap<String, Value>);
+/// Variables and nothing else: what a validation condition may refer to.
+pub(crate) struct OnlyVars<'a>(pub &'a BTreeMap<String, Value>);
 impl Lookup for OnlyVars<'_> {
     fn var(&self, name: &str) -> Option<Value> {
         self.0.get(name).cloned()
@@ -258,38 +259,7 @@ pub fn resolve(
     // Validation blocks see the converted values.
     let lookup = OnlyVars(&values);
     for decl in cfg.variables.values() {
-        for (cond, msg) in &decl.validations {
-            let mut ev = Evaluator::new(&lookup, &dir);
-            match ev.eval(&cond.expr) {
-                Ok(Value::Bool(true)) | Ok(Value::Unknown(_)) => {}
-                Ok(Value::Bool(false)) => {
-                    let text = ev
-                        .eval(&msg.expr)
-                        .ok()
-                        .and_then(|m| m.coerce_string())
-                        .unwrap_or_else(|| "validation failed".into());
-                    diags.push(
-                        Diagnostic::error(format!("invalid value for variable \"{}\"", decl.name))
-                            .at(cond.range())
-                            .with_label(text.clone())
-                            .with_detail(text)
-                            .with_help("change the value, or the validation rule"),
-                    );
-                }
-                Ok(other) => diags.push(
-                    Diagnostic::error(format!(
-                        "a validation condition must be a bool, not {}",
-                        other.type_name()
-                    ))
-                    .at(cond.range()),
-                ),
-                Err(e) => diags.push(
-                    Diagnostic::error(format!("invalid validation condition: {}", e.message))
-                        .at(cond.range_of(e.span))
-                        .with_help("a validation condition may refer only to its own variable"),
-                ),
-            }
-        }
+        check_validations(decl, &lookup, &dir, &mut diags);
     }
     if diags.has_errors() {
         return Err(diags);
@@ -460,5 +430,47 @@ fn load_tfvars_json(
                 source: shown.to_string(),
             },
         );
+    }
+}
+
+/// A variable's validation blocks, against its value (in `lookup`): each failing condition is an
+/// error with the rule's message.
+pub(crate) fn check_validations(
+    decl: &crate::config::Variable,
+    lookup: &dyn Lookup,
+    dir: &Path,
+    diags: &mut Diagnostics,
+) {
+    for (cond, msg) in &decl.validations {
+        let mut ev = Evaluator::new(lookup, dir);
+        match ev.eval(&cond.expr) {
+            Ok(Value::Bool(true)) | Ok(Value::Unknown(_)) => {}
+            Ok(Value::Bool(false)) => {
+                let text = ev
+                    .eval(&msg.expr)
+                    .ok()
+                    .and_then(|m| m.coerce_string())
+                    .unwrap_or_else(|| "validation failed".into());
+                diags.push(
+                    Diagnostic::error(format!("invalid value for variable \"{}\"", decl.name))
+                        .at(cond.range())
+                        .with_label(text.clone())
+                        .with_detail(text)
+                        .with_help("change the value, or the validation rule"),
+                );
+            }
+            Ok(other) => diags.push(
+                Diagnostic::error(format!(
+                    "a validation condition must be a bool, not {}",
+                    other.type_name()
+                ))
+                .at(cond.range()),
+            ),
+            Err(e) => diags.push(
+                Diagnostic::error(format!("invalid validation condition: {}", e.message))
+                    .at(cond.range_of(e.span))
+                    .with_help("a validation condition may refer only to its own variable"),
+            ),
+        }
     }
 }

@@ -95,6 +95,15 @@ pub trait Lookup {
         let _ = r;
         false
     }
+    /// `module.NAME`: the called module's outputs (an object; a list or map of them under
+    /// `count`/`for_each`). `None` when no such module is called.
+    fn module(&self, _name: &str) -> Option<Value> {
+        None
+    }
+    /// `path.module` / `path.root` / `path.cwd`; "." when the scope does not say.
+    fn path(&self, _which: &str) -> Option<String> {
+        None
+    }
 }
 
 /// The per-evaluation context: where names resolve and what `count`/`each` are.
@@ -704,7 +713,9 @@ impl<'a> Evaluator<'a> {
                 _ => Err(EvalError::new("Invalid reference: the only attribute of terraform is \"workspace\"", span_to(0))),
             },
             "path" => match attr(0) {
-                Some("module" | "root" | "cwd") => Ok((Value::string("."), 1)),
+                Some(w @ ("module" | "root" | "cwd")) => {
+                    Ok((Value::string(self.lookup.path(w).unwrap_or_else(|| ".".into())), 1))
+                }
                 _ => Err(EvalError::new("Invalid reference: path has \"module\", \"root\" and \"cwd\"", span_to(0))),
             },
             "data" => {
@@ -716,6 +727,14 @@ impl<'a> Evaluator<'a> {
                 };
                 self.resource_ref(true, ty, name, ops, 2, span_to(1))
             }
+            "module" => match attr(0).map(|n| (n, self.lookup.module(n))) {
+                Some((_, Some(v))) => Ok((v, 1)),
+                Some((n, None)) => Err(EvalError::new(
+                    format!("Reference to undeclared module: no module call named \"{n}\" is declared in this module"),
+                    span_to(0),
+                )),
+                None => Err(EvalError::new("Invalid reference: a module is referred to as module.NAME", t.expr.span())),
+            },
             ty if ty.contains('_') => {
                 let Some(name) = attr(0) else {
                     return Err(EvalError::new(
@@ -1358,6 +1377,9 @@ pub enum Ref {
     Local(String),
     /// `(is_data, type, name)`
     Resource(bool, String, String),
+    /// `module.NAME.OUTPUT`; the output is `None` when the reference takes the whole module
+    /// (`module.NAME`, `module.NAME[0].OUTPUT`).
+    Module(String, Option<String>),
 }
 
 /// Every reference an expression makes, with the span of each, for the dependency graph.
@@ -1380,6 +1402,10 @@ pub fn references(expr: &Expression) -> Vec<(Ref, Option<Range<usize>>)> {
                         (Some(t), Some(n)) => Some((Ref::Resource(true, t, n), span_to(1))),
                         _ => None,
                     },
+                    "module" => attr(0).map(|n| match attr(1) {
+                        Some(o) => (Ref::Module(n, Some(o)), span_to(1)),
+                        None => (Ref::Module(n, None), span_to(0)),
+                    }),
                     "count" | "each" | "path" | "self" | "terraform" => None,
                     ty if ty.contains('_') => {
                         attr(0).map(|n| (Ref::Resource(false, ty.to_string(), n), span_to(0)))

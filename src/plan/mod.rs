@@ -7,6 +7,7 @@ pub mod check;
 pub mod data;
 pub mod diff;
 pub mod import;
+pub mod modules;
 pub mod ops;
 pub mod refresh;
 pub mod saved;
@@ -171,7 +172,17 @@ fn expand(
     ev: &mut Evaluator,
     diags: &mut Diagnostics,
 ) -> Option<(Expansion, Vec<(InstanceKey, Option<Value>)>)> {
-    if let Some(c) = &r.count {
+    expand_with(r.count.as_ref(), r.for_each.as_ref(), ev, diags)
+}
+
+/// The expansion `count` or `for_each` (of a resource or a module call) asks for.
+pub(crate) fn expand_with(
+    count: Option<&crate::config::Expr>,
+    for_each: Option<&crate::config::Expr>,
+    ev: &mut Evaluator,
+    diags: &mut Diagnostics,
+) -> Option<(Expansion, Vec<(InstanceKey, Option<Value>)>)> {
+    if let Some(c) = count {
         let v = match ev.eval(&c.expr) {
             Ok(v) => v,
             Err(e) => {
@@ -218,7 +229,7 @@ fn expand(
             },
         };
     }
-    if let Some(f) = &r.for_each {
+    if let Some(f) = for_each {
         let v = match ev.eval(&f.expr) {
             Ok(v) => v,
             Err(e) => {
@@ -275,16 +286,21 @@ fn expand(
     Some((Expansion::Single, vec![(InstanceKey::None, None)]))
 }
 
-/// Evaluates one instance's attributes and checks them against the schema.
+/// Evaluates one instance's attributes and checks them against the schema. `module` is the
+/// module instance the resource is in (empty for the root); `cfg` is the root configuration.
 pub fn eval_instance(
     cfg: &Config,
     r: &Resource,
     scope: &Scope,
+    module: &[crate::address::ModuleStep],
     key: &InstanceKey,
     each_value: Option<&Value>,
     diags: &mut Diagnostics,
 ) -> Option<Attrs> {
-    let mut ev = Evaluator::new(scope, &cfg.dir);
+    let path: Vec<String> = module.iter().map(|s| s.name.clone()).collect();
+    let dir = cfg.module(&path).map_or(&cfg.dir, |m| &m.dir);
+    let view = scope.view(module);
+    let mut ev = Evaluator::new(&view, dir);
     match key {
         InstanceKey::Int(i) => ev.count_index = Some(*i),
         InstanceKey::Str(s) if r.for_each.is_some() => {
@@ -296,6 +312,7 @@ pub fn eval_instance(
         _ => {}
     }
     let addr = Address {
+        module: module.to_vec(),
         mode: r.mode,
         ty: r.ty.clone(),
         name: r.name.clone(),
@@ -380,10 +397,20 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
     };
     let mut changes: Vec<Change> = Vec::new();
     let mut seen: BTreeSet<Address> = BTreeSet::new();
+    let mut ctx = PlanCtx {
+        cfg,
+        g: &g,
+        refreshed: &refreshed,
+        pinned: &pinned,
+        no_pins: &no_pins,
+        taint: &taint,
+        opts: &opts,
+        clouds: inp.clouds,
+    };
     for idx in &g.order {
         match &g.graph[*idx] {
-            Node::Var(_) | Node::Output(_) => {}
-            Node::Local(name) => {
+            Node::Var(q) | Node::Output(q) if !q.starts_with("module.") => {}
+            Node::Local(name) if !name.starts_with("module.") => {
                 let Some(l) = cfg.locals.get(name) else {
                     continue;
                 };
@@ -401,108 +428,21 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
                 };
                 scope.locals.insert(name.clone(), v);
             }
-            Node::Resource(key) => {
-                let Some(r) = cfg.resources.iter().find(|r| &r.key() == key) else {
-                    continue;
-                };
-                let deps = g.resource_deps(&Node::Resource(key.clone()));
-                let mut ev = Evaluator::new(&scope, &cfg.dir);
-                let Some((expansion, keys)) = expand(r, &mut ev, &mut diags) else {
-                    scope.resources.insert(
-                        key.clone(),
-                        crate::config::eval::ResourceValues::new(Expansion::Single),
+            Node::Resource(q) => {
+                let (path, key) = graph::split(q);
+                for inst in scope.instances_of(&path) {
+                    ctx.resource(
+                        &path,
+                        key,
+                        &inst.path,
+                        &mut scope,
+                        &mut changes,
+                        &mut seen,
+                        &mut diags,
                     );
-                    scope.set_instance(key, Expansion::Single, InstanceKey::None, Value::unknown());
-                    continue;
-                };
-                scope.resources.insert(
-                    key.clone(),
-                    crate::config::eval::ResourceValues::new(expansion),
-                );
-                for (ik, each) in keys {
-                    let addr = Address {
-                        mode: r.mode,
-                        ty: r.ty.clone(),
-                        name: r.name.clone(),
-                        key: ik.clone(),
-                    };
-                    let desired = eval_instance(cfg, r, &scope, &ik, each.as_ref(), &mut diags);
-                    let value = match (r.mode, desired) {
-                        (_, None) => Value::unknown(),
-                        (Mode::Data, Some(args)) => {
-                            if args.values().all(Value::is_wholly_known) && !opts.offline {
-                                match data::read(
-                                    r.kind.kind,
-                                    &args,
-                                    &inp.clouds.client(r.provider.as_deref()),
-                                ) {
-                                    Ok(v) => v,
-                                    Err(e) => {
-                                        diags.push(
-                                            Diagnostic::error(format!(
-                                                "reading data.{}.{}: {} ({})",
-                                                r.ty, r.name, e.message, e.code
-                                            ))
-                                            .at(Some(r.range.clone())),
-                                        );
-                                        Value::unknown()
-                                    }
-                                }
-                            } else {
-                                Value::unknown()
-                            }
-                        }
-                        (Mode::Managed, Some(desired)) => {
-                            seen.insert(addr.clone());
-                            let prior = refreshed
-                                .resources
-                                .get(&addr)
-                                .map(|i| attrs::from_state(r.kind, &i.attributes));
-                            let forced = opts.replace.iter().any(|a| a.matches(&addr));
-                            let mut ch = diff::diff(diff::DiffInput {
-                                address: addr.clone(),
-                                kind: r.kind.kind,
-                                desired,
-                                prior,
-                                lifecycle: &r.lifecycle,
-                                forced_replace: forced,
-                                dependencies: deps.clone(),
-                                provider: r.provider.clone(),
-                                clouds: inp.clouds,
-                                offline: opts.offline,
-                                pinned: prior_id(&refreshed, &addr)
-                                    .and_then(|id| pinned.get(&id))
-                                    .unwrap_or(&no_pins),
-                            });
-                            ch.each = each.clone();
-                            ch.sensitive = r
-                                .attrs
-                                .iter()
-                                .filter(|a| taint.touches(&a.value))
-                                .map(|a| r.kind.canonical(&a.name).to_string())
-                                .collect();
-                            let v = Value::Map(ch.after.clone().unwrap_or_default());
-                            // Names only, never values: they may be sensitive.
-                            log::debug!(
-                                target: "netform::plan",
-                                "{addr}: {:?}{}",
-                                ch.action,
-                                if ch.replace_paths.is_empty() {
-                                    String::new()
-                                } else {
-                                    format!(" (forced by {})", ch.replace_paths.join(", "))
-                                }
-                            );
-                            if r.lifecycle.prevent_destroy && matches!(ch.action, Action::Replace) {
-                                diags.push(prevent_destroy(&addr, r));
-                            }
-                            changes.push(ch);
-                            v
-                        }
-                    };
-                    scope.set_instance(key, expansion, ik, value);
                 }
             }
+            other => modules::eval_node(cfg, other, &mut scope, &mut diags),
         }
     }
     // Instances in state that the configuration no longer has: delete them.
@@ -513,7 +453,7 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         let Some((schema, _)) = schema::lookup(addr.mode, &addr.ty) else {
             continue;
         };
-        if let Some(r) = cfg.resource(Mode::Managed, &addr.ty, &addr.name)
+        if let Some(r) = cfg.resource_at(addr)
             && r.lifecycle.prevent_destroy
             && !opts.refresh_only
         {
@@ -538,7 +478,7 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         for c in &mut changes {
             c.action = Action::Delete;
             c.after = None;
-            if let Some(r) = cfg.resource(Mode::Managed, &c.address.ty, &c.address.name)
+            if let Some(r) = cfg.resource_at(&c.address)
                 && r.lifecycle.prevent_destroy
             {
                 diags.push(prevent_destroy(&c.address, r));
@@ -712,9 +652,7 @@ fn protected_releases(changes: &[Change], cfg: &Config, diags: &mut Diagnostics)
         if c.kind != Kind::Eip || !releases || !protected {
             continue;
         }
-        let at = cfg
-            .resource(Mode::Managed, &c.address.ty, &c.address.name)
-            .map(|r| r.range.clone());
+        let at = cfg.resource_at(&c.address).map(|r| r.range.clone());
         diags.push(
             Diagnostic::error(format!(
                 "{} cannot be released: its deletion protection is on",
@@ -754,14 +692,23 @@ fn select_targets(changes: &mut Vec<Change>, opts: &PlanOptions) {
         for (i, c) in changes.iter().enumerate() {
             index.entry(c.address.resource_key()).or_default().push(i);
         }
-        let mut expanded: BTreeSet<String> = BTreeSet::new();
+        let mut expanded: BTreeSet<(String, String)> = BTreeSet::new();
         while let Some(i) = stack.pop() {
             if !keep.insert(i) {
                 continue;
             }
+            let me = &changes[i].address;
+            let within = crate::address::module_prefix(&me.module);
             for d in &changes[i].dependencies {
-                if expanded.insert(d.clone()) {
-                    stack.extend(index.get(d).into_iter().flatten().copied());
+                if expanded.insert((d.clone(), within.clone())) {
+                    stack.extend(
+                        index
+                            .get(d)
+                            .into_iter()
+                            .flatten()
+                            .copied()
+                            .filter(|j| same_module_instances(me, &changes[*j].address)),
+                    );
                 }
             }
         }
@@ -801,6 +748,16 @@ fn select_targets(changes: &mut Vec<Change>, opts: &PlanOptions) {
     }
 }
 
+/// Whether two addresses are in the same instances of the modules they share: a resource in
+/// `module.tier["api"]` depends on what `module.tier["api"]` holds, not on `module.tier["b"]`.
+fn same_module_instances(a: &Address, b: &Address) -> bool {
+    a.module
+        .iter()
+        .zip(&b.module)
+        .take_while(|(x, y)| x.name == y.name)
+        .all(|(x, y)| x.key == y.key)
+}
+
 /// The `TYPE.NAME` keys of managed resources a value's unknowns come from.
 pub fn origin_address(v: &Value) -> Option<Address> {
     match v {
@@ -814,4 +771,167 @@ pub fn origin_address(v: &Value) -> Option<Address> {
 
 pub(crate) fn unknown_for(addr: &Address, attr: &str) -> Value {
     origin(addr, attr)
+}
+
+/// What planning one resource needs besides the scope it reads and the lists it adds to.
+struct PlanCtx<'a> {
+    cfg: &'a Config,
+    g: &'a graph::ConfigGraph,
+    refreshed: &'a State,
+    pinned: &'a BTreeMap<String, BTreeSet<String>>,
+    no_pins: &'a BTreeSet<String>,
+    taint: &'a Taint,
+    opts: &'a PlanOptions,
+    clouds: &'a Clouds,
+}
+
+impl PlanCtx<'_> {
+    /// Plans every instance of the resource `key` (`TYPE.NAME`) of the module at `path`, in the
+    /// module instance `module`: data sources are read, managed resources diffed.
+    #[allow(clippy::too_many_arguments)]
+    fn resource(
+        &mut self,
+        path: &[String],
+        key: &str,
+        module: &[crate::address::ModuleStep],
+        scope: &mut Scope,
+        changes: &mut Vec<Change>,
+        seen: &mut BTreeSet<Address>,
+        diags: &mut Diagnostics,
+    ) {
+        let cfg = self.cfg;
+        let Some(r) = cfg
+            .module(path)
+            .and_then(|m| m.resources.iter().find(|r| r.key() == key))
+        else {
+            return;
+        };
+        let deps = self
+            .g
+            .resource_deps(&Node::Resource(format!("{}{key}", graph::prefix_of(path))));
+        let scope_key = format!("{}{key}", crate::address::module_prefix(module));
+        let dir = cfg.module(path).map_or(&cfg.dir, |m| &m.dir);
+        let expanded = {
+            let view = scope.view(module);
+            let mut ev = Evaluator::new(&view, dir);
+            expand(r, &mut ev, diags)
+        };
+        let Some((expansion, keys)) = expanded else {
+            scope.resources.insert(
+                scope_key.clone(),
+                crate::config::eval::ResourceValues::new(Expansion::Single),
+            );
+            scope.set_instance(
+                &scope_key,
+                Expansion::Single,
+                InstanceKey::None,
+                Value::unknown(),
+            );
+            return;
+        };
+        scope.resources.insert(
+            scope_key.clone(),
+            crate::config::eval::ResourceValues::new(expansion),
+        );
+        for (ik, each) in keys {
+            let addr = Address {
+                module: module.to_vec(),
+                mode: r.mode,
+                ty: r.ty.clone(),
+                name: r.name.clone(),
+                key: ik.clone(),
+            };
+            let desired = eval_instance(cfg, r, scope, module, &ik, each.as_ref(), diags);
+            let value = match (r.mode, desired) {
+                (_, None) => Value::unknown(),
+                (Mode::Data, Some(args)) => self.read_data(r, &args, diags),
+                (Mode::Managed, Some(desired)) => {
+                    seen.insert(addr.clone());
+                    let ch = self.managed(r, addr, desired, &deps, each, diags);
+                    let v = Value::Map(ch.after.clone().unwrap_or_default());
+                    changes.push(ch);
+                    v
+                }
+            };
+            scope.set_instance(&scope_key, expansion, ik, value);
+        }
+    }
+
+    fn read_data(&self, r: &Resource, args: &Attrs, diags: &mut Diagnostics) -> Value {
+        if !args.values().all(Value::is_wholly_known) || self.opts.offline {
+            return Value::unknown();
+        }
+        match data::read(
+            r.kind.kind,
+            args,
+            &self.clouds.client(r.provider.as_deref()),
+        ) {
+            Ok(v) => v,
+            Err(e) => {
+                diags.push(
+                    Diagnostic::error(format!(
+                        "reading data.{}.{}: {} ({})",
+                        r.ty, r.name, e.message, e.code
+                    ))
+                    .at(Some(r.range.clone())),
+                );
+                Value::unknown()
+            }
+        }
+    }
+
+    fn managed(
+        &self,
+        r: &Resource,
+        addr: Address,
+        desired: Attrs,
+        deps: &[String],
+        each: Option<Value>,
+        diags: &mut Diagnostics,
+    ) -> Change {
+        let prior = self
+            .refreshed
+            .resources
+            .get(&addr)
+            .map(|i| attrs::from_state(r.kind, &i.attributes));
+        let forced = self.opts.replace.iter().any(|a| a.matches(&addr));
+        let mut ch = diff::diff(diff::DiffInput {
+            address: addr.clone(),
+            kind: r.kind.kind,
+            desired,
+            prior,
+            lifecycle: &r.lifecycle,
+            forced_replace: forced,
+            dependencies: deps.to_vec(),
+            provider: r.provider.clone(),
+            clouds: self.clouds,
+            offline: self.opts.offline,
+            pinned: prior_id(self.refreshed, &addr)
+                .and_then(|id| self.pinned.get(&id))
+                .unwrap_or(self.no_pins),
+        });
+        ch.each = each;
+        // Sensitivity is followed through the root module's variables and locals.
+        ch.sensitive = r
+            .attrs
+            .iter()
+            .filter(|a| addr.module.is_empty() && self.taint.touches(&a.value))
+            .map(|a| r.kind.canonical(&a.name).to_string())
+            .collect();
+        // Names only, never values: they may be sensitive.
+        log::debug!(
+            target: "netform::plan",
+            "{addr}: {:?}{}",
+            ch.action,
+            if ch.replace_paths.is_empty() {
+                String::new()
+            } else {
+                format!(" (forced by {})", ch.replace_paths.join(", "))
+            }
+        );
+        if r.lifecycle.prevent_destroy && matches!(ch.action, Action::Replace) {
+            diags.push(prevent_destroy(&addr, r));
+        }
+        ch
+    }
 }

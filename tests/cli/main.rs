@@ -22,6 +22,7 @@ mod http;
 mod logs;
 mod machine_output;
 mod meta;
+mod modules;
 mod output;
 mod paging;
 mod pg;

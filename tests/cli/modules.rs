@@ -1,0 +1,224 @@
+//! Modules, end to end: local and git sources, module addresses in plan, state, `-target` and
+//! `state` commands, and the refusals (registry sources, missing inputs, a module not installed).
+
+use crate::harness::{Env, redact};
+
+#[test]
+fn modules_example_plans_applies_and_replans_to_no_changes() {
+    let env = Env::copy_of("examples/modules");
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    insta::assert_snapshot!("modules_plan", redact(&r.stdout));
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 6 added, 0 changed, 0 destroyed."),
+        "{}",
+        r.stdout
+    );
+    // The outputs come through two levels of modules, with the values the cloud returned.
+    assert!(
+        r.stdout.contains("public_ips = {api = \"47."),
+        "{}",
+        r.stdout
+    );
+    let state = env.read("netform.tfstate").unwrap_or_default();
+    assert!(
+        state.contains(r#""module": "module.tier[\"api\"].module.eip""#),
+        "{state}"
+    );
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = env.run(&["state", "list"]);
+    assert!(
+        r.stdout
+            .contains("module.tier[\"worker\"].module.eip.alicloud_eip_association.this"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn target_selects_one_module_instance_and_what_it_needs() {
+    let env = Env::copy_of("examples/modules");
+    let r = env.run(&[
+        "plan",
+        "--target",
+        "module.tier[\"api\"].module.eip.alicloud_eip_association.this",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Plan: 3 to add"), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains("# module.tier[\"worker\"]"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn path_module_names_the_module_directory() {
+    let env = Env::copy_of("examples/modules");
+    let r = env.run(&["plan"]);
+    assert!(
+        r.stdout.contains("\"made by module modules/tier\""),
+        "{}",
+        r.stdout
+    );
+}
+
+const ROOT_CALL: &str = r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+  simulator {}
+}
+
+module "eip" {
+  source = "SOURCE"
+  name   = "x"
+}
+"#;
+
+const EIP_MODULE: &str = r#"
+variable "name" {
+  type = string
+}
+
+variable "bandwidth" {
+  type    = number
+  default = 7
+}
+
+resource "alicloud_eip_address" "this" {
+  address_name = var.name
+  bandwidth    = var.bandwidth
+}
+
+output "ip" {
+  value = alicloud_eip_address.this.ip_address
+}
+"#;
+
+#[test]
+fn registry_sources_are_refused_with_what_to_do() {
+    let env = Env::empty();
+    env.write(
+        "main.hcl",
+        &ROOT_CALL.replace("SOURCE", "terraform-alicloud-modules/eip/alicloud"),
+    );
+    let r = env.run(&["validate"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("module registry address"), "{}", r.stderr);
+    assert!(r.stderr.contains("main.hcl:8"), "{}", r.stderr);
+}
+
+#[test]
+fn a_module_input_the_module_does_not_declare_and_a_missing_one_are_both_reported() {
+    let env = Env::empty();
+    std::fs::create_dir_all(env.path().join("m")).expect("mkdir");
+    env.write("m/main.hcl", EIP_MODULE);
+    env.write(
+        "main.hcl",
+        &ROOT_CALL
+            .replace("SOURCE", "./m")
+            .replace("name   = \"x\"", "nmae = \"x\""),
+    );
+    let r = env.run(&["validate"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains("module \"eip\" has no input variable \"nmae\""),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("did you mean \"name\"?"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("module \"eip\" needs a value for its input variable \"name\""),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn an_error_inside_a_module_names_the_module_file() {
+    let env = Env::empty();
+    std::fs::create_dir_all(env.path().join("m")).expect("mkdir");
+    env.write(
+        "m/main.hcl",
+        &EIP_MODULE.replace("var.bandwidth", "var.bandwith"),
+    );
+    env.write("main.hcl", &ROOT_CALL.replace("SOURCE", "./m"));
+    let r = env.run(&["validate"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("m/main.hcl:13"), "{}", r.stderr);
+    assert!(r.stderr.contains("var.bandwidth"), "{}", r.stderr);
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let st = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .expect("git runs");
+    assert!(
+        st.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+}
+
+#[test]
+fn git_sources_are_fetched_by_init_at_their_ref() {
+    let env = Env::empty();
+    let repo = env.path().join("repo");
+    std::fs::create_dir_all(repo.join("eip")).expect("mkdir");
+    git(&repo, &["init", "--quiet"]);
+    std::fs::write(repo.join("eip/main.hcl"), EIP_MODULE).expect("write");
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "--quiet", "-m", "v1"]);
+    git(&repo, &["tag", "v1"]);
+    // A later commit the ref must not pick up.
+    std::fs::write(
+        repo.join("eip/main.hcl"),
+        EIP_MODULE.replace("default = 7", "default = 9"),
+    )
+    .expect("write");
+    git(&repo, &["commit", "--quiet", "-am", "v2"]);
+    let source = format!("git::file://{}//eip?ref=v1", repo.display());
+    std::fs::create_dir_all(env.path().join("cfg")).expect("mkdir");
+    std::fs::write(
+        env.path().join("cfg/main.hcl"),
+        ROOT_CALL.replace("SOURCE", &source),
+    )
+    .expect("write");
+    let r = env.run(&["-C", "cfg", "plan"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("module \"eip\" is not installed"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("netform init"), "{}", r.stderr);
+    let r = env.run(&["-C", "cfg", "init"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("module.eip"), "{}", r.stdout);
+    assert!(env.exists("cfg/.netform/modules/eip/eip/main.hcl"));
+    let r = env.run(&["-C", "cfg", "plan"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("module.eip.alicloud_eip_address.this will be created"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("bandwidth            = \"7\""),
+        "{}",
+        r.stdout
+    );
+}
