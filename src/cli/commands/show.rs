@@ -6,8 +6,8 @@ use crate::cli::context::Ctx;
 use crate::cli::error::{CliError, Exit};
 use crate::cli::{state_view, ui};
 use crate::config;
-use crate::plan;
 use crate::outln;
+use crate::plan;
 
 pub fn run(ctx: &Ctx, plan_file: Option<&Path>, json: bool) -> Result<Exit, CliError> {
     if let Some(f) = plan_file {
@@ -33,7 +33,8 @@ pub fn run(ctx: &Ctx, plan_file: Option<&Path>, json: bool) -> Result<Exit, CliE
 
 /// A saved plan: the plan's JSON, or the text it was shown as when it was made.
 fn show_saved(ctx: &Ctx, f: &Path, json: bool) -> Result<Exit, CliError> {
-    let saved = plan::saved::read(&ctx.dir, f).map_err(|e| CliError::user(e.to_string(), e.help()))?;
+    let saved =
+        plan::saved::read(&ctx.dir, f).map_err(|e| CliError::user(e.to_string(), e.help()))?;
     if json {
         outln!(
             ui(),
