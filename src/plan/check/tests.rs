@@ -595,3 +595,35 @@ fn an_eip_binds_to_a_private_slb_only_and_only_one() {
     assert_eq!(two[0].detail, format!("rule: {statement}"));
     assert_eq!(run(&picture("intranet", 1), &l, eips::bindings), []);
 }
+
+/// The checker names rules only through the table: no family types a rule id, nor copies a
+/// rule's statement (the notes that quote one take it from the table), so a reordered, renamed
+/// or reworded rule is reported as the table has it.
+#[test]
+fn the_checker_types_no_rule_id_and_copies_no_statement() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/plan/check");
+    let mut read = 0;
+    for entry in std::fs::read_dir(&dir).expect("src/plan/check") {
+        let path = entry.expect("entry").path();
+        if path.file_name().is_some_and(|n| n == "tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("source");
+        read += 1;
+        for r in rules::RULES {
+            let id = format!("\"{}\"", r.id);
+            assert!(!text.contains(&id), "{}: {id}", path.display());
+            assert!(
+                !text.contains(r.statement),
+                "{}: restates the statement of {}",
+                path.display(),
+                r.id
+            );
+        }
+    }
+    assert!(
+        read >= 8,
+        "the checker's files were not found in {}",
+        dir.display()
+    );
+}
