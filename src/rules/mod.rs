@@ -551,11 +551,210 @@ mod tests {
         }
     }
 
+    type Case<'a> = (&'static str, Facts<'a>, &'a Limits);
+
+    /// One violating situation per ENI and address rule.
+    fn eni_cases<'a>(
+        old: &'a Limits,
+        cur: &'a Limits,
+        g6: &'a crate::limits::InstanceType,
+        t6: &'a crate::limits::InstanceType,
+    ) -> Vec<Case<'a>> {
+        let addr = |ip: &str, net: &str| {
+            Facts::Address(Address {
+                ip: ip.parse().expect("ip"),
+                cidr: Some(net.parse().expect("net")),
+                repeated: false,
+                on_this_eni: false,
+                in_use: false,
+            })
+        };
+        vec![
+            (
+                "ip-available-cap",
+                Facts::Ipv4Count {
+                    on: Placement::Available,
+                    secondary: 11,
+                },
+                old,
+            ),
+            (
+                "ip-instance-type-cap",
+                Facts::Ipv4Count {
+                    on: Placement::Attached(Some(g6)),
+                    secondary: 6,
+                },
+                cur,
+            ),
+            (
+                "ip-primary-eni-state",
+                Facts::PrimaryEniIps {
+                    instance_status: "Starting",
+                },
+                cur,
+            ),
+            ("ip-in-vswitch", addr("10.0.2.5", "10.0.1.0/24"), cur),
+            ("ip-reserved", addr("10.0.1.253", "10.0.1.0/24"), cur),
+            (
+                "ip-unique",
+                Facts::Address(Address {
+                    ip: "10.0.1.5".parse().expect("ip"),
+                    cidr: None,
+                    repeated: false,
+                    on_this_eni: false,
+                    in_use: true,
+                }),
+                cur,
+            ),
+            (
+                "ip-vswitch-capacity",
+                Facts::FreeAddresses { free: 2, need: 3 },
+                cur,
+            ),
+            (
+                "ip-sg-capacity",
+                Facts::SecurityGroup {
+                    enterprise: false,
+                    enis: 1,
+                    ips: 2001,
+                },
+                old,
+            ),
+            (
+                "ipv6-cap",
+                Facts::Ipv6Count {
+                    on: Placement::Available,
+                    count: 11,
+                    vswitch_ipv6: true,
+                },
+                cur,
+            ),
+            (
+                "eni-per-instance",
+                Facts::EnisOnInstance { ty: g6, total: 3 },
+                cur,
+            ),
+            (
+                "eni-zone-vpc",
+                Facts::AttachPlace {
+                    eni_zone: "a",
+                    eni_vpc: "v",
+                    instance_zone: Some("b"),
+                    instance_vpc: None,
+                },
+                cur,
+            ),
+            (
+                "eni-instance-state",
+                Facts::InstanceState {
+                    status: "Running",
+                    stopped_only: t6.stopped_only_attach,
+                },
+                cur,
+            ),
+            (
+                "eni-primary",
+                Facts::EniOperation {
+                    op: EniOp::Detach,
+                    primary: true,
+                },
+                cur,
+            ),
+            ("eni-single-attach", Facts::Attach { attached: true }, cur),
+        ]
+    }
+
+    /// One violating situation per EIP rule.
+    fn eip_cases<'a>(old: &'a Limits, cur: &'a Limits) -> Vec<Case<'a>> {
+        let bind = |mode, f: fn(&mut EniBind)| {
+            let mut b = EniBind {
+                mode,
+                eips: 1,
+                ..EniBind::default()
+            };
+            f(&mut b);
+            Facts::EniBind(b)
+        };
+        vec![
+            (
+                "eip-target-kind",
+                Facts::EipTarget(EipTarget {
+                    kind: "IpAddress",
+                    ..EipTarget::default()
+                }),
+                old,
+            ),
+            ("eip-one-target", Facts::Bind { eip_bound: true }, cur),
+            (
+                "eip-same-region",
+                Facts::Regions {
+                    eip: "cn-beijing",
+                    target: "cn-hangzhou",
+                },
+                cur,
+            ),
+            (
+                "eip-ecs-state",
+                Facts::EcsBind {
+                    status: "Starting",
+                    public_ip: false,
+                    other_eips: 0,
+                    dnat_target: false,
+                },
+                cur,
+            ),
+            (
+                "eip-ecs-single",
+                Facts::EcsBind {
+                    status: "Running",
+                    public_ip: true,
+                    other_eips: 0,
+                    dnat_target: false,
+                },
+                cur,
+            ),
+            (
+                "eip-ecs-dnat",
+                Facts::EcsBind {
+                    status: "Running",
+                    public_ip: false,
+                    other_eips: 0,
+                    dnat_target: true,
+                },
+                cur,
+            ),
+            (
+                "eip-nat-quota",
+                Facts::NatBind {
+                    eips: 11,
+                    pay_by_traffic: Some(11),
+                },
+                old,
+            ),
+            (
+                "eip-havip-single",
+                Facts::HavipBind {
+                    status: "Available",
+                    eips: 2,
+                },
+                cur,
+            ),
+            ("eip-slb-single", Facts::SlbBind { eips: 2 }, cur),
+            (
+                "eip-eni-nat-mode",
+                bind("NAT", |b| b.address_on_eni = Some(false)),
+                cur,
+            ),
+            ("eip-eni-binded", bind("BINDED", |b| b.attached = true), cur),
+            ("eip-eni-multi", bind("MULTI_BINDED", |b| b.eips = 11), cur),
+        ]
+    }
+
     /// One violating situation per rule: each row's `eval` decides its own rule, with one of its
     /// own codes, and `evaluate` finds it (so no rule is unreachable from the table).
     #[test]
     fn every_rule_refuses_a_case_with_one_of_its_codes() {
-        use crate::limits::{Limits, ProfileName};
+        use crate::limits::ProfileName;
         let old = Limits::profile(ProfileName::Y2021);
         let cur = Limits::profile(ProfileName::Current);
         let g6 = cur
@@ -566,192 +765,8 @@ mod tests {
             .instance_type("ecs.t6-c1m2.large")
             .expect("ecs.t6-c1m2.large")
             .clone();
-        let addr = |ip: &str, net: &str| {
-            Facts::Address(Address {
-                ip: ip.parse().expect("ip"),
-                cidr: Some(net.parse().expect("net")),
-                repeated: false,
-                on_this_eni: false,
-                in_use: false,
-            })
-        };
-        let bind = |mode, f: fn(&mut EniBind)| {
-            let mut b = EniBind {
-                mode,
-                eips: 1,
-                ..EniBind::default()
-            };
-            f(&mut b);
-            Facts::EniBind(b)
-        };
-        let cases: Vec<(&str, Facts, &Limits)> = vec![
-            (
-                "ip-available-cap",
-                Facts::Ipv4Count {
-                    on: Placement::Available,
-                    secondary: 11,
-                },
-                &old,
-            ),
-            (
-                "ip-instance-type-cap",
-                Facts::Ipv4Count {
-                    on: Placement::Attached(Some(&g6)),
-                    secondary: 6,
-                },
-                &cur,
-            ),
-            (
-                "ip-primary-eni-state",
-                Facts::PrimaryEniIps {
-                    instance_status: "Starting",
-                },
-                &cur,
-            ),
-            ("ip-in-vswitch", addr("10.0.2.5", "10.0.1.0/24"), &cur),
-            ("ip-reserved", addr("10.0.1.253", "10.0.1.0/24"), &cur),
-            (
-                "ip-unique",
-                Facts::Address(Address {
-                    ip: "10.0.1.5".parse().expect("ip"),
-                    cidr: None,
-                    repeated: false,
-                    on_this_eni: false,
-                    in_use: true,
-                }),
-                &cur,
-            ),
-            (
-                "ip-vswitch-capacity",
-                Facts::FreeAddresses { free: 2, need: 3 },
-                &cur,
-            ),
-            (
-                "ip-sg-capacity",
-                Facts::SecurityGroup {
-                    enterprise: false,
-                    enis: 1,
-                    ips: 2001,
-                },
-                &old,
-            ),
-            (
-                "ipv6-cap",
-                Facts::Ipv6Count {
-                    on: Placement::Available,
-                    count: 11,
-                    vswitch_ipv6: true,
-                },
-                &cur,
-            ),
-            (
-                "eni-per-instance",
-                Facts::EnisOnInstance { ty: &g6, total: 3 },
-                &cur,
-            ),
-            (
-                "eni-zone-vpc",
-                Facts::AttachPlace {
-                    eni_zone: "a",
-                    eni_vpc: "v",
-                    instance_zone: Some("b"),
-                    instance_vpc: None,
-                },
-                &cur,
-            ),
-            (
-                "eni-instance-state",
-                Facts::InstanceState {
-                    status: "Running",
-                    stopped_only: t6.stopped_only_attach,
-                },
-                &cur,
-            ),
-            (
-                "eni-primary",
-                Facts::EniOperation {
-                    op: EniOp::Detach,
-                    primary: true,
-                },
-                &cur,
-            ),
-            ("eni-single-attach", Facts::Attach { attached: true }, &cur),
-            (
-                "eip-target-kind",
-                Facts::EipTarget(EipTarget {
-                    kind: "IpAddress",
-                    ..EipTarget::default()
-                }),
-                &old,
-            ),
-            ("eip-one-target", Facts::Bind { eip_bound: true }, &cur),
-            (
-                "eip-same-region",
-                Facts::Regions {
-                    eip: "cn-beijing",
-                    target: "cn-hangzhou",
-                },
-                &cur,
-            ),
-            (
-                "eip-ecs-state",
-                Facts::EcsBind {
-                    status: "Starting",
-                    public_ip: false,
-                    other_eips: 0,
-                    dnat_target: false,
-                },
-                &cur,
-            ),
-            (
-                "eip-ecs-single",
-                Facts::EcsBind {
-                    status: "Running",
-                    public_ip: true,
-                    other_eips: 0,
-                    dnat_target: false,
-                },
-                &cur,
-            ),
-            (
-                "eip-ecs-dnat",
-                Facts::EcsBind {
-                    status: "Running",
-                    public_ip: false,
-                    other_eips: 0,
-                    dnat_target: true,
-                },
-                &cur,
-            ),
-            (
-                "eip-nat-quota",
-                Facts::NatBind {
-                    eips: 11,
-                    pay_by_traffic: Some(11),
-                },
-                &old,
-            ),
-            (
-                "eip-havip-single",
-                Facts::HavipBind {
-                    status: "Available",
-                    eips: 2,
-                },
-                &cur,
-            ),
-            ("eip-slb-single", Facts::SlbBind { eips: 2 }, &cur),
-            (
-                "eip-eni-nat-mode",
-                bind("NAT", |b| b.address_on_eni = Some(false)),
-                &cur,
-            ),
-            (
-                "eip-eni-binded",
-                bind("BINDED", |b| b.attached = true),
-                &cur,
-            ),
-            ("eip-eni-multi", bind("MULTI_BINDED", |b| b.eips = 11), &cur),
-        ];
+        let mut cases = eni_cases(&old, &cur, &g6, &t6);
+        cases.extend(eip_cases(&old, &cur));
         assert_eq!(cases.len(), RULES.len());
         for (id, facts, limits) in &cases {
             let r = rule(id).expect("rule");

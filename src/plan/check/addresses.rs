@@ -40,12 +40,12 @@ fn address_owners(p: &Picture) -> Owners {
             own(&e.vswitch_id, ip, &e.id);
         }
     }
-    for (id, (vsw, ip, _)) in &p.cloud.havips {
-        own(vsw, ip, id);
+    for (id, h) in &p.cloud.havips {
+        own(&h.vswitch, &h.address, id);
     }
-    for (id, (_, _, vsw, ip)) in &p.cloud.slbs {
-        if !vsw.is_empty() {
-            own(vsw, ip, id);
+    for (id, s) in &p.cloud.slbs {
+        if !s.vswitch.is_empty() {
+            own(&s.vswitch, &s.address, id);
         }
     }
     // Addresses that ENIs already hold and keep are theirs whatever order the ENIs come in: a

@@ -81,8 +81,9 @@ impl Bindings {
                 b.staying.entry(t.clone()).or_default().push(e.clone());
             }
         }
-        for (nat, (_, bound, _)) in &cloud.nats {
-            let extra = bound
+        for (nat, n) in &cloud.nats {
+            let extra = n
+                .bound
                 .iter()
                 .filter(|x| !b.unbound.contains(*x) && !cloud.eips.contains_key(*x))
                 .count();

@@ -90,7 +90,7 @@ fn ecs(p: &Picture, out: &mut Out, tkey: &str, list: &[&Bind], stay: &[EipInfo])
         dnat_target: inst
             .private_ip
             .as_ref()
-            .is_some_and(|ip| p.cloud.nats.values().any(|n| n.2.contains(ip))),
+            .is_some_and(|ip| p.cloud.nats.values().any(|n| n.dnat.contains(ip))),
     };
     let v = rules::evaluate(&kind, out.limits).or_else(|| rules::evaluate(&bind, out.limits));
     match v {
@@ -298,7 +298,7 @@ fn eni_bind_refused(
 
 /// eip-nat-quota: the EIPs a NAT gateway carries, and its PayByTraffic ones where capped.
 fn nat(p: &Picture, out: &mut Out, tkey: &str, list: &[&Bind], stay: &[EipInfo]) -> Option<String> {
-    let (region, _, _) = p.cloud.nats.get(tkey)?;
+    let region = &p.cloud.nats.get(tkey)?.region;
     let limits = out.limits;
     let have = stay.len() + p.bindings.nat_extra.get(tkey).copied().unwrap_or(0);
     let total = have + list.len();
@@ -359,8 +359,9 @@ fn havip(
     list: &[&Bind],
     stay: &[EipInfo],
 ) -> Option<String> {
-    let (vsw, _, status) = p.cloud.havips.get(tkey)?;
-    let region = p.cloud.vswitches.get(vsw).map(|v| v.region.clone());
+    let h = p.cloud.havips.get(tkey)?;
+    let status = &h.status;
+    let region = p.cloud.vswitches.get(&h.vswitch).map(|v| v.region.clone());
     let facts = Facts::HavipBind {
         status,
         eips: list.len() + stay.len(),
@@ -393,10 +394,10 @@ fn havip(
 
 /// A private SLB (eip-target-kind) that takes one EIP (eip-slb-single).
 fn slb(p: &Picture, out: &mut Out, tkey: &str, list: &[&Bind], stay: &[EipInfo]) -> Option<String> {
-    let (region, ty, _, _) = p.cloud.slbs.get(tkey)?;
+    let s = p.cloud.slbs.get(tkey)?;
     let kind = Facts::EipTarget(EipTarget {
         kind: "SlbInstance",
-        internet_slb: ty != "intranet",
+        internet_slb: s.address_type != "intranet",
         ..EipTarget::default()
     });
     let bind = Facts::SlbBind {
@@ -425,7 +426,7 @@ fn slb(p: &Picture, out: &mut Out, tkey: &str, list: &[&Bind], stay: &[EipInfo])
         }
         None => {}
     }
-    Some(region.clone())
+    Some(s.region.clone())
 }
 
 /// eip-target-kind for an IP address, where the profile does not allow it.

@@ -28,7 +28,7 @@ pub(super) fn removals(p: &Picture, out: &mut Out) {
             &r.address,
             "vswitch_id",
             format!("deletes {eni}, the primary ENI of {inst}"),
-            format!("rule: an instance's primary ENI is never detached or deleted; the plan would {}", if r.replace { "replace it (delete, then create)" } else { "delete it" }),
+            Out::rule(&v, Some(format!("the plan would {}", if r.replace { "replace it (delete, then create)" } else { "delete it" }))),
             "keep the primary ENI as it is (no change that forces a replacement), or remove it from the configuration with `netform state rm`".into(),
         );
     }
@@ -65,8 +65,14 @@ fn attach(p: &Picture, out: &mut Out, a: &Attachment, eni: &Eni) {
             &v,
             &a.address,
             "network_interface_id",
-            format!("manages the attachment of {}, a primary ENI", eni.id.clone().unwrap_or_default()),
-            "rule: an instance's primary ENI is never detached or deleted, so its attachment cannot be managed (destroying the resource would detach it)".into(),
+            format!(
+                "manages the attachment of {}, a primary ENI",
+                eni.id.clone().unwrap_or_default()
+            ),
+            format!(
+                "{}, so its attachment cannot be managed (destroying the resource would detach it)",
+                Out::rule(&v, None)
+            ),
             "attach a secondary ENI instead; the primary ENI stays with its instance".into(),
         );
         return;
@@ -86,7 +92,7 @@ fn attach(p: &Picture, out: &mut Out, a: &Attachment, eni: &Eni) {
             &a.address,
             "network_interface_id",
             format!("attaches {}, which is already attached to {on}", info.id),
-            format!("rule: an ENI attaches to one instance at a time (attach needs it Available); {} is {}", info.id, info.status),
+            Out::rule(&v, Some(format!("{} is {}", info.id, info.status))),
             format!("detach it from {on} first (in the configuration that manages that attachment), or attach another ENI"),
         );
     }

@@ -45,6 +45,33 @@ pub(super) struct Sg {
     pub(super) enterprise: bool,
 }
 
+#[derive(Clone, Debug, Default)]
+pub(super) struct Nat {
+    pub(super) region: String,
+    /// Allocation ids of the EIPs bound to it.
+    pub(super) bound: Vec<String>,
+    /// Private IPs its DNAT entries forward to (fetched only when the plan binds an EIP to an
+    /// instance).
+    pub(super) dnat: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(super) struct Havip {
+    pub(super) vswitch: String,
+    pub(super) address: String,
+    pub(super) status: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(super) struct Slb {
+    pub(super) region: String,
+    /// `intranet` or `internet`.
+    pub(super) address_type: String,
+    /// Empty for an internet SLB.
+    pub(super) vswitch: String,
+    pub(super) address: String,
+}
+
 /// Everything the Describe calls returned.
 #[derive(Default)]
 pub(super) struct Cloud {
@@ -53,12 +80,9 @@ pub(super) struct Cloud {
     pub(super) vswitches: HashMap<String, VSwitch>,
     pub(super) sgs: HashMap<String, Sg>,
     pub(super) eips: HashMap<String, EipInfo>,
-    /// NAT gateway id → (region, bound allocation ids, DNAT private IPs).
-    pub(super) nats: HashMap<String, (String, Vec<String>, Vec<String>)>,
-    /// HAVIP id → (vSwitch, address, status).
-    pub(super) havips: HashMap<String, (String, String, String)>,
-    /// SLB id → (region, address type, vSwitch, address).
-    pub(super) slbs: HashMap<String, (String, String, String, String)>,
+    pub(super) nats: HashMap<String, Nat>,
+    pub(super) havips: HashMap<String, Havip>,
+    pub(super) slbs: HashMap<String, Slb>,
     /// Whether every Describe call answered; when one did not, nothing is decided from absence.
     pub(super) complete: bool,
 }
@@ -282,22 +306,31 @@ fn gather_targets(cloud: &mut Cloud, c: &Client, region: &str, w: &Wanted) {
             .map(|x| x.allocation_id)
             .filter(|x| !x.is_empty())
             .collect();
-        cloud
-            .nats
-            .insert(n.nat_gateway_id, (region.to_string(), bound, dnat));
+        let nat = Nat {
+            region: region.to_string(),
+            bound,
+            dnat,
+        };
+        cloud.nats.insert(n.nat_gateway_id, nat);
     }
     let list = c.list_all(&vpc::DescribeHaVips::default());
     for h in cloud.ok(list) {
-        cloud
-            .havips
-            .insert(h.ha_vip_id, (h.v_switch_id, h.ip_address, h.status));
+        let havip = Havip {
+            vswitch: h.v_switch_id,
+            address: h.ip_address,
+            status: h.status,
+        };
+        cloud.havips.insert(h.ha_vip_id, havip);
     }
     let list = c.list_all(&slb::DescribeLoadBalancers::default());
     for s in cloud.ok(list) {
-        cloud.slbs.insert(
-            s.load_balancer_id,
-            (region.to_string(), s.address_type, s.v_switch_id, s.address),
-        );
+        let slb = Slb {
+            region: region.to_string(),
+            address_type: s.address_type,
+            vswitch: s.v_switch_id,
+            address: s.address,
+        };
+        cloud.slbs.insert(s.load_balancer_id, slb);
     }
 }
 
@@ -425,7 +458,7 @@ mod tests {
         let cloud = gather(&f.clouds(), &[], &w);
         assert!(cloud.complete);
         assert_eq!(
-            cloud.nats.get("ngw-1").map(|n| n.2.clone()),
+            cloud.nats.get("ngw-1").map(|n| n.dnat.clone()),
             Some(vec!["192.168.1.5".to_string()])
         );
     }

@@ -2,7 +2,7 @@
 //! under the id the table gives it, and lets the case just inside the limit pass.
 
 use super::bindings::Bind;
-use super::gather::{Instance, Sg, VSwitch};
+use super::gather::{Havip, Instance, Nat, Sg, Slb, VSwitch};
 use super::out::{Finding, Out};
 use super::picture::{AttachedTo, Attachment, Eni, IpSet, Picture, Ref};
 use super::{addresses, eips, enis};
@@ -428,9 +428,12 @@ fn a_nat_gateway_takes_the_profiles_eip_count() {
     let picture = |bound: usize| {
         let mut p = Picture::default();
         let ids: Vec<String> = (0..bound).map(|k| format!("eip-old{k}")).collect();
-        p.cloud
-            .nats
-            .insert("ngw-1".into(), ("cn-hangzhou".into(), ids, Vec::new()));
+        let nat = Nat {
+            region: "cn-hangzhou".into(),
+            bound: ids,
+            dnat: Vec::new(),
+        };
+        p.cloud.nats.insert("ngw-1".into(), nat);
         p.bindings.nat_extra.insert("ngw-1".into(), bound);
         p.bindings.binds.push(bind("new", "ngw-1", "Nat"));
         p
@@ -532,5 +535,95 @@ fn visible_modes_need_an_eni_that_is_not_attached_and_multi_binded_has_a_cap() {
     assert_eq!(
         run(&eni_target("MULTI_BINDED", &at, false), &l, eips::bindings),
         []
+    );
+}
+
+#[test]
+fn a_havip_takes_one_eip_while_available_or_allocated() {
+    let l = current();
+    let picture = |status: &str, binds: usize| {
+        let mut p = Picture::default();
+        let h = Havip {
+            vswitch: "vsw-1".into(),
+            address: "10.0.1.7".into(),
+            status: status.into(),
+        };
+        p.cloud.havips.insert("havip-1".into(), h);
+        for k in 0..binds {
+            p.bindings
+                .binds
+                .push(bind(&format!("b{k}"), "havip-1", "HaVip"));
+        }
+        p
+    };
+    let busy = run(&picture("InUse", 1), &l, eips::bindings);
+    assert_eq!(rules_of(&busy), [rules::id::EIP_HAVIP_SINGLE]);
+    assert!(busy[0].summary.contains("which is InUse"));
+    let two = run(&picture("Available", 2), &l, eips::bindings);
+    assert_eq!(rules_of(&two), [rules::id::EIP_HAVIP_SINGLE]);
+    assert_eq!(two[0].addr, addr("alicloud_eip_association.b1"));
+    assert_eq!(run(&picture("Allocated", 1), &l, eips::bindings), []);
+}
+
+#[test]
+fn an_eip_binds_to_a_private_slb_only_and_only_one() {
+    let l = current();
+    let picture = |address_type: &str, binds: usize| {
+        let mut p = Picture::default();
+        let s = Slb {
+            region: "cn-hangzhou".into(),
+            address_type: address_type.into(),
+            vswitch: "vsw-1".into(),
+            address: "10.0.1.8".into(),
+        };
+        p.cloud.slbs.insert("lb-1".into(), s);
+        for k in 0..binds {
+            p.bindings
+                .binds
+                .push(bind(&format!("b{k}"), "lb-1", "SlbInstance"));
+        }
+        p
+    };
+    let internet = run(&picture("internet", 1), &l, eips::bindings);
+    assert_eq!(rules_of(&internet), [rules::id::EIP_TARGET_KIND]);
+    let two = run(&picture("intranet", 2), &l, eips::bindings);
+    assert_eq!(rules_of(&two), [rules::id::EIP_SLB_SINGLE]);
+    // The statement is the table's.
+    let statement = rules::rule(rules::id::EIP_SLB_SINGLE)
+        .expect("rule")
+        .statement;
+    assert_eq!(two[0].detail, format!("rule: {statement}"));
+    assert_eq!(run(&picture("intranet", 1), &l, eips::bindings), []);
+}
+
+/// The checker names rules only through the table: no family types a rule id, nor copies a
+/// rule's statement (the notes that quote one take it from the table), so a reordered, renamed
+/// or reworded rule is reported as the table has it.
+#[test]
+fn the_checker_types_no_rule_id_and_copies_no_statement() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/plan/check");
+    let mut read = 0;
+    for entry in std::fs::read_dir(&dir).expect("src/plan/check") {
+        let path = entry.expect("entry").path();
+        if path.file_name().is_some_and(|n| n == "tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("source");
+        read += 1;
+        for r in rules::RULES {
+            let id = format!("\"{}\"", r.id);
+            assert!(!text.contains(&id), "{}: {id}", path.display());
+            assert!(
+                !text.contains(r.statement),
+                "{}: restates the statement of {}",
+                path.display(),
+                r.id
+            );
+        }
+    }
+    assert!(
+        read >= 8,
+        "the checker's files were not found in {}",
+        dir.display()
     );
 }
