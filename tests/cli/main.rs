@@ -15,6 +15,7 @@ mod commands;
 mod concurrency;
 mod conformance;
 mod endpoints;
+mod errors;
 mod features;
 mod harness;
 mod http;
