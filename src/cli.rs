@@ -22,7 +22,7 @@ pub mod printer;
 mod state_view;
 mod team;
 
-pub use args::{Cli, Command, PlanArgs, SimCmd, StateCmd, WorkspaceCmd};
+pub use args::{Cli, Command, PlanArgs};
 pub use error::{CliError, Exit};
 
 use commands as cmd;

@@ -72,7 +72,7 @@ fn load_saved(ctx: &Ctx, f: &Path, a: &PlanArgs) -> Result<Planned, CliError> {
             Err(e) => {
                 let code = e.exit_code();
                 failed = Some(e);
-                Err(crate::cli::Exit(code))
+                Err(Exit(code))
             }
         }
     });
