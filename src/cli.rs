@@ -7,9 +7,8 @@
 //! exits 2 when there are changes; `fmt --check` exits 3.
 //!
 //! Layout: `args` (clap types), `context` (what commands share: the directory, the state, the
-//! cloud), `commands/*` (one per command), `team` (backends and workspaces: init, workspace,
-//! force-unlock, state pull/push/history), and the views: `apply_view`, `state_view`,
-//! `logging`, `printer`.
+//! cloud), `commands/*` (one per command), `team` (which backend and workspace hold the
+//! state), and the views: `apply_view`, `state_view`, `logging`, `printer`.
 
 use std::path::PathBuf;
 
@@ -23,7 +22,7 @@ pub mod printer;
 mod state_view;
 mod team;
 
-pub use args::{Cli, Command, PlanArgs, SimCmd, StateCmd, WorkspaceCmd};
+pub use args::{Cli, Command, PlanArgs};
 pub use error::{CliError, Exit};
 
 use commands as cmd;
@@ -100,9 +99,9 @@ fn dispatch(ctx: &Ctx, command: &Command) -> Result<Exit, CliError> {
             cmd::guest_config::run(ctx, instance.as_deref(), os.as_deref(), out.as_deref())
         }
         Command::Sim(c) => cmd::sim::run(ctx, c),
-        Command::Init { migrate_state, .. } => team::cmd_init(ctx, *migrate_state),
-        Command::Workspace(c) => team::cmd_workspace(ctx, c),
-        Command::ForceUnlock { id, .. } => team::cmd_force_unlock(ctx, id),
+        Command::Init { migrate_state, .. } => cmd::init::run(ctx, *migrate_state),
+        Command::Workspace(c) => cmd::workspace::run(ctx, c),
+        Command::ForceUnlock { id, .. } => cmd::force_unlock::run(ctx, id),
         Command::Version { json } => cmd::meta::version(*json),
         Command::Completions { shell } => cmd::meta::completions(*shell),
         Command::Man { out } => cmd::meta::man(out.as_ref().map(|o| ctx.dir.join(o)).as_deref()),

@@ -9,7 +9,7 @@
 //! - **closed pipes**: `netform state list | head -1` closes stdout early. A write that fails with
 //!   `BrokenPipe` marks stdout closed and later writes are dropped; the command still finishes
 //!   what it was doing (an apply never abandons operations in flight) and exits as it would have,
-//!   quietly. Any other write error is remembered and reported once at the end.
+//!   quietly. Any other write error is remembered, and `cli::error::finish` fails the run.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -195,14 +195,6 @@ impl Printer {
             return;
         }
         self.err(&render::diag::render_all(diags, sources, self.err_style()));
-    }
-
-    /// One error with a hint, not tied to a source line.
-    pub fn error(&self, msg: impl Into<String>, help: impl Into<String>) {
-        self.diags(
-            &[Diagnostic::error(msg).with_help(help)],
-            &Sources::default(),
-        );
     }
 
     /// One warning, not tied to a source line.

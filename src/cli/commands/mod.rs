@@ -3,9 +3,11 @@
 
 pub mod apply;
 pub mod fmt;
+pub mod force_unlock;
 pub mod graph;
 pub mod guest_config;
 pub mod import;
+pub mod init;
 pub mod meta;
 pub mod output;
 pub mod plan;
@@ -14,4 +16,6 @@ pub mod sim;
 pub mod sim_capture;
 pub mod sim_serve;
 pub mod state;
+pub mod state_versions;
 pub mod validate;
+pub mod workspace;

@@ -1,12 +1,12 @@
-//! `state list|show|rm|mv` (and `pull|push|history`, which are the team backend's, in
-//! `cli::team`). `rm` and `mv` edit the state in one `Store::transact`: locked, read, changed,
-//! written, or nothing written at all.
+//! `state list|show|rm|mv` (`pull|push|history` are in `state_versions`). `rm` and `mv` edit
+//! the state in one `Store::transact`: locked, read, changed, written, or nothing written at
+//! all.
 
 use crate::address::Address;
 use crate::cli::args::StateCmd;
 use crate::cli::context::Ctx;
 use crate::cli::error::{CliError, Exit};
-use crate::cli::{state_view, team, ui};
+use crate::cli::{state_view, ui};
 use crate::outln;
 use crate::state::State;
 
@@ -24,9 +24,9 @@ pub fn run(ctx: &Ctx, c: &StateCmd) -> Result<Exit, CliError> {
         StateCmd::Show { address } => show(ctx, address)?,
         StateCmd::Rm { addresses } => rm(ctx, addresses)?,
         StateCmd::Mv { from, to } => mv(ctx, from, to)?,
-        StateCmd::Pull { .. } | StateCmd::Push { .. } | StateCmd::History { .. } => {
-            return team::cmd_state(ctx, c);
-        }
+        StateCmd::Pull { serial } => return super::state_versions::pull(ctx, *serial),
+        StateCmd::Push { file, force } => return super::state_versions::push(ctx, file, *force),
+        StateCmd::History { json } => return super::state_versions::history(ctx, *json),
     }
     Ok(Exit(0))
 }
