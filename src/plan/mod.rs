@@ -166,12 +166,32 @@ fn origin(addr: &Address, attr: &str) -> Value {
 /// below what would exhaust memory before a plan is even shown.
 const MAX_COUNT: u64 = 100_000;
 
+/// A `count` or `for_each` derived from a sensitive value: its value is never quoted, and a
+/// `for_each` is refused, since its keys would be in every address (plan, state, logs), as
+/// Terraform refuses it.
 fn expand(
     r: &Resource,
+    taint: &Taint,
     ev: &mut Evaluator,
     diags: &mut Diagnostics,
 ) -> Option<(Expansion, Vec<(InstanceKey, Option<Value>)>)> {
+    if let Some(f) = r.for_each.as_ref().filter(|f| taint.touches(f)) {
+        diags.push(
+            Diagnostic::error("invalid for_each: sensitive values, or values derived from them, cannot be used as for_each arguments")
+                .at(f.range())
+                .with_label(crate::lang::sensitive::SHOWN)
+                .with_help("the keys would be shown in every instance's address, in plans, state and logs; derive for_each from non-sensitive values and use the sensitive one inside the resource"),
+        );
+        return None;
+    }
     if let Some(c) = &r.count {
+        let shown = |v: &Value| {
+            if taint.touches(c) {
+                crate::lang::sensitive::SHOWN.to_string()
+            } else {
+                v.to_string()
+            }
+        };
         let v = match ev.eval(&c.expr) {
             Ok(v) => v,
             Err(e) => {
@@ -195,7 +215,8 @@ fn expand(
                 Some(n) if n > MAX_COUNT as f64 && n.fract() == 0.0 => {
                     diags.push(
                         Diagnostic::error(format!(
-                            "invalid count: {v} instances is more than netform manages in one resource ({MAX_COUNT})"
+                            "invalid count: {} instances is more than netform manages in one resource ({MAX_COUNT})",
+                            shown(&v)
                         ))
                         .at(c.range())
                         .with_help("no Alibaba Cloud account holds that many ENIs or EIPs; check the expression, or split the resource"),
@@ -209,7 +230,8 @@ fn expand(
                 _ => {
                     diags.push(
                         Diagnostic::error(format!(
-                            "invalid count: a whole number ≥ 0 is required, not {v}"
+                            "invalid count: a whole number ≥ 0 is required, not {}",
+                            shown(&v)
                         ))
                         .at(c.range()),
                     );
@@ -275,15 +297,14 @@ fn expand(
     Some((Expansion::Single, vec![(InstanceKey::None, None)]))
 }
 
-/// Evaluates one instance's attributes and checks them against the schema.
-pub fn eval_instance(
-    cfg: &Config,
+/// An evaluator for one instance: `count.index` or `each` set from its key.
+fn instance_evaluator<'a>(
+    cfg: &'a Config,
     r: &Resource,
-    scope: &Scope,
+    scope: &'a Scope,
     key: &InstanceKey,
     each_value: Option<&Value>,
-    diags: &mut Diagnostics,
-) -> Option<Attrs> {
+) -> Evaluator<'a> {
     let mut ev = Evaluator::new(scope, &cfg.dir);
     match key {
         InstanceKey::Int(i) => ev.count_index = Some(*i),
@@ -295,6 +316,44 @@ pub fn eval_instance(
         }
         _ => {}
     }
+    ev
+}
+
+/// [`eval_instance`], with the values of attributes derived from sensitive variables kept out
+/// of its messages (`"…" is not an IPv4 address` would quote them).
+fn eval_instance_redacted(
+    cfg: &Config,
+    r: &Resource,
+    taint: &Taint,
+    (scope, key, each_value): (&Scope, &InstanceKey, Option<&Value>),
+    diags: &mut Diagnostics,
+) -> Option<Attrs> {
+    let mut ds = Diagnostics::default();
+    let out = eval_instance(cfg, r, scope, key, each_value, &mut ds);
+    if !ds.0.is_empty() {
+        let mut secrets = crate::lang::sensitive::Secrets::new();
+        for a in r.attrs.iter().filter(|a| taint.touches(&a.value)) {
+            let mut ev = instance_evaluator(cfg, r, scope, key, each_value);
+            if let Ok(v) = ev.eval(&a.value.expr) {
+                secrets.add(&v);
+            }
+        }
+        secrets.redact_all(&mut ds);
+    }
+    diags.extend(ds);
+    out
+}
+
+/// Evaluates one instance's attributes and checks them against the schema.
+pub fn eval_instance(
+    cfg: &Config,
+    r: &Resource,
+    scope: &Scope,
+    key: &InstanceKey,
+    each_value: Option<&Value>,
+    diags: &mut Diagnostics,
+) -> Option<Attrs> {
+    let mut ev = instance_evaluator(cfg, r, scope, key, each_value);
     let addr = Address {
         mode: r.mode,
         ty: r.ty.clone(),
@@ -335,8 +394,28 @@ pub fn eval_instance(
     ok.then_some(out)
 }
 
-/// Makes the plan. All configuration errors of the run come back together.
+/// Makes the plan. All configuration errors of the run come back together, and no message
+/// quotes a sensitive variable's value.
 pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
+    let mut secrets = crate::lang::sensitive::Secrets::new();
+    for (name, v) in &inp.vars {
+        if inp.cfg.variables.get(name).is_some_and(|d| d.sensitive) {
+            secrets.add(v);
+        }
+    }
+    match make(inp, opts) {
+        Ok(mut p) => {
+            secrets.redact_all(&mut p.warnings);
+            Ok(p)
+        }
+        Err(mut d) => {
+            secrets.redact_all(&mut d);
+            Err(d)
+        }
+    }
+}
+
+fn make(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
     let cfg = inp.cfg;
     let g = graph::build(cfg)?;
     let had_state = inp.prior.is_some();
@@ -407,7 +486,7 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
                 };
                 let deps = g.resource_deps(&Node::Resource(key.clone()));
                 let mut ev = Evaluator::new(&scope, &cfg.dir);
-                let Some((expansion, keys)) = expand(r, &mut ev, &mut diags) else {
+                let Some((expansion, keys)) = expand(r, &taint, &mut ev, &mut diags) else {
                     scope.resources.insert(
                         key.clone(),
                         crate::config::eval::ResourceValues::new(Expansion::Single),
@@ -426,7 +505,13 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
                         name: r.name.clone(),
                         key: ik.clone(),
                     };
-                    let desired = eval_instance(cfg, r, &scope, &ik, each.as_ref(), &mut diags);
+                    let desired = eval_instance_redacted(
+                        cfg,
+                        r,
+                        &taint,
+                        (&scope, &ik, each.as_ref()),
+                        &mut diags,
+                    );
                     let value = match (r.mode, desired) {
                         (_, None) => Value::unknown(),
                         (Mode::Data, Some(args)) => {
