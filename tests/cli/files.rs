@@ -304,3 +304,69 @@ fn a_sensitive_variable_of_the_wrong_type_is_not_quoted() {
     assert!(r.stderr.contains("\"ids\""), "{}", r.stderr);
     assert_hidden("a wrong type", &r);
 }
+
+/// `show` and `state show` hide what derives from a sensitive variable. (`show -json` of the
+/// state gives the values and marks them in `sensitive_values`, as Terraform's does: asking for
+/// JSON is asking for the data.)
+#[test]
+fn show_and_state_show_hide_sensitive_values() {
+    let env = Env::empty();
+    env.write("main.hcl", SENSITIVE);
+    let r = with_secret(&env, &["apply", "-auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for args in [&["show"][..], &["state", "show", "alicloud_eip_address.s"]] {
+        let r = with_secret(&env, args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        assert_hidden(&format!("{args:?}"), &r);
+        assert!(
+            r.stdout
+                .contains("description          = (sensitive value)"),
+            "{args:?} says what it hides:\n{}",
+            r.stdout
+        );
+    }
+    let r = with_secret(&env, &["show", "-json"]);
+    let j: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    let s = &j["values"]["root_module"]["resources"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["name"] == "s").cloned())
+        .expect("resource s");
+    assert_eq!(s["sensitive_values"]["description"], true, "{s}");
+}
+
+/// A state file with something netform never writes is damaged: apply refuses it before any
+/// cloud call, and the state and the cloud stay as they were.
+#[test]
+fn a_damaged_state_changes_nothing() {
+    let env = Env::copy_of("examples/quickstart");
+    let r = env.run(&["apply", "-auto-approve"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = env.read("netform.tfstate").expect("state");
+    let mut j: serde_json::Value = serde_json::from_str(&text).expect("json");
+    j["resources"][0]["instances"][0]["surprise"] = true.into();
+    env.write(
+        "netform.tfstate",
+        &serde_json::to_string_pretty(&j).expect("json"),
+    );
+    // A change to make, so that a run that read the damage as "nothing" would act.
+    let cfg = env.read("main.hcl").expect("config");
+    env.write(
+        "main.hcl",
+        &cfg.replace(
+            "address_name = \"quickstart-edge\"",
+            "address_name = \"edge-2\"",
+        ),
+    );
+    let before = snapshot(&env);
+    for args in [&["plan"][..], &["apply", "-auto-approve"]] {
+        let r = env.run(args);
+        assert_eq!(r.code, 1, "{args:?}: {}\n{}", r.stdout, r.stderr);
+        assert!(
+            r.stderr.contains("netform.tfstate is damaged")
+                && r.stderr.contains("unknown field `surprise`"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert_eq!(snapshot(&env), before, "{args:?}: nothing changed");
+    }
+}
