@@ -61,6 +61,8 @@ pub struct Scope {
     pub resources: BTreeMap<String, ResourceValues>,
     /// Declared names, for suggestions (a declared local not yet evaluated is still a name).
     pub declared_locals: Vec<String>,
+    /// Sensitive variables and the locals derived from them: errors do not quote their values.
+    pub sensitive: crate::lang::sensitive::SensitiveNames,
 }
 
 impl Scope {
@@ -82,6 +84,10 @@ fn res_key(data: bool, ty: &str, name: &str) -> String {
 }
 
 impl Lookup for Scope {
+    fn sensitive(&self) -> Option<&crate::lang::sensitive::SensitiveNames> {
+        Some(&self.sensitive)
+    }
+
     fn var(&self, name: &str) -> Option<Value> {
         self.vars.get(name).cloned()
     }

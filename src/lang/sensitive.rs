@@ -7,8 +7,13 @@
 //! is the net under it: it replaces every textual form of the known sensitive values in a
 //! message, however the message was built.
 
+use std::collections::BTreeSet;
+
+use hcl_edit::expr::Expression;
+
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::lang::Value;
+use crate::lang::eval::{Ref, references};
 use crate::lang::value::format_number;
 
 /// What a message shows in place of a sensitive value.
@@ -17,6 +22,30 @@ pub const SHOWN: &str = "(sensitive value)";
 /// Texts shorter than this are not replaced: a sensitive `1` or `true` would otherwise blank out
 /// every line number and flag in a message, and says nothing a reader could use.
 const MIN_LEN: usize = 3;
+
+/// The sensitive variables, and the locals derived from them: what an evaluator needs to know
+/// to keep a function's error about an argument derived from one from quoting it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SensitiveNames {
+    pub vars: BTreeSet<String>,
+    pub locals: BTreeSet<String>,
+}
+
+impl SensitiveNames {
+    pub fn is_empty(&self) -> bool {
+        self.vars.is_empty() && self.locals.is_empty()
+    }
+
+    /// Whether the expression refers to a sensitive variable or local.
+    pub fn touches(&self, e: &Expression) -> bool {
+        !self.is_empty()
+            && references(e).iter().any(|(r, _)| match r {
+                Ref::Var(v) => self.vars.contains(v),
+                Ref::Local(l) => self.locals.contains(l),
+                Ref::Resource(..) => false,
+            })
+    }
+}
 
 /// The textual forms of sensitive values, longest first so that a quoted form is replaced whole
 /// before the bare text inside it.

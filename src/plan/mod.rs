@@ -455,6 +455,10 @@ fn make(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
     let mut scope = Scope {
         vars: inp.vars.clone(),
         declared_locals: cfg.locals.keys().cloned().collect(),
+        sensitive: crate::lang::sensitive::SensitiveNames {
+            vars: taint.vars.clone(),
+            locals: taint.locals.clone(),
+        },
         ..Scope::default()
     };
     let mut changes: Vec<Change> = Vec::new();

@@ -280,14 +280,14 @@ resource "alicloud_ecs_network_interface" "a" {
 
 #[test]
 fn a_failed_conversion_of_a_secret_is_not_quoted() {
-    refused_without_the_secret(
-        r#"
-resource "alicloud_eip_address" "e" {
-  bandwidth = tonumber(var.token)
-}
-"#,
-        "cannot convert (sensitive value) to number",
-    );
+    for body in [
+        "resource \"alicloud_eip_address\" \"e\" {\n  bandwidth = tonumber(var.token)\n}\n",
+        "resource \"alicloud_eip_address\" \"e\" {\n  bandwidth = tonumber(upper(var.token))\n}\n",
+        "locals {\n  up = upper(var.token)\n}\nresource \"alicloud_eip_address\" \"e\" {\n  bandwidth = tonumber(local.up)\n}\n",
+        "resource \"alicloud_eip_address\" \"e\" {\n  count = tonumber(upper(var.token))\n}\n",
+    ] {
+        refused_without_the_secret(body, "cannot convert (sensitive value) to number");
+    }
 }
 
 /// A sensitive variable given a value of the wrong type: the error names the variable, not the
