@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value as J, json};
+use serde_json::Value as J;
 
 use crate::address::{Address, InstanceKey};
 use crate::backend::{Backend, Counts, JournalSink, Stamp, VersionMeta};
@@ -122,6 +122,7 @@ pub struct State {
 /// afterwards whether the cloud did it (and to record the result as the operation would have),
 /// or to do it again with the same ClientToken.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Intent {
     /// Unique in the state's history: the operation's ClientToken (lineage, serial, operation).
     pub id: String,
@@ -160,66 +161,13 @@ impl State {
     }
 
     pub fn to_json(&self) -> J {
-        // Grouped per module instance and resource, as Terraform's state lists them.
-        type Group<'a> = (String, Mode, &'a str, &'a str);
-        let mut groups: BTreeMap<Group, Vec<(&Address, &Instance)>> = BTreeMap::new();
-        for (a, i) in &self.resources {
-            let module = crate::address::module_prefix(&a.module);
-            let module = module.strip_suffix('.').unwrap_or(&module).to_string();
-            groups
-                .entry((module, a.mode, a.ty.as_str(), a.name.as_str()))
-                .or_default()
-                .push((a, i));
-        }
-        let resources: Vec<J> = groups
-            .into_iter()
-            .map(|((module, mode, ty, name), insts)| {
-                let provider = match insts.first().and_then(|(_, i)| i.provider.as_deref()) {
-                    Some(alias) => format!("{PROVIDER}.{alias}"),
-                    None => PROVIDER.to_string(),
-                };
-                let instances: Vec<J> = insts
-                    .iter()
-                    .map(|(a, i)| {
-                        let mut o = json!({
-                            "schema_version": 0,
-                            "attributes": i.attributes,
-                            "dependencies": i.dependencies,
-                        });
-                        if !a.key.is_none() {
-                            o["index_key"] = serde_json::to_value(&a.key).unwrap_or(J::Null);
-                        }
-                        o
-                    })
-                    .collect();
-                let mut r = json!({
-                    "mode": if mode == Mode::Data { "data" } else { "managed" },
-                    "type": ty,
-                    "name": name,
-                    "provider": provider,
-                    "instances": instances,
-                });
-                if !module.is_empty() {
-                    r["module"] = J::String(module);
-                }
-                r
-            })
-            .collect();
-        let mut j = json!({
-            "version": STATE_VERSION,
-            "netform_version": env!("CARGO_PKG_VERSION"),
-            "serial": self.serial,
-            "lineage": self.lineage,
-            "outputs": self.outputs,
-            "resources": resources,
-        });
-        if !self.pending.is_empty() {
-            j["pending_operations"] =
-                serde_json::to_value(self.pending.values().collect::<Vec<_>>()).unwrap_or(J::Null);
-        }
-        j
+        // Plain data (strings, integers, JSON values with string keys): serialising cannot fail.
+        serde_json::to_value(StateFile::from(self)).unwrap_or(J::Null)
     }
 
+    /// Reads a state file whole, or refuses it as damaged: anything netform did not write
+    /// (an unknown field, a resource type it does not know, an instance twice) is never
+    /// read as "nothing", since the next apply would then create everything again.
     pub fn from_json(text: &str, path: &str) -> Result<State, StateError> {
         let corrupt = |what: String| StateError::Corrupt {
             path: path.to_string(),
@@ -235,6 +183,7 @@ impl State {
                 e.column()
             ))
         })?;
+        // The version first: a newer netform's state may have fields this one does not know.
         let version = j
             .get("version")
             .and_then(J::as_u64)
@@ -245,132 +194,16 @@ impl State {
                 found: version,
             });
         }
-        let lineage = j
-            .get("lineage")
-            .and_then(J::as_str)
-            .ok_or_else(|| corrupt("not a netform state (no \"lineage\")".into()))?
-            .to_string();
-        let serial = j
-            .get("serial")
-            .and_then(J::as_u64)
-            .ok_or_else(|| corrupt("not a netform state (no \"serial\")".into()))?;
-        let mut state = State::new(lineage);
-        state.serial = serial;
-        if let Some(outs) = j.get("outputs") {
-            state.outputs = serde_json::from_value(outs.clone())
-                .map_err(|e| corrupt(format!("malformed outputs: {e}")))?;
+        precheck(&j).map_err(corrupt)?;
+        let mut j = j;
+        if let Some(m) = j.as_object_mut()
+            && m.get("pending_operations").is_some_and(J::is_null)
+        {
+            m.remove("pending_operations");
         }
-        match j.get("pending_operations") {
-            None | Some(J::Null) => {}
-            Some(list) => {
-                let intents: Vec<Intent> = serde_json::from_value(list.clone()).map_err(|e| {
-                    corrupt(format!(
-                        "damaged: \"pending_operations\" is not a list of operations ({e})"
-                    ))
-                })?;
-                state.pending = intents.into_iter().map(|i| (i.id.clone(), i)).collect();
-            }
-        }
-        // Anything but a list here is damage, never "no resources": reading it as empty would
-        // have the next apply create everything again.
-        let resources = match j.get("resources") {
-            Some(J::Array(list)) => list.as_slice(),
-            Some(other) => {
-                return Err(corrupt(format!(
-                    "damaged: \"resources\" is {}, not a list",
-                    json_kind(other)
-                )));
-            }
-            None => return Err(corrupt("not a netform state (no \"resources\")".into())),
-        };
-        for r in resources {
-            let s = |k: &str| r.get(k).and_then(J::as_str).map(str::to_string);
-            let (Some(mode), Some(ty), Some(name)) = (s("mode"), s("type"), s("name")) else {
-                return Err(corrupt("a resource lacks mode, type or name".into()));
-            };
-            let mode = match mode.as_str() {
-                "data" => Mode::Data,
-                "managed" => Mode::Managed,
-                other => {
-                    return Err(corrupt(format!(
-                        "{ty}.{name} has mode {other:?}, not \"managed\" or \"data\""
-                    )));
-                }
-            };
-            let module = match s("module") {
-                None => Vec::new(),
-                Some(m) => match crate::address::parse_module_path(&m, &m) {
-                    Ok((path, "")) if !path.is_empty() => path,
-                    _ => {
-                        return Err(corrupt(format!(
-                            "{ty}.{name} has module {m:?}, not a module address such as module.NAME"
-                        )));
-                    }
-                },
-            };
-            if crate::schema::lookup(mode, &ty).is_none() {
-                return Err(corrupt(format!(
-                    "it holds {ty}.{name}, of a resource type netform does not know ({ty})"
-                )));
-            }
-            let instances = match r.get("instances") {
-                Some(J::Array(list)) => list.as_slice(),
-                _ => {
-                    return Err(corrupt(format!(
-                        "damaged: {ty}.{name} has no list of instances"
-                    )));
-                }
-            };
-            let provider = s("provider").and_then(|p| {
-                p.strip_prefix(PROVIDER)
-                    .and_then(|rest| rest.strip_prefix('.'))
-                    .map(str::to_string)
-            });
-            for inst in instances {
-                let key = match inst.get("index_key") {
-                    None | Some(J::Null) => InstanceKey::None,
-                    Some(k) => serde_json::from_value(k.clone())
-                        .map_err(|_| corrupt(format!("bad index_key in {ty}.{name}")))?,
-                };
-                let attributes: BTreeMap<String, J> = match inst.get("attributes") {
-                    Some(J::Object(m)) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-                    _ => {
-                        return Err(corrupt(format!(
-                            "{ty}.{name} has an instance without attributes"
-                        )));
-                    }
-                };
-                let dependencies = inst
-                    .get("dependencies")
-                    .and_then(J::as_array)
-                    .map(|d| {
-                        d.iter()
-                            .filter_map(|x| x.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let address = Address {
-                    module: module.clone(),
-                    mode,
-                    ty: ty.clone(),
-                    name: name.clone(),
-                    key,
-                };
-                check_id(&address, &attributes).map_err(corrupt)?;
-                if state.resources.contains_key(&address) {
-                    return Err(corrupt(format!("{address} appears twice")));
-                }
-                state.resources.insert(
-                    address,
-                    Instance {
-                        attributes,
-                        dependencies,
-                        provider: provider.clone(),
-                    },
-                );
-            }
-        }
-        Ok(state)
+        let file: StateFile =
+            serde_json::from_value(j).map_err(|e| corrupt(format!("damaged: {e}")))?;
+        file.into_state().map_err(corrupt)
     }
 
     /// Content equality, ignoring the serial: a serial bumps only when this differs.
@@ -379,6 +212,219 @@ impl State {
             && self.resources == other.resources
             && self.outputs == other.outputs
             && self.pending == other.pending
+    }
+}
+
+/// The state file as written: Terraform's v4 shape. Fields are declared in alphabetical order,
+/// the order `serde_json` wrote them in when the file was built by hand, so that files stay
+/// byte-identical across this change.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateFile {
+    lineage: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    netform_version: Option<String>,
+    #[serde(default)]
+    outputs: BTreeMap<String, OutputState>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pending_operations: Vec<Intent>,
+    resources: Vec<ResourceFile>,
+    serial: u64,
+    version: u64,
+}
+
+/// One resource (all its instances).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResourceFile {
+    instances: Vec<InstanceFile>,
+    mode: String,
+    /// The module instance holding it (`module.net["a"]`); absent for the root module.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    module: Option<String>,
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    provider: Option<String>,
+    #[serde(rename = "type")]
+    ty: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InstanceFile {
+    attributes: BTreeMap<String, J>,
+    #[serde(default)]
+    dependencies: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    index_key: Option<J>,
+    #[serde(default)]
+    schema_version: u64,
+}
+
+/// The shape checks whose wording users and tests rely on, before serde reads the rest: a
+/// resources or instances field that is not a list is named as such.
+fn precheck(j: &J) -> Result<(), String> {
+    for k in ["lineage", "serial"] {
+        if j.get(k).is_none() {
+            return Err(format!("not a netform state (no \"{k}\")"));
+        }
+    }
+    let resources = match j.get("resources") {
+        Some(J::Array(list)) => list,
+        Some(other) => {
+            return Err(format!(
+                "damaged: \"resources\" is {}, not a list",
+                json_kind(other)
+            ));
+        }
+        None => return Err("not a netform state (no \"resources\")".into()),
+    };
+    if let Some(p) = j.get("pending_operations")
+        && !(p.is_array() || p.is_null())
+    {
+        return Err(format!(
+            "damaged: \"pending_operations\" is {}, not a list of operations",
+            json_kind(p)
+        ));
+    }
+    for r in resources {
+        let s = |k: &str| r.get(k).and_then(J::as_str).unwrap_or("?");
+        if !matches!(r.get("instances"), Some(J::Array(_))) {
+            return Err(format!(
+                "damaged: {}.{} has no list of instances",
+                s("type"),
+                s("name")
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl From<&State> for StateFile {
+    fn from(s: &State) -> StateFile {
+        // Grouped per module instance and resource, as Terraform's state lists them.
+        type Group<'a> = (String, Mode, &'a str, &'a str);
+        let mut groups: BTreeMap<Group, Vec<(&Address, &Instance)>> = BTreeMap::new();
+        for (a, i) in &s.resources {
+            let module = crate::address::module_prefix(&a.module);
+            let module = module.strip_suffix('.').unwrap_or(&module).to_string();
+            groups
+                .entry((module, a.mode, a.ty.as_str(), a.name.as_str()))
+                .or_default()
+                .push((a, i));
+        }
+        let resources = groups
+            .into_iter()
+            .map(|((module, mode, ty, name), insts)| ResourceFile {
+                module: (!module.is_empty()).then_some(module),
+                provider: Some(
+                    match insts.first().and_then(|(_, i)| i.provider.as_deref()) {
+                        Some(alias) => format!("{PROVIDER}.{alias}"),
+                        None => PROVIDER.to_string(),
+                    },
+                ),
+                instances: insts
+                    .iter()
+                    .map(|(a, i)| InstanceFile {
+                        schema_version: 0,
+                        attributes: i.attributes.clone(),
+                        dependencies: i.dependencies.clone(),
+                        index_key: (!a.key.is_none())
+                            .then(|| serde_json::to_value(&a.key).unwrap_or(J::Null)),
+                    })
+                    .collect(),
+                mode: if mode == Mode::Data {
+                    "data"
+                } else {
+                    "managed"
+                }
+                .into(),
+                ty: ty.to_string(),
+                name: name.to_string(),
+            })
+            .collect();
+        StateFile {
+            version: STATE_VERSION,
+            netform_version: Some(env!("CARGO_PKG_VERSION").into()),
+            serial: s.serial,
+            lineage: s.lineage.clone(),
+            outputs: s.outputs.clone(),
+            resources,
+            pending_operations: s.pending.values().cloned().collect(),
+        }
+    }
+}
+
+impl StateFile {
+    fn into_state(self) -> Result<State, String> {
+        let mut state = State::new(self.lineage);
+        state.serial = self.serial;
+        state.outputs = self.outputs;
+        state.pending = self
+            .pending_operations
+            .into_iter()
+            .map(|i| (i.id.clone(), i))
+            .collect();
+        for r in self.resources {
+            let (ty, name) = (r.ty, r.name);
+            let mode = match r.mode.as_str() {
+                "data" => Mode::Data,
+                "managed" => Mode::Managed,
+                other => {
+                    return Err(format!(
+                        "{ty}.{name} has mode {other:?}, not \"managed\" or \"data\""
+                    ));
+                }
+            };
+            let module = match r.module {
+                None => Vec::new(),
+                Some(m) => match crate::address::parse_module_path(&m, &m) {
+                    Ok((path, "")) if !path.is_empty() => path,
+                    _ => {
+                        return Err(format!(
+                            "{ty}.{name} has module {m:?}, not a module address such as module.NAME"
+                        ));
+                    }
+                },
+            };
+            if crate::schema::lookup(mode, &ty).is_none() {
+                return Err(format!(
+                    "it holds {ty}.{name}, of a resource type netform does not know ({ty})"
+                ));
+            }
+            let provider = r.provider.and_then(|p| {
+                p.strip_prefix(PROVIDER)
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .map(str::to_string)
+            });
+            for inst in r.instances {
+                let key = match inst.index_key {
+                    None | Some(J::Null) => InstanceKey::None,
+                    Some(k) => serde_json::from_value(k)
+                        .map_err(|_| format!("bad index_key in {ty}.{name}"))?,
+                };
+                let address = Address {
+                    module: module.clone(),
+                    mode,
+                    ty: ty.clone(),
+                    name: name.clone(),
+                    key,
+                };
+                check_id(&address, &inst.attributes)?;
+                if state.resources.contains_key(&address) {
+                    return Err(format!("{address} appears twice"));
+                }
+                state.resources.insert(
+                    address,
+                    Instance {
+                        attributes: inst.attributes,
+                        dependencies: inst.dependencies,
+                        provider: provider.clone(),
+                    },
+                );
+            }
+        }
+        Ok(state)
     }
 }
 
@@ -854,7 +900,7 @@ mod tests {
         s.resources.insert(
             Address::managed("alicloud_eip_address", "e", InstanceKey::Int(0)),
             Instance {
-                attributes: BTreeMap::from([("id".to_string(), json!("eip-1"))]),
+                attributes: BTreeMap::from([("id".to_string(), serde_json::json!("eip-1"))]),
                 dependencies: vec![],
                 provider: None,
             },
@@ -1048,6 +1094,100 @@ mod tests {
     }
 
     #[test]
+    fn fields_netform_does_not_write_are_damage() {
+        let head = r#""version": 4, "serial": 1, "lineage": "l""#;
+        let eip = r#""mode": "managed", "type": "alicloud_eip_address", "name": "e""#;
+        let cases = [
+            (
+                format!(r#"{{{head}, "resources": [], "extra": 1}}"#),
+                "unknown field `extra`",
+            ),
+            (
+                format!(r#"{{{head}, "resources": [{{{eip}, "instances": [], "x": 1}}]}}"#),
+                "unknown field `x`",
+            ),
+            (
+                format!(
+                    r#"{{{head}, "resources": [{{{eip}, "instances": [{{"attributes": {{}}, "y": 1}}]}}]}}"#
+                ),
+                "unknown field `y`",
+            ),
+            (
+                format!(r#"{{{head}, "resources": [{{{eip}, "instances": [{{}}]}}]}}"#),
+                "missing field `attributes`",
+            ),
+            (
+                format!(r#"{{{head}, "resources": [], "pending_operations": 3}}"#),
+                "not a list of operations",
+            ),
+            (
+                format!(r#"{{{head}, "resources": [], "pending_operations": [{{"id": "x"}}]}}"#),
+                "missing field",
+            ),
+            (
+                r#"{"version": 4, "serial": "1", "lineage": "l", "resources": []}"#.to_string(),
+                "invalid type",
+            ),
+        ];
+        for (text, want) in cases {
+            match State::from_json(&text, "x") {
+                Err(StateError::Corrupt { what, .. }) => {
+                    assert!(what.contains(want), "{text}: {what}")
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn files_written_before_the_typed_format_still_load_and_write_the_same_bytes() {
+        // As the hand-written writer laid it out (keys sorted).
+        let old = r#"{
+  "lineage": "l",
+  "netform_version": "0.1.0",
+  "outputs": {
+    "ip": {
+      "type": "string",
+      "value": "47.96.1.1"
+    }
+  },
+  "resources": [
+    {
+      "instances": [
+        {
+          "attributes": {
+            "id": "eip-1"
+          },
+          "dependencies": [],
+          "index_key": 0,
+          "schema_version": 0
+        }
+      ],
+      "mode": "managed",
+      "name": "e",
+      "provider": "provider[\"registry.terraform.io/aliyun/alicloud\"]",
+      "type": "alicloud_eip_address"
+    }
+  ],
+  "serial": 7,
+  "version": 4
+}"#;
+        let s = State::from_json(old, "x").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.serial, 7);
+        assert_eq!(s.resources.len(), 1);
+        let written = serde_json::to_string_pretty(&s.to_json())
+            .unwrap_or_default()
+            .replace(env!("CARGO_PKG_VERSION"), "0.1.0");
+        assert_eq!(written, old);
+        // Optional fields left out, and a null pending_operations.
+        let sparse = r#"{"version": 4, "serial": 1, "lineage": "l", "pending_operations": null,
+            "resources": [{"mode": "managed", "type": "alicloud_eip_address", "name": "e",
+            "instances": [{"attributes": {"id": "eip-1"}}]}]}"#;
+        let s = State::from_json(sparse, "x").unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.pending.is_empty() && s.resources.len() == 1);
+    }
+
+    #[test]
     fn second_lock_is_refused() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let mut a = Store::new(dir.path().join("s.tfstate"));
@@ -1077,6 +1217,7 @@ mod tests {
 #[cfg(test)]
 mod transact_tests {
     use super::*;
+    use serde_json::json;
 
     fn one(id: &str) -> State {
         let mut s = State::new("l-t".into());

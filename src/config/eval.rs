@@ -83,6 +83,8 @@ pub struct Scope {
     pub instances: BTreeMap<String, Vec<ModuleInstance>>,
     /// `path.module` of each module instance, by prefix.
     pub module_dirs: BTreeMap<String, String>,
+    /// Sensitive variables and the locals derived from them: errors do not quote their values.
+    pub sensitive: crate::lang::sensitive::SensitiveNames,
 }
 
 impl Scope {
@@ -134,6 +136,19 @@ pub struct ModuleView<'a> {
 }
 
 impl Lookup for Scope {
+    fn sensitive_names(&self) -> Option<&crate::lang::sensitive::SensitiveNames> {
+        Some(&self.sensitive)
+    }
+
+    fn sensitive(&self, r: &crate::lang::eval::Ref) -> bool {
+        use crate::lang::eval::Ref;
+        match r {
+            Ref::Var(n) => self.sensitive.vars.contains(n),
+            Ref::Local(n) => self.sensitive.locals.contains(n),
+            _ => false,
+        }
+    }
+
     fn var(&self, name: &str) -> Option<Value> {
         self.vars.get(name).cloned()
     }
@@ -206,6 +221,16 @@ impl Lookup for ModuleView<'_> {
             return Some(crate::lang::eval::index_value(&r.whole(), key).ok());
         }
         Some(InstanceKey::from_value(key).and_then(|k| r.instances.get(&k).cloned()))
+    }
+
+    // Sensitivity is known for the root module's variables and locals; a module's own inputs
+    // are not tracked yet.
+    fn sensitive_names(&self) -> Option<&crate::lang::sensitive::SensitiveNames> {
+        self.prefix.is_empty().then_some(&self.scope.sensitive)
+    }
+
+    fn sensitive(&self, r: &crate::lang::eval::Ref) -> bool {
+        self.prefix.is_empty() && self.scope.sensitive(r)
     }
 
     fn names(&self, kind: NameKind) -> Vec<String> {

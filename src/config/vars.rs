@@ -14,6 +14,7 @@ use super::{Config, Expr};
 use crate::diag::{Diagnostic, Diagnostics, SourceRange};
 use crate::lang::Value;
 use crate::lang::eval::{Evaluator, Lookup, NameKind};
+use crate::lang::sensitive::{SHOWN, Secrets};
 use crate::lang::types::Type;
 
 /// One `--var NAME=VALUE` or `--var-file FILE`, kept in command-line order.
@@ -214,7 +215,14 @@ pub fn resolve(
             );
             continue;
         };
-        match parse_cli_value(&decl.ty, text) {
+        let parsed = parse_cli_value(&decl.ty, text).map_err(|m| {
+            if decl.sensitive {
+                secrets_of(&Value::string(text)).redact(&m)
+            } else {
+                m
+            }
+        });
+        match parsed {
             Ok(v) => {
                 raw.insert(
                     name.to_string(),
@@ -246,7 +254,11 @@ pub fn resolve(
                     values.insert(name.clone(), v);
                 }
                 Err(m) => diags.push(
-                    Diagnostic::error(format!("invalid value for variable \"{name}\" (from {}): {m}", r.source))
+                    Diagnostic::error(format!(
+                        "invalid value for variable \"{name}\" (from {}): {}",
+                        r.source,
+                        if decl.sensitive { secrets_of(&r.value).redact(&m) } else { m }
+                    ))
                         .at(r.range.or(Some(decl.range.clone())))
                         .with_help(format!("the variable's type is {}", decl.ty)),
                 ),
@@ -256,17 +268,77 @@ pub fn resolve(
     if diags.has_errors() {
         return Err(diags);
     }
-    // Validation blocks see the converted values.
-    let lookup = OnlyVars(&values);
-    for decl in cfg.variables.values() {
-        check_validations(decl, &lookup, &dir, &mut diags);
-    }
+    validate(cfg, &values, &dir, &mut diags);
     if diags.has_errors() {
         return Err(diags);
     }
     // Warnings (undeclared names in auto-loaded variables files) travel with the configuration.
     cfg.warnings.extend(diags);
     Ok(values)
+}
+
+/// The textual forms of one sensitive value, to redact from messages.
+fn secrets_of(v: &Value) -> Secrets {
+    let mut s = Secrets::new();
+    s.add(v);
+    s
+}
+
+/// Runs the variables' validation blocks, which see the converted values. A sensitive
+/// variable's value never appears in what they report: a message that refers to it is replaced,
+/// as Terraform does.
+fn validate(cfg: &Config, values: &BTreeMap<String, Value>, dir: &Path, diags: &mut Diagnostics) {
+    let lookup = OnlyVars(values);
+    for decl in cfg.variables.values() {
+        let secrets = match values.get(&decl.name) {
+            Some(v) if decl.sensitive => secrets_of(v),
+            _ => Secrets::new(),
+        };
+        let mut ds = Diagnostics::default();
+        for (cond, msg) in &decl.validations {
+            let mut ev = Evaluator::new(&lookup, dir);
+            match ev.eval(&cond.expr) {
+                Ok(Value::Bool(true)) | Ok(Value::Unknown(_)) => {}
+                Ok(Value::Bool(false)) => {
+                    let (label, detail) = if decl.sensitive && !msg.refs().is_empty() {
+                        (
+                            SHOWN.to_string(),
+                            "the error message refers to a sensitive value, so it is not shown"
+                                .to_string(),
+                        )
+                    } else {
+                        let text = ev
+                            .eval(&msg.expr)
+                            .ok()
+                            .and_then(|m| m.coerce_string())
+                            .unwrap_or_else(|| "validation failed".into());
+                        (text.clone(), text)
+                    };
+                    ds.push(
+                        Diagnostic::error(format!("invalid value for variable \"{}\"", decl.name))
+                            .at(cond.range())
+                            .with_label(label)
+                            .with_detail(detail)
+                            .with_help("change the value, or the validation rule"),
+                    );
+                }
+                Ok(other) => ds.push(
+                    Diagnostic::error(format!(
+                        "a validation condition must be a bool, not {}",
+                        other.type_name()
+                    ))
+                    .at(cond.range()),
+                ),
+                Err(e) => ds.push(
+                    Diagnostic::error(format!("invalid validation condition: {}", e.message))
+                        .at(cond.range_of(e.span))
+                        .with_help("a validation condition may refer only to its own variable"),
+                ),
+            }
+        }
+        secrets.redact_all(&mut ds);
+        diags.extend(ds);
+    }
 }
 
 /// A `--var` / environment value: primitive types take the raw text, others are HCL.

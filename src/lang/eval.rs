@@ -104,6 +104,10 @@ pub trait Lookup {
     fn path(&self, _which: &str) -> Option<String> {
         None
     }
+    /// Which variables and locals are sensitive, so that errors do not quote their values.
+    fn sensitive_names(&self) -> Option<&super::sensitive::SensitiveNames> {
+        None
+    }
 }
 
 /// The per-evaluation context: where names resolve and what `count`/`each` are.
@@ -494,6 +498,15 @@ impl<'a> Evaluator<'a> {
         for e in &arg_exprs {
             args.push(self.eval(e)?);
         }
+        // A function's error quotes its arguments: not those derived from sensitive values.
+        let mut secrets = super::sensitive::Secrets::new();
+        if let Some(names) = self.lookup.sensitive_names() {
+            for (e, v) in arg_exprs.iter().zip(&args) {
+                if names.touches(e) {
+                    secrets.add(v);
+                }
+            }
+        }
         // `...` expands the final argument, a list, into separate arguments.
         if f.args.expand_final()
             && let Some(last) = args.pop()
@@ -525,7 +538,10 @@ impl<'a> Evaluator<'a> {
                     .and_then(|i| arg_exprs.get(i).and_then(|e| e.span()))
                     .or(span.clone());
                 EvalError::new(
-                    format!("Call to function \"{name}\" failed: {}", fe.message),
+                    format!(
+                        "Call to function \"{name}\" failed: {}",
+                        secrets.redact(&fe.message)
+                    ),
                     at,
                 )
             })
@@ -1455,6 +1471,48 @@ mod tests {
                 _ => vec![],
             }
         }
+    }
+
+    /// `var.secret` is sensitive.
+    struct Secret(crate::lang::sensitive::SensitiveNames);
+    impl Lookup for Secret {
+        fn var(&self, name: &str) -> Option<Value> {
+            (name == "secret" || name == "plain").then(|| Value::string("hunter2"))
+        }
+        fn local(&self, _: &str) -> Option<Value> {
+            None
+        }
+        fn resource(&self, _: bool, _: &str, _: &str) -> Option<Value> {
+            None
+        }
+        fn names(&self, _: NameKind) -> Vec<String> {
+            vec![]
+        }
+        fn sensitive_names(&self) -> Option<&crate::lang::sensitive::SensitiveNames> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_function_error_does_not_quote_a_sensitive_argument() {
+        let names = crate::lang::sensitive::SensitiveNames {
+            vars: ["secret".to_string()].into(),
+            locals: Default::default(),
+        };
+        let l = Secret(names);
+        let run = |src: &str| {
+            let e = hcl_edit::parser::parse_expr(src).unwrap_or_else(|e| panic!("{e}"));
+            Evaluator::new(&l, Path::new("."))
+                .eval(&e)
+                .map_err(|e| e.message)
+        };
+        let hidden = run("tonumber(upper(var.secret))").expect_err("not a number");
+        assert!(
+            hidden.contains("(sensitive value)") && !hidden.contains("HUNTER2"),
+            "{hidden}"
+        );
+        let shown = run("tonumber(upper(var.plain))").expect_err("not a number");
+        assert!(shown.contains("HUNTER2"), "{shown}");
     }
 
     fn ev(src: &str) -> Result<Value> {

@@ -2,6 +2,7 @@
 
 pub mod eval;
 pub mod functions;
+pub mod sensitive;
 pub mod types;
 pub mod value;
 

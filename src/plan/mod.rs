@@ -167,22 +167,51 @@ fn origin(addr: &Address, attr: &str) -> Value {
 /// below what would exhaust memory before a plan is even shown.
 const MAX_COUNT: u64 = 100_000;
 
+/// A `count` or `for_each` derived from a sensitive value: its value is never quoted, and a
+/// `for_each` is refused, since its keys would be in every address (plan, state, logs), as
+/// Terraform refuses it.
 fn expand(
     r: &Resource,
+    taint: &Taint,
     ev: &mut Evaluator,
     diags: &mut Diagnostics,
 ) -> Option<(Expansion, Vec<(InstanceKey, Option<Value>)>)> {
-    expand_with(r.count.as_ref(), r.for_each.as_ref(), ev, diags)
+    if let Some(f) = r.for_each.as_ref().filter(|f| taint.touches(f)) {
+        diags.push(
+            Diagnostic::error("invalid for_each: sensitive values, or values derived from them, cannot be used as for_each arguments")
+                .at(f.range())
+                .with_label(crate::lang::sensitive::SHOWN)
+                .with_help("the keys would be shown in every instance's address, in plans, state and logs; derive for_each from non-sensitive values and use the sensitive one inside the resource"),
+        );
+        return None;
+    }
+    let secret_count = r.count.as_ref().is_some_and(|c| taint.touches(c));
+    expand_with(
+        r.count.as_ref(),
+        r.for_each.as_ref(),
+        secret_count,
+        ev,
+        diags,
+    )
 }
 
-/// The expansion `count` or `for_each` (of a resource or a module call) asks for.
+/// The expansion `count` or `for_each` (of a resource or a module call) asks for. A
+/// `secret_count` is never quoted in an error.
 pub(crate) fn expand_with(
     count: Option<&crate::config::Expr>,
     for_each: Option<&crate::config::Expr>,
+    secret_count: bool,
     ev: &mut Evaluator,
     diags: &mut Diagnostics,
 ) -> Option<(Expansion, Vec<(InstanceKey, Option<Value>)>)> {
     if let Some(c) = count {
+        let shown = |v: &Value| {
+            if secret_count {
+                crate::lang::sensitive::SHOWN.to_string()
+            } else {
+                v.to_string()
+            }
+        };
         let v = match ev.eval(&c.expr) {
             Ok(v) => v,
             Err(e) => {
@@ -206,7 +235,8 @@ pub(crate) fn expand_with(
                 Some(n) if n > MAX_COUNT as f64 && n.fract() == 0.0 => {
                     diags.push(
                         Diagnostic::error(format!(
-                            "invalid count: {v} instances is more than netform manages in one resource ({MAX_COUNT})"
+                            "invalid count: {} instances is more than netform manages in one resource ({MAX_COUNT})",
+                            shown(&v)
                         ))
                         .at(c.range())
                         .with_help("no Alibaba Cloud account holds that many ENIs or EIPs; check the expression, or split the resource"),
@@ -220,7 +250,8 @@ pub(crate) fn expand_with(
                 _ => {
                     diags.push(
                         Diagnostic::error(format!(
-                            "invalid count: a whole number ≥ 0 is required, not {v}"
+                            "invalid count: a whole number ≥ 0 is required, not {}",
+                            shown(&v)
                         ))
                         .at(c.range()),
                     );
@@ -286,6 +317,62 @@ pub(crate) fn expand_with(
     Some((Expansion::Single, vec![(InstanceKey::None, None)]))
 }
 
+/// An evaluator for one instance: `count.index` or `each` set from its key.
+fn instance_evaluator<'a>(
+    lookup: &'a dyn crate::lang::eval::Lookup,
+    dir: &'a std::path::Path,
+    r: &Resource,
+    key: &InstanceKey,
+    each_value: Option<&Value>,
+) -> Evaluator<'a> {
+    let mut ev = Evaluator::new(lookup, dir);
+    match key {
+        InstanceKey::Int(i) => ev.count_index = Some(*i),
+        InstanceKey::Str(s) if r.for_each.is_some() => {
+            ev.each = Some((
+                Value::string(s.clone()),
+                each_value.cloned().unwrap_or(Value::Null),
+            ))
+        }
+        _ => {}
+    }
+    ev
+}
+
+/// [`eval_instance`], with the values of attributes derived from sensitive variables kept out
+/// of its messages (`"…" is not an IPv4 address` would quote them).
+fn eval_instance_redacted(
+    cfg: &Config,
+    r: &Resource,
+    taint: &Taint,
+    (scope, module): (&Scope, &[crate::address::ModuleStep]),
+    (key, each_value): (&InstanceKey, Option<&Value>),
+    diags: &mut Diagnostics,
+) -> Option<Attrs> {
+    let mut ds = Diagnostics::default();
+    let out = eval_instance(cfg, r, scope, module, key, each_value, &mut ds);
+    if !ds.0.is_empty() {
+        let mut secrets = crate::lang::sensitive::Secrets::new();
+        let view = scope.view(module);
+        let dir = module_dir(cfg, module);
+        for a in r.attrs.iter().filter(|a| taint.touches(&a.value)) {
+            let mut ev = instance_evaluator(&view, dir, r, key, each_value);
+            if let Ok(v) = ev.eval(&a.value.expr) {
+                secrets.add(&v);
+            }
+        }
+        secrets.redact_all(&mut ds);
+    }
+    diags.extend(ds);
+    out
+}
+
+/// The directory of a module instance's configuration (`path.module`).
+fn module_dir<'a>(cfg: &'a Config, module: &[crate::address::ModuleStep]) -> &'a std::path::Path {
+    let path: Vec<String> = module.iter().map(|s| s.name.clone()).collect();
+    cfg.module(&path).map_or(&cfg.dir, |m| &m.dir)
+}
+
 /// Evaluates one instance's attributes and checks them against the schema. `module` is the
 /// module instance the resource is in (empty for the root); `cfg` is the root configuration.
 pub fn eval_instance(
@@ -297,20 +384,8 @@ pub fn eval_instance(
     each_value: Option<&Value>,
     diags: &mut Diagnostics,
 ) -> Option<Attrs> {
-    let path: Vec<String> = module.iter().map(|s| s.name.clone()).collect();
-    let dir = cfg.module(&path).map_or(&cfg.dir, |m| &m.dir);
     let view = scope.view(module);
-    let mut ev = Evaluator::new(&view, dir);
-    match key {
-        InstanceKey::Int(i) => ev.count_index = Some(*i),
-        InstanceKey::Str(s) if r.for_each.is_some() => {
-            ev.each = Some((
-                Value::string(s.clone()),
-                each_value.cloned().unwrap_or(Value::Null),
-            ))
-        }
-        _ => {}
-    }
+    let mut ev = instance_evaluator(&view, module_dir(cfg, module), r, key, each_value);
     let addr = Address {
         module: module.to_vec(),
         mode: r.mode,
@@ -352,8 +427,28 @@ pub fn eval_instance(
     ok.then_some(out)
 }
 
-/// Makes the plan. All configuration errors of the run come back together.
+/// Makes the plan. All configuration errors of the run come back together, and no message
+/// quotes a sensitive variable's value.
 pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
+    let mut secrets = crate::lang::sensitive::Secrets::new();
+    for (name, v) in &inp.vars {
+        if inp.cfg.variables.get(name).is_some_and(|d| d.sensitive) {
+            secrets.add(v);
+        }
+    }
+    match make(inp, opts) {
+        Ok(mut p) => {
+            secrets.redact_all(&mut p.warnings);
+            Ok(p)
+        }
+        Err(mut d) => {
+            secrets.redact_all(&mut d);
+            Err(d)
+        }
+    }
+}
+
+fn make(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
     let cfg = inp.cfg;
     let g = graph::build(cfg)?;
     let had_state = inp.prior.is_some();
@@ -393,6 +488,10 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
     let mut scope = Scope {
         vars: inp.vars.clone(),
         declared_locals: cfg.locals.keys().cloned().collect(),
+        sensitive: crate::lang::sensitive::SensitiveNames {
+            vars: taint.vars.clone(),
+            locals: taint.locals.clone(),
+        },
         ..Scope::default()
     };
     let mut changes: Vec<Change> = Vec::new();
@@ -589,6 +688,7 @@ pub fn sensitive_attributes(cfg: &Config) -> BTreeMap<String, BTreeSet<String>> 
 }
 
 /// Which expressions derive from sensitive variables, directly or through locals.
+#[derive(Default)]
 struct Taint {
     vars: BTreeSet<String>,
     locals: BTreeSet<String>,
@@ -811,10 +911,17 @@ impl PlanCtx<'_> {
             .resource_deps(&Node::Resource(format!("{}{key}", graph::prefix_of(path))));
         let scope_key = format!("{}{key}", crate::address::module_prefix(module));
         let dir = cfg.module(path).map_or(&cfg.dir, |m| &m.dir);
+        // Sensitivity is followed through the root module's variables and locals.
+        let no_taint = Taint::default();
+        let taint = if module.is_empty() {
+            self.taint
+        } else {
+            &no_taint
+        };
         let expanded = {
             let view = scope.view(module);
             let mut ev = Evaluator::new(&view, dir);
-            expand(r, &mut ev, diags)
+            expand(r, taint, &mut ev, diags)
         };
         let Some((expansion, keys)) = expanded else {
             scope.resources.insert(
@@ -841,7 +948,8 @@ impl PlanCtx<'_> {
                 name: r.name.clone(),
                 key: ik.clone(),
             };
-            let desired = eval_instance(cfg, r, scope, module, &ik, each.as_ref(), diags);
+            let desired =
+                eval_instance_redacted(cfg, r, taint, (scope, module), (&ik, each.as_ref()), diags);
             let value = match (r.mode, desired) {
                 (_, None) => Value::unknown(),
                 (Mode::Data, Some(args)) => self.read_data(r, &args, diags),

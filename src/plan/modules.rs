@@ -81,7 +81,13 @@ fn call_instances(
         let expanded = {
             let view = scope.view(&inst.path);
             let mut ev = Evaluator::new(&view, &m.dir);
-            super::expand_with(call.count.as_ref(), call.for_each.as_ref(), &mut ev, diags)
+            super::expand_with(
+                call.count.as_ref(),
+                call.for_each.as_ref(),
+                false,
+                &mut ev,
+                diags,
+            )
         };
         let (expansion, keys) = expanded.unwrap_or((Expansion::Single, Vec::new()));
         let mut outputs = ResourceValues::new(expansion);
