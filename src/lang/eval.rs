@@ -446,6 +446,24 @@ impl<'a> Evaluator<'a> {
                     span,
                 ));
             }
+            "convert" => {
+                let [value, ty] = arg_exprs.as_slice() else {
+                    return Err(EvalError::new(
+                        "Function \"convert\" expects exactly two arguments: a value and a type",
+                        span,
+                    ));
+                };
+                let v = self.eval(value)?;
+                let t = super::types::Type::parse(ty).map_err(|e| {
+                    EvalError::new(format!("Invalid type specification: {e}"), ty.span())
+                })?;
+                return t.convert(&v).map_err(|e| {
+                    EvalError::new(
+                        format!("Call to function \"convert\" failed: {e}"),
+                        value.span(),
+                    )
+                });
+            }
             "issensitive" => {
                 if arg_exprs.len() != 1 {
                     return Err(EvalError::new(
@@ -962,6 +980,13 @@ impl Lookup for NoNames {
     fn names(&self, _: NameKind) -> Vec<String> {
         Vec::new()
     }
+}
+
+/// The value of an expression that refers to nothing (a default in a type constraint).
+pub fn eval_constant(expr: &Expression) -> std::result::Result<Value, String> {
+    Evaluator::new(&NoNames, Path::new("."))
+        .eval(expr)
+        .map_err(|e| e.message)
 }
 
 thread_local! {

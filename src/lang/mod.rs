@@ -4,5 +4,7 @@ pub mod eval;
 pub mod functions;
 pub mod types;
 pub mod value;
+#[cfg(test)]
+mod vectors;
 
 pub use value::Value;
