@@ -3,7 +3,9 @@
 //!
 //! Each file is a JSON array of `{ "expr", "want" | "error", "source" }`: `want` is the value
 //! as JSON (sets as sorted lists), `error` is `true` for "fails" or a text the error message
-//! must contain. `scripts/vectors-extract.py` wrote the files taken from upstream tables;
+//! must contain; `template: true` marks a bare template (the text of a `templatefile` file)
+//! rather than an expression. `scripts/vectors-extract.py` wrote the files taken from upstream
+//! tables;
 //! `fidelity.json` holds the cases of issue 15 and hcl's template and splat tables, written by
 //! hand. File functions read `tests/vectors/files`, a copy of Terraform's test data.
 
@@ -58,8 +60,28 @@ fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 /// Runs one vector; `Err` says how it differs.
 fn check(case: &serde_json::Value, base: &Path) -> Result<(), String> {
     let src = case["expr"].as_str().ok_or("no expr")?;
-    let expr = hcl_edit::parser::parse_expr(src).map_err(|e| format!("does not parse: {e}"))?;
-    let got = Evaluator::new(&Empty, base).eval(&expr);
+    let got = if case["template"] == serde_json::Value::Bool(true) {
+        // A bare template, as a `templatefile` file holds.
+        super::eval::render_template(src, Default::default(), base).map_err(|message| {
+            super::eval::EvalError {
+                message,
+                span: None,
+                help: None,
+            }
+        })
+    } else {
+        // HCL's expression parser skips the blank lines around an expression; hcl-edit's
+        // does not, and in a configuration file the attribute parser has already done so.
+        match hcl_edit::parser::parse_expr(src.trim()) {
+            Ok(expr) => Evaluator::new(&Empty, base).eval(&expr),
+            // A syntax error is an error too, for the vectors that expect one.
+            Err(e) => Err(super::eval::EvalError {
+                message: e.to_string(),
+                span: None,
+                help: None,
+            }),
+        }
+    };
     match (&got, case.get("want"), case.get("error")) {
         (Ok(v), Some(want), None) => {
             let j = v.to_json();
