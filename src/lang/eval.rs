@@ -489,6 +489,34 @@ impl<'a> Evaluator<'a> {
                     span,
                 ));
             }
+            "templatestring" => {
+                let [tmpl, vars] = arg_exprs.as_slice() else {
+                    return Err(EvalError::new(
+                        "Function \"templatestring\" expects exactly two arguments: a template and its variables",
+                        span,
+                    ));
+                };
+                let (t, v) = (self.eval(tmpl)?, self.eval(vars)?);
+                if !t.is_wholly_known() || !v.is_wholly_known() {
+                    return Ok(Value::unknown());
+                }
+                let failed = |m: String, at: Option<Range<usize>>| {
+                    EvalError::new(
+                        format!("Call to function \"templatestring\" failed: {m}"),
+                        at,
+                    )
+                };
+                let Value::String(src) = t else {
+                    return Err(failed(
+                        format!("the template must be a string, not {}", t.type_name()),
+                        tmpl.span(),
+                    ));
+                };
+                let vars = functions::template_vars(&[Value::Null, v], 1)
+                    .map_err(|e| failed(e.message, vars.span()))?;
+                return render_template(&src, vars, self.base_dir)
+                    .map_err(|e| failed(format!("template:{e}"), tmpl.span()));
+            }
             "convert" => {
                 let [value, ty] = arg_exprs.as_slice() else {
                     return Err(EvalError::new(

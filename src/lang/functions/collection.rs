@@ -85,6 +85,21 @@ pub(super) const FUNCS: &[Func] = &[
     })
     .variadic(Param::new("other_sets")),
     Func::new("setproduct", &[], |a, _| setproduct(a)).variadic(Param::new("sets")),
+    // Removed in Terraform 0.12; kept so that old configurations get Terraform's advice.
+    Func::new("list", &[], |_, _| {
+        Err(FuncError::call(
+            "the \"list\" function was deprecated in Terraform v0.12 and is no longer \
+             available; use tolist([ ... ]) syntax to write a literal list",
+        ))
+    })
+    .variadic(Param::new("vals").null().unknown()),
+    Func::new("map", &[], |_, _| {
+        Err(FuncError::call(
+            "the \"map\" function was deprecated in Terraform v0.12 and is no longer \
+             available; use tomap({ ... }) syntax to write a literal map",
+        ))
+    })
+    .variadic(Param::new("vals").null().unknown()),
 ];
 
 /// The elements of a list, tuple or set argument, or the error naming what was given.
