@@ -18,6 +18,7 @@ mod endpoints;
 mod features;
 mod harness;
 mod http;
+mod language;
 mod logs;
 mod machine_output;
 mod meta;
