@@ -24,6 +24,9 @@ pub(super) const FUNCS: &[Func] = &[
         unknown()
     })
     .lazy(),
+    // No value is ephemeral here (netform has no ephemeral resources or variables), so
+    // there is nothing to replace with null.
+    Func::new("ephemeralasnull", &[V.unknown()], |a, _| Ok(a[0].clone())),
     Func::new("tobool", &[V], |a, _| tobool(a)),
     Func::new("tolist", &[V.unknown()], |a, _| tolist(a)),
     Func::new("tomap", &[V.unknown()], |a, _| tomap(a)),
