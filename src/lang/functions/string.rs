@@ -123,6 +123,9 @@ fn title(s: &str) -> String {
         .collect()
 }
 
+/// The most padding `indent` adds in all: 16 MiB.
+const INDENT_LIMIT: usize = 16 << 20;
+
 fn indent(a: &[Value]) -> FnResult {
     let n = number(a, 0)?;
     if n.fract() != 0.0 || !(0.0..=MAX_FORMAT_WIDTH as f64).contains(&n) {
@@ -131,10 +134,17 @@ fn indent(a: &[Value]) -> FnResult {
             "value must be a whole number between 0 and 1000000",
         ));
     }
+    let text = string(a, 1)?;
+    // A million spaces after each of a million lines is a terabyte: refuse what cannot be held.
+    let added = (n as usize).saturating_mul(text.matches('\n').count());
+    if added > INDENT_LIMIT {
+        return Err(FuncError::arg(
+            0,
+            format!("the result would add {added} spaces; at most {INDENT_LIMIT} are supported"),
+        ));
+    }
     let pad = " ".repeat(n as usize);
-    Ok(Value::String(
-        string(a, 1)?.replace('\n', &format!("\n{pad}")),
-    ))
+    Ok(Value::String(text.replace('\n', &format!("\n{pad}"))))
 }
 
 /// `substr`: offsets and lengths count grapheme clusters; a negative offset counts from the end

@@ -206,6 +206,9 @@ fn write_double_quoted(s: &str, fold: Option<usize>, out: &mut String) {
 
 // ---- decoding --------------------------------------------------------------------------------
 
+/// As deep as `yamldecode` nests, like serde_json's limit for `jsondecode`.
+const MAX_DEPTH: usize = 128;
+
 /// Builds values from parser events; anchors are remembered so aliases can be resolved.
 #[derive(Default)]
 struct Builder {
@@ -258,6 +261,12 @@ impl MarkedEventReceiver for Builder {
                     self.anchors.insert(anchor, v.clone());
                 }
                 self.push(v);
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) if self.stack.len() >= MAX_DEPTH => {
+                // Dropping a value nested a hundred thousand deep overflows the stack.
+                self.error
+                    .get_or_insert_with(|| format!("nesting deeper than {MAX_DEPTH} levels"));
+                self.stack.push(Frame::Seq(0, Vec::new()));
             }
             Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq(anchor, Vec::new())),
             Event::MappingStart(anchor, _) => {
@@ -422,5 +431,7 @@ mod tests {
             decode("a: 1\n---\nb: 2\n"),
             Err("unexpected extra content after value".into())
         );
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert_eq!(decode(&deep), Err("nesting deeper than 128 levels".into()));
     }
 }
