@@ -118,6 +118,10 @@ pub struct Evaluator<'a> {
     pub base_dir: &'a Path,
     /// Variables bound by `for` expressions and template directives, innermost last.
     scopes: Vec<(String, Value)>,
+    /// Rendering a quoted template, whose backslash escapes apply.
+    quoted: bool,
+    /// How many template directives deep the rendering is.
+    in_directive: usize,
 }
 
 impl<'a> Evaluator<'a> {
@@ -128,6 +132,8 @@ impl<'a> Evaluator<'a> {
             each: None,
             base_dir,
             scopes: Vec::new(),
+            quoted: false,
+            in_directive: 0,
         }
     }
 
@@ -151,6 +157,12 @@ impl<'a> Evaluator<'a> {
                 for (k, v) in o.iter() {
                     let key = match k {
                         ObjectKey::Ident(id) => Value::string(id.as_str()),
+                        // A bare keyword is a name, as any identifier is: {null = 1} has the
+                        // key "null"; (null) would be the value.
+                        ObjectKey::Expression(Expression::Null(_)) => Value::string("null"),
+                        ObjectKey::Expression(Expression::Bool(b)) => {
+                            Value::string(b.value().to_string())
+                        }
                         ObjectKey::Expression(e) => self.eval(e)?,
                     };
                     let val = self.eval(v.expr())?;
@@ -172,16 +184,20 @@ impl<'a> Evaluator<'a> {
                 }
                 Ok(Value::Map(out))
             }
-            Expression::StringTemplate(t) => self.template(t, span),
+            Expression::StringTemplate(t) => {
+                // hcl-edit decodes the escapes of a quoted template's top-level text but not
+                // of the text inside its directives, which is done while rendering.
+                self.nested_template(t, span, true)
+            }
             Expression::HeredocTemplate(h) => match h.indent() {
                 // The parser dedents `<<-` heredocs, but only their top-level text: the lines
                 // inside `%{for}` and `%{if}` bodies keep their indentation, which HCL strips.
                 Some(n) if n > 0 => {
                     let mut t = h.template.clone();
                     dedent_bodies(&mut t, n);
-                    self.template(&t, span)
+                    self.nested_template(&t, span, false)
                 }
-                _ => self.template(&h.template, span),
+                _ => self.nested_template(&h.template, span, false),
             },
             Expression::Parenthesis(p) => self.eval(p.inner()),
             Expression::Variable(v) => self.variable(v.as_str(), span),
@@ -284,6 +300,22 @@ impl<'a> Evaluator<'a> {
         Err(EvalError::new(format!("Invalid reference: {hint}"), span))
     }
 
+    /// A template expression, which may sit inside another template's interpolation: its own
+    /// quoting and directive depth apply while it renders.
+    fn nested_template(
+        &mut self,
+        t: &Template,
+        span: Option<Range<usize>>,
+        quoted: bool,
+    ) -> Result<Value> {
+        let saved = (self.quoted, self.in_directive);
+        self.quoted = quoted;
+        self.in_directive = 0;
+        let r = self.template(t, span);
+        (self.quoted, self.in_directive) = saved;
+        r
+    }
+
     fn template(&mut self, t: &Template, span: Option<Range<usize>>) -> Result<Value> {
         // A template that is a single interpolation yields the value itself, unconverted, as in
         // Terraform ("${var.list}" is a list).
@@ -312,6 +344,9 @@ impl<'a> Evaluator<'a> {
     ) -> Result<()> {
         for el in t.iter() {
             match el {
+                Element::Literal(s) if self.quoted && self.in_directive > 0 => {
+                    out.push(Piece::literal(&unescape(s.value())))
+                }
                 Element::Literal(s) => out.push(Piece::literal(s.value())),
                 Element::Interpolation(i) => {
                     let v = self.eval(&i.expr)?;
@@ -366,14 +401,20 @@ impl<'a> Evaluator<'a> {
             other => match other.coerce_bool() {
                 Some(true) => {
                     out.push(Piece::marker(after(ifd.if_expr.strip)));
-                    self.render_template(&ifd.if_expr.template, out, unknown, span)?;
+                    self.in_directive += 1;
+                    let r = self.render_template(&ifd.if_expr.template, out, unknown, span);
+                    self.in_directive -= 1;
+                    r?;
                     let close = ifd.else_expr.as_ref().map_or(endif, |e| e.strip);
                     out.push(Piece::marker(before(close)));
                 }
                 Some(false) => {
                     if let Some(e) = &ifd.else_expr {
                         out.push(Piece::marker(after(e.strip)));
-                        self.render_template(&e.template, out, unknown, span)?;
+                        self.in_directive += 1;
+                        let r = self.render_template(&e.template, out, unknown, span);
+                        self.in_directive -= 1;
+                        r?;
                         out.push(Piece::marker(before(endif)));
                     }
                 }
@@ -411,7 +452,9 @@ impl<'a> Evaluator<'a> {
                     v,
                 );
                 out.push(Piece::marker(after(fe.strip)));
+                self.in_directive += 1;
                 let r = self.render_template(&fe.template, out, unknown, span.clone());
+                self.in_directive -= 1;
                 out.push(Piece::marker(before(fd.endfor_expr.strip)));
                 self.scopes.truncate(self.scopes.len() - pushed);
                 r?;
@@ -458,6 +501,52 @@ impl<'a> Evaluator<'a> {
                     format!("Call to function \"try\" failed: no expression succeeded: {err}"),
                     span,
                 ));
+            }
+            "templatestring" => {
+                let [tmpl, vars] = arg_exprs.as_slice() else {
+                    return Err(EvalError::new(
+                        "Function \"templatestring\" expects exactly two arguments: a template and its variables",
+                        span,
+                    ));
+                };
+                let (t, v) = (self.eval(tmpl)?, self.eval(vars)?);
+                if !t.is_wholly_known() || !v.is_wholly_known() {
+                    return Ok(Value::unknown());
+                }
+                let failed = |m: String, at: Option<Range<usize>>| {
+                    EvalError::new(
+                        format!("Call to function \"templatestring\" failed: {m}"),
+                        at,
+                    )
+                };
+                let Value::String(src) = t else {
+                    return Err(failed(
+                        format!("the template must be a string, not {}", t.type_name()),
+                        tmpl.span(),
+                    ));
+                };
+                let vars = functions::template_vars(&[Value::Null, v], 1)
+                    .map_err(|e| failed(e.message, vars.span()))?;
+                return render_template(&src, vars, self.base_dir)
+                    .map_err(|e| failed(format!("template:{e}"), tmpl.span()));
+            }
+            "convert" => {
+                let [value, ty] = arg_exprs.as_slice() else {
+                    return Err(EvalError::new(
+                        "Function \"convert\" expects exactly two arguments: a value and a type",
+                        span,
+                    ));
+                };
+                let v = self.eval(value)?;
+                let t = super::types::Type::parse(ty).map_err(|e| {
+                    EvalError::new(format!("Invalid type specification: {e}"), ty.span())
+                })?;
+                return t.convert(&v).map_err(|e| {
+                    EvalError::new(
+                        format!("Call to function \"convert\" failed: {e}"),
+                        value.span(),
+                    )
+                });
             }
             "issensitive" => {
                 if arg_exprs.len() != 1 {
@@ -999,6 +1088,13 @@ impl Lookup for NoNames {
     }
 }
 
+/// The value of an expression that refers to nothing (a default in a type constraint).
+pub fn eval_constant(expr: &Expression) -> std::result::Result<Value, String> {
+    Evaluator::new(&NoNames, Path::new("."))
+        .eval(expr)
+        .map_err(|e| e.message)
+}
+
 thread_local! {
     /// Set while a `templatefile` template renders: a template calling `templatefile` again
     /// could recurse without end.
@@ -1194,6 +1290,43 @@ fn deep_common(a: &[Value], b: &[Value]) -> bool {
     all.iter().all(|v| unify_results(&all[0], v).is_ok())
 }
 
+/// HCL's quoted-string escapes: `\n`, `\r`, `\t`, `\"`, `\\`, `\uNNNN` and `\UNNNNNNNN`.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some('"') => out.push('"'),
+            Some('\\') => out.push('\\'),
+            Some(u @ ('u' | 'U')) => {
+                let n = if u == 'u' { 4 } else { 8 };
+                let hex: String = chars.by_ref().take(n).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(ch) => out.push(ch),
+                    None => {
+                        out.push('\\');
+                        out.push(u);
+                        out.push_str(&hex);
+                    }
+                }
+            }
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
 /// One piece of a rendered template.
 struct Piece {
     text: String,
@@ -1240,14 +1373,30 @@ fn after(s: Strip) -> Strip {
 
 /// Joins template pieces, honouring `~` strip markers on the literal text beside them.
 fn join_stripped(mut parts: Vec<Piece>) -> String {
+    // The parser may split one run of literal text into several pieces (at escapes), so
+    // trimming goes on through pieces it empties.
     for i in 0..parts.len() {
         let strip = parts[i].strip;
-        if strip.strip_start() && i > 0 && parts[i - 1].literal {
-            let t = parts[i - 1].text.trim_end().len();
-            parts[i - 1].text.truncate(t);
+        if strip.strip_start() {
+            let mut j = i;
+            while j > 0 && parts[j - 1].literal {
+                j -= 1;
+                let t = parts[j].text.trim_end().len();
+                parts[j].text.truncate(t);
+                if !parts[j].text.is_empty() {
+                    break;
+                }
+            }
         }
-        if strip.strip_end() && i + 1 < parts.len() && parts[i + 1].literal {
-            parts[i + 1].text = parts[i + 1].text.trim_start().to_string();
+        if strip.strip_end() {
+            let mut j = i + 1;
+            while j < parts.len() && parts[j].literal {
+                parts[j].text = parts[j].text.trim_start().to_string();
+                if !parts[j].text.is_empty() {
+                    break;
+                }
+                j += 1;
+            }
         }
     }
     parts.into_iter().map(|p| p.text).collect()

@@ -5,5 +5,7 @@ pub mod functions;
 pub mod sensitive;
 pub mod types;
 pub mod value;
+#[cfg(test)]
+mod vectors;
 
 pub use value::Value;

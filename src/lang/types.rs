@@ -24,8 +24,9 @@ pub enum Type {
     Set(Box<Type>),
     Map(Box<Type>),
     Tuple(Vec<Type>),
-    /// Attribute name → (type, optional).
-    Object(BTreeMap<String, (Type, bool)>),
+    /// Attribute name → (type, optional, default). The default, converted to the type, stands
+    /// in for an absent or null value of an optional attribute.
+    Object(BTreeMap<String, (Type, bool, Option<Value>)>),
 }
 
 /// Every keyword a type constraint may start with, for "did you mean" suggestions.
@@ -86,11 +87,13 @@ impl fmt::Display for Type {
             }
             Type::Object(attrs) => {
                 write!(f, "object({{")?;
-                for (i, (name, (t, optional))) in attrs.iter().enumerate() {
+                for (i, (name, (t, optional, default))) in attrs.iter().enumerate() {
                     if i > 0 {
                         write!(f, ", ")?;
                     }
-                    if *optional {
+                    if let Some(d) = default {
+                        write!(f, "{name}=optional({t}, {d})")?;
+                    } else if *optional {
                         write!(f, "{name}=optional({t})")?;
                     } else {
                         write!(f, "{name}={t}")?;
@@ -203,7 +206,20 @@ fn parse_type(expr: &Expression, in_object: bool) -> Result<(Type, bool), String
                     for (key, value) in obj.iter() {
                         let attr = object_key_name(key)?;
                         let (t, optional) = parse_type(value.expr(), true)?;
-                        attrs.insert(attr, (t, optional));
+                        let default = match value.expr() {
+                            Expression::FuncCall(c) if optional && c.args.len() == 2 => {
+                                let d = c.args.iter().nth(1).ok_or("optional default")?;
+                                let v = crate::lang::eval::eval_constant(d)?;
+                                let v = convert(&t, &v).map_err(|e| {
+                                    format!(
+                                        "Invalid default value for optional attribute \"{attr}\": {e}"
+                                    )
+                                })?;
+                                Some(v)
+                            }
+                            _ => None,
+                        };
+                        attrs.insert(attr, (t, optional, default));
                     }
                     Ok((Type::Object(attrs), false))
                 }
@@ -214,14 +230,11 @@ fn parse_type(expr: &Expression, in_object: bool) -> Result<(Type, bool), String
                             .into());
                     }
                     match args.as_slice() {
-                        [one] => Ok((parse_type(one, false)?.0, true)),
-                        // The Type representation has nowhere to keep a default.
-                        [_, _] => Err("Default values for optional attributes are not supported; \
-                                       use optional(type) and coalesce() where the value is used"
-                            .into()),
+                        // A default is read by the object constructor, which keeps it.
+                        [one] | [one, _] => Ok((parse_type(one, false)?.0, true)),
                         _ => Err(
-                            "The optional modifier requires one argument, the attribute \
-                                  type, e.g. optional(number)"
+                            "The optional modifier takes the attribute type and, optionally, \
+                             a default value, e.g. optional(number, 80)"
                                 .into(),
                         ),
                     }
@@ -362,16 +375,19 @@ fn convert(t: &Type, v: &Value) -> Result<Value, String> {
                 return Err("object required".into());
             };
             let mut out = BTreeMap::new();
-            for (name, (t, optional)) in attrs {
-                match m.get(name) {
-                    Some(x) => {
+            for (name, (t, optional, default)) in attrs {
+                match (m.get(name), default) {
+                    (None | Some(Value::Null), Some(d)) => {
+                        out.insert(name.clone(), d.clone());
+                    }
+                    (Some(x), _) => {
                         let c = convert(t, x).map_err(at(format!("attribute {name:?}")))?;
                         out.insert(name.clone(), c);
                     }
-                    None if *optional => {
+                    (None, _) if *optional => {
                         out.insert(name.clone(), Value::Null);
                     }
-                    None => return Err(format!("attribute {name:?} is required")),
+                    (None, _) => return Err(format!("attribute {name:?} is required")),
                 }
             }
             Ok(Value::Map(out))
@@ -485,8 +501,8 @@ mod tests {
         assert_eq!(
             t,
             Type::Object(BTreeMap::from([
-                ("a".to_string(), (Type::String, false)),
-                ("b".to_string(), (Type::Number, true)),
+                ("a".to_string(), (Type::String, false, None)),
+                ("b".to_string(), (Type::Number, true, None)),
             ]))
         );
     }
@@ -525,7 +541,10 @@ mod tests {
         assert!(ty_err("object(string)").contains("object of attribute types"));
         assert!(ty_err("optional(string)").contains("only be used on an object attribute"));
         assert!(ty_err("list(optional(string))").contains("only be used on an object"));
-        assert!(ty_err("object({a = optional(number, 1)})").contains("not supported"));
+        assert!(
+            ty_err("object({a = optional(number, \"x\")})")
+                .contains("Invalid default value for optional attribute \"a\"")
+        );
         assert!(ty_err("\"string\"").contains("Quoted type constraints"));
         assert!(ty_err("1").contains("must be a type keyword"));
     }

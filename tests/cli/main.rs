@@ -21,6 +21,7 @@ mod files;
 mod harness;
 mod http;
 mod layering;
+mod language;
 mod logs;
 mod machine_output;
 mod meta;

@@ -85,6 +85,21 @@ pub(super) const FUNCS: &[Func] = &[
     })
     .variadic(Param::new("other_sets")),
     Func::new("setproduct", &[], |a, _| setproduct(a)).variadic(Param::new("sets")),
+    // Removed in Terraform 0.12; kept so that old configurations get Terraform's advice.
+    Func::new("list", &[], |_, _| {
+        Err(FuncError::call(
+            "the \"list\" function was deprecated in Terraform v0.12 and is no longer \
+             available; use tolist([ ... ]) syntax to write a literal list",
+        ))
+    })
+    .variadic(Param::new("vals").null().unknown()),
+    Func::new("map", &[], |_, _| {
+        Err(FuncError::call(
+            "the \"map\" function was deprecated in Terraform v0.12 and is no longer \
+             available; use tomap({ ... }) syntax to write a literal map",
+        ))
+    })
+    .variadic(Param::new("vals").null().unknown()),
 ];
 
 /// The elements of a list, tuple or set argument, or the error naming what was given.
@@ -156,16 +171,13 @@ fn matchkeys(a: &[Value]) -> FnResult {
     if values.len() != keys.len() {
         return Err(FuncError::call("length of keys and values should be equal"));
     }
-    let same_kind = |x: &Value, y: &Value| {
-        x.is_null() || y.is_null() || std::mem::discriminant(x) == std::mem::discriminant(y)
-    };
-    if let (Some(k), Some(s)) = (keys.first(), search.first())
-        && !same_kind(k, s)
-    {
-        return Err(FuncError::call(
-            "keys and searchset must be of the same type",
-        ));
-    }
+    // Keys and the search set are compared in their common type: 1 and "1" match.
+    let n = keys.len();
+    let both: Vec<Value> = keys.iter().chain(&search).cloned().collect();
+    let both = unify(&both)
+        .ok_or_else(|| FuncError::call("keys and searchset must be of the same type"))?;
+    let (keys, search) = both.split_at(n);
+    let (keys, search) = (keys.to_vec(), search.to_vec());
     Ok(Value::List(
         values
             .into_iter()
@@ -272,15 +284,13 @@ fn sort(a: &[Value]) -> FnResult {
 fn sum(a: &[Value]) -> FnResult {
     let items = match &a[0] {
         Value::List(v) | Value::Set(v) => v,
-        other => {
+        Value::Map(_) => {
             return Err(FuncError::arg(
                 0,
-                format!(
-                    "argument must be list, set, or tuple. Received {}",
-                    other.type_name()
-                ),
+                "argument must be list, set, or tuple. Received object",
             ));
         }
+        _ => return Err(FuncError::arg(0, "cannot sum noniterable")),
     };
     if items.is_empty() {
         return Err(FuncError::arg(0, "cannot sum an empty list"));

@@ -19,6 +19,14 @@ pub(super) const FUNCS: &[Func] = &[
     Func::new("sensitive", &[V.unknown()], |a, _| Ok(a[0].clone())).sensitivity(Sensitivity::Mark),
     Func::new("nonsensitive", &[V.unknown()], |a, _| Ok(a[0].clone()))
         .sensitivity(Sensitivity::Unmark),
+    // The type argument is a type constraint, not a value: the evaluator reads it.
+    Func::new("convert", &[V.unknown(), Param::new("type")], |_, _| {
+        unknown()
+    })
+    .lazy(),
+    // No value is ephemeral here (netform has no ephemeral resources or variables), so
+    // there is nothing to replace with null.
+    Func::new("ephemeralasnull", &[V.unknown()], |a, _| Ok(a[0].clone())),
     Func::new("tobool", &[V], |a, _| tobool(a)),
     Func::new("tolist", &[V.unknown()], |a, _| tolist(a)),
     Func::new("tomap", &[V.unknown()], |a, _| tomap(a)),

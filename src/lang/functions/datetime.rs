@@ -58,11 +58,13 @@ fn parse_rfc3339(s: &str) -> Result<Stamp, String> {
         let part = s
             .get(from..from + n)
             .ok_or_else(|| format!("end of string before {what}"))?;
+        // Go names the rest of the text from where it stopped making sense.
+        let rest = s.get(from..).unwrap_or_default();
         if !part.bytes().all(|c| c.is_ascii_digit()) {
-            return Err(format!("cannot use {} as {what}", quote(part)));
+            return Err(format!("cannot use {} as {what}", quote(rest)));
         }
         part.parse::<i32>()
-            .map_err(|_| format!("cannot use {} as {what}", quote(part)))
+            .map_err(|_| format!("cannot use {} as {what}", quote(rest)))
     };
     let expect = |at: usize, c: u8| -> Result<(), String> {
         match b.get(at) {

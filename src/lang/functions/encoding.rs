@@ -68,7 +68,8 @@ fn base64gzip(a: &[Value]) -> FnResult {
         .map_err(|e| FuncError::call(format!("failed to write gzip raw data: {e}")))
 }
 
-/// The encodings `textencodebase64` knows: those with no tables to carry.
+/// The encodings `textencodebase64` knows: Unicode's and ASCII's here, the legacy ones (GBK,
+/// windows-1250, Shift_JIS…) through encoding_rs's tables.
 #[derive(Clone, Copy)]
 enum TextEncoding {
     Utf8,
@@ -76,6 +77,7 @@ enum TextEncoding {
     Utf16Be,
     Latin1,
     Ascii,
+    Legacy(&'static encoding_rs::Encoding),
 }
 
 fn text_encoding(a: &[Value], i: usize) -> Result<(TextEncoding, String), FuncError> {
@@ -88,6 +90,14 @@ fn text_encoding(a: &[Value], i: usize) -> Result<(TextEncoding, String), FuncEr
             TextEncoding::Latin1
         }
         "us-ascii" | "ascii" => TextEncoding::Ascii,
+        // IANA's Microsoft code page names for what WHATWG calls GBK.
+        "cp936" | "ms936" | "windows-936" => TextEncoding::Legacy(encoding_rs::GBK),
+        _ if encoding_rs::Encoding::for_label(name.to_ascii_lowercase().as_bytes()).is_some() => {
+            match encoding_rs::Encoding::for_label(name.to_ascii_lowercase().as_bytes()) {
+                Some(e) => TextEncoding::Legacy(e),
+                None => TextEncoding::Ascii,
+            }
+        }
         _ => {
             return Err(FuncError::arg(
                 i,
@@ -98,7 +108,11 @@ fn text_encoding(a: &[Value], i: usize) -> Result<(TextEncoding, String), FuncEr
             ));
         }
     };
-    Ok((enc, name))
+    let shown = match enc {
+        TextEncoding::Legacy(e) => e.name().to_string(),
+        _ => name,
+    };
+    Ok((enc, shown))
 }
 
 fn textencodebase64(a: &[Value]) -> FnResult {
@@ -111,6 +125,13 @@ fn textencodebase64(a: &[Value]) -> FnResult {
         )
     };
     let bytes: Vec<u8> = match enc {
+        TextEncoding::Legacy(e) => {
+            let (bytes, _, unmappable) = e.encode(&s);
+            if unmappable {
+                return Err(unrepresentable());
+            }
+            bytes.into_owned()
+        }
         TextEncoding::Utf8 => s.into_bytes(),
         TextEncoding::Utf16Le => s.encode_utf16().flat_map(u16::to_le_bytes).collect(),
         TextEncoding::Utf16Be => s.encode_utf16().flat_map(u16::to_be_bytes).collect(),
@@ -146,6 +167,18 @@ fn textdecodebase64(a: &[Value]) -> FnResult {
         )
     };
     let text = match enc {
+        TextEncoding::Legacy(e) => {
+            let text = e
+                .decode_without_bom_handling_and_without_replacement(&bytes)
+                .ok_or_else(undefined)?
+                .into_owned();
+            // WHATWG decodes a single-byte code page's unassigned bytes as C1 controls; Go's
+            // tables, like the code pages themselves, leave them undefined.
+            if e.is_single_byte() && text.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)) {
+                return Err(undefined());
+            }
+            text
+        }
         TextEncoding::Utf8 => String::from_utf8(bytes).map_err(|_| undefined())?,
         TextEncoding::Utf16Le | TextEncoding::Utf16Be => {
             if bytes.len() % 2 != 0 {
@@ -186,9 +219,68 @@ fn urlencode(s: &str) -> String {
     out
 }
 
+/// Go's CSV reader refuses quotes that the csv crate lets through: a `"` inside a field that
+/// did not start with one, and text after a quoted field's closing quote.
+fn check_quotes(s: &str) -> Result<(), String> {
+    let (mut line, mut field_start, mut quoted, mut closed) = (1, true, false, false);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                }
+                '"' => {
+                    quoted = false;
+                    closed = true;
+                }
+                '\n' => line += 1,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            ',' | '\n' => {
+                if c == '\n' {
+                    line += 1;
+                }
+                field_start = true;
+                closed = false;
+                continue;
+            }
+            '\r' if chars.peek() == Some(&'\n') => continue,
+            '"' if field_start => quoted = true,
+            '"' => {
+                return Err(format!(
+                    "CSV parse error on line {line}: bare \" in non-quoted-field"
+                ));
+            }
+            _ if closed => {
+                return Err(format!(
+                    "CSV parse error on line {line}: extraneous or missing \" in quoted-field"
+                ));
+            }
+            _ => {}
+        }
+        field_start = false;
+    }
+    if quoted {
+        return Err(format!(
+            "CSV parse error on line {line}: extraneous or missing \" in quoted-field"
+        ));
+    }
+    Ok(())
+}
+
 /// `csvdecode`: RFC 4180 with a header line; a list of objects whose values are all strings.
 fn csvdecode(a: &[Value]) -> FnResult {
-    let s = string(a, 0)?;
+    let Value::String(s) = &a[0] else {
+        return Err(FuncError::arg(
+            0,
+            format!("string required, but received {}", a[0].type_name()),
+        ));
+    };
+    check_quotes(s).map_err(|e| FuncError::arg(0, e))?;
     let mut r = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(s.as_bytes());

@@ -19,6 +19,14 @@ pub(super) const FUNCS: &[Func] = &[
     Func::new("fileexists", &[PATH], fileexists),
     Func::new("fileset", &[PATH, Param::new("pattern")], fileset),
     Func::new("templatefile", &[PATH, Param::new("vars")], templatefile),
+    // The template is an expression whose value is the template's text, which only the
+    // evaluator can read unrendered.
+    Func::new(
+        "templatestring",
+        &[Param::new("template"), Param::new("vars")],
+        |_, _| super::unknown(),
+    )
+    .lazy(),
     Func::new("abspath", &[PATH], |a, _| abspath(a)),
     Func::new("dirname", &[PATH], |a, _| {
         Ok(Value::String(dirname(&string(a, 0)?)))
@@ -359,9 +367,20 @@ fn basename(p: &str) -> String {
 
 fn templatefile(a: &[Value], ctx: &FuncCtx) -> FnResult {
     let src = read_text(a, 0, ctx)?;
-    let vars = match &a[1] {
+    let vars = template_vars(a, 1)?;
+    let shown = string(a, 0)?;
+    crate::lang::eval::render_template(&src, vars, ctx.base_dir)
+        .map_err(|e| FuncError::arg(0, format!("{shown}:{e}")))
+}
+
+/// The variables of a template: a map or object whose keys are identifiers.
+pub(crate) fn template_vars(
+    a: &[Value],
+    i: usize,
+) -> Result<std::collections::BTreeMap<String, Value>, FuncError> {
+    let vars = match &a[i] {
         Value::Map(m) => m.clone(),
-        _ => return Err(FuncError::arg(1, "invalid vars value: must be a map")),
+        _ => return Err(FuncError::arg(i, "invalid vars value: must be a map")),
     };
     for k in vars.keys() {
         let mut chars = k.chars();
@@ -369,7 +388,7 @@ fn templatefile(a: &[Value], ctx: &FuncCtx) -> FnResult {
             && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-');
         if !ok {
             return Err(FuncError::arg(
-                1,
+                i,
                 format!(
                     "invalid template variable name {}: must start with a letter, followed by \
                      zero or more letters, digits, and underscores",
@@ -378,7 +397,5 @@ fn templatefile(a: &[Value], ctx: &FuncCtx) -> FnResult {
             ));
         }
     }
-    let shown = string(a, 0)?;
-    crate::lang::eval::render_template(&src, vars, ctx.base_dir)
-        .map_err(|e| FuncError::arg(0, format!("{shown}:{e}")))
+    Ok(vars)
 }

@@ -24,12 +24,26 @@ pub(super) const FUNCS: &[Func] = &[
 
 fn parse_cidr(a: &[Value], i: usize) -> Result<IpNet, FuncError> {
     let s = string(a, i)?;
-    s.parse::<IpNet>().map(|n| n.trunc()).map_err(|_| {
-        FuncError::arg(
-            i,
-            format!("invalid CIDR expression: invalid CIDR address: {s}"),
-        )
-    })
+    s.parse::<IpNet>()
+        .map(|n| v4_mapped(n).trunc())
+        .map_err(|_| {
+            FuncError::arg(
+                i,
+                format!("invalid CIDR expression: invalid CIDR address: {s}"),
+            )
+        })
+}
+
+/// Go reads `::ffff:a.b.c.d/N` with N of 96 or more as the IPv4 network `a.b.c.d/(N-96)`.
+fn v4_mapped(n: IpNet) -> IpNet {
+    if let IpNet::V6(v6) = n
+        && v6.prefix_len() >= 96
+        && let Some(v4) = v6.addr().to_ipv4_mapped()
+        && let Ok(net) = ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96)
+    {
+        return IpNet::V4(net);
+    }
+    n
 }
 
 fn addr_bits(net: &IpNet) -> u32 {

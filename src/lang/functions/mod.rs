@@ -36,6 +36,8 @@ use std::sync::LazyLock;
 
 use super::value::Value;
 
+pub(crate) use filesystem::template_vars;
+
 pub struct FuncCtx<'a> {
     /// Directory `file()` paths are relative to: the configuration's directory.
     pub base_dir: &'a Path,

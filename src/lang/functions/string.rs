@@ -123,6 +123,9 @@ fn title(s: &str) -> String {
         .collect()
 }
 
+/// The most padding `indent` adds in all: 16 MiB.
+const INDENT_LIMIT: usize = 16 << 20;
+
 fn indent(a: &[Value]) -> FnResult {
     let n = number(a, 0)?;
     if n.fract() != 0.0 || !(0.0..=MAX_FORMAT_WIDTH as f64).contains(&n) {
@@ -131,10 +134,17 @@ fn indent(a: &[Value]) -> FnResult {
             "value must be a whole number between 0 and 1000000",
         ));
     }
+    let text = string(a, 1)?;
+    // A million spaces after each of a million lines is a terabyte: refuse what cannot be held.
+    let added = (n as usize).saturating_mul(text.matches('\n').count());
+    if added > INDENT_LIMIT {
+        return Err(FuncError::arg(
+            0,
+            format!("the result would add {added} spaces; at most {INDENT_LIMIT} are supported"),
+        ));
+    }
     let pad = " ".repeat(n as usize);
-    Ok(Value::String(
-        string(a, 1)?.replace('\n', &format!("\n{pad}")),
-    ))
+    Ok(Value::String(text.replace('\n', &format!("\n{pad}"))))
 }
 
 /// `substr`: offsets and lengths count grapheme clusters; a negative offset counts from the end
@@ -386,10 +396,15 @@ fn format_fn(a: &[Value]) -> Result<Value, FuncError> {
                     *pos = close + 1;
                     Ok(())
                 }
-                _ => Err(FuncError::arg(
-                    0,
-                    format!("invalid argument index at offset {start}"),
-                )),
+                // cty's scanner wants a digit from 1 to 9 first, then digits, then `]`.
+                _ => {
+                    let bad = if digits.starts_with('0') {
+                        *pos + 1
+                    } else {
+                        close
+                    };
+                    Err(unrecognized(&chars, bad))
+                }
             }
         };
         read_index(&mut pos)?;
@@ -434,6 +449,9 @@ fn format_fn(a: &[Value]) -> Result<Value, FuncError> {
             out.push('%');
             continue;
         }
+        if !verb.is_ascii_alphabetic() {
+            return Err(unrecognized(&chars, pos - 1));
+        }
         if !"vstqdboxXeEfFgG".contains(verb) {
             return Err(FuncError::arg(
                 0,
@@ -465,7 +483,11 @@ fn format_fn(a: &[Value]) -> Result<Value, FuncError> {
     if !explicit_index && used < vals.len() {
         return Err(FuncError::arg(
             used + 1,
-            format!("too many arguments; only {used} used by format string"),
+            if used == 0 {
+                "too many arguments; no verbs in format string".to_string()
+            } else {
+                format!("too many arguments; only {used} used by format string")
+            },
         ));
     }
     Ok(Value::String(out))
@@ -521,18 +543,34 @@ fn format_value(verb: char, spec: &Spec, v: &Value) -> Result<String, String> {
             Value::Bool(b) if !spec.sharp => b.to_string(),
             other => json_encode(other),
         }),
-        's' => {
-            let s = v.coerce_string().ok_or("string required")?;
-            Ok(match spec.precision {
+        's' | 'q' => {
+            let s = v.coerce_string().ok_or_else(|| required("string", v))?;
+            let s = match spec.precision {
                 // cty truncates only for a positive precision: %.0s is the whole string.
                 Some(p) if p > 0 => s.graphemes(true).take(p).collect(),
                 _ => s,
-            })
+            };
+            Ok(if verb == 'q' { quote(&s) } else { s })
         }
-        'q' => Ok(quote(&v.coerce_string().ok_or("string required")?)),
-        't' => Ok(v.coerce_bool().ok_or("bool required")?.to_string()),
+        't' => Ok(v
+            .coerce_bool()
+            .ok_or_else(|| required("bool", v))?
+            .to_string()),
+        'd' | 'f' | 'F' if exact_decimal(v).is_some() => {
+            let (neg, int, frac) = exact_decimal(v).unwrap_or_default();
+            let body = if verb == 'd' {
+                if frac.bytes().any(|b| b != b'0') {
+                    return Err("an integer is required".into());
+                }
+                int
+            } else {
+                round_decimal(&int, &frac, spec.precision.unwrap_or(6))
+            };
+            let sign = if neg { "-" } else { sign(0.0, spec) };
+            Ok(format!("{sign}{body}"))
+        }
         'd' | 'b' | 'o' | 'x' | 'X' => {
-            let n = v.coerce_number().ok_or("a number is required")?;
+            let n = v.coerce_number().ok_or_else(|| required("number", v))?;
             if n.fract() != 0.0 {
                 return Err("an integer is required".into());
             }
@@ -563,7 +601,7 @@ fn format_value(verb: char, spec: &Spec, v: &Value) -> Result<String, String> {
             Ok(format!("{}{digits}", sign(n, spec)))
         }
         _ => {
-            let n = v.coerce_number().ok_or("a number is required")?;
+            let n = v.coerce_number().ok_or_else(|| required("number", v))?;
             let body = match verb {
                 'f' | 'F' => fixed(n.abs(), spec.precision.unwrap_or(6)),
                 'e' | 'E' => {
@@ -577,6 +615,92 @@ fn format_value(verb: char, spec: &Spec, v: &Value) -> Result<String, String> {
             };
             Ok(format!("{}{body}", sign(n, spec)))
         }
+    }
+}
+
+/// cty's conversion error, as `format` reports it: the type it has is named only when it is a
+/// primitive one.
+fn required(what: &str, v: &Value) -> String {
+    match v {
+        // A conversion from a string exists but this string does not fit it.
+        Value::String(_) if what != "string" => format!("a {what} is required"),
+        Value::Bool(_) | Value::Number(_) | Value::String(_) => {
+            format!("{what} required, but have {}", v.type_name())
+        }
+        _ => format!("{what} required"),
+    }
+}
+
+/// cty's scanner error for a character it does not expect at character index `i`.
+fn unrecognized(chars: &[(usize, char)], i: usize) -> FuncError {
+    match chars.get(i) {
+        Some(&(at, c)) => FuncError::arg(
+            0,
+            format!("unrecognized format character '{c}' at offset {at}"),
+        ),
+        None => FuncError::arg(
+            0,
+            "unterminated format verb at the end of the format string",
+        ),
+    }
+}
+
+/// A numeric string with more digits than an f64 keeps (cty's numbers have 512 bits), as sign,
+/// integer digits and fraction digits, so `%d` and `%f` can write it exactly.
+fn exact_decimal(v: &Value) -> Option<(bool, String, String)> {
+    let Value::String(s) = v else { return None };
+    let t = s.trim();
+    let (neg, body) = match t.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let digits_only = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || !digits_only(int) || !digits_only(frac) {
+        return None;
+    }
+    let int = int.trim_start_matches('0');
+    let significant = int.len() + frac.trim_end_matches('0').len();
+    if significant <= 15 {
+        return None;
+    }
+    let int = if int.is_empty() { "0" } else { int };
+    Some((neg, int.to_string(), frac.to_string()))
+}
+
+/// `int.frac` with `p` decimals, rounding half to even as Go's big.Float does.
+fn round_decimal(int: &str, frac: &str, p: usize) -> String {
+    let mut digits: Vec<u8> = int.bytes().chain(frac.bytes()).map(|b| b - b'0').collect();
+    let point = int.len();
+    digits.resize(point.max(digits.len()).max(point + p + 1), 0);
+    let keep = point + p;
+    let rest = &digits[keep..];
+    let half = rest[0] == 5 && rest[1..].iter().all(|d| *d == 0);
+    let up =
+        rest[0] > 5 || (rest[0] == 5 && !half) || (half && keep > 0 && digits[keep - 1] % 2 == 1);
+    let mut kept = digits[..keep].to_vec();
+    if up {
+        let mut i = kept.len();
+        loop {
+            if i == 0 {
+                kept.insert(0, 1);
+                break;
+            }
+            i -= 1;
+            if kept[i] == 9 {
+                kept[i] = 0;
+            } else {
+                kept[i] += 1;
+                break;
+            }
+        }
+    }
+    let int_len = kept.len() - p;
+    let text: String = kept.iter().map(|d| (b'0' + d) as char).collect();
+    if p == 0 {
+        text
+    } else {
+        format!("{}.{}", &text[..int_len], &text[int_len..])
     }
 }
 

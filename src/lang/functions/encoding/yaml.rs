@@ -66,7 +66,8 @@ fn map(m: &BTreeMap<String, Value>, indent: usize, out: &mut String) {
         if i > 0 {
             out.push_str(&" ".repeat(indent));
         }
-        out.push_str(&double_quoted(k));
+        // Keys are simple keys, which libyaml never folds.
+        write_double_quoted(k, None, out);
         out.push(':');
         if is_block(x) {
             out.push('\n');
@@ -99,7 +100,7 @@ fn scalar(v: &Value, indent: usize, out: &mut String) {
         Value::Number(n) if n.is_infinite() => out.push_str(if *n > 0.0 { "+Inf" } else { "-Inf" }),
         Value::Number(n) => out.push_str(&full_decimal(*n)),
         Value::String(s) if s.contains('\n') => literal(s, indent, out),
-        Value::String(s) => out.push_str(&double_quoted(s)),
+        Value::String(s) => write_double_quoted(s, Some(indent.max(2)), out),
         Value::List(_) | Value::Set(_) => out.push_str("[]"),
         Value::Map(_) => out.push_str("{}"),
     }
@@ -137,44 +138,76 @@ fn literal(s: &str, indent: usize, out: &mut String) {
 }
 
 /// libyaml's double-quoted style with Unicode allowed: only non-printable characters (and those
-/// outside the Basic Multilingual Plane, which libyaml treats as such) are escaped.
-fn double_quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+/// outside the Basic Multilingual Plane, which libyaml treats as such) are escaped. A value is
+/// folded at a space once its line passes 80 columns (`fold` is the continuation's indent),
+/// as libyaml's emitter does; a space that starts a continuation is escaped.
+fn write_double_quoted(s: &str, fold: Option<usize>, out: &mut String) {
+    const BEST_WIDTH: usize = 80;
+    let mut col = out.rsplit('\n').next().map_or(0, |l| l.chars().count());
     out.push('"');
-    for c in s.chars() {
+    col += 1;
+    let chars: Vec<char> = s.chars().collect();
+    let mut spaces = false;
+    for (i, &c) in chars.iter().enumerate() {
         let printable = matches!(c as u32,
             0x0A | 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD)
             && c != '\u{FEFF}';
-        if printable && !matches!(c, '"' | '\\' | '\n') {
-            out.push(c);
+        if c == ' ' {
+            if let Some(indent) = fold
+                && !spaces
+                && col > BEST_WIDTH
+                && i > 0
+                && i + 1 < chars.len()
+            {
+                out.push('\n');
+                out.push_str(&" ".repeat(indent));
+                col = indent;
+                if chars[i + 1] == ' ' {
+                    out.push('\\');
+                    col += 1;
+                }
+            } else {
+                out.push(' ');
+                col += 1;
+            }
+            spaces = true;
             continue;
         }
-        out.push('\\');
-        match c as u32 {
-            0x00 => out.push('0'),
-            0x07 => out.push('a'),
-            0x08 => out.push('b'),
-            0x09 => out.push('t'),
-            0x0A => out.push('n'),
-            0x0B => out.push('v'),
-            0x0C => out.push('f'),
-            0x0D => out.push('r'),
-            0x1B => out.push('e'),
-            0x22 => out.push('"'),
-            0x5C => out.push('\\'),
-            0x85 => out.push('N'),
-            0x2028 => out.push('L'),
-            0x2029 => out.push('P'),
-            v if v <= 0xFF => out.push_str(&format!("x{v:02X}")),
-            v if v <= 0xFFFF => out.push_str(&format!("u{v:04X}")),
-            v => out.push_str(&format!("U{v:08X}")),
+        spaces = false;
+        if printable && !matches!(c, '"' | '\\' | '\n') {
+            out.push(c);
+            col += 1;
+            continue;
         }
+        let escaped = match c as u32 {
+            0x00 => "\\0".to_string(),
+            0x07 => "\\a".to_string(),
+            0x08 => "\\b".to_string(),
+            0x09 => "\\t".to_string(),
+            0x0A => "\\n".to_string(),
+            0x0B => "\\v".to_string(),
+            0x0C => "\\f".to_string(),
+            0x0D => "\\r".to_string(),
+            0x1B => "\\e".to_string(),
+            0x22 => "\\\"".to_string(),
+            0x5C => "\\\\".to_string(),
+            0x85 => "\\N".to_string(),
+            0x2028 => "\\L".to_string(),
+            0x2029 => "\\P".to_string(),
+            v if v <= 0xFF => format!("\\x{v:02X}"),
+            v if v <= 0xFFFF => format!("\\u{v:04X}"),
+            v => format!("\\U{v:08X}"),
+        };
+        col += escaped.chars().count();
+        out.push_str(&escaped);
     }
     out.push('"');
-    out
 }
 
 // ---- decoding --------------------------------------------------------------------------------
+
+/// As deep as `yamldecode` nests, like serde_json's limit for `jsondecode`.
+const MAX_DEPTH: usize = 128;
 
 /// Builds values from parser events; anchors are remembered so aliases can be resolved.
 #[derive(Default)]
@@ -228,6 +261,12 @@ impl MarkedEventReceiver for Builder {
                     self.anchors.insert(anchor, v.clone());
                 }
                 self.push(v);
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) if self.stack.len() >= MAX_DEPTH => {
+                // Dropping a value nested a hundred thousand deep overflows the stack.
+                self.error
+                    .get_or_insert_with(|| format!("nesting deeper than {MAX_DEPTH} levels"));
+                self.stack.push(Frame::Seq(0, Vec::new()));
             }
             Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq(anchor, Vec::new())),
             Event::MappingStart(anchor, _) => {
@@ -335,5 +374,64 @@ pub(super) fn decode(src: &str) -> Result<Value, String> {
         0 => Ok(Value::Null),
         1 => Ok(b.docs.remove(0)),
         _ => Err("unexpected extra content after value".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(pairs: &[(&str, Value)]) -> Value {
+        Value::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn sequences_under_keys_are_not_indented_and_maps_in_sequences_are() {
+        let v = m(&[(
+            "a",
+            m(&[(
+                "b",
+                Value::List(vec![Value::Number(1.0), m(&[("c", Value::string("d"))])]),
+            )]),
+        )]);
+        assert_eq!(encode(&v), "\"a\":\n  \"b\":\n  - 1\n  - \"c\": \"d\"\n");
+    }
+
+    #[test]
+    fn long_values_fold_at_a_space_past_80_columns() {
+        // libyaml breaks at the first space after column 80 and indents the rest by 2.
+        let s = "x ".repeat(50);
+        let want = format!("\"{}x\n  {}\"\n", "x ".repeat(40), "x ".repeat(9));
+        assert_eq!(encode(&Value::string(s)), want);
+        // Keys never fold.
+        let key = "k ".repeat(60);
+        assert!(!encode(&m(&[(&key, Value::Null)])).contains("\n  "));
+    }
+
+    #[test]
+    fn decoding_resolves_yaml_1_1_scalars_and_refuses_two_documents() {
+        assert_eq!(
+            decode("[on, No, 0o17, 017, 1_000, '1']"),
+            Ok(Value::List(vec![
+                Value::Bool(true),
+                Value::Bool(false),
+                Value::Number(15.0),
+                Value::Number(15.0),
+                Value::Number(1000.0),
+                Value::string("1"),
+            ]))
+        );
+        assert_eq!(decode(""), Ok(Value::Null));
+        assert_eq!(
+            decode("a: 1\n---\nb: 2\n"),
+            Err("unexpected extra content after value".into())
+        );
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert_eq!(decode(&deep), Err("nesting deeper than 128 levels".into()));
     }
 }
