@@ -67,3 +67,59 @@ fn a_second_apply_waits_for_the_first_and_changes_nothing_twice() {
         "two EIPs in the cloud, not four: {cloud}"
     );
 }
+
+/// `netform sim call` while an apply runs on the in-process simulator: each keeps the cloud in
+/// memory, and the apply's snapshot at its end used to overwrite the call's EIP. Now every
+/// change is made under the simulator's file lock after catching up with the other's, so the
+/// cloud afterwards holds both.
+#[test]
+fn a_sim_call_during_an_apply_is_not_lost() {
+    let env = Env::copy_of("examples/quickstart");
+    let apply = env
+        .cmd(&["apply", "--auto-approve"])
+        .env("NETFORM_SIM_FAULTS", r#"{"latency_ms": 40}"#)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the apply");
+    // Once the apply has changed the cloud (its first call is journalled).
+    let journal = env.path().join(".netform/sim/journal.ndjson");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !journal.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(journal.exists(), "the apply never changed the cloud");
+    let call = env.run(&["sim", "call", "AllocateEipAddress", "RegionId=cn-hangzhou"]);
+    assert_eq!(call.code, 0, "{}{}", call.stdout, call.stderr);
+    let answer: serde_json::Value = serde_json::from_str(&call.stdout).expect("JSON answer");
+    let theirs = answer["AllocationId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no AllocationId: {answer}"))
+        .to_string();
+    let apply = apply.wait_with_output().expect("the apply");
+    let out = String::from_utf8_lossy(&apply.stdout);
+    assert!(apply.status.success(), "{out}");
+    assert!(out.contains("Resources: 6 added"), "{out}");
+
+    let cloud: serde_json::Value =
+        serde_json::from_str(&env.run(&["sim", "show"]).stdout).expect("sim show is JSON");
+    let eips = cloud["eip_addresses"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        eips.contains_key(&theirs),
+        "the call's EIP is kept: {cloud}"
+    );
+    assert_eq!(
+        eips.len(),
+        3,
+        "the apply's two EIPs and the call's: {cloud}"
+    );
+    let state = env.read("netform.tfstate").unwrap_or_default();
+    for id in eips.keys().filter(|k| **k != theirs) {
+        assert!(state.contains(id.as_str()), "{id} is the apply's: {state}");
+    }
+    let plan = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+}

@@ -4,10 +4,12 @@
 //! (`cloud.json`) plus an append-only journal of the mutating calls made since (`journal.ndjson`),
 //! so saving after every call costs one line, not a rewrite. Opening replays the journal; `persist`
 //! folds it into a new snapshot. Nothing is created on disk until the first call that changes the
-//! cloud, so a run that fails early leaves no trace.
+//! cloud, so a run that fails early leaves no trace. Several processes may use the files at once:
+//! each call catches up with the others under a file lock first (`disk`).
 
 pub mod cloud;
 mod describe;
+mod disk;
 mod eip;
 mod eni;
 pub mod serve;
@@ -19,8 +21,6 @@ pub mod world;
 pub use describe::forward_table_id;
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -97,18 +97,37 @@ impl JournalLine {
 struct Inner {
     cloud: Cloud,
     dir: Option<PathBuf>,
-    journal: Option<File>,
-    dirty: bool,
     faults: Faults,
     rng: u64,
-    /// The sequence number of the last journal line written (or folded into the snapshot).
+    /// The sequence number of the last journal line in the cloud (this process's, another's, or
+    /// folded into the snapshot).
     seq: u64,
+    /// Hash of the world file the live cloud was seeded from (recorded in every snapshot).
+    seed_hash: String,
+    /// The world a cloud with no snapshot starts from, and its hash.
+    origin: disk::Origin,
+    origin_hash: String,
+    /// What of the files the cloud reflects.
+    seen: disk::Seen,
+}
+
+impl Inner {
+    /// Takes the files' lock and catches up with them, for a call (`create`: one that may
+    /// write). `None` where there are no files and the call only reads.
+    fn sync(&mut self, create: bool) -> Result<Option<std::fs::File>, SimError> {
+        let Some(dir) = self.dir.clone() else {
+            return Ok(None);
+        };
+        let Some(lock) = disk::lock(&dir, create)? else {
+            return Ok(None);
+        };
+        self.catch_up()?;
+        Ok(Some(lock))
+    }
 }
 
 pub struct Sim {
     inner: Mutex<Inner>,
-    /// Hash of the world file the live cloud was seeded from (recorded in every snapshot).
-    seed_hash: String,
     start: Instant,
     latency_ms: u64,
     /// Warnings for the user (a world file edited after the cloud was seeded).
@@ -145,66 +164,54 @@ impl Sim {
     /// (`world_file`, or the built-in world) when it does not exist yet.
     pub fn open(config_dir: &Path, world_file: Option<&Path>) -> Result<Sim, SimError> {
         let dir = sim_dir(config_dir);
-        let (world_text, origin) = match world_file {
-            Some(p) => (
-                std::fs::read_to_string(p).map_err(|e| {
+        let origin = match world_file {
+            Some(p) => disk::Origin::File {
+                text: std::fs::read_to_string(p).map_err(|e| {
                     SimError::World(format!("cannot read the world file {}: {e}", p.display()))
                 })?,
-                p.display().to_string(),
-            ),
-            None => (String::new(), "the built-in world".to_string()),
+                origin: p.display().to_string(),
+            },
+            None => disk::Origin::Builtin,
         };
-        let hash = world_hash(&world_text);
-        let snap_path = dir.join("cloud.json");
+        let (hash, named) = match &origin {
+            disk::Origin::File { text, origin } => (world_hash(text), origin.clone()),
+            disk::Origin::Builtin => (world_hash(""), "the built-in world".to_string()),
+        };
+        // Read under the lock: a snapshot and journal being rewritten are never read half-way.
+        let lock = disk::lock(&dir, false)?;
         let mut warnings = Vec::new();
-        let (world, live, seed_hash, folded) = match std::fs::read_to_string(&snap_path) {
-            Ok(text) => {
-                let snap: Snapshot =
-                    serde_json::from_str(&text).map_err(|e| SimError::Corrupt {
-                        path: snap_path.display().to_string(),
-                        what: format!("{e}; run `netform sim reset` to start over from the world"),
-                    })?;
+        let (world, live, seed_hash, folded, seen) = match disk::read_snapshot(&dir)? {
+            Some((snap, id)) => {
                 if snap.world_hash != hash {
                     warnings.push(format!(
-                        "{origin} differs from the world the simulated cloud was seeded from; the live cloud is unchanged. Run `netform sim reset` to re-seed it."
+                        "{named} differs from the world the simulated cloud was seeded from; the live cloud is unchanged. Run `netform sim reset` to re-seed it."
                     ));
                 }
                 // The hash stays that of the world the cloud was seeded from, so the warning
                 // lasts until `sim reset`, however many runs persist the cloud meanwhile.
-                (snap.world, snap.live, snap.world_hash, snap.journal_seq)
+                (
+                    snap.world,
+                    snap.live,
+                    snap.world_hash,
+                    snap.journal_seq,
+                    Some(id),
+                )
             }
-            Err(_) => {
-                let world = match world_file {
-                    Some(_) => World::from_json(&world_text, &origin)
-                        .map_err(|e| SimError::World(e.to_string()))?,
-                    None => World::builtin(),
-                };
-                (world, Live::default(), hash, 0)
-            }
+            None => (origin.world()?, Live::default(), hash.clone(), 0, None),
         };
         let mut sim = Sim::build(world, live, Some(dir.clone()), seed_hash)?;
         sim.warnings = warnings;
-        // Replay what a previous run did after its last snapshot.
-        let journal = dir.join("journal.ndjson");
         let inner = sim
             .inner
             .get_mut()
             .map_err(|_| SimError::World("poisoned".into()))?;
+        inner.origin = origin;
+        inner.origin_hash = hash;
         inner.seq = folded;
-        if let Ok(f) = File::open(&journal) {
-            let saved = std::mem::take(&mut inner.cloud.async_ms);
-            for line in BufReader::new(f).lines().map_while(Result::ok) {
-                if let Ok(j) = serde_json::from_str::<JournalLine>(&line) {
-                    // Lines already folded into the snapshot are not done twice.
-                    if j.seq != 0 && j.seq <= folded {
-                        continue;
-                    }
-                    inner.seq = inner.seq.max(j.seq);
-                    let _ = inner.cloud.handle(j.product(), &j.action, &j.params);
-                }
-            }
-            inner.cloud.async_ms = saved;
-            inner.dirty = true;
+        inner.seen.snapshot = seen;
+        // Replay what runs did after the last snapshot.
+        if lock.is_some() {
+            inner.replay(&dir.join(disk::JOURNAL))?;
         }
         Ok(sim)
     }
@@ -229,15 +236,16 @@ impl Sim {
         let cloud = Cloud::new(world.clone(), limits, live, faults.async_ms.clone());
         let rng = world.seed ^ 0x9e37_79b9_7f4a_7c15;
         Ok(Sim {
-            seed_hash: hash,
             inner: Mutex::new(Inner {
                 cloud,
                 dir,
-                journal: None,
-                dirty: false,
                 faults,
                 rng,
                 seq: 0,
+                origin_hash: hash.clone(),
+                seed_hash: hash,
+                origin: disk::Origin::Builtin,
+                seen: disk::Seen::default(),
             }),
             start: Instant::now(),
             latency_ms,
@@ -245,50 +253,34 @@ impl Sim {
         })
     }
 
-    /// Folds the journal into a new snapshot. A no-op when nothing changed.
+    /// Folds the journal into a new snapshot, with what every process wrote to it. A no-op
+    /// when there is nothing to fold.
     pub fn persist(&self) -> Result<(), SimError> {
         let mut inner = self
             .inner
             .lock()
             .map_err(|_| SimError::World("poisoned".into()))?;
-        if !inner.dirty {
-            return Ok(());
-        }
-        let Some(dir) = inner.dir.clone() else {
+        let Some(_lock) = inner.sync(false)? else {
             return Ok(());
         };
-        inner.cloud.settle_all();
-        let snap = Snapshot {
-            format: 1,
-            world_hash: self.seed_hash.clone(),
-            world: inner.cloud.world.clone(),
-            live: inner.cloud.live.clone(),
-            journal_seq: inner.seq,
-        };
-        let io = |e: std::io::Error| SimError::Io {
-            path: dir.display().to_string(),
-            source: e,
-        };
-        std::fs::create_dir_all(&dir).map_err(io)?;
-        let text = serde_json::to_vec_pretty(&snap).unwrap_or_default();
-        crate::state::write_atomic(&dir.join("cloud.json"), &text).map_err(io)?;
-        inner.journal = None;
-        let _ = std::fs::remove_file(dir.join("journal.ndjson"));
-        inner.dirty = false;
-        Ok(())
+        inner.fold()
     }
 
-    /// Runs `f` with the cloud, for `sim show` and tests.
+    /// Runs `f` with the cloud (up to date with what other processes did), for `sim show` and
+    /// tests. A cloud whose files cannot be read now is shown as this process last saw it.
     pub fn with_cloud<T>(&self, f: impl FnOnce(&Cloud) -> T) -> Option<T> {
         let mut inner = self.inner.lock().ok()?;
+        let _lock = inner.sync(false).ok().flatten();
         let now = self.start.elapsed().as_millis() as u64;
         inner.cloud.settle(now);
         Some(f(&inner.cloud))
     }
 
-    /// Removes the simulated cloud of a configuration directory.
+    /// Removes the simulated cloud of a configuration directory (under the lock: a process
+    /// using it sees it gone on its next call and starts over from the world).
     pub fn reset(config_dir: &Path) -> std::io::Result<bool> {
         let dir = sim_dir(config_dir);
+        let _lock = disk::lock(&dir, false).map_err(std::io::Error::other)?;
         if dir.exists() {
             std::fs::remove_dir_all(&dir)?;
             return Ok(true);
@@ -302,47 +294,6 @@ impl Sim {
             .lock()
             .map(|i| i.cloud.live.requests)
             .unwrap_or(0)
-    }
-}
-
-impl Inner {
-    /// Appends a call that changed the cloud to the journal (opened on the first such call).
-    fn journal(&mut self, product: Product, action: &str, params: &Params) -> Result<(), ApiError> {
-        let Some(dir) = self.dir.clone() else {
-            return Ok(());
-        };
-        self.dirty = true;
-        if self.journal.is_none() {
-            let opened = std::fs::create_dir_all(&dir).and_then(|_| {
-                OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(dir.join("journal.ndjson"))
-            });
-            match opened {
-                Ok(f) => self.journal = Some(f),
-                Err(e) => {
-                    return Err(ApiError::new(
-                        500,
-                        "InternalError",
-                        format!("simulator cannot write {}: {e}", dir.display()),
-                    ));
-                }
-            }
-        }
-        self.seq += 1;
-        if let Some(f) = self.journal.as_mut() {
-            let mut line = serde_json::to_vec(&JournalLine {
-                seq: self.seq,
-                product: Some(product.prefix().to_string()),
-                action: action.to_string(),
-                params: params.clone(),
-            })
-            .unwrap_or_default();
-            line.push(b'\n');
-            let _ = f.write_all(&line);
-        }
-        Ok(())
     }
 }
 
@@ -366,6 +317,11 @@ impl Transport for Sim {
             .lock()
             .map_err(|_| ApiError::new(500, "InternalError", "simulator lock poisoned"))?;
         let inner = &mut *guard;
+        let mutating = Cloud::is_mutating(action);
+        // Held until the answer: the call reads and changes the cloud every process shares.
+        let _lock = inner
+            .sync(mutating)
+            .map_err(|e| ApiError::new(500, "InternalError", format!("simulator: {e}")))?;
         inner.cloud.live.requests += 1;
         let request_id = format!("SIM-{:08X}", inner.cloud.live.requests);
         let now = self.start.elapsed().as_millis() as u64;
@@ -406,9 +362,8 @@ impl Transport for Sim {
             }
         }
         let result = inner.cloud.handle(product, action, params);
-        let mutating = Cloud::is_mutating(action);
         if mutating && result.is_ok() {
-            inner.journal(product, action, params)?;
+            inner.append(product, action, params)?;
             // The cloud has acted; the answer may still never reach the caller.
             let lost = inner.faults.rates_for(action).lost_answer;
             if lost > 0.0 && next_rand(&mut inner.rng) < lost {
