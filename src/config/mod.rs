@@ -2,6 +2,7 @@
 //! decoded into the blocks netform knows. Nothing is evaluated here; `config::eval` does that.
 //! Every problem in every file is collected, so one run reports them all.
 
+pub mod blocks;
 pub mod eval;
 pub mod modules;
 mod validate;
@@ -183,6 +184,10 @@ pub struct Config {
     pub path: Vec<String>,
     /// `path.module`: this module's directory relative to the root's ("." for the root).
     pub rel_dir: String,
+    /// `moved` blocks, in the order written; addresses relative to this module.
+    pub moved: Vec<blocks::Moved>,
+    /// `removed` blocks.
+    pub removed: Vec<blocks::Removed>,
 }
 
 impl Config {
@@ -389,6 +394,7 @@ fn load_tree(
     check_duplicates(cfg, diags);
     check_references(cfg, diags);
     check_literal_values(cfg, diags);
+    blocks::check_removed(cfg, diags);
 }
 
 /// A called module uses the root's provider and state: its own provider and backend blocks are
@@ -465,6 +471,8 @@ const TOP_BLOCKS: &[&str] = &[
     "data",
     "output",
     "module",
+    "moved",
+    "removed",
 ];
 
 fn decode_body(cfg: &mut Config, file: usize, body: &Body, diags: &mut Diagnostics) {
@@ -622,6 +630,8 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
     match kind {
         "terraform" => decode_terraform(cfg, file, b, diags),
         "module" => modules::decode_module(cfg, file, b, diags),
+        "moved" => blocks::decode_moved(cfg, file, b, diags),
+        "removed" => blocks::decode_removed(cfg, file, b, diags),
         "provider" => decode_provider(cfg, file, b, header, diags),
         "variable" => {
             if !expect_labels(file, b, 1, "\"NAME\"", diags) {

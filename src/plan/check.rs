@@ -19,7 +19,7 @@ use std::net::IpAddr;
 
 use super::{Action, Change, origin_address};
 use crate::address::Address;
-use crate::config::{Config, Mode};
+use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics, SourceRange};
 use crate::lang::Value;
 use crate::limits::{Dated, InstanceType, Limits};
@@ -474,7 +474,7 @@ struct Out<'a> {
 
 impl Out<'_> {
     fn range(&self, addr: &Address, attr: &str) -> Option<SourceRange> {
-        let r = self.cfg.resource(Mode::Managed, &addr.ty, &addr.name)?;
+        let r = self.cfg.resource_at(addr)?;
         // An address list may be written as its count companion instead.
         let companions: Vec<&str> = match attr {
             "private_ip_addresses" => vec![

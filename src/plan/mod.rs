@@ -8,6 +8,7 @@ pub mod data;
 pub mod diff;
 pub mod import;
 pub mod modules;
+pub mod moves;
 pub mod ops;
 pub mod refresh;
 pub mod saved;
@@ -118,6 +119,10 @@ pub struct Plan {
     pub options: PlanOptions,
     /// The evaluation scope with planned values, which apply updates as objects come to exist.
     pub scope: Scope,
+    /// Objects `moved` blocks gave a new address (already moved in `prior`).
+    pub moved: Vec<moves::Move>,
+    /// Objects `removed` blocks forget (already gone from `prior`; they stay in the cloud).
+    pub forgotten: Vec<Address>,
 }
 
 impl Plan {
@@ -142,6 +147,8 @@ impl Plan {
 
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(Change::is_change)
+            || !self.moved.is_empty()
+            || !self.forgotten.is_empty()
             || self
                 .outputs
                 .iter()
@@ -363,7 +370,7 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         .clone()
         .unwrap_or_else(|| State::new(crate::state::new_lineage()));
     let mut diags = Diagnostics::default();
-    let (refreshed, drift) = if opts.refresh && !opts.offline && !state.resources.is_empty() {
+    let (mut refreshed, drift) = if opts.refresh && !opts.offline && !state.resources.is_empty() {
         match refresh::refresh(&state, inp.clouds) {
             Ok(x) => x,
             Err(e) => {
@@ -376,6 +383,9 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         (state.clone(), Vec::new())
     };
 
+    let mut notes = Diagnostics::default();
+    let moved = moves::apply_moves(cfg, &mut refreshed, &mut notes);
+    let forgotten = moves::forget(cfg, &mut refreshed);
     let taint = Taint::new(cfg, &g);
     // Addresses that EIPs in state are bound to, by ENI id: lowering a count keeps them.
     let mut pinned: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -490,7 +500,6 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
             c.action = Action::NoOp;
         }
     }
-    let mut notes = Diagnostics::default();
     for t in opts.targets.iter().chain(opts.excludes.iter()) {
         if !changes.iter().any(|c| t.matches(&c.address)) {
             let mut d = Diagnostic::warning(format!(
@@ -563,6 +572,8 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         stored,
         options: opts,
         scope,
+        moved,
+        forgotten,
     })
 }
 

@@ -121,6 +121,8 @@ mod tests {
             stored: None,
             options: PlanOptions::default(),
             scope: Default::default(),
+            moved: Vec::new(),
+            forgotten: Vec::new(),
         }
     }
 

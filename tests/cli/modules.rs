@@ -222,3 +222,137 @@ fn git_sources_are_fetched_by_init_at_their_ref() {
         r.stdout
     );
 }
+
+const TWO_EIPS: &str = r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+  simulator {}
+}
+
+resource "alicloud_eip_address" "a" {
+  address_name = "a"
+}
+
+resource "alicloud_eip_address" "c" {
+  count        = 2
+  address_name = "c${count.index}"
+}
+"#;
+
+const MOVED: &str = r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+  simulator {}
+}
+
+module "m" {
+  source = "./m"
+  name   = "a"
+}
+
+moved {
+  from = alicloud_eip_address.a
+  to   = module.m.alicloud_eip_address.this
+}
+
+resource "alicloud_eip_address" "c" {
+  for_each     = { x = "c0", y = "c1" }
+  address_name = each.value
+}
+
+moved {
+  from = alicloud_eip_address.c[0]
+  to   = alicloud_eip_address.c["x"]
+}
+
+moved {
+  from = alicloud_eip_address.c[1]
+  to   = alicloud_eip_address.c["y"]
+}
+"#;
+
+#[test]
+fn moved_blocks_move_into_a_module_and_from_count_to_for_each_without_destroying() {
+    let env = Env::empty();
+    env.write("main.hcl", TWO_EIPS);
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let before = env.run(&["sim", "show"]).stdout;
+    std::fs::create_dir_all(env.path().join("m")).expect("mkdir");
+    env.write("m/main.hcl", EIP_MODULE);
+    env.write("main.hcl", MOVED);
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    insta::assert_snapshot!("modules_moved_plan", redact(&r.stdout));
+    // The module's default bandwidth (7) differs from the root resource's (5): moved, then
+    // updated in place, never destroyed.
+    assert!(r.stdout.contains("0 to destroy"), "{}", r.stdout);
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let list = env.run(&["state", "list"]).stdout;
+    assert_eq!(
+        list,
+        "alicloud_eip_address.c[\"x\"]\nalicloud_eip_address.c[\"y\"]\nmodule.m.alicloud_eip_address.this\n"
+    );
+    // The same three EIPs: their ids did not change.
+    let after = env.run(&["sim", "show"]).stdout;
+    let ids = |s: &str| {
+        let mut v: Vec<String> = s
+            .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+            .filter(|w| w.starts_with("eip-"))
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    assert_eq!(ids(&before), ids(&after));
+    assert_eq!(ids(&after).len(), 3, "{after}");
+}
+
+#[test]
+fn removed_with_destroy_false_forgets_without_deleting() {
+    let env = Env::empty();
+    env.write("main.hcl", TWO_EIPS);
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let kept = TWO_EIPS
+        .split("resource \"alicloud_eip_address\" \"c\"")
+        .next()
+        .unwrap_or("");
+    env.write(
+        "main.hcl",
+        &format!("{kept}\nremoved {{\n  from = alicloud_eip_address.c\n  lifecycle {{\n    destroy = false\n  }}\n}}\n"),
+    );
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("# alicloud_eip_address.c[0] will no longer be managed by netform"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("0 to destroy"), "{}", r.stdout);
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        env.run(&["state", "list"]).stdout,
+        "alicloud_eip_address.a\n"
+    );
+    let sim = env.run(&["sim", "show"]).stdout;
+    assert!(sim.contains("c0") && sim.contains("c1"), "{sim}");
+    // A removed block for something still declared is refused.
+    env.write(
+        "main.hcl",
+        &format!("{TWO_EIPS}\nremoved {{\n  from = alicloud_eip_address.c\n}}\n"),
+    );
+    let r = env.run(&["validate"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("which the configuration still declares"),
+        "{}",
+        r.stderr
+    );
+}
