@@ -91,6 +91,9 @@ pub struct PlanArgs {
     pub replace: Vec<String>,
     #[arg(long)]
     pub refresh_only: bool,
+    /// Write resource blocks for import targets the configuration lacks to FILE (plan only).
+    #[arg(long, value_name = "FILE")]
+    pub generate_config_out: Option<PathBuf>,
     #[arg(long, default_value = "true", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub refresh: bool,
     #[arg(long)]
@@ -596,7 +599,12 @@ fn make_plan(ctx: &Ctx, a: &PlanArgs, destroy: bool, operation: &str) -> Result<
     ui().set_json_events(a.json);
     ui().set_machine(a.json || a.format != "human");
     let mut cfg = ctx.load()?;
-    let vars = ctx.vars(&mut cfg, a)?;
+    let mut vars = ctx.vars(&mut cfg, a)?;
+    if let Some(f) = &a.generate_config_out {
+        generate_config(ctx, &cfg, &vars, f)?;
+        cfg = ctx.load()?;
+        vars = ctx.vars(&mut cfg, a)?;
+    }
     let opts = plan_options(a, destroy, ctx)?;
     let mut store = ctx.store_for(&cfg)?;
     let timeout = parse_duration(&a.lock_timeout)
@@ -694,6 +702,37 @@ fn warn_unmatched_replace(plan: &Plan) {
                 "--replace {r} matches no resource instance: nothing is replaced for it"
             ));
         }
+    }
+}
+
+/// `--generate-config-out=FILE`: resource blocks for the import targets not declared, written
+/// before planning so that the plan includes them.
+fn generate_config(
+    ctx: &Ctx,
+    cfg: &Config,
+    vars: &std::collections::BTreeMap<String, Value>,
+    f: &std::path::Path,
+) -> Result<(), Exit> {
+    let clouds = ctx.clouds(cfg, vars)?;
+    let scope = crate::config::eval::Scope {
+        vars: vars.clone(),
+        ..Default::default()
+    };
+    let path = ctx.dir.join(f);
+    match plan::import::generate_config(cfg, &scope, &clouds, &path) {
+        Ok(n) => {
+            humanln!(
+                ui(),
+                "Wrote configuration for {n} imported resource(s) to {}.\n",
+                f.display()
+            );
+            Ok(())
+        }
+        Err(e) => Err(user_error(
+            e,
+            "choose a new file name, and check the import blocks' ids",
+            ctx.err_style,
+        )),
     }
 }
 
@@ -1226,10 +1265,7 @@ fn cmd_import(ctx: &Ctx, address: &str, id: &str, vars: &[String]) -> Result<Exi
         )
     })?;
     let mut cfg = ctx.load()?;
-    let Some(r) = cfg
-        .resource(crate::config::Mode::Managed, &addr.ty, &addr.name)
-        .cloned()
-    else {
+    let Some(r) = cfg.resource_at(&addr).cloned() else {
         return Err(user_error(
             format!("{addr} is not declared in the configuration"),
             format!(

@@ -211,3 +211,121 @@ pub(super) fn check_removed(cfg: &Config, diags: &mut Diagnostics) {
         }
     }
 }
+
+/// `import { to = ADDR  id = EXPR  for_each = EXPR }` (root module only, as in Terraform).
+#[derive(Clone, Debug)]
+pub struct Import {
+    /// The target; its key is in `to_key` when it is an expression (`[each.key]`).
+    pub to: Endpoint,
+    pub to_key: Option<super::Expr>,
+    pub id: super::Expr,
+    pub for_each: Option<super::Expr>,
+    pub range: SourceRange,
+}
+
+/// `to = TYPE.NAME[each.key]`: the address and, when the last index is not a literal, that
+/// index's expression.
+fn import_target(
+    file: usize,
+    e: &Expression,
+    diags: &mut Diagnostics,
+) -> Option<(Endpoint, Option<super::Expr>)> {
+    if let Expression::Traversal(t) = e
+        && let Some(last) = t.operators.last()
+        && let hcl_edit::expr::TraversalOperator::Index(ix) = last.value()
+        && ix.as_str().is_none()
+        && !matches!(ix, Expression::Number(_))
+    {
+        let text = e.to_string();
+        let text = text.trim();
+        let head = &text[..text.rfind('[').unwrap_or(text.len())];
+        return match Endpoint::parse(head) {
+            Ok(ep) => Some((
+                ep,
+                Some(super::Expr {
+                    file,
+                    expr: ix.clone(),
+                }),
+            )),
+            Err(m) => {
+                diags.push(Diagnostic::error(m).at(Some(range(file, e.span()))));
+                None
+            }
+        };
+    }
+    endpoint(file, e, diags).map(|ep| (ep, None))
+}
+
+pub(super) fn decode_import(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostics) {
+    let header = block_header_range(file, b);
+    if !cfg.path.is_empty() {
+        diags.push(
+            Diagnostic::error("import blocks belong in the root module")
+                .at(Some(header))
+                .with_help(
+                    "move the block to the root module and write to = module.NAME.TYPE.NAME",
+                ),
+        );
+        return;
+    }
+    let (mut to, mut id, mut for_each) = (None, None, None);
+    for s in b.body.iter() {
+        match s {
+            Structure::Attribute(a) => {
+                let value = super::Expr {
+                    file,
+                    expr: a.value.clone(),
+                };
+                match a.key.as_str() {
+                    "to" => to = import_target(file, &a.value, diags),
+                    "id" => id = Some(value),
+                    "for_each" => for_each = Some(value),
+                    // One provider: `provider = alicloud` needs nothing.
+                    "provider" => {}
+                    other => diags.push(unknown_attr(
+                        other,
+                        range(file, a.key.span()),
+                        ["to", "id", "for_each", "provider"].into_iter(),
+                        "import",
+                    )),
+                }
+            }
+            Structure::Block(x) => diags.push(
+                Diagnostic::error(format!(
+                    "unexpected block \"{}\" in import",
+                    x.ident.as_str()
+                ))
+                .at(Some(block_header_range(file, x))),
+            ),
+        }
+    }
+    let (Some((to, to_key)), Some(id)) = (to, id) else {
+        if !diags.has_errors() {
+            diags.push(
+                Diagnostic::error("an import block needs to and id")
+                    .at(Some(header))
+                    .with_help("write import { to = TYPE.NAME  id = \"ID\" }"),
+            );
+        }
+        return;
+    };
+    if to
+        .resource
+        .as_ref()
+        .is_none_or(|r| r.0 != crate::config::Mode::Managed)
+    {
+        diags.push(
+            Diagnostic::error(format!("{to} is not a managed resource"))
+                .at(Some(header))
+                .with_help("import into a resource: to = TYPE.NAME"),
+        );
+        return;
+    }
+    cfg.imports.push(Import {
+        to,
+        to_key,
+        id,
+        for_each,
+        range: header,
+    });
+}

@@ -188,6 +188,8 @@ pub struct Config {
     pub moved: Vec<blocks::Moved>,
     /// `removed` blocks.
     pub removed: Vec<blocks::Removed>,
+    /// `import` blocks (root module only).
+    pub imports: Vec<blocks::Import>,
 }
 
 impl Config {
@@ -473,6 +475,7 @@ const TOP_BLOCKS: &[&str] = &[
     "module",
     "moved",
     "removed",
+    "import",
 ];
 
 fn decode_body(cfg: &mut Config, file: usize, body: &Body, diags: &mut Diagnostics) {
@@ -632,6 +635,7 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
         "module" => modules::decode_module(cfg, file, b, diags),
         "moved" => blocks::decode_moved(cfg, file, b, diags),
         "removed" => blocks::decode_removed(cfg, file, b, diags),
+        "import" => blocks::decode_import(cfg, file, b, diags),
         "provider" => decode_provider(cfg, file, b, header, diags),
         "variable" => {
             if !expect_labels(file, b, 1, "\"NAME\"", diags) {

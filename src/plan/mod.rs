@@ -123,6 +123,8 @@ pub struct Plan {
     pub moved: Vec<moves::Move>,
     /// Objects `removed` blocks forget (already gone from `prior`; they stay in the cloud).
     pub forgotten: Vec<Address>,
+    /// Objects `import` blocks adopt (already read into `prior`).
+    pub imported: Vec<import::Target>,
 }
 
 impl Plan {
@@ -149,6 +151,7 @@ impl Plan {
         self.changes.iter().any(Change::is_change)
             || !self.moved.is_empty()
             || !self.forgotten.is_empty()
+            || !self.imported.is_empty()
             || self
                 .outputs
                 .iter()
@@ -405,6 +408,11 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         declared_locals: cfg.locals.keys().cloned().collect(),
         ..Scope::default()
     };
+    let imported = if opts.offline || opts.destroy || opts.refresh_only {
+        Vec::new()
+    } else {
+        import::plan_imports(cfg, &scope, &g, &mut refreshed, inp.clouds, &mut diags)
+    };
     let mut changes: Vec<Change> = Vec::new();
     let mut seen: BTreeSet<Address> = BTreeSet::new();
     let mut ctx = PlanCtx {
@@ -574,6 +582,7 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         scope,
         moved,
         forgotten,
+        imported,
     })
 }
 

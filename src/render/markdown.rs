@@ -123,6 +123,7 @@ mod tests {
             scope: Default::default(),
             moved: Vec::new(),
             forgotten: Vec::new(),
+            imported: Vec::new(),
         }
     }
 

@@ -313,6 +313,28 @@ fn moved_block(
     }
 }
 
+/// An object an `import` block adopts: `# X will be imported`, or a change's block with
+/// `# (imported from "ID")` when the configuration differs from it.
+fn imported_block(c: &Change, id: &str, st: Style, requested: bool) -> String {
+    if c.action == Action::NoOp {
+        return format!(
+            "  {}\n    resource \"{}\" \"{}\" {{\n        id = {}\n    }}\n",
+            st.bold(&format!("# {} will be imported", c.address)),
+            c.address.ty,
+            c.address.name,
+            serde_json::Value::String(id.to_string())
+        );
+    }
+    let block = change_block_of(c, st, requested);
+    match block.split_once('\n') {
+        Some((head, rest)) => format!(
+            "{head}\n    # (imported from {})\n{rest}",
+            serde_json::Value::String(id.to_string())
+        ),
+        None => block,
+    }
+}
+
 pub fn change_block(c: &Change, st: Style) -> String {
     change_block_of(c, st, false)
 }
@@ -426,10 +448,16 @@ fn outputs(os: &[OutputChange], st: Style) -> String {
 pub fn render(p: &Plan, st: Style) -> String {
     let mut s = drift(&p.drift, st);
     let moved_from = |c: &Change| p.moved.iter().find(|m| m.to == c.address).map(|m| &m.from);
+    let imported = |c: &Change| {
+        p.imported
+            .iter()
+            .find(|t| t.address == c.address)
+            .map(|t| &t.id)
+    };
     let changed: Vec<&Change> = p
         .changes
         .iter()
-        .filter(|c| c.is_change() || moved_from(c).is_some())
+        .filter(|c| c.is_change() || moved_from(c).is_some() || imported(c).is_some())
         .collect();
     if changed.is_empty() && p.forgotten.is_empty() {
         if p.options.refresh_only && !p.drift.is_empty() {
@@ -490,7 +518,10 @@ pub fn render(p: &Plan, st: Style) -> String {
     s.push_str("netform will perform the following actions:\n\n");
     for c in &changed {
         let requested = p.options.replace.iter().any(|r| r.matches(&c.address));
-        s.push_str(&moved_block(c, moved_from(c), st, requested));
+        match imported(c) {
+            Some(id) => s.push_str(&imported_block(c, id, st, requested)),
+            None => s.push_str(&moved_block(c, moved_from(c), st, requested)),
+        }
         s.push('\n');
     }
     for a in &p.forgotten {
@@ -501,9 +532,14 @@ pub fn render(p: &Plan, st: Style) -> String {
         );
     }
     let (add, change, destroy) = p.counts();
+    let imports = if p.imported.is_empty() {
+        String::new()
+    } else {
+        format!("{} to import, ", p.imported.len())
+    };
     let _ = writeln!(
         s,
-        "{} {add} to add, {change} to change, {destroy} to destroy.",
+        "{} {imports}{add} to add, {change} to change, {destroy} to destroy.",
         st.bold("Plan:")
     );
     let o = outputs(&p.outputs, st);

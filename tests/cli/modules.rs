@@ -356,3 +356,94 @@ fn removed_with_destroy_false_forgets_without_deleting() {
         r.stderr
     );
 }
+
+/// The id `state show` prints for an address.
+fn id_of(env: &Env, addr: &str) -> String {
+    let out = env.run(&["state", "show", addr]).stdout;
+    out.lines()
+        .find(|l| l.trim_start().starts_with("id "))
+        .and_then(|l| l.split('"').nth(1))
+        .unwrap_or_else(|| panic!("no id in {out}"))
+        .to_string()
+}
+
+#[test]
+fn import_blocks_adopt_objects_and_generated_config_replans_to_no_changes() {
+    let env = Env::empty();
+    let made = r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+  simulator {}
+}
+
+resource "alicloud_eip_address" "a" {
+  address_name = "a"
+  bandwidth    = 3
+}
+
+resource "alicloud_ecs_network_interface" "e" {
+  network_interface_name             = "e"
+  vswitch_id                         = "vsw-bp1web0000000000000"
+  security_group_ids                 = ["sg-bp1basic000000000000"]
+  secondary_private_ip_address_count = 2
+  tags                               = { "team-x" = "net" }
+}
+"#;
+    env.write("main.hcl", made);
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let (eip, eni) = (
+        id_of(&env, "alicloud_eip_address.a"),
+        id_of(&env, "alicloud_ecs_network_interface.e"),
+    );
+    let r = env.run(&[
+        "state",
+        "rm",
+        "alicloud_eip_address.a",
+        "alicloud_ecs_network_interface.e",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let eni_block = made
+        .split("resource \"alicloud_ecs_network_interface\"")
+        .next()
+        .unwrap_or("");
+    env.write(
+        "main.hcl",
+        &format!(
+            "{eni_block}\nimport {{\n  to = alicloud_eip_address.a\n  id = \"{eip}\"\n}}\n\nimport {{\n  for_each = {{ g = \"{eni}\" }}\n  to       = alicloud_ecs_network_interface.g\n  id       = each.value\n}}\n"
+        ),
+    );
+    // Without a resource block for the ENI, the plan says how to get one.
+    let r = env.run(&["plan"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("--generate-config-out"), "{}", r.stderr);
+    let r = env.run(&[
+        "plan",
+        "--generate-config-out=generated.hcl",
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("# alicloud_ecs_network_interface.g will be imported"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("Plan: 2 to import, 0 to add, 0 to change, 0 to destroy."),
+        "{}",
+        r.stdout
+    );
+    let generated = env.read("generated.hcl").unwrap_or_default();
+    assert!(generated.contains("\"team-x\" = \"net\""), "{generated}");
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(id_of(&env, "alicloud_ecs_network_interface.g"), eni);
+    // The file is never overwritten.
+    let r = env.run(&["plan", "--generate-config-out=generated.hcl"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("already exists"), "{}", r.stderr);
+}
