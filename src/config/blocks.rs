@@ -329,3 +329,114 @@ pub(super) fn decode_import(cfg: &mut Config, file: usize, b: &Block, diags: &mu
         range: header,
     });
 }
+
+/// A `precondition`, `postcondition` or `assert` block.
+#[derive(Clone, Debug)]
+pub struct Condition {
+    pub condition: super::Expr,
+    pub error_message: super::Expr,
+    pub range: SourceRange,
+}
+
+pub(super) fn decode_condition(
+    file: usize,
+    b: &Block,
+    diags: &mut Diagnostics,
+) -> Option<Condition> {
+    let (mut condition, mut error_message) = (None, None);
+    for s in b.body.iter() {
+        match s {
+            Structure::Attribute(a) => {
+                let e = super::Expr {
+                    file,
+                    expr: a.value.clone(),
+                };
+                match a.key.as_str() {
+                    "condition" => condition = Some(e),
+                    "error_message" => error_message = Some(e),
+                    other => diags.push(unknown_attr(
+                        other,
+                        range(file, a.key.span()),
+                        ["condition", "error_message"].into_iter(),
+                        b.ident.as_str(),
+                    )),
+                }
+            }
+            Structure::Block(x) => diags.push(
+                Diagnostic::error(format!(
+                    "unexpected block \"{}\" in {}",
+                    x.ident.as_str(),
+                    b.ident.as_str()
+                ))
+                .at(Some(block_header_range(file, x))),
+            ),
+        }
+    }
+    match (condition, error_message) {
+        (Some(condition), Some(error_message)) => Some(Condition {
+            condition,
+            error_message,
+            range: block_header_range(file, b),
+        }),
+        _ => {
+            diags.push(
+                Diagnostic::error(format!(
+                    "a {} block needs condition and error_message",
+                    b.ident.as_str()
+                ))
+                .at(Some(block_header_range(file, b))),
+            );
+            None
+        }
+    }
+}
+
+/// `check "NAME" { data "T" "N" { … }  assert { … } }`: failed assertions are warnings.
+#[derive(Clone, Debug)]
+pub struct Check {
+    pub name: String,
+    pub data: Vec<super::Resource>,
+    pub asserts: Vec<Condition>,
+    pub range: SourceRange,
+}
+
+pub(super) fn decode_check(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostics) {
+    if !super::expect_labels(file, b, 1, "\"NAME\"", diags) {
+        return;
+    }
+    let header = block_header_range(file, b);
+    let mut check = Check {
+        name: super::label_str(&b.labels[0]),
+        data: Vec::new(),
+        asserts: Vec::new(),
+        range: header.clone(),
+    };
+    for s in b.body.iter() {
+        match s {
+            Structure::Block(x) if x.ident.as_str() == "assert" => {
+                check.asserts.extend(decode_condition(file, x, diags))
+            }
+            Structure::Block(x) if x.ident.as_str() == "data" => {
+                let h = block_header_range(file, x);
+                check
+                    .data
+                    .extend(super::decode_resource(cfg, file, x, h, diags));
+            }
+            _ => diags.push(
+                Diagnostic::error("a check block takes data and assert blocks")
+                    .at(Some(header.clone()))
+                    .with_help(
+                        "write check \"NAME\" { assert { condition = …  error_message = \"…\" } }",
+                    ),
+            ),
+        }
+    }
+    if check.asserts.is_empty() {
+        diags.push(
+            Diagnostic::error(format!("check \"{}\" has no assert block", check.name))
+                .at(Some(header)),
+        );
+        return;
+    }
+    cfg.checks.push(check);
+}

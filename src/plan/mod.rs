@@ -4,6 +4,7 @@
 
 pub mod attrs;
 pub mod check;
+pub mod conditions;
 pub mod data;
 pub mod diff;
 pub mod import;
@@ -532,8 +533,19 @@ pub fn plan(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
     protected_releases(&changes, cfg, &mut diags);
     // Outputs, evaluated with the planned values.
     let mut outputs = Vec::new();
+    if !opts.destroy && !opts.refresh_only {
+        conditions::run_checks(cfg, &scope, inp.clouds, opts.offline, &mut notes);
+    }
     if !opts.destroy {
         for (name, o) in &cfg.outputs {
+            conditions::evaluate(
+                &o.preconditions,
+                &mut Evaluator::new(&scope, &cfg.dir),
+                "Module output value precondition failed",
+                &format!("output \"{name}\""),
+                false,
+                &mut diags,
+            );
             let v = match Evaluator::new(&scope, &cfg.dir).eval(&o.value.expr) {
                 Ok(v) => v,
                 Err(e) => {
@@ -768,6 +780,23 @@ fn select_targets(changes: &mut Vec<Change>, opts: &PlanOptions) {
     }
 }
 
+/// `replace_triggered_by`: whether a resource it names (in the same module instance) is planned
+/// to change. A change of any attribute counts: netform does not narrow it to the one named.
+fn triggered(r: &Resource, addr: &Address, planned: &[Change]) -> bool {
+    r.lifecycle.replace_triggered_by.iter().any(|e| {
+        e.refs().iter().any(|(rf, _)| match rf {
+            crate::lang::eval::Ref::Resource(false, ty, name) => planned.iter().any(|c| {
+                c.address.module == addr.module
+                    && &c.address.ty == ty
+                    && &c.address.name == name
+                    && c.before.is_some()
+                    && c.is_change()
+            }),
+            _ => false,
+        })
+    })
+}
+
 /// Whether two addresses are in the same instances of the modules they share: a resource in
 /// `module.tier["api"]` depends on what `module.tier["api"]` holds, not on `module.tier["b"]`.
 fn same_module_instances(a: &Address, b: &Address) -> bool {
@@ -861,18 +890,63 @@ impl PlanCtx<'_> {
                 name: r.name.clone(),
                 key: ik.clone(),
             };
+            let l = &r.lifecycle;
+            let run = |conds: &[crate::config::blocks::Condition],
+                       me: Option<Value>,
+                       what: &str,
+                       diags: &mut Diagnostics| {
+                if conds.is_empty() {
+                    return;
+                }
+                let view = scope.view(module);
+                let mut ev = Evaluator::new(&view, dir);
+                match &ik {
+                    InstanceKey::Int(i) => ev.count_index = Some(*i),
+                    InstanceKey::Str(k) => {
+                        ev.each = Some((
+                            Value::string(k.clone()),
+                            each.clone().unwrap_or(Value::Null),
+                        ))
+                    }
+                    InstanceKey::None => {}
+                }
+                if let Some(me) = me {
+                    ev.bind_name("self", me);
+                }
+                conditions::evaluate(conds, &mut ev, what, &addr.to_string(), false, diags);
+            };
+            run(
+                &l.preconditions,
+                None,
+                "Resource precondition failed",
+                diags,
+            );
             let desired = eval_instance(cfg, r, scope, module, &ik, each.as_ref(), diags);
             let value = match (r.mode, desired) {
                 (_, None) => Value::unknown(),
                 (Mode::Data, Some(args)) => self.read_data(r, &args, diags),
                 (Mode::Managed, Some(desired)) => {
                     seen.insert(addr.clone());
-                    let ch = self.managed(r, addr, desired, &deps, each, diags);
+                    let ch = self.managed(
+                        r,
+                        addr.clone(),
+                        desired,
+                        &deps,
+                        each.clone(),
+                        changes,
+                        diags,
+                    );
                     let v = Value::Map(ch.after.clone().unwrap_or_default());
                     changes.push(ch);
                     v
                 }
             };
+            run(
+                &l.postconditions,
+                Some(value.clone()),
+                "Resource postcondition failed",
+                diags,
+            );
             scope.set_instance(&scope_key, expansion, ik, value);
         }
     }
@@ -900,6 +974,7 @@ impl PlanCtx<'_> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn managed(
         &self,
         r: &Resource,
@@ -907,6 +982,7 @@ impl PlanCtx<'_> {
         desired: Attrs,
         deps: &[String],
         each: Option<Value>,
+        planned: &[Change],
         diags: &mut Diagnostics,
     ) -> Change {
         let prior = self
@@ -914,7 +990,8 @@ impl PlanCtx<'_> {
             .resources
             .get(&addr)
             .map(|i| attrs::from_state(r.kind, &i.attributes));
-        let forced = self.opts.replace.iter().any(|a| a.matches(&addr));
+        let forced = self.opts.replace.iter().any(|a| a.matches(&addr))
+            || (prior.is_some() && triggered(r, &addr, planned));
         let mut ch = diff::diff(diff::DiffInput {
             address: addr.clone(),
             kind: r.kind.kind,

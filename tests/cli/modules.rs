@@ -447,3 +447,187 @@ resource "alicloud_ecs_network_interface" "e" {
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(r.stderr.contains("already exists"), "{}", r.stderr);
 }
+
+#[test]
+fn conditions_fail_plans_checks_warn_and_replace_triggered_by_replaces() {
+    let env = Env::empty();
+    env.write(
+        "main.hcl",
+        r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+  simulator {}
+}
+
+variable "bw" {
+  default = 5
+}
+
+resource "alicloud_eip_address" "a" {
+  address_name = "a"
+  bandwidth    = var.bw
+  lifecycle {
+    precondition {
+      condition     = var.bw < 100
+      error_message = "bandwidth too big"
+    }
+    postcondition {
+      condition     = self.address_name == "a"
+      error_message = "wrong name"
+    }
+  }
+}
+
+resource "alicloud_eip_address" "b" {
+  address_name = "b"
+  lifecycle {
+    replace_triggered_by = [alicloud_eip_address.a]
+  }
+}
+
+check "web" {
+  data "alicloud_instances" "web" {
+    name_regex = "^web-1$"
+  }
+  assert {
+    condition     = length(data.alicloud_instances.web.instances) == 2
+    error_message = "expected two web instances"
+  }
+}
+
+output "o" {
+  value = alicloud_eip_address.a.address_name
+  precondition {
+    condition     = var.bw > 1
+    error_message = "bw must be above 1"
+  }
+}
+"#,
+    );
+    let r = env.run(&["plan", "--var", "bw=500"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("Resource precondition failed") && r.stderr.contains("bandwidth too big"),
+        "{}",
+        r.stderr
+    );
+    let r = env.run(&["plan", "--var", "bw=1"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("bw must be above 1"), "{}", r.stderr);
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // A failed check is a warning: the apply went ahead.
+    assert!(
+        r.stderr.contains("Check block assertion failed")
+            && r.stderr.contains("expected two web instances"),
+        "{}",
+        r.stderr
+    );
+    let r = env.run(&["plan", "--var", "bw=6"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("# alicloud_eip_address.a will be updated in-place"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("# alicloud_eip_address.b must be replaced"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// Issue 15's "Done means": a root and two levels of modules with moved, import and check blocks
+/// plans, applies on the simulator and re-plans to "No changes"; the resource moved into the
+/// module is not destroyed.
+#[test]
+fn done_means_two_levels_of_modules_with_moved_import_and_check() {
+    let env = Env::copy_of("examples/modules");
+    let example = env.read("main.hcl").unwrap_or_default();
+    env.write(
+        "main.hcl",
+        r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+  simulator {}
+}
+
+resource "alicloud_eip_address" "legacy" {
+  address_name = "modules-api"
+  bandwidth    = 5
+}
+
+resource "alicloud_eip_address" "stray" {
+  address_name = "stray"
+}
+"#,
+    );
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let legacy = id_of(&env, "alicloud_eip_address.legacy");
+    let stray = id_of(&env, "alicloud_eip_address.stray");
+    let r = env.run(&["state", "rm", "alicloud_eip_address.stray"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    env.write(
+        "main.hcl",
+        &format!(
+            r#"{example}
+moved {{
+  from = alicloud_eip_address.legacy
+  to   = module.tier["api"].module.eip.alicloud_eip_address.this
+}}
+
+resource "alicloud_eip_address" "adopted" {{
+  address_name = "stray"
+}}
+
+import {{
+  to = alicloud_eip_address.adopted
+  id = "{stray}"
+}}
+
+check "tiers" {{
+  assert {{
+    condition     = length(module.tier) == 2
+    error_message = "two tiers expected"
+  }}
+}}
+"#
+        ),
+    );
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let out = &r.stdout;
+    assert!(
+        out.contains("# alicloud_eip_address.legacy has moved to module.tier[\"api\"].module.eip.alicloud_eip_address.this"),
+        "{out}"
+    );
+    assert!(
+        out.contains("# alicloud_eip_address.adopted will be imported"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Plan: 1 to import, 5 to add, 0 to change, 0 to destroy."),
+        "{out}"
+    );
+    assert!(
+        !r.stderr.contains("Check block assertion failed"),
+        "{}",
+        r.stderr
+    );
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    assert_eq!(
+        id_of(
+            &env,
+            "module.tier[\"api\"].module.eip.alicloud_eip_address.this"
+        ),
+        legacy
+    );
+    assert_eq!(id_of(&env, "alicloud_eip_address.adopted"), stray);
+}
