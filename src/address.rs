@@ -117,6 +117,15 @@ impl Address {
         format!("{}{}", module_prefix(&self.module), self.local_key())
     }
 
+    /// `module.net["a"]`, or `None` in the root module: Terraform's `module_address`.
+    pub fn module_address(&self) -> Option<String> {
+        (!self.module.is_empty()).then(|| {
+            module_prefix(&self.module)
+                .trim_end_matches('.')
+                .to_string()
+        })
+    }
+
     /// Parses an address as given on the command line. A missing key is `InstanceKey::None`;
     /// `--target TYPE.NAME` then means every instance of it (see [`Address::matches`]).
     pub fn parse(s: &str) -> Result<Address, String> {

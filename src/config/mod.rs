@@ -356,6 +356,12 @@ pub fn load_sources(dir: &Path, files: Vec<(String, String)>) -> Result<Config, 
     }
     let warnings = std::mem::take(&mut cfg.warnings);
     diags.extend(warnings);
+    // One report in source order (file, then position), whichever check found each problem.
+    diags.0.sort_by_key(|d| {
+        d.range
+            .as_ref()
+            .map_or((usize::MAX, usize::MAX), |r| (r.file, r.start))
+    });
     if diags.has_errors() {
         return Err(LoadFailure {
             diags,
@@ -1203,7 +1209,7 @@ fn decode_depends_on(
     for item in items.iter() {
         let refs = references(item);
         match (item, refs.as_slice()) {
-            (Expression::Traversal(_), [(r @ Ref::Resource(..), _)]) => {
+            (Expression::Traversal(_), [(r @ (Ref::Resource(..) | Ref::Module(_, None)), _)]) => {
                 out.push((r.clone(), range(file, item.span())))
             }
             _ => diags.push(
@@ -1211,7 +1217,9 @@ fn decode_depends_on(
                     "depends_on items must be references to resources or data sources",
                 )
                 .at(Some(range(file, item.span())))
-                .with_help("write TYPE.NAME or data.TYPE.NAME, without an index or attribute"),
+                .with_help(
+                    "write TYPE.NAME, data.TYPE.NAME or module.NAME, without an index or attribute",
+                ),
             ),
         }
     }
