@@ -117,6 +117,15 @@ impl Address {
         format!("{}{}", module_prefix(&self.module), self.local_key())
     }
 
+    /// `module.net["a"]`, or `None` in the root module: Terraform's `module_address`.
+    pub fn module_address(&self) -> Option<String> {
+        (!self.module.is_empty()).then(|| {
+            module_prefix(&self.module)
+                .trim_end_matches('.')
+                .to_string()
+        })
+    }
+
     /// Parses an address as given on the command line. A missing key is `InstanceKey::None`;
     /// `--target TYPE.NAME` then means every instance of it (see [`Address::matches`]).
     pub fn parse(s: &str) -> Result<Address, String> {
@@ -242,6 +251,117 @@ pub fn parse_module_path<'a>(s: &str, mut rest: &'a str) -> Result<(ModulePath, 
     Ok((path, rest))
 }
 
+/// What a `moved`, `removed` or `import` block names: a module (instance), a resource (every
+/// instance of it, or one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub module: ModulePath,
+    /// `None` for a whole module.
+    pub resource: Option<(Mode, String, String, InstanceKey)>,
+}
+
+impl Endpoint {
+    pub fn parse(s: &str) -> Result<Endpoint, String> {
+        let (module, rest) = parse_module_path(s, s)?;
+        if rest.is_empty() {
+            if module.is_empty() {
+                return Err("an address is empty".into());
+            }
+            return Ok(Endpoint {
+                module,
+                resource: None,
+            });
+        }
+        let a = Address::parse(s)?;
+        Ok(Endpoint {
+            module,
+            resource: Some((a.mode, a.ty, a.name, a.key)),
+        })
+    }
+
+    /// Where `a` (relative to the block's module instance) goes when this endpoint moves to
+    /// `to`; `None` when this endpoint does not select `a`.
+    pub fn move_to(&self, to: &Endpoint, a: &Address) -> Option<Address> {
+        match (&self.resource, &to.resource) {
+            (Some((mode, ty, name, key)), Some((tmode, tty, tname, tkey))) => {
+                let selects = a.module == self.module
+                    && a.mode == *mode
+                    && &a.ty == ty
+                    && &a.name == name
+                    && (key.is_none() || key == &a.key);
+                selects.then(|| Address {
+                    module: to.module.clone(),
+                    mode: *tmode,
+                    ty: tty.clone(),
+                    name: tname.clone(),
+                    key: if key.is_none() && tkey.is_none() {
+                        a.key.clone()
+                    } else {
+                        tkey.clone()
+                    },
+                })
+            }
+            (None, None) => {
+                let n = self.module.len();
+                if a.module.len() < n {
+                    return None;
+                }
+                let (head, tail) = a.module.split_at(n);
+                let (last, to_last) = (self.module.last()?, to.module.last()?);
+                let selects = head[..n - 1] == self.module[..n - 1]
+                    && head[n - 1].name == last.name
+                    && (last.key.is_none() && to_last.key.is_none() || head[n - 1].key == last.key);
+                selects.then(|| {
+                    let mut module = to.module.clone();
+                    if last.key.is_none()
+                        && to_last.key.is_none()
+                        && let Some(l) = module.last_mut()
+                    {
+                        l.key = head[n - 1].key.clone();
+                    }
+                    module.extend(tail.iter().cloned());
+                    Address {
+                        module,
+                        ..a.clone()
+                    }
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the endpoint names `a` (relative to the block's module instance) or a module
+    /// that holds it.
+    pub fn selects(&self, a: &Address) -> bool {
+        match &self.resource {
+            Some((mode, ty, name, key)) => {
+                module_matches(&self.module, &a.module)
+                    && a.mode == *mode
+                    && &a.ty == ty
+                    && &a.name == name
+                    && (key.is_none() || key == &a.key)
+            }
+            None => {
+                a.module.len() >= self.module.len()
+                    && module_matches(&self.module, &a.module[..self.module.len()])
+            }
+        }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = module_prefix(&self.module);
+        match &self.resource {
+            None => write!(f, "{}", m.trim_end_matches('.')),
+            Some((mode, ty, name, key)) => {
+                let data = if *mode == Mode::Data { "data." } else { "" };
+                write!(f, "{m}{data}{ty}.{name}{key}")
+            }
+        }
+    }
+}
+
 impl Serialize for Address {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.to_string())
@@ -304,5 +424,35 @@ mod tests {
         let every = Address::parse("module.x.module.y.t_x.n").unwrap_or_else(|e| panic!("{e}"));
         assert!(every.matches(&a));
         assert!(!a.matches(&every));
+    }
+
+    #[test]
+    fn moves_follow_resources_keys_and_modules() {
+        let p = |s: &str| Endpoint::parse(s).unwrap_or_else(|e| panic!("{e}"));
+        let a = |s: &str| Address::parse(s).unwrap_or_else(|e| panic!("{e}"));
+        let m =
+            |from: &str, to: &str, x: &str| p(from).move_to(&p(to), &a(x)).map(|x| x.to_string());
+        assert_eq!(m("t_x.a", "t_x.b", "t_x.a[2]"), Some("t_x.b[2]".into()));
+        assert_eq!(
+            m("t_x.a[0]", "t_x.a[\"k\"]", "t_x.a[0]"),
+            Some("t_x.a[\"k\"]".into())
+        );
+        assert_eq!(m("t_x.a[0]", "t_x.a[\"k\"]", "t_x.a[1]"), None);
+        assert_eq!(
+            m("t_x.a", "module.m.t_x.a", "t_x.a"),
+            Some("module.m.t_x.a".into())
+        );
+        assert_eq!(
+            m("module.a", "module.b", "module.a[1].module.c.t_x.n"),
+            Some("module.b[1].module.c.t_x.n".into())
+        );
+        assert_eq!(m("module.a[1]", "module.b", "module.a[2].t_x.n"), None);
+        assert_eq!(m("module.a", "t_x.n", "module.a.t_x.n"), None);
+        assert!(p("module.a").selects(&a("module.a[\"x\"].t_x.n")));
+        assert!(!p("t_x.n").selects(&a("module.a.t_x.n")));
+        assert_eq!(
+            p("module.a[\"k\"].t_x.n[0]").to_string(),
+            "module.a[\"k\"].t_x.n[0]"
+        );
     }
 }

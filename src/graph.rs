@@ -123,6 +123,18 @@ fn ref_nodes(r: &Ref, prefix: &str, cfg: &Config) -> Vec<Node> {
             };
             let mut v = vec![Node::Module(child)];
             v.extend(outputs);
+            // The whole module (`depends_on = [module.x]`, `module.x` as a value) also waits
+            // for everything the module manages.
+            if let (Some(c), None) = (cfg.modules.get(m), out) {
+                for sub in c.body.all_modules() {
+                    let p = prefix_of(&sub.path);
+                    v.extend(
+                        sub.resources
+                            .iter()
+                            .map(|r| Node::Resource(format!("{p}{}", r.key()))),
+                    );
+                }
+            }
             v
         }
     }

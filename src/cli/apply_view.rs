@@ -89,8 +89,8 @@ pub fn resource_json(a: &Address) -> J {
     };
     json!({
         "addr": a.to_string(),
-        "module": "",
-        "resource": a.to_string(),
+        "module": a.module_address().unwrap_or_default(),
+        "resource": format!("{}{}", a.local_key(), a.key),
         "implied_provider": "alicloud",
         "resource_type": a.ty,
         "resource_name": a.name,

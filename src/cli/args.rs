@@ -82,6 +82,9 @@ pub struct PlanArgs {
     pub replace: Vec<String>,
     #[arg(long)]
     pub refresh_only: bool,
+    /// Write resource blocks for import targets the configuration lacks to FILE (plan only).
+    #[arg(long, value_name = "FILE")]
+    pub generate_config_out: Option<PathBuf>,
     #[arg(long, default_value = "true", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub refresh: bool,
     #[arg(long)]
@@ -120,6 +123,7 @@ impl Default for PlanArgs {
             exclude: Vec::new(),
             replace: Vec::new(),
             refresh_only: false,
+            generate_config_out: None,
             refresh: true,
             destroy: false,
             vars: Vec::new(),

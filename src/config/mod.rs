@@ -2,6 +2,7 @@
 //! decoded into the blocks netform knows. Nothing is evaluated here; `config::eval` does that.
 //! Every problem in every file is collected, so one run reports them all.
 
+pub mod blocks;
 pub mod eval;
 pub mod modules;
 mod validate;
@@ -74,6 +75,10 @@ pub struct Lifecycle {
     pub prevent_destroy: bool,
     pub create_before_destroy: bool,
     pub ignore_changes: Vec<String>,
+    pub preconditions: Vec<blocks::Condition>,
+    pub postconditions: Vec<blocks::Condition>,
+    /// References whose change replaces this resource.
+    pub replace_triggered_by: Vec<Expr>,
 }
 
 #[derive(Clone, Debug)]
@@ -118,6 +123,14 @@ impl Resource {
         for (r, s) in &self.depends_on {
             out.push((r.clone(), Some(s.clone())));
         }
+        let l = &self.lifecycle;
+        for e in l.replace_triggered_by.iter() {
+            out.extend(e.refs());
+        }
+        for c in l.preconditions.iter().chain(l.postconditions.iter()) {
+            out.extend(c.condition.refs());
+            out.extend(c.error_message.refs());
+        }
         out
     }
 }
@@ -144,6 +157,7 @@ pub struct Local {
 pub struct Output {
     pub name: String,
     pub value: Expr,
+    pub preconditions: Vec<blocks::Condition>,
     pub sensitive: bool,
     pub description: Option<String>,
     pub depends_on: Vec<(Ref, SourceRange)>,
@@ -183,6 +197,14 @@ pub struct Config {
     pub path: Vec<String>,
     /// `path.module`: this module's directory relative to the root's ("." for the root).
     pub rel_dir: String,
+    /// `moved` blocks, in the order written; addresses relative to this module.
+    pub moved: Vec<blocks::Moved>,
+    /// `removed` blocks.
+    pub removed: Vec<blocks::Removed>,
+    /// `import` blocks (root module only).
+    pub imports: Vec<blocks::Import>,
+    /// `check` blocks.
+    pub checks: Vec<blocks::Check>,
 }
 
 impl Config {
@@ -334,6 +356,12 @@ pub fn load_sources(dir: &Path, files: Vec<(String, String)>) -> Result<Config, 
     }
     let warnings = std::mem::take(&mut cfg.warnings);
     diags.extend(warnings);
+    // One report in source order (file, then position), whichever check found each problem.
+    diags.0.sort_by_key(|d| {
+        d.range
+            .as_ref()
+            .map_or((usize::MAX, usize::MAX), |r| (r.file, r.start))
+    });
     if diags.has_errors() {
         return Err(LoadFailure {
             diags,
@@ -389,6 +417,7 @@ fn load_tree(
     check_duplicates(cfg, diags);
     check_references(cfg, diags);
     check_literal_values(cfg, diags);
+    blocks::check_removed(cfg, diags);
 }
 
 /// A called module uses the root's provider and state: its own provider and backend blocks are
@@ -465,6 +494,10 @@ const TOP_BLOCKS: &[&str] = &[
     "data",
     "output",
     "module",
+    "moved",
+    "removed",
+    "import",
+    "check",
 ];
 
 fn decode_body(cfg: &mut Config, file: usize, body: &Body, diags: &mut Diagnostics) {
@@ -622,6 +655,10 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
     match kind {
         "terraform" => decode_terraform(cfg, file, b, diags),
         "module" => modules::decode_module(cfg, file, b, diags),
+        "moved" => blocks::decode_moved(cfg, file, b, diags),
+        "removed" => blocks::decode_removed(cfg, file, b, diags),
+        "import" => blocks::decode_import(cfg, file, b, diags),
+        "check" => blocks::decode_check(cfg, file, b, diags),
         "provider" => decode_provider(cfg, file, b, header, diags),
         "variable" => {
             if !expect_labels(file, b, 1, "\"NAME\"", diags) {
@@ -759,64 +796,9 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
             }
         }
         "resource" | "data" => {
-            if !expect_labels(file, b, 2, "\"TYPE\" \"NAME\"", diags) {
-                return;
+            if let Some(r) = decode_resource(cfg, file, b, header, diags) {
+                cfg.resources.push(r);
             }
-            let mode = if kind == "data" {
-                Mode::Data
-            } else {
-                Mode::Managed
-            };
-            let ty = label_str(&b.labels[0]);
-            let name = label_str(&b.labels[1]);
-            let type_range = range(file, b.labels[0].span());
-            let Some((schema, alias_warning)) = schema::lookup(mode, &ty) else {
-                let known = schema::type_names(mode);
-                let mut d = Diagnostic::error(format!(
-                    "unknown {} type \"{ty}\"",
-                    if mode == Mode::Data {
-                        "data source"
-                    } else {
-                        "resource"
-                    }
-                ))
-                .at(Some(type_range));
-                d = match suggest(&ty, known.iter().copied()) {
-                    Some(s) => d.with_help(format!("did you mean \"{s}\"?")),
-                    None => d.with_help(format!("netform knows: {}", known.join(", "))),
-                };
-                diags.push(d);
-                return;
-            };
-            if let Some(w) = alias_warning {
-                cfg.warnings.push(
-                    Diagnostic::warning(format!("\"{ty}\" is deprecated"))
-                        .at(Some(type_range))
-                        .with_help(w),
-                );
-            }
-            let mut r = Resource {
-                mode,
-                ty,
-                name,
-                kind: schema,
-                range: header,
-                attrs: Vec::new(),
-                count: None,
-                for_each: None,
-                depends_on: Vec::new(),
-                lifecycle: Lifecycle::default(),
-                provider: None,
-            };
-            decode_resource_body(cfg, file, b, &mut r, diags);
-            if r.count.is_some() && r.for_each.is_some() {
-                diags.push(
-                    Diagnostic::error("count and for_each cannot both be set")
-                        .at(r.for_each.as_ref().and_then(Expr::range))
-                        .with_help("use one of them"),
-                );
-            }
-            cfg.resources.push(r);
         }
         "output" => {
             if !expect_labels(file, b, 1, "\"NAME\"", diags) {
@@ -827,6 +809,7 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
             let mut o_sensitive = false;
             let mut description = None;
             let mut depends_on = Vec::new();
+            let mut preconditions = Vec::new();
             for s in b.body.iter() {
                 match s {
                     Structure::Attribute(a) => match a.key.as_str() {
@@ -848,12 +831,16 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
                             "output",
                         )),
                     },
+                    Structure::Block(x) if x.ident.as_str() == "precondition" => {
+                        preconditions.extend(blocks::decode_condition(file, x, diags))
+                    }
                     Structure::Block(x) => diags.push(
                         Diagnostic::error(format!(
                             "unexpected block \"{}\" in output",
                             x.ident.as_str()
                         ))
-                        .at(Some(block_header_range(file, x))),
+                        .at(Some(block_header_range(file, x)))
+                        .with_help("an output takes precondition blocks only"),
                     ),
                 }
             }
@@ -876,6 +863,7 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
                 Output {
                     name,
                     value,
+                    preconditions,
                     sensitive: o_sensitive,
                     description,
                     depends_on,
@@ -896,6 +884,74 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
             diags.push(d);
         }
     }
+}
+
+/// A `resource` or `data` block (also a `check` block's scoped data source).
+fn decode_resource(
+    cfg: &mut Config,
+    file: usize,
+    b: &Block,
+    header: SourceRange,
+    diags: &mut Diagnostics,
+) -> Option<Resource> {
+    if !expect_labels(file, b, 2, "\"TYPE\" \"NAME\"", diags) {
+        return None;
+    }
+    let mode = if b.ident.as_str() == "data" {
+        Mode::Data
+    } else {
+        Mode::Managed
+    };
+    let ty = label_str(&b.labels[0]);
+    let name = label_str(&b.labels[1]);
+    let type_range = range(file, b.labels[0].span());
+    let Some((schema, alias_warning)) = schema::lookup(mode, &ty) else {
+        let known = schema::type_names(mode);
+        let mut d = Diagnostic::error(format!(
+            "unknown {} type \"{ty}\"",
+            if mode == Mode::Data {
+                "data source"
+            } else {
+                "resource"
+            }
+        ))
+        .at(Some(type_range));
+        d = match suggest(&ty, known.iter().copied()) {
+            Some(s) => d.with_help(format!("did you mean \"{s}\"?")),
+            None => d.with_help(format!("netform knows: {}", known.join(", "))),
+        };
+        diags.push(d);
+        return None;
+    };
+    if let Some(w) = alias_warning {
+        cfg.warnings.push(
+            Diagnostic::warning(format!("\"{ty}\" is deprecated"))
+                .at(Some(type_range))
+                .with_help(w),
+        );
+    }
+    let mut r = Resource {
+        mode,
+        ty,
+        name,
+        kind: schema,
+        range: header,
+        attrs: Vec::new(),
+        count: None,
+        for_each: None,
+        depends_on: Vec::new(),
+        lifecycle: Lifecycle::default(),
+        provider: None,
+    };
+    decode_resource_body(cfg, file, b, &mut r, diags);
+    if r.count.is_some() && r.for_each.is_some() {
+        diags.push(
+            Diagnostic::error("count and for_each cannot both be set")
+                .at(r.for_each.as_ref().and_then(Expr::range))
+                .with_help("use one of them"),
+        );
+    }
+    Some(r)
 }
 
 /// The attributes a provider block takes (credentials are refused separately, with their own
@@ -1153,7 +1209,7 @@ fn decode_depends_on(
     for item in items.iter() {
         let refs = references(item);
         match (item, refs.as_slice()) {
-            (Expression::Traversal(_), [(r @ Ref::Resource(..), _)]) => {
+            (Expression::Traversal(_), [(r @ (Ref::Resource(..) | Ref::Module(_, None)), _)]) => {
                 out.push((r.clone(), range(file, item.span())))
             }
             _ => diags.push(
@@ -1161,7 +1217,9 @@ fn decode_depends_on(
                     "depends_on items must be references to resources or data sources",
                 )
                 .at(Some(range(file, item.span())))
-                .with_help("write TYPE.NAME or data.TYPE.NAME, without an index or attribute"),
+                .with_help(
+                    "write TYPE.NAME, data.TYPE.NAME or module.NAME, without an index or attribute",
+                ),
             ),
         }
     }
@@ -1284,14 +1342,30 @@ fn decode_resource_body(
                                             .at(Some(range(file, other.span()))),
                                     ),
                                 },
+                                "replace_triggered_by" => match &a.value {
+                                    Expression::Array(items) => r.lifecycle.replace_triggered_by.extend(items.iter().map(|it| Expr { file, expr: it.clone() })),
+                                    other => diags.push(
+                                        Diagnostic::error("replace_triggered_by must be a list of resource references")
+                                            .at(Some(range(file, other.span())))
+                                            .with_help("write replace_triggered_by = [TYPE.NAME]"),
+                                    ),
+                                },
                                 other => diags.push(unknown_attr(
                                     other,
                                     range(file, a.key.span()),
-                                    ["prevent_destroy", "create_before_destroy", "ignore_changes"].into_iter(),
+                                    ["prevent_destroy", "create_before_destroy", "ignore_changes", "replace_triggered_by"].into_iter(),
                                     "lifecycle",
                                 )),
                             }
                         }
+                        Structure::Block(x) if x.ident.as_str() == "precondition" => r
+                            .lifecycle
+                            .preconditions
+                            .extend(blocks::decode_condition(file, x, diags)),
+                        Structure::Block(x) if x.ident.as_str() == "postcondition" => r
+                            .lifecycle
+                            .postconditions
+                            .extend(blocks::decode_condition(file, x, diags)),
                         Structure::Block(x) => diags.push(
                             Diagnostic::error(format!(
                                 "unexpected block \"{}\" in lifecycle",

@@ -137,6 +137,11 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// Binds a name for what is evaluated next (`self` in a postcondition).
+    pub fn bind_name(&mut self, name: &str, v: Value) {
+        self.scopes.push((name.to_string(), v));
+    }
+
     pub fn eval(&mut self, expr: &Expression) -> Result<Value> {
         let span = expr.span();
         match expr {

@@ -4,10 +4,12 @@
 
 pub mod attrs;
 pub mod check;
+pub mod conditions;
 pub mod data;
 pub mod diff;
 pub mod import;
 pub mod modules;
+pub mod moves;
 pub mod ops;
 pub mod refresh;
 pub mod saved;
@@ -118,6 +120,12 @@ pub struct Plan {
     pub options: PlanOptions,
     /// The evaluation scope with planned values, which apply updates as objects come to exist.
     pub scope: Scope,
+    /// Objects `moved` blocks gave a new address (already moved in `prior`).
+    pub moved: Vec<moves::Move>,
+    /// Objects `removed` blocks forget (already gone from `prior`; they stay in the cloud).
+    pub forgotten: Vec<Address>,
+    /// Objects `import` blocks adopt (already read into `prior`).
+    pub imported: Vec<import::Target>,
 }
 
 impl Plan {
@@ -142,6 +150,9 @@ impl Plan {
 
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(Change::is_change)
+            || !self.moved.is_empty()
+            || !self.forgotten.is_empty()
+            || !self.imported.is_empty()
             || self
                 .outputs
                 .iter()
@@ -458,7 +469,7 @@ fn make(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         .clone()
         .unwrap_or_else(|| State::new(crate::state::new_lineage()));
     let mut diags = Diagnostics::default();
-    let (refreshed, drift) = if opts.refresh && !opts.offline && !state.resources.is_empty() {
+    let (mut refreshed, drift) = if opts.refresh && !opts.offline && !state.resources.is_empty() {
         match refresh::refresh(&state, inp.clouds) {
             Ok(x) => x,
             Err(e) => {
@@ -471,6 +482,9 @@ fn make(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         (state.clone(), Vec::new())
     };
 
+    let mut notes = Diagnostics::default();
+    let moved = moves::apply_moves(cfg, &mut refreshed, &mut notes);
+    let forgotten = moves::forget(cfg, &mut refreshed);
     let taint = Taint::new(cfg, &g);
     // Addresses that EIPs in state are bound to, by ENI id: lowering a count keeps them.
     let mut pinned: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -493,6 +507,11 @@ fn make(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
             locals: taint.locals.clone(),
         },
         ..Scope::default()
+    };
+    let imported = if opts.offline || opts.destroy || opts.refresh_only {
+        Vec::new()
+    } else {
+        import::plan_imports(cfg, &scope, &g, &mut refreshed, inp.clouds, &mut diags)
     };
     let mut changes: Vec<Change> = Vec::new();
     let mut seen: BTreeSet<Address> = BTreeSet::new();
@@ -589,7 +608,6 @@ fn make(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
             c.action = Action::NoOp;
         }
     }
-    let mut notes = Diagnostics::default();
     for t in opts.targets.iter().chain(opts.excludes.iter()) {
         if !changes.iter().any(|c| t.matches(&c.address)) {
             let mut d = Diagnostic::warning(format!(
@@ -614,8 +632,19 @@ fn make(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
     protected_releases(&changes, cfg, &mut diags);
     // Outputs, evaluated with the planned values.
     let mut outputs = Vec::new();
+    if !opts.destroy && !opts.refresh_only {
+        conditions::run_checks(cfg, &scope, inp.clouds, opts.offline, &mut notes);
+    }
     if !opts.destroy {
         for (name, o) in &cfg.outputs {
+            conditions::evaluate(
+                &o.preconditions,
+                &mut Evaluator::new(&scope, &cfg.dir),
+                "Module output value precondition failed",
+                &format!("output \"{name}\""),
+                false,
+                &mut diags,
+            );
             let v = match Evaluator::new(&scope, &cfg.dir).eval(&o.value.expr) {
                 Ok(v) => v,
                 Err(e) => {
@@ -662,6 +691,9 @@ fn make(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         stored,
         options: opts,
         scope,
+        moved,
+        forgotten,
+        imported,
     })
 }
 
@@ -848,6 +880,23 @@ fn select_targets(changes: &mut Vec<Change>, opts: &PlanOptions) {
     }
 }
 
+/// `replace_triggered_by`: whether a resource it names (in the same module instance) is planned
+/// to change. A change of any attribute counts: netform does not narrow it to the one named.
+fn triggered(r: &Resource, addr: &Address, planned: &[Change]) -> bool {
+    r.lifecycle.replace_triggered_by.iter().any(|e| {
+        e.refs().iter().any(|(rf, _)| match rf {
+            crate::lang::eval::Ref::Resource(false, ty, name) => planned.iter().any(|c| {
+                c.address.module == addr.module
+                    && &c.address.ty == ty
+                    && &c.address.name == name
+                    && c.before.is_some()
+                    && c.is_change()
+            }),
+            _ => false,
+        })
+    })
+}
+
 /// Whether two addresses are in the same instances of the modules they share: a resource in
 /// `module.tier["api"]` depends on what `module.tier["api"]` holds, not on `module.tier["b"]`.
 fn same_module_instances(a: &Address, b: &Address) -> bool {
@@ -948,6 +997,37 @@ impl PlanCtx<'_> {
                 name: r.name.clone(),
                 key: ik.clone(),
             };
+            let l = &r.lifecycle;
+            let run = |conds: &[crate::config::blocks::Condition],
+                       me: Option<Value>,
+                       what: &str,
+                       diags: &mut Diagnostics| {
+                if conds.is_empty() {
+                    return;
+                }
+                let view = scope.view(module);
+                let mut ev = Evaluator::new(&view, dir);
+                match &ik {
+                    InstanceKey::Int(i) => ev.count_index = Some(*i),
+                    InstanceKey::Str(k) => {
+                        ev.each = Some((
+                            Value::string(k.clone()),
+                            each.clone().unwrap_or(Value::Null),
+                        ))
+                    }
+                    InstanceKey::None => {}
+                }
+                if let Some(me) = me {
+                    ev.bind_name("self", me);
+                }
+                conditions::evaluate(conds, &mut ev, what, &addr.to_string(), false, diags);
+            };
+            run(
+                &l.preconditions,
+                None,
+                "Resource precondition failed",
+                diags,
+            );
             let desired =
                 eval_instance_redacted(cfg, r, taint, (scope, module), (&ik, each.as_ref()), diags);
             let value = match (r.mode, desired) {
@@ -955,12 +1035,26 @@ impl PlanCtx<'_> {
                 (Mode::Data, Some(args)) => self.read_data(r, &args, diags),
                 (Mode::Managed, Some(desired)) => {
                     seen.insert(addr.clone());
-                    let ch = self.managed(r, addr, desired, &deps, each, diags);
+                    let ch = self.managed(
+                        r,
+                        addr.clone(),
+                        desired,
+                        &deps,
+                        each.clone(),
+                        changes,
+                        diags,
+                    );
                     let v = Value::Map(ch.after.clone().unwrap_or_default());
                     changes.push(ch);
                     v
                 }
             };
+            run(
+                &l.postconditions,
+                Some(value.clone()),
+                "Resource postcondition failed",
+                diags,
+            );
             scope.set_instance(&scope_key, expansion, ik, value);
         }
     }
@@ -988,6 +1082,7 @@ impl PlanCtx<'_> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn managed(
         &self,
         r: &Resource,
@@ -995,6 +1090,7 @@ impl PlanCtx<'_> {
         desired: Attrs,
         deps: &[String],
         each: Option<Value>,
+        planned: &[Change],
         diags: &mut Diagnostics,
     ) -> Change {
         let prior = self
@@ -1002,7 +1098,8 @@ impl PlanCtx<'_> {
             .resources
             .get(&addr)
             .map(|i| attrs::from_state(r.kind, &i.attributes));
-        let forced = self.opts.replace.iter().any(|a| a.matches(&addr));
+        let forced = self.opts.replace.iter().any(|a| a.matches(&addr))
+            || (prior.is_some() && triggered(r, &addr, planned));
         let mut ch = diff::diff(diff::DiffInput {
             address: addr.clone(),
             kind: r.kind.kind,

@@ -212,6 +212,14 @@ fn module_output(
     for inst in scope.instances_of(path) {
         let v = {
             let view = scope.view(&inst.path);
+            super::conditions::evaluate(
+                &o.preconditions,
+                &mut Evaluator::new(&view, &child.dir),
+                "Module output value precondition failed",
+                &format!("{}output.{name}", module_prefix(&inst.path)),
+                false,
+                diags,
+            );
             Evaluator::new(&view, &child.dir).eval(&o.value.expr)
         };
         let v = v.unwrap_or_else(|e| {

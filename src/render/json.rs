@@ -82,7 +82,7 @@ pub fn plan(p: &Plan, sources: &Sources) -> J {
                 crate::address::InstanceKey::None => J::Null,
                 k => serde_json::to_value(k).unwrap_or(J::Null),
             };
-            json!({
+            let mut j = json!({
                 "address": c.address.to_string(),
                 "mode": "managed",
                 "type": c.address.ty,
@@ -97,7 +97,17 @@ pub fn plan(p: &Plan, sources: &Sources) -> J {
                     "after_unknown": unknown_json(&c.after),
                     "replace_paths": c.replace_paths.iter().map(|p| json!([p])).collect::<Vec<_>>(),
                 },
-            })
+            });
+            if let Some(m) = c.address.module_address() {
+                j["module_address"] = json!(m);
+            }
+            if let Some(mv) = p.moved.iter().find(|m| m.to == c.address) {
+                j["previous_address"] = json!(mv.from.to_string());
+            }
+            if let Some(t) = p.imported.iter().find(|t| t.address == c.address) {
+                j["change"]["importing"] = json!({ "id": t.id });
+            }
+            j
         })
         .collect();
     let ops: Vec<J> = p

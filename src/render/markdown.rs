@@ -121,6 +121,9 @@ mod tests {
             stored: None,
             options: PlanOptions::default(),
             scope: Default::default(),
+            moved: Vec::new(),
+            forgotten: Vec::new(),
+            imported: Vec::new(),
         }
     }
 

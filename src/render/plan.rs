@@ -287,6 +287,59 @@ fn header(c: &Change, requested: bool) -> (&'static str, String) {
     }
 }
 
+/// A change's block, said as Terraform says a move: an unchanged object that moved is only
+/// `# FROM has moved to TO`; a moved object that also changes carries `# (moved from FROM)`.
+fn moved_block(
+    c: &Change,
+    from: Option<&crate::address::Address>,
+    st: Style,
+    requested: bool,
+) -> String {
+    let Some(from) = from else {
+        return change_block_of(c, st, requested);
+    };
+    if c.action == Action::NoOp {
+        return format!(
+            "  {}\n    resource \"{}\" \"{}\" {{\n        id = {}\n    }}\n",
+            st.bold(&format!("# {from} has moved to {}", c.address)),
+            c.address.ty,
+            c.address.name,
+            c.after
+                .as_ref()
+                .and_then(|a| a.get("id"))
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| "(known after apply)".into())
+        );
+    }
+    let block = change_block_of(c, st, requested);
+    match block.split_once('\n') {
+        Some((head, rest)) => format!("{head}\n    # (moved from {from})\n{rest}"),
+        None => block,
+    }
+}
+
+/// An object an `import` block adopts: `# X will be imported`, or a change's block with
+/// `# (imported from "ID")` when the configuration differs from it.
+fn imported_block(c: &Change, id: &str, st: Style, requested: bool) -> String {
+    if c.action == Action::NoOp {
+        return format!(
+            "  {}\n    resource \"{}\" \"{}\" {{\n        id = {}\n    }}\n",
+            st.bold(&format!("# {} will be imported", c.address)),
+            c.address.ty,
+            c.address.name,
+            serde_json::Value::String(id.to_string())
+        );
+    }
+    let block = change_block_of(c, st, requested);
+    match block.split_once('\n') {
+        Some((head, rest)) => format!(
+            "{head}\n    # (imported from {})\n{rest}",
+            serde_json::Value::String(id.to_string())
+        ),
+        None => block,
+    }
+}
+
 pub fn change_block(c: &Change, st: Style) -> String {
     change_block_of(c, st, false)
 }
@@ -399,8 +452,19 @@ fn outputs(os: &[OutputChange], st: Style) -> String {
 /// The full human plan.
 pub fn render(p: &Plan, st: Style) -> String {
     let mut s = drift(&p.drift, st);
-    let changed: Vec<&Change> = p.changes.iter().filter(|c| c.is_change()).collect();
-    if changed.is_empty() {
+    let moved_from = |c: &Change| p.moved.iter().find(|m| m.to == c.address).map(|m| &m.from);
+    let imported = |c: &Change| {
+        p.imported
+            .iter()
+            .find(|t| t.address == c.address)
+            .map(|t| &t.id)
+    };
+    let changed: Vec<&Change> = p
+        .changes
+        .iter()
+        .filter(|c| c.is_change() || moved_from(c).is_some() || imported(c).is_some())
+        .collect();
+    if changed.is_empty() && p.forgotten.is_empty() {
         if p.options.refresh_only && !p.drift.is_empty() {
             s.push_str("This is a refresh-only plan, so netform will not take any actions to undo these. Applying it updates the state to match.\n");
             return s;
@@ -448,20 +512,39 @@ pub fn render(p: &Plan, st: Style) -> String {
             st.red("-")
         ));
     }
-    s.push_str("netform used the selected providers to generate the following execution\nplan. Resource actions are indicated with the following symbols:\n");
-    for l in legend {
-        let _ = writeln!(s, "{l}");
-    }
-    s.push_str("\nnetform will perform the following actions:\n\n");
-    for c in &changed {
-        let requested = p.options.replace.iter().any(|r| r.matches(&c.address));
-        s.push_str(&change_block_of(c, st, requested));
+    // A plan of moves only has no action symbols to explain.
+    if !legend.is_empty() {
+        s.push_str("netform used the selected providers to generate the following execution\nplan. Resource actions are indicated with the following symbols:\n");
+        for l in legend {
+            let _ = writeln!(s, "{l}");
+        }
         s.push('\n');
     }
+    s.push_str("netform will perform the following actions:\n\n");
+    for c in &changed {
+        let requested = p.options.replace.iter().any(|r| r.matches(&c.address));
+        match imported(c) {
+            Some(id) => s.push_str(&imported_block(c, id, st, requested)),
+            None => s.push_str(&moved_block(c, moved_from(c), st, requested)),
+        }
+        s.push('\n');
+    }
+    for a in &p.forgotten {
+        let _ = writeln!(
+            s,
+            "  {}\n    # (destroy = false: the object stays in the cloud)\n",
+            st.bold(&format!("# {a} will no longer be managed by netform"))
+        );
+    }
     let (add, change, destroy) = p.counts();
+    let imports = if p.imported.is_empty() {
+        String::new()
+    } else {
+        format!("{} to import, ", p.imported.len())
+    };
     let _ = writeln!(
         s,
-        "{} {add} to add, {change} to change, {destroy} to destroy.",
+        "{} {imports}{add} to add, {change} to change, {destroy} to destroy.",
         st.bold("Plan:")
     );
     let o = outputs(&p.outputs, st);

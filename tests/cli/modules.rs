@@ -222,3 +222,412 @@ fn git_sources_are_fetched_by_init_at_their_ref() {
         r.stdout
     );
 }
+
+const TWO_EIPS: &str = r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+  simulator {}
+}
+
+resource "alicloud_eip_address" "a" {
+  address_name = "a"
+}
+
+resource "alicloud_eip_address" "c" {
+  count        = 2
+  address_name = "c${count.index}"
+}
+"#;
+
+const MOVED: &str = r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+  simulator {}
+}
+
+module "m" {
+  source = "./m"
+  name   = "a"
+}
+
+moved {
+  from = alicloud_eip_address.a
+  to   = module.m.alicloud_eip_address.this
+}
+
+resource "alicloud_eip_address" "c" {
+  for_each     = { x = "c0", y = "c1" }
+  address_name = each.value
+}
+
+moved {
+  from = alicloud_eip_address.c[0]
+  to   = alicloud_eip_address.c["x"]
+}
+
+moved {
+  from = alicloud_eip_address.c[1]
+  to   = alicloud_eip_address.c["y"]
+}
+"#;
+
+#[test]
+fn moved_blocks_move_into_a_module_and_from_count_to_for_each_without_destroying() {
+    let env = Env::empty();
+    env.write("main.hcl", TWO_EIPS);
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let before = env.run(&["sim", "show"]).stdout;
+    std::fs::create_dir_all(env.path().join("m")).expect("mkdir");
+    env.write("m/main.hcl", EIP_MODULE);
+    env.write("main.hcl", MOVED);
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    insta::assert_snapshot!("modules_moved_plan", redact(&r.stdout));
+    // The module's default bandwidth (7) differs from the root resource's (5): moved, then
+    // updated in place, never destroyed.
+    assert!(r.stdout.contains("0 to destroy"), "{}", r.stdout);
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let list = env.run(&["state", "list"]).stdout;
+    assert_eq!(
+        list,
+        "alicloud_eip_address.c[\"x\"]\nalicloud_eip_address.c[\"y\"]\nmodule.m.alicloud_eip_address.this\n"
+    );
+    // The same three EIPs: their ids did not change.
+    let after = env.run(&["sim", "show"]).stdout;
+    let ids = |s: &str| {
+        let mut v: Vec<String> = s
+            .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+            .filter(|w| w.starts_with("eip-"))
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    assert_eq!(ids(&before), ids(&after));
+    assert_eq!(ids(&after).len(), 3, "{after}");
+}
+
+#[test]
+fn removed_with_destroy_false_forgets_without_deleting() {
+    let env = Env::empty();
+    env.write("main.hcl", TWO_EIPS);
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let kept = TWO_EIPS
+        .split("resource \"alicloud_eip_address\" \"c\"")
+        .next()
+        .unwrap_or("");
+    env.write(
+        "main.hcl",
+        &format!("{kept}\nremoved {{\n  from = alicloud_eip_address.c\n  lifecycle {{\n    destroy = false\n  }}\n}}\n"),
+    );
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("# alicloud_eip_address.c[0] will no longer be managed by netform"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("0 to destroy"), "{}", r.stdout);
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        env.run(&["state", "list"]).stdout,
+        "alicloud_eip_address.a\n"
+    );
+    let sim = env.run(&["sim", "show"]).stdout;
+    assert!(sim.contains("c0") && sim.contains("c1"), "{sim}");
+    // A removed block for something still declared is refused.
+    env.write(
+        "main.hcl",
+        &format!("{TWO_EIPS}\nremoved {{\n  from = alicloud_eip_address.c\n}}\n"),
+    );
+    let r = env.run(&["validate"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("which the configuration still declares"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// The id `state show` prints for an address.
+fn id_of(env: &Env, addr: &str) -> String {
+    let out = env.run(&["state", "show", addr]).stdout;
+    out.lines()
+        .find(|l| l.trim_start().starts_with("id "))
+        .and_then(|l| l.split('"').nth(1))
+        .unwrap_or_else(|| panic!("no id in {out}"))
+        .to_string()
+}
+
+#[test]
+fn import_blocks_adopt_objects_and_generated_config_replans_to_no_changes() {
+    let env = Env::empty();
+    let made = r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+  simulator {}
+}
+
+resource "alicloud_eip_address" "a" {
+  address_name = "a"
+  bandwidth    = 3
+}
+
+resource "alicloud_ecs_network_interface" "e" {
+  network_interface_name             = "e"
+  vswitch_id                         = "vsw-bp1web0000000000000"
+  security_group_ids                 = ["sg-bp1basic000000000000"]
+  secondary_private_ip_address_count = 2
+  tags                               = { "team-x" = "net" }
+}
+"#;
+    env.write("main.hcl", made);
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let (eip, eni) = (
+        id_of(&env, "alicloud_eip_address.a"),
+        id_of(&env, "alicloud_ecs_network_interface.e"),
+    );
+    let r = env.run(&[
+        "state",
+        "rm",
+        "alicloud_eip_address.a",
+        "alicloud_ecs_network_interface.e",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let eni_block = made
+        .split("resource \"alicloud_ecs_network_interface\"")
+        .next()
+        .unwrap_or("");
+    env.write(
+        "main.hcl",
+        &format!(
+            "{eni_block}\nimport {{\n  to = alicloud_eip_address.a\n  id = \"{eip}\"\n}}\n\nimport {{\n  for_each = {{ g = \"{eni}\" }}\n  to       = alicloud_ecs_network_interface.g\n  id       = each.value\n}}\n"
+        ),
+    );
+    // Without a resource block for the ENI, the plan says how to get one.
+    let r = env.run(&["plan"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("--generate-config-out"), "{}", r.stderr);
+    let r = env.run(&[
+        "plan",
+        "--generate-config-out=generated.hcl",
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("# alicloud_ecs_network_interface.g will be imported"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("Plan: 2 to import, 0 to add, 0 to change, 0 to destroy."),
+        "{}",
+        r.stdout
+    );
+    let generated = env.read("generated.hcl").unwrap_or_default();
+    assert!(generated.contains("\"team-x\" = \"net\""), "{generated}");
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(id_of(&env, "alicloud_ecs_network_interface.g"), eni);
+    // The file is never overwritten.
+    let r = env.run(&["plan", "--generate-config-out=generated.hcl"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("already exists"), "{}", r.stderr);
+}
+
+#[test]
+fn conditions_fail_plans_checks_warn_and_replace_triggered_by_replaces() {
+    let env = Env::empty();
+    env.write(
+        "main.hcl",
+        r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+  simulator {}
+}
+
+variable "bw" {
+  default = 5
+}
+
+resource "alicloud_eip_address" "a" {
+  address_name = "a"
+  bandwidth    = var.bw
+  lifecycle {
+    precondition {
+      condition     = var.bw < 100
+      error_message = "bandwidth too big"
+    }
+    postcondition {
+      condition     = self.address_name == "a"
+      error_message = "wrong name"
+    }
+  }
+}
+
+resource "alicloud_eip_address" "b" {
+  address_name = "b"
+  lifecycle {
+    replace_triggered_by = [alicloud_eip_address.a]
+  }
+}
+
+check "web" {
+  data "alicloud_instances" "web" {
+    name_regex = "^web-1$"
+  }
+  assert {
+    condition     = length(data.alicloud_instances.web.instances) == 2
+    error_message = "expected two web instances"
+  }
+}
+
+output "o" {
+  value = alicloud_eip_address.a.address_name
+  precondition {
+    condition     = var.bw > 1
+    error_message = "bw must be above 1"
+  }
+}
+"#,
+    );
+    let r = env.run(&["plan", "--var", "bw=500"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("Resource precondition failed") && r.stderr.contains("bandwidth too big"),
+        "{}",
+        r.stderr
+    );
+    let r = env.run(&["plan", "--var", "bw=1"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("bw must be above 1"), "{}", r.stderr);
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // A failed check is a warning: the apply went ahead.
+    assert!(
+        r.stderr.contains("Check block assertion failed")
+            && r.stderr.contains("expected two web instances"),
+        "{}",
+        r.stderr
+    );
+    let r = env.run(&["plan", "--var", "bw=6"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("# alicloud_eip_address.a will be updated in-place"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("# alicloud_eip_address.b must be replaced"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// Issue 15's "Done means": a root and two levels of modules with moved, import and check blocks
+/// plans, applies on the simulator and re-plans to "No changes"; the resource moved into the
+/// module is not destroyed.
+#[test]
+fn done_means_two_levels_of_modules_with_moved_import_and_check() {
+    let env = Env::copy_of("examples/modules");
+    let example = env.read("main.hcl").unwrap_or_default();
+    env.write(
+        "main.hcl",
+        r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+  simulator {}
+}
+
+resource "alicloud_eip_address" "legacy" {
+  address_name = "modules-api"
+  bandwidth    = 5
+}
+
+resource "alicloud_eip_address" "stray" {
+  address_name = "stray"
+}
+"#,
+    );
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let legacy = id_of(&env, "alicloud_eip_address.legacy");
+    let stray = id_of(&env, "alicloud_eip_address.stray");
+    let r = env.run(&["state", "rm", "alicloud_eip_address.stray"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    env.write(
+        "main.hcl",
+        &format!(
+            r#"{example}
+moved {{
+  from = alicloud_eip_address.legacy
+  to   = module.tier["api"].module.eip.alicloud_eip_address.this
+}}
+
+resource "alicloud_eip_address" "adopted" {{
+  address_name = "stray"
+}}
+
+import {{
+  to = alicloud_eip_address.adopted
+  id = "{stray}"
+}}
+
+check "tiers" {{
+  assert {{
+    condition     = length(module.tier) == 2
+    error_message = "two tiers expected"
+  }}
+}}
+"#
+        ),
+    );
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let out = &r.stdout;
+    assert!(
+        out.contains("# alicloud_eip_address.legacy has moved to module.tier[\"api\"].module.eip.alicloud_eip_address.this"),
+        "{out}"
+    );
+    assert!(
+        out.contains("# alicloud_eip_address.adopted will be imported"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Plan: 1 to import, 5 to add, 0 to change, 0 to destroy."),
+        "{out}"
+    );
+    assert!(
+        !r.stderr.contains("Check block assertion failed"),
+        "{}",
+        r.stderr
+    );
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    assert_eq!(
+        id_of(
+            &env,
+            "module.tier[\"api\"].module.eip.alicloud_eip_address.this"
+        ),
+        legacy
+    );
+    assert_eq!(id_of(&env, "alicloud_eip_address.adopted"), stray);
+}

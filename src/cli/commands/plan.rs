@@ -87,6 +87,34 @@ fn plan_options(a: &PlanArgs, destroy: bool) -> Result<PlanOptions, CliError> {
 /// Plans under the state lock, taken for `operation`. Everything the plan reads (the state, the
 /// journal, the simulator's cloud) is read after the lock is held, never before: a second run
 /// waiting on `--lock-timeout` must see what the first one did.
+/// `--generate-config-out=FILE`: resource blocks for the import targets not declared, written
+/// before planning so that the plan includes them.
+fn generate_config(
+    ctx: &Ctx,
+    cfg: &Config,
+    vars: &std::collections::BTreeMap<String, crate::lang::Value>,
+    f: &std::path::Path,
+) -> Result<(), CliError> {
+    let clouds = ctx.clouds(cfg, vars)?;
+    let scope = crate::config::eval::Scope {
+        vars: vars.clone(),
+        ..Default::default()
+    };
+    let path = ctx.dir.join(f);
+    let n = plan::import::generate_config(cfg, &scope, &clouds, &path).map_err(|e| {
+        CliError::user(
+            e,
+            "choose a new file name, and check the import blocks' ids",
+        )
+    })?;
+    humanln!(
+        ui(),
+        "Wrote configuration for {n} imported resource(s) to {}.\n",
+        f.display()
+    );
+    Ok(())
+}
+
 pub fn make_plan(
     ctx: &Ctx,
     a: &PlanArgs,
@@ -96,7 +124,12 @@ pub fn make_plan(
     ui().set_json_events(a.json);
     ui().set_machine(a.machine_output());
     let mut cfg = ctx.load()?;
-    let vars = ctx.vars(&mut cfg, a)?;
+    let mut vars = ctx.vars(&mut cfg, a)?;
+    if let Some(f) = &a.generate_config_out {
+        generate_config(ctx, &cfg, &vars, f)?;
+        cfg = ctx.load()?;
+        vars = ctx.vars(&mut cfg, a)?;
+    }
     let opts = plan_options(a, destroy)?;
     let mut store = ctx.store_for(&cfg)?;
     if a.lock {

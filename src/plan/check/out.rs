@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::address::Address;
-use crate::config::{Config, Mode};
+use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics, SourceRange};
 use crate::limits::{Dated, InstanceType, Limits};
 use crate::rules::{self, Violation};
@@ -97,7 +97,7 @@ impl<'a> Out<'a> {
 
 /// Where an attribute is written; an address list may be written as its count companion.
 fn range(cfg: &Config, addr: &Address, attr: &str) -> Option<SourceRange> {
-    let r = cfg.resource(Mode::Managed, &addr.ty, &addr.name)?;
+    let r = cfg.resource_at(addr)?;
     let itself = [attr];
     let companions: &[&str] = match attr {
         "private_ip_addresses" => &[
