@@ -10,6 +10,7 @@ pub mod cloud;
 mod describe;
 mod eip;
 mod eni;
+mod index;
 pub mod serve;
 #[cfg(test)]
 mod tests;
