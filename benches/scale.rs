@@ -2,8 +2,9 @@
 //! secondary IPs, an EIP and its binding (3 resources a chain) on the embedded simulator, through
 //! the real (release) binary, each step a process of its own. From one run it prints:
 //!
-//! - wall time and peak memory (the child's `ru_maxrss`) of every step at each size, and the
-//!   ratios between sizes (the machine is shared and noisy: compare ratios, not absolutes);
+//! - wall time, CPU time (user + system) and peak memory (the child's `ru_maxrss`) of every
+//!   step at each size, and the ratios between sizes (on a shared machine a process may get a
+//!   fraction of a core: CPU time is the steadier figure);
 //! - API calls per resource by action (the apply's debug summary);
 //! - bytes written to disk by the apply process (`/proc/<pid>/io` `write_bytes`, read while the
 //!   exited child is still a zombie) against the final state file's size. The simulated cloud's
@@ -74,6 +75,9 @@ resource "alicloud_eip_association" "bind" {{
 /// One process's figures.
 struct Step {
     wall: Duration,
+    /// User plus system CPU time: steadier than wall time on a shared machine, where a
+    /// process may get a fraction of a core.
+    cpu: Duration,
     /// Peak resident memory, bytes.
     peak: u64,
     /// Bytes the process caused to be written to storage.
@@ -136,7 +140,11 @@ fn run(prog: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)], ok: &[i32])
         } else {
             -1
         };
-        (code, (wall, written, ru.ru_maxrss as u64 * 1024))
+        let tv = |t: libc::timeval| {
+            Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+        };
+        let cpu = tv(ru.ru_utime) + tv(ru.ru_stime);
+        (code, (wall, written, ru.ru_maxrss as u64 * 1024, cpu))
     };
     let stderr = reader.join().unwrap_or_default();
     assert!(
@@ -148,6 +156,7 @@ fn run(prog: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)], ok: &[i32])
         wall: rusage.0,
         written: rusage.1,
         peak: rusage.2,
+        cpu: rusage.3,
         stderr,
     }
 }
@@ -255,30 +264,41 @@ fn mb(b: u64) -> f64 {
 
 fn print_sizes(rows: &[Row]) {
     println!("== plan / apply / no-op plan / destroy (embedded simulator, no latency) ==");
+    println!("(each step: wall s / CPU s / peak MB)");
     println!(
-        "{:>9} | {:>8} {:>7} | {:>8} {:>7} | {:>8} {:>7} | {:>8} {:>7}",
-        "resources", "plan s", "MB", "apply s", "MB", "no-op s", "MB", "destroy", "MB"
+        "{:>9} | {:>19} | {:>19} | {:>19} | {:>19}",
+        "resources", "plan", "apply", "no-op plan", "destroy"
     );
+    let cell = |s: &Step| {
+        format!(
+            "{:>6.2} {:>6.2} {:>5.0}",
+            secs(s.wall),
+            secs(s.cpu),
+            mb(s.peak)
+        )
+    };
     for r in rows {
         println!(
-            "{:>9} | {:>8.2} {:>7.0} | {:>8.2} {:>7.0} | {:>8.2} {:>7.0} | {:>8.2} {:>7.0}",
+            "{:>9} | {} | {} | {} | {}",
             r.resources,
-            secs(r.plan.wall),
-            mb(r.plan.peak),
-            secs(r.apply.wall),
-            mb(r.apply.peak),
-            secs(r.noop.wall),
-            mb(r.noop.peak),
-            secs(r.destroy.wall),
-            mb(r.destroy.peak),
+            cell(&r.plan),
+            cell(&r.apply),
+            cell(&r.noop),
+            cell(&r.destroy),
         );
     }
     for w in rows.windows(2) {
         let (a, b) = (&w[0], &w[1]);
         let k = b.resources as f64 / a.resources as f64;
-        let ratio = |x: &Step, y: &Step| secs(y.wall) / secs(x.wall).max(1e-9);
+        let ratio = |x: &Step, y: &Step| {
+            format!(
+                "x{:.2} (CPU x{:.2})",
+                secs(y.wall) / secs(x.wall).max(1e-9),
+                secs(y.cpu) / secs(x.cpu).max(1e-9)
+            )
+        };
         println!(
-            "{} -> {} (x{k:.1}): plan x{:.2}, apply x{:.2}, no-op plan x{:.2}, destroy x{:.2}",
+            "{} -> {} (x{k:.1}): plan {}, apply {}, no-op plan {}, destroy {}",
             a.resources,
             b.resources,
             ratio(&a.plan, &b.plan),
@@ -292,11 +312,13 @@ fn print_sizes(rows: &[Row]) {
     {
         let k = b.resources as f64 / a.resources as f64;
         println!(
-            "{} -> {} (x{k:.1}): plan x{:.2}, apply x{:.2}",
+            "{} -> {} (x{k:.1}): plan x{:.2} (CPU x{:.2}), apply x{:.2} (CPU x{:.2})",
             a.resources,
             b.resources,
             secs(b.plan.wall) / secs(a.plan.wall).max(1e-9),
+            secs(b.plan.cpu) / secs(a.plan.cpu).max(1e-9),
             secs(b.apply.wall) / secs(a.apply.wall).max(1e-9),
+            secs(b.apply.cpu) / secs(a.apply.cpu).max(1e-9),
         );
     }
     println!("\n== API calls per resource during apply, by action ==");
@@ -359,8 +381,9 @@ fn latency_run(resources: usize) {
         secs(one.wall)
     );
     println!(
-        "apply {:.2}s, bound max({:.2}s, {total} x {LATENCY_MS} ms / {PARALLELISM} = {:.2}s) = {:.2}s: {:.2}x the bound",
+        "apply {:.2}s (CPU {:.2}s), bound max({:.2}s, {total} x {LATENCY_MS} ms / {PARALLELISM} = {:.2}s) = {:.2}s: {:.2}x the bound",
         secs(all.wall),
+        secs(all.cpu),
         secs(one.wall),
         secs(by_calls),
         secs(bound),
