@@ -348,13 +348,13 @@ pub fn apply(
 }
 
 /// How many operations run at once for `--parallelism n`: n calls at once (`counting`), and
-/// room for as many more operations again three times over, which wait for the cloud (an
+/// room for seven times as many more operations, which wait for the cloud (an
 /// attach, a binding) or back off a throttle without holding a call's place. With 1, one
 /// operation at a time: the order is the plan's, as a user asking for 1 expects.
 fn operations_at_once(parallelism: usize) -> usize {
     match parallelism.max(1) {
         1 => 1,
-        n => n.saturating_mul(4),
+        n => n.saturating_mul(8),
     }
 }
 
