@@ -22,9 +22,10 @@ use crate::provider::{ApiError, Clouds};
 use crate::schema::{self, Kind};
 use crate::state::{Instance, JournalEntry, OutputState, State, StateError, Store};
 
+mod counting;
 mod execute;
 pub mod reconcile;
-use execute::execute;
+use execute::{Waiter, execute_with};
 
 /// Progress, for the CLI to show. `phase` tells the destroy half of a change from the rest
 /// (Terraform's "Destroying…" against "Creating…"/"Modifying…").
@@ -261,98 +262,36 @@ pub fn apply(
     opts: &Options,
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<Report, ApplyError> {
-    let mut state = plan.prior.clone();
-    // The serial bumps against what was on disk, not the refreshed copy.
-    let prior_state = plan.stored.clone();
-    let lineage = state.lineage.clone();
-    let changes: HashMap<&Address, &Change> =
-        plan.changes.iter().map(|c| (&c.address, c)).collect();
-    let ops: HashMap<&str, &Op> = plan.ops.iter().map(|o| (o.id.as_str(), o)).collect();
-    let mut waiting: HashMap<&str, usize> = HashMap::new();
-    let mut users: HashMap<&str, Vec<&str>> = HashMap::new();
-    for o in &plan.ops {
-        let n = o
-            .depends_on
-            .iter()
-            .filter(|d| ops.contains_key(d.as_str()))
-            .count();
-        waiting.insert(&o.id, n);
-        for d in &o.depends_on {
-            users.entry(d.as_str()).or_default().push(&o.id);
-        }
-    }
-    let mut ready: VecDeque<&str> = plan
-        .ops
-        .iter()
-        .filter(|o| waiting.get(o.id.as_str()) == Some(&0))
-        .map(|o| o.id.as_str())
-        .collect();
-    let mut scope = plan.scope.clone();
-    let local_order = locals_in_order(cfg);
-    let locals_of = locals_by_resource(cfg, &local_order);
-    let mut report = Report::default();
+    let mut walk = Walk::new(cfg, plan);
     // Opened (and its header made durable) before the first cloud call: a journal that cannot
     // be written must stop the run while nothing has changed yet.
     let mut journal = if plan.ops.is_empty() {
         None
     } else {
-        Some(store.journal(&lineage)?)
+        Some(store.journal(&walk.lineage)?)
     };
-    let mut ids: HashMap<String, Address> = HashMap::new();
-    for (a, i) in &state.resources {
-        if let Some(J::String(id)) = i.attributes.get("id") {
-            ids.insert(id.clone(), a.clone());
-        }
-    }
-    // Per-op completion tallies, to count a change as done when all its operations are.
-    let mut remaining_per_change: HashMap<Address, usize> = HashMap::new();
-    for o in &plan.ops {
-        *remaining_per_change.entry(o.address.clone()).or_default() += 1;
-    }
-    // Changes without operations (an update of attributes netform only records) count at once.
-    for c in &plan.changes {
-        if c.is_change() && !remaining_per_change.contains_key(&c.address) {
-            if let Some(after) = &c.after {
-                let mut a = after.clone();
-                for (_, v) in a.iter_mut() {
-                    if v.is_unknown() {
-                        *v = Value::Null;
-                    }
-                }
-                let inst = instance_for(c, &a);
-                state.resources.insert(c.address.clone(), inst);
-            }
-            count_change(&mut report, c.action);
-        }
-    }
-    // vSwitch CIDRs are recorded on ENIs (guest-config needs them): read once per region.
-    let mut cidrs: HashMap<Option<String>, BTreeMap<String, (String, String)>> = HashMap::new();
-    if plan.ops.iter().any(|o| {
-        changes
-            .get(&o.address)
-            .is_some_and(|c| matches!(c.kind, Kind::Eni | Kind::SecondaryIps | Kind::Attachment))
-    }) {
-        let aliases: HashSet<Option<String>> =
-            plan.changes.iter().map(|c| c.provider.clone()).collect();
-        for a in aliases {
-            let m = crate::plan::refresh::vswitch_cidrs(&clouds.client(a.as_deref()))
-                .unwrap_or_default();
-            cidrs.insert(a, m);
-        }
-    }
+    walk.record_changes_without_ops();
+    let cidrs = walk.vswitch_cidrs(clouds);
+    let calls = counting::Calls::new(opts.parallelism);
     let batch = clouds.limits.ips_per_assign_call.value.max(1) as usize;
-    let workers = opts.parallelism.max(1);
+    let workers = operations_at_once(opts.parallelism);
     let (job_tx, job_rx) = mpsc::channel::<Job>();
     let job_rx = std::sync::Arc::new(std::sync::Mutex::new(job_rx));
-    let (res_tx, res_rx) = mpsc::channel::<(Job, Result<Vec<Update>, ApiError>, Duration)>();
-    let mut failed_ops: HashSet<String> = HashSet::new();
+    let (res_tx, res_rx) = mpsc::channel::<Finished>();
     let empty = BTreeMap::new();
+    // One batched reader per provider block: its reads go to that block's region.
+    let waiters: HashMap<Option<String>, Waiter> = plan
+        .changes
+        .iter()
+        .map(|c| (c.provider.clone(), Waiter::default()))
+        .collect();
+    let fallback = Waiter::default();
     std::thread::scope(|s| -> Result<(), ApplyError> {
         for _ in 0..workers {
             let rx = job_rx.clone();
             let tx = res_tx.clone();
-            let cidrs = &cidrs;
-            let empty = &empty;
+            let (cidrs, empty, calls, waiters) = (&cidrs, &empty, &calls, &waiters);
+            let fallback = &fallback;
             s.spawn(move || {
                 loop {
                     let job = {
@@ -361,9 +300,12 @@ pub fn apply(
                     };
                     let Ok(job) = job else { return };
                     let start = Instant::now();
-                    let client = clouds.client(job.change.provider.as_deref());
+                    let mut client = clouds.client(job.change.provider.as_deref());
+                    let counted = calls.wrap(client.transport);
+                    client.transport = &counted;
                     let cidr = cidrs.get(&job.change.provider).unwrap_or(empty);
-                    let res = execute(&job, &client, cidr, batch);
+                    let waiter = waiters.get(&job.change.provider).unwrap_or(fallback);
+                    let res = execute_with(&job, &client, cidr, batch, Some(waiter));
                     if tx.send((job, res, start.elapsed())).is_err() {
                         return;
                     }
@@ -372,100 +314,15 @@ pub fn apply(
         }
         drop(res_tx);
         let mut in_flight = 0usize;
-        let mut starting: Vec<Job> = Vec::new();
         loop {
-            while in_flight < workers {
-                if opts
-                    .cancel
-                    .as_ref()
-                    .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
-                {
-                    for id in ready.drain(..) {
-                        report.skipped.push(id.to_string());
-                        on_event(&Event::Skipped { op: id.to_string() });
-                    }
-                    break;
-                }
-                let Some(id) = ready.pop_front() else { break };
-                let Some(op) = ops.get(id) else { continue };
-                let Some(change) = changes.get(&op.address) else {
-                    continue;
-                };
-                let resolved = if op.phase == Phase::Apply {
-                    resolve(
-                        cfg,
-                        &mut scope,
-                        locals_of
-                            .get(&change.address.resource_key())
-                            .map(Vec::as_slice)
-                            .unwrap_or(&[]),
-                        change,
-                    )
-                } else {
-                    Ok(change.before.clone().unwrap_or_default())
-                };
-                let (resolved, blocked) = match resolved {
-                    Ok(r) => (r, None),
-                    Err(e) => (change.after.clone().unwrap_or_default(), Some(e)),
-                };
-                // The destroy half of a replacement works on the old object, which with
-                // create_before_destroy is no longer the one state holds.
-                let old_half = op.phase == Phase::Destroy && change.action == Action::Replace;
-                let current = if old_half && change.create_before_destroy {
-                    change.before.clone()
-                } else {
-                    state
-                        .resources
-                        .get(&op.address)
-                        .map(|i| attrs::from_state(schema::by_kind(change.kind), &i.attributes))
-                };
-                on_event(&Event::Start {
-                    op: op.id.clone(),
-                    address: op.address.clone(),
-                    action: op.action,
-                    phase: op.phase,
-                });
-                let job = Job {
-                    op: (*op).clone(),
-                    change: (*change).clone(),
-                    current,
-                    resolved,
-                    blocked,
-                    token: client_token(&lineage, plan.prior.serial, &op.id),
-                    lineage: lineage.clone(),
-                };
-                starting.push(job);
-                in_flight += 1;
-            }
-            // The intents are durable before the operations' first calls (one fsync for all
-            // that start together): whatever happens next, the next run knows to look for
-            // what they may have done.
-            let mut intents: Vec<JournalEntry> = starting
-                .iter()
-                .filter(|j| j.blocked.is_none())
-                .map(|j| JournalEntry::Intent(Box::new(reconcile::intent_of(j))))
-                .collect();
-            // create_before_destroy: the old object's removal is recorded as pending before the
-            // new object is made, so that a run killed in between leaves it to be settled rather
-            // than as an orphan no state remembers.
-            for j in &starting {
-                for i in old_half_intents(j, &plan.ops, plan.prior.serial, &state) {
-                    intents.push(JournalEntry::Intent(Box::new(i)));
-                }
-            }
-            if !intents.is_empty() {
-                let j = match &mut journal {
-                    Some(j) => j,
-                    None => journal.insert(store.journal(&lineage)?),
-                };
-                j.append_all(&intents)?;
-            }
-            for e in intents {
-                if let JournalEntry::Intent(i) = e {
-                    state.pending.insert(i.id.clone(), *i);
-                }
-            }
-            for job in starting.drain(..) {
+            let starting = walk.start_ready(workers - in_flight, opts, on_event);
+            in_flight += starting.len();
+            // One durable write for the outcomes of what just finished and the intents of what
+            // starts now: a finished operation is durable before anything that depends on it
+            // starts (its dependents are sent below), and an intent before its first call.
+            walk.write_journal(&starting, &mut journal, store)?;
+            walk.release_events(on_event);
+            for job in starting {
                 if job_tx.send(job).is_err() {
                     return Err(ApplyError::Internal("apply workers stopped".into()));
                 }
@@ -473,117 +330,416 @@ pub fn apply(
             if in_flight == 0 {
                 break;
             }
-            let Ok((job, res, elapsed)) = res_rx.recv() else {
+            let Ok(first) = res_rx.recv() else {
                 break;
             };
-            in_flight -= 1;
-            let id = job.op.id.clone();
-            // An operation that failed after part of its work (a batch of assigns) still records
-            // that part: state holds every completed call.
-            let (updates, failure) = match res {
-                Ok(mut u) => match u.iter().position(|x| matches!(x, Update::Failed(_))) {
-                    Some(i) => match u.remove(i) {
-                        Update::Failed(e) => (u, Some(e)),
-                        _ => (u, None),
-                    },
-                    None => (u, None),
-                },
-                Err(e) => (Vec::new(), Some(e)),
-            };
-            let j = match &mut journal {
-                Some(j) => j,
-                None => journal.insert(store.journal(&lineage)?),
-            };
-            let mut entries = Vec::new();
-            for u in updates {
-                let Some((entry, recorded)) = record_update(u, &job, &mut state, &mut ids) else {
-                    continue;
-                };
-                mirror_in_scope(&mut scope, &changes, &job, recorded);
-                entries.push(entry);
-            }
-
-            // The intent ends once its outcome is recorded, or when netform refused the
-            // operation before any call. Any other failure may have come after the cloud acted
-            // (a lost answer, a wait that gave up): the intent stays pending, and the next run
-            // settles it against the cloud before it plans.
-            // The old half of a create_before_destroy replacement is never given up: until its
-            // object is gone, its intent is all that remembers it.
-            let keep = old_half(&job.op, &job.change);
-            if job.blocked.is_none()
-                && failure
-                    .as_ref()
-                    .is_none_or(|e| e.refused_before_any_call() && !keep)
-            {
-                state.pending.remove(&job.token);
-                entries.push(JournalEntry::Done {
-                    id: job.token.clone(),
-                });
-            }
-            j.append_all(&entries)?;
-            if let Some(e) = failure {
-                let failed = Failure { error: e, elapsed };
-                fail(
-                    failed,
-                    &id,
-                    &job,
-                    &users,
-                    &mut failed_ops,
-                    &mut report,
-                    on_event,
-                );
-                continue;
-            }
-            report.completed.push(id.clone());
-            on_event(&Event::Done {
-                op: id.clone(),
-                address: job.op.address.clone(),
-                action: job.op.action,
-                phase: job.op.phase,
-                elapsed,
-                id: state
-                    .resources
-                    .get(&job.op.address)
-                    .and_then(|i| i.attributes.get("id"))
-                    .and_then(J::as_str)
-                    .map(str::to_string),
-            });
-            if let Some(n) = remaining_per_change.get_mut(&job.op.address) {
-                *n -= 1;
-                if *n == 0 {
-                    count_change(&mut report, job.change.action);
-                }
-            }
-            for u in users.get(id.as_str()).cloned().unwrap_or_default() {
-                if let Some(w) = waiting.get_mut(u) {
-                    *w -= 1;
-                    if *w == 0 && !failed_ops.contains(u) {
-                        ready.push_back(u);
-                    }
-                }
+            // Whatever else has finished meanwhile shares the next write.
+            for finished in std::iter::once(first).chain(res_rx.try_iter()) {
+                in_flight -= 1;
+                walk.finish(finished);
             }
         }
         drop(job_tx);
         Ok(())
     })?;
-    account_for_every_op(plan, opts, &mut report, on_event);
-    if report.ok() && !state.pending.is_empty() {
-        settle_after_run(&mut state, clouds, store, &mut journal, &mut report)?;
+    log::debug!(target: "netform::apply", "api calls: {}", calls.summary());
+    account_for_every_op(plan, opts, &mut walk.report, on_event);
+    if walk.report.ok() && !walk.state.pending.is_empty() {
+        settle_after_run(
+            &mut walk.state,
+            clouds,
+            store,
+            &mut journal,
+            &mut walk.report,
+        )?;
     }
-    // Outputs from the final values.
-    if report.ok() {
-        state.outputs.clear();
-        if !plan.options.destroy {
-            refresh_locals(cfg, &mut scope, &local_order, true);
-            crate::plan::modules::refresh(cfg, &mut scope);
-        }
-        for o in cfg.outputs.values() {
-            if plan.options.destroy {
-                continue;
+    walk.finish_outputs();
+    let Walk {
+        mut state, report, ..
+    } = walk;
+    store.write(&mut state, plan.stored.as_ref())?;
+    Ok(Report {
+        state: Some(state),
+        ..report
+    })
+}
+
+/// How many operations run at once for `--parallelism n`: n calls at once (`counting`), and
+/// room for seven times as many more operations, which wait for the cloud (an
+/// attach, a binding) or back off a throttle without holding a call's place. With 1, one
+/// operation at a time: the order is the plan's, as a user asking for 1 expects.
+fn operations_at_once(parallelism: usize) -> usize {
+    match parallelism.max(1) {
+        1 => 1,
+        n => n.saturating_mul(8),
+    }
+}
+
+/// A finished operation: the job, what it did (or why it failed), and how long it took.
+type Finished = (Job, Result<Vec<Update>, ApiError>, Duration);
+
+/// The walk of the operation graph: what is ready, what waits on what, state and the evaluation
+/// scope as far as apply has got, and what the journal has still to make durable.
+struct Walk<'a> {
+    cfg: &'a Config,
+    plan: &'a Plan,
+    changes: HashMap<&'a Address, &'a Change>,
+    ops: HashMap<&'a str, &'a Op>,
+    /// Per operation, how many of its dependencies are not done yet.
+    waiting: HashMap<&'a str, usize>,
+    /// Per operation, the operations that depend on it.
+    users: HashMap<&'a str, Vec<&'a str>>,
+    ready: VecDeque<&'a str>,
+    scope: crate::config::eval::Scope,
+    locals_of: HashMap<String, Vec<String>>,
+    local_order: Vec<String>,
+    state: State,
+    lineage: String,
+    report: Report,
+    /// Cloud id → the address whose object it is.
+    ids: HashMap<String, Address>,
+    /// Per-op completion tallies, to count a change as done when all its operations are.
+    remaining_per_change: HashMap<Address, usize>,
+    failed_ops: HashSet<String>,
+    /// Entries of finished operations that are not durable yet.
+    unwritten: Vec<JournalEntry>,
+    /// Events that wait for `unwritten` to be durable (an operation is reported done once it
+    /// is recorded), and the starts that follow them.
+    held: Vec<Event>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(cfg: &'a Config, plan: &'a Plan) -> Walk<'a> {
+        let state = plan.prior.clone();
+        let changes: HashMap<&Address, &Change> =
+            plan.changes.iter().map(|c| (&c.address, c)).collect();
+        let ops: HashMap<&str, &Op> = plan.ops.iter().map(|o| (o.id.as_str(), o)).collect();
+        let mut waiting: HashMap<&str, usize> = HashMap::new();
+        let mut users: HashMap<&str, Vec<&str>> = HashMap::new();
+        for o in &plan.ops {
+            let n = o
+                .depends_on
+                .iter()
+                .filter(|d| ops.contains_key(d.as_str()))
+                .count();
+            waiting.insert(&o.id, n);
+            for d in &o.depends_on {
+                users.entry(d.as_str()).or_default().push(&o.id);
             }
-            match Evaluator::new(&scope, &cfg.dir).eval(&o.value.expr) {
+        }
+        let ready: VecDeque<&str> = plan
+            .ops
+            .iter()
+            .filter(|o| waiting.get(o.id.as_str()) == Some(&0))
+            .map(|o| o.id.as_str())
+            .collect();
+        let local_order = locals_in_order(cfg);
+        let locals_of = locals_by_resource(cfg, &local_order);
+        let mut ids: HashMap<String, Address> = HashMap::new();
+        for (a, i) in &state.resources {
+            if let Some(J::String(id)) = i.attributes.get("id") {
+                ids.insert(id.clone(), a.clone());
+            }
+        }
+        let mut remaining_per_change: HashMap<Address, usize> = HashMap::new();
+        for o in &plan.ops {
+            *remaining_per_change.entry(o.address.clone()).or_default() += 1;
+        }
+        Walk {
+            cfg,
+            plan,
+            changes,
+            ops,
+            waiting,
+            users,
+            ready,
+            scope: plan.scope.clone(),
+            locals_of,
+            local_order,
+            lineage: state.lineage.clone(),
+            state,
+            report: Report::default(),
+            ids,
+            remaining_per_change,
+            failed_ops: HashSet::new(),
+            unwritten: Vec::new(),
+            held: Vec::new(),
+        }
+    }
+
+    /// Changes without operations (an update of attributes netform only records) count at once.
+    fn record_changes_without_ops(&mut self) {
+        for c in &self.plan.changes {
+            if c.is_change() && !self.remaining_per_change.contains_key(&c.address) {
+                if let Some(after) = &c.after {
+                    let mut a = after.clone();
+                    for (_, v) in a.iter_mut() {
+                        if v.is_unknown() {
+                            *v = Value::Null;
+                        }
+                    }
+                    let inst = instance_for(c, &a);
+                    self.state.resources.insert(c.address.clone(), inst);
+                }
+                count_change(&mut self.report, c.action);
+            }
+        }
+    }
+
+    /// vSwitch CIDRs are recorded on ENIs (guest-config needs them): read once per region.
+    fn vswitch_cidrs(&self, clouds: &Clouds) -> Cidrs {
+        let mut cidrs: Cidrs = HashMap::new();
+        if self.plan.ops.iter().any(|o| {
+            self.changes.get(&o.address).is_some_and(|c| {
+                matches!(c.kind, Kind::Eni | Kind::SecondaryIps | Kind::Attachment)
+            })
+        }) {
+            let aliases: HashSet<Option<String>> = self
+                .plan
+                .changes
+                .iter()
+                .map(|c| c.provider.clone())
+                .collect();
+            for a in aliases {
+                let m = crate::plan::refresh::vswitch_cidrs(&clouds.client(a.as_deref()))
+                    .unwrap_or_default();
+                cidrs.insert(a, m);
+            }
+        }
+        cidrs
+    }
+
+    /// Takes up to `room` ready operations and makes their jobs (their starts are reported
+    /// once the journal holds their intents); after a cancel, reports the ready ones skipped.
+    fn start_ready(
+        &mut self,
+        room: usize,
+        opts: &Options,
+        on_event: &mut dyn FnMut(&Event),
+    ) -> Vec<Job> {
+        let mut starting = Vec::new();
+        while starting.len() < room {
+            if opts
+                .cancel
+                .as_ref()
+                .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
+            {
+                for id in self.ready.drain(..) {
+                    self.report.skipped.push(id.to_string());
+                    on_event(&Event::Skipped { op: id.to_string() });
+                }
+                break;
+            }
+            let Some(id) = self.ready.pop_front() else {
+                break;
+            };
+            if let Some(job) = self.job(id) {
+                self.held.push(Event::Start {
+                    op: job.op.id.clone(),
+                    address: job.op.address.clone(),
+                    action: job.op.action,
+                    phase: job.op.phase,
+                });
+                starting.push(job);
+            }
+        }
+        starting
+    }
+
+    /// The job of a ready operation, its values resolved with what apply has made so far.
+    fn job(&mut self, id: &str) -> Option<Job> {
+        let op = *self.ops.get(id)?;
+        let change = *self.changes.get(&op.address)?;
+        let resolved = if op.phase == Phase::Apply {
+            resolve(
+                self.cfg,
+                &mut self.scope,
+                self.locals_of
+                    .get(&change.address.resource_key())
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]),
+                change,
+            )
+        } else {
+            Ok(change.before.clone().unwrap_or_default())
+        };
+        let (resolved, blocked) = match resolved {
+            Ok(r) => (r, None),
+            Err(e) => (change.after.clone().unwrap_or_default(), Some(e)),
+        };
+        // The destroy half of a replacement works on the old object, which with
+        // create_before_destroy is no longer the one state holds.
+        let old_half = op.phase == Phase::Destroy && change.action == Action::Replace;
+        let current = if old_half && change.create_before_destroy {
+            change.before.clone()
+        } else {
+            self.state
+                .resources
+                .get(&op.address)
+                .map(|i| attrs::from_state(schema::by_kind(change.kind), &i.attributes))
+        };
+        Some(Job {
+            op: op.clone(),
+            change: change.clone(),
+            current,
+            resolved,
+            blocked,
+            token: client_token(&self.lineage, self.plan.prior.serial, &op.id),
+            lineage: self.lineage.clone(),
+        })
+    }
+
+    /// Makes the finished operations' entries and the starting ones' intents durable, with one
+    /// write (and one fsync) for all.
+    fn write_journal(
+        &mut self,
+        starting: &[Job],
+        journal: &mut Option<crate::state::Journal>,
+        store: &mut Store,
+    ) -> Result<(), ApplyError> {
+        let mut intents: Vec<crate::state::Intent> = starting
+            .iter()
+            .filter(|j| j.blocked.is_none())
+            .map(reconcile::intent_of)
+            .collect();
+        // create_before_destroy: the old object's removal is recorded as pending before the new
+        // object is made, so that a run killed in between leaves it to be settled rather than as
+        // an orphan no state remembers.
+        for j in starting {
+            intents.extend(old_half_intents(
+                j,
+                &self.plan.ops,
+                self.plan.prior.serial,
+                &self.state,
+            ));
+        }
+        let mut entries = std::mem::take(&mut self.unwritten);
+        entries.extend(
+            intents
+                .iter()
+                .map(|i| JournalEntry::Intent(Box::new(i.clone()))),
+        );
+        if !entries.is_empty() {
+            let j = match journal {
+                Some(j) => j,
+                None => journal.insert(store.journal(&self.lineage)?),
+            };
+            j.append_all(&entries)?;
+        }
+        for i in intents {
+            self.state.pending.insert(i.id.clone(), i);
+        }
+        Ok(())
+    }
+
+    /// Reports what waited for the journal: operations done, failed or skipped, then starts.
+    fn release_events(&mut self, on_event: &mut dyn FnMut(&Event)) {
+        for e in self.held.drain(..) {
+            on_event(&e);
+        }
+    }
+
+    /// Records a finished operation: its updates in state and the scope, its journal entries
+    /// (written with the next batch), and the operations it frees.
+    fn finish(&mut self, (job, res, elapsed): Finished) {
+        let id = job.op.id.clone();
+        // An operation that failed after part of its work (a batch of assigns) still records
+        // that part: state holds every completed call.
+        let (updates, failure) = match res {
+            Ok(mut u) => match u.iter().position(|x| matches!(x, Update::Failed(_))) {
+                Some(i) => match u.remove(i) {
+                    Update::Failed(e) => (u, Some(e)),
+                    _ => (u, None),
+                },
+                None => (u, None),
+            },
+            Err(e) => (Vec::new(), Some(e)),
+        };
+        for u in updates {
+            let Some((entry, recorded)) = record_update(u, &job, &mut self.state, &mut self.ids)
+            else {
+                continue;
+            };
+            mirror_in_scope(&mut self.scope, &self.changes, &job, recorded);
+            self.unwritten.push(entry);
+        }
+        // The intent ends once its outcome is recorded, or when netform refused the operation
+        // before any call. Any other failure may have come after the cloud acted (a lost
+        // answer, a wait that gave up): the intent stays pending, and the next run settles it
+        // against the cloud before it plans. The old half of a create_before_destroy
+        // replacement is never given up: until its object is gone, its intent is all that
+        // remembers it.
+        let keep = old_half(&job.op, &job.change);
+        if job.blocked.is_none()
+            && failure
+                .as_ref()
+                .is_none_or(|e| e.refused_before_any_call() && !keep)
+        {
+            self.state.pending.remove(&job.token);
+            self.unwritten.push(JournalEntry::Done {
+                id: job.token.clone(),
+            });
+        }
+        if let Some(e) = failure {
+            let failed = Failure { error: e, elapsed };
+            let held = &mut self.held;
+            fail(
+                failed,
+                &id,
+                &job,
+                &self.users,
+                &mut self.failed_ops,
+                &mut self.report,
+                &mut |e: &Event| held.push(e.clone()),
+            );
+            return;
+        }
+        self.report.completed.push(id.clone());
+        self.held.push(Event::Done {
+            op: id.clone(),
+            address: job.op.address.clone(),
+            action: job.op.action,
+            phase: job.op.phase,
+            elapsed,
+            id: self
+                .state
+                .resources
+                .get(&job.op.address)
+                .and_then(|i| i.attributes.get("id"))
+                .and_then(J::as_str)
+                .map(str::to_string),
+        });
+        if let Some(n) = self.remaining_per_change.get_mut(&job.op.address) {
+            *n -= 1;
+            if *n == 0 {
+                count_change(&mut self.report, job.change.action);
+            }
+        }
+        for u in self.users.get(id.as_str()).cloned().unwrap_or_default() {
+            if let Some(w) = self.waiting.get_mut(u) {
+                *w -= 1;
+                if *w == 0 && !self.failed_ops.contains(u) {
+                    self.ready.push_back(u);
+                }
+            }
+        }
+    }
+
+    /// Outputs from the final values, once everything succeeded.
+    fn finish_outputs(&mut self) {
+        if !self.report.ok() {
+            return;
+        }
+        self.state.outputs.clear();
+        if self.plan.options.destroy {
+            return;
+        }
+        refresh_locals(self.cfg, &mut self.scope, &self.local_order, true);
+        crate::plan::modules::refresh(self.cfg, &mut self.scope);
+        for o in self.cfg.outputs.values() {
+            match Evaluator::new(&self.scope, &self.cfg.dir).eval(&o.value.expr) {
                 Ok(v) => {
-                    state.outputs.insert(
+                    self.state.outputs.insert(
                         o.name.clone(),
                         OutputState {
                             value: v.to_json(),
@@ -592,7 +748,7 @@ pub fn apply(
                         },
                     );
                 }
-                Err(e) => report.warnings.push(
+                Err(e) => self.report.warnings.push(
                     crate::diag::Diagnostic::warning(format!(
                         "output \"{}\" could not be evaluated: {}",
                         o.name, e.message
@@ -602,10 +758,10 @@ pub fn apply(
             }
         }
     }
-    store.write(&mut state, prior_state.as_ref())?;
-    report.state = Some(state);
-    Ok(report)
 }
+
+/// vSwitch id → (IPv4 CIDR, IPv6 CIDR), per provider alias.
+type Cidrs = HashMap<Option<String>, BTreeMap<String, (String, String)>>;
 
 /// Settles what stays pending after a run that did everything it planned: the removal of
 /// objects a crashed create_before_destroy replacement left behind, which had to wait for the

@@ -830,10 +830,7 @@ impl Journal {
     /// short; the reader forgives only that, and an intent whose end was lost is settled again by
     /// the next run.
     pub fn append_all(&mut self, entries: &[JournalEntry]) -> Result<(), StateError> {
-        for e in entries {
-            self.sink.append(e)?;
-        }
-        Ok(())
+        self.sink.append_all(entries)
     }
 }
 #[cfg(unix)]

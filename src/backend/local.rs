@@ -439,10 +439,22 @@ struct FileJournal {
 
 impl JournalSink for FileJournal {
     fn append(&mut self, e: &JournalEntry) -> Result<(), StateError> {
-        let mut line = serde_json::to_vec(e).unwrap_or_default();
-        line.push(b'\n');
+        self.append_all(std::slice::from_ref(e))
+    }
+
+    /// One write and one fsync for all the entries: a crash can cut only the last line short,
+    /// which the reader forgives.
+    fn append_all(&mut self, entries: &[JournalEntry]) -> Result<(), StateError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut lines = Vec::new();
+        for e in entries {
+            lines.extend(serde_json::to_vec(e).unwrap_or_default());
+            lines.push(b'\n');
+        }
         self.file
-            .write_all(&line)
+            .write_all(&lines)
             .and_then(|_| self.file.sync_data())
             .map_err(|err| StateError::Write {
                 path: self.path.display().to_string(),

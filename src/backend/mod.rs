@@ -75,6 +75,16 @@ pub struct Version {
 /// Where a run appends its completed operations, each durable before `append` returns.
 pub trait JournalSink: Send {
     fn append(&mut self, e: &JournalEntry) -> Result<(), StateError>;
+
+    /// Appends several entries, all durable before it returns. A sink that can should make
+    /// them durable together (one fsync): operations that start or finish together then share
+    /// its cost.
+    fn append_all(&mut self, entries: &[JournalEntry]) -> Result<(), StateError> {
+        for e in entries {
+            self.append(e)?;
+        }
+        Ok(())
+    }
 }
 
 /// One workspace's state in one backend. Dropping it releases a lock it holds.

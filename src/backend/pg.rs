@@ -132,6 +132,12 @@ impl Shown {
 
     fn err(&self, e: &postgres::Error, doing: &str) -> StateError {
         let text = self.scrub(&describe(e));
+        // The server ending the session (an administrator's terminate, a shutdown: SQLSTATE
+        // 57P..) or a connection failure (08...) is the connection lost, whichever statement
+        // it interrupted.
+        let ended = e
+            .code()
+            .is_some_and(|c| c.code().starts_with("57P") || c.code().starts_with("08"));
         match e.code() {
             Some(c) if *c == SqlState::UNDEFINED_TABLE || *c == SqlState::INVALID_SCHEMA_NAME => {
                 StateError::Backend {
@@ -142,7 +148,7 @@ impl Shown {
                     help: "run netform init: it creates the schema and the tables",
                 }
             }
-            _ if e.is_closed() || e.as_db_error().is_none() => StateError::Backend {
+            _ if ended || e.is_closed() || e.as_db_error().is_none() => StateError::Backend {
                 message: format!(
                     "lost the connection to the pg backend at {} while {doing}: {text}",
                     self.at

@@ -93,7 +93,8 @@ pub struct PlanArgs {
     pub vars: Vec<String>,
     #[arg(long = "var-file", value_name = "FILE")]
     pub var_files: Vec<PathBuf>,
-    /// At most this many operations at once (≥ 1).
+    /// At most this many API calls in flight (≥ 1); operations waiting on the cloud (an attach, a
+    /// binding) do not hold a call's place. With 1, one operation at a time, in plan order.
     #[arg(long, default_value_t = 10, value_parser = AtLeastOne)]
     pub parallelism: usize,
     /// How long to wait for the state lock (e.g. 30s, 2m).

@@ -58,7 +58,9 @@ impl Exec<'_> {
         let superseded = sval(&self.cur, "id").is_some_and(|id| !how.known.contains(&id));
         if matches!(settled, Settled::NotDone) && old_half && superseded && how.replay {
             return Ok(
-                match self.replayed(super::execute(self.job, self.c, self.cidrs, self.batch))? {
+                match self.replayed(super::execute_with(
+                    self.job, self.c, self.cidrs, self.batch, None,
+                ))? {
                     Settled::NotDone => Settled::Later,
                     done => done,
                 },

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as J;
 use sha2::Digest;
 
+use super::index::{Index, Used};
 use super::tokens::{Remembered, TokenMemory};
 use super::world::World;
 use crate::limits::Limits;
@@ -101,7 +102,11 @@ pub struct Cloud {
     pub limits: Limits,
     pub live: Live,
     /// Addresses in use per vSwitch, kept in step with `live` for O(1) checks.
-    pub(super) used: HashMap<String, HashSet<IpAddr>>,
+    pub(super) used: HashMap<String, Used>,
+    /// What the quotas and lookups need of `live`, kept in step with it (`index`).
+    pub(super) index: Index,
+    /// Positions of the world's vSwitches, security groups and instances by id.
+    world_at: WorldAt,
     /// Durations of async states in ms (0: immediate).
     pub async_ms: BTreeMap<String, u64>,
     pub now_ms: u64,
@@ -225,6 +230,32 @@ pub(super) fn is_reserved_v6(net: &Ipv6Net, ip: Ipv6Addr) -> bool {
     rules::eni::is_reserved(&(*net).into(), IpAddr::V6(ip))
 }
 
+/// Positions in the world's lists by id: the world does not change once the cloud is open.
+#[derive(Debug, Default)]
+struct WorldAt {
+    vswitch: HashMap<String, usize>,
+    sg: HashMap<String, usize>,
+    instance: HashMap<String, usize>,
+}
+
+impl WorldAt {
+    /// The first of each id wins, as a search of the list would find it.
+    fn build(w: &World) -> WorldAt {
+        fn at<'a>(ids: impl Iterator<Item = &'a String>) -> HashMap<String, usize> {
+            let mut m = HashMap::new();
+            for (i, id) in ids.enumerate() {
+                m.entry(id.clone()).or_insert(i);
+            }
+            m
+        }
+        WorldAt {
+            vswitch: at(w.vswitches.iter().map(|v| &v.id)),
+            sg: at(w.security_groups.iter().map(|s| &s.id)),
+            instance: at(w.instances.iter().map(|i| &i.id)),
+        }
+    }
+}
+
 pub struct VSwitchInfo {
     pub id: String,
     pub vpc_id: String,
@@ -236,11 +267,14 @@ pub struct VSwitchInfo {
 
 impl Cloud {
     pub fn new(world: World, limits: Limits, live: Live, async_ms: BTreeMap<String, u64>) -> Cloud {
+        let world_at = WorldAt::build(&world);
         let mut c = Cloud {
             world,
             limits,
             live,
             used: HashMap::new(),
+            index: Index::default(),
+            world_at,
             async_ms,
             now_ms: 0,
             any_pending: true,
@@ -249,6 +283,7 @@ impl Cloud {
             c.seed_primary_enis();
         }
         c.rebuild_used();
+        c.index = Index::build(&c.live);
         c
     }
 
@@ -297,12 +332,12 @@ impl Cloud {
                 delete_on_release: None,
                 pending: None,
             };
-            self.live.enis.insert(id, eni);
+            self.insert_eni(eni);
         }
     }
 
     fn rebuild_used(&mut self) {
-        let mut used: HashMap<String, HashSet<IpAddr>> = HashMap::new();
+        let mut used: HashMap<String, Used> = HashMap::new();
         for e in self.live.enis.values() {
             let set = used.entry(e.vswitch_id.clone()).or_default();
             set.insert(IpAddr::V4(e.primary_ip));
@@ -323,7 +358,12 @@ impl Cloud {
     }
 
     pub fn vswitch(&self, id: &str) -> Option<VSwitchInfo> {
-        let v = self.world.vswitches.iter().find(|v| v.id == id)?;
+        let v = self
+            .world_at
+            .vswitch
+            .get(id)
+            .and_then(|&i| self.world.vswitches.get(i))
+            .filter(|v| v.id == id)?;
         let region = self
             .world
             .vpcs
@@ -342,7 +382,11 @@ impl Cloud {
     }
 
     pub(super) fn instance(&self, id: &str) -> Option<&super::world::Instance> {
-        self.world.instances.iter().find(|i| i.id == id)
+        self.world_at
+            .instance
+            .get(id)
+            .and_then(|&i| self.world.instances.get(i))
+            .filter(|i| i.id == id)
     }
 
     /// Completes async transitions whose time has come.
@@ -381,7 +425,7 @@ impl Cloud {
             }
         }
         for id in released {
-            self.live.eips.remove(&id);
+            self.remove_eip(&id);
         }
         self.any_pending = self.live.enis.values().any(|e| e.pending.is_some())
             || self.live.eips.values().any(|e| e.pending.is_some());
@@ -403,9 +447,11 @@ impl Cloud {
     }
 
     pub(super) fn forget_eni(&mut self, id: &str) {
-        if let Some(e) = self.live.enis.remove(id)
-            && let Some(set) = self.used.get_mut(&e.vswitch_id)
-        {
+        let Some(e) = self.live.enis.remove(id) else {
+            return;
+        };
+        self.index.eni(&e, false);
+        if let Some(set) = self.used.get_mut(&e.vswitch_id) {
             set.remove(&IpAddr::V4(e.primary_ip));
             for i in &e.private_ips {
                 set.remove(&IpAddr::V4(*i));
@@ -414,6 +460,76 @@ impl Cloud {
                 set.remove(&IpAddr::V6(*i));
             }
         }
+    }
+
+    /// Adds a new ENI to the cloud and the indices.
+    pub(super) fn insert_eni(&mut self, e: Eni) {
+        self.index.eni(&e, true);
+        if let Some(old) = self.live.enis.insert(e.id.clone(), e) {
+            self.index.eni(&old, false);
+        }
+    }
+
+    /// Changes an ENI (its addresses, groups or instance) and keeps the indices in step.
+    pub(super) fn update_eni<T>(
+        &mut self,
+        id: &str,
+        f: impl FnOnce(&mut Eni) -> T,
+    ) -> Result<T, ApiError> {
+        let e = self
+            .live
+            .enis
+            .get_mut(id)
+            .ok_or_else(|| eni_not_found(id))?;
+        self.index.eni(e, false);
+        let out = f(e);
+        self.index.eni(e, true);
+        Ok(out)
+    }
+
+    /// Adds a new EIP to the cloud and the indices.
+    pub(super) fn insert_eip(&mut self, e: Eip) {
+        self.index.eip(&e, true);
+        if let Some(old) = self.live.eips.insert(e.id.clone(), e) {
+            self.index.eip(&old, false);
+        }
+    }
+
+    /// Changes an EIP (what it is bound to) and keeps the indices in step.
+    pub(super) fn update_eip<T>(
+        &mut self,
+        id: &str,
+        f: impl FnOnce(&mut Eip) -> T,
+    ) -> Result<T, ApiError> {
+        let e = self
+            .live
+            .eips
+            .get_mut(id)
+            .ok_or_else(|| eip_not_found(id))?;
+        self.index.eip(e, false);
+        let out = f(e);
+        self.index.eip(e, true);
+        Ok(out)
+    }
+
+    pub(super) fn remove_eip(&mut self, id: &str) {
+        if let Some(e) = self.live.eips.remove(id) {
+            self.index.eip(&e, false);
+        }
+    }
+
+    /// The EIPs bound to a target (ENI, instance, gateway…), in id order.
+    pub(super) fn eips_on(&self, target: &str) -> impl Iterator<Item = &Eip> {
+        self.index
+            .eips_on(target)
+            .filter_map(|id| self.live.eips.get(id))
+    }
+
+    /// The ENIs on an instance, in id order.
+    pub(super) fn enis_on(&self, instance: &str) -> impl Iterator<Item = &Eni> {
+        self.index
+            .enis_on(instance)
+            .filter_map(|id| self.live.enis.get(id))
     }
 
     pub(super) fn seed(&self) -> String {
@@ -439,10 +555,7 @@ impl Cloud {
         }
         let span = (hi - lo + 1) as u64;
         let used = self.used.get(&v.id);
-        let free = (span as usize).saturating_sub(
-            used.map(|u| u.iter().filter(|i| i.is_ipv4()).count())
-                .unwrap_or(0),
-        );
+        let free = (span as usize).saturating_sub(used.map(Used::v4_count).unwrap_or(0));
         judge(&self.limits, Facts::FreeAddresses { free, need: n }, |_| {
             format!(
                 "The vSwitch {} has {free} free addresses; {n} were asked for.",
@@ -553,7 +666,13 @@ impl Cloud {
     ) -> Result<(), ApiError> {
         let mut groups = Vec::new();
         for id in sgs {
-            let Some(sg) = self.world.security_groups.iter().find(|s| &s.id == id) else {
+            let found = self
+                .world_at
+                .sg
+                .get(id)
+                .and_then(|&i| self.world.security_groups.get(i))
+                .filter(|s| &s.id == id);
+            let Some(sg) = found else {
                 return Err(err(
                     404,
                     "InvalidSecurityGroupId.NotFound",
@@ -582,15 +701,8 @@ impl Cloud {
             return Ok(());
         }
         for g in &groups {
-            let members = self
-                .live
-                .enis
-                .values()
-                .filter(|e| e.security_group_ids.contains(&g.id));
-            let enis = members.clone().count();
-            let ips: usize = members
-                .map(|e| 1 + e.private_ips.len() + e.ipv6.len())
-                .sum();
+            let held = self.index.sg(&g.id);
+            let (enis, ips) = (held.enis, held.ips);
             let enterprise = g.security_group_type == "enterprise";
             let facts = Facts::SecurityGroup {
                 enterprise,
@@ -615,24 +727,14 @@ impl Cloud {
         Ok(())
     }
 
+    /// An ENI to change in ways the indices do not follow (status, name, tags); addresses,
+    /// groups and instance change through [`Cloud::update_eni`].
     pub(super) fn eni_mut(&mut self, id: &str) -> Result<&mut Eni, ApiError> {
-        self.live.enis.get_mut(id).ok_or_else(|| {
-            err(
-                404,
-                "InvalidEniId.NotFound",
-                format!("The specified network interface {id} does not exist."),
-            )
-        })
+        self.live.enis.get_mut(id).ok_or_else(|| eni_not_found(id))
     }
 
     pub(super) fn eni(&self, id: &str) -> Result<&Eni, ApiError> {
-        self.live.enis.get(id).ok_or_else(|| {
-            err(
-                404,
-                "InvalidEniId.NotFound",
-                format!("The specified network interface {id} does not exist."),
-            )
-        })
+        self.live.enis.get(id).ok_or_else(|| eni_not_found(id))
     }
 
     pub(super) fn eip(&self, id: &str) -> Result<&Eip, ApiError> {
@@ -816,6 +918,14 @@ fn answer<T: Serialize>(resp: &T) -> Result<J, ApiError> {
             format!("the simulator cannot encode its answer: {e}"),
         )
     })
+}
+
+pub(super) fn eni_not_found(id: &str) -> ApiError {
+    err(
+        404,
+        "InvalidEniId.NotFound",
+        format!("The specified network interface {id} does not exist."),
+    )
 }
 
 pub(super) fn eip_not_found(id: &str) -> ApiError {

@@ -10,14 +10,26 @@ use std::collections::HashMap;
 
 use super::cloud::{Cloud, Eip, Eni, hash_hex, make_id, missing, usable_v4};
 use super::eni::tags_match;
+use super::index::Used;
 use super::world;
 use crate::provider::ApiError;
 use crate::provider::wire::{
     EcsTags, PageNumbered, TokenPaged, VpcTags, ecs, page_of, slb, token_page_of, vpc,
 };
 
-/// EIPs by the id of what they are bound to (an ENI, an instance, a gateway…).
-pub(super) type EipIndex<'a> = HashMap<&'a str, Vec<&'a Eip>>;
+/// EIPs by the id of what they are bound to (an ENI, an instance, a gateway…): a view of the
+/// cloud's index, so an answer about a few objects never walks every EIP.
+pub(super) struct EipIndex<'a> {
+    cloud: &'a Cloud,
+}
+
+impl<'a> EipIndex<'a> {
+    /// The EIPs bound to `target`, in id order; `None` when there are none.
+    pub(super) fn get(&self, target: &str) -> Option<Vec<&'a Eip>> {
+        let v: Vec<&'a Eip> = self.cloud.eips_on(target).collect();
+        (!v.is_empty()).then_some(v)
+    }
+}
 
 /// The page of a `PageNumber`/`PageSize` list, with the numbers its answer repeats.
 struct Page<T> {
@@ -106,13 +118,7 @@ pub fn forward_table_id(nat_gateway_id: &str) -> String {
 
 impl Cloud {
     pub(super) fn eips_by_target(&self) -> EipIndex<'_> {
-        let mut idx: EipIndex<'_> = HashMap::new();
-        for e in self.live.eips.values() {
-            if let Some(t) = &e.instance_id {
-                idx.entry(t.as_str()).or_default().push(e);
-            }
-        }
-        idx
+        EipIndex { cloud: self }
     }
 
     fn region_of_vpc(&self, vpc_id: &str) -> &str {
@@ -429,12 +435,11 @@ impl Cloud {
         // Documented: a MaxResults below 10 is read as 10.
         let tokens = (r.max_results.map(|n| n.max(10)), r.next_token.as_deref());
         let c = cut(picked, tokens, (r.page_number, r.page_size), max)?;
-        let mut enis: HashMap<&str, Vec<&Eni>> = HashMap::new();
-        for e in self.live.enis.values() {
-            if let Some(i) = &e.instance_id {
-                enis.entry(i.as_str()).or_default().push(e);
-            }
-        }
+        let enis: HashMap<&str, Vec<&Eni>> = c
+            .items
+            .iter()
+            .map(|i| (i.id.as_str(), self.enis_on(&i.id).collect()))
+            .collect();
         let idx = self.eips_by_target();
         Ok(ecs::DescribeInstancesResponse {
             instances: c
@@ -607,11 +612,7 @@ impl Cloud {
             Some(net) => {
                 let (lo, hi) = usable_v4(&net);
                 let total = if hi >= lo { (hi - lo + 1) as usize } else { 0 };
-                let used = self
-                    .used
-                    .get(&v.id)
-                    .map(|u| u.iter().filter(|i| i.is_ipv4()).count())
-                    .unwrap_or(0);
+                let used = self.used.get(&v.id).map(Used::v4_count).unwrap_or(0);
                 total.saturating_sub(used) as u64
             }
             None => 0,
@@ -730,7 +731,7 @@ impl Cloud {
             let table = forward_table_id(&n.id);
             let external = idx
                 .get(n.id.as_str())
-                .and_then(|v| v.first())
+                .and_then(|v| v.first().copied())
                 .map(|e| e.ip_address.to_string())
                 .unwrap_or_else(|| made_up_public_ip(&n.id));
             for ip in &n.dnat_ips {

@@ -4,7 +4,6 @@
 //! Binding is judged per target kind (ECS instance, ENI, NAT gateway, HAVIP, SLB, IP address),
 //! each by the rules.md EIP rules that concern it, then the regions are compared.
 
-use std::collections::HashSet;
 use std::net::Ipv4Addr;
 
 use super::cloud::{Cloud, Eip, err, fresh_id, judge, missing};
@@ -54,7 +53,7 @@ impl Cloud {
                         format!("{s} is not an IPv4 address."),
                     )
                 })?;
-                if self.live.eips.values().any(|e| e.ip_address == ip) {
+                if self.index.public_taken(&ip) {
                     return Err(err(
                         400,
                         "InvalidIpAddress.AlreadyExist",
@@ -97,7 +96,7 @@ impl Cloud {
             request_id: String::new(),
         };
         self.live.issued.insert(id.clone());
-        self.live.eips.insert(id, eip);
+        self.insert_eip(eip);
         Ok(out)
     }
 
@@ -109,10 +108,9 @@ impl Cloud {
             u32::from(Ipv4Addr::new(47, 96, 0, 0))
         };
         let start = u32::from_str_radix(&h[..6], 16).unwrap_or(0) % 65000;
-        let taken: HashSet<Ipv4Addr> = self.live.eips.values().map(|e| e.ip_address).collect();
         (0..65000u32)
             .map(|i| Ipv4Addr::from(base + 1 + (start + i) % 65000))
-            .find(|ip| !taken.contains(ip))
+            .find(|ip| !self.index.public_taken(ip))
             .ok_or_else(|| {
                 err(
                     400,
@@ -150,13 +148,7 @@ impl Cloud {
             ..EipTarget::default()
         });
         judge(l, kind_facts, |_| format!("EIPs do not bind to {kind}."))?;
-        let bound: Vec<Eip> = self
-            .live
-            .eips
-            .values()
-            .filter(|e| e.instance_id.as_deref() == Some(target.as_str()))
-            .cloned()
-            .collect();
+        let bound: Vec<Eip> = self.eips_on(&target).cloned().collect();
         let binding = match kind.as_str() {
             "EcsInstance" => self.bind_ecs(&target, &bound)?,
             "NetworkInterface" => self.bind_eni(&r, &bound)?,
@@ -176,18 +168,19 @@ impl Cloud {
             })?;
         }
         let due = self.transition("Associating");
-        let e = self.eip_mut(&alloc)?;
-        e.instance_id = Some(target);
-        e.instance_type = Some(kind);
-        e.private_ip = binding.private_ip;
-        e.mode = binding.mode;
-        match due {
-            Some(at) => {
-                e.status = "Associating".into();
-                e.pending = Some(("InUse".into(), at));
+        self.update_eip(&alloc, |e| {
+            e.instance_id = Some(target);
+            e.instance_type = Some(kind);
+            e.private_ip = binding.private_ip;
+            e.mode = binding.mode;
+            match due {
+                Some(at) => {
+                    e.status = "Associating".into();
+                    e.pending = Some(("InUse".into(), at));
+                }
+                None => e.status = "InUse".into(),
             }
-            None => e.status = "InUse".into(),
-        }
+        })?;
         Ok(Ack::default())
     }
 
@@ -452,18 +445,19 @@ impl Cloud {
             })?;
         }
         let due = self.transition("Unassociating");
-        let e = self.eip_mut(&alloc)?;
-        e.instance_id = None;
-        e.instance_type = None;
-        e.private_ip = None;
-        e.mode = None;
-        match due {
-            Some(at) => {
-                e.status = "Unassociating".into();
-                e.pending = Some(("Available".into(), at));
+        self.update_eip(&alloc, |e| {
+            e.instance_id = None;
+            e.instance_type = None;
+            e.private_ip = None;
+            e.mode = None;
+            match due {
+                Some(at) => {
+                    e.status = "Unassociating".into();
+                    e.pending = Some(("Available".into(), at));
+                }
+                None => e.status = "Available".into(),
             }
-            None => e.status = "Available".into(),
-        }
+        })?;
         Ok(Ack::default())
     }
 
@@ -496,9 +490,7 @@ impl Cloud {
                 e.status = "Releasing".into();
                 e.pending = Some(("Released".into(), at));
             }
-            None => {
-                self.live.eips.remove(&alloc);
-            }
+            None => self.remove_eip(&alloc),
         }
         Ok(Ack::default())
     }

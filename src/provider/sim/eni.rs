@@ -316,14 +316,14 @@ impl Cloud {
             .chain(eni.ipv6.iter().map(|i| IpAddr::V6(*i)))
             .collect();
         self.mark_used(&v.id, addresses);
-        let mut out = self.eni_set(&eni, &Default::default());
+        let mut out = self.eni_set(&eni, &self.eips_by_target());
         // CreateNetworkInterface's answer has no attachment, queue or release settings (the
         // SDK's CreateNetworkInterfaceResponseBody): leave them out rather than invent fields.
         out.queue_number = None;
         out.delete_on_release = None;
         out.attachment = None;
         self.live.issued.insert(id.clone());
-        self.live.enis.insert(id, eni);
+        self.insert_eni(eni);
         Ok(out)
     }
 
@@ -393,24 +393,22 @@ impl Cloud {
             self.judge_type_fits(&eni, &inst_id, t)?;
         }
         let used_idx: BTreeSet<u32> = self
-            .live
-            .enis
-            .values()
-            .filter(|e| e.instance_id.as_deref() == Some(inst_id.as_str()))
+            .enis_on(&inst_id)
             .filter_map(|e| e.device_index)
             .collect();
         let idx = (0..).find(|i| !used_idx.contains(i)).unwrap_or(1);
         let due = self.transition("Attaching");
-        let e = self.eni_mut(&eni_id)?;
-        e.instance_id = Some(inst_id);
-        e.device_index = Some(idx);
-        match due {
-            Some(at) => {
-                e.status = "Attaching".into();
-                e.pending = Some(("InUse".into(), at));
+        self.update_eni(&eni_id, |e| {
+            e.instance_id = Some(inst_id);
+            e.device_index = Some(idx);
+            match due {
+                Some(at) => {
+                    e.status = "Attaching".into();
+                    e.pending = Some(("InUse".into(), at));
+                }
+                None => e.status = "InUse".into(),
             }
-            None => e.status = "InUse".into(),
-        }
+        })?;
         Ok(Ack::default())
     }
 
@@ -419,12 +417,7 @@ impl Cloud {
     fn judge_type_fits(&self, eni: &Eni, inst_id: &str, t: &InstanceType) -> Result<(), ApiError> {
         let l = &self.limits;
         let eni_id = &eni.id;
-        let on = self
-            .live
-            .enis
-            .values()
-            .filter(|e| e.instance_id.as_deref() == Some(inst_id))
-            .count();
+        let on = self.enis_on(inst_id).count();
         judge(
             l,
             Facts::EnisOnInstance {
@@ -502,16 +495,17 @@ impl Cloud {
             })?;
         }
         let due = self.transition("Detaching");
-        let e = self.eni_mut(&eni_id)?;
-        e.instance_id = None;
-        e.device_index = None;
-        match due {
-            Some(at) => {
-                e.status = "Detaching".into();
-                e.pending = Some(("Available".into(), at));
+        self.update_eni(&eni_id, |e| {
+            e.instance_id = None;
+            e.device_index = None;
+            match due {
+                Some(at) => {
+                    e.status = "Detaching".into();
+                    e.pending = Some(("Available".into(), at));
+                }
+                None => e.status = "Available".into(),
             }
-            None => e.status = "Available".into(),
-        }
+        })?;
         Ok(Ack::default())
     }
 
@@ -535,12 +529,7 @@ impl Cloud {
                 ),
             ));
         }
-        if self
-            .live
-            .eips
-            .values()
-            .any(|x| x.instance_id.as_deref() == Some(eni_id.as_str()))
-        {
+        if self.eips_on(&eni_id).next().is_some() {
             return Err(err(
                 400,
                 "InvalidOperation.EniHasEip",
@@ -621,9 +610,7 @@ impl Cloud {
         );
         let ips = self.v4_addresses(&v, &r.private_ip_address, n, Some(&eni), &[], &salt)?;
         self.mark_used(&v.id, ips.iter().map(|i| IpAddr::V4(*i)));
-        self.eni_mut(&eni_id)?
-            .private_ips
-            .extend(ips.iter().copied());
+        self.update_eni(&eni_id, |e| e.private_ips.extend(ips.iter().copied()))?;
         Ok(ecs::AssignPrivateIpAddressesResponse {
             assigned_private_ip_addresses_set: ecs::AssignedPrivateIpAddressesSet {
                 network_interface_id: eni_id,
@@ -656,10 +643,9 @@ impl Cloud {
                     format!("The address {ip} is not a secondary address of {eni_id}."),
                 ));
             }
-            let eip_bound = self.live.eips.values().any(|x| {
-                x.instance_id.as_deref() == Some(eni_id.as_str())
-                    && x.private_ip.as_deref() == Some(s.as_str())
-            });
+            let eip_bound = self
+                .eips_on(&eni_id)
+                .any(|x| x.private_ip.as_deref() == Some(s.as_str()));
             judge(&self.limits, Facts::RemoveAddress { eip_bound }, |_| {
                 format!("An EIP is still bound to {ip} on {eni_id}; unbind it first.")
             })?;
@@ -670,9 +656,7 @@ impl Cloud {
                 set.remove(&IpAddr::V4(*ip));
             }
         }
-        self.eni_mut(&eni_id)?
-            .private_ips
-            .retain(|i| !ips.contains(i));
+        self.update_eni(&eni_id, |e| e.private_ips.retain(|i| !ips.contains(i)))?;
         Ok(Ack::default())
     }
 
@@ -706,7 +690,7 @@ impl Cloud {
         );
         let ips = self.v6_addresses(&v, &net6, &r.ipv6_address, n, &salt)?;
         self.mark_used(&v.id, ips.iter().map(|i| IpAddr::V6(*i)));
-        self.eni_mut(&eni_id)?.ipv6.extend(ips.iter().copied());
+        self.update_eni(&eni_id, |e| e.ipv6.extend(ips.iter().copied()))?;
         Ok(ecs::AssignIpv6AddressesResponse {
             network_interface_id: eni_id,
             ipv6_sets: ips.iter().map(|i| i.to_string()).collect::<Vec<_>>().into(),
@@ -733,7 +717,7 @@ impl Cloud {
                 set.remove(&IpAddr::V6(*ip));
             }
         }
-        self.eni_mut(&eni_id)?.ipv6.retain(|i| !ips.contains(i));
+        self.update_eni(&eni_id, |e| e.ipv6.retain(|i| !ips.contains(i)))?;
         Ok(Ack::default())
     }
 
@@ -747,25 +731,26 @@ impl Cloud {
             let vpc = self.eni(&eni_id)?.vpc_id.clone();
             self.sg_check(&sgs, &vpc, 0, false)?;
         }
-        let e = self.eni_mut(&eni_id)?;
-        if let Some(n) = r.network_interface_name {
-            e.name = n;
-        }
-        if let Some(d) = r.description {
-            e.description = d;
-        }
-        if !sgs.is_empty() {
-            e.security_group_ids = sgs;
-        }
-        if r.queue_number.is_some() {
-            e.queue_number = r.queue_number;
-        }
-        if r.source_dest_check.is_some() {
-            e.source_dest_check = r.source_dest_check;
-        }
-        if r.delete_on_release.is_some() {
-            e.delete_on_release = r.delete_on_release;
-        }
+        self.update_eni(&eni_id, |e| {
+            if let Some(n) = r.network_interface_name {
+                e.name = n;
+            }
+            if let Some(d) = r.description {
+                e.description = d;
+            }
+            if !sgs.is_empty() {
+                e.security_group_ids = sgs;
+            }
+            if r.queue_number.is_some() {
+                e.queue_number = r.queue_number;
+            }
+            if r.source_dest_check.is_some() {
+                e.source_dest_check = r.source_dest_check;
+            }
+            if r.delete_on_release.is_some() {
+                e.delete_on_release = r.delete_on_release;
+            }
+        })?;
         Ok(Ack::default())
     }
 

@@ -12,6 +12,7 @@ mod describe;
 mod disk;
 mod eip;
 mod eni;
+mod index;
 pub mod serve;
 #[cfg(test)]
 mod tests;
