@@ -1,7 +1,8 @@
 //! netform: a declarative reconciler for Alibaba Cloud networking (ENIs, secondary IPs, EIPs).
 //!
 //! The pipeline, each stage its own module: `config` loads and evaluates HCL into desired
-//! resources, `graph` orders them, `state` holds what was applied, `plan` diffs and checks the
+//! resources, `graph` orders them, `state` holds what was applied, `resources` says what each
+//! resource kind means (shaping its planned attributes, reading it back), `plan` diffs and checks the
 //! cloud's rules, `apply` walks the operation graph against a `provider` (the embedded simulator or
 //! the real API), and `render` turns every result into text. Only `cli` prints.
 //!

@@ -862,30 +862,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// A new lineage: random enough to tell states apart, without a uuid dependency.
+/// A new lineage: a random (v4) UUID, as Terraform's, so that two states never share one.
 pub fn new_lineage() -> String {
-    use sha2::Digest;
-    let mut h = sha2::Sha256::new();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    h.update(now.to_le_bytes());
-    h.update(std::process::id().to_le_bytes());
-    let tmp = tempfile::NamedTempFile::new().ok();
-    if let Some(t) = &tmp {
-        h.update(t.path().as_os_str().as_encoded_bytes());
-    }
-    let b = h.finalize();
-    let x: String = b.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &x[0..8],
-        &x[8..12],
-        &x[12..16],
-        &x[16..20],
-        &x[20..32]
-    )
+    uuid::Uuid::new_v4().to_string()
 }
 
 #[cfg(test)]
