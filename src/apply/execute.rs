@@ -310,25 +310,23 @@ impl Exec<'_> {
     }
 
     fn wait_eni(&self, id: &str, want: &str, what: &str) -> Result<EniInfo, ApiError> {
-        waiter::wait(self.c, what, || {
-            Ok(self.eni_now(id)?.filter(|e| e.status == want))
-        })
+        self.c
+            .wait(what, || Ok(self.eni_now(id)?.filter(|e| e.status == want)))
     }
 
     fn wait_eni_gone(&self, id: &str) -> Result<(), ApiError> {
-        waiter::wait(self.c, &format!("deleting {id}"), || {
+        self.c.wait(&format!("deleting {id}"), || {
             Ok(self.eni_now(id)?.is_none().then_some(()))
         })
     }
 
     fn wait_eip(&self, id: &str, want: &str, what: &str) -> Result<EipInfo, ApiError> {
-        waiter::wait(self.c, what, || {
-            Ok(self.eip_now(id)?.filter(|e| e.status == want))
-        })
+        self.c
+            .wait(what, || Ok(self.eip_now(id)?.filter(|e| e.status == want)))
     }
 
     fn wait_eip_gone(&self, id: &str) -> Result<(), ApiError> {
-        waiter::wait(self.c, &format!("releasing {id}"), || {
+        self.c.wait(&format!("releasing {id}"), || {
             Ok(self.eip_now(id)?.is_none().then_some(()))
         })
     }

@@ -379,7 +379,7 @@ impl Client<'_> {
     /// not end the wait: the operation it waits for has been asked for and is under way, and
     /// failing now would leave it half-recorded. Only the wait timeout, or an error that is not
     /// transient, ends it.
-    fn wait<T>(
+    pub(crate) fn wait<T>(
         &self,
         what: &str,
         mut probe: impl FnMut() -> Result<Option<T>, ApiError>,

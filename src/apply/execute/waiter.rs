@@ -10,7 +10,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Condvar, Mutex};
-use std::time::Instant;
 
 use crate::provider::ApiError;
 use crate::provider::api::{Client, EipInfo, EniInfo};
@@ -137,40 +136,6 @@ fn record<T: Clone>(
                 seen.insert(id.clone(), (n, Err(e.clone())));
             }
         }
-    }
-}
-
-/// Polls `probe` until it returns `Some`, as [`Client`]'s waits do: a probe that stays
-/// throttled does not end the wait (the change asked for is under way), only the wait timeout
-/// or an error that is not transient does.
-pub(in crate::apply) fn wait<T>(
-    c: &Client,
-    what: &str,
-    mut probe: impl FnMut() -> Result<Option<T>, ApiError>,
-) -> Result<T, ApiError> {
-    let start = Instant::now();
-    loop {
-        match probe() {
-            Ok(Some(t)) => return Ok(t),
-            Ok(None) => {}
-            Err(e) if e.is_retryable() && !e.is_unreachable() => {
-                if start.elapsed() > c.timing.wait_timeout {
-                    return Err(e);
-                }
-            }
-            Err(e) => return Err(e),
-        }
-        if start.elapsed() > c.timing.wait_timeout {
-            return Err(ApiError::new(
-                408,
-                "netform.WaitTimeout",
-                format!(
-                    "{what} did not finish within {}s",
-                    c.timing.wait_timeout.as_secs()
-                ),
-            ));
-        }
-        std::thread::sleep(c.timing.poll_interval);
     }
 }
 
