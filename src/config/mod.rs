@@ -660,217 +660,14 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
         "import" => blocks::decode_import(cfg, file, b, diags),
         "check" => blocks::decode_check(cfg, file, b, diags),
         "provider" => decode_provider(cfg, file, b, header, diags),
-        "variable" => {
-            if !expect_labels(file, b, 1, "\"NAME\"", diags) {
-                return;
-            }
-            let name = label_str(&b.labels[0]);
-            let mut v = Variable {
-                name: name.clone(),
-                ty: Type::Any,
-                default: None,
-                description: None,
-                sensitive: false,
-                validations: Vec::new(),
-                range: header,
-            };
-            const VAR_ATTRS: &[&str] = &["type", "default", "description", "sensitive", "nullable"];
-            for s in b.body.iter() {
-                match s {
-                    Structure::Attribute(a) => {
-                        let n = a.key.as_str();
-                        let e = Expr {
-                            file,
-                            expr: a.value.clone(),
-                        };
-                        match n {
-                            "type" => match Type::parse(&a.value) {
-                                Ok(t) => v.ty = t,
-                                Err(m) => diags.push(
-                                    Diagnostic::error(format!("invalid type constraint: {m}"))
-                                        .at(e.range())
-                                        .with_help("use string, number, bool, list(T), set(T), map(T), object({…}), tuple([…]) or any"),
-                                ),
-                            },
-                            "default" => v.default = Some(e),
-                            "description" => v.description = a.value.as_str().map(str::to_string),
-                            "sensitive" => v.sensitive = matches!(a.value, Expression::Bool(ref b) if *b.value()),
-                            "nullable" => {}
-                            _ => diags.push(unknown_attr(n, range(file, a.key.span()), VAR_ATTRS.iter().copied(), "variable")),
-                        }
-                    }
-                    Structure::Block(vb) if vb.ident.as_str() == "validation" => {
-                        let mut cond = None;
-                        let mut msg = None;
-                        for s in vb.body.iter() {
-                            if let Structure::Attribute(a) = s {
-                                match a.key.as_str() {
-                                    "condition" => {
-                                        cond = Some(Expr {
-                                            file,
-                                            expr: a.value.clone(),
-                                        })
-                                    }
-                                    "error_message" => {
-                                        msg = Some(Expr {
-                                            file,
-                                            expr: a.value.clone(),
-                                        })
-                                    }
-                                    other => diags.push(unknown_attr(
-                                        other,
-                                        range(file, a.key.span()),
-                                        ["condition", "error_message"].into_iter(),
-                                        "validation",
-                                    )),
-                                }
-                            }
-                        }
-                        match (cond, msg) {
-                            (Some(c), Some(m)) => v.validations.push((c, m)),
-                            _ => diags.push(
-                                Diagnostic::error(
-                                    "a validation block needs both condition and error_message",
-                                )
-                                .at(Some(block_header_range(file, vb))),
-                            ),
-                        }
-                    }
-                    Structure::Block(x) => diags.push(
-                        Diagnostic::error(format!(
-                            "unexpected block \"{}\" in variable",
-                            x.ident.as_str()
-                        ))
-                        .at(Some(block_header_range(file, x)))
-                        .with_help("a variable takes validation blocks only"),
-                    ),
-                }
-            }
-            match cfg.variables.entry(name.clone()) {
-                std::collections::btree_map::Entry::Occupied(_) => diags.push(
-                    Diagnostic::error(format!("duplicate variable \"{name}\""))
-                        .at(Some(v.range.clone()))
-                        .with_help("each variable is declared once; rename or remove one"),
-                ),
-                std::collections::btree_map::Entry::Vacant(e) => {
-                    e.insert(v);
-                }
-            }
-        }
-        "locals" => {
-            for s in b.body.iter() {
-                match s {
-                    Structure::Attribute(a) => {
-                        let n = a.key.as_str().to_string();
-                        let kr = range(file, a.key.span());
-                        if cfg.locals.contains_key(&n) {
-                            diags.push(
-                                Diagnostic::error(format!("duplicate local value \"{n}\""))
-                                    .at(Some(kr))
-                                    .with_help(
-                                        "each local is defined once across all locals blocks",
-                                    ),
-                            );
-                            continue;
-                        }
-                        cfg.locals.insert(
-                            n.clone(),
-                            Local {
-                                name: n,
-                                value: Expr {
-                                    file,
-                                    expr: a.value.clone(),
-                                },
-                                range: kr,
-                            },
-                        );
-                    }
-                    Structure::Block(x) => diags.push(
-                        Diagnostic::error(format!(
-                            "unexpected block \"{}\" in locals",
-                            x.ident.as_str()
-                        ))
-                        .at(Some(block_header_range(file, x))),
-                    ),
-                }
-            }
-        }
+        "variable" => decode_variable(cfg, file, b, header, diags),
+        "locals" => decode_locals(cfg, file, b, diags),
         "resource" | "data" => {
             if let Some(r) = decode_resource(cfg, file, b, header, diags) {
                 cfg.resources.push(r);
             }
         }
-        "output" => {
-            if !expect_labels(file, b, 1, "\"NAME\"", diags) {
-                return;
-            }
-            let name = label_str(&b.labels[0]);
-            let mut value = None;
-            let mut o_sensitive = false;
-            let mut description = None;
-            let mut depends_on = Vec::new();
-            let mut preconditions = Vec::new();
-            for s in b.body.iter() {
-                match s {
-                    Structure::Attribute(a) => match a.key.as_str() {
-                        "value" => {
-                            value = Some(Expr {
-                                file,
-                                expr: a.value.clone(),
-                            })
-                        }
-                        "sensitive" => {
-                            o_sensitive = matches!(a.value, Expression::Bool(ref b) if *b.value())
-                        }
-                        "description" => description = a.value.as_str().map(str::to_string),
-                        "depends_on" => depends_on = decode_depends_on(file, &a.value, diags),
-                        other => diags.push(unknown_attr(
-                            other,
-                            range(file, a.key.span()),
-                            ["value", "sensitive", "description", "depends_on"].into_iter(),
-                            "output",
-                        )),
-                    },
-                    Structure::Block(x) if x.ident.as_str() == "precondition" => {
-                        preconditions.extend(blocks::decode_condition(file, x, diags))
-                    }
-                    Structure::Block(x) => diags.push(
-                        Diagnostic::error(format!(
-                            "unexpected block \"{}\" in output",
-                            x.ident.as_str()
-                        ))
-                        .at(Some(block_header_range(file, x)))
-                        .with_help("an output takes precondition blocks only"),
-                    ),
-                }
-            }
-            let Some(value) = value else {
-                diags.push(
-                    Diagnostic::error(format!("output \"{name}\" has no value"))
-                        .at(Some(header))
-                        .with_help("add value = EXPRESSION"),
-                );
-                return;
-            };
-            if cfg.outputs.contains_key(&name) {
-                diags.push(
-                    Diagnostic::error(format!("duplicate output \"{name}\"")).at(Some(header)),
-                );
-                return;
-            }
-            cfg.outputs.insert(
-                name.clone(),
-                Output {
-                    name,
-                    value,
-                    preconditions,
-                    sensitive: o_sensitive,
-                    description,
-                    depends_on,
-                    range: header,
-                },
-            );
-        }
+        "output" => decode_output(cfg, file, b, header, diags),
         other => {
             let mut d = Diagnostic::error(format!("unknown block type \"{other}\""))
                 .at(Some(range(file, b.ident.span())));
@@ -884,6 +681,232 @@ fn decode_block(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostic
             diags.push(d);
         }
     }
+}
+
+/// A `variable` block.
+fn decode_variable(
+    cfg: &mut Config,
+    file: usize,
+    b: &Block,
+    header: SourceRange,
+    diags: &mut Diagnostics,
+) {
+    if !expect_labels(file, b, 1, "\"NAME\"", diags) {
+        return;
+    }
+    let name = label_str(&b.labels[0]);
+    let mut v = Variable {
+        name: name.clone(),
+        ty: Type::Any,
+        default: None,
+        description: None,
+        sensitive: false,
+        validations: Vec::new(),
+        range: header,
+    };
+    const VAR_ATTRS: &[&str] = &["type", "default", "description", "sensitive", "nullable"];
+    for s in b.body.iter() {
+        match s {
+            Structure::Attribute(a) => {
+                let n = a.key.as_str();
+                let e = Expr {
+                    file,
+                    expr: a.value.clone(),
+                };
+                match n {
+                    "type" => match Type::parse(&a.value) {
+                        Ok(t) => v.ty = t,
+                        Err(m) => diags.push(
+                            Diagnostic::error(format!("invalid type constraint: {m}"))
+                                .at(e.range())
+                                .with_help("use string, number, bool, list(T), set(T), map(T), object({…}), tuple([…]) or any"),
+                        ),
+                    },
+                    "default" => v.default = Some(e),
+                    "description" => v.description = a.value.as_str().map(str::to_string),
+                    "sensitive" => v.sensitive = matches!(a.value, Expression::Bool(ref b) if *b.value()),
+                    "nullable" => {}
+                    _ => diags.push(unknown_attr(n, range(file, a.key.span()), VAR_ATTRS.iter().copied(), "variable")),
+                }
+            }
+            Structure::Block(vb) if vb.ident.as_str() == "validation" => {
+                v.validations.extend(decode_validation(file, vb, diags))
+            }
+            Structure::Block(x) => diags.push(
+                Diagnostic::error(format!(
+                    "unexpected block \"{}\" in variable",
+                    x.ident.as_str()
+                ))
+                .at(Some(block_header_range(file, x)))
+                .with_help("a variable takes validation blocks only"),
+            ),
+        }
+    }
+    match cfg.variables.entry(name.clone()) {
+        std::collections::btree_map::Entry::Occupied(_) => diags.push(
+            Diagnostic::error(format!("duplicate variable \"{name}\""))
+                .at(Some(v.range.clone()))
+                .with_help("each variable is declared once; rename or remove one"),
+        ),
+        std::collections::btree_map::Entry::Vacant(e) => {
+            e.insert(v);
+        }
+    }
+}
+
+/// A variable's `validation` block: its condition and error message.
+fn decode_validation(file: usize, vb: &Block, diags: &mut Diagnostics) -> Option<(Expr, Expr)> {
+    let mut cond = None;
+    let mut msg = None;
+    for s in vb.body.iter() {
+        if let Structure::Attribute(a) = s {
+            match a.key.as_str() {
+                "condition" => {
+                    cond = Some(Expr {
+                        file,
+                        expr: a.value.clone(),
+                    })
+                }
+                "error_message" => {
+                    msg = Some(Expr {
+                        file,
+                        expr: a.value.clone(),
+                    })
+                }
+                other => diags.push(unknown_attr(
+                    other,
+                    range(file, a.key.span()),
+                    ["condition", "error_message"].into_iter(),
+                    "validation",
+                )),
+            }
+        }
+    }
+    match (cond, msg) {
+        (Some(c), Some(m)) => Some((c, m)),
+        _ => {
+            diags.push(
+                Diagnostic::error("a validation block needs both condition and error_message")
+                    .at(Some(block_header_range(file, vb))),
+            );
+            None
+        }
+    }
+}
+
+/// A `locals` block: each attribute a local, defined once across all blocks.
+fn decode_locals(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostics) {
+    for s in b.body.iter() {
+        match s {
+            Structure::Attribute(a) => {
+                let n = a.key.as_str().to_string();
+                let kr = range(file, a.key.span());
+                if cfg.locals.contains_key(&n) {
+                    diags.push(
+                        Diagnostic::error(format!("duplicate local value \"{n}\""))
+                            .at(Some(kr))
+                            .with_help("each local is defined once across all locals blocks"),
+                    );
+                    continue;
+                }
+                cfg.locals.insert(
+                    n.clone(),
+                    Local {
+                        name: n,
+                        value: Expr {
+                            file,
+                            expr: a.value.clone(),
+                        },
+                        range: kr,
+                    },
+                );
+            }
+            Structure::Block(x) => diags.push(
+                Diagnostic::error(format!(
+                    "unexpected block \"{}\" in locals",
+                    x.ident.as_str()
+                ))
+                .at(Some(block_header_range(file, x))),
+            ),
+        }
+    }
+}
+
+/// An `output` block.
+fn decode_output(
+    cfg: &mut Config,
+    file: usize,
+    b: &Block,
+    header: SourceRange,
+    diags: &mut Diagnostics,
+) {
+    if !expect_labels(file, b, 1, "\"NAME\"", diags) {
+        return;
+    }
+    let name = label_str(&b.labels[0]);
+    let mut value = None;
+    let mut o_sensitive = false;
+    let mut description = None;
+    let mut depends_on = Vec::new();
+    let mut preconditions = Vec::new();
+    for s in b.body.iter() {
+        match s {
+            Structure::Attribute(a) => match a.key.as_str() {
+                "value" => {
+                    value = Some(Expr {
+                        file,
+                        expr: a.value.clone(),
+                    })
+                }
+                "sensitive" => {
+                    o_sensitive = matches!(a.value, Expression::Bool(ref b) if *b.value())
+                }
+                "description" => description = a.value.as_str().map(str::to_string),
+                "depends_on" => depends_on = decode_depends_on(file, &a.value, diags),
+                other => diags.push(unknown_attr(
+                    other,
+                    range(file, a.key.span()),
+                    ["value", "sensitive", "description", "depends_on"].into_iter(),
+                    "output",
+                )),
+            },
+            Structure::Block(x) if x.ident.as_str() == "precondition" => {
+                preconditions.extend(blocks::decode_condition(file, x, diags))
+            }
+            Structure::Block(x) => diags.push(
+                Diagnostic::error(format!(
+                    "unexpected block \"{}\" in output",
+                    x.ident.as_str()
+                ))
+                .at(Some(block_header_range(file, x)))
+                .with_help("an output takes precondition blocks only"),
+            ),
+        }
+    }
+    let Some(value) = value else {
+        diags.push(
+            Diagnostic::error(format!("output \"{name}\" has no value"))
+                .at(Some(header))
+                .with_help("add value = EXPRESSION"),
+        );
+        return;
+    };
+    if cfg.outputs.contains_key(&name) {
+        diags.push(Diagnostic::error(format!("duplicate output \"{name}\"")).at(Some(header)));
+        return;
+    }
+    cfg.outputs.insert(
+        name.clone(),
+        Output {
+            name,
+            value,
+            preconditions,
+            sensitive: o_sensitive,
+            description,
+            depends_on,
+            range: header,
+        },
+    );
 }
 
 /// A `resource` or `data` block (also a `check` block's scoped data source).

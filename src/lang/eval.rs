@@ -486,97 +486,8 @@ impl<'a> Evaluator<'a> {
     ) -> Result<Value> {
         let name = f.name.name.as_str();
         let arg_exprs: Vec<&Expression> = f.args.iter().collect();
-        match name {
-            "try" => {
-                if arg_exprs.is_empty() {
-                    return Err(EvalError::new(
-                        "Function \"try\" requires at least one argument",
-                        span,
-                    ));
-                }
-                let mut last_err = None;
-                for e in &arg_exprs {
-                    match self.eval(e) {
-                        Ok(v) => return Ok(v),
-                        Err(err) => last_err = Some(err),
-                    }
-                }
-                let err = last_err.map(|e| e.message).unwrap_or_default();
-                return Err(EvalError::new(
-                    format!("Call to function \"try\" failed: no expression succeeded: {err}"),
-                    span,
-                ));
-            }
-            "templatestring" => {
-                let [tmpl, vars] = arg_exprs.as_slice() else {
-                    return Err(EvalError::new(
-                        "Function \"templatestring\" expects exactly two arguments: a template and its variables",
-                        span,
-                    ));
-                };
-                let (t, v) = (self.eval(tmpl)?, self.eval(vars)?);
-                if !t.is_wholly_known() || !v.is_wholly_known() {
-                    return Ok(Value::unknown());
-                }
-                let failed = |m: String, at: Option<Range<usize>>| {
-                    EvalError::new(
-                        format!("Call to function \"templatestring\" failed: {m}"),
-                        at,
-                    )
-                };
-                let Value::String(src) = t else {
-                    return Err(failed(
-                        format!("the template must be a string, not {}", t.type_name()),
-                        tmpl.span(),
-                    ));
-                };
-                let vars = functions::template_vars(&[Value::Null, v], 1)
-                    .map_err(|e| failed(e.message, vars.span()))?;
-                return render_template(&src, vars, self.base_dir)
-                    .map_err(|e| failed(format!("template:{e}"), tmpl.span()));
-            }
-            "convert" => {
-                let [value, ty] = arg_exprs.as_slice() else {
-                    return Err(EvalError::new(
-                        "Function \"convert\" expects exactly two arguments: a value and a type",
-                        span,
-                    ));
-                };
-                let v = self.eval(value)?;
-                let t = super::types::Type::parse(ty).map_err(|e| {
-                    EvalError::new(format!("Invalid type specification: {e}"), ty.span())
-                })?;
-                return t.convert(&v).map_err(|e| {
-                    EvalError::new(
-                        format!("Call to function \"convert\" failed: {e}"),
-                        value.span(),
-                    )
-                });
-            }
-            "issensitive" => {
-                if arg_exprs.len() != 1 {
-                    return Err(EvalError::new(
-                        "Function \"issensitive\" expects exactly one argument",
-                        span,
-                    ));
-                }
-                self.eval(arg_exprs[0])?;
-                return Ok(Value::Bool(self.is_sensitive(arg_exprs[0])));
-            }
-            "can" => {
-                if arg_exprs.len() != 1 {
-                    return Err(EvalError::new(
-                        "Function \"can\" expects exactly one argument",
-                        span,
-                    ));
-                }
-                return Ok(match self.eval(arg_exprs[0]) {
-                    Ok(v) if !v.is_wholly_known() => Value::unknown(),
-                    Ok(_) => Value::Bool(true),
-                    Err(_) => Value::Bool(false),
-                });
-            }
-            _ => {}
+        if let Some(r) = self.special_call(name, &arg_exprs, span.clone()) {
+            return r;
         }
         if functions::get(name).is_none() {
             let mut e = EvalError::new(
@@ -639,6 +550,125 @@ impl<'a> Evaluator<'a> {
                     at,
                 )
             })
+    }
+
+    /// The functions the evaluator runs itself, since they see their arguments' expressions
+    /// (`try`, `can`, `issensitive`) or the language (`templatestring`, `convert`); `None` for
+    /// every other function.
+    fn special_call(
+        &mut self,
+        name: &str,
+        arg_exprs: &[&Expression],
+        span: Option<Range<usize>>,
+    ) -> Option<Result<Value>> {
+        matches!(
+            name,
+            "try" | "templatestring" | "convert" | "issensitive" | "can"
+        )
+        .then(|| self.special(name, arg_exprs, span))
+    }
+
+    fn special(
+        &mut self,
+        name: &str,
+        arg_exprs: &[&Expression],
+        span: Option<Range<usize>>,
+    ) -> Result<Value> {
+        match name {
+            "try" => {
+                if arg_exprs.is_empty() {
+                    return Err(EvalError::new(
+                        "Function \"try\" requires at least one argument",
+                        span,
+                    ));
+                }
+                let mut last_err = None;
+                for e in arg_exprs {
+                    match self.eval(e) {
+                        Ok(v) => return Ok(v),
+                        Err(err) => last_err = Some(err),
+                    }
+                }
+                let err = last_err.map(|e| e.message).unwrap_or_default();
+                Err(EvalError::new(
+                    format!("Call to function \"try\" failed: no expression succeeded: {err}"),
+                    span,
+                ))
+            }
+            "templatestring" => {
+                let [tmpl, vars] = arg_exprs else {
+                    return Err(EvalError::new(
+                        "Function \"templatestring\" expects exactly two arguments: a template and its variables",
+                        span,
+                    ));
+                };
+                let (t, v) = (self.eval(tmpl)?, self.eval(vars)?);
+                if !t.is_wholly_known() || !v.is_wholly_known() {
+                    return Ok(Value::unknown());
+                }
+                let failed = |m: String, at: Option<Range<usize>>| {
+                    EvalError::new(
+                        format!("Call to function \"templatestring\" failed: {m}"),
+                        at,
+                    )
+                };
+                let Value::String(src) = t else {
+                    return Err(failed(
+                        format!("the template must be a string, not {}", t.type_name()),
+                        tmpl.span(),
+                    ));
+                };
+                let vars = functions::template_vars(&[Value::Null, v], 1)
+                    .map_err(|e| failed(e.message, vars.span()))?;
+                render_template(&src, vars, self.base_dir)
+                    .map_err(|e| failed(format!("template:{e}"), tmpl.span()))
+            }
+            "convert" => {
+                let [value, ty] = arg_exprs else {
+                    return Err(EvalError::new(
+                        "Function \"convert\" expects exactly two arguments: a value and a type",
+                        span,
+                    ));
+                };
+                let v = self.eval(value)?;
+                let t = super::types::Type::parse(ty).map_err(|e| {
+                    EvalError::new(format!("Invalid type specification: {e}"), ty.span())
+                })?;
+                t.convert(&v).map_err(|e| {
+                    EvalError::new(
+                        format!("Call to function \"convert\" failed: {e}"),
+                        value.span(),
+                    )
+                })
+            }
+            "issensitive" => {
+                if arg_exprs.len() != 1 {
+                    return Err(EvalError::new(
+                        "Function \"issensitive\" expects exactly one argument",
+                        span,
+                    ));
+                }
+                self.eval(arg_exprs[0])?;
+                Ok(Value::Bool(self.is_sensitive(arg_exprs[0])))
+            }
+            "can" => {
+                if arg_exprs.len() != 1 {
+                    return Err(EvalError::new(
+                        "Function \"can\" expects exactly one argument",
+                        span,
+                    ));
+                }
+                Ok(match self.eval(arg_exprs[0]) {
+                    Ok(v) if !v.is_wholly_known() => Value::unknown(),
+                    Ok(_) => Value::Bool(true),
+                    Err(_) => Value::Bool(false),
+                })
+            }
+            other => Err(EvalError::new(
+                format!("\"{other}\" is not run by the evaluator"),
+                span,
+            )),
+        }
     }
 
     /// Whether an expression's value is sensitive: it calls `sensitive()` or refers to something

@@ -469,35 +469,13 @@ fn make(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         .clone()
         .unwrap_or_else(|| State::new(crate::state::new_lineage()));
     let mut diags = Diagnostics::default();
-    let (mut refreshed, drift) = if opts.refresh && !opts.offline && !state.resources.is_empty() {
-        match refresh::refresh(&state, inp.clouds) {
-            Ok(x) => x,
-            Err(e) => {
-                return Err(Diagnostic::error(format!("refresh failed: {} ({})", e.message, e.code))
-                    .with_help("the cloud could not be read; nothing was changed. Check the provider settings, or plan with --refresh=false")
-                    .into());
-            }
-        }
-    } else {
-        (state.clone(), Vec::new())
-    };
+    let (mut refreshed, drift) = refreshed_prior(&state, inp.clouds, &opts)?;
 
     let mut notes = Diagnostics::default();
     let moved = moves::apply_moves(cfg, &mut refreshed, &mut notes);
     let forgotten = moves::forget(cfg, &mut refreshed);
     let taint = Taint::new(cfg, &g);
-    // Addresses that EIPs in state are bound to, by ENI id: lowering a count keeps them.
-    let mut pinned: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (a, i) in &refreshed.resources {
-        if schema::lookup(a.mode, &a.ty).is_some_and(|(s, _)| s.kind == Kind::Association)
-            && let (Some(serde_json::Value::String(eni)), Some(serde_json::Value::String(ip))) = (
-                i.attributes.get("instance_id"),
-                i.attributes.get("private_ip_address"),
-            )
-        {
-            pinned.entry(eni.clone()).or_default().insert(ip.clone());
-        }
-    }
+    let pinned = pinned_addresses(&refreshed);
     let no_pins = BTreeSet::new();
     let mut scope = Scope {
         vars: inp.vars.clone(),
@@ -525,45 +503,91 @@ fn make(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         opts: &opts,
         clouds: inp.clouds,
     };
-    for idx in &g.order {
-        match &g.graph[*idx] {
-            Node::Var(q) | Node::Output(q) if !q.starts_with("module.") => {}
-            Node::Local(name) if !name.starts_with("module.") => {
-                let Some(l) = cfg.locals.get(name) else {
-                    continue;
-                };
-                let v = match Evaluator::new(&scope, &cfg.dir).eval(&l.value.expr) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        let mut d = Diagnostic::error(e.message.clone())
-                            .at(l.value.range_of(e.span.clone()));
-                        if let Some(h) = e.help {
-                            d = d.with_help(h);
-                        }
-                        diags.push(d);
-                        Value::unknown()
-                    }
-                };
-                scope.locals.insert(name.clone(), v);
-            }
-            Node::Resource(q) => {
-                let (path, key) = graph::split(q);
-                for inst in scope.instances_of(&path) {
-                    ctx.resource(
-                        &path,
-                        key,
-                        &inst.path,
-                        &mut scope,
-                        &mut changes,
-                        &mut seen,
-                        &mut diags,
-                    );
-                }
-            }
-            other => modules::eval_node(cfg, other, &mut scope, &mut diags),
+    ctx.walk(&mut scope, &mut changes, &mut seen, &mut diags);
+    deletes_of_the_unconfigured(cfg, &refreshed, &seen, &opts, &mut changes, &mut diags);
+    for_the_mode(cfg, &opts, &mut changes, &mut diags);
+    target_notes(&changes, &opts, &mut notes);
+    select_targets(&mut changes, &opts);
+    protected_releases(&changes, cfg, &mut diags);
+    if !opts.destroy && !opts.refresh_only {
+        conditions::run_checks(cfg, &scope, inp.clouds, opts.offline, &mut notes);
+    }
+    // Outputs, evaluated with the planned values.
+    let outputs = if opts.destroy {
+        Vec::new()
+    } else {
+        planned_outputs(cfg, &scope, &taint, &refreshed, &mut diags)
+    };
+    if !opts.refresh_only && !opts.offline {
+        diags.extend(check::check(cfg, &changes, &refreshed, inp.clouds));
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    changes.sort_by(|a, b| a.address.cmp(&b.address));
+    let ops = ops::build(&changes);
+    let mut warnings = cfg.warnings.clone();
+    warnings.extend(diags);
+    warnings.extend(notes);
+    Ok(Plan {
+        changes,
+        drift,
+        ops,
+        outputs,
+        warnings,
+        prior: refreshed,
+        had_state,
+        stored,
+        options: opts,
+        scope,
+        moved,
+        forgotten,
+        imported,
+    })
+}
+
+/// The prior state as the cloud has it now, and the drift found; the state as it is when
+/// refresh is off, offline or there is nothing to read.
+fn refreshed_prior(
+    state: &State,
+    clouds: &Clouds,
+    opts: &PlanOptions,
+) -> Result<(State, Vec<Drift>), Diagnostics> {
+    if !opts.refresh || opts.offline || state.resources.is_empty() {
+        return Ok((state.clone(), Vec::new()));
+    }
+    refresh::refresh(state, clouds).map_err(|e| {
+        Diagnostic::error(format!("refresh failed: {} ({})", e.message, e.code))
+            .with_help("the cloud could not be read; nothing was changed. Check the provider settings, or plan with --refresh=false")
+            .into()
+    })
+}
+
+/// Addresses that EIPs in state are bound to, by ENI id: lowering a count keeps them.
+fn pinned_addresses(state: &State) -> BTreeMap<String, BTreeSet<String>> {
+    let mut pinned: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (a, i) in &state.resources {
+        if schema::lookup(a.mode, &a.ty).is_some_and(|(s, _)| s.kind == Kind::Association)
+            && let (Some(serde_json::Value::String(eni)), Some(serde_json::Value::String(ip))) = (
+                i.attributes.get("instance_id"),
+                i.attributes.get("private_ip_address"),
+            )
+        {
+            pinned.entry(eni.clone()).or_default().insert(ip.clone());
         }
     }
-    // Instances in state that the configuration no longer has: delete them.
+    pinned
+}
+
+/// Instances in state that the configuration no longer has: delete them.
+fn deletes_of_the_unconfigured(
+    cfg: &Config,
+    refreshed: &State,
+    seen: &BTreeSet<Address>,
+    opts: &PlanOptions,
+    changes: &mut Vec<Change>,
+    diags: &mut Diagnostics,
+) {
     for (addr, inst) in &refreshed.resources {
         if addr.mode != Mode::Managed || seen.contains(addr) {
             continue;
@@ -591,9 +615,18 @@ fn make(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
             sensitive: Default::default(),
         });
     }
+}
+
+/// `-destroy` turns every change into a delete of what exists; `-refresh-only` changes nothing.
+fn for_the_mode(
+    cfg: &Config,
+    opts: &PlanOptions,
+    changes: &mut Vec<Change>,
+    diags: &mut Diagnostics,
+) {
     if opts.destroy {
         changes.retain(|c| c.before.is_some());
-        for c in &mut changes {
+        for c in changes.iter_mut() {
             c.action = Action::Delete;
             c.after = None;
             if let Some(r) = cfg.resource_at(&c.address)
@@ -604,10 +637,14 @@ fn make(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         }
     }
     if opts.refresh_only {
-        for c in &mut changes {
+        for c in changes.iter_mut() {
             c.action = Action::NoOp;
         }
     }
+}
+
+/// Warnings for `--target`/`--exclude` addresses that match nothing, and for targeting at all.
+fn target_notes(changes: &[Change], opts: &PlanOptions, notes: &mut Diagnostics) {
     for t in opts.targets.iter().chain(opts.excludes.iter()) {
         if !changes.iter().any(|c| t.matches(&c.address)) {
             let mut d = Diagnostic::warning(format!(
@@ -628,73 +665,53 @@ fn make(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
                 .with_help("use --target and --exclude for exceptional cases; run a full plan afterwards"),
         );
     }
-    select_targets(&mut changes, &opts);
-    protected_releases(&changes, cfg, &mut diags);
-    // Outputs, evaluated with the planned values.
+}
+
+/// The outputs with the planned values, their preconditions checked; a non-sensitive output may
+/// not show a sensitive value.
+fn planned_outputs(
+    cfg: &Config,
+    scope: &Scope,
+    taint: &Taint,
+    refreshed: &State,
+    diags: &mut Diagnostics,
+) -> Vec<OutputChange> {
     let mut outputs = Vec::new();
-    if !opts.destroy && !opts.refresh_only {
-        conditions::run_checks(cfg, &scope, inp.clouds, opts.offline, &mut notes);
-    }
-    if !opts.destroy {
-        for (name, o) in &cfg.outputs {
-            conditions::evaluate(
-                &o.preconditions,
-                &mut Evaluator::new(&scope, &cfg.dir),
-                "Module output value precondition failed",
-                &format!("output \"{name}\""),
-                false,
-                &mut diags,
-            );
-            let v = match Evaluator::new(&scope, &cfg.dir).eval(&o.value.expr) {
-                Ok(v) => v,
-                Err(e) => {
-                    diags.push(
-                        Diagnostic::error(e.message.clone()).at(o.value.range_of(e.span.clone())),
-                    );
-                    Value::unknown()
-                }
-            };
-            if !o.sensitive && taint.touches(&o.value) {
+    for (name, o) in &cfg.outputs {
+        conditions::evaluate(
+            &o.preconditions,
+            &mut Evaluator::new(scope, &cfg.dir),
+            "Module output value precondition failed",
+            &format!("output \"{name}\""),
+            false,
+            diags,
+        );
+        let v = match Evaluator::new(scope, &cfg.dir).eval(&o.value.expr) {
+            Ok(v) => v,
+            Err(e) => {
                 diags.push(
-                    Diagnostic::error(format!("output \"{name}\" refers to sensitive values"))
-                        .at(o.value.range())
-                        .with_help("mark it sensitive = true, so its value is hidden in plans and on screen"),
+                    Diagnostic::error(e.message.clone()).at(o.value.range_of(e.span.clone())),
                 );
+                Value::unknown()
             }
-            outputs.push(OutputChange {
-                name: name.clone(),
-                value: v,
-                sensitive: o.sensitive,
-                before: refreshed.outputs.get(name).map(|s| s.value.clone()),
-            });
+        };
+        if !o.sensitive && taint.touches(&o.value) {
+            diags.push(
+                Diagnostic::error(format!("output \"{name}\" refers to sensitive values"))
+                    .at(o.value.range())
+                    .with_help(
+                        "mark it sensitive = true, so its value is hidden in plans and on screen",
+                    ),
+            );
         }
+        outputs.push(OutputChange {
+            name: name.clone(),
+            value: v,
+            sensitive: o.sensitive,
+            before: refreshed.outputs.get(name).map(|s| s.value.clone()),
+        });
     }
-    if !opts.refresh_only && !opts.offline {
-        diags.extend(check::check(cfg, &changes, &refreshed, inp.clouds));
-    }
-    if diags.has_errors() {
-        return Err(diags);
-    }
-    changes.sort_by(|a, b| a.address.cmp(&b.address));
-    let ops = ops::build(&changes);
-    let mut warnings = cfg.warnings.clone();
-    warnings.extend(diags);
-    warnings.extend(notes);
-    Ok(Plan {
-        changes,
-        drift,
-        ops,
-        outputs,
-        warnings,
-        prior: refreshed,
-        had_state,
-        stored,
-        options: opts,
-        scope,
-        moved,
-        forgotten,
-        imported,
-    })
+    outputs
 }
 
 /// Per resource (`TYPE.NAME`), the attributes whose values derive from sensitive variables:
@@ -935,6 +952,47 @@ struct PlanCtx<'a> {
 }
 
 impl PlanCtx<'_> {
+    /// Evaluates the configuration in dependency order: locals, module values, and each
+    /// resource instance (its change against the prior state).
+    fn walk(
+        &mut self,
+        scope: &mut Scope,
+        changes: &mut Vec<Change>,
+        seen: &mut BTreeSet<Address>,
+        diags: &mut Diagnostics,
+    ) {
+        for idx in &self.g.order {
+            match &self.g.graph[*idx] {
+                Node::Var(q) | Node::Output(q) if !q.starts_with("module.") => {}
+                Node::Local(name) if !name.starts_with("module.") => {
+                    let Some(l) = self.cfg.locals.get(name) else {
+                        continue;
+                    };
+                    let v = match Evaluator::new(&*scope, &self.cfg.dir).eval(&l.value.expr) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            let mut d = Diagnostic::error(e.message.clone())
+                                .at(l.value.range_of(e.span.clone()));
+                            if let Some(h) = e.help {
+                                d = d.with_help(h);
+                            }
+                            diags.push(d);
+                            Value::unknown()
+                        }
+                    };
+                    scope.locals.insert(name.clone(), v);
+                }
+                Node::Resource(q) => {
+                    let (path, key) = graph::split(q);
+                    for inst in scope.instances_of(&path) {
+                        self.resource(&path, key, &inst.path, scope, changes, seen, diags);
+                    }
+                }
+                other => modules::eval_node(self.cfg, other, scope, diags),
+            }
+        }
+    }
+
     /// Plans every instance of the resource `key` (`TYPE.NAME`) of the module at `path`, in the
     /// module instance `module`: data sources are read, managed resources diffed.
     #[allow(clippy::too_many_arguments)]

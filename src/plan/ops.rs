@@ -339,12 +339,33 @@ impl Builder {
 }
 
 pub fn build(changes: &[Change]) -> Vec<Op> {
-    use OpAction::*;
     let mut b = Builder {
         ops: BTreeMap::new(),
         by_addr: HashMap::new(),
         ids: HashMap::new(),
     };
+    own_ops(&mut b, changes);
+    let users = EniUsers::of(&b, changes);
+    let mut links = Links::default();
+    for (i, c) in changes.iter().enumerate() {
+        match c.kind {
+            Kind::Attachment => attachment_links(&mut b, changes, i, c, &mut links),
+            Kind::SecondaryIps => secondary_links(&mut b, changes, i, c, &mut links),
+            Kind::Association => association_links(&mut b, changes, (i, c), &users, &mut links),
+            _ => {}
+        }
+    }
+    config_deps(&mut b, changes, &links.specific);
+    address_handover(&mut b, changes);
+    slot_handover(&mut b, changes);
+    named_before_automatic(&mut b, changes);
+    one_at_a_time(&mut b, links);
+    topo(b.ops)
+}
+
+/// Each change's own operations, chained in their order; a create_before_destroy replacement
+/// makes its new object (the whole chain) before the old one goes.
+fn own_ops(b: &mut Builder, changes: &[Change]) {
     for (i, c) in changes.iter().enumerate() {
         b.by_addr.insert(c.address.clone(), i);
         for side in [c.before.as_ref(), c.after.as_ref()].into_iter().flatten() {
@@ -403,220 +424,265 @@ pub fn build(changes: &[Change]) -> Vec<Op> {
             }
         }
     }
-    // Attachments and secondary-IP resources by the ENI they point at (change index or id),
-    // computed once so linking stays linear.
-    let mut att_of: HashMap<usize, Vec<Address>> = HashMap::new();
-    let mut sips_of: HashMap<usize, Vec<Address>> = HashMap::new();
-    let mut sips_of_id: HashMap<String, Vec<Address>> = HashMap::new();
-    for c in changes {
-        match c.kind {
-            Kind::Attachment => {
-                if let Some(e) = b.link(c, Phase::Apply, "network_interface_id") {
-                    att_of.entry(e).or_default().push(c.address.clone());
+}
+
+/// Attachments and secondary-IP resources by the ENI they point at (change index or id),
+/// computed once so linking stays linear.
+#[derive(Default)]
+struct EniUsers {
+    att_of: HashMap<usize, Vec<Address>>,
+    sips_of: HashMap<usize, Vec<Address>>,
+    sips_of_id: HashMap<String, Vec<Address>>,
+}
+
+impl EniUsers {
+    fn of(b: &Builder, changes: &[Change]) -> EniUsers {
+        let mut u = EniUsers::default();
+        for c in changes {
+            match c.kind {
+                Kind::Attachment => {
+                    if let Some(e) = b.link(c, Phase::Apply, "network_interface_id") {
+                        u.att_of.entry(e).or_default().push(c.address.clone());
+                    }
                 }
-            }
-            Kind::SecondaryIps => {
-                if let Some(e) = b.link(c, Phase::Apply, "network_interface_id") {
-                    sips_of.entry(e).or_default().push(c.address.clone());
-                }
-                if let Some(id) =
-                    get(c, Phase::Apply, "network_interface_id").and_then(Value::as_str)
-                {
-                    sips_of_id
-                        .entry(id.to_string())
-                        .or_default()
-                        .push(c.address.clone());
-                }
-            }
-            _ => {}
-        }
-    }
-    // Links between instances, by kind.
-    let mut specific: BTreeSet<(usize, usize)> = BTreeSet::new();
-    let mut nat_ops: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut eip_ops: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    for (i, c) in changes.iter().enumerate() {
-        let a = &c.address;
-        match c.kind {
-            Kind::Attachment => {
-                let Some(e) = b.link(c, Phase::Apply, "network_interface_id") else {
-                    continue;
-                };
-                specific.insert((i, e));
-                let eni = changes[e].address.clone();
-                // Attach after the ENI exists; its IPs after the attach.
-                b.edge(
-                    b.has(&eni, CreateNetworkInterface),
-                    b.has(a, AttachNetworkInterface),
-                );
-                for act in [AssignPrivateIpAddresses, AssignIpv6Addresses] {
-                    b.edge(b.has(a, AttachNetworkInterface), b.has(&eni, act));
-                }
-                // Destroy: unassign, then detach, then delete.
-                for act in [UnassignPrivateIpAddresses, UnassignIpv6Addresses] {
-                    if b.ops
-                        .get(&op_id(&eni, act))
-                        .is_some_and(|o| o.phase == Phase::Destroy)
+                Kind::SecondaryIps => {
+                    if let Some(e) = b.link(c, Phase::Apply, "network_interface_id") {
+                        u.sips_of.entry(e).or_default().push(c.address.clone());
+                    }
+                    if let Some(id) =
+                        get(c, Phase::Apply, "network_interface_id").and_then(Value::as_str)
                     {
-                        b.edge(b.has(&eni, act), b.has(a, DetachNetworkInterface));
-                    }
-                }
-                b.edge(
-                    b.has(a, DetachNetworkInterface),
-                    b.has(&eni, DeleteNetworkInterface),
-                );
-            }
-            Kind::SecondaryIps => {
-                if let Some(e) = b.link(c, Phase::Apply, "network_interface_id") {
-                    specific.insert((i, e));
-                    let eni = changes[e].address.clone();
-                    for last in b.ops_of_addr(&eni, Phase::Apply) {
-                        for act in [AssignPrivateIpAddresses, AssignIpv6Addresses] {
-                            b.edge(Some(last.clone()), b.has(a, act));
-                        }
-                    }
-                    for act in [UnassignPrivateIpAddresses, UnassignIpv6Addresses] {
-                        b.edge(b.has(a, act), b.has(&eni, DeleteNetworkInterface));
-                    }
-                }
-            }
-            Kind::Association => {
-                let binded = |ph: Phase| {
-                    get(c, ph, "mode")
-                        .and_then(Value::as_str)
-                        .is_some_and(|m| m != "NAT")
-                };
-                if let Some(e) = b.link(c, Phase::Apply, "allocation_id") {
-                    specific.insert((i, e));
-                    let eip = changes[e].address.clone();
-                    b.edge(
-                        b.has(&eip, AllocateEipAddress),
-                        b.has(a, AssociateEipAddress),
-                    );
-                    b.edge(
-                        b.has(a, UnassociateEipAddress),
-                        b.has(&eip, ReleaseEipAddress),
-                    );
-                    b.edge(
-                        b.has(&eip, ModifyEipAddressAttribute),
-                        b.has(a, AssociateEipAddress),
-                    );
-                    eip_ops
-                        .entry(e)
-                        .or_default()
-                        .extend(b.has(a, UnassociateEipAddress));
-                    eip_ops
-                        .entry(e)
-                        .or_default()
-                        .extend(b.has(a, AssociateEipAddress));
-                }
-                let target = b.link(c, Phase::Apply, "instance_id");
-                if let Some(t) = target {
-                    specific.insert((i, t));
-                    let tc = &changes[t];
-                    let taddr = tc.address.clone();
-                    if tc.kind == Kind::Eni {
-                        let att: Vec<Address> = att_of.get(&t).cloned().unwrap_or_default();
-                        if binded(Phase::Apply) {
-                            b.edge(
-                                b.has(&taddr, CreateNetworkInterface),
-                                b.has(a, AssociateEipAddress),
-                            );
-                            for x in &att {
-                                b.edge(
-                                    b.has(a, AssociateEipAddress),
-                                    b.has(x, AttachNetworkInterface),
-                                );
-                            }
-                        } else {
-                            for o in b.ops_of_addr(&taddr, Phase::Apply) {
-                                b.edge(Some(o), b.has(a, AssociateEipAddress));
-                            }
-                            for x in &att {
-                                b.edge(
-                                    b.has(x, AttachNetworkInterface),
-                                    b.has(a, AssociateEipAddress),
-                                );
-                            }
-                        }
-                        if binded(Phase::Destroy) {
-                            for x in &att {
-                                b.edge(
-                                    b.has(x, DetachNetworkInterface),
-                                    b.has(a, UnassociateEipAddress),
-                                );
-                            }
-                        } else {
-                            for act in [UnassignPrivateIpAddresses, UnassignIpv6Addresses] {
-                                b.edge(b.has(a, UnassociateEipAddress), b.has(&taddr, act));
-                            }
-                            for x in &att {
-                                b.edge(
-                                    b.has(a, UnassociateEipAddress),
-                                    b.has(x, DetachNetworkInterface),
-                                );
-                            }
-                        }
-                        b.edge(
-                            b.has(a, UnassociateEipAddress),
-                            b.has(&taddr, DeleteNetworkInterface),
-                        );
-                        // An EIP on a secondary IP that another resource assigns comes after it.
-                        for x in sips_of.get(&t).cloned().unwrap_or_default() {
-                            b.edge(
-                                b.has(&x, AssignPrivateIpAddresses),
-                                b.has(a, AssociateEipAddress),
-                            );
-                            b.edge(
-                                b.has(a, UnassociateEipAddress),
-                                b.has(&x, UnassignPrivateIpAddresses),
-                            );
-                        }
-                    } else {
-                        for o in b.ops_of_addr(&taddr, Phase::Apply) {
-                            b.edge(Some(o), b.has(a, AssociateEipAddress));
-                        }
-                    }
-                }
-                // The instance id may be an ENI that a secondary-IPs resource (not this plan's
-                // ENI) carries addresses on.
-                let tid = get(c, Phase::Apply, "instance_id")
-                    .or_else(|| get(c, Phase::Destroy, "instance_id"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
-                if let Some(tid) = &tid {
-                    if tid.starts_with("ngw-") {
-                        nat_ops
-                            .entry(tid.clone())
+                        u.sips_of_id
+                            .entry(id.to_string())
                             .or_default()
-                            .extend(b.has(a, UnassociateEipAddress));
-                        nat_ops
-                            .entry(tid.clone())
-                            .or_default()
-                            .extend(b.has(a, AssociateEipAddress));
-                    }
-                    for x in sips_of_id.get(tid).cloned().unwrap_or_default() {
-                        b.edge(
-                            b.has(&x, AssignPrivateIpAddresses),
-                            b.has(a, AssociateEipAddress),
-                        );
-                        b.edge(
-                            b.has(a, UnassociateEipAddress),
-                            b.has(&x, UnassignPrivateIpAddresses),
-                        );
+                            .push(c.address.clone());
                     }
                 }
+                _ => {}
             }
-            _ => {}
+        }
+        u
+    }
+}
+
+/// Links between instances found by kind: the pairs they order (so the configuration's generic
+/// dependencies need not), and the operations on each EIP and NAT gateway, run one at a time.
+#[derive(Default)]
+struct Links {
+    specific: BTreeSet<(usize, usize)>,
+    nat_ops: BTreeMap<String, Vec<String>>,
+    eip_ops: BTreeMap<usize, Vec<String>>,
+}
+
+/// An attachment: after its ENI exists, before the ENI's addresses; detached before the ENI goes.
+fn attachment_links(b: &mut Builder, changes: &[Change], i: usize, c: &Change, l: &mut Links) {
+    use OpAction::*;
+    let a = &c.address;
+    let Some(e) = b.link(c, Phase::Apply, "network_interface_id") else {
+        return;
+    };
+    l.specific.insert((i, e));
+    let eni = changes[e].address.clone();
+    // Attach after the ENI exists; its IPs after the attach.
+    b.edge(
+        b.has(&eni, CreateNetworkInterface),
+        b.has(a, AttachNetworkInterface),
+    );
+    for act in [AssignPrivateIpAddresses, AssignIpv6Addresses] {
+        b.edge(b.has(a, AttachNetworkInterface), b.has(&eni, act));
+    }
+    // Destroy: unassign, then detach, then delete.
+    for act in [UnassignPrivateIpAddresses, UnassignIpv6Addresses] {
+        if b.ops
+            .get(&op_id(&eni, act))
+            .is_some_and(|o| o.phase == Phase::Destroy)
+        {
+            b.edge(b.has(&eni, act), b.has(a, DetachNetworkInterface));
         }
     }
-    // Generic dependencies from the configuration, where no specific link orders the pair.
+    b.edge(
+        b.has(a, DetachNetworkInterface),
+        b.has(&eni, DeleteNetworkInterface),
+    );
+}
+
+/// A secondary-IPs resource: after its ENI is ready; its addresses go before the ENI does.
+fn secondary_links(b: &mut Builder, changes: &[Change], i: usize, c: &Change, l: &mut Links) {
+    use OpAction::*;
+    let a = &c.address;
+    if let Some(e) = b.link(c, Phase::Apply, "network_interface_id") {
+        l.specific.insert((i, e));
+        let eni = changes[e].address.clone();
+        for last in b.ops_of_addr(&eni, Phase::Apply) {
+            for act in [AssignPrivateIpAddresses, AssignIpv6Addresses] {
+                b.edge(Some(last.clone()), b.has(a, act));
+            }
+        }
+        for act in [UnassignPrivateIpAddresses, UnassignIpv6Addresses] {
+            b.edge(b.has(a, act), b.has(&eni, DeleteNetworkInterface));
+        }
+    }
+}
+
+/// A binding: after its EIP, around its target's life, and in turn with the other operations on
+/// the same EIP or NAT gateway.
+fn association_links(
+    b: &mut Builder,
+    changes: &[Change],
+    (i, c): (usize, &Change),
+    users: &EniUsers,
+    l: &mut Links,
+) {
+    use OpAction::*;
+    let a = &c.address;
+    if let Some(e) = b.link(c, Phase::Apply, "allocation_id") {
+        l.specific.insert((i, e));
+        let eip = changes[e].address.clone();
+        b.edge(
+            b.has(&eip, AllocateEipAddress),
+            b.has(a, AssociateEipAddress),
+        );
+        b.edge(
+            b.has(a, UnassociateEipAddress),
+            b.has(&eip, ReleaseEipAddress),
+        );
+        b.edge(
+            b.has(&eip, ModifyEipAddressAttribute),
+            b.has(a, AssociateEipAddress),
+        );
+        l.eip_ops
+            .entry(e)
+            .or_default()
+            .extend(b.has(a, UnassociateEipAddress));
+        l.eip_ops
+            .entry(e)
+            .or_default()
+            .extend(b.has(a, AssociateEipAddress));
+    }
+    if let Some(t) = b.link(c, Phase::Apply, "instance_id") {
+        l.specific.insert((i, t));
+        binding_target_links(b, changes, c, t, users);
+    }
+    // The instance id may be an ENI that a secondary-IPs resource (not this plan's
+    // ENI) carries addresses on.
+    let tid = get(c, Phase::Apply, "instance_id")
+        .or_else(|| get(c, Phase::Destroy, "instance_id"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if let Some(tid) = &tid {
+        if tid.starts_with("ngw-") {
+            l.nat_ops
+                .entry(tid.clone())
+                .or_default()
+                .extend(b.has(a, UnassociateEipAddress));
+            l.nat_ops
+                .entry(tid.clone())
+                .or_default()
+                .extend(b.has(a, AssociateEipAddress));
+        }
+        for x in users.sips_of_id.get(tid).cloned().unwrap_or_default() {
+            b.edge(
+                b.has(&x, AssignPrivateIpAddresses),
+                b.has(a, AssociateEipAddress),
+            );
+            b.edge(
+                b.has(a, UnassociateEipAddress),
+                b.has(&x, UnassignPrivateIpAddresses),
+            );
+        }
+    }
+}
+
+/// A binding to target `t` of this plan: to an ENI, around its creation, attachments and
+/// addresses (BINDED modes bind before the attach); to anything else, after it is ready.
+fn binding_target_links(
+    b: &mut Builder,
+    changes: &[Change],
+    c: &Change,
+    t: usize,
+    users: &EniUsers,
+) {
+    use OpAction::*;
+    let a = &c.address;
+    let binded = |ph: Phase| {
+        get(c, ph, "mode")
+            .and_then(Value::as_str)
+            .is_some_and(|m| m != "NAT")
+    };
+    let tc = &changes[t];
+    let taddr = tc.address.clone();
+    if tc.kind == Kind::Eni {
+        let att: Vec<Address> = users.att_of.get(&t).cloned().unwrap_or_default();
+        if binded(Phase::Apply) {
+            b.edge(
+                b.has(&taddr, CreateNetworkInterface),
+                b.has(a, AssociateEipAddress),
+            );
+            for x in &att {
+                b.edge(
+                    b.has(a, AssociateEipAddress),
+                    b.has(x, AttachNetworkInterface),
+                );
+            }
+        } else {
+            for o in b.ops_of_addr(&taddr, Phase::Apply) {
+                b.edge(Some(o), b.has(a, AssociateEipAddress));
+            }
+            for x in &att {
+                b.edge(
+                    b.has(x, AttachNetworkInterface),
+                    b.has(a, AssociateEipAddress),
+                );
+            }
+        }
+        if binded(Phase::Destroy) {
+            for x in &att {
+                b.edge(
+                    b.has(x, DetachNetworkInterface),
+                    b.has(a, UnassociateEipAddress),
+                );
+            }
+        } else {
+            for act in [UnassignPrivateIpAddresses, UnassignIpv6Addresses] {
+                b.edge(b.has(a, UnassociateEipAddress), b.has(&taddr, act));
+            }
+            for x in &att {
+                b.edge(
+                    b.has(a, UnassociateEipAddress),
+                    b.has(x, DetachNetworkInterface),
+                );
+            }
+        }
+        b.edge(
+            b.has(a, UnassociateEipAddress),
+            b.has(&taddr, DeleteNetworkInterface),
+        );
+        // An EIP on a secondary IP that another resource assigns comes after it.
+        for x in users.sips_of.get(&t).cloned().unwrap_or_default() {
+            b.edge(
+                b.has(&x, AssignPrivateIpAddresses),
+                b.has(a, AssociateEipAddress),
+            );
+            b.edge(
+                b.has(a, UnassociateEipAddress),
+                b.has(&x, UnassignPrivateIpAddresses),
+            );
+        }
+    } else {
+        for o in b.ops_of_addr(&taddr, Phase::Apply) {
+            b.edge(Some(o), b.has(a, AssociateEipAddress));
+        }
+    }
+}
+
+/// Generic dependencies from the configuration, where no specific link orders the pair.
+fn config_deps(b: &mut Builder, changes: &[Change], specific: &BTreeSet<(usize, usize)>) {
     let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, c) in changes.iter().enumerate() {
         by_key.entry(c.address.resource_key()).or_default().push(i);
     }
     let mut specific_keys: BTreeSet<(String, String)> = BTreeSet::new();
-    for (x, y) in &specific {
+    for (x, y) in specific {
         specific_keys.insert((
             changes[*x].address.resource_key(),
             changes[*y].address.resource_key(),
@@ -642,9 +708,13 @@ pub fn build(changes: &[Change]) -> Vec<Op> {
             }
         }
     }
-    // An address moving from one ENI to another in the same plan: the one giving it up (unassign,
-    // or delete) goes first. One map from address to the operation that frees it keeps this
-    // linear.
+}
+
+/// An address moving from one ENI to another in the same plan: the one giving it up (unassign,
+/// or delete) goes first. One map from address to the operation that frees it keeps this
+/// linear.
+fn address_handover(b: &mut Builder, changes: &[Change]) {
+    use OpAction::*;
     let mut frees: HashMap<String, String> = HashMap::new();
     for c in changes
         .iter()
@@ -691,10 +761,14 @@ pub fn build(changes: &[Change]) -> Vec<Op> {
             }
         }
     }
-    // Slots change hands the same way: on one instance, detaches before attaches (an instance
-    // at its ENI limit takes a new ENI only once another has left); on one bind target (an ENI's
-    // private IP, an instance, a HAVIP, an SLB), unbinds before binds. Per instance and target
-    // these lists are short, so the edges stay linear overall.
+}
+
+/// Slots change hands the same way: on one instance, detaches before attaches (an instance
+/// at its ENI limit takes a new ENI only once another has left); on one bind target (an ENI's
+/// private IP, an instance, a HAVIP, an SLB), unbinds before binds. Per instance and target
+/// these lists are short, so the edges stay linear overall.
+fn slot_handover(b: &mut Builder, changes: &[Change]) {
+    use OpAction::*;
     let mut slots: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
     for c in changes {
         let (key_attr, leave, join) = match c.kind {
@@ -733,10 +807,14 @@ pub fn build(changes: &[Change]) -> Vec<Op> {
             }
         }
     }
-    // Addresses the configuration names are claimed before the cloud picks any in the same
-    // vSwitch: otherwise an automatic allocation can take an address another ENI of the same plan
-    // asks for, and apply fails halfway on ip-unique. Only configurations that mix both in one
-    // vSwitch get these edges (explicit × automatic operations there).
+}
+
+/// Addresses the configuration names are claimed before the cloud picks any in the same
+/// vSwitch: otherwise an automatic allocation can take an address another ENI of the same plan
+/// asks for, and apply fails halfway on ip-unique. Only configurations that mix both in one
+/// vSwitch get these edges (explicit × automatic operations there).
+fn named_before_automatic(b: &mut Builder, changes: &[Change]) {
+    use OpAction::*;
     let mut explicit: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut automatic: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for c in changes.iter().filter(|c| c.kind == Kind::Eni) {
@@ -775,8 +853,11 @@ pub fn build(changes: &[Change]) -> Vec<Op> {
             }
         }
     }
-    // One operation at a time per EIP and per NAT gateway: chain them in id order, destroys first.
-    for chain in eip_ops.into_values().chain(nat_ops.into_values()) {
+}
+
+/// One operation at a time per EIP and per NAT gateway: chain them in id order, destroys first.
+fn one_at_a_time(b: &mut Builder, l: Links) {
+    for chain in l.eip_ops.into_values().chain(l.nat_ops.into_values()) {
         let mut chain: Vec<String> = chain;
         chain.sort_by_key(|id| (!id.contains("#Unassociate"), id.clone()));
         chain.dedup();
@@ -784,7 +865,6 @@ pub fn build(changes: &[Change]) -> Vec<Op> {
             b.edge(Some(w[0].clone()), Some(w[1].clone()));
         }
     }
-    topo(b.ops)
 }
 
 /// Kahn's algorithm; ties broken by address, then operation, as the JSON plan promises.
