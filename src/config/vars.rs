@@ -13,7 +13,7 @@ use hcl_edit::structure::Structure;
 use super::{Config, Expr};
 use crate::diag::{Diagnostic, Diagnostics, SourceRange};
 use crate::lang::Value;
-use crate::lang::eval::{Evaluator, Lookup, NameKind};
+use crate::lang::eval::{Evaluator, Lookup, NameKind, NoNames};
 use crate::lang::sensitive::{SHOWN, Secrets};
 use crate::lang::types::Type;
 
@@ -82,23 +82,6 @@ fn auto_files(dir: &Path) -> Vec<PathBuf> {
     auto
 }
 
-/// A lookup with nothing in scope: tfvars values are literals.
-struct Empty;
-impl Lookup for Empty {
-    fn var(&self, _: &str) -> Option<Value> {
-        None
-    }
-    fn local(&self, _: &str) -> Option<Value> {
-        None
-    }
-    fn resource(&self, _: bool, _: &str, _: &str) -> Option<Value> {
-        None
-    }
-    fn names(&self, _: NameKind) -> Vec<String> {
-        Vec::new()
-    }
-}
-
 /// Variables and nothing else: what a validation condition may refer to.
 pub(crate) struct OnlyVars<'a>(pub &'a BTreeMap<String, Value>);
 impl Lookup for OnlyVars<'_> {
@@ -146,7 +129,7 @@ pub fn resolve(
         .filter_map(|v| v.default.clone().map(|d| (v.name.clone(), d)))
         .collect();
     for (name, e) in defaults {
-        match Evaluator::new(&Empty, &dir).eval(&e.expr) {
+        match Evaluator::new(&NoNames, &dir).eval(&e.expr) {
             Ok(v) => {
                 raw.insert(
                     name,
@@ -347,7 +330,7 @@ fn parse_cli_value(ty: &Type, text: &str) -> Result<Value, String> {
         return Ok(Value::string(text));
     }
     let e = hcl_edit::parser::parse_expr(text).map_err(|e| e.message().to_string())?;
-    Evaluator::new(&Empty, Path::new("."))
+    Evaluator::new(&NoNames, Path::new("."))
         .eval(&e)
         .map_err(|e| e.message)
 }
@@ -412,7 +395,7 @@ fn load_tfvars(
             diags.push(undeclared(&shown, &name, e.range(), explicit));
             continue;
         }
-        match Evaluator::new(&Empty, &cfg.dir.clone()).eval(&a.value) {
+        match Evaluator::new(&NoNames, &cfg.dir.clone()).eval(&a.value) {
             Ok(v) => {
                 raw.insert(
                     name,

@@ -1105,8 +1105,9 @@ impl<'a> Evaluator<'a> {
     }
 }
 
-/// A lookup with no names: templates rendered by `templatefile` see only their variables.
-struct NoNames;
+/// A lookup with no names: templates rendered by `templatefile` see only their variables, and
+/// tfvars values are literals.
+pub(crate) struct NoNames;
 
 impl Lookup for NoNames {
     fn var(&self, _: &str) -> Option<Value> {
