@@ -2,6 +2,11 @@
 //! Refresh keeps the managed addresses the ENI still has, and the ENI's facts (device, MAC, CIDR)
 //! current, since guest-config needs them after a re-attach.
 
+mod cloud;
+mod exec;
+mod ops;
+mod view;
+
 use super::{Seen, Shaping, Source, address_set, text};
 use crate::lang::Value;
 use crate::plan::attrs::{self, Attrs};

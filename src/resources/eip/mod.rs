@@ -1,5 +1,10 @@
 //! `alicloud_eip_address`: an elastic IP address.
 
+mod cloud;
+mod exec;
+mod ops;
+mod view;
+
 use super::{Seen, Source, text};
 use crate::lang::Value;
 use crate::plan::attrs::{self, Attrs};

@@ -1,6 +1,11 @@
 //! `alicloud_ecs_network_interface_attachment`: an ENI attached to an ECS instance. It is read from
 //! its ENI, and is gone when the ENI is attached elsewhere or not at all.
 
+mod cloud;
+mod exec;
+mod ops;
+mod view;
+
 use super::{Seen, Shaping, Source, pair_id, text};
 use crate::lang::Value;
 use crate::plan::attrs::Attrs;

@@ -1,5 +1,10 @@
 //! `alicloud_ecs_network_interface`: an ENI.
 
+mod cloud;
+mod exec;
+mod ops;
+mod view;
+
 use super::{Seen, Shaping, Source, address_set, text};
 use crate::plan::attrs::{self, Attrs};
 

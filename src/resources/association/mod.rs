@@ -1,6 +1,11 @@
 //! `alicloud_eip_association`: an EIP bound to an ENI, instance, NAT gateway, HAVIP, SLB or address.
 //! It is read from its EIP, and is gone when the EIP is bound elsewhere or not at all.
 
+mod cloud;
+mod exec;
+mod ops;
+mod view;
+
 use super::{Seen, Shaping, Source, pair_id, text};
 use crate::lang::Value;
 use crate::plan::attrs;
