@@ -19,11 +19,11 @@ use crate::plan::attrs::{self, Attrs};
 use crate::plan::ops::{Op, OpAction, Phase};
 use crate::plan::{Action, Change, Plan};
 use crate::provider::{ApiError, Clouds};
-use crate::schema::{self, Kind};
+use crate::schema;
 use crate::state::{Instance, JournalEntry, OutputState, State, StateError, Store};
 
 mod counting;
-mod execute;
+pub(crate) mod execute;
 pub mod reconcile;
 use execute::{Waiter, execute_with};
 
@@ -88,7 +88,7 @@ pub enum ApplyError {
 
 /// What a finished operation changes in state.
 #[derive(Debug)]
-enum Update {
+pub(crate) enum Update {
     Set(Address, Attrs),
     Remove(Address),
     /// Refresh the managed object with this cloud id (an ENI after attach, an EIP after bind).
@@ -97,7 +97,7 @@ enum Update {
     Failed(ApiError),
 }
 
-struct Job {
+pub(crate) struct Job {
     op: Op,
     change: Change,
     /// The resource's attributes in state right now (after earlier operations).
@@ -120,7 +120,7 @@ fn client_token(lineage: &str, serial: u64, op: &str) -> String {
     h.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
-fn sval(a: &Attrs, k: &str) -> Option<String> {
+pub(crate) fn sval(a: &Attrs, k: &str) -> Option<String> {
     a.get(k).and_then(|v| match v {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(_) | Value::Bool(_) => v.coerce_string(),
@@ -231,11 +231,7 @@ fn resolve(
         return Err(missing(&pending.join(", "), &change.address));
     }
     // A list left to a count follows the count.
-    for (list, count) in [
-        ("private_ip_addresses", "secondary_private_ip_address_count"),
-        ("private_ip_addresses", "private_ip_address_count"),
-        ("ipv6_addresses", "ipv6_address_count"),
-    ] {
+    for &(list, count) in crate::resources::execute::counted_lists(change.kind) {
         if let (Some(Value::Set(items)), Some(c)) = (out.get(list), out.get(count))
             && c.is_unknown()
         {
@@ -437,8 +433,8 @@ impl<'a> Walk<'a> {
         let locals_of = locals_by_resource(cfg, &local_order);
         let mut ids: HashMap<String, Address> = HashMap::new();
         for (a, i) in &state.resources {
-            if let Some(J::String(id)) = i.attributes.get("id") {
-                ids.insert(id.clone(), a.clone());
+            if let Some(id) = crate::resources::execute::state_id(&i.attributes) {
+                ids.insert(id.to_string(), a.clone());
             }
         }
         let mut remaining_per_change: HashMap<Address, usize> = HashMap::new();
@@ -490,9 +486,9 @@ impl<'a> Walk<'a> {
     fn vswitch_cidrs(&self, clouds: &Clouds) -> Cidrs {
         let mut cidrs: Cidrs = HashMap::new();
         if self.plan.ops.iter().any(|o| {
-            self.changes.get(&o.address).is_some_and(|c| {
-                matches!(c.kind, Kind::Eni | Kind::SecondaryIps | Kind::Attachment)
-            })
+            self.changes
+                .get(&o.address)
+                .is_some_and(|c| crate::resources::execute::records_eni_facts(c.kind))
         }) {
             let aliases: HashSet<Option<String>> = self
                 .plan
@@ -705,8 +701,7 @@ impl<'a> Walk<'a> {
                 .state
                 .resources
                 .get(&job.op.address)
-                .and_then(|i| i.attributes.get("id"))
-                .and_then(J::as_str)
+                .and_then(|i| crate::resources::execute::state_id(&i.attributes))
                 .map(str::to_string),
         });
         if let Some(n) = self.remaining_per_change.get_mut(&job.op.address) {
@@ -855,8 +850,8 @@ fn record_update(
             if addr != job.change.address {
                 inst.dependencies.clear();
             }
-            if let Some(J::String(i)) = inst.attributes.get("id") {
-                ids.insert(i.clone(), addr.clone());
+            if let Some(i) = crate::resources::execute::state_id(&inst.attributes) {
+                ids.insert(i.to_string(), addr.clone());
             }
             let e = JournalEntry::Set {
                 address: addr.to_string(),
@@ -1026,12 +1021,15 @@ fn replacing_old(job: &Job, addr: &Address, state: &State) -> bool {
     {
         return false;
     }
-    let old_id = job.change.before.as_ref().and_then(|b| sval(b, "id"));
+    let old_id = job
+        .change
+        .before
+        .as_ref()
+        .and_then(crate::resources::execute::object_id);
     let now_id = state
         .resources
         .get(addr)
-        .and_then(|i| i.attributes.get("id"))
-        .and_then(J::as_str)
+        .and_then(|i| crate::resources::execute::state_id(&i.attributes))
         .map(str::to_string);
     now_id.is_some() && now_id != old_id
 }

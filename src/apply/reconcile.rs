@@ -11,8 +11,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde_json::Value as J;
-
 use super::execute::{Settle, Settled, settle_job};
 use super::{Job, Update, record_update};
 use crate::address::Address;
@@ -143,8 +141,8 @@ fn finish(
 fn record(state: &mut State, job: &Job, updates: Vec<Update>) -> Vec<JournalEntry> {
     let mut ids: HashMap<String, Address> = HashMap::new();
     for (a, i) in &state.resources {
-        if let Some(J::String(id)) = i.attributes.get("id") {
-            ids.insert(id.clone(), a.clone());
+        if let Some(id) = crate::resources::execute::state_id(&i.attributes) {
+            ids.insert(id.to_string(), a.clone());
         }
     }
     updates
@@ -158,7 +156,7 @@ fn known_ids(state: &State) -> HashSet<String> {
     state
         .resources
         .values()
-        .filter_map(|i| i.attributes.get("id").and_then(J::as_str))
+        .filter_map(|i| crate::resources::execute::state_id(&i.attributes))
         .map(str::to_string)
         .collect()
 }

@@ -2,7 +2,7 @@
 //! It is read from its EIP, and is gone when the EIP is bound elsewhere or not at all.
 
 mod cloud;
-mod exec;
+pub(crate) mod exec;
 mod ops;
 mod view;
 

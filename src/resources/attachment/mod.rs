@@ -2,7 +2,7 @@
 //! its ENI, and is gone when the ENI is attached elsewhere or not at all.
 
 mod cloud;
-mod exec;
+pub(crate) mod exec;
 mod ops;
 mod view;
 

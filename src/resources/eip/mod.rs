@@ -1,7 +1,7 @@
 //! `alicloud_eip_address`: an elastic IP address.
 
 mod cloud;
-mod exec;
+pub(crate) mod exec;
 mod ops;
 mod view;
 

@@ -1,3 +1,244 @@
-//! Executing this kind's operations through the typed client (apply).
-//!
-//! Filled in by the move of per-kind code out of `plan/` and `apply/` (issue 11).
+//! Executing an ENI's operations through the typed client (apply): create, modify (attributes
+//! and ECS tags), delete, and what its own address lists record; settling a create or delete
+//! whose answer was lost.
+
+use std::collections::BTreeMap;
+
+use crate::apply::execute::{Exec, Settle, Settled, Updates, new_id, pick, remove, replayed};
+use crate::apply::{Update, sval};
+use crate::lang::Value;
+use crate::plan::attrs::{self, Attrs};
+use crate::provider::ApiError;
+use crate::provider::api::{Client, EniInfo};
+use crate::provider::wire::{Tags, ecs};
+use crate::resources::execute::{Addresses, flag, num, strs, tag_delta, tags_of};
+
+/// The address lists whose counts follow them once known.
+pub(crate) const COUNTED: &[(&str, &str)] = &[
+    ("private_ip_addresses", "secondary_private_ip_address_count"),
+    ("ipv6_addresses", "ipv6_address_count"),
+];
+
+/// An ENI's attributes as the cloud describes it (with its vSwitch's CIDRs, for guest-config).
+pub(crate) fn described(x: &Exec, info: &EniInfo) -> Attrs {
+    attrs::eni(info, x.cidr(&info.vswitch_id))
+}
+
+/// Configuration-only attributes of the ENI that the cloud does not echo back.
+fn keep(x: &Exec, mut a: Attrs) -> Attrs {
+    for k in ["queue_number", "source_dest_check", "delete_on_release"] {
+        if let Some(v) = x.planned().get(k)
+            && !v.is_unknown()
+            && a.get(k).is_none_or(Value::is_null)
+        {
+            a.insert(k.into(), v.clone());
+        }
+    }
+    a
+}
+
+/// The ENI as state records it after an operation.
+fn recorded(x: &Exec, info: &EniInfo) -> Vec<Update> {
+    vec![Update::Set(
+        x.address().clone(),
+        keep(x, described(x, info)),
+    )]
+}
+
+/// ENI tags are ECS's, under ResourceType `eni`.
+fn retag(
+    c: &Client,
+    id: &str,
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) -> Result<(), ApiError> {
+    let (gone, set) = tag_delta(old, new);
+    if !gone.is_empty() {
+        c.send(&ecs::UntagResources {
+            resource_type: ecs::ENI_RESOURCE_TYPE.into(),
+            resource_id: vec![id.into()],
+            tag_key: gone,
+            all: None,
+        })?;
+    }
+    if !set.is_empty() {
+        c.send(&ecs::TagResources {
+            resource_type: ecs::ENI_RESOURCE_TYPE.into(),
+            resource_id: vec![id.into()],
+            tag: Tags(set),
+        })?;
+    }
+    Ok(())
+}
+
+fn own_id(x: &Exec) -> Result<String, ApiError> {
+    sval(x.current(), "id").ok_or_else(|| x.missing("the ENI id"))
+}
+
+pub(crate) fn create(x: &Exec) -> Updates {
+    let r = x.planned();
+    let req = ecs::CreateNetworkInterface {
+        v_switch_id: sval(r, "vswitch_id").ok_or_else(|| x.missing("vswitch_id"))?,
+        security_group_ids: strs(r, "security_group_ids"),
+        primary_ip_address: sval(r, "primary_ip_address"),
+        network_interface_name: sval(r, "network_interface_name"),
+        description: sval(r, "description"),
+        resource_group_id: sval(r, "resource_group_id"),
+        queue_number: num(r, "queue_number"),
+        source_dest_check: flag(r, "source_dest_check"),
+        delete_on_release: flag(r, "delete_on_release"),
+        tag: Tags(x.tags_with_identity(&tags_of(r))),
+        client_token: Some(x.token().to_string()),
+        ..Default::default()
+    };
+    let created = x.client().send(&req)?;
+    let id = new_id(created.network_interface_id.clone(), "ENI id")?;
+    // The answer describes the new ENI: one that is Available already needs no wait (and
+    // no Describe call).
+    if created.status == "Available" {
+        return Ok(recorded(x, &EniInfo::from(created)));
+    }
+    match x.wait_eni(&id, "Available", &format!("creating {id}")) {
+        Ok(info) => Ok(recorded(x, &info)),
+        // The ENI exists: state records it from the create's answer whatever the wait
+        // says, so the next run refreshes it instead of creating another.
+        Err(e) => {
+            let mut ups = recorded(x, &EniInfo::from(created));
+            ups.push(Update::Failed(e));
+            Ok(ups)
+        }
+    }
+}
+
+pub(crate) fn modify(x: &Exec) -> Updates {
+    let id = own_id(x)?;
+    let r = x.planned();
+    x.client().send(&ecs::ModifyNetworkInterfaceAttribute {
+        network_interface_id: id.clone(),
+        network_interface_name: Some(sval(r, "network_interface_name").unwrap_or_default()),
+        description: Some(sval(r, "description").unwrap_or_default()),
+        security_group_id: strs(r, "security_group_ids"),
+        queue_number: num(r, "queue_number"),
+        source_dest_check: flag(r, "source_dest_check"),
+        delete_on_release: flag(r, "delete_on_release"),
+    })?;
+    retag(x.client(), &id, &tags_of(x.current()), &tags_of(r))?;
+    let info = x.describe_eni(&id)?;
+    Ok(recorded(x, &info))
+}
+
+pub(crate) fn delete(x: &Exec) -> Updates {
+    let id = own_id(x)?;
+    remove(
+        x.client(),
+        &ecs::DeleteNetworkInterface {
+            network_interface_id: id.clone(),
+        },
+        "InvalidEniId.NotFound",
+        || x.wait_eni_gone(&id),
+    )?;
+    Ok(vec![Update::Remove(x.address().clone())])
+}
+
+/// The ENI's own address lists: state records the ENI as the cloud now describes it.
+pub(crate) struct OwnAddresses;
+
+impl Addresses for OwnAddresses {
+    fn eni_id(&self, x: &Exec) -> Result<String, ApiError> {
+        own_id(x)
+    }
+
+    fn lists(&self, v6: bool) -> (&'static str, &'static str) {
+        COUNTED[usize::from(v6)]
+    }
+
+    fn result(&self, x: &Exec, id: &str, _: bool, _: Vec<String>, _: Vec<String>) -> Updates {
+        let info = x.describe_eni(id)?;
+        Ok(recorded(x, &info))
+    }
+}
+
+/// Done when an ENI with this operation's identity tags exists (waiting out its creation).
+pub(crate) fn settle_create(x: &Exec, how: &Settle) -> Result<Settled, ApiError> {
+    let found = x.client().enis_where(&ecs::DescribeNetworkInterfaces {
+        tag: x.identity(),
+        ..Default::default()
+    })?;
+    // One on its way out is an earlier object of the address, not this intent's.
+    let found = found
+        .into_iter()
+        .filter(|e| e.status != "Deleting")
+        .collect();
+    match pick(found, |e: &EniInfo| &e.id, how) {
+        Some(e) => {
+            let info = match e.status.as_str() {
+                "Available" | "InUse" => e,
+                _ => x
+                    .client()
+                    .wait_eni(&e.id, "Available", &format!("creating {}", e.id))?,
+            };
+            Ok(Settled::Done(recorded(x, &info)))
+        }
+        None if how.replay => replayed(create(x)),
+        None => Ok(Settled::NotDone),
+    }
+}
+
+/// Done when the ENI is gone.
+pub(crate) fn settle_delete(x: &Exec) -> Result<Settled, ApiError> {
+    let Some(id) = sval(x.current(), "id") else {
+        return Ok(Settled::NotDone);
+    };
+    Ok(match x.client().describe_eni(&id)? {
+        None => Settled::Done(vec![Update::Remove(x.address().clone())]),
+        Some(_) => Settled::NotDone,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::execute::testing::{job, run};
+    use crate::plan::ops::OpAction;
+    use crate::provider::api::fake::{self, Fake, World};
+    use crate::resources::execute::testing::{attrs, tags, wire_tags};
+    use crate::schema::Kind;
+
+    #[test]
+    fn eni_tags_change_through_ecs_with_resource_type_eni() {
+        let mut e = fake::eni("eni-1");
+        e.tags = wire_tags(&[("old", "1"), ("keep", "1")]);
+        let f = Fake::new(World {
+            enis: vec![e],
+            ..World::default()
+        });
+        let cur = attrs(&[
+            ("id", Value::string("eni-1")),
+            ("tags", tags(&[("old", "1"), ("keep", "1")])),
+        ]);
+        let want = attrs(&[
+            ("vswitch_id", Value::string("vsw-1")),
+            ("tags", tags(&[("keep", "1"), ("new", "2")])),
+        ]);
+        let j = job(
+            Kind::Eni,
+            "alicloud_network_interface",
+            OpAction::ModifyNetworkInterfaceAttribute,
+            Some(cur),
+            want,
+        );
+        let u = run(&j, &f.client());
+        assert!(u.is_ok(), "{u:?}");
+        for action in ["TagResources", "UntagResources"] {
+            let calls = f.calls_of(action);
+            assert_eq!(calls.len(), 1, "{action}");
+            assert_eq!(calls[0].product, crate::provider::Product::Ecs);
+            assert_eq!(calls[0].params["ResourceType"], "eni");
+        }
+        let left = f.eni("eni-1").map(|e| e.tags.to_map()).unwrap_or_default();
+        assert_eq!(
+            left.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["keep", "new"]
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! `alicloud_ecs_network_interface`: an ENI.
 
 mod cloud;
-mod exec;
+pub(crate) mod exec;
 mod ops;
 mod view;
 

@@ -3,7 +3,7 @@
 //! current, since guest-config needs them after a re-attach.
 
 mod cloud;
-mod exec;
+pub(crate) mod exec;
 mod ops;
 mod view;
 
