@@ -133,7 +133,7 @@ fn an_over_full_available_eni_is_reported_under_ip_available_cap() {
     let f = run(&over, &l, counts);
     assert_eq!(rules_of(&f), [rules::id::IP_AVAILABLE_CAP]);
     assert_eq!(f[0].addr, addr("alicloud_ecs_network_interface.app"));
-    assert_eq!(f[0].attr, "private_ip_addresses");
+    assert_eq!(f[0].attr[0], "private_ip_addresses");
     let at = with_eni(Picture::default(), new_eni("app", cap));
     assert_eq!(run(&at, &l, counts), []);
 }
@@ -494,7 +494,7 @@ fn a_nat_mode_eip_binds_to_one_of_the_enis_addresses_once() {
         eips::bindings,
     );
     assert_eq!(rules_of(&f), [rules::id::EIP_ENI_NAT_MODE]);
-    assert_eq!(f[0].attr, "private_ip_address");
+    assert_eq!(f[0].attr[0], "private_ip_address");
     let twice = run(
         &eni_target("NAT", &["10.0.1.11", "10.0.1.11"], false),
         &l,
@@ -517,7 +517,7 @@ fn visible_modes_need_an_eni_that_is_not_attached_and_multi_binded_has_a_cap() {
     let l = current();
     let f = run(&eni_target("BINDED", &[""], true), &l, eips::bindings);
     assert_eq!(rules_of(&f), [rules::id::EIP_ENI_BINDED]);
-    assert_eq!(f[0].attr, "mode");
+    assert_eq!(f[0].attr[0], "mode");
     assert_eq!(
         run(&eni_target("BINDED", &[""], false), &l, eips::bindings),
         []
