@@ -258,18 +258,18 @@ impl Picture {
                 cloud: cur.clone(),
             });
         }
-        let e = match &c.after {
+        let e = match c.after.as_ref().map(EniSpec::new) {
             Some(a) => Eni {
                 addr: Some(c.address.clone()),
-                id: owned(EniSpec::new(a).id()),
+                id: owned(a.id()),
                 region: Some(region),
-                vswitch: owned(EniSpec::new(a).vswitch_id()),
-                sgs: EniSpec::new(a)
+                vswitch: owned(a.vswitch_id()),
+                sgs: a
                     .security_group_ids()
                     .map(|l| l.into_iter().map(str::to_string).collect()),
-                primary_ip: owned(EniSpec::new(a).primary_ip()),
-                v4: IpSet::of(&EniSpec::new(a).private_ips()),
-                v6: IpSet::of(&EniSpec::new(a).ipv6()),
+                primary_ip: owned(a.primary_ip()),
+                v4: IpSet::of(&a.private_ips()),
+                v6: IpSet::of(&a.ipv6()),
                 ip_owners: vec![c.address.clone()],
                 v6_owners: vec![c.address.clone()],
                 cloud: if c.action == Action::Replace {
