@@ -72,7 +72,7 @@ pub enum Addresses<'a> {
 
 impl<'a> Addresses<'a> {
     /// From a list attribute and its count companion: the list wins when known.
-    pub(crate) fn of(a: &'a Attrs, list: &str, count: &str) -> Addresses<'a> {
+    pub(in crate::resources) fn of(a: &'a Attrs, list: &str, count: &str) -> Addresses<'a> {
         match a.get(list) {
             Some(v) if v.as_seq().is_some() => Addresses::Listed(strings(a, list)),
             _ => match a.get(count).and_then(Value::coerce_number) {
@@ -92,12 +92,12 @@ impl<'a> Addresses<'a> {
 }
 
 /// A non-empty string attribute.
-pub(crate) fn text<'a>(a: &'a Attrs, k: &str) -> Option<&'a str> {
+pub(in crate::resources) fn text<'a>(a: &'a Attrs, k: &str) -> Option<&'a str> {
     a.get(k).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
 /// The strings of a list or set attribute (none when it is not a known list).
-pub(crate) fn strings<'a>(a: &'a Attrs, k: &str) -> Vec<&'a str> {
+pub(in crate::resources) fn strings<'a>(a: &'a Attrs, k: &str) -> Vec<&'a str> {
     a.get(k)
         .and_then(Value::as_seq)
         .map(|s| s.iter().filter_map(Value::as_str).collect())
