@@ -23,6 +23,13 @@ pub mod eip;
 pub mod eni;
 pub mod execute;
 pub mod secondary_ips;
+pub mod view;
+
+pub use association::BindingSpec;
+pub use attachment::AttachmentSpec;
+pub use eip::EipSpec;
+pub use eni::EniSpec;
+pub use secondary_ips::SecondaryIpsSpec;
 
 /// The cloud objects one refresh read, by id, and the vSwitches' CIDRs (IPv4, IPv6 or "").
 #[derive(Default)]

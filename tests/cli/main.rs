@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 // The product's output goes through its printer; a test's own notes (a slow set-up) may print.
 mod apply_output;
+mod attr_literals;
 mod backends;
 mod bad_input;
 #[path = "../campaign/mod.rs"]

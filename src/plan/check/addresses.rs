@@ -11,6 +11,8 @@ use super::out::{Out, bigger};
 use super::picture::{Eni, Picture};
 use crate::address::Address;
 use crate::provider::api::EniInfo;
+use crate::resources::view::Field;
+use crate::resources::{EniSpec, SecondaryIpsSpec};
 use crate::rules::{self, Facts, Placement, id};
 
 /// Who holds each address of the vSwitches involved, (vSwitch, address) → holders.
@@ -85,20 +87,21 @@ pub(super) fn given(p: &Picture, out: &mut Out) {
 }
 
 /// The new addresses one ENI asks for by value, with the resource asking for each.
-fn asked(e: &Eni) -> Vec<(String, Address, &'static str)> {
-    let mut addrs: Vec<(String, Address, &'static str)> = Vec::new();
+fn asked(e: &Eni) -> Vec<(String, Address, Field)> {
+    let mut addrs: Vec<(String, Address, Field)> = Vec::new();
     if let (Some(p), Some(a)) = (&e.primary_ip, &e.addr) {
-        addrs.push((p.clone(), a.clone(), "primary_ip_address"));
+        addrs.push((p.clone(), a.clone(), EniSpec::PRIMARY_IP));
     }
     let main_owner = e.ip_owners.first().or(e.v6_owners.first()).cloned();
     for ip in &e.v4.known {
         if let Some(o) = e.v4_from.get(ip).cloned().or(main_owner.clone()) {
-            addrs.push((ip.clone(), o, "private_ip_addresses"));
+            let at = e.v4_field(&o);
+            addrs.push((ip.clone(), o, at));
         }
     }
     for ip in &e.v6.known {
         if let Some(o) = e.v6_owners.last() {
-            addrs.push((ip.clone(), o.clone(), "ipv6_addresses"));
+            addrs.push((ip.clone(), o.clone(), e.v6_field(o)));
         }
     }
     addrs
@@ -242,7 +245,7 @@ pub(super) fn vswitch_capacity(p: &Picture, out: &mut Out) {
         out.push(
             &v,
             addr,
-            "vswitch_id",
+            EniSpec::VSWITCH,
             format!("needs {need} new addresses in {vsw}, which has {avail} free"),
             detail,
             "ask for fewer addresses, or use a larger vSwitch".into(),
@@ -322,7 +325,7 @@ fn ipv4_count(p: &Picture, out: &mut Out, i: usize, owner: &Address) {
             out.push(
                 &v,
                 owner,
-                "private_ip_addresses",
+                e.v4_field(owner),
                 what,
                 format!("limit: {} takes {} private IPv4 addresses per ENI, its primary included ({}); this plan asks for {} (primary + {worst})", t.id, t.eni_private_ip_address_quantity, t.source, worst + 1),
                 format!("ask for at most {} secondary addresses, or {}", (t.eni_private_ip_address_quantity as usize).saturating_sub(1), bigger(limits, t, worst as u32 + 1, |x| x.eni_private_ip_address_quantity)),
@@ -337,7 +340,7 @@ fn ipv4_count(p: &Picture, out: &mut Out, i: usize, owner: &Address) {
             out.push(
                 &v,
                 owner,
-                "private_ip_addresses",
+                e.v4_field(owner),
                 format!("puts {n} secondary private IPv4 addresses on {name}, which is not attached"),
                 detail,
                 format!("ask for at most {cap}, or attach the ENI (an attached ENI holds what its instance type allows)"),
@@ -420,7 +423,7 @@ fn ipv6_count(p: &Picture, out: &mut Out, i: usize, owner: &Address) {
         ),
         _ => return,
     };
-    out.push(&v, owner, "ipv6_address_count", summary, detail, help);
+    out.push(&v, owner, e.v6_field(owner), summary, detail, help);
 }
 
 /// ip-primary-eni-state: addresses on a primary ENI change only while its instance runs or
@@ -449,7 +452,7 @@ pub(super) fn primary_eni_state(p: &Picture, out: &mut Out) {
         out.push(
             &v,
             at,
-            "instance_id",
+            SecondaryIpsSpec::INSTANCE,
             format!(
                 "changes the addresses of {}, the primary ENI of {}, which is {}",
                 info.id, inst.id, inst.status
@@ -526,7 +529,7 @@ pub(super) fn security_group_capacity(p: &Picture, out: &mut Out) {
                 out.push(
                     &v,
                     addr,
-                    "security_group_ids",
+                    EniSpec::SECURITY_GROUPS,
                     format!("puts {total} ENIs in the advanced security group {sg}"),
                     detail,
                     "put the ENI in another security group".into(),
@@ -554,7 +557,7 @@ pub(super) fn security_group_capacity(p: &Picture, out: &mut Out) {
                 out.push(
                     &v,
                     addr,
-                    "security_group_ids",
+                    EniSpec::SECURITY_GROUPS,
                     format!("puts {total} private IPs in the basic security group {sg}"),
                     detail,
                     format!("keep the group at {cap} or fewer addresses: use another security group, or an advanced (enterprise) group"),

@@ -4,10 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::gather::Cloud;
-use super::picture::{Ref, ref_of, str_of};
+use super::picture::Ref;
 use crate::address::Address;
+use crate::plan::attrs::Attrs;
 use crate::plan::{Action, Change};
 use crate::provider::api::EipInfo;
+use crate::resources::{BindingSpec, EipSpec};
 use crate::schema::Kind;
 
 /// What the plan knows of an EIP: its region and charge type.
@@ -51,28 +53,32 @@ impl Bindings {
         region_of: &dyn Fn(&Change) -> String,
     ) -> Bindings {
         let mut b = Bindings::default();
-        for c in changes.iter().filter(|c| c.kind == Kind::Eip) {
-            let Some(a) = &c.after else { continue };
+        for c in changes.iter().filter(|c| c.kind == EipSpec::KIND) {
+            let Some(a) = c.after.as_ref().map(EipSpec::new) else {
+                continue;
+            };
             b.planned.insert(
                 c.address.clone(),
                 EipFacts {
-                    region: str_of(a.get("region")).or_else(|| Some(region_of(c))),
-                    charge: str_of(a.get("internet_charge_type")),
+                    region: a
+                        .region()
+                        .map(str::to_string)
+                        .or_else(|| Some(region_of(c))),
+                    charge: a.internet_charge_type().map(str::to_string),
                 },
             );
-            if let Some(id) = str_of(a.get("id")) {
-                b.planned_ids.entry(id).or_insert(c.address.clone());
+            if let Some(id) = a.id() {
+                b.planned_ids
+                    .entry(id.to_string())
+                    .or_insert(c.address.clone());
             }
         }
-        let removed = |kind: Kind, attr: &str| -> BTreeSet<String> {
-            changes
-                .iter()
-                .filter(|c| c.kind == kind && matches!(c.action, Action::Delete | Action::Replace))
-                .filter_map(|c| c.before.as_ref().and_then(|b| str_of(b.get(attr))))
-                .collect()
-        };
-        b.unbound = removed(Kind::Association, "allocation_id");
-        let released = removed(Kind::Eip, "id");
+        b.unbound = removed(changes, BindingSpec::KIND, |a| {
+            BindingSpec::new(a).allocation_id().map(str::to_string)
+        });
+        let released = removed(changes, EipSpec::KIND, |a| {
+            EipSpec::new(a).id().map(str::to_string)
+        });
         for e in cloud.eips.values() {
             if let Some(t) = &e.instance_id
                 && !b.unbound.contains(&e.id)
@@ -94,7 +100,7 @@ impl Bindings {
         }
         b.binds = changes
             .iter()
-            .filter(|c| c.kind == Kind::Association)
+            .filter(|c| c.kind == BindingSpec::KIND)
             .filter(|c| matches!(c.action, Action::Create | Action::Replace))
             .filter_map(|c| Some(bind_of(c, c.after.as_ref()?)))
             .collect();
@@ -146,18 +152,27 @@ impl Bindings {
     }
 }
 
-fn bind_of(c: &Change, a: &crate::plan::attrs::Attrs) -> Bind {
-    let target = ref_of(a.get("instance_id"));
-    let kind = str_of(a.get("instance_type")).unwrap_or_else(|| match &target {
-        Ref::Id(id) => crate::plan::diff::infer_kind(id).to_string(),
-        _ => String::new(),
-    });
+/// The ids that deleted or replaced resources of `kind` held before (as `id_of` reads them).
+fn removed(
+    changes: &[Change],
+    kind: Kind,
+    id_of: impl Fn(&Attrs) -> Option<String>,
+) -> BTreeSet<String> {
+    changes
+        .iter()
+        .filter(|c| c.kind == kind && matches!(c.action, Action::Delete | Action::Replace))
+        .filter_map(|c| c.before.as_ref().and_then(&id_of))
+        .collect()
+}
+
+fn bind_of(c: &Change, a: &Attrs) -> Bind {
+    let s = BindingSpec::new(a);
     Bind {
         address: c.address.clone(),
-        eip: ref_of(a.get("allocation_id")),
-        target,
-        kind,
-        mode: str_of(a.get("mode")).unwrap_or_else(|| "NAT".into()),
-        ip: str_of(a.get("private_ip_address")),
+        eip: s.eip(),
+        target: s.target(),
+        kind: s.target_type().unwrap_or_default().to_string(),
+        mode: s.mode().to_string(),
+        ip: s.private_ip().map(str::to_string),
     }
 }

@@ -6,6 +6,7 @@ use super::bindings::Bind;
 use super::out::Out;
 use super::picture::{Eni, Picture};
 use crate::provider::api::EipInfo;
+use crate::resources::BindingSpec;
 use crate::rules::{self, EipTarget, EniBind, Facts, id};
 
 /// Every binding the plan makes, per EIP and per target.
@@ -66,7 +67,7 @@ fn one_target(p: &Picture, out: &mut Out) {
         out.push(
             &v,
             &b.address,
-            "allocation_id",
+            BindingSpec::EIP,
             format!("binds an EIP that {other} already binds"),
             detail,
             "allocate another EIP for the second target, or remove one of the associations".into(),
@@ -94,11 +95,11 @@ fn ecs(p: &Picture, out: &mut Out, tkey: &str, list: &[&Bind], stay: &[EipInfo])
     };
     let v = rules::evaluate(&kind, out.limits).or_else(|| rules::evaluate(&bind, out.limits));
     match v {
-        Some(v) if v.rule == id::EIP_TARGET_KIND => out.push(&v, &b0.address, "instance_id", format!("binds an EIP to {tkey}, a classic-network instance"), "rule: an EIP binds only to a VPC ECS instance, a private SLB, a secondary ENI, a NAT gateway, a HAVIP or a VPC IP address".into(), "bind it to a VPC instance, or to a secondary ENI of one".into()),
+        Some(v) if v.rule == id::EIP_TARGET_KIND => out.push(&v, &b0.address, BindingSpec::TARGET, format!("binds an EIP to {tkey}, a classic-network instance"), "rule: an EIP binds only to a VPC ECS instance, a private SLB, a secondary ENI, a NAT gateway, a HAVIP or a VPC IP address".into(), "bind it to a VPC instance, or to a secondary ENI of one".into()),
         Some(v) if v.rule == id::EIP_ECS_STATE => out.push(
             &v,
             &b0.address,
-            "instance_id",
+            BindingSpec::TARGET,
             format!("binds an EIP to {tkey}, which is {}", inst.status),
             Out::rule(&v, Some(format!("{tkey} is {}", inst.status))),
             format!("wait until {tkey} is Running or Stopped, then plan again"),
@@ -116,11 +117,11 @@ fn ecs(p: &Picture, out: &mut Out, tkey: &str, list: &[&Bind], stay: &[EipInfo])
             } else {
                 b0
             };
-            out.push(&v, &b.address, "instance_id", format!("binds an EIP to {tkey}, which {why}"), Out::rule(&v, None), "bind the EIP to a secondary ENI of the instance (NAT mode) instead, or to another instance".into());
+            out.push(&v, &b.address, BindingSpec::TARGET, format!("binds an EIP to {tkey}, which {why}"), Out::rule(&v, None), "bind the EIP to a secondary ENI of the instance (NAT mode) instead, or to another instance".into());
         }
         Some(v) if v.rule == id::EIP_ECS_DNAT => {
             if let Some(ip) = &inst.private_ip {
-                out.push(&v, &b0.address, "instance_id", format!("binds an EIP to {tkey}, a DNAT target of a NAT gateway"), format!("rule: an ECS instance that is a NAT gateway DNAT target ({ip}) takes no EIP"), "remove the DNAT entry first, or bind the EIP to a secondary ENI".into());
+                out.push(&v, &b0.address, BindingSpec::TARGET, format!("binds an EIP to {tkey}, a DNAT target of a NAT gateway"), format!("rule: an ECS instance that is a NAT gateway DNAT target ({ip}) takes no EIP"), "remove the DNAT entry first, or bind the EIP to a secondary ENI".into());
             }
         }
         _ => {}
@@ -183,7 +184,7 @@ fn eni_bind(out: &mut Out, t: &EniTarget, k: usize) {
         out.push(
             &v,
             &b.address,
-            "instance_id",
+            BindingSpec::TARGET,
             format!("binds a NAT-mode EIP to {name}, a primary ENI"),
             detail,
             "bind it to a secondary ENI, or to the instance itself (EcsInstance)".into(),
@@ -258,12 +259,12 @@ fn eni_bind_refused(
                 .chain(e.v4.known.iter().cloned())
                 .collect::<Vec<_>>()
                 .join(", ");
-            out.push(v, at, "private_ip_address", format!("binds an EIP to {ip}, which is not one of {name}'s private IPs"), format!("rule: in NAT mode private_ip_address is one of the ENI's addresses; {name} has {has}"), format!("use one of {name}'s addresses, or add {ip} to it"));
+            out.push(v, at, BindingSpec::PRIVATE_IP, format!("binds an EIP to {ip}, which is not one of {name}'s private IPs"), format!("rule: in NAT mode private_ip_address is one of the ENI's addresses; {name} has {has}"), format!("use one of {name}'s addresses, or add {ip} to it"));
         }
         (id::EIP_ENI_NAT_MODE, _) => out.push(
             v,
             at,
-            "private_ip_address",
+            BindingSpec::PRIVATE_IP,
             format!("binds a second EIP to {ip} on {name}"),
             "rule: NAT mode maps one EIP per private IP of the ENI".into(),
             format!("bind it to another address of {name}"),
@@ -271,24 +272,24 @@ fn eni_bind_refused(
         _ if e.is_primary() => out.push(
             v,
             at,
-            "instance_id",
+            BindingSpec::TARGET,
             format!("binds a {m}-mode EIP to {name}, a primary ENI"),
             format!("rule: {m} mode needs a secondary ENI"),
             "create a secondary ENI for the EIP, or use NAT mode".into(),
         ),
-        (_, "InvalidStatus.EniStatusNotSupport") => out.push(v, at, "mode", format!("binds a {m}-mode EIP to {name}, which is attached"), format!("rule: {m} mode binds only to an ENI that is not attached at bind time; {name} is attached and this plan does not detach it"), "detach the ENI, bind, and attach again (remove the attachment for one apply), or use NAT mode".into()),
+        (_, "InvalidStatus.EniStatusNotSupport") => out.push(v, at, BindingSpec::MODE, format!("binds a {m}-mode EIP to {name}, which is attached"), format!("rule: {m} mode binds only to an ENI that is not attached at bind time; {name} is attached and this plan does not detach it"), "detach the ENI, bind, and attach again (remove the attachment for one apply), or use NAT mode".into()),
         (id::EIP_ENI_MULTI, _) => {
             let cap = v.limit.unwrap_or_default();
             let n = v.asked.unwrap_or_default();
             let detail = out.limit("EIPs on one ENI in MULTI_BINDED mode", &out.limits.multi_binded_eips_per_eni) + &format!("; this plan binds {}", stay + t.list.len());
-            out.push(v, at, "instance_id", format!("binds EIP number {n} to {name}"), detail, format!("bind at most {cap} EIPs to one ENI; put the others on another secondary ENI"));
+            out.push(v, at, BindingSpec::TARGET, format!("binds EIP number {n} to {name}"), detail, format!("bind at most {cap} EIPs to one ENI; put the others on another secondary ENI"));
         }
-        _ if m == "NAT" => out.push(v, at, "mode", format!("binds a NAT-mode EIP to {name}, which has a BINDED-mode EIP"), "rule: a BINDED (visible) mode EIP is the ENI's one EIP".into(), "use one mode per ENI".into()),
-        _ if m == "BINDED" && stay + k > 0 => out.push(v, at, "instance_id", format!("binds a second EIP to {name}, which takes one in BINDED mode"), "rule: BINDED (visible) mode takes one EIP, in place of the ENI's primary private IP".into(), "use MULTI_BINDED mode for several EIPs on one ENI".into()),
+        _ if m == "NAT" => out.push(v, at, BindingSpec::MODE, format!("binds a NAT-mode EIP to {name}, which has a BINDED-mode EIP"), "rule: a BINDED (visible) mode EIP is the ENI's one EIP".into(), "use one mode per ENI".into()),
+        _ if m == "BINDED" && stay + k > 0 => out.push(v, at, BindingSpec::TARGET, format!("binds a second EIP to {name}, which takes one in BINDED mode"), "rule: BINDED (visible) mode takes one EIP, in place of the ENI's primary private IP".into(), "use MULTI_BINDED mode for several EIPs on one ENI".into()),
         _ => out.push(
             v,
             at,
-            "mode",
+            BindingSpec::MODE,
             format!("mixes EIP modes on {name}"),
             "rule: a BINDED (visible) mode EIP is the ENI's one EIP".into(),
             "use one mode per ENI".into(),
@@ -331,7 +332,7 @@ fn nat(p: &Picture, out: &mut Out, tkey: &str, list: &[&Bind], stay: &[EipInfo])
         out.push(
             &v,
             &b.address,
-            "instance_id",
+            BindingSpec::TARGET,
             format!("binds EIP number {} to the NAT gateway {tkey}", cap + 1),
             detail,
             format!(
@@ -346,7 +347,7 @@ fn nat(p: &Picture, out: &mut Out, tkey: &str, list: &[&Bind], stay: &[EipInfo])
             .saturating_sub(pbt_have)
             .min(new_pbt.len() - 1)];
         let d = &limits.nat_gateway_paybytraffic_eips;
-        out.push(&v, &b.address, "allocation_id", format!("binds PayByTraffic EIP number {} to the NAT gateway {tkey}", pcap + 1), format!("limit: at most {pcap} PayByTraffic EIPs on one NAT gateway in the `{}` profile ({}, {}); this plan makes {}", limits.profile, d.source, d.date, pbt_have + new_pbt.len()), "use PayByBandwidth EIPs for the rest (internet_charge_type = \"PayByBandwidth\")".into());
+        out.push(&v, &b.address, BindingSpec::EIP, format!("binds PayByTraffic EIP number {} to the NAT gateway {tkey}", pcap + 1), format!("limit: at most {pcap} PayByTraffic EIPs on one NAT gateway in the `{}` profile ({}, {}); this plan makes {}", limits.profile, d.source, d.date, pbt_have + new_pbt.len()), "use PayByBandwidth EIPs for the rest (internet_charge_type = \"PayByBandwidth\")".into());
     }
     Some(region.clone())
 }
@@ -373,7 +374,7 @@ fn havip(
         out.push(
             &v,
             &list[0].address,
-            "instance_id",
+            BindingSpec::TARGET,
             format!("binds an EIP to {tkey}, which is {status}"),
             "rule: a HAVIP takes an EIP only while Available or Allocated".into(),
             "wait until the HAVIP is Available or Allocated".into(),
@@ -383,7 +384,7 @@ fn havip(
         out.push(
             &v,
             &b.address,
-            "instance_id",
+            BindingSpec::TARGET,
             format!("binds a second EIP to the HAVIP {tkey}"),
             "rule: a HAVIP takes 1 EIP".into(),
             "keep one EIP on the HAVIP".into(),
@@ -408,7 +409,7 @@ fn slb(p: &Picture, out: &mut Out, tkey: &str, list: &[&Bind], stay: &[EipInfo])
         Some(v) if v.rule == id::EIP_TARGET_KIND => out.push(
             &v,
             &list[0].address,
-            "instance_id",
+            BindingSpec::TARGET,
             format!("binds an EIP to {tkey}, an internet SLB"),
             "rule: an EIP binds only to a private (intranet) SLB, not an internet one".into(),
             "bind it to an intranet SLB; an internet SLB has its own public address".into(),
@@ -418,7 +419,7 @@ fn slb(p: &Picture, out: &mut Out, tkey: &str, list: &[&Bind], stay: &[EipInfo])
             out.push(
                 &v,
                 &b.address,
-                "instance_id",
+                BindingSpec::TARGET,
                 format!("binds a second EIP to the SLB {tkey}"),
                 Out::rule(&v, None),
                 "keep one EIP on the SLB".into(),
@@ -445,7 +446,7 @@ fn ip_address(out: &mut Out, b: &Bind) {
     out.push(
         &v,
         &b.address,
-        "instance_type",
+        BindingSpec::TARGET_TYPE,
         "binds an EIP to an IP address".into(),
         detail,
         "bind it to an ENI (NAT mode with private_ip_address) instead".into(),
@@ -468,7 +469,7 @@ fn same_region(p: &Picture, out: &mut Out, tkey: &str, list: &[&Bind], tr: &str)
         out.push(
             &v,
             &b.address,
-            "instance_id",
+            BindingSpec::TARGET,
             format!("binds an EIP in {er} to {tkey} in {tr}"),
             "rule: an EIP and its target are in the same region (zones do not matter)".into(),
             format!("allocate the EIP in {tr} (a provider block with region = \"{tr}\")"),
@@ -498,7 +499,7 @@ pub(super) fn removed_addresses(p: &Picture, out: &mut Out) {
             else {
                 continue;
             };
-            out.push(&v, &owner, "private_ip_addresses", format!("removes {ip} from {}, but the EIP {} stays bound to it", info.id, x.id), "rule: in NAT mode an EIP is bound to one of the ENI's addresses, so an address cannot go while an EIP is bound to it".into(), format!("unbind {} first (remove its association in this plan), or keep {ip}", x.id));
+            out.push(&v, &owner, e.v4_field(&owner), format!("removes {ip} from {}, but the EIP {} stays bound to it", info.id, x.id), "rule: in NAT mode an EIP is bound to one of the ENI's addresses, so an address cannot go while an EIP is bound to it".into(), format!("unbind {} first (remove its association in this plan), or keep {ip}", x.id));
         }
     }
 }

@@ -8,6 +8,7 @@ use super::gather::Instance;
 use super::out::{Out, bigger};
 use super::picture::{Attachment, Eni, Picture};
 use crate::address::Address;
+use crate::resources::{AttachmentSpec, EniSpec};
 use crate::rules::{self, EniOp, Facts};
 
 /// eni-primary: deleting (or replacing) an instance's primary ENI.
@@ -26,7 +27,7 @@ pub(super) fn removals(p: &Picture, out: &mut Out) {
         out.push(
             &v,
             &r.address,
-            "vswitch_id",
+            EniSpec::VSWITCH,
             format!("deletes {eni}, the primary ENI of {inst}"),
             Out::rule(&v, Some(format!("the plan would {}", if r.replace { "replace it (delete, then create)" } else { "delete it" }))),
             "keep the primary ENI as it is (no change that forces a replacement), or remove it from the configuration with `netform state rm`".into(),
@@ -64,7 +65,7 @@ fn attach(p: &Picture, out: &mut Out, a: &Attachment, eni: &Eni) {
         out.push(
             &v,
             &a.address,
-            "network_interface_id",
+            AttachmentSpec::ENI,
             format!(
                 "manages the attachment of {}, a primary ENI",
                 eni.id.clone().unwrap_or_default()
@@ -90,7 +91,7 @@ fn attach(p: &Picture, out: &mut Out, a: &Attachment, eni: &Eni) {
         out.push(
             &v,
             &a.address,
-            "network_interface_id",
+            AttachmentSpec::ENI,
             format!("attaches {}, which is already attached to {on}", info.id),
             Out::rule(&v, Some(format!("{} is {}", info.id, info.status))),
             format!("detach it from {on} first (in the configuration that manages that attachment), or attach another ENI"),
@@ -133,7 +134,7 @@ fn zone_vpc(p: &Picture, out: &mut Out, at: &Address, eni: &Eni, inst: &Instance
         )
     };
     let detail = "rule: ENI and instance are in the same zone and VPC".to_string();
-    out.push(&v, at, "instance_id", summary, detail, help);
+    out.push(&v, at, AttachmentSpec::INSTANCE, summary, detail, help);
 }
 
 /// eni-instance-state: attaching or detaching needs the instance Running or Stopped (Stopped
@@ -156,7 +157,7 @@ fn instance_state(out: &mut Out, at: &Address, inst: &Instance, verb: &str) {
     out.push(
         &v,
         at,
-        "instance_id",
+        AttachmentSpec::INSTANCE,
         format!("{verb} an ENI on {}, which is {}", inst.id, inst.status),
         format!(
             "rule: attach and detach need the instance {need}; {} is {}",
@@ -198,7 +199,7 @@ pub(super) fn per_instance(p: &Picture, out: &mut Out) {
         out.push(
             &v,
             &added[0],
-            "instance_id",
+            AttachmentSpec::INSTANCE,
             format!("{} would carry {total} ENIs; {} takes {}", inst_id, t.id, t.eni_quantity),
             format!("limit: {} takes {} ENIs including its primary ({}); it has {staying} and this plan attaches {} more", t.id, t.eni_quantity, t.source, added.len()),
             format!(
@@ -226,7 +227,7 @@ pub(super) fn attached_twice(p: &Picture, out: &mut Out) {
         out.push(
             &v,
             &list[1].by,
-            "network_interface_id",
+            AttachmentSpec::ENI,
             format!(
                 "attaches {} a second time ({} also attaches it)",
                 p.enis[*i].name(),
@@ -268,7 +269,7 @@ pub(super) fn security_groups(p: &Picture, out: &mut Out, e: &Eni) {
         out.push(
             &v,
             a,
-            "security_group_ids",
+            EniSpec::SECURITY_GROUPS,
             format!(
                 "puts the ENI in {sg}, a security group of {}, but its vSwitch is in {}",
                 g.vpc, vs.vpc
@@ -280,7 +281,7 @@ pub(super) fn security_groups(p: &Picture, out: &mut Out, e: &Eni) {
         out.push(
             &v,
             a,
-            "security_group_ids",
+            EniSpec::SECURITY_GROUPS,
             "mixes basic and advanced security groups".into(),
             "rule: an ENI's security groups are all basic or all advanced".into(),
             "use only basic or only advanced groups on one ENI".into(),

@@ -4,13 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::picture::str_of;
-use crate::lang::Value;
 use crate::plan::Change;
 use crate::provider::api::{Client, EipInfo, EniInfo};
 use crate::provider::wire::{ecs, slb, vpc};
 use crate::provider::{ApiError, Clouds};
-use crate::schema::Kind;
+use crate::resources::EniSpec;
+use crate::resources::view::cloud_refs;
 use ipnet::{Ipv4Net, Ipv6Net};
 
 #[derive(Clone, Debug, Default)]
@@ -225,16 +224,10 @@ fn gather_enis(cloud: &mut Cloud, c: &Client, region: &str, changes: &[Change], 
     // Security groups the plan adds addresses to: every member counts against the cap.
     let mut sgs: BTreeSet<String> = changes
         .iter()
-        .filter(|c| c.kind == Kind::Eni)
-        .filter_map(|c| {
-            c.after
-                .as_ref()?
-                .get("security_group_ids")?
-                .as_seq()
-                .map(<[Value]>::to_vec)
-        })
+        .filter(|c| c.kind == EniSpec::KIND)
+        .filter_map(|c| EniSpec::new(c.after.as_ref()?).security_group_ids())
         .flatten()
-        .filter_map(|v| v.as_str().map(str::to_string))
+        .map(str::to_string)
         .collect();
     sgs.extend(
         cloud
@@ -337,10 +330,10 @@ fn gather_targets(cloud: &mut Cloud, c: &Client, region: &str, w: &Wanted) {
 fn vswitches_of(changes: &[Change]) -> BTreeSet<String> {
     changes
         .iter()
-        .filter(|c| c.kind == Kind::Eni)
+        .filter(|c| c.kind == EniSpec::KIND)
         .flat_map(|c| [c.before.as_ref(), c.after.as_ref()])
         .flatten()
-        .filter_map(|a| str_of(a.get("vswitch_id")))
+        .filter_map(|a| EniSpec::new(a).vswitch_id().map(str::to_string))
         .collect()
 }
 
@@ -349,31 +342,12 @@ pub(super) fn wanted(changes: &[Change]) -> Wanted {
     let mut w = Wanted::default();
     for c in changes {
         for side in [c.before.as_ref(), c.after.as_ref()].into_iter().flatten() {
-            let id = |k: &str| str_of(side.get(k));
-            match c.kind {
-                Kind::Eni => w.enis.extend(id("id")),
-                Kind::Attachment => {
-                    w.enis.extend(id("network_interface_id"));
-                    w.instances.extend(id("instance_id"));
-                }
-                Kind::SecondaryIps => {
-                    w.enis.extend(id("network_interface_id"));
-                    w.instances.extend(id("instance_id"));
-                }
-                Kind::Eip => w.eips.extend(id("id")),
-                Kind::Association => {
-                    w.eips.extend(id("allocation_id"));
-                    if let Some(t) = id("instance_id") {
-                        if t.starts_with("eni-") {
-                            w.enis.insert(t.clone());
-                        } else if !t.contains('.') {
-                            w.instances.insert(t.clone());
-                        }
-                        w.targets.insert(t);
-                    }
-                }
-                _ => {}
-            }
+            let r = cloud_refs(c.kind, side);
+            let own = |ids: Vec<&str>| ids.into_iter().map(str::to_string).collect::<Vec<_>>();
+            w.enis.extend(own(r.enis));
+            w.instances.extend(own(r.instances));
+            w.eips.extend(own(r.eips));
+            w.targets.extend(own(r.targets));
         }
     }
     // Planned ENIs' bound EIPs matter too (NAT-mode addresses).

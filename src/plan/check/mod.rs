@@ -13,6 +13,10 @@
 //! final counts, the states at the time of each operation) and ask `rules::evaluate`, the same
 //! code the simulator asks, and report under the rule id it returns (`out`); they only word the
 //! diagnostics.
+//!
+//! No kind's attribute is named here: the picture reads each change through its kind's typed
+//! view (`resources::EniSpec`, `BindingSpec`, …), asks `resources::view::cloud_refs` which
+//! cloud objects a change refers to, and a diagnostic points at the `Field` the view names.
 
 mod addresses;
 mod bindings;

@@ -8,6 +8,7 @@ use crate::address::Address;
 use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics, SourceRange};
 use crate::limits::{Dated, InstanceType, Limits};
+use crate::resources::view::Field;
 use crate::rules::{self, Violation};
 
 /// One broken rule at one resource.
@@ -16,8 +17,9 @@ pub(super) struct Finding {
     /// The id `rules::evaluate` returned.
     pub(super) rule: &'static str,
     pub(super) addr: Address,
-    /// The attribute whose range the diagnostic shows.
-    pub(super) attr: &'static str,
+    /// The attribute whose range the diagnostic shows (the first of these the configuration
+    /// writes).
+    pub(super) attr: Field,
     pub(super) summary: String,
     pub(super) detail: String,
     pub(super) help: String,
@@ -45,7 +47,7 @@ impl<'a> Out<'a> {
         &mut self,
         v: &Violation,
         addr: &Address,
-        attr: &'static str,
+        attr: Field,
         summary: String,
         detail: String,
         help: String,
@@ -95,22 +97,11 @@ impl<'a> Out<'a> {
     }
 }
 
-/// Where an attribute is written; an address list may be written as its count companion.
-fn range(cfg: &Config, addr: &Address, attr: &str) -> Option<SourceRange> {
+/// Where an attribute is written: the first of the field's names the resource writes (an
+/// address list may be written as its count companion), else the resource itself.
+fn range(cfg: &Config, addr: &Address, attr: Field) -> Option<SourceRange> {
     let r = cfg.resource_at(addr)?;
-    let itself = [attr];
-    let companions: &[&str] = match attr {
-        "private_ip_addresses" => &[
-            "private_ip_addresses",
-            "secondary_private_ip_address_count",
-            "private_ip_address_count",
-            "vswitch_id",
-        ],
-        "ipv6_address_count" | "ipv6_addresses" => &["ipv6_addresses", "ipv6_address_count"],
-        _ => &itself,
-    };
-    companions
-        .iter()
+    attr.iter()
         .find_map(|name| {
             r.attrs
                 .iter()

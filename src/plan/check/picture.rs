@@ -12,58 +12,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::bindings::Bindings;
 use super::gather::Cloud;
 use crate::address::Address;
-use crate::lang::Value;
-use crate::plan::{Action, Change, origin_address};
+use crate::plan::{Action, Change};
 use crate::provider::api::EniInfo;
-use crate::schema::Kind;
+pub(super) use crate::resources::view::Ref;
+use crate::resources::view::{Addresses, Field};
+use crate::resources::{AttachmentSpec, EniSpec, SecondaryIpsSpec};
 
-/// What an id-valued attribute points at.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Ref {
-    /// A cloud id, known now.
-    Id(String),
-    /// The object another change of this plan creates.
-    Planned(Address),
-    /// Cannot be decided at plan time.
-    Unknown,
-}
-
-impl Ref {
-    /// The key a target or EIP is grouped under: its id, or the address that creates it.
-    pub(super) fn key(&self) -> Option<String> {
-        match self {
-            Ref::Id(s) => Some(s.clone()),
-            Ref::Planned(a) => Some(a.to_string()),
-            Ref::Unknown => None,
-        }
-    }
-}
-
-pub(super) fn ref_of(v: Option<&Value>) -> Ref {
-    match v {
-        Some(Value::String(s)) if !s.is_empty() => Ref::Id(s.clone()),
-        Some(v) => match origin_address(v) {
-            Some(a) => Ref::Planned(a),
-            None => Ref::Unknown,
-        },
-        None => Ref::Unknown,
-    }
-}
-
-pub(super) fn str_of(v: Option<&Value>) -> Option<String> {
-    v.and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-}
-
-fn strings_of(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_seq)
-        .map(|s| {
-            s.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
+/// An owned copy of a string a view lends.
+fn owned(s: Option<&str>) -> Option<String> {
+    s.map(str::to_string)
 }
 
 /// A set of addresses as far as the plan knows it: the known ones, how many more the cloud will
@@ -80,24 +37,22 @@ impl IpSet {
         (!self.unknown).then_some(self.known.len() + self.auto)
     }
 
-    /// From a list attribute and its count companion.
-    fn from_attrs(list: Option<&Value>, count: Option<&Value>) -> IpSet {
-        match list {
-            Some(v) if v.as_seq().is_some() => IpSet {
-                known: strings_of(Some(v)).into_iter().collect(),
+    /// From an address set a view reads.
+    fn of(a: &Addresses) -> IpSet {
+        match a {
+            Addresses::Listed(l) => IpSet {
+                known: l.iter().map(|s| s.to_string()).collect(),
                 auto: 0,
                 unknown: false,
             },
-            _ => match count.and_then(Value::coerce_number) {
-                Some(n) if n >= 0.0 => IpSet {
-                    known: BTreeSet::new(),
-                    auto: n as usize,
-                    unknown: false,
-                },
-                _ => IpSet {
-                    unknown: true,
-                    ..IpSet::default()
-                },
+            Addresses::Picked(n) => IpSet {
+                known: BTreeSet::new(),
+                auto: *n,
+                unknown: false,
+            },
+            Addresses::Unknown => IpSet {
+                unknown: true,
+                ..IpSet::default()
             },
         }
     }
@@ -147,6 +102,25 @@ impl Eni {
     /// The resource an address-count diagnostic points at: the last one adding addresses.
     pub(super) fn last_owner(&self) -> Option<Address> {
         self.ip_owners.last().cloned().or(self.addr.clone())
+    }
+
+    /// Where a diagnostic about this ENI's IPv4 addresses points at `owner`: the ENI's own
+    /// attributes, or those of the secondary-IPs resource that adds them.
+    pub(super) fn v4_field(&self, owner: &Address) -> Field {
+        if self.addr.as_ref() == Some(owner) {
+            EniSpec::PRIVATE_IPS
+        } else {
+            SecondaryIpsSpec::PRIVATE_IPS
+        }
+    }
+
+    /// The same for its IPv6 addresses.
+    pub(super) fn v6_field(&self, owner: &Address) -> Field {
+        if self.addr.as_ref() == Some(owner) {
+            EniSpec::IPV6
+        } else {
+            SecondaryIpsSpec::IPV6
+        }
     }
 
     /// The resource a vSwitch or security-group diagnostic points at.
@@ -254,32 +228,29 @@ impl Picture {
             cloud,
             ..Picture::default()
         };
-        for c in changes.iter().filter(|c| c.kind == Kind::Eni) {
+        for c in changes.iter().filter(|c| c.kind == EniSpec::KIND) {
             p.add_eni_change(c, region_of(c));
         }
-        for c in changes.iter().filter(|c| c.kind == Kind::SecondaryIps) {
+        for c in changes.iter().filter(|c| c.kind == SecondaryIpsSpec::KIND) {
             p.add_secondary_ips(c);
         }
-        for c in changes.iter().filter(|c| c.kind == Kind::Attachment) {
+        for c in changes.iter().filter(|c| c.kind == AttachmentSpec::KIND) {
             p.add_attachment(c);
         }
         p.replaced_first = changes
             .iter()
             .filter(|c| {
-                c.kind == Kind::Eni && c.action == Action::Replace && !c.create_before_destroy
+                c.kind == EniSpec::KIND && c.action == Action::Replace && !c.create_before_destroy
             })
-            .filter_map(|c| c.before.as_ref().and_then(|b| str_of(b.get("id"))))
+            .filter_map(|c| owned(EniSpec::new(c.before.as_ref()?).id()))
             .collect();
         p.bindings = Bindings::build(&p.cloud, changes, region_of);
         p
     }
 
     fn add_eni_change(&mut self, c: &Change, region: String) {
-        let cur = c
-            .before
-            .as_ref()
-            .and_then(|b| str_of(b.get("id")))
-            .and_then(|id| self.cloud.enis.get(&id).map(|x| x.0.clone()));
+        let before_id = c.before.as_ref().and_then(|b| EniSpec::new(b).id());
+        let cur = before_id.and_then(|id| self.cloud.enis.get(id).map(|x| x.0.clone()));
         if matches!(c.action, Action::Delete | Action::Replace) {
             self.removals.push(Removal {
                 address: c.address.clone(),
@@ -287,22 +258,18 @@ impl Picture {
                 cloud: cur.clone(),
             });
         }
-        let e = match &c.after {
+        let e = match c.after.as_ref().map(EniSpec::new) {
             Some(a) => Eni {
                 addr: Some(c.address.clone()),
-                id: str_of(a.get("id")),
+                id: owned(a.id()),
                 region: Some(region),
-                vswitch: str_of(a.get("vswitch_id")),
+                vswitch: owned(a.vswitch_id()),
                 sgs: a
-                    .get("security_group_ids")
-                    .and_then(Value::as_seq)
-                    .map(|_| strings_of(a.get("security_group_ids"))),
-                primary_ip: str_of(a.get("primary_ip_address")),
-                v4: IpSet::from_attrs(
-                    a.get("private_ip_addresses"),
-                    a.get("secondary_private_ip_address_count"),
-                ),
-                v6: IpSet::from_attrs(a.get("ipv6_addresses"), a.get("ipv6_address_count")),
+                    .security_group_ids()
+                    .map(|l| l.into_iter().map(str::to_string).collect()),
+                primary_ip: owned(a.primary_ip()),
+                v4: IpSet::of(&a.private_ips()),
+                v6: IpSet::of(&a.ipv6()),
                 ip_owners: vec![c.address.clone()],
                 v6_owners: vec![c.address.clone()],
                 cloud: if c.action == Action::Replace {
@@ -314,7 +281,7 @@ impl Picture {
             },
             None => Eni {
                 addr: Some(c.address.clone()),
-                id: c.before.as_ref().and_then(|b| str_of(b.get("id"))),
+                id: owned(before_id),
                 region: Some(region),
                 deleted: true,
                 cloud: cur,
@@ -369,17 +336,21 @@ impl Picture {
     /// Secondary-IP resources: their addresses move onto the ENI they name (the instance's
     /// primary ENI when they name an instance).
     fn add_secondary_ips(&mut self, c: &Change) {
-        let side = c.after.as_ref().or(c.before.as_ref());
-        let r = match ref_of(side.and_then(|a| a.get("network_interface_id"))) {
-            Ref::Unknown => {
-                side.and_then(|a| str_of(a.get("instance_id")))
-                    .and_then(|inst| {
-                        self.cloud.enis.values().find(|(e, _)| {
-                            e.primary && e.instance_id.as_deref() == Some(inst.as_str())
-                        })
-                    })
-                    .map_or(Ref::Unknown, |(e, _)| Ref::Id(e.id.clone()))
-            }
+        let side = c
+            .after
+            .as_ref()
+            .or(c.before.as_ref())
+            .map(SecondaryIpsSpec::new);
+        let r = match side.map_or(Ref::Unknown, |s| s.network_interface()) {
+            Ref::Unknown => side
+                .and_then(|s| s.instance_id())
+                .and_then(|inst| {
+                    self.cloud
+                        .enis
+                        .values()
+                        .find(|(e, _)| e.primary && e.instance_id.as_deref() == Some(inst))
+                })
+                .map_or(Ref::Unknown, |(e, _)| Ref::Id(e.id.clone())),
             r => r,
         };
         let Some(i) = self.eni_ref(&r) else { return };
@@ -387,15 +358,19 @@ impl Picture {
             self.sips.push((i, c.address.clone()));
         }
         let e = &mut self.enis[i];
+        let set = |a: &'_ crate::plan::attrs::Attrs, v6: bool| {
+            let s = SecondaryIpsSpec::new(a);
+            IpSet::of(&if v6 { s.ipv6() } else { s.private_ips() })
+        };
         for v6 in [false, true] {
-            let (list, count) = if v6 {
-                ("ipv6_addresses", "ipv6_address_count")
-            } else {
-                ("private_ip_addresses", "private_ip_address_count")
-            };
-            let before = strings_of(c.before.as_ref().and_then(|b| b.get(list)));
+            // What the resource held before is a list, or nothing to take back.
+            let before: Vec<String> = c
+                .before
+                .as_ref()
+                .map(|b| set(b, v6).known.into_iter().collect())
+                .unwrap_or_default();
             let after = match &c.after {
-                Some(a) => IpSet::from_attrs(a.get(list), a.get(count)),
+                Some(a) => set(a, v6),
                 None => IpSet::default(),
             };
             if !v6 {
@@ -429,16 +404,16 @@ impl Picture {
             creating: matches!(c.action, Action::Create | Action::Replace),
         };
         if matches!(c.action, Action::Delete | Action::Replace)
-            && let Some(b) = &c.before
-            && let Some(eni) = str_of(b.get("network_interface_id"))
+            && let Some(b) = c.before.as_ref().map(AttachmentSpec::new)
+            && let Some(eni) = b.network_interface_id()
         {
-            self.detached.insert(eni);
-            step.detaches_from = str_of(b.get("instance_id"));
+            self.detached.insert(eni.to_string());
+            step.detaches_from = owned(b.instance_id());
         }
-        if let Some(a) = &c.after {
-            step.eni = self.eni_ref(&ref_of(a.get("network_interface_id")));
+        if let Some(a) = c.after.as_ref().map(AttachmentSpec::new) {
+            step.eni = self.eni_ref(&a.network_interface());
             if let Some(i) = step.eni {
-                step.instance = str_of(a.get("instance_id"));
+                step.instance = owned(a.instance_id());
                 if let Some(inst) = &step.instance {
                     self.attached_to.entry(i).or_default().push(AttachedTo {
                         instance: inst.clone(),

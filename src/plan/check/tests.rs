@@ -7,7 +7,9 @@ use super::out::{Finding, Out};
 use super::picture::{AttachedTo, Attachment, Eni, IpSet, Picture, Ref};
 use super::{addresses, eips, enis};
 use crate::address::Address;
+use crate::lang::Value;
 use crate::limits::{Limits, ProfileName};
+use crate::plan::{Action, Change};
 use crate::provider::api::{EipInfo, EniInfo};
 use crate::rules;
 
@@ -133,7 +135,7 @@ fn an_over_full_available_eni_is_reported_under_ip_available_cap() {
     let f = run(&over, &l, counts);
     assert_eq!(rules_of(&f), [rules::id::IP_AVAILABLE_CAP]);
     assert_eq!(f[0].addr, addr("alicloud_ecs_network_interface.app"));
-    assert_eq!(f[0].attr, "private_ip_addresses");
+    assert_eq!(f[0].attr[0], "private_ip_addresses");
     let at = with_eni(Picture::default(), new_eni("app", cap));
     assert_eq!(run(&at, &l, counts), []);
 }
@@ -494,7 +496,7 @@ fn a_nat_mode_eip_binds_to_one_of_the_enis_addresses_once() {
         eips::bindings,
     );
     assert_eq!(rules_of(&f), [rules::id::EIP_ENI_NAT_MODE]);
-    assert_eq!(f[0].attr, "private_ip_address");
+    assert_eq!(f[0].attr[0], "private_ip_address");
     let twice = run(
         &eni_target("NAT", &["10.0.1.11", "10.0.1.11"], false),
         &l,
@@ -517,7 +519,7 @@ fn visible_modes_need_an_eni_that_is_not_attached_and_multi_binded_has_a_cap() {
     let l = current();
     let f = run(&eni_target("BINDED", &[""], true), &l, eips::bindings);
     assert_eq!(rules_of(&f), [rules::id::EIP_ENI_BINDED]);
-    assert_eq!(f[0].attr, "mode");
+    assert_eq!(f[0].attr[0], "mode");
     assert_eq!(
         run(&eni_target("BINDED", &[""], false), &l, eips::bindings),
         []
@@ -626,4 +628,140 @@ fn the_checker_types_no_rule_id_and_copies_no_statement() {
         "the checker's files were not found in {}",
         dir.display()
     );
+}
+
+/// A planned change of `kind` at `address` with these attributes after it (fixture attributes
+/// are built by name here; the code under test reads them through the kinds' views).
+fn change(
+    kind: crate::schema::Kind,
+    address: &str,
+    action: Action,
+    after: &[(&str, Value)],
+) -> Change {
+    Change {
+        address: addr(address),
+        kind,
+        action,
+        before: None,
+        after: Some(
+            after
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        ),
+        replace_paths: Vec::new(),
+        create_before_destroy: false,
+        dependencies: Vec::new(),
+        provider: None,
+        each: None,
+        sensitive: Default::default(),
+    }
+}
+
+fn planned(origin: &str) -> Value {
+    Value::Unknown(Some(origin.into()))
+}
+
+/// A new ENI with two picked addresses, one more added by a secondary-IPs resource, attached to
+/// i-1 and given a planned EIP: the picture links them through their origins.
+fn planned_eni_changes() -> Vec<Change> {
+    use crate::schema::Kind;
+    let eni = "alicloud_ecs_network_interface.app";
+    vec![
+        change(
+            Kind::Eni,
+            eni,
+            Action::Create,
+            &[
+                ("id", planned(&format!("{eni}.id"))),
+                ("vswitch_id", Value::string("vsw-1")),
+                (
+                    "security_group_ids",
+                    Value::set(vec![Value::string("sg-1")]),
+                ),
+                ("private_ip_addresses", Value::unknown()),
+                ("secondary_private_ip_address_count", Value::Number(2.0)),
+                ("ipv6_addresses", Value::set(Vec::new())),
+            ],
+        ),
+        change(
+            Kind::SecondaryIps,
+            "netform_secondary_private_ips.more",
+            Action::Create,
+            &[
+                ("network_interface_id", planned(&format!("{eni}.id"))),
+                (
+                    "private_ip_addresses",
+                    Value::set(vec![Value::string("10.0.1.20")]),
+                ),
+            ],
+        ),
+        change(
+            Kind::Attachment,
+            "alicloud_ecs_network_interface_attachment.a",
+            Action::Create,
+            &[
+                ("network_interface_id", planned(&format!("{eni}.id"))),
+                ("instance_id", Value::string("i-1")),
+            ],
+        ),
+        change(
+            Kind::Eip,
+            "alicloud_eip_address.e",
+            Action::Create,
+            &[
+                ("id", planned("alicloud_eip_address.e.id")),
+                ("internet_charge_type", Value::string("PayByTraffic")),
+            ],
+        ),
+        change(
+            Kind::Association,
+            "alicloud_eip_association.b",
+            Action::Create,
+            &[
+                ("allocation_id", planned("alicloud_eip_address.e.id")),
+                ("instance_id", Value::string("eni-9")),
+            ],
+        ),
+    ]
+}
+
+#[test]
+fn the_picture_links_planned_objects_read_through_the_kinds_views() {
+    let changes = planned_eni_changes();
+    let p = Picture::build(Default::default(), &changes, &|_| "cn-hangzhou".to_string());
+    assert_eq!(p.enis.len(), 1, "the secondary IPs land on the planned ENI");
+    let e = &p.enis[0];
+    assert_eq!(e.vswitch.as_deref(), Some("vsw-1"));
+    assert_eq!(e.sgs, Some(vec!["sg-1".to_string()]));
+    assert_eq!((e.v4.auto, e.v4.unknown), (2, false));
+    assert!(e.v4.known.contains("10.0.1.20"));
+    assert_eq!(e.ip_owners.len(), 2);
+    let sip = addr("netform_secondary_private_ips.more");
+    assert_eq!(e.v4_field(&sip)[1], "private_ip_address_count");
+    assert_eq!(
+        e.v4_field(e.addr.as_ref().expect("addr"))[1],
+        "secondary_private_ip_address_count"
+    );
+    assert_eq!(p.sips, [(0, sip)]);
+    assert_eq!(p.final_instance(0), Some(("i-1".to_string(), true)));
+    let b = &p.bindings.binds[0];
+    assert_eq!(
+        (b.kind.as_str(), b.mode.as_str()),
+        ("NetworkInterface", "NAT")
+    );
+    assert_eq!(b.target, Ref::Id("eni-9".into()));
+    let eip = p.bindings.eip(&p.cloud, &b.eip).expect("planned EIP");
+    assert_eq!(eip.charge.as_deref(), Some("PayByTraffic"));
+    assert_eq!(eip.region.as_deref(), Some("cn-hangzhou"));
+}
+
+#[test]
+fn the_plan_wants_the_objects_its_changes_refer_to() {
+    let w = super::gather::wanted(&planned_eni_changes());
+    let set = |s: &std::collections::BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>();
+    assert_eq!(set(&w.instances), ["i-1"]);
+    assert_eq!(set(&w.enis), ["eni-9"]);
+    assert_eq!(set(&w.targets), ["eni-9"]);
+    assert!(w.eips.is_empty(), "a planned EIP has no id yet");
 }

@@ -6,6 +6,8 @@ pub(crate) mod exec;
 mod ops;
 mod view;
 
+pub use view::BindingSpec;
+
 use super::{Seen, Shaping, Source, pair_id, text};
 use crate::lang::Value;
 use crate::plan::attrs;

@@ -5,6 +5,8 @@ pub(crate) mod exec;
 mod ops;
 mod view;
 
+pub use view::EipSpec;
+
 use super::{Seen, Source, text};
 use crate::lang::Value;
 use crate::plan::attrs::{self, Attrs};

@@ -5,6 +5,8 @@ pub(crate) mod exec;
 mod ops;
 mod view;
 
+pub use view::EniSpec;
+
 use super::{Seen, Shaping, Source, address_set, text};
 use crate::plan::attrs::{self, Attrs};
 

@@ -7,6 +7,8 @@ pub(crate) mod exec;
 mod ops;
 mod view;
 
+pub use view::SecondaryIpsSpec;
+
 use super::{Seen, Shaping, Source, address_set, text};
 use crate::lang::Value;
 use crate::plan::attrs::{self, Attrs};
