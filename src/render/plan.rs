@@ -306,7 +306,7 @@ fn moved_block(
             c.address.name,
             c.after
                 .as_ref()
-                .and_then(|a| a.get("id"))
+                .and_then(|a| a.get(crate::schema::ID))
                 .map(|v| v.to_string())
                 .unwrap_or_else(|| "(known after apply)".into())
         );
