@@ -13,7 +13,7 @@ use crate::schema::AttrType::*;
 use crate::schema::{AttrSchema, Kind, a};
 
 // The data sources' schemas: filter arguments, and the result list as an output.
-pub(crate) const D_INSTANCES: &[AttrSchema] = &[
+pub(crate) const INSTANCES: &[AttrSchema] = &[
     a("ids", StrList),
     a("name_regex", Str),
     a("status", Str),
@@ -23,38 +23,38 @@ pub(crate) const D_INSTANCES: &[AttrSchema] = &[
     a("instance_type", Str),
     a("instances", StrList).out(),
 ];
-pub(crate) const D_SGS: &[AttrSchema] = &[
+pub(crate) const SECURITY_GROUPS: &[AttrSchema] = &[
     a("ids", StrList),
     a("name_regex", Str),
     a("vpc_id", Str),
     a("groups", StrList).out(),
 ];
-pub(crate) const D_NATS: &[AttrSchema] = &[
+pub(crate) const NAT_GATEWAYS: &[AttrSchema] = &[
     a("ids", StrList),
     a("name_regex", Str),
     a("vpc_id", Str),
     a("gateways", StrList).out(),
 ];
-pub(crate) const D_HAVIPS: &[AttrSchema] = &[
+pub(crate) const HAVIPS: &[AttrSchema] = &[
     a("ids", StrList),
     a("status", Str),
     a("vswitch_id", Str),
     a("havips", StrList).out(),
 ];
-pub(crate) const D_SLBS: &[AttrSchema] = &[
+pub(crate) const LOAD_BALANCERS: &[AttrSchema] = &[
     a("ids", StrList),
     a("name_regex", Str),
     a("address_type", Str).values(&["intranet", "internet"]),
     a("balancers", StrList).out(),
 ];
-pub(crate) const D_VSWITCHES: &[AttrSchema] = &[
+pub(crate) const VSWITCHES: &[AttrSchema] = &[
     a("ids", StrList),
     a("name_regex", Str),
     a("vpc_id", Str),
     a("zone_id", Str),
     a("vswitches", StrList).out(),
 ];
-pub(crate) const D_TYPES: &[AttrSchema] = &[
+pub(crate) const INSTANCE_TYPES: &[AttrSchema] = &[
     a("ids", StrList),
     a("instance_type_family", Str),
     a("instance_types", StrList).out(),
