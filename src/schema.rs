@@ -89,6 +89,9 @@ pub struct AttrSchema {
     pub default: Option<&'static str>,
     /// An output the plan may learn anew for an existing object (not kept from its prior state).
     pub live: bool,
+    /// The object's cloud tags, among which netform's identity tags (`crate::identity`) are
+    /// reserved.
+    pub cloud_tags: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,6 +115,7 @@ pub(crate) const fn a(name: &'static str, ty: AttrType) -> AttrSchema {
         identifying: false,
         default: None,
         live: false,
+        cloud_tags: false,
         format: None,
         range: None,
         min_items: 0,
@@ -137,6 +141,10 @@ impl AttrSchema {
     }
     pub(crate) const fn live(mut self) -> Self {
         self.live = true;
+        self
+    }
+    pub(crate) const fn cloud_tags(mut self) -> Self {
+        self.cloud_tags = true;
         self
     }
     pub(crate) const fn out(mut self) -> Self {
@@ -517,7 +525,7 @@ fn convert(attr: &AttrSchema, v: &Value) -> Result<Value, String> {
                 .ok_or_else(|| format!("{want} is required, not {}", v.type_name()))?;
             // netform's identity tags (`crate::identity`) are its own: a configured one would
             // fight them, and they never show in the tags netform diffs.
-            if attr.name == "tags"
+            if attr.cloud_tags
                 && let Some(k) = m.keys().find(|k| crate::identity::is_own(k))
             {
                 return Err(format!(
@@ -641,6 +649,8 @@ mod tests {
             |k: &str| Value::Map([(k.to_string(), Value::string("x"))].into_iter().collect());
         assert!(bad(&eni("tags", tags("netform:address"))));
         assert!(!bad(&eni("tags", tags("netform-team"))));
+        let eip_tags = run("alicloud_eip_address", &[("tags", tags("netform:address"))]).1;
+        assert!(bad(&eip_tags), "an EIP's identity tags are reserved too");
         assert!(bad(&eni("queue_number", Value::Number(0.0))));
         assert!(bad(&eni("queue_number", Value::Number(2049.0))));
         assert!(!bad(&eni("queue_number", Value::Number(2048.0))));

@@ -43,7 +43,7 @@ pub(crate) const SCHEMA: &[AttrSchema] = &[
         .force_new()
         .values(ISPS),
     a("ip_address", Str).computed().force_new().ipv4(),
-    a("tags", StrMap),
+    a("tags", StrMap).cloud_tags(),
     a("deletion_protection", Bool),
     // Moving an EIP between resource groups is another API (MoveResourceGroup) netform does not
     // call yet: a change replaces the EIP, and the plan says so, rather than claim an update.

@@ -32,7 +32,7 @@ pub(crate) const SCHEMA: &[AttrSchema] = &[
         .ipv6()
         .conflicts(&["ipv6_address_count"]),
     a("ipv6_address_count", Num).computed().count(),
-    a("tags", StrMap),
+    a("tags", StrMap).cloud_tags(),
     a("resource_group_id", Str).computed().force_new(),
     // CreateNetworkInterface/ModifyNetworkInterfaceAttribute: QueueNumber 1 to 2048.
     a("queue_number", Num).range(1, 2048),
