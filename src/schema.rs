@@ -1,7 +1,10 @@
-//! Resource and data-source schemas (resources.md): which attributes exist, their types, which are
-//! required, computed or force replacement, and the deprecated terraform-provider-alicloud names
-//! that map onto them. Checking a resource's attributes against its schema happens here, so the
-//! same rules serve `validate`, `plan` and the property tests.
+//! Resource and data-source schemas (resources.md): what a schema says of each attribute (its
+//! type, whether it is required, computed or forces replacement, the deprecated
+//! terraform-provider-alicloud name that maps onto it), the `const fn` builder each kind writes its
+//! table with, and the registry of every type netform knows. The tables themselves live with their
+//! kinds (`resources/<kind>/cloud.rs`, `resources/data.rs`). Checking a resource's attributes
+//! against its schema happens here, so the same rules serve `validate`, `plan` and the property
+//! tests.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +12,11 @@ use crate::config::Mode;
 use crate::diag::{Diagnostic, SourceRange};
 use crate::lang::Value;
 use crate::lang::eval::suggest;
+use crate::resources;
+
+/// The attribute every managed resource has: the object's id in the cloud (for a pairing, its two
+/// ids joined). A data source's value carries one too.
+pub const ID: &str = "id";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AttrType {
@@ -81,6 +89,9 @@ pub struct AttrSchema {
     pub default: Option<&'static str>,
     /// An output the plan may learn anew for an existing object (not kept from its prior state).
     pub live: bool,
+    /// The object's cloud tags, among which netform's identity tags (`crate::identity`) are
+    /// reserved.
+    pub cloud_tags: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,7 +100,7 @@ pub enum Format {
     Ipv6,
 }
 
-const fn a(name: &'static str, ty: AttrType) -> AttrSchema {
+pub(crate) const fn a(name: &'static str, ty: AttrType) -> AttrSchema {
     AttrSchema {
         name,
         ty,
@@ -104,6 +115,7 @@ const fn a(name: &'static str, ty: AttrType) -> AttrSchema {
         identifying: false,
         default: None,
         live: false,
+        cloud_tags: false,
         format: None,
         range: None,
         min_items: 0,
@@ -111,68 +123,72 @@ const fn a(name: &'static str, ty: AttrType) -> AttrSchema {
 }
 
 impl AttrSchema {
-    const fn req(mut self) -> Self {
+    pub(crate) const fn req(mut self) -> Self {
         self.required = true;
         self
     }
-    const fn computed(mut self) -> Self {
+    pub(crate) const fn computed(mut self) -> Self {
         self.computed = true;
         self
     }
-    const fn identifying(mut self) -> Self {
+    pub(crate) const fn identifying(mut self) -> Self {
         self.identifying = true;
         self
     }
-    const fn default(mut self, v: &'static str) -> Self {
+    pub(crate) const fn default(mut self, v: &'static str) -> Self {
         self.default = Some(v);
         self
     }
-    const fn live(mut self) -> Self {
+    pub(crate) const fn live(mut self) -> Self {
         self.live = true;
         self
     }
-    const fn out(mut self) -> Self {
+    pub(crate) const fn cloud_tags(mut self) -> Self {
+        self.cloud_tags = true;
+        self
+    }
+    pub(crate) const fn out(mut self) -> Self {
         self.settable = false;
         self.computed = true;
         self
     }
-    const fn force_new(mut self) -> Self {
+    pub(crate) const fn force_new(mut self) -> Self {
         self.force_new = true;
         self
     }
-    const fn alias(mut self, of: &'static str) -> Self {
+    pub(crate) const fn alias(mut self, of: &'static str) -> Self {
         self.alias_of = Some(of);
         self
     }
-    const fn conflicts(mut self, c: &'static [&'static str]) -> Self {
+    pub(crate) const fn conflicts(mut self, c: &'static [&'static str]) -> Self {
         self.conflicts = c;
         self
     }
-    const fn values(mut self, v: &'static [&'static str]) -> Self {
+    pub(crate) const fn values(mut self, v: &'static [&'static str]) -> Self {
         self.values = v;
         self
     }
-    const fn ipv4(mut self) -> Self {
+    pub(crate) const fn ipv4(mut self) -> Self {
         self.format = Some(Format::Ipv4);
         self
     }
-    const fn ipv6(mut self) -> Self {
+    pub(crate) const fn ipv6(mut self) -> Self {
         self.format = Some(Format::Ipv6);
         self
     }
-    const fn unsupported(mut self) -> Self {
+    pub(crate) const fn unsupported(mut self) -> Self {
         self.unsupported = true;
         self
     }
-    const fn range(mut self, lo: u32, hi: u32) -> Self {
+    pub(crate) const fn range(mut self, lo: u32, hi: u32) -> Self {
         self.range = Some((lo, hi));
         self
     }
     /// A count of things: a whole number, never negative. The rules bound it from above.
-    const fn count(self) -> Self {
+    pub(crate) const fn count(self) -> Self {
         self.range(0, u32::MAX)
     }
-    const fn min_items(mut self, n: usize) -> Self {
+    pub(crate) const fn min_items(mut self, n: usize) -> Self {
         self.min_items = n;
         self
     }
@@ -216,278 +232,89 @@ impl ResourceSchema {
 
 use AttrType::*;
 
-const ENI: &[AttrSchema] = &[
-    a("vswitch_id", Str).req().force_new(),
-    // CreateNetworkInterface needs at least one group; the most is an account quota.
-    a("security_group_ids", StrSet).computed().min_items(1),
-    a("security_groups", StrSet).alias("security_group_ids"),
-    a("network_interface_name", Str).identifying(),
-    a("name", Str).alias("network_interface_name"),
-    a("description", Str),
-    a("primary_ip_address", Str).computed().force_new().ipv4(),
-    a("private_ip", Str).alias("primary_ip_address"),
-    a("private_ip_addresses", StrSet)
-        .computed()
-        .ipv4()
-        .conflicts(&["secondary_private_ip_address_count"]),
-    a("private_ips", StrSet).alias("private_ip_addresses"),
-    a("secondary_private_ip_address_count", Num)
-        .computed()
-        .count(),
-    a("private_ips_count", Num).alias("secondary_private_ip_address_count"),
-    a("ipv6_addresses", StrSet)
-        .computed()
-        .ipv6()
-        .conflicts(&["ipv6_address_count"]),
-    a("ipv6_address_count", Num).computed().count(),
-    a("tags", StrMap),
-    a("resource_group_id", Str).computed().force_new(),
-    // CreateNetworkInterface/ModifyNetworkInterfaceAttribute: QueueNumber 1 to 2048.
-    a("queue_number", Num).range(1, 2048),
-    a("source_dest_check", Bool),
-    a("delete_on_release", Bool),
-    a("ipv4_prefixes", StrSet).unsupported(),
-    a("ipv4_prefix_count", Num).unsupported(),
-    a("instance_type", Str).unsupported(),
-    a("network_interface_traffic_mode", Str).unsupported(),
-    a("id", Str).out().identifying(),
-    a("mac", Str).out(),
-    a("status", Str).out(),
-    // Computed facts guest-config and the rules need, recorded in state.
-    a("vswitch_cidr", Str).out(),
-    a("vswitch_ipv6_cidr", Str).out(),
-    a("vpc_id", Str).out(),
-    a("zone_id", Str).out(),
-];
-
-const ATTACHMENT: &[AttrSchema] = &[
-    a("network_interface_id", Str).req().force_new(),
-    a("instance_id", Str).req().force_new(),
-    a("network_card_index", Num).force_new().count(),
-    a("trunk_network_instance_id", Str).force_new(),
-    a("wait_for_network_configuration_ready", Bool),
-    a("id", Str).out().identifying(),
-    a("device_index", Num).out(),
-];
-
-const SECONDARY_IPS: &[AttrSchema] = &[
-    a("network_interface_id", Str).computed().force_new(),
-    a("instance_id", Str).force_new(),
-    a("private_ip_addresses", StrSet)
-        .computed()
-        .ipv4()
-        .conflicts(&["private_ip_address_count"]),
-    a("private_ip_address_count", Num).computed().count(),
-    a("ipv6_addresses", StrSet)
-        .computed()
-        .ipv6()
-        .conflicts(&["ipv6_address_count"]),
-    a("ipv6_address_count", Num).computed().count(),
-    a("id", Str).out().identifying(),
-    // Facts about the ENI guest-config needs, recorded at apply.
-    a("attached_instance_id", Str).out().live(),
-    a("device_index", Num).out(),
-    a("mac", Str).out(),
-    a("primary_ip_address", Str).out().live(),
-    a("vswitch_cidr", Str).out(),
-    a("vswitch_ipv6_cidr", Str).out(),
-];
-
-const ISPS: &[&str] = &[
-    "BGP",
-    "BGP_PRO",
-    "ChinaTelecom",
-    "ChinaUnicom",
-    "ChinaMobile",
-    "ChinaTelecom_L2",
-    "ChinaUnicom_L2",
-    "ChinaMobile_L2",
-    "BGP_FinanceCloud",
-    "BGP_International",
-];
-
-const EIP: &[AttrSchema] = &[
-    a("address_name", Str).identifying(),
-    a("name", Str).alias("address_name"),
-    a("description", Str),
-    a("bandwidth", StrOrNum).computed().default("5"),
-    a("internet_charge_type", Str)
-        .computed()
-        .default("PayByBandwidth")
-        .force_new()
-        .values(&["PayByBandwidth", "PayByTraffic"]),
-    a("payment_type", Str)
-        .computed()
-        .default("PayAsYouGo")
-        .force_new()
-        .values(&["PayAsYouGo", "Subscription"]),
-    a("instance_charge_type", Str).alias("payment_type"),
-    a("isp", Str)
-        .computed()
-        .default("BGP")
-        .force_new()
-        .values(ISPS),
-    a("ip_address", Str).computed().force_new().ipv4(),
-    a("tags", StrMap),
-    a("deletion_protection", Bool),
-    // Moving an EIP between resource groups is another API (MoveResourceGroup) netform does not
-    // call yet: a change replaces the EIP, and the plan says so, rather than claim an update.
-    a("resource_group_id", Str).computed().force_new(),
-    a("id", Str).out().identifying(),
-    a("status", Str).out(),
-    a("region", Str).out(),
-];
-
-const ASSOCIATION: &[AttrSchema] = &[
-    a("allocation_id", Str).req().force_new(),
-    a("instance_id", Str).req().force_new(),
-    a("instance_type", Str).computed().force_new().values(&[
-        "EcsInstance",
-        "NetworkInterface",
-        "Nat",
-        "HaVip",
-        "SlbInstance",
-        "IpAddress",
-    ]),
-    a("private_ip_address", Str).computed().force_new().ipv4(),
-    a("vpc_id", Str).force_new(),
-    a("mode", Str)
-        .computed()
-        .values(&["NAT", "BINDED", "MULTI_BINDED"]),
-    a("force", Bool),
-    a("id", Str).out().identifying(),
-];
-
-const D_INSTANCES: &[AttrSchema] = &[
-    a("ids", StrList),
-    a("name_regex", Str),
-    a("status", Str),
-    a("vpc_id", Str),
-    a("vswitch_id", Str),
-    a("availability_zone", Str),
-    a("instance_type", Str),
-    a("instances", StrList).out(),
-];
-const D_SGS: &[AttrSchema] = &[
-    a("ids", StrList),
-    a("name_regex", Str),
-    a("vpc_id", Str),
-    a("groups", StrList).out(),
-];
-const D_NATS: &[AttrSchema] = &[
-    a("ids", StrList),
-    a("name_regex", Str),
-    a("vpc_id", Str),
-    a("gateways", StrList).out(),
-];
-const D_HAVIPS: &[AttrSchema] = &[
-    a("ids", StrList),
-    a("status", Str),
-    a("vswitch_id", Str),
-    a("havips", StrList).out(),
-];
-const D_SLBS: &[AttrSchema] = &[
-    a("ids", StrList),
-    a("name_regex", Str),
-    a("address_type", Str).values(&["intranet", "internet"]),
-    a("balancers", StrList).out(),
-];
-const D_VSWITCHES: &[AttrSchema] = &[
-    a("ids", StrList),
-    a("name_regex", Str),
-    a("vpc_id", Str),
-    a("zone_id", Str),
-    a("vswitches", StrList).out(),
-];
-const D_TYPES: &[AttrSchema] = &[
-    a("ids", StrList),
-    a("instance_type_family", Str),
-    a("instance_types", StrList).out(),
-];
-
 pub static SCHEMAS: &[ResourceSchema] = &[
     ResourceSchema {
         name: "alicloud_ecs_network_interface",
         mode: Mode::Managed,
         kind: Kind::Eni,
-        attrs: ENI,
+        attrs: resources::eni::SCHEMA,
         exactly_one_of: &[],
     },
     ResourceSchema {
         name: "alicloud_ecs_network_interface_attachment",
         mode: Mode::Managed,
         kind: Kind::Attachment,
-        attrs: ATTACHMENT,
+        attrs: resources::attachment::SCHEMA,
         exactly_one_of: &[],
     },
     ResourceSchema {
         name: "netform_secondary_private_ips",
         mode: Mode::Managed,
         kind: Kind::SecondaryIps,
-        attrs: SECONDARY_IPS,
-        exactly_one_of: &[&["network_interface_id", "instance_id"]],
+        attrs: resources::secondary_ips::SCHEMA,
+        exactly_one_of: resources::secondary_ips::EXACTLY_ONE_OF,
     },
     ResourceSchema {
         name: "alicloud_eip_address",
         mode: Mode::Managed,
         kind: Kind::Eip,
-        attrs: EIP,
+        attrs: resources::eip::SCHEMA,
         exactly_one_of: &[],
     },
     ResourceSchema {
         name: "alicloud_eip_association",
         mode: Mode::Managed,
         kind: Kind::Association,
-        attrs: ASSOCIATION,
+        attrs: resources::association::SCHEMA,
         exactly_one_of: &[],
     },
     ResourceSchema {
         name: "alicloud_instances",
         mode: Mode::Data,
         kind: Kind::DataInstances,
-        attrs: D_INSTANCES,
+        attrs: resources::data::instances::SCHEMA,
         exactly_one_of: &[],
     },
     ResourceSchema {
         name: "alicloud_security_groups",
         mode: Mode::Data,
         kind: Kind::DataSecurityGroups,
-        attrs: D_SGS,
+        attrs: resources::data::security_groups::SCHEMA,
         exactly_one_of: &[],
     },
     ResourceSchema {
         name: "alicloud_nat_gateways",
         mode: Mode::Data,
         kind: Kind::DataNatGateways,
-        attrs: D_NATS,
+        attrs: resources::data::nat_gateways::SCHEMA,
         exactly_one_of: &[],
     },
     ResourceSchema {
         name: "alicloud_havips",
         mode: Mode::Data,
         kind: Kind::DataHavips,
-        attrs: D_HAVIPS,
+        attrs: resources::data::havips::SCHEMA,
         exactly_one_of: &[],
     },
     ResourceSchema {
         name: "alicloud_slb_load_balancers",
         mode: Mode::Data,
         kind: Kind::DataSlbs,
-        attrs: D_SLBS,
+        attrs: resources::data::load_balancers::SCHEMA,
         exactly_one_of: &[],
     },
     ResourceSchema {
         name: "alicloud_vswitches",
         mode: Mode::Data,
         kind: Kind::DataVswitches,
-        attrs: D_VSWITCHES,
+        attrs: resources::data::vswitches::SCHEMA,
         exactly_one_of: &[],
     },
     ResourceSchema {
         name: "alicloud_instance_types",
         mode: Mode::Data,
         kind: Kind::DataInstanceTypes,
-        attrs: D_TYPES,
+        attrs: resources::data::instance_types::SCHEMA,
         exactly_one_of: &[],
     },
 ];
@@ -698,7 +525,7 @@ fn convert(attr: &AttrSchema, v: &Value) -> Result<Value, String> {
                 .ok_or_else(|| format!("{want} is required, not {}", v.type_name()))?;
             // netform's identity tags (`crate::identity`) are its own: a configured one would
             // fight them, and they never show in the tags netform diffs.
-            if attr.name == "tags"
+            if attr.cloud_tags
                 && let Some(k) = m.keys().find(|k| crate::identity::is_own(k))
             {
                 return Err(format!(
@@ -822,6 +649,8 @@ mod tests {
             |k: &str| Value::Map([(k.to_string(), Value::string("x"))].into_iter().collect());
         assert!(bad(&eni("tags", tags("netform:address"))));
         assert!(!bad(&eni("tags", tags("netform-team"))));
+        let eip_tags = run("alicloud_eip_address", &[("tags", tags("netform:address"))]).1;
+        assert!(bad(&eip_tags), "an EIP's identity tags are reserved too");
         assert!(bad(&eni("queue_number", Value::Number(0.0))));
         assert!(bad(&eni("queue_number", Value::Number(2049.0))));
         assert!(!bad(&eni("queue_number", Value::Number(2048.0))));

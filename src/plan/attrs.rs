@@ -1,13 +1,20 @@
-//! Resource attributes as state records them, built from what the cloud describes, and the
-//! conversions between state JSON and language values (sets stay sets).
+//! Resource attributes as state records them: the generic `Attrs` map, the conversions between
+//! state JSON and language values (sets stay sets), and when two values are the same for a diff.
+//! What each kind's attributes are, read from the cloud's answers, lives with the kind in
+//! `resources/<kind>/cloud.rs`.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value as J;
 
 use crate::lang::Value;
-use crate::provider::api::{EipInfo, EniInfo};
 use crate::schema::{AttrType, ResourceSchema};
+
+// Apply still reaches the kinds' readers of the cloud's answers by these names; they live with
+// their kinds.
+pub(crate) use crate::resources::eip::from_cloud as eip;
+pub(crate) use crate::resources::eni::from_cloud as eni;
+pub(crate) use crate::resources::secondary_ips::facts as eni_facts;
 
 pub type Attrs = BTreeMap<String, Value>;
 
@@ -31,149 +38,6 @@ pub fn to_state(attrs: &Attrs) -> BTreeMap<String, J> {
         .iter()
         .map(|(k, v)| (k.clone(), v.to_json()))
         .collect()
-}
-
-fn strs(v: &[String]) -> Value {
-    Value::set(v.iter().map(|s| Value::string(s.clone())).collect())
-}
-
-/// The user's tags: netform's own (`identity`) never show in state, a plan or a diff.
-fn tags(t: &BTreeMap<String, String>) -> Value {
-    Value::Map(
-        t.iter()
-            .filter(|(k, _)| !crate::identity::is_own(k))
-            .map(|(k, v)| (k.clone(), Value::string(v.clone())))
-            .collect(),
-    )
-}
-
-fn opt_num(n: Option<u64>) -> Value {
-    n.map(|x| Value::Number(x as f64)).unwrap_or(Value::Null)
-}
-
-fn opt_bool(b: Option<bool>) -> Value {
-    b.map(Value::Bool).unwrap_or(Value::Null)
-}
-
-/// The ENI resource's attributes from a Describe answer, with its vSwitch's CIDRs.
-pub fn eni(info: &EniInfo, cidr: Option<&(String, String)>) -> Attrs {
-    let mut a = Attrs::new();
-    let ins = |a: &mut Attrs, k: &str, v: Value| {
-        a.insert(k.to_string(), v);
-    };
-    ins(&mut a, "id", Value::string(info.id.clone()));
-    ins(&mut a, "vswitch_id", Value::string(info.vswitch_id.clone()));
-    ins(&mut a, "security_group_ids", strs(&info.security_group_ids));
-    ins(
-        &mut a,
-        "network_interface_name",
-        Value::string(info.name.clone()),
-    );
-    ins(
-        &mut a,
-        "description",
-        Value::string(info.description.clone()),
-    );
-    ins(
-        &mut a,
-        "primary_ip_address",
-        Value::string(info.primary_ip.clone()),
-    );
-    ins(&mut a, "private_ip_addresses", strs(&info.private_ips));
-    ins(
-        &mut a,
-        "secondary_private_ip_address_count",
-        Value::Number(info.private_ips.len() as f64),
-    );
-    ins(&mut a, "ipv6_addresses", strs(&info.ipv6));
-    ins(
-        &mut a,
-        "ipv6_address_count",
-        Value::Number(info.ipv6.len() as f64),
-    );
-    ins(&mut a, "tags", tags(&info.tags));
-    ins(
-        &mut a,
-        "resource_group_id",
-        Value::string(info.resource_group_id.clone()),
-    );
-    ins(&mut a, "queue_number", opt_num(info.queue_number));
-    ins(
-        &mut a,
-        "source_dest_check",
-        opt_bool(info.source_dest_check),
-    );
-    ins(
-        &mut a,
-        "delete_on_release",
-        opt_bool(info.delete_on_release),
-    );
-    ins(&mut a, "mac", Value::string(info.mac.clone()));
-    ins(&mut a, "status", Value::string(info.status.clone()));
-    ins(&mut a, "vpc_id", Value::string(info.vpc_id.clone()));
-    ins(&mut a, "zone_id", Value::string(info.zone_id.clone()));
-    if let Some((v4, v6)) = cidr {
-        ins(&mut a, "vswitch_cidr", Value::string(v4.clone()));
-        ins(
-            &mut a,
-            "vswitch_ipv6_cidr",
-            if v6.is_empty() {
-                Value::Null
-            } else {
-                Value::string(v6.clone())
-            },
-        );
-    }
-    a
-}
-
-/// What a secondary-IPs resource records about the ENI it manages addresses on: the facts
-/// guest-config needs (device, MAC, addresses, vSwitch CIDRs).
-pub fn eni_facts(info: &EniInfo, cidr: Option<&(String, String)>) -> Attrs {
-    let e = eni(info, cidr);
-    let mut a = Attrs::new();
-    for k in [
-        "mac",
-        "primary_ip_address",
-        "vswitch_cidr",
-        "vswitch_ipv6_cidr",
-    ] {
-        a.insert(k.to_string(), e.get(k).cloned().unwrap_or(Value::Null));
-    }
-    a.insert(
-        "attached_instance_id".into(),
-        info.instance_id
-            .clone()
-            .map(Value::String)
-            .unwrap_or(Value::Null),
-    );
-    a.insert("device_index".into(), opt_num(info.device_index));
-    a
-}
-
-pub fn eip(info: &EipInfo) -> Attrs {
-    let mut a = Attrs::new();
-    for (k, v) in [
-        ("id", &info.id),
-        ("ip_address", &info.ip_address),
-        ("status", &info.status),
-        ("bandwidth", &info.bandwidth),
-        ("internet_charge_type", &info.internet_charge_type),
-        ("payment_type", &info.payment_type),
-        ("isp", &info.isp),
-        ("address_name", &info.name),
-        ("description", &info.description),
-        ("resource_group_id", &info.resource_group_id),
-        ("region", &info.region),
-    ] {
-        a.insert(k.to_string(), Value::string(v.clone()));
-    }
-    a.insert("tags".into(), tags(&info.tags));
-    a.insert(
-        "deletion_protection".into(),
-        Value::Bool(info.deletion_protection),
-    );
-    a
 }
 
 /// Attributes that are equal for diffing purposes: an empty string, map or list is the same as

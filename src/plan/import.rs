@@ -1,12 +1,14 @@
 //! `import ADDR ID`: adopt an existing cloud object. The id is turned into the few attributes
-//! that identify the object, and refresh — the same code that re-reads every object in state —
-//! fills in the rest, so an imported object looks exactly like one netform created.
+//! that identify the object (each kind says which, in `resources/<kind>/cloud.rs`), and refresh —
+//! the same code that re-reads every object in state — fills in the rest, so an imported object
+//! looks exactly like one netform created.
 
 use crate::address::Address;
 use crate::lang::Value;
-use crate::plan::attrs::{self, Attrs};
+use crate::plan::attrs;
 use crate::provider::{ApiError, Clouds};
-use crate::schema::Kind;
+use crate::resources;
+use crate::schema::{self, Kind};
 use crate::state::{Instance, State};
 
 #[derive(Debug, thiserror::Error)]
@@ -38,20 +40,6 @@ impl ImportError {
     }
 }
 
-fn pair<'a>(
-    id: &'a str,
-    what: &'static str,
-    form: &'static str,
-) -> Result<(&'a str, &'a str), ImportError> {
-    id.split_once(':')
-        .filter(|(a, b)| !a.is_empty() && !b.is_empty())
-        .ok_or(ImportError::BadId {
-            id: id.into(),
-            what,
-            form,
-        })
-}
-
 /// Reads the object `id` of kind `kind` and returns the state instance for `addr`.
 pub fn import(
     addr: &Address,
@@ -61,59 +49,15 @@ pub fn import(
     dependencies: Vec<String>,
     clouds: &Clouds,
 ) -> Result<Instance, ImportError> {
-    let s = |v: &str| Value::string(v);
-    let mut seed: Attrs = Attrs::new();
-    let what = match kind {
-        Kind::Eni | Kind::Eip => {
-            seed.insert("id".into(), s(id));
-            if kind == Kind::Eni { "ENI" } else { "EIP" }
-        }
-        Kind::Attachment => {
-            let (eni, inst) = pair(id, "an attachment", "ENI_ID:INSTANCE_ID")?;
-            seed.insert("network_interface_id".into(), s(eni));
-            seed.insert("instance_id".into(), s(inst));
-            seed.insert("id".into(), s(id));
-            "attachment"
-        }
-        Kind::Association => {
-            let (alloc, target) = pair(id, "an association", "ALLOCATION_ID:INSTANCE_ID")?;
-            seed.insert("allocation_id".into(), s(alloc));
-            seed.insert("instance_id".into(), s(target));
-            seed.insert("id".into(), s(id));
-            "EIP binding"
-        }
-        Kind::SecondaryIps => {
-            // Adopting an ENI's secondary addresses means all of those it has now.
-            let info = clouds
-                .client(provider.as_deref())
-                .describe_eni(id)
-                .map_err(ImportError::Api)?
-                .ok_or_else(|| {
-                    ImportError::NotFound(format!("ENI {id} does not exist in the cloud"))
-                })?;
-            let set = |v: &[String]| Value::set(v.iter().map(|x| s(x)).collect());
-            seed.insert("id".into(), s(id));
-            seed.insert("network_interface_id".into(), s(id));
-            seed.insert("private_ip_addresses".into(), set(&info.private_ips));
-            seed.insert("ipv6_addresses".into(), set(&info.ipv6));
-            if info.primary {
-                seed.insert(
-                    "instance_id".into(),
-                    info.instance_id
-                        .clone()
-                        .map(Value::String)
-                        .unwrap_or(Value::Null),
-                );
-            }
-            "ENI"
-        }
-        _ => return Err(ImportError::NotImportable(addr.ty.clone())),
+    let Some(seed) = resources::import_seed(kind, id, clouds, provider.as_deref())? else {
+        return Err(ImportError::NotImportable(addr.ty.clone()));
     };
+    let what = seed.what;
     let mut one = State::new(String::new());
     one.resources.insert(
         addr.clone(),
         Instance {
-            attributes: attrs::to_state(&seed),
+            attributes: attrs::to_state(&seed.attrs),
             dependencies: dependencies.clone(),
             provider: provider.clone(),
         },
@@ -321,7 +265,7 @@ pub fn plan_imports(
             .iter()
             .find(|(a, i)| {
                 a.ty == t.address.ty
-                    && i.attributes.get("id").and_then(|v| v.as_str()) == Some(&t.id)
+                    && i.attributes.get(schema::ID).and_then(|v| v.as_str()) == Some(&t.id)
             })
             .map(|(a, _)| a.clone())
         {

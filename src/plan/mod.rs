@@ -567,13 +567,10 @@ fn refreshed_prior(
 fn pinned_addresses(state: &State) -> BTreeMap<String, BTreeSet<String>> {
     let mut pinned: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (a, i) in &state.resources {
-        if schema::lookup(a.mode, &a.ty).is_some_and(|(s, _)| s.kind == Kind::Association)
-            && let (Some(serde_json::Value::String(eni)), Some(serde_json::Value::String(ip))) = (
-                i.attributes.get("instance_id"),
-                i.attributes.get("private_ip_address"),
-            )
+        if let Some((s, _)) = schema::lookup(a.mode, &a.ty)
+            && let Some((eni, ip)) = crate::resources::pinned_address(s.kind, &i.attributes)
         {
-            pinned.entry(eni.clone()).or_default().insert(ip.clone());
+            pinned.entry(eni).or_default().insert(ip);
         }
     }
     pinned
@@ -785,7 +782,7 @@ fn prior_id(state: &State, addr: &Address) -> Option<String> {
         .resources
         .get(addr)?
         .attributes
-        .get("id")?
+        .get(schema::ID)?
         .as_str()
         .map(str::to_string)
 }
@@ -796,9 +793,11 @@ fn prior_id(state: &State, addr: &Address) -> Option<String> {
 fn protected_releases(changes: &[Change], cfg: &Config, diags: &mut Diagnostics) {
     for c in changes {
         let releases = matches!(c.action, Action::Delete | Action::Replace);
-        let protected = c.before.as_ref().and_then(|b| b.get("deletion_protection"))
-            == Some(&Value::Bool(true));
-        if c.kind != Kind::Eip || !releases || !protected {
+        let protected = c
+            .before
+            .as_ref()
+            .is_some_and(|b| crate::resources::undeletable(c.kind, b));
+        if !releases || !protected {
             continue;
         }
         let at = cfg.resource_at(&c.address).map(|r| r.range.clone());

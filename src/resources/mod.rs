@@ -1,17 +1,22 @@
-//! What each managed resource kind means, one module per kind: the attributes it reads, what the
-//! cloud's answers say about it. A kind's meaning lives in its module so that `plan/` and `apply/`
-//! stay generic over kinds.
+//! What each managed resource kind means, one module per kind, and the data sources (`data`). A
+//! kind's meaning lives in its module so that `plan/`, `apply/` and `render/` stay generic over
+//! kinds: they call the dispatchers here, or the kind's typed view, and never spell an attribute.
 //!
-//! The move is under way, one concern at a time. Here so far: how each kind's planned attributes
-//! are shaped (address sets and their counts, inferred values, ids known before apply), and how
-//! each kind is read back from the cloud by refresh (which object it reads, and the attributes that
-//! object gives it).
+//! In each kind's directory, `mod.rs` shapes the planned attributes (address sets and their counts,
+//! inferred values, ids known before apply) and says how refresh reads the object back (which
+//! object, and what it keeps); `cloud.rs` holds the kind's schema table, its attributes from the
+//! cloud's answers (refresh, apply, import) and what an imported object starts from; `exec.rs`,
+//! `ops.rs` and `view.rs` hold its execution, its operations and its typed view. The registry
+//! that lists every kind, and the generic schema types, are in `crate::schema`.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value as J;
 
 use crate::address::Address;
 use crate::lang::Value;
 use crate::plan::attrs::Attrs;
+use crate::plan::import::ImportError;
 use crate::plan::unknown_for;
 use crate::provider::Clouds;
 use crate::provider::api::{EipInfo, EniInfo};
@@ -19,6 +24,7 @@ use crate::schema::Kind;
 
 pub mod association;
 pub mod attachment;
+pub mod data;
 pub mod eip;
 pub mod eni;
 pub mod execute;
@@ -69,6 +75,73 @@ pub fn refreshed(kind: Kind, before: &Attrs, seen: &Seen) -> Option<Attrs> {
         Kind::Eip => eip::refreshed(before, seen),
         Kind::Association => association::refreshed(before, seen),
         _ => Some(before.clone()),
+    }
+}
+
+/// What import starts from: the attributes that name the object (refresh reads the rest, so an
+/// imported object looks exactly like one netform created), and what the object is called in
+/// messages.
+pub struct Seed {
+    pub attrs: Attrs,
+    pub what: &'static str,
+}
+
+impl Seed {
+    fn new<const N: usize>(what: &'static str, attrs: [(&str, Value); N]) -> Seed {
+        Seed {
+            attrs: attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            what,
+        }
+    }
+}
+
+/// The attributes that name the object `id` of `kind` for import, read through `provider`'s
+/// client where the id alone does not say; `None` for a kind that cannot be imported.
+pub fn import_seed(
+    kind: Kind,
+    id: &str,
+    clouds: &Clouds,
+    provider: Option<&str>,
+) -> Result<Option<Seed>, ImportError> {
+    Ok(Some(match kind {
+        Kind::Eni => eni::import(id),
+        Kind::Eip => eip::import(id),
+        Kind::Attachment => attachment::import(id)?,
+        Kind::Association => association::import(id)?,
+        Kind::SecondaryIps => secondary_ips::import(id, &clouds.client(provider))?,
+        _ => return Ok(None),
+    }))
+}
+
+/// A pairing id `LEFT:RIGHT`, both parts non-empty.
+fn pair<'a>(
+    id: &'a str,
+    what: &'static str,
+    form: &'static str,
+) -> Result<(&'a str, &'a str), ImportError> {
+    id.split_once(':')
+        .filter(|(a, b)| !a.is_empty() && !b.is_empty())
+        .ok_or(ImportError::BadId {
+            id: id.into(),
+            what,
+            form,
+        })
+}
+
+/// The ENI address an object in state keeps when a count on that ENI is lowered (an EIP bound to
+/// it), as (ENI id, address).
+pub fn pinned_address(kind: Kind, attrs: &BTreeMap<String, J>) -> Option<(String, String)> {
+    match kind {
+        Kind::Association => association::pinned_address(attrs),
+        _ => None,
+    }
+}
+
+/// Whether the cloud refuses to delete the object as it is (an EIP with deletion protection on).
+pub fn undeletable(kind: Kind, before: &Attrs) -> bool {
+    match kind {
+        Kind::Eip => eip::protected(before),
+        _ => false,
     }
 }
 
@@ -165,6 +238,28 @@ fn pair_id(s: &Shaping, left: Option<&Value>, right: Option<&Value>) -> Value {
         (Some(Value::String(l)), Some(Value::String(r))) => Value::string(format!("{l}:{r}")),
         _ => unknown_for(s.address, "id"),
     }
+}
+
+fn strs(v: &[String]) -> Value {
+    Value::set(v.iter().map(|s| Value::string(s.clone())).collect())
+}
+
+/// The user's tags: netform's own (`identity`) never show in state, a plan or a diff.
+fn tags(t: &BTreeMap<String, String>) -> Value {
+    Value::Map(
+        t.iter()
+            .filter(|(k, _)| !crate::identity::is_own(k))
+            .map(|(k, v)| (k.clone(), Value::string(v.clone())))
+            .collect(),
+    )
+}
+
+fn opt_num(n: Option<u64>) -> Value {
+    n.map(|x| Value::Number(x as f64)).unwrap_or(Value::Null)
+}
+
+fn opt_bool(b: Option<bool>) -> Value {
+    b.map(Value::Bool).unwrap_or(Value::Null)
 }
 
 /// A string attribute.

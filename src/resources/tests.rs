@@ -148,3 +148,67 @@ fn an_eip_keeps_the_configured_spelling_of_its_bandwidth() {
     let gone = attrs(&[("id", Value::string("eip-2"))]);
     assert_eq!(refreshed(Kind::Eip, &gone, &seen), None);
 }
+
+#[test]
+fn every_managed_kind_has_the_generic_id_attribute() {
+    for s in crate::schema::SCHEMAS
+        .iter()
+        .filter(|s| s.mode == crate::config::Mode::Managed)
+    {
+        assert!(s.attr(crate::schema::ID).is_some(), "{}", s.name);
+    }
+}
+
+#[test]
+fn an_imported_object_starts_from_the_attributes_its_id_names() {
+    let f = fake::Fake::new(fake::World {
+        enis: vec![fake::eni("eni-1")],
+        ..fake::World::default()
+    });
+    let clouds = f.clouds();
+    let seed = |kind, id: &str| import_seed(kind, id, &clouds, None);
+    let got = seed(Kind::Attachment, "eni-1:i-1").ok().flatten();
+    assert_eq!(
+        got.map(|s| (s.what, s.attrs)),
+        Some((
+            "attachment",
+            attrs(&[
+                ("network_interface_id", Value::string("eni-1")),
+                ("instance_id", Value::string("i-1")),
+                ("id", Value::string("eni-1:i-1")),
+            ])
+        ))
+    );
+    let bad = seed(Kind::Association, "eip-1:");
+    assert!(
+        matches!(bad, Err(ImportError::BadId { form, .. }) if form == "ALLOCATION_ID:INSTANCE_ID")
+    );
+    let ips = seed(Kind::SecondaryIps, "eni-1").ok().flatten();
+    assert_eq!(
+        ips.and_then(|s| s.attrs.get("network_interface_id").cloned()),
+        Some(Value::string("eni-1"))
+    );
+    assert!(matches!(
+        seed(Kind::SecondaryIps, "eni-9"),
+        Err(ImportError::NotFound(_))
+    ));
+    assert!(matches!(seed(Kind::DataVswitches, "x"), Ok(None)));
+}
+
+#[test]
+fn a_binding_pins_its_eni_address_and_a_protected_eip_cannot_be_released() {
+    let state: BTreeMap<String, J> = [
+        ("instance_id".to_string(), J::from("eni-1")),
+        ("private_ip_address".to_string(), J::from("10.0.0.7")),
+    ]
+    .into();
+    assert_eq!(
+        pinned_address(Kind::Association, &state),
+        Some(("eni-1".into(), "10.0.0.7".into()))
+    );
+    assert_eq!(pinned_address(Kind::Attachment, &state), None);
+    let on = attrs(&[("deletion_protection", Value::Bool(true))]);
+    assert!(undeletable(Kind::Eip, &on));
+    assert!(!undeletable(Kind::Eni, &on));
+    assert!(!undeletable(Kind::Eip, &attrs(&[])));
+}

@@ -21,6 +21,7 @@ mod features;
 mod files;
 mod harness;
 mod http;
+mod kind_literals;
 mod language;
 mod layering;
 mod layering_apply;

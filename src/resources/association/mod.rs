@@ -6,6 +6,8 @@ pub(crate) mod exec;
 mod ops;
 mod view;
 
+use serde_json::Value as J;
+use std::collections::BTreeMap;
 pub use view::BindingSpec;
 
 use super::{Seen, Shaping, Source, pair_id, text};
@@ -14,6 +16,8 @@ use crate::plan::attrs;
 use crate::plan::attrs::Attrs;
 use crate::plan::unknown_for;
 use crate::provider::api::eip_target_kind;
+
+pub(crate) use cloud::{SCHEMA, import};
 
 pub(super) fn source(a: &Attrs) -> Option<Source> {
     text(a, "allocation_id").map(Source::Eip)
@@ -36,6 +40,14 @@ pub(super) fn refreshed(before: &Attrs, seen: &Seen) -> Option<Attrs> {
         }
     }
     Some(n)
+}
+
+/// The ENI address a binding in state pins: lowering that ENI's address count keeps it.
+pub(super) fn pinned_address(a: &BTreeMap<String, J>) -> Option<(String, String)> {
+    match (a.get("instance_id"), a.get("private_ip_address")) {
+        (Some(J::String(eni)), Some(J::String(ip))) => Some((eni.clone(), ip.clone())),
+        _ => None,
+    }
 }
 
 pub(super) fn shape(s: &Shaping, after: &mut Attrs) {

@@ -12,6 +12,8 @@ use super::{Seen, Shaping, Source, pair_id, text};
 use crate::lang::Value;
 use crate::plan::attrs::Attrs;
 
+pub(crate) use cloud::{SCHEMA, import};
+
 pub(super) fn source(a: &Attrs) -> Option<Source> {
     text(a, "network_interface_id").map(Source::Eni)
 }

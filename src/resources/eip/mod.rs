@@ -11,13 +11,15 @@ use super::{Seen, Source, text};
 use crate::lang::Value;
 use crate::plan::attrs::{self, Attrs};
 
+pub(crate) use cloud::{SCHEMA, from_cloud, import, protected};
+
 pub(super) fn source(a: &Attrs) -> Option<Source> {
     text(a, "id").map(Source::Eip)
 }
 
 pub(super) fn refreshed(before: &Attrs, seen: &Seen) -> Option<Attrs> {
     let e = seen.eips.get(&text(before, "id")?)?;
-    let mut n = attrs::eip(e);
+    let mut n = from_cloud(e);
     // The API answers the bandwidth as a string; the configuration's spelling of the same number
     // is kept, so it is not drift.
     if let Some(b) = before.get("bandwidth")

@@ -8,7 +8,9 @@ mod view;
 pub use view::EniSpec;
 
 use super::{Seen, Shaping, Source, address_set, text};
-use crate::plan::attrs::{self, Attrs};
+use crate::plan::attrs::Attrs;
+
+pub(crate) use cloud::{SCHEMA, from_cloud, import};
 
 pub(super) fn source(a: &Attrs) -> Option<Source> {
     text(a, "id").map(Source::Eni)
@@ -16,7 +18,7 @@ pub(super) fn source(a: &Attrs) -> Option<Source> {
 
 pub(super) fn refreshed(before: &Attrs, seen: &Seen) -> Option<Attrs> {
     let e = seen.enis.get(&text(before, "id")?)?;
-    let mut n = attrs::eni(e, seen.cidrs.get(&e.vswitch_id));
+    let mut n = from_cloud(e, seen.cidrs.get(&e.vswitch_id));
     // What the cloud cannot tell apart stays as configured.
     for k in ["queue_number", "source_dest_check", "delete_on_release"] {
         if n.get(k).is_none_or(|v| v.is_null())

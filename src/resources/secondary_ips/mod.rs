@@ -11,8 +11,10 @@ pub use view::SecondaryIpsSpec;
 
 use super::{Seen, Shaping, Source, address_set, text};
 use crate::lang::Value;
-use crate::plan::attrs::{self, Attrs};
+use crate::plan::attrs::Attrs;
 use crate::provider::Clouds;
+
+pub(crate) use cloud::{EXACTLY_ONE_OF, SCHEMA, facts, import};
 
 pub(super) fn source(a: &Attrs) -> Option<Source> {
     text(a, "network_interface_id").map(Source::Eni)
@@ -37,7 +39,7 @@ pub(super) fn refreshed(before: &Attrs, seen: &Seen) -> Option<Attrs> {
     n.insert("ipv6_address_count".into(), Value::Number(v6.len() as f64));
     n.insert("private_ip_addresses".into(), Value::set(v4));
     n.insert("ipv6_addresses".into(), Value::set(v6));
-    n.extend(attrs::eni_facts(e, seen.cidrs.get(&e.vswitch_id)));
+    n.extend(facts(e, seen.cidrs.get(&e.vswitch_id)));
     Some(n)
 }
 
