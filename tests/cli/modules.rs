@@ -631,3 +631,52 @@ check "tiers" {{
     );
     assert_eq!(id_of(&env, "alicloud_eip_address.adopted"), stray);
 }
+
+/// Terraform's implied moves: a resource that gains `count` keeps its object as `[0]`, and one
+/// that loses it keeps `[0]`'s; the plan says so and destroys nothing.
+#[test]
+fn adding_count_to_an_applied_resource_moves_it_to_index_zero() {
+    let env = Env::empty();
+    env.write("main.hcl", TWO_EIPS);
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let counted = TWO_EIPS
+        .replace("\"a\" {\n", "\"a\" {\n  count = 1\n")
+        .replace("count        = 2", "count        = 1");
+    assert!(counted.contains("count = 1"), "{counted}");
+    env.write("main.hcl", &counted);
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("# alicloud_eip_address.a has moved to alicloud_eip_address.a[0]"),
+        "{}",
+        r.stdout
+    );
+    // c[1] goes (the count went down), a is kept.
+    assert!(
+        r.stdout.contains("0 to add, 0 to change, 1 to destroy"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("alicloud_eip_address.a[0] will be"),
+        "{}",
+        r.stdout
+    );
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // Removing count again moves a[0] back to a.
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    env.write("main.hcl", &counted.replace("  count = 1\n", ""));
+    let r = env.run(&["plan"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("# alicloud_eip_address.a[0] has moved to alicloud_eip_address.a"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("0 to destroy"), "{}", r.stdout);
+}
