@@ -680,3 +680,77 @@ fn adding_count_to_an_applied_resource_moves_it_to_index_zero() {
     );
     assert!(r.stdout.contains("0 to destroy"), "{}", r.stdout);
 }
+
+/// `check` blocks run in every instance of a called module, named by the instance; `import`
+/// blocks stay in the root module, refused with Terraform's message.
+#[test]
+fn checks_run_inside_module_instances_and_imports_there_are_refused() {
+    let env = Env::empty();
+    std::fs::create_dir_all(env.path().join("m")).expect("mkdir");
+    env.write(
+        "m/main.hcl",
+        r#"
+variable "bw" {}
+
+resource "alicloud_eip_address" "this" {
+  bandwidth = var.bw
+}
+
+check "bw" {
+  assert {
+    condition     = var.bw < 10
+    error_message = "bandwidth ${var.bw} is above 10"
+  }
+}
+"#,
+    );
+    env.write(
+        "main.hcl",
+        r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+  simulator {}
+}
+
+module "m" {
+  source   = "./m"
+  for_each = { small = 5, big = 50 }
+  bw       = each.value
+}
+"#,
+    );
+    let r = env.run(&["plan"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("Check block assertion failed: module.m[\"big\"].check.bw")
+            && r.stderr.contains("bandwidth 50 is above 10"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("module.m[\"small\"].check"),
+        "{}",
+        r.stderr
+    );
+    env.write(
+        "m/import.hcl",
+        r#"
+import {
+  to = alicloud_eip_address.this
+  id = "eip-1"
+}
+"#,
+    );
+    let r = env.run(&["validate"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("Invalid import configuration")
+            && r.stderr.contains(
+                "An import block was detected in \"module.m\". Import blocks are only allowed in the root module."
+            )
+            && r.stderr.contains("m/import.hcl:2"),
+        "{}",
+        r.stderr
+    );
+}
