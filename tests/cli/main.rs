@@ -14,6 +14,7 @@ mod ci_pipeline;
 mod commands;
 mod concurrency;
 mod conformance;
+mod console;
 mod endpoints;
 mod errors;
 mod features;
