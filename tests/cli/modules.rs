@@ -754,3 +754,118 @@ import {
         r.stderr
     );
 }
+
+const SECRET_MODULE: &str = r#"
+variable "name" {}
+
+variable "label" {
+  sensitive = true
+}
+
+locals {
+  full = "eip-${var.name}"
+}
+
+resource "alicloud_eip_address" "this" {
+  address_name = local.full
+  description  = var.label
+  bandwidth    = 5
+}
+
+output "full" {
+  value = local.full
+}
+
+output "plain" {
+  value = alicloud_eip_address.this.bandwidth
+}
+"#;
+
+const SECRET_ROOT: &str = r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+  simulator {}
+}
+
+variable "token" {
+  default   = "hunter2-token"
+  sensitive = true
+}
+
+module "m" {
+  source = "./m"
+  name   = var.token
+  label  = "not-a-secret-label"
+}
+
+output "full" {
+  value     = module.m.full
+  SENSITIVE
+}
+
+output "plain" {
+  value = module.m.plain
+}
+"#;
+
+/// A sensitive value passed into a module stays sensitive in the module's locals, resources and
+/// outputs, and in the root output of such an output: hidden in plan output, plan JSON and the
+/// saved plan; a root output that shows it must be declared sensitive. A module variable
+/// declared sensitive hides what it feeds even when its value is not.
+#[test]
+fn sensitivity_follows_values_through_module_inputs_and_outputs() {
+    let env = Env::empty();
+    std::fs::create_dir_all(env.path().join("m")).expect("mkdir");
+    env.write("m/main.hcl", SECRET_MODULE);
+    env.write("main.hcl", &SECRET_ROOT.replace("SENSITIVE", ""));
+    let r = env.run(&["plan"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("output \"full\" refers to sensitive values"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("output \"plain\""), "{}", r.stderr);
+    env.write(
+        "main.hcl",
+        &SECRET_ROOT.replace("SENSITIVE", "sensitive = true"),
+    );
+    let r = env.run(&["plan", "--out", "p.bin"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("address_name         = (sensitive value)")
+            && r.stdout
+                .contains("description          = (sensitive value)"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("full  = (sensitive value)"),
+        "{}",
+        r.stdout
+    );
+    let json = env.run(&["plan", "--json"]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let saved = std::fs::read(env.path().join("p.bin")).unwrap_or_default();
+    let saved = String::from_utf8_lossy(&saved);
+    for (what, text) in [
+        ("plan", &r.stdout),
+        ("plan --json", &json.stdout),
+        ("saved plan", &saved.to_string()),
+    ] {
+        assert!(!text.contains("hunter2"), "{what}: {text}");
+        assert!(!text.contains("not-a-secret-label"), "{what}: {text}");
+    }
+    // The saved plan applies: the module's inputs are evaluated again from the root's values.
+    let r = env.run(&["apply", "p.bin"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains("hunter2"), "{}", r.stdout);
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = env.run(&["state", "show", "module.m.alicloud_eip_address.this"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("hunter2"), "{}", r.stdout);
+    assert!(r.stdout.contains("(sensitive value)"), "{}", r.stdout);
+}

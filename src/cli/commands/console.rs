@@ -34,6 +34,7 @@ use crate::lang::Value;
 use crate::lang::eval::{Evaluator, Ref, references};
 use crate::lang::types::Type;
 use crate::outln;
+use crate::plan::modules::Taint;
 use crate::plan::{self, PlanOptions};
 use crate::schema::{self, AttrType};
 
@@ -82,6 +83,7 @@ struct Session<'a> {
     cfg: &'a Config,
     scope: &'a Scope,
     sensitive_resources: BTreeSet<String>,
+    taint: Taint,
 }
 
 /// What one entry gave: a value to print, or an error.
@@ -93,10 +95,15 @@ enum Outcome {
 
 impl<'a> Session<'a> {
     fn new(cfg: &'a Config, scope: &'a Scope, sensitive_resources: BTreeSet<String>) -> Self {
+        // The plan built the same graph, so it builds here.
+        let taint = crate::graph::build(cfg)
+            .map(|g| Taint::new(cfg, &g))
+            .unwrap_or_default();
         Session {
             cfg,
             scope,
             sensitive_resources,
+            taint,
         }
     }
 
@@ -192,7 +199,7 @@ impl<'a> Session<'a> {
     }
 
     /// Whether the result derives from a sensitive value: a sensitive variable or a local
-    /// derived from one, a module output declared sensitive, an attribute fed from one, or a
+    /// derived from one, a sensitive module output, an attribute fed from one, or a
     /// `sensitive()` call. `nonsensitive()` and `issensitive()` at the top give a value that
     /// is not sensitive, as in Terraform.
     fn is_sensitive(&self, expr: &Expression) -> bool {
@@ -204,21 +211,17 @@ impl<'a> Session<'a> {
         if calls_sensitive(expr) {
             return true;
         }
-        let names = &self.scope.sensitive;
-        references(expr).iter().any(|(r, _)| match r {
-            Ref::Var(v) => names.vars.contains(v),
-            Ref::Local(l) => names.locals.contains(l),
-            Ref::Resource(false, ty, name) => {
-                self.sensitive_resources.contains(&format!("{ty}.{name}"))
-            }
-            Ref::Resource(true, ..) => false,
-            Ref::Module(m, out) => self.cfg.modules.get(m).is_some_and(|c| {
-                c.body
-                    .outputs
-                    .iter()
-                    .any(|(n, o)| o.sensitive && out.as_ref().is_none_or(|x| x == n))
-            }),
-        })
+        let e = crate::config::Expr {
+            file: 0,
+            expr: expr.clone(),
+        };
+        self.taint.touches(&e)
+            || references(expr).iter().any(|(r, _)| match r {
+                Ref::Resource(false, ty, name) => {
+                    self.sensitive_resources.contains(&format!("{ty}.{name}"))
+                }
+                _ => false,
+            })
     }
 
     /// The type the result is known to have, as far as the expression says: what decides
