@@ -397,6 +397,11 @@ impl Taint {
         })
     }
 
+    /// Whether output `output` of this module's call `call` is sensitive.
+    pub fn output_is_sensitive(&self, call: &str, output: &str) -> bool {
+        self.outputs.contains(&format!("{call}.{output}"))
+    }
+
     /// This module's names as the evaluator takes them, to keep them out of error messages.
     pub fn names(&self) -> crate::lang::sensitive::SensitiveNames {
         crate::lang::sensitive::SensitiveNames {

@@ -34,6 +34,7 @@ local.auth
 issensitive(var.token)
 module.naming
 module.naming.parts
+module.naming.signed
 toset(["b", "a", "b"])
 tomap({})
 []
@@ -45,6 +46,8 @@ path.module
 alicloud_eip_address.web.address_name
 alicloud_eip_address.web.tags
 alicloud_eip_address.web.bandwidth
+alicloud_eip_address.web.description
+alicloud_eip_address.web
 "#;
 
 #[test]

@@ -69,20 +69,25 @@ pub fn run(ctx: &Ctx, a: &ConsoleArgs) -> Result<Exit, CliError> {
     Ok(Exit(if failed && !interactive { 1 } else { 0 }))
 }
 
-/// Root resources (`TYPE.NAME`) with an attribute derived from a sensitive value.
-fn sensitive_resources(p: &plan::Plan) -> BTreeSet<String> {
-    p.changes
-        .iter()
-        .filter(|c| c.address.module.is_empty() && !c.sensitive.is_empty())
-        .map(|c| c.address.local_key())
-        .collect()
+/// Root resources (`TYPE.NAME`) with attributes derived from a sensitive value, and those
+/// attributes.
+fn sensitive_resources(p: &plan::Plan) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for c in p.changes.iter().filter(|c| c.address.module.is_empty()) {
+        if !c.sensitive.is_empty() {
+            out.entry(c.address.local_key())
+                .or_default()
+                .extend(c.sensitive.iter().cloned());
+        }
+    }
+    out
 }
 
 /// What the console evaluates against.
 struct Session<'a> {
     cfg: &'a Config,
     scope: &'a Scope,
-    sensitive_resources: BTreeSet<String>,
+    sensitive_resources: BTreeMap<String, BTreeSet<String>>,
     taint: Taint,
 }
 
@@ -94,7 +99,11 @@ enum Outcome {
 }
 
 impl<'a> Session<'a> {
-    fn new(cfg: &'a Config, scope: &'a Scope, sensitive_resources: BTreeSet<String>) -> Self {
+    fn new(
+        cfg: &'a Config,
+        scope: &'a Scope,
+        sensitive_resources: BTreeMap<String, BTreeSet<String>>,
+    ) -> Self {
         // The plan built the same graph, so it builds here.
         let taint = crate::graph::build(cfg)
             .map(|g| Taint::new(cfg, &g))
@@ -183,10 +192,13 @@ impl<'a> Session<'a> {
         };
         let view = self.scope.view(&[]);
         match Evaluator::new(&view, &self.cfg.dir).eval(&expr) {
-            Ok(_) if self.is_sensitive(&expr) => {
-                Outcome::Shown(crate::lang::sensitive::SHOWN.to_string())
+            Ok(mut v) => {
+                let masked = !calls_sensitive(&expr) && self.mask_whole(&expr, &mut v);
+                if !masked && self.is_sensitive(&expr) {
+                    return Outcome::Shown(crate::lang::sensitive::SHOWN.to_string());
+                }
+                Outcome::Shown(format_value(&v, &self.hint(&expr), 0))
             }
-            Ok(v) => Outcome::Shown(format_value(&v, &self.hint(&expr), 0)),
             Err(e) => {
                 let mut d = Diagnostic::error(e.message.clone()).at(Some(at(e.span)));
                 if let Some(h) = e.help {
@@ -215,13 +227,81 @@ impl<'a> Session<'a> {
             file: 0,
             expr: expr.clone(),
         };
-        self.taint.touches(&e)
-            || references(expr).iter().any(|(r, _)| match r {
-                Ref::Resource(false, ty, name) => {
-                    self.sensitive_resources.contains(&format!("{ty}.{name}"))
+        self.taint.touches(&e) || self.reads_sensitive_attribute(expr)
+    }
+
+    /// Whether the expression reads a resource attribute derived from a sensitive value, or a
+    /// whole resource that has one (`TYPE.NAME`, `TYPE.NAME[*]`).
+    fn reads_sensitive_attribute(&self, expr: &Expression) -> bool {
+        use hcl_edit::visit::{Visit, visit_traversal};
+        struct V<'s>(&'s BTreeMap<String, BTreeSet<String>>, bool);
+        impl Visit for V<'_> {
+            fn visit_traversal(&mut self, t: &hcl_edit::expr::Traversal) {
+                if let Expression::Variable(root) = &t.expr
+                    && let Some(TraversalOperator::GetAttr(name)) =
+                        t.operators.first().map(|o| &**o)
+                    && let Some(hidden) = self.0.get(&format!("{}.{}", root.as_str(), name))
+                {
+                    // The attribute read: after the name, or after the instance's key.
+                    let attr = t.operators[1..].iter().map(|o| &**o).find_map(|o| match o {
+                        TraversalOperator::GetAttr(a) => Some(Some(a.as_str())),
+                        TraversalOperator::Index(_) | TraversalOperator::LegacyIndex(_) => None,
+                        _ => Some(None),
+                    });
+                    if attr.flatten().is_none_or(|a| hidden.contains(a)) {
+                        self.1 = true;
+                    }
                 }
-                _ => false,
-            })
+                visit_traversal(self, t);
+            }
+        }
+        if references(expr)
+            .iter()
+            .all(|(r, _)| !matches!(r, Ref::Resource(false, ..)))
+        {
+            return false;
+        }
+        let mut v = V(&self.sensitive_resources, false);
+        v.visit_expr(expr);
+        v.1
+    }
+
+    /// A whole module call (`module.NAME`) or resource (`TYPE.NAME`): its sensitive outputs or
+    /// attributes are masked one by one, as Terraform shows such an object. False when the
+    /// expression is something else.
+    fn mask_whole(&self, expr: &Expression, v: &mut Value) -> bool {
+        let Expression::Traversal(t) = expr else {
+            return false;
+        };
+        let (Expression::Variable(root), [op]) = (&t.expr, t.operators.as_slice()) else {
+            return false;
+        };
+        let TraversalOperator::GetAttr(name) = &**op else {
+            return false;
+        };
+        let (root, name) = (root.as_str(), name.as_str());
+        match root {
+            "var" | "local" | "path" | "data" | "count" | "each" | "self" | "terraform" => false,
+            "module" => {
+                let Some(call) = self.cfg.modules.get(name) else {
+                    return false;
+                };
+                let repeated = call.count.is_some() || call.for_each.is_some();
+                mask_objects(v, repeated, &|k| self.taint.output_is_sensitive(name, k));
+                true
+            }
+            ty => {
+                let key = format!("{ty}.{name}");
+                let Some(r) = self.scope.resources.get(&key) else {
+                    return false;
+                };
+                let repeated = r.expansion != Expansion::Single;
+                let none = BTreeSet::new();
+                let hidden = self.sensitive_resources.get(&key).unwrap_or(&none);
+                mask_objects(v, repeated, &|k| hidden.contains(k));
+                true
+            }
+        }
     }
 
     /// The type the result is known to have, as far as the expression says: what decides
@@ -330,6 +410,28 @@ Type an expression and press enter to see its value. An expression may span line
 bracket is open. To leave, type "exit" or press Control-D.
 "#;
 
+/// What a masked attribute holds until it is printed: no value the language makes has it.
+const MASKED: &str = "\u{0}(sensitive value)";
+
+/// Masks the attributes `hidden` names in an object (in each of a tuple's or an object's
+/// elements when `repeated`: a resource or module call with `count` or `for_each`).
+fn mask_objects(v: &mut Value, repeated: bool, hidden: &dyn Fn(&str) -> bool) {
+    match v {
+        Value::List(items) if repeated => items
+            .iter_mut()
+            .for_each(|x| mask_objects(x, false, hidden)),
+        Value::Map(m) if repeated => m.values_mut().for_each(|x| mask_objects(x, false, hidden)),
+        Value::Map(m) => {
+            for (k, x) in m.iter_mut() {
+                if hidden(k) {
+                    *x = Value::Unknown(Some(MASKED.to_string()));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Whether the expression calls `sensitive()` anywhere.
 fn calls_sensitive(expr: &Expression) -> bool {
     use hcl_edit::visit::{Visit, visit_func_call};
@@ -435,6 +537,7 @@ impl Hint {
 /// A value as `terraform console` prints it; `indent` is the column nested lines start at.
 fn format_value(v: &Value, hint: &Hint, indent: usize) -> String {
     match v {
+        Value::Unknown(Some(m)) if m == MASKED => crate::lang::sensitive::SHOWN.into(),
         Value::Unknown(_) => "(known after apply)".into(),
         Value::Null => match hint {
             Hint::Str => "tostring(null)".into(),
