@@ -61,11 +61,13 @@ fn a_piped_session_prints_every_value_as_terraform_console_does() {
     assert_eq!(r.stderr, "");
     assert!(!r.stdout.contains("s3cr3t"), "{}", r.stdout);
     insta::assert_snapshot!("console_session", redact(&r.stdout));
-    // The console writes nothing.
+    // The console writes nothing, and its lock is gone with it.
     assert_eq!(
         env.read("netform.tfstate").unwrap_or_default(),
         state_before
     );
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }
 
 #[test]
