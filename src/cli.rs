@@ -102,6 +102,7 @@ fn dispatch(ctx: &Ctx, command: &Command) -> Result<Exit, CliError> {
         Command::Init { migrate_state, .. } => cmd::init::run(ctx, *migrate_state),
         Command::Workspace(c) => cmd::workspace::run(ctx, c),
         Command::ForceUnlock { id, .. } => cmd::force_unlock::run(ctx, id),
+        Command::Console(a) => cmd::console::run(ctx, a),
         Command::Version { json } => cmd::meta::version(*json),
         Command::Completions { shell } => cmd::meta::completions(*shell),
         Command::Man { out } => cmd::meta::man(out.as_ref().map(|o| ctx.dir.join(o)).as_deref()),

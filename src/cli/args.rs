@@ -318,6 +318,8 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Evaluate expressions against the configuration and the state, one per line of stdin.
+    Console(ConsoleArgs),
     /// netform's version, the commit it was built from and the platform.
     Version {
         #[arg(long)]
@@ -340,6 +342,35 @@ impl Command {
             | Command::Apply { args: a, .. }
             | Command::Destroy { args: a, .. } => Some(a),
             _ => None,
+        }
+    }
+}
+
+/// `console`'s flags: the variables as plan takes them, and the state lock (read, never written).
+#[derive(Args, Debug, Clone)]
+pub struct ConsoleArgs {
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+    /// How long to wait for the state lock (e.g. 30s, 2m).
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub lock_timeout: Duration,
+    /// Take the state lock while the console runs (default), as Terraform's console does.
+    #[arg(long, default_value = "true", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub lock: bool,
+}
+
+impl ConsoleArgs {
+    /// The plan flags these stand for (files before values, as for import).
+    pub fn plan_args(&self) -> PlanArgs {
+        PlanArgs {
+            vars: self.vars.clone(),
+            var_files: self.var_files.clone(),
+            lock_timeout: self.lock_timeout,
+            lock: self.lock,
+            refresh: false,
+            ..PlanArgs::default()
         }
     }
 }

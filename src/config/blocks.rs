@@ -259,9 +259,15 @@ fn import_target(
 pub(super) fn decode_import(cfg: &mut Config, file: usize, b: &Block, diags: &mut Diagnostics) {
     let header = block_header_range(file, b);
     if !cfg.path.is_empty() {
+        // Terraform's wording (configs: "Invalid import configuration").
+        let module: String = cfg.path.iter().map(|n| format!("module.{n}.")).collect();
         diags.push(
-            Diagnostic::error("import blocks belong in the root module")
+            Diagnostic::error("Invalid import configuration")
                 .at(Some(header))
+                .with_detail(format!(
+                    "An import block was detected in \"{}\". Import blocks are only allowed in the root module.",
+                    module.trim_end_matches('.')
+                ))
                 .with_help(
                     "move the block to the root module and write to = module.NAME.TYPE.NAME",
                 ),

@@ -85,6 +85,9 @@ pub struct Scope {
     pub module_dirs: BTreeMap<String, String>,
     /// Sensitive variables and the locals derived from them: errors do not quote their values.
     pub sensitive: crate::lang::sensitive::SensitiveNames,
+    /// The same for each called module, by its static prefix (`module.net.`): a module's inputs
+    /// fed from sensitive values, and what derives from them.
+    pub sensitive_modules: BTreeMap<String, crate::lang::sensitive::SensitiveNames>,
 }
 
 impl Scope {
@@ -93,6 +96,7 @@ impl Scope {
         ModuleView {
             scope: self,
             prefix: module_prefix(path),
+            static_prefix: crate::address::module_config_prefix(path),
         }
     }
 
@@ -133,6 +137,8 @@ pub struct ModuleView<'a> {
     pub scope: &'a Scope,
     /// `module.net["a"].`, or "" for the root.
     pub prefix: String,
+    /// `module.net.`: the module's configuration, whatever the instance.
+    pub static_prefix: String,
 }
 
 impl Lookup for Scope {
@@ -223,14 +229,23 @@ impl Lookup for ModuleView<'_> {
         Some(InstanceKey::from_value(key).and_then(|k| r.instances.get(&k).cloned()))
     }
 
-    // Sensitivity is known for the root module's variables and locals; a module's own inputs
-    // are not tracked yet.
     fn sensitive_names(&self) -> Option<&crate::lang::sensitive::SensitiveNames> {
-        self.prefix.is_empty().then_some(&self.scope.sensitive)
+        if self.prefix.is_empty() {
+            return Some(&self.scope.sensitive);
+        }
+        self.scope.sensitive_modules.get(&self.static_prefix)
     }
 
     fn sensitive(&self, r: &crate::lang::eval::Ref) -> bool {
-        self.prefix.is_empty() && self.scope.sensitive(r)
+        use crate::lang::eval::Ref;
+        let Some(names) = self.sensitive_names() else {
+            return false;
+        };
+        match r {
+            Ref::Var(n) => names.vars.contains(n),
+            Ref::Local(n) => names.locals.contains(n),
+            _ => false,
+        }
     }
 
     fn names(&self, kind: NameKind) -> Vec<String> {

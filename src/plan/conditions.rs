@@ -58,8 +58,9 @@ pub fn evaluate(
     }
 }
 
-/// The root module's `check` blocks: scoped data sources are read, then each assertion is
-/// evaluated; every failure (or failed read) is a warning.
+/// Every module's `check` blocks, in each instance of the module: scoped data sources are read,
+/// then each assertion is evaluated; every failure (or failed read) is a warning. A check in a
+/// called module is named by its module instance (`module.net.check.x`).
 pub fn run_checks(
     cfg: &Config,
     scope: &Scope,
@@ -67,60 +68,91 @@ pub fn run_checks(
     offline: bool,
     warnings: &mut Diagnostics,
 ) {
-    for check in &cfg.checks {
-        let mut local = scope.clone();
-        for d in &check.data {
-            let mut ds = Diagnostics::default();
-            let args = super::eval_instance(
-                cfg,
-                d,
-                &local,
-                &[],
-                &crate::address::InstanceKey::None,
-                None,
-                &mut ds,
-            );
-            let value = match args {
-                Some(args) if !offline && args.values().all(Value::is_wholly_known) => {
-                    match super::data::read(
-                        d.kind.kind,
-                        &args,
-                        &clouds.client(d.provider.as_deref()),
-                    ) {
-                        Ok(v) => v,
-                        Err(e) => {
-                            warnings.push(
-                                Diagnostic::warning(format!(
-                                    "check \"{}\": reading data.{}.{}: {}",
-                                    check.name, d.ty, d.name, e.message
-                                ))
-                                .at(Some(d.range.clone())),
-                            );
-                            Value::unknown()
-                        }
+    for m in cfg.all_modules() {
+        if m.checks.is_empty() {
+            continue;
+        }
+        for inst in scope.instances_of(&m.path) {
+            for check in &m.checks {
+                run_check(
+                    cfg,
+                    m,
+                    check,
+                    &inst.path,
+                    scope,
+                    (clouds, offline),
+                    warnings,
+                );
+            }
+        }
+    }
+}
+
+/// One `check` block in one module instance (`module` is empty for the root).
+fn run_check(
+    cfg: &Config,
+    m: &Config,
+    check: &crate::config::blocks::Check,
+    module: &[crate::address::ModuleStep],
+    scope: &Scope,
+    (clouds, offline): (&Clouds, bool),
+    warnings: &mut Diagnostics,
+) {
+    let prefix = crate::address::module_prefix(module);
+    let subject = if module.is_empty() {
+        format!("check \"{}\"", check.name)
+    } else {
+        format!("{prefix}check.{}", check.name)
+    };
+    let mut local = scope.clone();
+    for d in &check.data {
+        let mut ds = Diagnostics::default();
+        let args = super::eval_instance(
+            cfg,
+            d,
+            &local,
+            module,
+            &crate::address::InstanceKey::None,
+            None,
+            &mut ds,
+        );
+        let value = match args {
+            Some(args) if !offline && args.values().all(Value::is_wholly_known) => {
+                match super::data::read(d.kind.kind, &args, &clouds.client(d.provider.as_deref())) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        warnings.push(
+                            Diagnostic::warning(format!(
+                                "{subject}: reading data.{}.{}: {}",
+                                d.ty, d.name, e.message
+                            ))
+                            .at(Some(d.range.clone())),
+                        );
+                        Value::unknown()
                     }
                 }
-                _ => Value::unknown(),
-            };
-            let key = match d.mode {
-                Mode::Data => format!("data.{}.{}", d.ty, d.name),
-                Mode::Managed => d.key(),
-            };
-            local.set_instance(
-                &key,
-                Expansion::Single,
-                crate::address::InstanceKey::None,
-                value,
-            );
-        }
-        let mut ev = Evaluator::new(&local, &cfg.dir);
-        evaluate(
-            &check.asserts,
-            &mut ev,
-            "Check block assertion failed",
-            &format!("check \"{}\"", check.name),
-            true,
-            warnings,
+            }
+            _ => Value::unknown(),
+        };
+        let key = match d.mode {
+            Mode::Data => format!("{prefix}data.{}.{}", d.ty, d.name),
+            Mode::Managed => format!("{prefix}{}", d.key()),
+        };
+        local.set_instance(
+            &key,
+            Expansion::Single,
+            crate::address::InstanceKey::None,
+            value,
         );
     }
+    let view = local.view(module);
+    let mut ev = Evaluator::new(&view, &m.dir);
+    evaluate(
+        &check.asserts,
+        &mut ev,
+        "Check block assertion failed",
+        &subject,
+        true,
+        warnings,
+    );
 }

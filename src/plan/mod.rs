@@ -30,6 +30,7 @@ use crate::schema::{self, Kind};
 use crate::state::State;
 
 use self::attrs::Attrs;
+use self::modules::Taint;
 pub use self::ops::{Op, OpAction};
 pub use self::refresh::Drift;
 
@@ -480,10 +481,8 @@ fn make(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
     let mut scope = Scope {
         vars: inp.vars.clone(),
         declared_locals: cfg.locals.keys().cloned().collect(),
-        sensitive: crate::lang::sensitive::SensitiveNames {
-            vars: taint.vars.clone(),
-            locals: taint.locals.clone(),
-        },
+        sensitive: taint.names(),
+        sensitive_modules: taint.names_by_module(),
         ..Scope::default()
     };
     let imported = if opts.offline || opts.destroy || opts.refresh_only {
@@ -711,7 +710,8 @@ fn planned_outputs(
     outputs
 }
 
-/// Per resource (`TYPE.NAME`), the attributes whose values derive from sensitive variables:
+/// Per resource (`TYPE.NAME`, or `module.NAME.TYPE.NAME` in a called module), the attributes
+/// whose values derive from sensitive variables (through module inputs and outputs too):
 /// what `state show` and `show` hide. Empty when the configuration has no sensitive variable or
 /// its graph does not build.
 pub fn sensitive_attributes(cfg: &Config) -> BTreeMap<String, BTreeSet<String>> {
@@ -719,61 +719,22 @@ pub fn sensitive_attributes(cfg: &Config) -> BTreeMap<String, BTreeSet<String>> 
         return BTreeMap::new();
     };
     let taint = Taint::new(cfg, &g);
-    cfg.resources
-        .iter()
-        .filter_map(|r| {
+    let mut out = BTreeMap::new();
+    for m in cfg.all_modules() {
+        let t = taint.for_module(&m.path);
+        for r in &m.resources {
             let attrs: BTreeSet<String> = r
                 .attrs
                 .iter()
-                .filter(|a| taint.touches(&a.value))
+                .filter(|a| t.touches(&a.value))
                 .map(|a| r.kind.canonical(&a.name).to_string())
                 .collect();
-            (!attrs.is_empty()).then(|| (r.key(), attrs))
-        })
-        .collect()
-}
-
-/// Which expressions derive from sensitive variables, directly or through locals.
-#[derive(Default)]
-struct Taint {
-    vars: BTreeSet<String>,
-    locals: BTreeSet<String>,
-}
-
-impl Taint {
-    fn new(cfg: &Config, g: &graph::ConfigGraph) -> Taint {
-        let vars: BTreeSet<String> = cfg
-            .variables
-            .values()
-            .filter(|v| v.sensitive)
-            .map(|v| v.name.clone())
-            .collect();
-        let mut t = Taint {
-            vars,
-            locals: BTreeSet::new(),
-        };
-        if t.vars.is_empty() {
-            return t;
-        }
-        for idx in &g.order {
-            if let Node::Local(n) = &g.graph[*idx]
-                && let Some(l) = cfg.locals.get(n)
-                && t.touches(&l.value)
-            {
-                t.locals.insert(n.clone());
+            if !attrs.is_empty() {
+                out.insert(format!("{}{}", graph::prefix_of(&m.path), r.key()), attrs);
             }
         }
-        t
     }
-
-    fn touches(&self, e: &crate::config::Expr) -> bool {
-        !self.vars.is_empty()
-            && e.refs().iter().any(|(r, _)| match r {
-                crate::lang::eval::Ref::Var(v) => self.vars.contains(v),
-                crate::lang::eval::Ref::Local(l) => self.locals.contains(l),
-                _ => false,
-            })
-    }
+    out
 }
 
 /// The cloud id of an instance in state.
@@ -1017,13 +978,7 @@ impl PlanCtx<'_> {
             .resource_deps(&Node::Resource(format!("{}{key}", graph::prefix_of(path))));
         let scope_key = format!("{}{key}", crate::address::module_prefix(module));
         let dir = cfg.module(path).map_or(&cfg.dir, |m| &m.dir);
-        // Sensitivity is followed through the root module's variables and locals.
-        let no_taint = Taint::default();
-        let taint = if module.is_empty() {
-            self.taint
-        } else {
-            &no_taint
-        };
+        let taint = self.taint.for_module(path);
         let expanded = {
             let view = scope.view(module);
             let mut ev = Evaluator::new(&view, dir);
@@ -1173,11 +1128,11 @@ impl PlanCtx<'_> {
                 .unwrap_or(self.no_pins),
         });
         ch.each = each;
-        // Sensitivity is followed through the root module's variables and locals.
+        let path: Vec<String> = addr.module.iter().map(|s| s.name.clone()).collect();
         ch.sensitive = r
             .attrs
             .iter()
-            .filter(|a| addr.module.is_empty() && self.taint.touches(&a.value))
+            .filter(|a| self.taint.for_module(&path).touches(&a.value))
             .map(|a| r.kind.canonical(&a.name).to_string())
             .collect();
         // Names only, never values: they may be sensitive.

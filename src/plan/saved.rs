@@ -194,7 +194,7 @@ impl PlanFile {
             .scope
             .vars
             .iter()
-            .filter(|(k, _)| cfg.variables.get(*k).is_none_or(|v| !v.sensitive))
+            .filter(|(k, _)| !super::modules::is_sensitive_var(&p.scope, cfg, k))
             .map(|(k, v)| (k.clone(), SavedValue::from(v)))
             .collect();
         let changes = p

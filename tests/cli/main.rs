@@ -15,6 +15,7 @@ mod ci_pipeline;
 mod commands;
 mod concurrency;
 mod conformance;
+mod console;
 mod endpoints;
 mod errors;
 mod features;

@@ -631,3 +631,241 @@ check "tiers" {{
     );
     assert_eq!(id_of(&env, "alicloud_eip_address.adopted"), stray);
 }
+
+/// Terraform's implied moves: a resource that gains `count` keeps its object as `[0]`, and one
+/// that loses it keeps `[0]`'s; the plan says so and destroys nothing.
+#[test]
+fn adding_count_to_an_applied_resource_moves_it_to_index_zero() {
+    let env = Env::empty();
+    env.write("main.hcl", TWO_EIPS);
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let counted = TWO_EIPS
+        .replace("\"a\" {\n", "\"a\" {\n  count = 1\n")
+        .replace("count        = 2", "count        = 1");
+    assert!(counted.contains("count = 1"), "{counted}");
+    env.write("main.hcl", &counted);
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("# alicloud_eip_address.a has moved to alicloud_eip_address.a[0]"),
+        "{}",
+        r.stdout
+    );
+    // c[1] goes (the count went down), a is kept.
+    assert!(
+        r.stdout.contains("0 to add, 0 to change, 1 to destroy"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("alicloud_eip_address.a[0] will be"),
+        "{}",
+        r.stdout
+    );
+    let r = env.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // Removing count again moves a[0] back to a.
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    env.write("main.hcl", &counted.replace("  count = 1\n", ""));
+    let r = env.run(&["plan"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("# alicloud_eip_address.a[0] has moved to alicloud_eip_address.a"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("0 to destroy"), "{}", r.stdout);
+}
+
+/// `check` blocks run in every instance of a called module, named by the instance; `import`
+/// blocks stay in the root module, refused with Terraform's message.
+#[test]
+fn checks_run_inside_module_instances_and_imports_there_are_refused() {
+    let env = Env::empty();
+    std::fs::create_dir_all(env.path().join("m")).expect("mkdir");
+    env.write(
+        "m/main.hcl",
+        r#"
+variable "bw" {}
+
+resource "alicloud_eip_address" "this" {
+  bandwidth = var.bw
+}
+
+check "bw" {
+  assert {
+    condition     = var.bw < 10
+    error_message = "bandwidth ${var.bw} is above 10"
+  }
+}
+"#,
+    );
+    env.write(
+        "main.hcl",
+        r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+  simulator {}
+}
+
+module "m" {
+  source   = "./m"
+  for_each = { small = 5, big = 50 }
+  bw       = each.value
+}
+"#,
+    );
+    let r = env.run(&["plan"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("Check block assertion failed: module.m[\"big\"].check.bw")
+            && r.stderr.contains("bandwidth 50 is above 10"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("module.m[\"small\"].check"),
+        "{}",
+        r.stderr
+    );
+    env.write(
+        "m/import.hcl",
+        r#"
+import {
+  to = alicloud_eip_address.this
+  id = "eip-1"
+}
+"#,
+    );
+    let r = env.run(&["validate"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("Invalid import configuration")
+            && r.stderr.contains(
+                "An import block was detected in \"module.m\". Import blocks are only allowed in the root module."
+            )
+            && r.stderr.contains("m/import.hcl:2"),
+        "{}",
+        r.stderr
+    );
+}
+
+const SECRET_MODULE: &str = r#"
+variable "name" {}
+
+variable "label" {
+  sensitive = true
+}
+
+locals {
+  full = "eip-${var.name}"
+}
+
+resource "alicloud_eip_address" "this" {
+  address_name = local.full
+  description  = var.label
+  bandwidth    = 5
+}
+
+output "full" {
+  value = local.full
+}
+
+output "plain" {
+  value = alicloud_eip_address.this.bandwidth
+}
+"#;
+
+const SECRET_ROOT: &str = r#"
+provider "alicloud" {
+  region = "cn-hangzhou"
+  simulator {}
+}
+
+variable "token" {
+  default   = "hunter2-token"
+  sensitive = true
+}
+
+module "m" {
+  source = "./m"
+  name   = var.token
+  label  = "not-a-secret-label"
+}
+
+output "full" {
+  value     = module.m.full
+  SENSITIVE
+}
+
+output "plain" {
+  value = module.m.plain
+}
+"#;
+
+/// A sensitive value passed into a module stays sensitive in the module's locals, resources and
+/// outputs, and in the root output of such an output: hidden in plan output, plan JSON and the
+/// saved plan; a root output that shows it must be declared sensitive. A module variable
+/// declared sensitive hides what it feeds even when its value is not.
+#[test]
+fn sensitivity_follows_values_through_module_inputs_and_outputs() {
+    let env = Env::empty();
+    std::fs::create_dir_all(env.path().join("m")).expect("mkdir");
+    env.write("m/main.hcl", SECRET_MODULE);
+    env.write("main.hcl", &SECRET_ROOT.replace("SENSITIVE", ""));
+    let r = env.run(&["plan"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("output \"full\" refers to sensitive values"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("output \"plain\""), "{}", r.stderr);
+    env.write(
+        "main.hcl",
+        &SECRET_ROOT.replace("SENSITIVE", "sensitive = true"),
+    );
+    let r = env.run(&["plan", "--out", "p.bin"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("address_name         = (sensitive value)")
+            && r.stdout
+                .contains("description          = (sensitive value)"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("full  = (sensitive value)"),
+        "{}",
+        r.stdout
+    );
+    let json = env.run(&["plan", "--json"]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let saved = std::fs::read(env.path().join("p.bin")).unwrap_or_default();
+    let saved = String::from_utf8_lossy(&saved);
+    for (what, text) in [
+        ("plan", &r.stdout),
+        ("plan --json", &json.stdout),
+        ("saved plan", &saved.to_string()),
+    ] {
+        assert!(!text.contains("hunter2"), "{what}: {text}");
+        assert!(!text.contains("not-a-secret-label"), "{what}: {text}");
+    }
+    // The saved plan applies: the module's inputs are evaluated again from the root's values.
+    let r = env.run(&["apply", "p.bin"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains("hunter2"), "{}", r.stdout);
+    let r = env.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = env.run(&["state", "show", "module.m.alicloud_eip_address.this"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("hunter2"), "{}", r.stdout);
+    assert!(r.stdout.contains("(sensitive value)"), "{}", r.stdout);
+}

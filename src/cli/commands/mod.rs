@@ -2,6 +2,7 @@
 //! dispatches to them. Commands return `Err(CliError)` instead of printing their errors.
 
 pub mod apply;
+pub mod console;
 pub mod fmt;
 pub mod force_unlock;
 pub mod graph;
