@@ -21,6 +21,7 @@ pub mod association;
 pub mod attachment;
 pub mod eip;
 pub mod eni;
+pub mod operations;
 pub mod secondary_ips;
 
 /// The cloud objects one refresh read, by id, and the vSwitches' CIDRs (IPv4, IPv6 or "").

@@ -22,6 +22,7 @@ mod harness;
 mod http;
 mod language;
 mod layering;
+mod layering_ops;
 mod logs;
 mod machine_output;
 mod meta;

@@ -3,7 +3,7 @@
 
 mod cloud;
 mod exec;
-mod ops;
+pub(crate) mod ops;
 mod view;
 
 use super::{Seen, Shaping, Source, pair_id, text};

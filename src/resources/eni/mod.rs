@@ -2,7 +2,7 @@
 
 mod cloud;
 mod exec;
-mod ops;
+pub(crate) mod ops;
 mod view;
 
 use super::{Seen, Shaping, Source, address_set, text};
