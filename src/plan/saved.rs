@@ -687,6 +687,12 @@ mod tests {
         assert!(damaged(&orphan).contains("has no change in the plan"));
         let dep = edit(|j| j["ops"][0]["depends_on"] = serde_json::json!(["x#Y"]));
         assert!(damaged(&dep).contains("depends on \"x#Y\""));
+        let cycle = edit(|j| j["ops"][0]["depends_on"] = serde_json::json!([j["ops"][0]["id"]]));
+        assert!(
+            damaged(&cycle).contains("in a cycle"),
+            "{}",
+            damaged(&cycle)
+        );
         let twice = edit(|j| {
             let c = j["changes"][0].clone();
             if let Some(a) = j["changes"].as_array_mut() {

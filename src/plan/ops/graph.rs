@@ -102,10 +102,12 @@ impl<'a> IntoIterator for &'a OpGraph {
 }
 
 /// One cycle of the graph, as its nodes in order with the first repeated at the end: found in a
-/// strongly connected component of more than one node (one Tarjan pass), then walked back to its
-/// start breadth-first inside that component.
+/// strongly connected component of more than one node, or one waiting for itself (one Tarjan
+/// pass), then walked back to its start breadth-first inside that component.
 fn find_cycle(g: &DiGraph<(), ()>) -> Option<Vec<NodeIndex>> {
-    let scc = tarjan_scc(g).into_iter().find(|c| c.len() > 1)?;
+    let scc = tarjan_scc(g)
+        .into_iter()
+        .find(|c| c.len() > 1 || c.iter().any(|n| g.contains_edge(*n, *n)))?;
     let start = *scc.iter().min()?;
     let inside: HashSet<NodeIndex> = scc.iter().copied().collect();
     let mut parent: HashMap<NodeIndex, NodeIndex> = HashMap::new();

@@ -38,6 +38,14 @@ fn a_cycle_is_an_error_that_walks_it() {
 }
 
 #[test]
+fn an_operation_waiting_for_itself_is_a_cycle() {
+    assert_eq!(
+        OpGraph::from_ops(vec![op("a", &[]), op("b", &["b"])]).unwrap_err(),
+        OpGraphError::Cycle(vec!["b".into(), "b".into()])
+    );
+}
+
+#[test]
 fn unknown_dependencies_and_twice_used_ids_are_errors() {
     assert_eq!(
         OpGraph::from_ops(vec![op("a", &["z"])]).unwrap_err(),

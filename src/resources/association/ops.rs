@@ -189,3 +189,100 @@ pub(crate) fn slots(b: &Builder, c: &Change) -> Slots {
         joins: key(Phase::Apply).zip(b.has(&c.address, AssociateEipAddress)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::address::{Address, InstanceKey};
+    use crate::lang::Value;
+    use crate::plan::attrs::Attrs;
+    use crate::plan::ops::{OpAction, OpGraph, build};
+    use crate::plan::{Action, Change};
+    use crate::schema::Kind;
+
+    fn create(ty: &str, kind: Kind, after: Attrs) -> Change {
+        Change {
+            address: Address::managed(ty, "x", InstanceKey::None),
+            kind,
+            action: Action::Create,
+            before: None,
+            after: Some(after),
+            replace_paths: Vec::new(),
+            create_before_destroy: false,
+            dependencies: Vec::new(),
+            provider: None,
+            each: None,
+            sensitive: Default::default(),
+        }
+    }
+
+    /// An ENI, its attachment and an EIP bound to it in `mode`: the operation graph.
+    fn graph(mode: &str) -> OpGraph {
+        let unknown = |of: &str| Value::Unknown(Some(format!("{of}.id")));
+        let eni = "alicloud_ecs_network_interface.x";
+        let changes = vec![
+            create(
+                "alicloud_ecs_network_interface",
+                Kind::Eni,
+                Attrs::from([("private_ip_addresses".to_string(), Value::set(Vec::new()))]),
+            ),
+            create(
+                "alicloud_ecs_network_interface_attachment",
+                Kind::Attachment,
+                Attrs::from([
+                    ("network_interface_id".to_string(), unknown(eni)),
+                    ("instance_id".to_string(), Value::string("i-1")),
+                ]),
+            ),
+            create("alicloud_eip_address", Kind::Eip, Attrs::new()),
+            create(
+                "alicloud_eip_association",
+                Kind::Association,
+                Attrs::from([
+                    (
+                        "allocation_id".to_string(),
+                        unknown("alicloud_eip_address.x"),
+                    ),
+                    ("instance_id".to_string(), unknown(eni)),
+                    ("mode".to_string(), Value::string(mode)),
+                ]),
+            ),
+        ];
+        build(&changes).expect("no cycle")
+    }
+
+    /// Whether operation `b` waits, directly or not, for operation `a`.
+    fn before(g: &OpGraph, a: OpAction, b: OpAction) -> bool {
+        let at = |x: OpAction| g.iter().position(|o| o.action == x);
+        let (Some(from), Some(to)) = (at(a), at(b)) else {
+            return false;
+        };
+        let mut stack = vec![from];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(n) = stack.pop() {
+            if n == to {
+                return true;
+            }
+            if seen.insert(n) {
+                stack.extend(g.dependents(n));
+            }
+        }
+        false
+    }
+
+    #[test]
+    fn binded_modes_bind_before_the_attach_and_nat_after_it() {
+        use OpAction::*;
+        let binded = graph("BINDED");
+        assert!(before(&binded, AssociateEipAddress, AttachNetworkInterface));
+        assert!(!before(
+            &binded,
+            AttachNetworkInterface,
+            AssociateEipAddress
+        ));
+        assert!(before(&binded, AllocateEipAddress, AssociateEipAddress));
+        assert!(before(&binded, CreateNetworkInterface, AssociateEipAddress));
+        let nat = graph("NAT");
+        assert!(before(&nat, AttachNetworkInterface, AssociateEipAddress));
+        assert!(!before(&nat, AssociateEipAddress, AttachNetworkInterface));
+    }
+}

@@ -148,3 +148,78 @@ pub(crate) fn vswitch_claims(b: &Builder, c: &Change) -> Vec<Claim> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::address::{Address, InstanceKey};
+    use crate::plan::attrs::Attrs;
+    use crate::schema::Kind;
+
+    fn change(action: Action, before: Option<Attrs>, after: Option<Attrs>) -> Change {
+        Change {
+            address: Address::managed("alicloud_ecs_network_interface", "e", InstanceKey::None),
+            kind: Kind::Eni,
+            action,
+            before,
+            after,
+            replace_paths: Vec::new(),
+            create_before_destroy: false,
+            dependencies: Vec::new(),
+            provider: None,
+            each: None,
+            sensitive: Default::default(),
+        }
+    }
+
+    fn ips(list: &[&str]) -> Value {
+        Value::set(list.iter().map(|s| Value::string(*s)).collect())
+    }
+
+    #[test]
+    fn a_new_eni_assigns_what_it_may_get_and_a_replaced_one_unassigns_first() {
+        use OpAction::*;
+        let after = Attrs::from([
+            ("private_ip_addresses".to_string(), Value::unknown()),
+            ("ipv6_addresses".to_string(), ips(&[])),
+        ]);
+        assert_eq!(
+            ops_of(&change(Action::Create, None, Some(after.clone()))),
+            [
+                (CreateNetworkInterface, Phase::Apply),
+                (AssignPrivateIpAddresses, Phase::Apply)
+            ]
+        );
+        let before = Attrs::from([("private_ip_addresses".to_string(), ips(&["10.0.0.5"]))]);
+        let replace = ops_of(&change(Action::Replace, Some(before), Some(after)));
+        assert_eq!(
+            replace[..2],
+            [
+                (UnassignPrivateIpAddresses, Phase::Destroy),
+                (DeleteNetworkInterface, Phase::Destroy)
+            ]
+        );
+    }
+
+    #[test]
+    fn an_update_modifies_attributes_and_swaps_only_the_addresses_that_change() {
+        use OpAction::*;
+        let before = Attrs::from([
+            ("description".to_string(), Value::string("a")),
+            ("private_ip_addresses".to_string(), ips(&["10.0.0.5"])),
+            ("ipv6_addresses".to_string(), ips(&["fd00::1"])),
+        ]);
+        let mut after = before.clone();
+        after.insert("description".into(), Value::string("b"));
+        after.insert("private_ip_addresses".into(), ips(&["10.0.0.6"]));
+        assert_eq!(
+            ops_of(&change(Action::Update, Some(before.clone()), Some(after))),
+            [
+                (ModifyNetworkInterfaceAttribute, Phase::Apply),
+                (UnassignPrivateIpAddresses, Phase::Apply),
+                (AssignPrivateIpAddresses, Phase::Apply)
+            ]
+        );
+        assert!(ops_of(&change(Action::Update, Some(before.clone()), Some(before))).is_empty());
+    }
+}
