@@ -146,6 +146,9 @@ pub(crate) fn get<'a>(c: &'a Change, phase: Phase, k: &str) -> Option<&'a Value>
 /// one that waits for it. Operations are named by id, which is what the kinds' link rules hold.
 pub(crate) struct Builder {
     graph: StableDiGraph<Op, ()>,
+    /// The graph's edges, to refuse a second copy of one without scanning a node's edges (an
+    /// operation can have thousands: named claims before automatic ones in a large vSwitch).
+    edges: HashSet<(NodeIndex, NodeIndex)>,
     /// Operation id → node, sorted so that one address's operations are one range.
     index: BTreeMap<String, NodeIndex>,
     by_addr: HashMap<Address, usize>,
@@ -159,6 +162,7 @@ impl Builder {
     fn new() -> Builder {
         Builder {
             graph: StableDiGraph::new(),
+            edges: HashSet::new(),
             index: BTreeMap::new(),
             by_addr: HashMap::new(),
             ids: HashMap::new(),
@@ -184,7 +188,7 @@ impl Builder {
         if let (Some(f), Some(t)) = (from, to)
             && f != t
             && let (Some(&f), Some(&t)) = (self.index.get(&f), self.index.get(&t))
-            && self.graph.find_edge(f, t).is_none()
+            && self.edges.insert((f, t))
         {
             self.graph.add_edge(f, t, ());
         }
@@ -192,6 +196,7 @@ impl Builder {
 
     fn unedge(&mut self, from: &str, to: &str) {
         if let (Some(&f), Some(&t)) = (self.index.get(from), self.index.get(to))
+            && self.edges.remove(&(f, t))
             && let Some(e) = self.graph.find_edge(f, t)
         {
             self.graph.remove_edge(e);

@@ -46,14 +46,21 @@ impl OpGraph {
             }
         }
         for (i, o) in ops.iter().enumerate() {
+            let mut from: Vec<NodeIndex> = Vec::with_capacity(o.depends_on.len());
             for d in &o.depends_on {
-                let Some(&from) = at.get(d.as_str()) else {
+                let Some(&n) = at.get(d.as_str()) else {
                     return Err(OpGraphError::Missing {
                         op: o.id.clone(),
                         missing: d.clone(),
                     });
                 };
-                graph.update_edge(from, NodeIndex::new(i), ());
+                from.push(n);
+            }
+            // One edge per pair even if the list names an operation twice.
+            from.sort();
+            from.dedup();
+            for n in from {
+                graph.add_edge(n, NodeIndex::new(i), ());
             }
         }
         if let Some(cycle) = find_cycle(&graph) {
