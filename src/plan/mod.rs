@@ -31,7 +31,7 @@ use crate::state::State;
 
 use self::attrs::Attrs;
 use self::modules::Taint;
-pub use self::ops::{Op, OpAction};
+pub use self::ops::{Op, OpAction, OpGraph};
 pub use self::refresh::Drift;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,7 +109,7 @@ pub struct OutputChange {
 pub struct Plan {
     pub changes: Vec<Change>,
     pub drift: Vec<Drift>,
-    pub ops: Vec<Op>,
+    pub ops: OpGraph,
     pub outputs: Vec<OutputChange>,
     pub warnings: Diagnostics,
     /// The refreshed state the plan was made from.
@@ -524,7 +524,12 @@ fn make(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
         return Err(diags);
     }
     changes.sort_by(|a, b| a.address.cmp(&b.address));
-    let ops = ops::build(&changes);
+    let ops = ops::build(&changes).map_err(|e| {
+        Diagnostics::from(
+            Diagnostic::error(format!("internal error in the operation graph: {e}"))
+                .with_help("this is a bug in netform, not in your configuration; nothing was changed. Please report it with this message"),
+        )
+    })?;
     let mut warnings = cfg.warnings.clone();
     warnings.extend(diags);
     warnings.extend(notes);
@@ -753,12 +758,7 @@ fn prior_id(state: &State, addr: &Address) -> Option<String> {
 /// release everything else and fail on it.
 fn protected_releases(changes: &[Change], cfg: &Config, diags: &mut Diagnostics) {
     for c in changes {
-        let releases = matches!(c.action, Action::Delete | Action::Replace);
-        let protected = c
-            .before
-            .as_ref()
-            .is_some_and(|b| crate::resources::undeletable(c.kind, b));
-        if !releases || !protected {
+        if !crate::resources::operations::removal_refused(c) {
             continue;
         }
         let at = cfg.resource_at(&c.address).map(|r| r.range.clone());

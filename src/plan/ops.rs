@@ -1,20 +1,34 @@
 //! The operation graph apply walks: the API calls each change needs, and the order Alibaba's
 //! rules impose on them (resources.md "Operations", rules.md "Ordering").
 //!
+//! This module is the generic part: the operations, the builder of the one petgraph graph
+//! ([`OpGraph`]) that plan stores, apply walks and `graph --ops` renders, and the orderings that
+//! hold whatever the kinds are (a change's own chain, `create_before_destroy`, the
+//! configuration's dependencies, hand-overs of addresses and slots, named address claims before
+//! automatic ones, one operation at a time per EIP and NAT gateway). Which operations a change
+//! needs and what its attributes link it to is each kind's own (`resources/<kind>/ops.rs`,
+//! dispatched from `resources::operations`).
+//!
 //! Create ENI → attach → assign its IPs → bind EIPs; destroy in reverse (unbind → unassign →
 //! detach → delete, release after unbind). BINDED / MULTI_BINDED EIPs bind to an unattached ENI,
 //! so there it is create → bind → attach and detach → unbind. Operations on one EIP, and on one
 //! NAT gateway, never run at once. Edges are added per linked instance, so the graph stays linear
 //! in the number of resources.
 
+mod graph;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use petgraph::Direction;
+use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use serde::{Deserialize, Serialize};
 
 use super::{Action, Change, origin_address};
 use crate::address::Address;
 use crate::lang::Value;
-use crate::schema::Kind;
+use crate::resources::operations::{self, EniUsers};
+
+pub use self::graph::{OpGraph, OpGraphError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum OpAction {
@@ -91,7 +105,8 @@ fn op_id(addr: &Address, action: OpAction) -> String {
     format!("{addr}#{}", action.name())
 }
 
-fn seq(v: Option<&Value>) -> Vec<String> {
+/// The strings of a sequence value; nothing for anything else.
+pub(crate) fn seq(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_seq)
         .map(|s| {
             s.iter()
@@ -119,207 +134,77 @@ pub fn set_delta(
     }
 }
 
-fn get<'a>(c: &'a Change, phase: Phase, k: &str) -> Option<&'a Value> {
+/// An attribute of the change's old object (destroy) or new one (apply).
+pub(crate) fn get<'a>(c: &'a Change, phase: Phase, k: &str) -> Option<&'a Value> {
     match phase {
         Phase::Destroy => c.before.as_ref().and_then(|a| a.get(k)),
         Phase::Apply => c.after.as_ref().and_then(|a| a.get(k)),
     }
 }
 
-/// The operations one change needs, in their own order.
-fn ops_of(c: &Change) -> Vec<(OpAction, Phase)> {
-    use OpAction::*;
-    let destroy = matches!(c.action, Action::Delete | Action::Replace);
-    let create = matches!(c.action, Action::Create | Action::Replace);
-    let update = c.action == Action::Update;
-    let mut out = Vec::new();
-    let before = c.before.as_ref();
-    let after = c.after.as_ref();
-    let has = |k: &str| !seq(before.and_then(|a| a.get(k))).is_empty();
-    let wants_ips = |list: &str| match after.and_then(|a| a.get(list)) {
-        Some(Value::Unknown(_)) => true,
-        v => !seq(v).is_empty(),
-    };
-    let changed = |keys: &[&str]| {
-        keys.iter().any(|k| {
-            match (
-                before.and_then(|a| a.get(*k)),
-                after.and_then(|a| a.get(*k)),
-            ) {
-                (Some(b), Some(a)) => !super::attrs::same(b, a),
-                (None, Some(a)) => !a.is_null(),
-                _ => false,
-            }
-        })
-    };
-    match c.kind {
-        Kind::Eni => {
-            if destroy {
-                if has("private_ip_addresses") {
-                    out.push((UnassignPrivateIpAddresses, Phase::Destroy));
-                }
-                out.push((DeleteNetworkInterface, Phase::Destroy));
-            }
-            if create {
-                out.push((CreateNetworkInterface, Phase::Apply));
-                if wants_ips("private_ip_addresses") {
-                    out.push((AssignPrivateIpAddresses, Phase::Apply));
-                }
-                if wants_ips("ipv6_addresses") {
-                    out.push((AssignIpv6Addresses, Phase::Apply));
-                }
-            }
-            if update {
-                if changed(&[
-                    "network_interface_name",
-                    "description",
-                    "security_group_ids",
-                    "tags",
-                    "queue_number",
-                    "source_dest_check",
-                    "delete_on_release",
-                ]) {
-                    out.push((ModifyNetworkInterfaceAttribute, Phase::Apply));
-                }
-                ip_update_ops(c, &mut out);
-            }
-        }
-        Kind::SecondaryIps => {
-            if destroy {
-                if has("private_ip_addresses") {
-                    out.push((UnassignPrivateIpAddresses, Phase::Destroy));
-                }
-                if has("ipv6_addresses") {
-                    out.push((UnassignIpv6Addresses, Phase::Destroy));
-                }
-            }
-            if create {
-                if wants_ips("private_ip_addresses") {
-                    out.push((AssignPrivateIpAddresses, Phase::Apply));
-                }
-                if wants_ips("ipv6_addresses") {
-                    out.push((AssignIpv6Addresses, Phase::Apply));
-                }
-            }
-            if update {
-                ip_update_ops(c, &mut out);
-            }
-        }
-        Kind::Attachment => {
-            if destroy {
-                out.push((DetachNetworkInterface, Phase::Destroy));
-            }
-            if create {
-                out.push((AttachNetworkInterface, Phase::Apply));
-            }
-        }
-        Kind::Eip => {
-            if destroy {
-                out.push((ReleaseEipAddress, Phase::Destroy));
-            }
-            if create {
-                out.push((AllocateEipAddress, Phase::Apply));
-            }
-            if update
-                && changed(&[
-                    "bandwidth",
-                    "address_name",
-                    "description",
-                    "tags",
-                    "deletion_protection",
-                ])
-            {
-                out.push((ModifyEipAddressAttribute, Phase::Apply));
-            }
-        }
-        Kind::Association => {
-            if destroy {
-                out.push((UnassociateEipAddress, Phase::Destroy));
-            }
-            if create {
-                out.push((AssociateEipAddress, Phase::Apply));
-            }
-            if update && changed(&["mode"]) {
-                out.push((ModifyEipForwardMode, Phase::Apply));
-            }
-        }
-        _ => {}
-    }
-    out
-}
-
-/// An in-place change of an address set: unassign what goes, then assign what comes, so the ENI
-/// never holds more than either version.
-fn ip_update_ops(c: &Change, out: &mut Vec<(OpAction, Phase)>) {
-    use OpAction::*;
-    for (list, un, as_) in [
-        (
-            "private_ip_addresses",
-            UnassignPrivateIpAddresses,
-            AssignPrivateIpAddresses,
-        ),
-        ("ipv6_addresses", UnassignIpv6Addresses, AssignIpv6Addresses),
-    ] {
-        let (removed, added) = set_delta(get(c, Phase::Destroy, list), get(c, Phase::Apply, list));
-        if !removed.is_empty() {
-            out.push((un, Phase::Apply));
-        }
-        if added.is_none_or(|a| !a.is_empty()) {
-            out.push((as_, Phase::Apply));
-        }
-    }
-}
-
-struct Builder {
-    ops: BTreeMap<String, Op>,
+/// The operation graph while it is built: a node per operation, an edge from each operation to
+/// one that waits for it. Operations are named by id, which is what the kinds' link rules hold.
+pub(crate) struct Builder {
+    graph: StableDiGraph<Op, ()>,
+    /// The graph's edges, to refuse a second copy of one without scanning a node's edges (an
+    /// operation can have thousands: named claims before automatic ones in a large vSwitch).
+    edges: HashSet<(NodeIndex, NodeIndex)>,
+    /// Operation id → node, sorted so that one address's operations are one range.
+    index: BTreeMap<String, NodeIndex>,
     by_addr: HashMap<Address, usize>,
     /// Cloud id → the change that owns the object, for linking by value.
     ids: HashMap<String, usize>,
+    /// Steps the ordering of named before automatic claims took, for tests that keep it linear.
+    work: usize,
 }
 
 impl Builder {
-    fn has(&self, addr: &Address, a: OpAction) -> Option<String> {
-        let id = op_id(addr, a);
-        self.ops.contains_key(&id).then_some(id)
+    fn new() -> Builder {
+        Builder {
+            graph: StableDiGraph::new(),
+            edges: HashSet::new(),
+            index: BTreeMap::new(),
+            by_addr: HashMap::new(),
+            ids: HashMap::new(),
+            work: 0,
+        }
     }
 
-    fn edge(&mut self, from: Option<String>, to: Option<String>) {
+    /// The id of `addr`'s operation `a`, when the plan has it.
+    pub(crate) fn has(&self, addr: &Address, a: OpAction) -> Option<String> {
+        let id = op_id(addr, a);
+        self.index.contains_key(&id).then_some(id)
+    }
+
+    /// The id of `addr`'s operation `a`, when the plan has it in `phase`.
+    pub(crate) fn has_in(&self, addr: &Address, a: OpAction, phase: Phase) -> Option<String> {
+        let id = op_id(addr, a);
+        let n = *self.index.get(&id)?;
+        (self.graph[n].phase == phase).then_some(id)
+    }
+
+    /// `to` waits for `from`, when both exist and are two operations.
+    pub(crate) fn edge(&mut self, from: Option<String>, to: Option<String>) {
         if let (Some(f), Some(t)) = (from, to)
             && f != t
-            && let Some(op) = self.ops.get_mut(&t)
-            && !op.depends_on.contains(&f)
+            && let (Some(&f), Some(&t)) = (self.index.get(&f), self.index.get(&t))
+            && self.edges.insert((f, t))
         {
-            op.depends_on.push(f);
+            self.graph.add_edge(f, t, ());
         }
     }
 
-    /// Whether `from` already depends on `to`, directly or through others: an edge `to → from`
-    /// would then close a cycle.
-    fn depends(&self, from: &str, to: &str) -> bool {
-        let mut seen: HashSet<&str> = HashSet::new();
-        let mut stack = vec![from];
-        while let Some(x) = stack.pop() {
-            if x == to {
-                return true;
-            }
-            if seen.insert(x)
-                && let Some(op) = self.ops.get(x)
-            {
-                stack.extend(op.depends_on.iter().map(String::as_str));
-            }
-        }
-        false
-    }
-
-    /// An ordering edge that is only a preference: left out when it would close a cycle.
-    fn edge_unless_cycle(&mut self, from: String, to: String) {
-        if !self.depends(&from, &to) {
-            self.edge(Some(from), Some(to));
+    fn unedge(&mut self, from: &str, to: &str) {
+        if let (Some(&f), Some(&t)) = (self.index.get(from), self.index.get(to))
+            && self.edges.remove(&(f, t))
+            && let Some(e) = self.graph.find_edge(f, t)
+        {
+            self.graph.remove_edge(e);
         }
     }
 
     /// The change an id-valued attribute points at: through the unknown's origin, or the id.
-    fn link(&self, c: &Change, phase: Phase, attr: &str) -> Option<usize> {
+    pub(crate) fn link(&self, c: &Change, phase: Phase, attr: &str) -> Option<usize> {
         let v = get(c, phase, attr).or_else(|| get(c, Phase::Destroy, attr))?;
         if let Some(a) = origin_address(v) {
             return self.by_addr.get(&a).copied();
@@ -327,40 +212,101 @@ impl Builder {
         v.as_str().and_then(|s| self.ids.get(s).copied())
     }
 
-    fn ops_of_addr(&self, addr: &Address, phase: Phase) -> Vec<String> {
+    /// `addr`'s operations in `phase`, in id order.
+    pub(crate) fn ops_of_addr(&self, addr: &Address, phase: Phase) -> Vec<String> {
         let prefix = format!("{addr}#");
-        self.ops
+        self.index
             .range(prefix.clone()..)
             .take_while(|(k, _)| k.starts_with(&prefix))
-            .filter(|(_, o)| o.phase == phase)
+            .filter(|(_, n)| self.graph[**n].phase == phase)
             .map(|(k, _)| k.clone())
             .collect()
     }
+
+    /// Kahn's algorithm over the graph: ready operations by `class` first, then by address,
+    /// phase and operation. Operations on a cycle are left out.
+    fn kahn(&mut self, class: impl Fn(NodeIndex) -> u8) -> Vec<NodeIndex> {
+        let g = &self.graph;
+        let key = |n: NodeIndex| (class(n), g[n].address.clone(), g[n].phase, g[n].action, n);
+        let mut indeg: HashMap<NodeIndex, usize> = HashMap::new();
+        let mut ready = BTreeSet::new();
+        for n in g.node_indices() {
+            let d = g.neighbors_directed(n, Direction::Incoming).count();
+            self.work += d + 1;
+            if d == 0 {
+                ready.insert(key(n));
+            }
+            indeg.insert(n, d);
+        }
+        let mut out = Vec::with_capacity(g.node_count());
+        while let Some(first) = ready.pop_first() {
+            let n = first.4;
+            out.push(n);
+            for u in g.neighbors_directed(n, Direction::Outgoing) {
+                self.work += 1;
+                if let Some(d) = indeg.get_mut(&u) {
+                    *d -= 1;
+                    if *d == 0 {
+                        ready.insert(key(u));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The graph in topological order (ties by address, then operation, as the JSON plan
+    /// promises), each operation naming what it waits for. A cycle is an error naming it.
+    fn finish(mut self) -> Result<OpGraph, OpGraphError> {
+        let order = self.kahn(|_| 0);
+        let mut done: HashSet<NodeIndex> = order.iter().copied().collect();
+        // Operations on a cycle keep their place after the rest, so the error can name them.
+        let rest: Vec<NodeIndex> = self
+            .index
+            .values()
+            .copied()
+            .filter(|n| done.insert(*n))
+            .collect();
+        let ops = order
+            .into_iter()
+            .chain(rest)
+            .map(|n| {
+                let mut o = self.graph[n].clone();
+                o.depends_on = self
+                    .graph
+                    .neighbors_directed(n, Direction::Incoming)
+                    .map(|d| self.graph[d].id.clone())
+                    .collect();
+                o.depends_on.sort();
+                o
+            })
+            .collect();
+        OpGraph::from_ops(ops)
+    }
 }
 
-pub fn build(changes: &[Change]) -> Vec<Op> {
-    let mut b = Builder {
-        ops: BTreeMap::new(),
-        by_addr: HashMap::new(),
-        ids: HashMap::new(),
-    };
+/// The operation graph of a plan's changes: each change's operations and the edges between them.
+/// A cycle is a bug in the ordering rules, reported with the operations on it.
+pub fn build(changes: &[Change]) -> Result<OpGraph, OpGraphError> {
+    build_counted(changes).map(|(g, _)| g)
+}
+
+/// [`build`], and the steps the ordering of named before automatic claims took.
+fn build_counted(changes: &[Change]) -> Result<(OpGraph, usize), OpGraphError> {
+    let mut b = Builder::new();
     own_ops(&mut b, changes);
     let users = EniUsers::of(&b, changes);
     let mut links = Links::default();
     for (i, c) in changes.iter().enumerate() {
-        match c.kind {
-            Kind::Attachment => attachment_links(&mut b, changes, i, c, &mut links),
-            Kind::SecondaryIps => secondary_links(&mut b, changes, i, c, &mut links),
-            Kind::Association => association_links(&mut b, changes, (i, c), &users, &mut links),
-            _ => {}
-        }
+        operations::links(&mut b, changes, (i, c), &users, &mut links);
     }
     config_deps(&mut b, changes, &links.specific);
     address_handover(&mut b, changes);
     slot_handover(&mut b, changes);
     named_before_automatic(&mut b, changes);
     one_at_a_time(&mut b, links);
-    topo(b.ops)
+    let work = b.work;
+    Ok((b.finish()?, work))
 }
 
 /// Each change's own operations, chained in their order; a create_before_destroy replacement
@@ -369,12 +315,11 @@ fn own_ops(b: &mut Builder, changes: &[Change]) {
     for (i, c) in changes.iter().enumerate() {
         b.by_addr.insert(c.address.clone(), i);
         for side in [c.before.as_ref(), c.after.as_ref()].into_iter().flatten() {
-            if let Some(Value::String(id)) = side.get("id") {
-                b.ids.insert(id.clone(), i);
+            if let Some(id) = operations::cloud_id(side) {
+                b.ids.insert(id.to_string(), i);
             }
         }
-        let mut prev: Option<(String, Phase)> = None;
-        let list = ops_of(c);
+        let list = operations::ops_of(c);
         // The change's operations in their own order (ids sort differently: an Assign id
         // sorts before its ENI's Create).
         let in_order: Vec<(String, Phase)> = list
@@ -383,21 +328,20 @@ fn own_ops(b: &mut Builder, changes: &[Change]) {
             .collect();
         for (action, phase) in list {
             let id = op_id(&c.address, action);
-            let mut deps = Vec::new();
-            if let Some((p, _)) = &prev {
-                deps.push(p.clone());
+            if b.index.contains_key(&id) {
+                continue;
             }
-            b.ops.insert(
-                id.clone(),
-                Op {
-                    id: id.clone(),
-                    action,
-                    address: c.address.clone(),
-                    phase,
-                    depends_on: deps,
-                },
-            );
-            prev = Some((id, phase));
+            let n = b.graph.add_node(Op {
+                id: id.clone(),
+                action,
+                address: c.address.clone(),
+                phase,
+                depends_on: Vec::new(),
+            });
+            b.index.insert(id, n);
+        }
+        for w in in_order.windows(2) {
+            b.edge(Some(w[0].0.clone()), Some(w[1].0.clone()));
         }
         // create_before_destroy: the new object first (its whole chain), then the old one goes.
         if c.action == Action::Replace && c.create_before_destroy {
@@ -410,13 +354,9 @@ fn own_ops(b: &mut Builder, changes: &[Change]) {
             };
             let (destroy, apply) = (of(Phase::Destroy), of(Phase::Apply));
             for d in &destroy {
-                if let Some(op) = b.ops.get_mut(d) {
-                    op.depends_on.retain(|x| !apply.contains(x));
-                }
-            }
-            for a in &apply {
-                if let Some(op) = b.ops.get_mut(a) {
-                    op.depends_on.retain(|x| !destroy.contains(x));
+                for a in &apply {
+                    b.unedge(a, d);
+                    b.unedge(d, a);
                 }
             }
             if let (Some(first_d), Some(last_a)) = (destroy.first(), apply.last()) {
@@ -426,253 +366,13 @@ fn own_ops(b: &mut Builder, changes: &[Change]) {
     }
 }
 
-/// Attachments and secondary-IP resources by the ENI they point at (change index or id),
-/// computed once so linking stays linear.
-#[derive(Default)]
-struct EniUsers {
-    att_of: HashMap<usize, Vec<Address>>,
-    sips_of: HashMap<usize, Vec<Address>>,
-    sips_of_id: HashMap<String, Vec<Address>>,
-}
-
-impl EniUsers {
-    fn of(b: &Builder, changes: &[Change]) -> EniUsers {
-        let mut u = EniUsers::default();
-        for c in changes {
-            match c.kind {
-                Kind::Attachment => {
-                    if let Some(e) = b.link(c, Phase::Apply, "network_interface_id") {
-                        u.att_of.entry(e).or_default().push(c.address.clone());
-                    }
-                }
-                Kind::SecondaryIps => {
-                    if let Some(e) = b.link(c, Phase::Apply, "network_interface_id") {
-                        u.sips_of.entry(e).or_default().push(c.address.clone());
-                    }
-                    if let Some(id) =
-                        get(c, Phase::Apply, "network_interface_id").and_then(Value::as_str)
-                    {
-                        u.sips_of_id
-                            .entry(id.to_string())
-                            .or_default()
-                            .push(c.address.clone());
-                    }
-                }
-                _ => {}
-            }
-        }
-        u
-    }
-}
-
 /// Links between instances found by kind: the pairs they order (so the configuration's generic
 /// dependencies need not), and the operations on each EIP and NAT gateway, run one at a time.
 #[derive(Default)]
-struct Links {
-    specific: BTreeSet<(usize, usize)>,
-    nat_ops: BTreeMap<String, Vec<String>>,
-    eip_ops: BTreeMap<usize, Vec<String>>,
-}
-
-/// An attachment: after its ENI exists, before the ENI's addresses; detached before the ENI goes.
-fn attachment_links(b: &mut Builder, changes: &[Change], i: usize, c: &Change, l: &mut Links) {
-    use OpAction::*;
-    let a = &c.address;
-    let Some(e) = b.link(c, Phase::Apply, "network_interface_id") else {
-        return;
-    };
-    l.specific.insert((i, e));
-    let eni = changes[e].address.clone();
-    // Attach after the ENI exists; its IPs after the attach.
-    b.edge(
-        b.has(&eni, CreateNetworkInterface),
-        b.has(a, AttachNetworkInterface),
-    );
-    for act in [AssignPrivateIpAddresses, AssignIpv6Addresses] {
-        b.edge(b.has(a, AttachNetworkInterface), b.has(&eni, act));
-    }
-    // Destroy: unassign, then detach, then delete.
-    for act in [UnassignPrivateIpAddresses, UnassignIpv6Addresses] {
-        if b.ops
-            .get(&op_id(&eni, act))
-            .is_some_and(|o| o.phase == Phase::Destroy)
-        {
-            b.edge(b.has(&eni, act), b.has(a, DetachNetworkInterface));
-        }
-    }
-    b.edge(
-        b.has(a, DetachNetworkInterface),
-        b.has(&eni, DeleteNetworkInterface),
-    );
-}
-
-/// A secondary-IPs resource: after its ENI is ready; its addresses go before the ENI does.
-fn secondary_links(b: &mut Builder, changes: &[Change], i: usize, c: &Change, l: &mut Links) {
-    use OpAction::*;
-    let a = &c.address;
-    if let Some(e) = b.link(c, Phase::Apply, "network_interface_id") {
-        l.specific.insert((i, e));
-        let eni = changes[e].address.clone();
-        for last in b.ops_of_addr(&eni, Phase::Apply) {
-            for act in [AssignPrivateIpAddresses, AssignIpv6Addresses] {
-                b.edge(Some(last.clone()), b.has(a, act));
-            }
-        }
-        for act in [UnassignPrivateIpAddresses, UnassignIpv6Addresses] {
-            b.edge(b.has(a, act), b.has(&eni, DeleteNetworkInterface));
-        }
-    }
-}
-
-/// A binding: after its EIP, around its target's life, and in turn with the other operations on
-/// the same EIP or NAT gateway.
-fn association_links(
-    b: &mut Builder,
-    changes: &[Change],
-    (i, c): (usize, &Change),
-    users: &EniUsers,
-    l: &mut Links,
-) {
-    use OpAction::*;
-    let a = &c.address;
-    if let Some(e) = b.link(c, Phase::Apply, "allocation_id") {
-        l.specific.insert((i, e));
-        let eip = changes[e].address.clone();
-        b.edge(
-            b.has(&eip, AllocateEipAddress),
-            b.has(a, AssociateEipAddress),
-        );
-        b.edge(
-            b.has(a, UnassociateEipAddress),
-            b.has(&eip, ReleaseEipAddress),
-        );
-        b.edge(
-            b.has(&eip, ModifyEipAddressAttribute),
-            b.has(a, AssociateEipAddress),
-        );
-        l.eip_ops
-            .entry(e)
-            .or_default()
-            .extend(b.has(a, UnassociateEipAddress));
-        l.eip_ops
-            .entry(e)
-            .or_default()
-            .extend(b.has(a, AssociateEipAddress));
-    }
-    if let Some(t) = b.link(c, Phase::Apply, "instance_id") {
-        l.specific.insert((i, t));
-        binding_target_links(b, changes, c, t, users);
-    }
-    // The instance id may be an ENI that a secondary-IPs resource (not this plan's
-    // ENI) carries addresses on.
-    let tid = get(c, Phase::Apply, "instance_id")
-        .or_else(|| get(c, Phase::Destroy, "instance_id"))
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    if let Some(tid) = &tid {
-        if tid.starts_with("ngw-") {
-            l.nat_ops
-                .entry(tid.clone())
-                .or_default()
-                .extend(b.has(a, UnassociateEipAddress));
-            l.nat_ops
-                .entry(tid.clone())
-                .or_default()
-                .extend(b.has(a, AssociateEipAddress));
-        }
-        for x in users.sips_of_id.get(tid).cloned().unwrap_or_default() {
-            b.edge(
-                b.has(&x, AssignPrivateIpAddresses),
-                b.has(a, AssociateEipAddress),
-            );
-            b.edge(
-                b.has(a, UnassociateEipAddress),
-                b.has(&x, UnassignPrivateIpAddresses),
-            );
-        }
-    }
-}
-
-/// A binding to target `t` of this plan: to an ENI, around its creation, attachments and
-/// addresses (BINDED modes bind before the attach); to anything else, after it is ready.
-fn binding_target_links(
-    b: &mut Builder,
-    changes: &[Change],
-    c: &Change,
-    t: usize,
-    users: &EniUsers,
-) {
-    use OpAction::*;
-    let a = &c.address;
-    let binded = |ph: Phase| {
-        get(c, ph, "mode")
-            .and_then(Value::as_str)
-            .is_some_and(|m| m != "NAT")
-    };
-    let tc = &changes[t];
-    let taddr = tc.address.clone();
-    if tc.kind == Kind::Eni {
-        let att: Vec<Address> = users.att_of.get(&t).cloned().unwrap_or_default();
-        if binded(Phase::Apply) {
-            b.edge(
-                b.has(&taddr, CreateNetworkInterface),
-                b.has(a, AssociateEipAddress),
-            );
-            for x in &att {
-                b.edge(
-                    b.has(a, AssociateEipAddress),
-                    b.has(x, AttachNetworkInterface),
-                );
-            }
-        } else {
-            for o in b.ops_of_addr(&taddr, Phase::Apply) {
-                b.edge(Some(o), b.has(a, AssociateEipAddress));
-            }
-            for x in &att {
-                b.edge(
-                    b.has(x, AttachNetworkInterface),
-                    b.has(a, AssociateEipAddress),
-                );
-            }
-        }
-        if binded(Phase::Destroy) {
-            for x in &att {
-                b.edge(
-                    b.has(x, DetachNetworkInterface),
-                    b.has(a, UnassociateEipAddress),
-                );
-            }
-        } else {
-            for act in [UnassignPrivateIpAddresses, UnassignIpv6Addresses] {
-                b.edge(b.has(a, UnassociateEipAddress), b.has(&taddr, act));
-            }
-            for x in &att {
-                b.edge(
-                    b.has(a, UnassociateEipAddress),
-                    b.has(x, DetachNetworkInterface),
-                );
-            }
-        }
-        b.edge(
-            b.has(a, UnassociateEipAddress),
-            b.has(&taddr, DeleteNetworkInterface),
-        );
-        // An EIP on a secondary IP that another resource assigns comes after it.
-        for x in users.sips_of.get(&t).cloned().unwrap_or_default() {
-            b.edge(
-                b.has(&x, AssignPrivateIpAddresses),
-                b.has(a, AssociateEipAddress),
-            );
-            b.edge(
-                b.has(a, UnassociateEipAddress),
-                b.has(&x, UnassignPrivateIpAddresses),
-            );
-        }
-    } else {
-        for o in b.ops_of_addr(&taddr, Phase::Apply) {
-            b.edge(Some(o), b.has(a, AssociateEipAddress));
-        }
-    }
+pub(crate) struct Links {
+    pub(crate) specific: BTreeSet<(usize, usize)>,
+    pub(crate) nat_ops: BTreeMap<String, Vec<String>>,
+    pub(crate) eip_ops: BTreeMap<usize, Vec<String>>,
 }
 
 /// Generic dependencies from the configuration, where no specific link orders the pair.
@@ -714,51 +414,13 @@ fn config_deps(b: &mut Builder, changes: &[Change], specific: &BTreeSet<(usize, 
 /// or delete) goes first. One map from address to the operation that frees it keeps this
 /// linear.
 fn address_handover(b: &mut Builder, changes: &[Change]) {
-    use OpAction::*;
     let mut frees: HashMap<String, String> = HashMap::new();
-    for c in changes
-        .iter()
-        .filter(|c| matches!(c.kind, Kind::Eni | Kind::SecondaryIps))
-    {
-        let before = seq(get(c, Phase::Destroy, "private_ip_addresses"));
-        let after = seq(get(c, Phase::Apply, "private_ip_addresses"));
-        let destroying = matches!(c.action, Action::Delete | Action::Replace);
-        if let Some(op) = b.has(&c.address, UnassignPrivateIpAddresses) {
-            for ip in before.iter().filter(|ip| destroying || !after.contains(ip)) {
-                frees.insert(ip.clone(), op.clone());
-            }
-        }
-        if let Some(op) = b.has(&c.address, DeleteNetworkInterface) {
-            if let Some(p) = get(c, Phase::Destroy, "primary_ip_address").and_then(Value::as_str) {
-                frees.insert(p.to_string(), op.clone());
-            }
-            for ip in &before {
-                frees.entry(ip.clone()).or_insert_with(|| op.clone());
-            }
-        }
+    for c in changes {
+        operations::address_frees(b, c, &mut frees);
     }
     if !frees.is_empty() {
-        for c in changes
-            .iter()
-            .filter(|c| matches!(c.kind, Kind::Eni | Kind::SecondaryIps))
-        {
-            let before = seq(get(c, Phase::Destroy, "private_ip_addresses"));
-            if let Some(op) = b.has(&c.address, AssignPrivateIpAddresses) {
-                for ip in seq(get(c, Phase::Apply, "private_ip_addresses"))
-                    .iter()
-                    .filter(|ip| !before.contains(ip) || c.action == Action::Replace)
-                {
-                    if let Some(f) = frees.get(ip) {
-                        b.edge(Some(f.clone()), Some(op.clone()));
-                    }
-                }
-            }
-            if let Some(op) = b.has(&c.address, CreateNetworkInterface)
-                && let Some(p) = get(c, Phase::Apply, "primary_ip_address").and_then(Value::as_str)
-                && let Some(f) = frees.get(p)
-            {
-                b.edge(Some(f.clone()), Some(op.clone()));
-            }
+        for c in changes {
+            operations::address_takes(b, c, &frees);
         }
     }
 }
@@ -768,33 +430,13 @@ fn address_handover(b: &mut Builder, changes: &[Change]) {
 /// private IP, an instance, a HAVIP, an SLB), unbinds before binds. Per instance and target
 /// these lists are short, so the edges stay linear overall.
 fn slot_handover(b: &mut Builder, changes: &[Change]) {
-    use OpAction::*;
     let mut slots: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
     for c in changes {
-        let (key_attr, leave, join) = match c.kind {
-            Kind::Attachment => (
-                "instance_id",
-                DetachNetworkInterface,
-                AttachNetworkInterface,
-            ),
-            Kind::Association => ("instance_id", UnassociateEipAddress, AssociateEipAddress),
-            _ => continue,
-        };
-        let key = |ph: Phase| {
-            let target = get(c, ph, key_attr).and_then(Value::as_str)?;
-            let ip = if c.kind == Kind::Association {
-                get(c, ph, "private_ip_address")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-            } else {
-                ""
-            };
-            Some(format!("{target}/{ip}"))
-        };
-        if let (Some(k), Some(op)) = (key(Phase::Destroy), b.has(&c.address, leave)) {
+        let s = operations::slots(b, c);
+        if let Some((k, op)) = s.leaves {
             slots.entry(k).or_default().0.push(op);
         }
-        if let (Some(k), Some(op)) = (key(Phase::Apply), b.has(&c.address, join)) {
+        if let Some((k, op)) = s.joins {
             slots.entry(k).or_default().1.push(op);
         }
     }
@@ -812,46 +454,90 @@ fn slot_handover(b: &mut Builder, changes: &[Change]) {
 /// Addresses the configuration names are claimed before the cloud picks any in the same
 /// vSwitch: otherwise an automatic allocation can take an address another ENI of the same plan
 /// asks for, and apply fails halfway on ip-unique. Only configurations that mix both in one
-/// vSwitch get these edges (explicit × automatic operations there).
+/// vSwitch get these edges (named × automatic operations there).
+///
+/// Such an edge is a preference: never against an operation's own chain, nor where it would
+/// close a cycle (two ENIs that each create with an automatic primary address and then assign
+/// named ones), since a cycle would leave both ENIs' operations waiting for ever. Rather than
+/// search for a path the other way before each edge, one topological order of the graph so far
+/// decides: an edge is added only when it runs forward in that order, so none can close a
+/// cycle, and the work is one pass over the graph plus one comparison per pair. The order puts
+/// named claims as early as their own dependencies allow (then what leads to them, automatic
+/// claims last), so an edge is left out only where the two claims compete.
 fn named_before_automatic(b: &mut Builder, changes: &[Change]) {
-    use OpAction::*;
-    let mut explicit: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut named: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut automatic: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for c in changes.iter().filter(|c| c.kind == Kind::Eni) {
-        let Some(vsw) = get(c, Phase::Apply, "vswitch_id").and_then(Value::as_str) else {
-            continue;
-        };
-        if let Some(id) = b.has(&c.address, CreateNetworkInterface) {
-            let named =
-                get(c, Phase::Apply, "primary_ip_address").is_some_and(|v| v.as_str().is_some());
-            (if named { &mut explicit } else { &mut automatic })
-                .entry(vsw.to_string())
-                .or_default()
-                .push(id);
-        }
-        if let Some(id) = b.has(&c.address, AssignPrivateIpAddresses) {
-            let named = matches!(
-                get(c, Phase::Apply, "private_ip_addresses"),
-                Some(Value::Set(_) | Value::List(_))
-            );
-            (if named { &mut explicit } else { &mut automatic })
-                .entry(vsw.to_string())
-                .or_default()
-                .push(id);
+    for c in changes {
+        for claim in operations::vswitch_claims(b, c) {
+            (if claim.named {
+                &mut named
+            } else {
+                &mut automatic
+            })
+            .entry(claim.vswitch)
+            .or_default()
+            .push(claim.op);
         }
     }
+    automatic.retain(|vsw, _| named.contains_key(vsw));
+    if automatic.is_empty() {
+        return;
+    }
+    let nodes = |m: &BTreeMap<String, Vec<String>>| -> HashSet<NodeIndex> {
+        m.values()
+            .flatten()
+            .filter_map(|id| b.index.get(id).copied())
+            .collect()
+    };
+    let (named_nodes, auto_nodes) = (nodes(&named), nodes(&automatic));
+    let leads = b.ancestors(&named_nodes);
+    let order = b.kahn(|n| {
+        if named_nodes.contains(&n) {
+            0
+        } else if !leads.contains(&n) {
+            3
+        } else if auto_nodes.contains(&n) {
+            2
+        } else {
+            1
+        }
+    });
+    let pos: HashMap<&str, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (b.graph[*n].id.as_str(), i))
+        .collect();
+    let mut edges = Vec::new();
     for (vsw, autos) in &automatic {
-        for e in explicit.get(vsw).map(Vec::as_slice).unwrap_or(&[]) {
+        for e in named.get(vsw).map(Vec::as_slice).unwrap_or(&[]) {
             for a in autos {
-                // Never against an operation's own chain, nor where it would close a cycle
-                // (two ENIs that each create with an automatic primary address and then assign
-                // named ones): such an edge is a preference, and a cycle would leave both
-                // ENIs' operations waiting for ever.
-                if e.split('#').next() != a.split('#').next() {
-                    b.edge_unless_cycle(e.clone(), a.clone());
+                b.work += 1;
+                let forward = matches!((pos.get(e.as_str()), pos.get(a.as_str())), (Some(x), Some(y)) if x < y);
+                if forward && e.split('#').next() != a.split('#').next() {
+                    edges.push((e.clone(), a.clone()));
                 }
             }
         }
+    }
+    for (e, a) in edges {
+        b.edge(Some(e), Some(a));
+    }
+}
+
+impl Builder {
+    /// `from` and every operation that leads to one of them.
+    fn ancestors(&mut self, from: &HashSet<NodeIndex>) -> HashSet<NodeIndex> {
+        let mut seen = from.clone();
+        let mut stack: Vec<NodeIndex> = from.iter().copied().collect();
+        while let Some(n) = stack.pop() {
+            for p in self.graph.neighbors_directed(n, Direction::Incoming) {
+                self.work += 1;
+                if seen.insert(p) {
+                    stack.push(p);
+                }
+            }
+        }
+        seen
     }
 }
 
@@ -867,51 +553,5 @@ fn one_at_a_time(b: &mut Builder, l: Links) {
     }
 }
 
-/// Kahn's algorithm; ties broken by address, then operation, as the JSON plan promises.
-fn topo(ops: BTreeMap<String, Op>) -> Vec<Op> {
-    let key = |o: &Op| (o.address.clone(), o.phase, o.action);
-    let mut indeg: HashMap<String, usize> = HashMap::new();
-    let mut users: HashMap<String, Vec<String>> = HashMap::new();
-    for o in ops.values() {
-        let n = o.depends_on.iter().filter(|d| ops.contains_key(*d)).count();
-        indeg.insert(o.id.clone(), n);
-        for d in &o.depends_on {
-            users.entry(d.clone()).or_default().push(o.id.clone());
-        }
-    }
-    let mut ready: BTreeSet<(Address, Phase, OpAction, String)> = ops
-        .values()
-        .filter(|o| indeg.get(&o.id) == Some(&0))
-        .map(|o| {
-            let (a, p, x) = key(o);
-            (a, p, x, o.id.clone())
-        })
-        .collect();
-    let mut out = Vec::with_capacity(ops.len());
-    while let Some(first) = ready.iter().next().cloned() {
-        ready.remove(&first);
-        let id = first.3;
-        for u in users.get(&id).cloned().unwrap_or_default() {
-            if let Some(n) = indeg.get_mut(&u) {
-                *n -= 1;
-                if *n == 0
-                    && let Some(o) = ops.get(&u)
-                {
-                    let (a, p, x) = key(o);
-                    ready.insert((a, p, x, u.clone()));
-                }
-            }
-        }
-        if let Some(o) = ops.get(&id) {
-            let mut o = o.clone();
-            o.depends_on.sort();
-            out.push(o);
-        }
-    }
-    if out.len() < ops.len() {
-        // A cycle would be a bug in the rules above; keep every operation so apply reports it.
-        let done: BTreeSet<String> = out.iter().map(|o| o.id.clone()).collect();
-        out.extend(ops.into_values().filter(|o| !done.contains(&o.id)));
-    }
-    out
-}
+#[cfg(test)]
+mod tests;

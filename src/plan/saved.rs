@@ -232,7 +232,7 @@ impl PlanFile {
             },
             parallelism,
             changes,
-            ops: p.ops.clone(),
+            ops: p.ops.to_vec(),
             plan: views.json,
             rendered: views.rendered,
         }
@@ -330,6 +330,7 @@ impl PlanFile {
         {
             check_address(a)?;
         }
+        super::ops::OpGraph::from_ops(self.ops.clone()).map_err(|e| e.to_string())?;
         Ok(())
     }
 
@@ -537,7 +538,11 @@ pub fn load_and_replan(
     }
     // Exactly what the file holds.
     plan.changes = f.changes();
-    plan.ops = f.ops.clone();
+    plan.ops =
+        super::ops::OpGraph::from_ops(f.ops.clone()).map_err(|e| PlanFileError::Damaged {
+            path: shown.clone(),
+            what: e.to_string(),
+        })?;
     Ok(Loaded {
         cfg,
         clouds,
@@ -682,6 +687,12 @@ mod tests {
         assert!(damaged(&orphan).contains("has no change in the plan"));
         let dep = edit(|j| j["ops"][0]["depends_on"] = serde_json::json!(["x#Y"]));
         assert!(damaged(&dep).contains("depends on \"x#Y\""));
+        let cycle = edit(|j| j["ops"][0]["depends_on"] = serde_json::json!([j["ops"][0]["id"]]));
+        assert!(
+            damaged(&cycle).contains("in a cycle"),
+            "{}",
+            damaged(&cycle)
+        );
         let twice = edit(|j| {
             let c = j["changes"][0].clone();
             if let Some(a) = j["changes"].as_array_mut() {

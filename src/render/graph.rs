@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use crate::graph::ConfigGraph;
-use crate::plan::Op;
+use crate::plan::OpGraph;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -58,21 +58,11 @@ pub fn resources(g: &ConfigGraph, f: Format) -> String {
     edges_out(&nodes, &edges, f)
 }
 
-pub fn operations(ops: &[Op], f: Format) -> String {
+/// The plan's operation graph, the one apply walks: an edge from an operation to one that waits
+/// for it.
+pub fn operations(ops: &OpGraph, f: Format) -> String {
     let nodes: Vec<String> = ops.iter().map(|o| o.id.clone()).collect();
-    let pos: std::collections::HashMap<&str, usize> = ops
-        .iter()
-        .enumerate()
-        .map(|(i, o)| (o.id.as_str(), i))
-        .collect();
-    let mut edges = Vec::new();
-    for (i, o) in ops.iter().enumerate() {
-        for d in &o.depends_on {
-            if let Some(&j) = pos.get(d.as_str()) {
-                edges.push((j, i));
-            }
-        }
-    }
+    let mut edges: Vec<(usize, usize)> = ops.edges().collect();
     edges.sort();
     edges_out(&nodes, &edges, f)
 }

@@ -28,6 +28,7 @@ pub mod data;
 pub mod eip;
 pub mod eni;
 pub mod execute;
+pub mod operations;
 pub mod secondary_ips;
 pub mod view;
 

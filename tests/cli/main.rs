@@ -26,6 +26,7 @@ mod kind_literals;
 mod language;
 mod layering;
 mod layering_apply;
+mod layering_ops;
 mod logs;
 mod machine_output;
 mod meta;

@@ -3,7 +3,7 @@
 
 mod cloud;
 pub(crate) mod exec;
-mod ops;
+pub(crate) mod ops;
 mod view;
 
 use serde_json::Value as J;

@@ -4,7 +4,7 @@
 
 mod cloud;
 pub(crate) mod exec;
-mod ops;
+pub(crate) mod ops;
 mod view;
 
 pub use view::SecondaryIpsSpec;
