@@ -16,6 +16,7 @@ use crate::state::State;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Drift {
     pub address: Address,
+    pub kind: Kind,
     pub before: Attrs,
     /// `None`: the object is gone.
     pub after: Option<Attrs>,
@@ -64,6 +65,7 @@ pub fn refresh(state: &State, clouds: &Clouds) -> Result<(State, Vec<Drift>), Ap
                 }
                 drift.push(Drift {
                     address: a.clone(),
+                    kind,
                     before,
                     after: Some(n),
                 });
@@ -72,6 +74,7 @@ pub fn refresh(state: &State, clouds: &Clouds) -> Result<(State, Vec<Drift>), Ap
                 out.resources.remove(a);
                 drift.push(Drift {
                     address: a.clone(),
+                    kind,
                     before,
                     after: None,
                 });

@@ -369,7 +369,7 @@ fn change_block_of(c: &Change, st: Style, requested: bool) -> String {
 fn drift_block(d: &Drift, st: Style) -> String {
     let c = Change {
         address: d.address.clone(),
-        kind: crate::schema::Kind::Eni,
+        kind: d.kind,
         action: if d.after.is_some() {
             Action::Update
         } else {

@@ -74,6 +74,39 @@ fn drift_is_shown_separately_and_refresh_only_adopts_it() {
 }
 
 #[test]
+fn a_drifted_eip_is_shown_with_its_own_naming_attributes() {
+    let env = env_with(
+        "resource \"alicloud_eip_address\" \"web\" {\n  address_name = \"web\"\n  description  = \"first\"\n}\n",
+    );
+    ok(&env, &["apply", "--auto-approve"]);
+    let state: serde_json::Value =
+        serde_json::from_str(&env.read("netform.tfstate").unwrap_or_default()).expect("json");
+    let id = state["resources"][0]["instances"][0]["attributes"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let r = env.run(&[
+        "sim",
+        "call",
+        "ModifyEipAddressAttribute",
+        &format!("AllocationId={id}"),
+        "Description=changed",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let out = redact(&env.run(&["plan"]).stdout);
+    let drift = &out[..out
+        .find("Terraform will perform")
+        .or(out.find("netform will perform"))
+        .unwrap_or(out.len())];
+    assert!(
+        drift.contains("alicloud_eip_address.web has changed")
+            && drift.contains("address_name")
+            && drift.contains("\"web\""),
+        "the drift names the EIP by its address_name, as its schema says:\n{out}"
+    );
+}
+
+#[test]
 fn lifecycle_ignore_changes_prevent_destroy_and_replace() {
     let env = env_with(&ENI.replace("description        = \"first\"", "description        = \"first\"\n  lifecycle {\n    ignore_changes  = [description]\n    prevent_destroy = true\n  }"));
     ok(&env, &["apply", "--auto-approve"]);

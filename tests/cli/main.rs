@@ -4,7 +4,6 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 // The product's output goes through its printer; a test's own notes (a slow set-up) may print.
 mod apply_output;
-mod attr_literals;
 mod backends;
 mod bad_input;
 #[path = "../campaign/mod.rs"]
@@ -22,11 +21,9 @@ mod features;
 mod files;
 mod harness;
 mod http;
-mod kind_literals;
+mod kinds_stay_home;
 mod language;
 mod layering;
-mod layering_apply;
-mod layering_ops;
 mod logs;
 mod machine_output;
 mod meta;

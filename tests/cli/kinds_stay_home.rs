@@ -1,34 +1,52 @@
-//! Guards that keep apply generic over kinds, by reading the source: outside its tests, `apply`
-//! (`src/apply.rs`, `src/apply/`) spells no attribute name of the schema's tables and matches
-//! no resource `Kind` — what a kind's operations send and record is `resources/<kind>/exec.rs`'s.
-//! And neither `apply` nor the kinds' execution (`resources/*/exec.rs`, `resources/execute*`)
-//! spells a parameter name of the Alibaba API: requests go through the typed structs of
-//! `provider::wire`. A violation names the file and line.
+//! Issue 11's guard that each resource kind owns its meaning, by reading the source:
+//!
+//! - the generic stages (`src/plan/`, `src/apply.rs`, `src/apply/`, `src/render/`) spell no
+//!   attribute name of the schema tables and name no resource `Kind` variant — what a kind means
+//!   lives in `src/resources/<kind>/`, reached through the dispatchers there;
+//! - nothing outside the provider layer (`src/provider/`) spells a parameter name of the Alibaba
+//!   API: requests go through `provider::wire`'s typed structs.
+//!
+//! The names are read when the test runs (attributes and kinds from `schema::SCHEMAS`, parameters
+//! from `provider::wire`'s declarations), so a new attribute, kind or parameter is guarded without
+//! editing this file. Comments, `#[cfg(test)]` items and `tests.rs`/`testing.rs` files are left
+//! out; a literal followed by `:` is a key of an output format (`json!({"id": …})`), not an
+//! attribute read. A violation names file and line.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use netform::config::Mode;
-use netform::schema;
+use netform::schema::SCHEMAS;
 
 use crate::harness::repo;
 
-/// Every attribute name of the schema's tables, managed resources and data sources alike.
+/// The generic stages that must not know a kind's attributes.
+const GENERIC: &[&str] = &["src/plan", "src/apply.rs", "src/apply", "src/render"];
+
+/// Every attribute name of every schema table, managed kinds and data sources alike.
 fn attribute_names() -> BTreeSet<&'static str> {
-    [Mode::Managed, Mode::Data]
-        .into_iter()
-        .flat_map(|mode| {
-            schema::type_names(mode)
-                .into_iter()
-                .filter_map(move |ty| schema::lookup(mode, ty).map(|(s, _)| s))
-        })
+    SCHEMAS
+        .iter()
         .flat_map(|s| s.attrs.iter().map(|a| a.name))
         .collect()
 }
 
-/// The parameter names `provider::wire` declares (`field: Type = "ParameterName"`).
+/// The variants of the schema's `Kind`, as source spells them (`Kind::Eni`).
+fn kind_variants() -> BTreeSet<String> {
+    SCHEMAS
+        .iter()
+        .map(|s| format!("Kind::{:?}", s.kind))
+        .collect()
+}
+
+/// The parameter names `provider::wire` declares (`field: Type = "ParameterName",`), less the
+/// values a user writes in HCL that happen to be spelled alike (the bind target `IpAddress`).
 fn parameter_names(root: &Path) -> BTreeSet<String> {
-    let decl = regex_lite::Regex::new(r#"=\s*"([A-Z][A-Za-z0-9]*)""#).expect("regex");
+    let decl =
+        regex_lite::Regex::new(r#"\w+\s*:[^=\n]+=\s*"([A-Z][A-Za-z0-9]*)"\s*,"#).expect("regex");
+    let values: BTreeSet<&str> = SCHEMAS
+        .iter()
+        .flat_map(|s| s.attrs.iter().flat_map(|a| a.values.iter().copied()))
+        .collect();
     let mut files = Vec::new();
     rust_files(&root.join("src/provider/wire"), &mut files);
     files
@@ -37,6 +55,7 @@ fn parameter_names(root: &Path) -> BTreeSet<String> {
             let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{e}"));
             decl.captures_iter(&text)
                 .map(|c| c[1].to_string())
+                .filter(|p| !values.contains(p.as_str()))
                 .collect::<Vec<_>>()
         })
         .collect()
@@ -87,8 +106,7 @@ fn product_lines(text: &str) -> Vec<(usize, String)> {
     out
 }
 
-/// The product source files of apply, relative to the repository, with `/`. A `tests.rs` is a
-/// test module (declared under `#[cfg(test)]` beside the code it tests).
+/// The product source files under `under` (files or directories), relative to the repository.
 fn sources(root: &Path, under: &[&str]) -> Vec<(String, String)> {
     let mut files = Vec::new();
     for u in under {
@@ -117,50 +135,48 @@ fn sources(root: &Path, under: &[&str]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Where `code` has a string literal that is one of `names`, as "file:line: what".
+/// Where `text` has a string literal that is one of `names` (and not a format key), as
+/// "file:line: what".
 fn literals_of(file: &str, text: &str, names: &dyn Fn(&str) -> bool, what: &str) -> Vec<String> {
-    let lit = regex_lite::Regex::new(r#""([A-Za-z0-9_]+)""#).expect("regex");
+    let lit = regex_lite::Regex::new(r#""([A-Za-z0-9_]+)"(\s*:)?"#).expect("regex");
     product_lines(text)
         .into_iter()
         .flat_map(|(n, code)| {
             lit.captures_iter(&code)
-                .filter(|c| names(&c[1]))
+                .filter(|c| c.get(2).is_none() && names(&c[1]))
                 .map(|c| format!("{file}:{n}: {what} \"{}\"", &c[1]))
                 .collect::<Vec<_>>()
         })
         .collect()
 }
 
-/// Where `text` names a resource kind (`Kind::…`) outside its tests. A file with an `enum Kind`
-/// of its own (the waiter's kinds of object to read) is not naming the schema's.
-fn kind_matches(file: &str, text: &str) -> Vec<String> {
-    if text.contains("enum Kind ") {
-        return Vec::new();
-    }
+/// Where `text` names a variant of the schema's `Kind` outside its tests.
+fn kind_names(file: &str, text: &str, variants: &BTreeSet<String>) -> Vec<String> {
+    let re = regex_lite::Regex::new(r"\bKind::[A-Za-z]+").expect("regex");
     product_lines(text)
         .into_iter()
-        .filter(|(_, code)| code.contains("Kind::"))
-        .map(|(n, _)| format!("{file}:{n}: names a resource Kind"))
+        .flat_map(|(n, code)| {
+            re.find_iter(&code)
+                .filter(|m| variants.contains(m.as_str()))
+                .map(|m| format!("{file}:{n}: names {}", m.as_str()))
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 
-const APPLY: &[&str] = &["src/apply.rs", "src/apply"];
-
 #[test]
-fn apply_spells_no_attribute_name_and_matches_no_kind() {
+fn the_generic_stages_spell_no_attribute_name_and_name_no_kind() {
     let root = repo();
     let names = attribute_names();
+    let variants = kind_variants();
     assert!(
-        names.contains("network_interface_id") && names.contains("id") && names.len() > 50,
+        names.contains("network_interface_id") && names.len() > 50,
         "read only {} attribute names from the schema",
         names.len()
     );
-    let files = sources(&root, APPLY);
-    assert!(
-        files.len() >= 5,
-        "found only {} files of apply",
-        files.len()
-    );
+    assert!(variants.contains("Kind::Eni") && variants.len() >= 10);
+    let files = sources(&root, GENERIC);
+    assert!(files.len() >= 30, "found only {} files", files.len());
     let mut bad = Vec::new();
     for (file, text) in &files {
         bad.extend(literals_of(
@@ -169,17 +185,18 @@ fn apply_spells_no_attribute_name_and_matches_no_kind() {
             &|s| names.contains(s),
             "attribute name",
         ));
-        bad.extend(kind_matches(file, text));
+        bad.extend(kind_names(file, text, &variants));
     }
     assert!(
         bad.is_empty(),
-        "apply is generic over kinds: a kind's attributes and operations belong in resources/<kind>/exec.rs (reach them through resources::execute):\n{}",
+        "plan, apply and render are generic over kinds: move these into src/resources/<kind>/ \
+         and reach them through the dispatcher there:\n{}",
         bad.join("\n")
     );
 }
 
 #[test]
-fn apply_and_the_kinds_execution_spell_no_api_parameter() {
+fn nothing_outside_the_provider_layer_spells_an_api_parameter() {
     let root = repo();
     let params = parameter_names(&root);
     assert!(
@@ -187,19 +204,20 @@ fn apply_and_the_kinds_execution_spell_no_api_parameter() {
         "read only {} parameter names from provider::wire",
         params.len()
     );
-    let mut under: Vec<String> = APPLY.iter().map(|s| s.to_string()).collect();
-    under.push("src/resources/execute.rs".into());
-    under.push("src/resources/execute".into());
-    for entry in std::fs::read_dir(root.join("src/resources")).unwrap_or_else(|e| panic!("{e}")) {
-        let p = entry.unwrap_or_else(|e| panic!("{e}")).path();
-        if p.join("exec.rs").is_file() {
-            let rel = p.strip_prefix(&root).unwrap_or(&p).join("exec.rs");
-            under.push(rel.to_string_lossy().replace('\\', "/"));
-        }
-    }
+    let under: Vec<String> = std::fs::read_dir(root.join("src"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| !p.ends_with("provider") && !p.ends_with("provider.rs"))
+        .map(|p| {
+            format!(
+                "src/{}",
+                p.file_name().unwrap_or_default().to_string_lossy()
+            )
+        })
+        .collect();
     let under: Vec<&str> = under.iter().map(String::as_str).collect();
     let files = sources(&root, &under);
-    assert!(files.len() >= 10, "found only {} files", files.len());
+    assert!(files.len() >= 50, "found only {} files", files.len());
     let bad: Vec<String> = files
         .iter()
         .flat_map(|(file, text)| {
@@ -214,11 +232,12 @@ fn apply_and_the_kinds_execution_spell_no_api_parameter() {
 }
 
 #[test]
-fn the_scan_sees_literals_and_kinds_but_not_tests_or_comments() {
+fn the_scan_sees_literals_and_kinds_but_not_tests_comments_or_format_keys() {
     let text = r#"
 fn run() {
     get("network_interface_id"); // "instance_id" in a comment
-    match k { Kind::Eni => {} }
+    match k { Kind::Eni => {} Kind::Var => {} }
+    json!({ "mode": "managed" })
 }
 
 #[cfg(test)]
@@ -236,13 +255,14 @@ fn after() { send("NetworkInterfaceId"); }
         literals_of("f.rs", text, &names, "attribute name"),
         ["f.rs:3: attribute name \"network_interface_id\""]
     );
+    let variants: BTreeSet<String> = ["Kind::Eni".to_string(), "Kind::Eip".into()].into();
     assert_eq!(
-        kind_matches("f.rs", text),
-        ["f.rs:4: names a resource Kind"]
+        kind_names("f.rs", text, &variants),
+        ["f.rs:4: names Kind::Eni"]
     );
     let params = |s: &str| s == "NetworkInterfaceId";
     assert_eq!(
         literals_of("f.rs", text, &params, "parameter"),
-        ["f.rs:15: parameter \"NetworkInterfaceId\""]
+        ["f.rs:16: parameter \"NetworkInterfaceId\""]
     );
 }
