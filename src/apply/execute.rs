@@ -583,7 +583,7 @@ impl Exec<'_> {
             list.into(),
             Value::set(items.iter().map(|s| Value::string(s.clone())).collect()),
         );
-        a.insert(count.into(), Value::Number(items.len() as f64));
+        a.insert(count.into(), Value::from(items.len()));
         a.insert("network_interface_id".into(), Value::string(id));
         a.insert("id".into(), Value::string(id));
         if let Some(info) = self.eni_now(id)? {
@@ -608,7 +608,7 @@ impl Exec<'_> {
                 .and_then(Value::as_seq)
                 .map(<[Value]>::len)
                 .unwrap_or(0);
-            a.insert(k.into(), Value::Number(n as f64));
+            a.insert(k.into(), Value::from(n));
         }
         Ok(vec![Update::Set(addr.clone(), a)])
     }
@@ -646,9 +646,7 @@ impl Exec<'_> {
         a.insert("id".into(), Value::string(format!("{eni}:{inst}")));
         a.insert(
             "device_index".into(),
-            info.device_index
-                .map(|d| Value::Number(d as f64))
-                .unwrap_or(Value::Null),
+            info.device_index.map(Value::from).unwrap_or(Value::Null),
         );
         vec![
             Update::Set(self.addr().clone(), a),

@@ -48,7 +48,7 @@ fn tags(t: &BTreeMap<String, String>) -> Value {
 }
 
 fn opt_num(n: Option<u64>) -> Value {
-    n.map(|x| Value::Number(x as f64)).unwrap_or(Value::Null)
+    n.map(Value::from).unwrap_or(Value::Null)
 }
 
 fn opt_bool(b: Option<bool>) -> Value {
@@ -83,14 +83,10 @@ pub fn eni(info: &EniInfo, cidr: Option<&(String, String)>) -> Attrs {
     ins(
         &mut a,
         "secondary_private_ip_address_count",
-        Value::Number(info.private_ips.len() as f64),
+        Value::from(info.private_ips.len()),
     );
     ins(&mut a, "ipv6_addresses", strs(&info.ipv6));
-    ins(
-        &mut a,
-        "ipv6_address_count",
-        Value::Number(info.ipv6.len() as f64),
-    );
+    ins(&mut a, "ipv6_address_count", Value::from(info.ipv6.len()));
     ins(&mut a, "tags", tags(&info.tags));
     ins(
         &mut a,
@@ -196,7 +192,7 @@ pub fn same(a: &Value, b: &Value) -> bool {
             Value::Set(x.clone()) == Value::set(y.clone())
         }
         (Value::Number(x), Value::String(s)) | (Value::String(s), Value::Number(x)) => {
-            s.parse::<f64>().ok() == Some(*x)
+            crate::lang::Number::parse(s).as_ref() == Some(x)
         }
         _ => a == b,
     }

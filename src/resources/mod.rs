@@ -102,11 +102,11 @@ fn address_set(s: &Shaping, after: &mut Attrs, list: &str, count: &str) {
         .and_then(|v| v.as_seq().map(<[Value]>::to_vec));
     match (s.desired.get(list), s.desired.get(count)) {
         (Some(l), _) => {
-            let n = l.as_seq().map(|x| Value::Number(x.len() as f64));
+            let n = l.as_seq().map(|x| Value::from(x.len()));
             after.insert(count.into(), n.unwrap_or(Value::unknown()));
         }
         (None, Some(Value::Number(n))) => {
-            let n = *n as usize;
+            let n = n.to_u64().unwrap_or(0) as usize;
             let l = match prior_list {
                 Some(p) if p.len() == n => Value::set(p),
                 Some(mut p) if p.len() > n => {
@@ -137,7 +137,7 @@ fn address_set(s: &Shaping, after: &mut Attrs, list: &str, count: &str) {
             let l = Value::set(prior_list.unwrap_or_default());
             let n = l.as_seq().map(<[Value]>::len).unwrap_or(0);
             after.insert(list.into(), l);
-            after.insert(count.into(), Value::Number(n as f64));
+            after.insert(count.into(), Value::from(n));
         }
     }
 }

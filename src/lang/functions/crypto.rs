@@ -97,7 +97,7 @@ fn bcrypt_fn(a: &[Value]) -> FnResult {
             1,
             format!(
                 "cost {} would take too long to compute; netform takes costs from 4 to {MAX_BCRYPT_COST}",
-                crate::lang::value::format_number(cost)
+                crate::lang::value::format_f64(cost)
             ),
         ));
     }
@@ -106,7 +106,7 @@ fn bcrypt_fn(a: &[Value]) -> FnResult {
             1,
             format!(
                 "error occured generating password crypto/bcrypt: cost {} is outside allowed range (4,31)",
-                crate::lang::value::format_number(cost)
+                crate::lang::value::format_f64(cost)
             ),
         ));
     }

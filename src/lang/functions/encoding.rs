@@ -344,9 +344,8 @@ pub(crate) fn json_encode(v: &Value) -> String {
 /// `100000000000000000000`), as Terraform does.
 fn write_json(v: &Value, out: &mut String) {
     match v {
-        Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e21 => {
-            out.push_str(&format!("{n:.0}"));
-        }
+        // cty writes every digit (`Text('f', -1)`), which serde_json's f64 cannot.
+        Value::Number(n) if !n.is_infinite() => out.push_str(&n.to_text()),
         Value::List(items) | Value::Set(items) => {
             out.push('[');
             for (i, x) in items.iter().enumerate() {
@@ -375,7 +374,89 @@ fn write_json(v: &Value, out: &mut String) {
 
 fn jsondecode(a: &[Value]) -> Result<Value, FuncError> {
     let s = string(a, 0)?;
-    serde_json::from_str::<serde_json::Value>(&s)
-        .map(|j| Value::from_json(&j))
-        .map_err(|e| FuncError::arg(0, e.to_string()))
+    let j = serde_json::from_str::<serde_json::Value>(&s)
+        .map_err(|e| FuncError::arg(0, e.to_string()))?;
+    // serde_json keeps numbers as f64; cty reads their digits at 512 bits.
+    let mut at = 0;
+    Ok(exact_json(s.as_bytes(), &mut at).unwrap_or_else(|| Value::from_json(&j)))
+}
+
+/// Reads the JSON value at `at` (already known valid) with numbers from their own digits.
+fn exact_json(src: &[u8], at: &mut usize) -> Option<Value> {
+    let skip_ws = |at: &mut usize| {
+        while src.get(*at).is_some_and(u8::is_ascii_whitespace) {
+            *at += 1;
+        }
+    };
+    skip_ws(at);
+    let start = *at;
+    let v = match *src.get(start)? {
+        b'{' => {
+            *at += 1;
+            let mut m = std::collections::BTreeMap::new();
+            loop {
+                skip_ws(at);
+                match src.get(*at)? {
+                    b'}' => break,
+                    b',' => *at += 1,
+                    _ => {
+                        let Value::String(k) = exact_json(src, at)? else {
+                            return None;
+                        };
+                        skip_ws(at);
+                        *at += 1; // the colon
+                        m.insert(k, exact_json(src, at)?);
+                    }
+                }
+            }
+            *at += 1;
+            Value::Map(m)
+        }
+        b'[' => {
+            *at += 1;
+            let mut items = Vec::new();
+            loop {
+                skip_ws(at);
+                match src.get(*at)? {
+                    b']' => break,
+                    b',' => *at += 1,
+                    _ => items.push(exact_json(src, at)?),
+                }
+            }
+            *at += 1;
+            Value::List(items)
+        }
+        b'"' => {
+            *at += 1;
+            while *src.get(*at)? != b'"' {
+                *at += if src[*at] == b'\\' { 2 } else { 1 };
+            }
+            *at += 1;
+            let text = std::str::from_utf8(&src[start..*at]).ok()?;
+            Value::String(serde_json::from_str(text).ok()?)
+        }
+        b't' | b'f' | b'n' => {
+            let word = src[start..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .count();
+            *at += word;
+            match &src[start..*at] {
+                b"true" => Value::Bool(true),
+                b"false" => Value::Bool(false),
+                _ => Value::Null,
+            }
+        }
+        _ => {
+            let len = src[start..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit() || b"+-.eE".contains(c))
+                .count();
+            *at += len;
+            Value::Number(crate::lang::Number::parse(
+                std::str::from_utf8(&src[start..*at]).ok()?,
+            )?)
+        }
+    };
+    Some(v)
 }
