@@ -1,4 +1,4 @@
-//! Hash and crypto functions: digests of strings and files, UUIDs and bcrypt.
+//! Hash and crypto functions: digests of strings and files, UUIDs, bcrypt and rsadecrypt.
 //!
 //! Digests are of the UTF-8 bytes of the string (or of the file), written as lower-case hex or
 //! as standard base64, as Terraform writes them.
@@ -7,6 +7,8 @@ use base64::Engine;
 use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
+
+mod rsadecrypt;
 
 use super::filesystem::read_bytes;
 use super::{FnResult, Func, FuncCtx, FuncError, Param, number, string};
@@ -35,6 +37,11 @@ pub(super) const FUNCS: &[Func] = &[
         "uuidv5",
         &[Param::new("namespace"), Param::new("name")],
         |a, _| uuidv5(a),
+    ),
+    Func::new(
+        "rsadecrypt",
+        &[Param::new("ciphertext"), Param::new("privatekey")],
+        |a, _| rsadecrypt::rsadecrypt(a),
     ),
     Func::new("bcrypt", &[STR], |a, _| bcrypt_fn(a))
         .variadic(Param::new("cost"))
