@@ -1455,6 +1455,14 @@ pub(crate) fn nfc(s: String) -> String {
 
 /// A number literal at cty's 512 bits, from its text: hcl-edit's own value is an f64.
 fn literal_number(n: &hcl_edit::Formatted<hcl_edit::Number>) -> super::Number {
+    // Integers written as digits are exact in hcl-edit's value: the common case parses nothing.
+    let digits = n.as_repr().is_some_and(|r| {
+        r.bytes()
+            .all(|b| b.is_ascii_digit() || b == b'-' || b.is_ascii_whitespace())
+    });
+    if digits && let Some(i) = n.value().as_i64() {
+        return super::Number::literal(i);
+    }
     let text: String = n
         .as_repr()
         .map(|r| r.chars().filter(|c| !c.is_whitespace()).collect())

@@ -94,6 +94,14 @@ impl Number {
         Number(Repr::Int { v, prec: INT_PREC })
     }
 
+    /// An integer written in the configuration (512 bits, as cty parses it).
+    pub const fn literal(v: i64) -> Number {
+        Number(Repr::Int {
+            v,
+            prec: LITERAL_PREC,
+        })
+    }
+
     pub const fn zero() -> Number {
         Number::from_i64(0)
     }
@@ -187,12 +195,9 @@ impl Number {
         }
         let exp10 = exp10.saturating_sub(frac.len() as i64);
         // Small integers need no big arithmetic.
-        if exp10 == 0 && int.len() + frac.len() <= 18 {
-            let v: i64 = format!("{int}{frac}").parse().ok()?;
-            return Some(Number(Repr::Int {
-                v: if neg { -v } else { v },
-                prec: LITERAL_PREC,
-            }));
+        if exp10 == 0 && frac.is_empty() && int.len() <= 18 {
+            let v: i64 = int.parse().ok()?;
+            return Some(Number::literal(if neg { -v } else { v }));
         }
         let mant = BigUint::parse_bytes(format!("{int}{frac}").as_bytes(), 10)?;
         Some(scale10(neg, mant, exp10))
