@@ -201,8 +201,11 @@ impl Value {
         match j {
             J::Null => Value::Null,
             J::Bool(b) => Value::Bool(*b),
+            // cty reads JSON numbers at 512 bits; integers need no text.
             J::Number(n) => Value::Number(
-                Number::parse(&n.to_string())
+                n.as_i64()
+                    .map(Number::literal)
+                    .or_else(|| Number::parse(&n.to_string()))
                     .or_else(|| n.as_f64().and_then(Number::from_f64))
                     .unwrap_or_else(Number::zero),
             ),
