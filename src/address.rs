@@ -24,7 +24,7 @@ impl InstanceKey {
     pub fn to_value(&self) -> Value {
         match self {
             InstanceKey::None => Value::Null,
-            InstanceKey::Int(i) => Value::Number(*i as f64),
+            InstanceKey::Int(i) => Value::from(*i),
             InstanceKey::Str(s) => Value::string(s.clone()),
         }
     }
@@ -32,7 +32,7 @@ impl InstanceKey {
     /// The key a value selects: a whole number selects a `count` index, a string a `for_each` key.
     pub fn from_value(v: &Value) -> Option<InstanceKey> {
         match v {
-            Value::Number(n) if n.fract() == 0.0 => Some(InstanceKey::Int(*n as i64)),
+            Value::Number(n) if n.is_integer() => n.to_i64().map(InstanceKey::Int),
             Value::String(s) => Some(InstanceKey::Str(s.clone())),
             _ => None,
         }

@@ -236,7 +236,7 @@ fn resolve(
             && c.is_unknown()
         {
             let n = items.len();
-            out.insert(count.into(), Value::Number(n as f64));
+            out.insert(count.into(), Value::from(n));
         }
     }
     Ok(out)

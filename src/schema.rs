@@ -496,7 +496,7 @@ fn convert(attr: &AttrSchema, v: &Value) -> Result<Value, String> {
     let converted = match attr.ty {
         Str | StrOrNum => scalar_str(v)?,
         Num => v
-            .coerce_number()
+            .to_number()
             .map(Value::Number)
             .ok_or_else(|| format!("a number is required, not {}", v.type_name()))?,
         Bool => v
@@ -589,8 +589,8 @@ fn convert(attr: &AttrSchema, v: &Value) -> Result<Value, String> {
 /// The API's bounds: whole numbers in range, and enough elements in a set.
 fn check_bounds(attr: &AttrSchema, v: &Value) -> Result<(), String> {
     if let (Some((lo, hi)), Value::Number(n)) = (attr.range, v) {
-        let whole = n.fract() == 0.0 && n.is_finite();
-        if !whole || *n < f64::from(lo) || *n > f64::from(hi) {
+        let whole = n.to_i64().unwrap_or(-1);
+        if whole < i64::from(lo) || whole > i64::from(hi) {
             let span = if hi == u32::MAX {
                 format!("a whole number ≥ {lo}")
             } else {
@@ -629,17 +629,17 @@ mod tests {
         let bad = |d: &[Diagnostic]| d.iter().any(|d| d.is_error());
         assert!(bad(&eni(
             "secondary_private_ip_address_count",
-            Value::Number(-1.0)
+            Value::from(-1i64)
         )));
         assert!(bad(&eni(
             "secondary_private_ip_address_count",
-            Value::Number(1.5)
+            Value::from_f64(1.5)
         )));
         assert!(!bad(&eni(
             "secondary_private_ip_address_count",
-            Value::Number(0.0)
+            Value::from(0i64)
         )));
-        assert!(bad(&eni("ipv6_address_count", Value::Number(-3.0))));
+        assert!(bad(&eni("ipv6_address_count", Value::from(-3i64))));
         assert!(bad(&eni("security_group_ids", Value::List(vec![]))));
         assert!(!bad(&eni(
             "security_group_ids",
@@ -651,12 +651,12 @@ mod tests {
         assert!(!bad(&eni("tags", tags("netform-team"))));
         let eip_tags = run("alicloud_eip_address", &[("tags", tags("netform:address"))]).1;
         assert!(bad(&eip_tags), "an EIP's identity tags are reserved too");
-        assert!(bad(&eni("queue_number", Value::Number(0.0))));
-        assert!(bad(&eni("queue_number", Value::Number(2049.0))));
-        assert!(!bad(&eni("queue_number", Value::Number(2048.0))));
+        assert!(bad(&eni("queue_number", Value::from(0i64))));
+        assert!(bad(&eni("queue_number", Value::from(2049i64))));
+        assert!(!bad(&eni("queue_number", Value::from(2048i64))));
         let d = run(
             "netform_secondary_private_ips",
-            &[("private_ip_address_count", Value::Number(-1.0))],
+            &[("private_ip_address_count", Value::from(-1i64))],
         )
         .1;
         assert!(
@@ -691,12 +691,12 @@ mod tests {
             "alicloud_network_interface",
             &[
                 ("vswitch_id", Value::string("vsw-1")),
-                ("private_ips_count", Value::Number(2.0)),
+                ("private_ips_count", Value::from(2i64)),
             ],
         );
         assert_eq!(
             out.get("secondary_private_ip_address_count"),
-            Some(&Value::Number(2.0))
+            Some(&Value::from(2i64))
         );
         assert_eq!(d.len(), 1);
         assert!(!d[0].is_error());
@@ -711,7 +711,7 @@ mod tests {
                     "private_ip_addresses",
                     Value::List(vec![Value::string("10.0.0.5")]),
                 ),
-                ("secondary_private_ip_address_count", Value::Number(1.0)),
+                ("secondary_private_ip_address_count", Value::from(1i64)),
             ],
         );
         let msgs: Vec<&str> = d.iter().map(|d| d.summary.as_str()).collect();
@@ -738,7 +738,7 @@ mod tests {
         let (out, d) = run(
             "alicloud_eip_address",
             &[
-                ("bandwidth", Value::Number(5.0)),
+                ("bandwidth", Value::from(5i64)),
                 ("tags", Value::Map(BTreeMap::new())),
             ],
         );

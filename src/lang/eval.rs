@@ -147,7 +147,7 @@ impl<'a> Evaluator<'a> {
         match expr {
             Expression::Null(_) => Ok(Value::Null),
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
-            Expression::Number(n) => Ok(Value::Number(n.value().as_f64().unwrap_or(f64::NAN))),
+            Expression::Number(n) => Ok(Value::Number(literal_number(n))),
             Expression::String(s) => Ok(Value::String(nfc(s.value().clone()))),
             Expression::Array(a) => {
                 let mut out = Vec::with_capacity(a.len());
@@ -216,12 +216,14 @@ impl<'a> Evaluator<'a> {
                 }
                 match u.operator.value() {
                     UnaryOperator::Neg => {
-                        v.coerce_number().map(|n| Value::Number(-n)).ok_or_else(|| {
-                            EvalError::new(
-                                "Unsuitable value for unary operand: a number is required",
-                                u.expr.span(),
-                            )
-                        })
+                        v.to_number()
+                            .map(|n| Value::Number(n.neg()))
+                            .ok_or_else(|| {
+                                EvalError::new(
+                                    "Unsuitable value for unary operand: a number is required",
+                                    u.expr.span(),
+                                )
+                            })
                     }
                     UnaryOperator::Not => {
                         v.coerce_bool().map(|b| Value::Bool(!b)).ok_or_else(|| {
@@ -773,8 +775,7 @@ impl<'a> Evaluator<'a> {
                 index_value(&value, &key).map_err(|m| EvalError::new(m, e.span().or(span)))
             }
             TraversalOperator::LegacyIndex(n) => {
-                index_value(&value, &Value::Number(*n.value() as f64))
-                    .map_err(|m| EvalError::new(m, span))
+                index_value(&value, &Value::from(*n.value())).map_err(|m| EvalError::new(m, span))
             }
             TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => Ok(value),
         }
@@ -832,7 +833,7 @@ impl<'a> Evaluator<'a> {
                 }
             }
             "count" => match (attr(0), self.count_index) {
-                (Some("index"), Some(i)) => Ok((Value::Number(i as f64), 1)),
+                (Some("index"), Some(i)) => Ok((Value::from(i), 1)),
                 (Some("index"), None) => Err(EvalError::new(
                     "Reference to \"count\" in non-counted context: count.index is only available in blocks that set count",
                     span_to(0),
@@ -964,7 +965,7 @@ impl<'a> Evaluator<'a> {
             return Ok(Value::unknown());
         }
         let num = |v: &Value, e: &Expression| {
-            v.coerce_number().ok_or_else(|| {
+            v.to_number().ok_or_else(|| {
                 EvalError::new(
                     format!(
                         "Unsuitable value for operand: a number is required, not {}",
@@ -992,28 +993,22 @@ impl<'a> Evaluator<'a> {
             Op::Or => Value::Bool(boolean(&lhs, &b.lhs_expr)? || boolean(&rhs, &b.rhs_expr)?),
             _ => {
                 let (x, y) = (num(&lhs, &b.lhs_expr)?, num(&rhs, &b.rhs_expr)?);
-                match op {
-                    Op::Plus => Value::Number(x + y),
-                    Op::Minus => Value::Number(x - y),
-                    Op::Mul => Value::Number(x * y),
-                    Op::Div => {
-                        if y == 0.0 {
-                            return Err(EvalError::new("Division by zero", b.rhs_expr.span()));
-                        }
-                        Value::Number(x / y)
-                    }
-                    Op::Mod => {
-                        if y == 0.0 {
-                            return Err(EvalError::new("Division by zero", b.rhs_expr.span()));
-                        }
-                        Value::Number(x % y)
-                    }
-                    Op::Less => Value::Bool(x < y),
-                    Op::LessEq => Value::Bool(x <= y),
-                    Op::Greater => Value::Bool(x > y),
-                    Op::GreaterEq => Value::Bool(x >= y),
-                    _ => Value::Null,
-                }
+                let arith = match op {
+                    Op::Plus => x.add(&y),
+                    Op::Minus => x.sub(&y),
+                    Op::Mul => x.mul(&y),
+                    Op::Div => x.div(&y),
+                    Op::Mod => x.rem(&y),
+                    Op::Less => return Ok(Value::Bool(x < y)),
+                    Op::LessEq => return Ok(Value::Bool(x <= y)),
+                    Op::Greater => return Ok(Value::Bool(x > y)),
+                    Op::GreaterEq => return Ok(Value::Bool(x >= y)),
+                    _ => return Ok(Value::Null),
+                };
+                // hcl's wording for a failed operator function.
+                Value::Number(arith.map_err(|e| {
+                    EvalError::new(format!("Error during operation: {e}."), b.rhs_expr.span())
+                })?)
             }
         })
     }
@@ -1458,6 +1453,25 @@ pub(crate) fn nfc(s: String) -> String {
     s.nfc().collect()
 }
 
+/// A number literal at cty's 512 bits, from its text: hcl-edit's own value is an f64.
+fn literal_number(n: &hcl_edit::Formatted<hcl_edit::Number>) -> super::Number {
+    // Integers written as digits are exact in hcl-edit's value: the common case parses nothing.
+    let digits = n.as_repr().is_some_and(|r| {
+        r.bytes()
+            .all(|b| b.is_ascii_digit() || b == b'-' || b.is_ascii_whitespace())
+    });
+    if digits && let Some(i) = n.value().as_i64() {
+        return super::Number::literal(i);
+    }
+    let text: String = n
+        .as_repr()
+        .map(|r| r.chars().filter(|c| !c.is_whitespace()).collect())
+        .unwrap_or_default();
+    super::Number::parse(&text)
+        .or_else(|| n.value().as_f64().and_then(super::Number::from_f64))
+        .unwrap_or_else(super::Number::zero)
+}
+
 /// The (key, value) pairs a `for` iterates: index/element for lists, key/value for maps,
 /// element/element for sets (as in Terraform).
 fn iter_collection(coll: &Value, span: Option<Range<usize>>) -> Result<Vec<(Value, Value)>> {
@@ -1465,7 +1479,7 @@ fn iter_collection(coll: &Value, span: Option<Range<usize>>) -> Result<Vec<(Valu
         Value::List(v) => Ok(v
             .iter()
             .enumerate()
-            .map(|(i, x)| (Value::Number(i as f64), x.clone()))
+            .map(|(i, x)| (Value::from(i), x.clone()))
             .collect()),
         Value::Set(v) => Ok(v.iter().map(|x| (x.clone(), x.clone())).collect()),
         Value::Map(m) => Ok(m
@@ -1523,16 +1537,16 @@ pub fn index_value(value: &Value, key: &Value) -> std::result::Result<Value, Str
         Value::Unknown(_) => Ok(Value::unknown()),
         Value::List(v) => {
             let n = key
-                .coerce_number()
+                .to_number()
                 .ok_or_else(|| "Invalid index: a number is required".to_string())?;
-            if n < 0.0 || n.fract() != 0.0 || n as usize >= v.len() {
-                return Err(format!(
-                    "Invalid index: the given key does not identify an element in this collection value (index {}, length {})",
-                    super::value::format_number(n),
+            match n.to_u64().and_then(|i| usize::try_from(i).ok()) {
+                Some(i) if i < v.len() => Ok(v[i].clone()),
+                _ if !n.is_integer() && !n.is_infinite() => Err("Invalid index: the given key does not identify an element in this collection value: indexing a sequence requires a whole number, but the given index has a fractional part.".into()),
+                _ => Err(format!(
+                    "Invalid index: the given key does not identify an element in this collection value (index {n}, length {})",
                     v.len()
-                ));
+                )),
             }
-            Ok(v[n as usize].clone())
         }
         Value::Map(m) => {
             let k = key
@@ -1634,7 +1648,7 @@ mod tests {
     impl Lookup for L {
         fn var(&self, name: &str) -> Option<Value> {
             match name {
-                "n" => Some(Value::Number(3.0)),
+                "n" => Some(Value::from(3u64)),
                 "names" => Some(Value::List(vec![Value::string("a"), Value::string("b")])),
                 _ => None,
             }
@@ -1708,7 +1722,7 @@ mod tests {
 
     #[test]
     fn arithmetic_and_comparison() {
-        assert_eq!(ev("var.n * 2 + 1"), Ok(Value::Number(7.0)));
+        assert_eq!(ev("var.n * 2 + 1"), Ok(Value::from(7u64)));
         assert_eq!(ev("var.n > 2 && true"), Ok(Value::Bool(true)));
         assert_eq!(ev("\"1\" == 1"), Ok(Value::Bool(false)));
     }
@@ -1746,7 +1760,7 @@ mod tests {
             ev("{for x in [\"a\", \"b\", \"a\"] : x => x...}").map(|v| v.to_json()),
             Ok(serde_json::json!({"a": ["a", "a"], "b": ["b"]}))
         );
-        assert_eq!(ev("var.n[*]"), Ok(Value::List(vec![Value::Number(3.0)])));
+        assert_eq!(ev("var.n[*]"), Ok(Value::List(vec![Value::from(3u64)])));
     }
 
     #[test]
@@ -1814,7 +1828,7 @@ mod tests {
 
     #[test]
     fn try_and_can_are_lazy() {
-        assert_eq!(ev("try(var.missing, 5)"), Ok(Value::Number(5.0)));
+        assert_eq!(ev("try(var.missing, 5)"), Ok(Value::from(5u64)));
         assert_eq!(ev("can(var.missing)"), Ok(Value::Bool(false)));
         assert_eq!(ev("can(var.n)"), Ok(Value::Bool(true)));
     }

@@ -397,7 +397,7 @@ fn convert(t: &Type, v: &Value) -> Result<Value, String> {
 
 /// Parses a number the way cty does from a string: a plain decimal (with optional sign, fraction
 /// and exponent), no surrounding space, no hex, no `inf`/`nan`.
-pub(crate) fn parse_decimal(s: &str) -> Option<f64> {
+pub(crate) fn parse_decimal(s: &str) -> Option<super::Number> {
     let ok = !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | 'e' | 'E'))
@@ -405,7 +405,7 @@ pub(crate) fn parse_decimal(s: &str) -> Option<f64> {
     if !ok {
         return None;
     }
-    s.parse::<f64>().ok().filter(|n| n.is_finite())
+    super::Number::parse(s).filter(|n| !n.is_infinite())
 }
 
 /// Terraform's "single type" unification, applied when a tuple or object becomes a list, set or
@@ -431,7 +431,7 @@ pub(crate) fn unify(items: &[Value]) -> Option<Vec<Value>> {
                 items
                     .iter()
                     .map(|v| match v {
-                        Value::Number(n) => Value::String(format_number(*n)),
+                        Value::Number(n) => Value::String(format_number(n)),
                         Value::Bool(b) => Value::String(b.to_string()),
                         other => other.clone(),
                     })
@@ -461,7 +461,7 @@ mod tests {
     }
 
     fn n(x: f64) -> Value {
-        Value::Number(x)
+        Value::from_f64(x)
     }
 
     fn map(pairs: &[(&str, Value)]) -> Value {

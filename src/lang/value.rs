@@ -10,11 +10,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+pub use super::number::Number;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Null,
     Bool(bool),
-    Number(f64),
+    Number(Number),
     String(String),
     /// A list or a tuple.
     List(Vec<Value>),
@@ -105,17 +107,53 @@ impl Value {
     pub fn coerce_string(&self) -> Option<String> {
         match self {
             Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(format_number(*n)),
+            Value::Number(n) => Some(n.to_text()),
             Value::Bool(b) => Some(b.to_string()),
             _ => None,
         }
     }
 
     /// Terraform's automatic conversion to number: strings that parse as numbers convert.
-    pub fn coerce_number(&self) -> Option<f64> {
+    pub fn to_number(&self) -> Option<Number> {
         match self {
-            Value::Number(n) => Some(*n),
-            Value::String(s) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
+            Value::Number(n) => Some(n.clone()),
+            Value::String(s) => Number::parse(s),
+            _ => None,
+        }
+    }
+
+    /// [`Value::to_number`] as the nearest finite `f64`, for counts and sizes.
+    pub fn coerce_number(&self) -> Option<f64> {
+        self.to_number()
+            .map(|n| n.to_f64())
+            .filter(|n| n.is_finite())
+    }
+
+    /// A number from a Go `float64`, as cty's `NumberFloatVal`; NaN is null.
+    pub fn from_f64(f: f64) -> Value {
+        Number::from_f64(f).map_or(Value::Null, Value::Number)
+    }
+
+    /// The number as an `i64`, when it is a whole number that fits.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Number(n) => n.to_i64(),
+            _ => None,
+        }
+    }
+
+    /// The number as a `u64`, when it is a whole number that fits.
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Value::Number(n) => n.to_u64(),
+            _ => None,
+        }
+    }
+
+    /// The number as the nearest `f64`.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => Some(n.to_f64()),
             _ => None,
         }
     }
@@ -135,7 +173,7 @@ impl Value {
         match self {
             Value::Null | Value::Unknown(_) => J::Null,
             Value::Bool(b) => J::Bool(*b),
-            Value::Number(n) => number_to_json(*n),
+            Value::Number(n) => number_to_json(n),
             Value::String(s) => J::String(s.clone()),
             Value::List(v) | Value::Set(v) => J::Array(v.iter().map(Value::to_json).collect()),
             Value::Map(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
@@ -163,7 +201,14 @@ impl Value {
         match j {
             J::Null => Value::Null,
             J::Bool(b) => Value::Bool(*b),
-            J::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
+            // cty reads JSON numbers at 512 bits; integers need no text.
+            J::Number(n) => Value::Number(
+                n.as_i64()
+                    .map(Number::literal)
+                    .or_else(|| Number::parse(&n.to_string()))
+                    .or_else(|| n.as_f64().and_then(Number::from_f64))
+                    .unwrap_or_else(Number::zero),
+            ),
             J::String(s) => Value::String(s.clone()),
             J::Array(v) => Value::List(v.iter().map(Value::from_json).collect()),
             J::Object(m) => Value::Map(
@@ -175,24 +220,41 @@ impl Value {
     }
 }
 
-fn number_to_json(n: f64) -> serde_json::Value {
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        serde_json::Value::from(n as i64)
-    } else {
-        serde_json::Number::from_f64(n)
-            .map(serde_json::Value::Number)
-            .unwrap_or(serde_json::Value::Null)
+/// Whole numbers that fit 64 bits are JSON integers; other numbers go through `f64`, which is
+/// as much as a `serde_json` number holds (`jsonencode` writes every digit itself).
+fn number_to_json(n: &Number) -> serde_json::Value {
+    if let Some(i) = n.to_i64() {
+        return serde_json::Value::from(i);
     }
+    if let Some(u) = n.to_bigint().and_then(|b| u64::try_from(b).ok()) {
+        return serde_json::Value::from(u);
+    }
+    serde_json::Number::from_f64(n.to_f64())
+        .map(serde_json::Value::Number)
+        .unwrap_or(serde_json::Value::Null)
 }
 
-/// Numbers print as Terraform prints them: integers without a fraction.
-pub fn format_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
-    }
+/// Numbers print as Terraform prints them: integers without a fraction, others with the
+/// shortest digits their precision needs.
+pub fn format_number(n: &Number) -> String {
+    n.to_text()
 }
+
+/// An `f64` as Terraform prints the number (for messages about small numbers).
+pub fn format_f64(f: f64) -> String {
+    Number::from_f64(f).map_or_else(|| f.to_string(), |n| n.to_text())
+}
+
+macro_rules! value_from_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value {
+            fn from(v: $t) -> Value {
+                Value::Number(Number::from(v))
+            }
+        }
+    )*};
+}
+value_from_int!(i8, i16, i32, i64, u8, u16, u32, u64, usize);
 
 /// A total order used for sets and sorting: by kind first, then by content. Strings sort
 /// lexically and numbers numerically, as Terraform orders set elements.
@@ -212,7 +274,7 @@ pub fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
     }
     match (a, b) {
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        (Value::Number(x), Value::Number(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+        (Value::Number(x), Value::Number(y)) => x.total_cmp(y),
         (Value::String(x), Value::String(y)) => x.cmp(y),
         (Value::List(x), Value::List(y)) | (Value::Set(x), Value::Set(y)) => {
             for (p, q) in x.iter().zip(y) {
@@ -242,7 +304,7 @@ impl fmt::Display for Value {
         match self {
             Value::Null => write!(f, "null"),
             Value::Bool(b) => write!(f, "{b}"),
-            Value::Number(n) => write!(f, "{}", format_number(*n)),
+            Value::Number(n) => write!(f, "{n}"),
             Value::String(s) => write!(f, "{}", serde_json::Value::String(s.clone())),
             Value::List(v) | Value::Set(v) => {
                 write!(f, "[")?;
@@ -285,16 +347,28 @@ mod tests {
 
     #[test]
     fn numbers_render_without_fraction_when_whole() {
-        assert_eq!(format_number(5.0), "5");
-        assert_eq!(format_number(2.5), "2.5");
-        assert_eq!(Value::Number(3.0).to_json(), serde_json::json!(3));
+        assert_eq!(Value::from(5u64).to_string(), "5");
+        assert_eq!(Value::from_f64(2.5).to_string(), "2.5");
+        assert_eq!(Value::from(3u64).to_json(), serde_json::json!(3));
+        assert_eq!(
+            Value::from_json(&serde_json::json!(2.5)),
+            Value::from_f64(2.5)
+        );
+    }
+
+    #[test]
+    fn numbers_keep_values_small() {
+        // An inline i64 with its precision, or a box: no bigger than the String beside it.
+        assert_eq!(std::mem::size_of::<Number>(), 16);
+        assert_eq!(std::mem::size_of::<Value>(), 32);
     }
 
     #[test]
     fn coercions_follow_terraform() {
+        assert_eq!(Value::string("12").to_number(), Some(Number::from(12)));
         assert_eq!(Value::string("12").coerce_number(), Some(12.0));
         assert_eq!(Value::string("x").coerce_number(), None);
-        assert_eq!(Value::Number(1.0).coerce_string().as_deref(), Some("1"));
+        assert_eq!(Value::from(1u64).coerce_string().as_deref(), Some("1"));
         assert_eq!(Value::string("true").coerce_bool(), Some(true));
     }
 

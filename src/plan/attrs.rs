@@ -60,7 +60,7 @@ pub fn same(a: &Value, b: &Value) -> bool {
             Value::Set(x.clone()) == Value::set(y.clone())
         }
         (Value::Number(x), Value::String(s)) | (Value::String(s), Value::Number(x)) => {
-            s.parse::<f64>().ok() == Some(*x)
+            crate::lang::Number::parse(s).as_ref() == Some(x)
         }
         _ => a == b,
     }

@@ -159,7 +159,7 @@ pub fn targets(
                 Ok(Value::Set(v) | Value::List(v)) => v
                     .into_iter()
                     .enumerate()
-                    .map(|(i, x)| Some((Value::Number(i as f64), x)))
+                    .map(|(i, x)| Some((Value::from(i), x)))
                     .collect(),
                 Ok(other) => {
                     diags.push(

@@ -78,7 +78,7 @@ impl From<&Value> for SavedValue {
         match v {
             Value::Null => SavedValue::Null,
             Value::Bool(b) => SavedValue::Bool(*b),
-            Value::Number(n) => SavedValue::Number(*n),
+            Value::Number(n) => SavedValue::Number(n.to_f64()),
             Value::String(s) => SavedValue::String(s.clone()),
             Value::List(x) => SavedValue::List(x.iter().map(SavedValue::from).collect()),
             Value::Set(x) => SavedValue::Set(x.iter().map(SavedValue::from).collect()),
@@ -97,7 +97,7 @@ impl From<&SavedValue> for Value {
         match v {
             SavedValue::Null => Value::Null,
             SavedValue::Bool(b) => Value::Bool(*b),
-            SavedValue::Number(n) => Value::Number(*n),
+            SavedValue::Number(n) => Value::from_f64(*n),
             SavedValue::String(s) => Value::String(s.clone()),
             SavedValue::List(x) => Value::List(x.iter().map(Value::from).collect()),
             SavedValue::Set(x) => Value::set(x.iter().map(Value::from).collect()),
@@ -708,7 +708,7 @@ mod tests {
     fn sensitive_attributes_are_saved_unknown() {
         let attrs = Attrs::from([
             ("description".to_string(), Value::string("hunter2")),
-            ("bandwidth".to_string(), Value::Number(5.0)),
+            ("bandwidth".to_string(), Value::from(5i64)),
         ]);
         let hide = BTreeSet::from(["description".to_string()]);
         let saved = saved_attrs(&Some(attrs), &hide).expect("attrs");

@@ -184,11 +184,11 @@ fn address_set(s: &Shaping, after: &mut Attrs, list: &str, count: &str) {
         .and_then(|v| v.as_seq().map(<[Value]>::to_vec));
     match (s.desired.get(list), s.desired.get(count)) {
         (Some(l), _) => {
-            let n = l.as_seq().map(|x| Value::Number(x.len() as f64));
+            let n = l.as_seq().map(|x| Value::from(x.len()));
             after.insert(count.into(), n.unwrap_or(Value::unknown()));
         }
         (None, Some(Value::Number(n))) => {
-            let n = *n as usize;
+            let n = n.to_u64().unwrap_or(0) as usize;
             let l = match prior_list {
                 Some(p) if p.len() == n => Value::set(p),
                 Some(mut p) if p.len() > n => {
@@ -219,7 +219,7 @@ fn address_set(s: &Shaping, after: &mut Attrs, list: &str, count: &str) {
             let l = Value::set(prior_list.unwrap_or_default());
             let n = l.as_seq().map(<[Value]>::len).unwrap_or(0);
             after.insert(list.into(), l);
-            after.insert(count.into(), Value::Number(n as f64));
+            after.insert(count.into(), Value::from(n));
         }
     }
 }
@@ -256,7 +256,7 @@ fn tags(t: &BTreeMap<String, String>) -> Value {
 }
 
 fn opt_num(n: Option<u64>) -> Value {
-    n.map(|x| Value::Number(x as f64)).unwrap_or(Value::Null)
+    n.map(Value::from).unwrap_or(Value::Null)
 }
 
 fn opt_bool(b: Option<bool>) -> Value {

@@ -38,7 +38,7 @@ fn lowering_a_count_drops_the_highest_addresses_but_keeps_those_eips_are_bound_t
         "private_ip_addresses",
         ips(&["10.0.0.9", "10.0.0.10", "10.0.0.30", "10.0.0.200"]),
     )]);
-    let desired = attrs(&[("secondary_private_ip_address_count", Value::Number(2.0))]);
+    let desired = attrs(&[("secondary_private_ip_address_count", Value::from(2i64))]);
     let after = shaped(Kind::Eni, &desired, Some(&prior), &["10.0.0.200"]);
     // Numeric order: .9 before .10 (as text, "10.0.0.10" would sort first).
     assert_eq!(
@@ -58,9 +58,9 @@ fn a_listed_set_gives_its_count_and_a_new_count_is_for_the_cloud_to_fill() {
     let after = shaped(Kind::SecondaryIps, &desired, None, &[]);
     assert_eq!(
         after.get("private_ip_address_count"),
-        Some(&Value::Number(2.0))
+        Some(&Value::from(2i64))
     );
-    let desired = attrs(&[("secondary_private_ip_address_count", Value::Number(3.0))]);
+    let desired = attrs(&[("secondary_private_ip_address_count", Value::from(3i64))]);
     let after = shaped(Kind::Eni, &desired, None, &[]);
     assert!(
         after
@@ -124,7 +124,7 @@ fn an_attachment_is_gone_when_its_eni_is_attached_elsewhere() {
     let now = refreshed(Kind::Attachment, &mine("i-2"), &seen);
     assert_eq!(
         now.and_then(|a| a.get("device_index").cloned()),
-        Some(Value::Number(1.0))
+        Some(Value::from(1i64))
     );
 }
 
@@ -138,12 +138,12 @@ fn an_eip_keeps_the_configured_spelling_of_its_bandwidth() {
     };
     let before = attrs(&[
         ("id", Value::string("eip-1")),
-        ("bandwidth", Value::Number(5.0)),
+        ("bandwidth", Value::from(5i64)),
     ]);
     let now = refreshed(Kind::Eip, &before, &seen);
     assert_eq!(
         now.and_then(|a| a.get("bandwidth").cloned()),
-        Some(Value::Number(5.0))
+        Some(Value::from(5i64))
     );
     let gone = attrs(&[("id", Value::string("eip-2"))]);
     assert_eq!(refreshed(Kind::Eip, &gone, &seen), None);

@@ -157,7 +157,7 @@ mod tests {
                 "l",
                 Value::set(vec![Value::string("10.0.0.5"), Value::unknown()]),
             ),
-            ("n", Value::Number(3.0)),
+            ("n", Value::from(3i64)),
         ]);
         assert_eq!(
             Addresses::of(&listed, "l", "n"),
@@ -168,7 +168,7 @@ mod tests {
         assert!(Addresses::of(&picked, "l", "n").listed().is_empty());
         let neither = attrs(&[("n", Value::unknown())]);
         assert_eq!(Addresses::of(&neither, "l", "n"), Addresses::Unknown);
-        let negative = attrs(&[("n", Value::Number(-1.0))]);
+        let negative = attrs(&[("n", Value::from(-1i64))]);
         assert_eq!(Addresses::of(&negative, "l", "n"), Addresses::Unknown);
     }
 

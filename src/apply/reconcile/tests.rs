@@ -297,7 +297,7 @@ fn addresses_the_cloud_picked_are_replayed_with_their_token_and_not_assigned_twi
             "network_interface_id",
             Value::string(id_of(&in_state(&state, ENI).unwrap_or_default())),
         ),
-        ("private_ip_address_count", Value::Number(3.0)),
+        ("private_ip_address_count", Value::from(3i64)),
         ("private_ip_addresses", Value::Unknown(None)),
     ]);
     let assign = job(

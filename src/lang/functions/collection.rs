@@ -295,21 +295,21 @@ fn sum(a: &[Value]) -> FnResult {
     if items.is_empty() {
         return Err(FuncError::arg(0, "cannot sum an empty list"));
     }
-    let mut total = 0.0;
+    let mut total: Option<crate::lang::Number> = None;
     for x in items {
         let n = match x {
             Value::Null => None,
-            other => other.coerce_number(),
+            other => other.to_number(),
         }
         .ok_or_else(|| {
             FuncError::arg(0, "argument must be list, set, or tuple of number values")
         })?;
-        total += n;
+        total = Some(match total {
+            None => n,
+            Some(t) => t.add(&n).map_err(|e| FuncError::call(e.to_string()))?,
+        });
     }
-    if total.is_nan() {
-        return Err(FuncError::call("can't compute sum of opposing infinities"));
-    }
-    Ok(Value::Number(total))
+    Ok(total.map_or(Value::Null, Value::Number))
 }
 
 fn transpose(a: &[Value]) -> FnResult {
@@ -465,7 +465,7 @@ fn length(a: &[Value]) -> Result<Value, FuncError> {
             ));
         }
     };
-    Ok(Value::Number(n as f64))
+    Ok(Value::from(n))
 }
 
 fn concat(a: &[Value]) -> Result<Value, FuncError> {
@@ -545,7 +545,14 @@ fn element(a: &[Value]) -> Result<Value, FuncError> {
     if a[1].is_unknown() {
         return unknown();
     }
-    let idx = whole(a, 1)?;
+    // Terraform converts the index to a Go int.
+    let idx = super::num(a, 1)?.to_i64().ok_or_else(|| {
+        FuncError::arg(
+            1,
+            "invalid index: value must be a whole number, between -9223372036854775808 and \
+             9223372036854775807",
+        )
+    })?;
     match &a[0] {
         Value::Unknown(_) => unknown(),
         Value::List(items) => {
@@ -555,7 +562,7 @@ fn element(a: &[Value]) -> Result<Value, FuncError> {
                     "cannot use element function with an empty list",
                 ));
             }
-            if idx < 0.0 {
+            if idx < 0 {
                 return Err(FuncError::arg(
                     1,
                     "cannot use element function with a negative index",
@@ -582,7 +589,7 @@ fn index(a: &[Value]) -> Result<Value, FuncError> {
     items
         .iter()
         .position(|x| *x == a[1])
-        .map(|i| Value::Number(i as f64))
+        .map(Value::from)
         .ok_or_else(|| FuncError::arg(1, "item not found"))
 }
 

@@ -140,7 +140,7 @@ fn tostring(a: &[Value]) -> Result<Value, FuncError> {
 fn tonumber(a: &[Value]) -> Result<Value, FuncError> {
     match &a[0] {
         Value::Null => Ok(Value::Null),
-        Value::Number(n) => Ok(Value::Number(*n)),
+        Value::Number(n) => Ok(Value::Number(n.clone())),
         Value::String(s) => parse_decimal(s).map(Value::Number).ok_or_else(|| {
             FuncError::arg(
                 0,

@@ -1,4 +1,4 @@
-//! Hash and crypto functions: digests of strings and files, UUIDs and bcrypt.
+//! Hash and crypto functions: digests of strings and files, UUIDs, bcrypt and rsadecrypt.
 //!
 //! Digests are of the UTF-8 bytes of the string (or of the file), written as lower-case hex or
 //! as standard base64, as Terraform writes them.
@@ -7,6 +7,8 @@ use base64::Engine;
 use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
+
+mod rsadecrypt;
 
 use super::filesystem::read_bytes;
 use super::{FnResult, Func, FuncCtx, FuncError, Param, number, string};
@@ -35,6 +37,11 @@ pub(super) const FUNCS: &[Func] = &[
         "uuidv5",
         &[Param::new("namespace"), Param::new("name")],
         |a, _| uuidv5(a),
+    ),
+    Func::new(
+        "rsadecrypt",
+        &[Param::new("ciphertext"), Param::new("privatekey")],
+        |a, _| rsadecrypt::rsadecrypt(a),
     ),
     Func::new("bcrypt", &[STR], |a, _| bcrypt_fn(a))
         .variadic(Param::new("cost"))
@@ -97,7 +104,7 @@ fn bcrypt_fn(a: &[Value]) -> FnResult {
             1,
             format!(
                 "cost {} would take too long to compute; netform takes costs from 4 to {MAX_BCRYPT_COST}",
-                crate::lang::value::format_number(cost)
+                crate::lang::value::format_f64(cost)
             ),
         ));
     }
@@ -106,7 +113,7 @@ fn bcrypt_fn(a: &[Value]) -> FnResult {
             1,
             format!(
                 "error occured generating password crypto/bcrypt: cost {} is outside allowed range (4,31)",
-                crate::lang::value::format_number(cost)
+                crate::lang::value::format_f64(cost)
             ),
         ));
     }

@@ -33,10 +33,10 @@ pub(super) const FUNCS: &[Func] = &[
         |a, _| {
             let x = parse_timestamp(a, 0)?;
             let y = parse_timestamp(a, 1)?;
-            Ok(Value::Number(match x.0.cmp(&y.0) {
-                std::cmp::Ordering::Less => -1.0,
-                std::cmp::Ordering::Equal => 0.0,
-                std::cmp::Ordering::Greater => 1.0,
+            Ok(Value::from(match x.0.cmp(&y.0) {
+                std::cmp::Ordering::Less => -1,
+                std::cmp::Ordering::Equal => 0,
+                std::cmp::Ordering::Greater => 1,
             }))
         },
     ),

@@ -4,6 +4,7 @@ use base64::Engine;
 
 use super::{FnResult, Func, FuncError, Param, quote, string};
 
+mod codepages;
 mod yaml;
 use crate::lang::value::Value;
 
@@ -69,22 +70,40 @@ fn base64gzip(a: &[Value]) -> FnResult {
 }
 
 /// The encodings `textencodebase64` knows: Unicode's and ASCII's here, the legacy ones (GBK,
-/// windows-1250, Shift_JIS…) through encoding_rs's tables.
+/// windows-1250, Shift_JIS…) through encoding_rs's tables, IBM's code pages through ours.
 #[derive(Clone, Copy)]
 enum TextEncoding {
     Utf8,
+    /// IANA's `UTF-16`: big-endian with a byte order mark written, and read when there is one.
+    Utf16Bom,
     Utf16Le,
     Utf16Be,
     Latin1,
     Ascii,
     Legacy(&'static encoding_rs::Encoding),
+    Page(&'static codepages::CodePage),
+}
+
+/// Labels WHATWG gives an encoding that IANA's registry (Terraform's index) does not know.
+fn whatwg_only(label: &str) -> bool {
+    label.starts_with("x-") || matches!(label, "iso-8859-11" | "tis-620" | "dos-874")
 }
 
 fn text_encoding(a: &[Value], i: usize) -> Result<(TextEncoding, String), FuncError> {
     let name = string(a, i)?;
+    let unsupported = || {
+        FuncError::arg(
+            i,
+            format!(
+                "{} is not a supported IANA encoding name or alias in this Terraform version",
+                quote(&name)
+            ),
+        )
+    };
     let enc = match name.to_ascii_lowercase().replace('_', "-").as_str() {
         "utf-8" | "utf8" | "unicode-1-1-utf-8" => TextEncoding::Utf8,
-        "utf-16le" | "utf-16" => TextEncoding::Utf16Le,
+        "utf-16" => TextEncoding::Utf16Bom,
+        "utf-16le" => TextEncoding::Utf16Le,
         "utf-16be" => TextEncoding::Utf16Be,
         "iso-8859-1" | "latin1" | "l1" | "iso8859-1" | "iso-ir-100" | "cp819" => {
             TextEncoding::Latin1
@@ -92,24 +111,19 @@ fn text_encoding(a: &[Value], i: usize) -> Result<(TextEncoding, String), FuncEr
         "us-ascii" | "ascii" => TextEncoding::Ascii,
         // IANA's Microsoft code page names for what WHATWG calls GBK.
         "cp936" | "ms936" | "windows-936" => TextEncoding::Legacy(encoding_rs::GBK),
+        _ if let Some(page) = codepages::find(&name) => TextEncoding::Page(page),
+        label if whatwg_only(label) => return Err(unsupported()),
         _ if encoding_rs::Encoding::for_label(name.to_ascii_lowercase().as_bytes()).is_some() => {
             match encoding_rs::Encoding::for_label(name.to_ascii_lowercase().as_bytes()) {
                 Some(e) => TextEncoding::Legacy(e),
                 None => TextEncoding::Ascii,
             }
         }
-        _ => {
-            return Err(FuncError::arg(
-                i,
-                format!(
-                    "{} is not a supported IANA encoding name or alias in this Terraform version",
-                    quote(&name)
-                ),
-            ));
-        }
+        _ => return Err(unsupported()),
     };
     let shown = match enc {
         TextEncoding::Legacy(e) => e.name().to_string(),
+        TextEncoding::Page(p) => p.name.to_string(),
         _ => name,
     };
     Ok((enc, shown))
@@ -133,6 +147,15 @@ fn textencodebase64(a: &[Value]) -> FnResult {
             bytes.into_owned()
         }
         TextEncoding::Utf8 => s.into_bytes(),
+        TextEncoding::Page(p) => s
+            .chars()
+            .map(|c| p.encode(c))
+            .collect::<Option<Vec<u8>>>()
+            .ok_or_else(unrepresentable)?,
+        TextEncoding::Utf16Bom => [0xfe, 0xff]
+            .into_iter()
+            .chain(s.encode_utf16().flat_map(u16::to_be_bytes))
+            .collect(),
         TextEncoding::Utf16Le => s.encode_utf16().flat_map(u16::to_le_bytes).collect(),
         TextEncoding::Utf16Be => s.encode_utf16().flat_map(u16::to_be_bytes).collect(),
         TextEncoding::Latin1 | TextEncoding::Ascii => {
@@ -180,15 +203,25 @@ fn textdecodebase64(a: &[Value]) -> FnResult {
             text
         }
         TextEncoding::Utf8 => String::from_utf8(bytes).map_err(|_| undefined())?,
-        TextEncoding::Utf16Le | TextEncoding::Utf16Be => {
+        TextEncoding::Page(p) => bytes.iter().map(|b| p.decode(*b)).collect(),
+        TextEncoding::Utf16Le | TextEncoding::Utf16Be | TextEncoding::Utf16Bom => {
             if bytes.len() % 2 != 0 {
                 return Err(undefined());
             }
-            let units: Vec<u16> = bytes
+            // A byte order mark decides, and is not part of the text.
+            let (little, body) = match (enc, bytes.get(..2)) {
+                (TextEncoding::Utf16Bom, Some([0xff, 0xfe])) => (true, &bytes[2..]),
+                (TextEncoding::Utf16Bom, Some([0xfe, 0xff])) => (false, &bytes[2..]),
+                (e, _) => (matches!(e, TextEncoding::Utf16Le), &bytes[..]),
+            };
+            let units: Vec<u16> = body
                 .chunks(2)
-                .map(|p| match enc {
-                    TextEncoding::Utf16Le => u16::from_le_bytes([p[0], p[1]]),
-                    _ => u16::from_be_bytes([p[0], p[1]]),
+                .map(|p| {
+                    if little {
+                        u16::from_le_bytes([p[0], p[1]])
+                    } else {
+                        u16::from_be_bytes([p[0], p[1]])
+                    }
                 })
                 .collect();
             String::from_utf16(&units).map_err(|_| undefined())?
@@ -344,9 +377,8 @@ pub(crate) fn json_encode(v: &Value) -> String {
 /// `100000000000000000000`), as Terraform does.
 fn write_json(v: &Value, out: &mut String) {
     match v {
-        Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e21 => {
-            out.push_str(&format!("{n:.0}"));
-        }
+        // cty writes every digit (`Text('f', -1)`), which serde_json's f64 cannot.
+        Value::Number(n) if !n.is_infinite() => out.push_str(&n.to_text()),
         Value::List(items) | Value::Set(items) => {
             out.push('[');
             for (i, x) in items.iter().enumerate() {
@@ -375,7 +407,89 @@ fn write_json(v: &Value, out: &mut String) {
 
 fn jsondecode(a: &[Value]) -> Result<Value, FuncError> {
     let s = string(a, 0)?;
-    serde_json::from_str::<serde_json::Value>(&s)
-        .map(|j| Value::from_json(&j))
-        .map_err(|e| FuncError::arg(0, e.to_string()))
+    let j = serde_json::from_str::<serde_json::Value>(&s)
+        .map_err(|e| FuncError::arg(0, e.to_string()))?;
+    // serde_json keeps numbers as f64; cty reads their digits at 512 bits.
+    let mut at = 0;
+    Ok(exact_json(s.as_bytes(), &mut at).unwrap_or_else(|| Value::from_json(&j)))
+}
+
+/// Reads the JSON value at `at` (already known valid) with numbers from their own digits.
+fn exact_json(src: &[u8], at: &mut usize) -> Option<Value> {
+    let skip_ws = |at: &mut usize| {
+        while src.get(*at).is_some_and(u8::is_ascii_whitespace) {
+            *at += 1;
+        }
+    };
+    skip_ws(at);
+    let start = *at;
+    let v = match *src.get(start)? {
+        b'{' => {
+            *at += 1;
+            let mut m = std::collections::BTreeMap::new();
+            loop {
+                skip_ws(at);
+                match src.get(*at)? {
+                    b'}' => break,
+                    b',' => *at += 1,
+                    _ => {
+                        let Value::String(k) = exact_json(src, at)? else {
+                            return None;
+                        };
+                        skip_ws(at);
+                        *at += 1; // the colon
+                        m.insert(k, exact_json(src, at)?);
+                    }
+                }
+            }
+            *at += 1;
+            Value::Map(m)
+        }
+        b'[' => {
+            *at += 1;
+            let mut items = Vec::new();
+            loop {
+                skip_ws(at);
+                match src.get(*at)? {
+                    b']' => break,
+                    b',' => *at += 1,
+                    _ => items.push(exact_json(src, at)?),
+                }
+            }
+            *at += 1;
+            Value::List(items)
+        }
+        b'"' => {
+            *at += 1;
+            while *src.get(*at)? != b'"' {
+                *at += if src[*at] == b'\\' { 2 } else { 1 };
+            }
+            *at += 1;
+            let text = std::str::from_utf8(&src[start..*at]).ok()?;
+            Value::String(serde_json::from_str(text).ok()?)
+        }
+        b't' | b'f' | b'n' => {
+            let word = src[start..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .count();
+            *at += word;
+            match &src[start..*at] {
+                b"true" => Value::Bool(true),
+                b"false" => Value::Bool(false),
+                _ => Value::Null,
+            }
+        }
+        _ => {
+            let len = src[start..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit() || b"+-.eE".contains(c))
+                .count();
+            *at += len;
+            Value::Number(crate::lang::Number::parse(
+                std::str::from_utf8(&src[start..*at]).ok()?,
+            )?)
+        }
+    };
+    Some(v)
 }

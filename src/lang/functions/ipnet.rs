@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ::ipnet::IpNet;
 
 use super::{Func, FuncError, Param, string, whole};
-use crate::lang::value::{Value, format_number};
+use crate::lang::value::{Value, format_f64};
 
 const PREFIX: Param = Param::new("prefix");
 
@@ -97,7 +97,7 @@ fn cidrhost(a: &[Value]) -> Result<Value, FuncError> {
             1,
             format!(
                 "prefix of {prefix} does not accommodate a host numbered {}",
-                format_number(shown)
+                format_f64(shown)
             ),
         )
     };
@@ -144,7 +144,7 @@ fn cidrsubnet(a: &[Value]) -> Result<Value, FuncError> {
             1,
             format!(
                 "insufficient address space to extend prefix of {prefix} by {}",
-                format_number(newbits)
+                format_f64(newbits)
             ),
         ));
     }
@@ -159,7 +159,7 @@ fn cidrsubnet(a: &[Value]) -> Result<Value, FuncError> {
             2,
             format!(
                 "prefix extension of {newbits} does not accommodate a subnet numbered {}",
-                format_number(netnum)
+                format_f64(netnum)
             ),
         ));
     }
@@ -198,7 +198,7 @@ fn cidrsubnets(a: &[Value]) -> Result<Value, FuncError> {
                 i,
                 format!(
                     "would extend prefix to {} bits, which is too long for an {family} address",
-                    format_number(len)
+                    format_f64(len)
                 ),
             ));
         }

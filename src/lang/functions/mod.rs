@@ -34,7 +34,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::LazyLock;
 
-use super::value::Value;
+use super::value::{Number, Value};
 
 pub(crate) use filesystem::template_vars;
 
@@ -285,18 +285,24 @@ pub(crate) fn string(args: &[Value], i: usize) -> Result<String, FuncError> {
         .ok_or_else(|| FuncError::arg(i, "string required"))
 }
 
-pub(crate) fn number(args: &[Value], i: usize) -> Result<f64, FuncError> {
+pub(crate) fn num(args: &[Value], i: usize) -> Result<Number, FuncError> {
     args[i]
-        .coerce_number()
+        .to_number()
         .ok_or_else(|| FuncError::arg(i, "number required"))
 }
 
+/// The argument as the nearest `f64`, for the functions whose arguments are small (widths,
+/// prefix lengths, durations) or that cty computes in float64.
+pub(crate) fn number(args: &[Value], i: usize) -> Result<f64, FuncError> {
+    num(args, i).map(|n| n.to_f64())
+}
+
 pub(crate) fn whole(args: &[Value], i: usize) -> Result<f64, FuncError> {
-    let n = number(args, i)?;
-    if n.fract() != 0.0 {
+    let n = num(args, i)?;
+    if !n.is_integer() {
         return Err(FuncError::arg(i, "value must be a whole number"));
     }
-    Ok(n)
+    Ok(n.to_f64())
 }
 
 /// Quotes like Go's `%q` for the strings that matter (keys, paths) in messages.

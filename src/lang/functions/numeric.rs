@@ -1,7 +1,9 @@
 //! Numeric functions.
 
-use super::{FnResult, Func, FuncError, Param, number};
-use crate::lang::value::Value;
+use num_bigint::BigInt;
+
+use super::{FnResult, Func, FuncError, Param, num, number};
+use crate::lang::value::{Number, Value};
 
 const NUM: Param = Param::new("num");
 
@@ -11,21 +13,19 @@ pub(super) const FUNCS: &[Func] = &[
     Func::new("range", &[Param::new("start")], |a, _| range(a))
         .variadic(Param::new("params"))
         .at_most(3),
-    Func::new("abs", &[NUM], |a, _| Ok(Value::Number(number(a, 0)?.abs()))),
-    Func::new("ceil", &[NUM], |a, _| {
-        Ok(Value::Number(number(a, 0)?.ceil()))
-    }),
+    Func::new("abs", &[NUM], |a, _| Ok(Value::Number(num(a, 0)?.abs()))),
+    Func::new("ceil", &[NUM], |a, _| Ok(Value::Number(num(a, 0)?.ceil()))),
     Func::new("floor", &[NUM], |a, _| {
-        Ok(Value::Number(number(a, 0)?.floor()))
+        Ok(Value::Number(num(a, 0)?.floor()))
     }),
     Func::new("signum", &[NUM], |a, _| {
-        let n = number(a, 0)?;
-        Ok(Value::Number(if n < 0.0 {
-            -1.0
-        } else if n > 0.0 {
-            1.0
+        let n = num(a, 0)?;
+        Ok(Value::from(if n.is_negative() {
+            -1
+        } else if n.is_zero() {
+            0
         } else {
-            0.0
+            1
         }))
     }),
     Func::new("log", &[NUM, Param::new("base")], |a, _| {
@@ -45,7 +45,7 @@ fn not_nan(n: f64) -> FnResult {
     if n.is_nan() {
         return Err(FuncError::call("result is not a number"));
     }
-    Ok(Value::Number(n))
+    Ok(Value::from_f64(n))
 }
 
 /// Go's `big.Int.SetString`: an optional sign, then digits of the base; past base 36 lower-case
@@ -82,7 +82,7 @@ fn parseint(a: &[Value]) -> FnResult {
     if digits.is_empty() {
         return Err(bad());
     }
-    let mut n = 0.0f64;
+    let mut n = BigInt::from(0);
     for c in digits.chars() {
         let d = match c {
             '0'..='9' => c as u32 - '0' as u32,
@@ -94,9 +94,13 @@ fn parseint(a: &[Value]) -> FnResult {
         if d >= base {
             return Err(bad());
         }
-        n = n * base as f64 + d as f64;
+        n = n * base + d;
     }
-    Ok(Value::Number(if neg { -n } else { n }))
+    Ok(Value::Number(Number::from_bigint(&if neg {
+        -n
+    } else {
+        n
+    })))
 }
 
 /// Terraform refuses to build more than this many elements, so a typo in `range` fails fast
@@ -105,25 +109,27 @@ const RANGE_LIMIT: usize = 1024;
 
 fn range(a: &[Value]) -> Result<Value, FuncError> {
     let nums = (0..a.len())
-        .map(|i| number(a, i))
+        .map(|i| num(a, i))
         .collect::<Result<Vec<_>, _>>()?;
+    let unit = |down: bool| Number::from(if down { -1 } else { 1 });
     let (start, end, step) = match nums.as_slice() {
-        [end] => (0.0, *end, if *end < 0.0 { -1.0 } else { 1.0 }),
-        [start, end] => (*start, *end, if end < start { -1.0 } else { 1.0 }),
-        [start, end, step] => (*start, *end, *step),
+        [end] => (Number::zero(), end.clone(), unit(end.is_negative())),
+        [start, end] => (start.clone(), end.clone(), unit(end < start)),
+        [start, end, step] => (start.clone(), end.clone(), step.clone()),
         _ => unreachable!("arity is checked to be 1 to 3"),
     };
     let step_arg = a.len().saturating_sub(1);
-    if step == 0.0 {
+    let (up, down) = (!step.is_negative(), step.is_negative());
+    if step.is_zero() {
         return Err(FuncError::arg(step_arg, "step must not be zero"));
     }
-    if step < 0.0 && end > start {
+    if down && end > start {
         return Err(FuncError::arg(
             step_arg,
             "end must be less than start when step is negative",
         ));
     }
-    if step > 0.0 && end < start {
+    if up && end < start {
         return Err(FuncError::arg(
             step_arg,
             "end must be greater than start when step is positive",
@@ -131,15 +137,16 @@ fn range(a: &[Value]) -> Result<Value, FuncError> {
     }
     let mut out = Vec::new();
     let mut v = start;
-    while (step > 0.0 && v < end) || (step < 0.0 && v > end) {
+    while (up && v < end) || (down && v > end) {
         if out.len() >= RANGE_LIMIT {
             return Err(FuncError::call(
                 "more than 1024 values were generated; either decrease the difference between \
                  start and end or use a smaller step",
             ));
         }
+        let next = v.add(&step).map_err(|e| FuncError::call(e.to_string()))?;
         out.push(Value::Number(v));
-        v += step;
+        v = next;
     }
     Ok(Value::List(out))
 }
@@ -148,9 +155,9 @@ fn min_max(a: &[Value], min: bool) -> Result<Value, FuncError> {
     if a.is_empty() {
         return Err(FuncError::call("must pass at least one number"));
     }
-    let mut best = number(a, 0)?;
+    let mut best = num(a, 0)?;
     for i in 1..a.len() {
-        let n = number(a, i)?;
+        let n = num(a, i)?;
         if (min && n < best) || (!min && n > best) {
             best = n;
         }

@@ -4,7 +4,7 @@ use super::encoding::json_encode;
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::{FnResult, Func, FuncError, Param, number, quote, string};
-use crate::lang::value::{Value, format_number};
+use crate::lang::value::Value;
 
 const STR: Param = Param::new("str");
 
@@ -336,19 +336,6 @@ struct Spec {
 /// The largest width or precision `format` takes, as Go's fmt.
 const MAX_FORMAT_WIDTH: usize = 1_000_000;
 
-/// Decimals past this many are zeros for every f64 (its exact expansion ends within 1,074), and
-/// Rust's formatter takes at most 65,535: larger precisions are written as this many and zeros.
-const EXACT_DECIMALS: usize = 1100;
-
-/// `x` with `p` decimals.
-fn fixed(x: f64, p: usize) -> String {
-    let mut s = format!("{:.*}", p.min(EXACT_DECIMALS), x);
-    if x.is_finite() {
-        s.extend(std::iter::repeat_n('0', p.saturating_sub(EXACT_DECIMALS)));
-    }
-    s
-}
-
 /// Terraform's `format`: Go's fmt verbs applied to HCL values, with cty's conversions (a number
 /// is accepted for `%s`, a numeric string for `%d`).
 fn format_fn(a: &[Value]) -> Result<Value, FuncError> {
@@ -539,7 +526,11 @@ fn format_value(verb: char, spec: &Spec, v: &Value) -> Result<String, String> {
     match verb {
         'v' => Ok(match v {
             Value::String(s) if !spec.sharp => s.clone(),
-            Value::Number(n) if !spec.sharp => format_number(*n),
+            Value::Number(n) if !spec.sharp => {
+                let mut t = String::new();
+                n.format_into(&mut t, 'g', None);
+                t
+            }
             Value::Bool(b) if !spec.sharp => b.to_string(),
             other => json_encode(other),
         }),
@@ -556,32 +547,16 @@ fn format_value(verb: char, spec: &Spec, v: &Value) -> Result<String, String> {
             .coerce_bool()
             .ok_or_else(|| required("bool", v))?
             .to_string()),
-        'd' | 'f' | 'F' if exact_decimal(v).is_some() => {
-            let (neg, int, frac) = exact_decimal(v).unwrap_or_default();
-            let body = if verb == 'd' {
-                if frac.bytes().any(|b| b != b'0') {
-                    return Err("an integer is required".into());
-                }
-                int
-            } else {
-                round_decimal(&int, &frac, spec.precision.unwrap_or(6))
-            };
-            let sign = if neg { "-" } else { sign(0.0, spec) };
-            Ok(format!("{sign}{body}"))
-        }
         'd' | 'b' | 'o' | 'x' | 'X' => {
-            let n = v.coerce_number().ok_or_else(|| required("number", v))?;
-            if n.fract() != 0.0 {
-                return Err("an integer is required".into());
-            }
-            // Whole f64 values convert to u128 exactly, which covers %d of 1e20.
-            let mag = n.abs() as u128;
+            let n = v.to_number().ok_or_else(|| required("number", v))?;
+            let int = n.to_bigint().ok_or("an integer is required")?;
+            let mag = int.magnitude();
             let mut digits = match verb {
-                'd' => mag.to_string(),
-                'b' => format!("{mag:b}"),
-                'o' => format!("{mag:o}"),
-                'x' => format!("{mag:x}"),
-                _ => format!("{mag:X}"),
+                'd' => mag.to_str_radix(10),
+                'b' => mag.to_str_radix(2),
+                'o' => mag.to_str_radix(8),
+                'x' => mag.to_str_radix(16),
+                _ => mag.to_str_radix(16).to_uppercase(),
             };
             if let Some(p) = spec.precision
                 && digits.len() < p
@@ -598,22 +573,33 @@ fn format_value(verb: char, spec: &Spec, v: &Value) -> Result<String, String> {
                 };
                 digits = format!("{prefix}{digits}");
             }
-            Ok(format!("{}{digits}", sign(n, spec)))
+            Ok(format!("{}{digits}", sign(n.is_negative(), spec)))
         }
         _ => {
-            let n = v.coerce_number().ok_or_else(|| required("number", v))?;
-            let body = match verb {
-                'f' | 'F' => fixed(n.abs(), spec.precision.unwrap_or(6)),
-                'e' | 'E' => {
-                    let s = go_exp(n.abs(), spec.precision.unwrap_or(6));
-                    if verb == 'E' { s.to_uppercase() } else { s }
-                }
-                _ => {
-                    let s = go_g(n.abs(), spec.precision);
-                    if verb == 'G' { s.to_uppercase() } else { s }
-                }
+            // Go's big.Float formatting: %e and %f default to 6 decimals, %g to the shortest.
+            let n = v.to_number().ok_or_else(|| required("number", v))?;
+            let lower = verb.to_ascii_lowercase();
+            let precision = match lower {
+                'g' => spec.precision,
+                _ => Some(spec.precision.unwrap_or(6)),
             };
-            Ok(format!("{}{body}", sign(n, spec)))
+            let mut body = String::new();
+            n.abs().format_into(&mut body, lower, precision);
+            let sign = if n.is_infinite() {
+                // Go writes the sign of an infinity always: a space flag replaces a plus.
+                body.remove(0);
+                match (n.is_negative(), spec.space) {
+                    (true, _) => "-",
+                    (false, true) => " ",
+                    (false, false) => "+",
+                }
+            } else {
+                sign(n.is_negative(), spec)
+            };
+            if verb.is_ascii_uppercase() && !n.is_infinite() {
+                body = body.to_uppercase();
+            }
+            Ok(format!("{sign}{body}"))
         }
     }
 }
@@ -645,67 +631,8 @@ fn unrecognized(chars: &[(usize, char)], i: usize) -> FuncError {
     }
 }
 
-/// A numeric string with more digits than an f64 keeps (cty's numbers have 512 bits), as sign,
-/// integer digits and fraction digits, so `%d` and `%f` can write it exactly.
-fn exact_decimal(v: &Value) -> Option<(bool, String, String)> {
-    let Value::String(s) = v else { return None };
-    let t = s.trim();
-    let (neg, body) = match t.strip_prefix('-') {
-        Some(b) => (true, b),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
-    };
-    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-    let digits_only = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
-    if int.is_empty() || !digits_only(int) || !digits_only(frac) {
-        return None;
-    }
-    let int = int.trim_start_matches('0');
-    let significant = int.len() + frac.trim_end_matches('0').len();
-    if significant <= 15 {
-        return None;
-    }
-    let int = if int.is_empty() { "0" } else { int };
-    Some((neg, int.to_string(), frac.to_string()))
-}
-
-/// `int.frac` with `p` decimals, rounding half to even as Go's big.Float does.
-fn round_decimal(int: &str, frac: &str, p: usize) -> String {
-    let mut digits: Vec<u8> = int.bytes().chain(frac.bytes()).map(|b| b - b'0').collect();
-    let point = int.len();
-    digits.resize(point.max(digits.len()).max(point + p + 1), 0);
-    let keep = point + p;
-    let rest = &digits[keep..];
-    let half = rest[0] == 5 && rest[1..].iter().all(|d| *d == 0);
-    let up =
-        rest[0] > 5 || (rest[0] == 5 && !half) || (half && keep > 0 && digits[keep - 1] % 2 == 1);
-    let mut kept = digits[..keep].to_vec();
-    if up {
-        let mut i = kept.len();
-        loop {
-            if i == 0 {
-                kept.insert(0, 1);
-                break;
-            }
-            i -= 1;
-            if kept[i] == 9 {
-                kept[i] = 0;
-            } else {
-                kept[i] += 1;
-                break;
-            }
-        }
-    }
-    let int_len = kept.len() - p;
-    let text: String = kept.iter().map(|d| (b'0' + d) as char).collect();
-    if p == 0 {
-        text
-    } else {
-        format!("{}.{}", &text[..int_len], &text[int_len..])
-    }
-}
-
-fn sign(n: f64, spec: &Spec) -> &'static str {
-    if n < 0.0 {
+fn sign(negative: bool, spec: &Spec) -> &'static str {
+    if negative {
         "-"
     } else if spec.plus {
         "+"
@@ -714,78 +641,4 @@ fn sign(n: f64, spec: &Spec) -> &'static str {
     } else {
         ""
     }
-}
-
-/// `%e` as Go prints it: the exponent has a sign and at least two digits (`1.234500e+03`).
-fn go_exp(x: f64, precision: usize) -> String {
-    let s = format!("{x:.*e}", precision.min(EXACT_DECIMALS));
-    let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    let mut mantissa = mantissa.to_string();
-    if x.is_finite() {
-        mantissa.extend(std::iter::repeat_n(
-            '0',
-            precision.saturating_sub(EXACT_DECIMALS),
-        ));
-    }
-    let exp: i32 = exp.parse().unwrap_or(0);
-    format!(
-        "{mantissa}e{}{:02}",
-        if exp < 0 { '-' } else { '+' },
-        exp.abs()
-    )
-}
-
-/// `%g` as Go prints it: `%e` for large or small exponents, `%f` otherwise, without trailing
-/// zeros; without a precision, the shortest digits that round-trip.
-fn go_g(x: f64, precision: Option<usize>) -> String {
-    let sci = match precision {
-        // Trailing zeros are dropped below, so digits past the exact expansion change nothing.
-        Some(p) => format!("{x:.*e}", p.clamp(1, EXACT_DECIMALS + 1) - 1),
-        None => format!("{x:e}"),
-    };
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i64 = exp.parse().unwrap_or(0);
-    let mut digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    while digits.len() > 1 && digits.ends_with('0') {
-        digits.pop();
-    }
-    let nd = digits.len() as i64;
-    let dp = exp + 1;
-    let mut prec = precision.map(|p| p.max(1) as i64).unwrap_or(nd);
-    let mut eprec = prec;
-    if eprec > nd && nd >= dp {
-        eprec = nd;
-    }
-    if precision.is_none() {
-        eprec = 6;
-    }
-    if exp < -4 || exp >= eprec {
-        prec = prec.min(nd);
-        let (first, rest) = digits.split_at(1);
-        let frac = &rest[..(prec - 1).max(0) as usize];
-        let dot = if frac.is_empty() { "" } else { "." };
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{first}{dot}{frac}e{sign}{:02}", exp.abs());
-    }
-    if prec > dp {
-        prec = nd;
-    }
-    let frac_len = (prec - dp).max(0);
-    let digit = |i: i64| {
-        if i >= 0 && i < nd {
-            digits.as_bytes()[i as usize] as char
-        } else {
-            '0'
-        }
-    };
-    let int_part: String = if dp <= 0 {
-        "0".into()
-    } else {
-        (0..dp).map(digit).collect()
-    };
-    if frac_len == 0 {
-        return int_part;
-    }
-    let frac: String = (dp..dp + frac_len).map(digit).collect();
-    format!("{int_part}.{frac}")
 }

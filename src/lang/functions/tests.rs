@@ -8,7 +8,7 @@ fn s(x: &str) -> Value {
 }
 
 fn n(x: f64) -> Value {
-    Value::Number(x)
+    Value::from_f64(x)
 }
 
 fn list(items: &[Value]) -> Value {
@@ -280,7 +280,7 @@ fn element_errors() {
     );
     assert_eq!(
         err("element", &[l, n(1.5)]).message,
-        "value must be a whole number"
+        "invalid index: value must be a whole number, between -9223372036854775808 and 9223372036854775807"
     );
     assert_eq!(
         err("element", &[Value::set(vec![s("a")]), n(0.0)]).message,

@@ -680,7 +680,7 @@ fn planned_eni_changes() -> Vec<Change> {
                     Value::set(vec![Value::string("sg-1")]),
                 ),
                 ("private_ip_addresses", Value::unknown()),
-                ("secondary_private_ip_address_count", Value::Number(2.0)),
+                ("secondary_private_ip_address_count", Value::from(2i64)),
                 ("ipv6_addresses", Value::set(Vec::new())),
             ],
         ),

@@ -32,9 +32,7 @@ fn attached(x: &Exec, mut a: Attrs, eni: &str, inst: &str, info: &EniInfo) -> Ve
     a.insert("id".into(), Value::string(format!("{eni}:{inst}")));
     a.insert(
         "device_index".into(),
-        info.device_index
-            .map(|d| Value::Number(d as f64))
-            .unwrap_or(Value::Null),
+        info.device_index.map(Value::from).unwrap_or(Value::Null),
     );
     vec![
         Update::Set(x.address().clone(), a),

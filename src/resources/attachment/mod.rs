@@ -25,7 +25,7 @@ pub(super) fn refreshed(before: &Attrs, seen: &Seen) -> Option<Attrs> {
         return None;
     }
     let mut n = before.clone();
-    let device = e.device_index.map(|d| Value::Number(d as f64));
+    let device = e.device_index.map(Value::from);
     n.insert("device_index".into(), device.unwrap_or(Value::Null));
     Some(n)
 }

@@ -87,7 +87,7 @@ pub fn read(kind: Kind, args: &BTreeMap<String, Value>, c: &Client) -> Result<Va
 }
 
 fn num(n: u64) -> Value {
-    Value::Number(n as f64)
+    Value::from(n)
 }
 
 #[cfg(test)]

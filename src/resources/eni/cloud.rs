@@ -80,14 +80,10 @@ pub(crate) fn from_cloud(info: &EniInfo, cidr: Option<&(String, String)>) -> Att
     ins(
         &mut a,
         "secondary_private_ip_address_count",
-        Value::Number(info.private_ips.len() as f64),
+        Value::from(info.private_ips.len()),
     );
     ins(&mut a, "ipv6_addresses", strs(&info.ipv6));
-    ins(
-        &mut a,
-        "ipv6_address_count",
-        Value::Number(info.ipv6.len() as f64),
-    );
+    ins(&mut a, "ipv6_address_count", Value::from(info.ipv6.len()));
     ins(&mut a, "tags", tags(&info.tags));
     ins(
         &mut a,

@@ -84,7 +84,7 @@ mod tests {
             ),
             ("primary_ip_address", Value::unknown()),
             ("private_ip_addresses", Value::unknown()),
-            ("secondary_private_ip_address_count", Value::Number(2.0)),
+            ("secondary_private_ip_address_count", Value::from(2i64)),
             ("ipv6_addresses", Value::set(vec![Value::string("2408::5")])),
         ]
         .into_iter()

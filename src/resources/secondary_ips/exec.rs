@@ -59,7 +59,7 @@ impl Addresses for ManagedAddresses {
             list.into(),
             Value::set(items.iter().map(|s| Value::string(s.clone())).collect()),
         );
-        a.insert(count.into(), Value::Number(items.len() as f64));
+        a.insert(count.into(), Value::from(items.len()));
         a.insert("network_interface_id".into(), Value::string(id));
         a.insert("id".into(), Value::string(id));
         if let Some(info) = x.eni_now(id)? {
@@ -77,7 +77,7 @@ impl Addresses for ManagedAddresses {
                 .and_then(Value::as_seq)
                 .map(<[Value]>::len)
                 .unwrap_or(0);
-            a.insert((*k).into(), Value::Number(n as f64));
+            a.insert((*k).into(), Value::from(n));
         }
         Ok(vec![Update::Set(addr.clone(), a)])
     }

@@ -32,11 +32,8 @@ pub(super) fn refreshed(before: &Attrs, seen: &Seen) -> Option<Attrs> {
     let v4 = keep("private_ip_addresses", &e.private_ips);
     let v6 = keep("ipv6_addresses", &e.ipv6);
     let mut n = before.clone();
-    n.insert(
-        "private_ip_address_count".into(),
-        Value::Number(v4.len() as f64),
-    );
-    n.insert("ipv6_address_count".into(), Value::Number(v6.len() as f64));
+    n.insert("private_ip_address_count".into(), Value::from(v4.len()));
+    n.insert("ipv6_address_count".into(), Value::from(v6.len()));
     n.insert("private_ip_addresses".into(), Value::set(v4));
     n.insert("ipv6_addresses".into(), Value::set(v6));
     n.extend(facts(e, seen.cidrs.get(&e.vswitch_id)));

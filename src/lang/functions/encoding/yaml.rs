@@ -97,23 +97,12 @@ fn scalar(v: &Value, indent: usize, out: &mut String) {
     match v {
         Value::Null | Value::Unknown(_) => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) if n.is_infinite() => out.push_str(if *n > 0.0 { "+Inf" } else { "-Inf" }),
-        Value::Number(n) => out.push_str(&full_decimal(*n)),
+        Value::Number(n) => out.push_str(&n.to_text()),
         Value::String(s) if s.contains('\n') => literal(s, indent, out),
         Value::String(s) => write_double_quoted(s, Some(indent.max(2)), out),
         Value::List(_) | Value::Set(_) => out.push_str("[]"),
         Value::Map(_) => out.push_str("{}"),
     }
-}
-
-/// Go's `big.Float.Text('f', -1)`: the shortest digits, never an exponent.
-fn full_decimal(n: f64) -> String {
-    let s = format!("{n}");
-    if !s.contains(['e', 'E']) {
-        return s;
-    }
-    // Rust's Display never uses an exponent for f64, but stay safe.
-    format!("{n:.0}")
 }
 
 fn literal(s: &str, indent: usize, out: &mut String) {
@@ -324,9 +313,9 @@ fn plain(text: &str) -> Option<Value> {
             Value::Bool(false)
         }
         "" | "~" | "null" | "Null" | "NULL" => Value::Null,
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => Value::Number(f64::INFINITY),
-        "-.inf" | "-.Inf" | "-.INF" => Value::Number(f64::NEG_INFINITY),
-        _ => return number(text).map(Value::Number),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => Value::from_f64(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => Value::from_f64(f64::NEG_INFINITY),
+        _ => return number(text).map(Value::from_f64),
     })
 }
 
@@ -396,7 +385,7 @@ mod tests {
             "a",
             m(&[(
                 "b",
-                Value::List(vec![Value::Number(1.0), m(&[("c", Value::string("d"))])]),
+                Value::List(vec![Value::from(1u64), m(&[("c", Value::string("d"))])]),
             )]),
         )]);
         assert_eq!(encode(&v), "\"a\":\n  \"b\":\n  - 1\n  - \"c\": \"d\"\n");
@@ -420,9 +409,9 @@ mod tests {
             Ok(Value::List(vec![
                 Value::Bool(true),
                 Value::Bool(false),
-                Value::Number(15.0),
-                Value::Number(15.0),
-                Value::Number(1000.0),
+                Value::from(15u64),
+                Value::from(15u64),
+                Value::from(1000u64),
                 Value::string("1"),
             ]))
         );
