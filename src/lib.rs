@@ -3,8 +3,9 @@
 //! The pipeline, each stage its own module: `config` loads and evaluates HCL into desired
 //! resources, `graph` orders them, `state` holds what was applied, `resources` says what each
 //! resource kind and data source means (its schema, its attributes from the cloud's answers,
-//! import, shaping its planned attributes, reading it back; `schema` keeps the generic types and
-//! the registry of kinds), `plan` diffs and checks the cloud's rules, `apply` walks the operation
+//! import, shaping its planned attributes, reading it back, the operations a change needs, their
+//! execution, and a typed view for the checker; `schema` keeps the generic types and the registry
+//! of kinds), `plan` diffs and checks the cloud's rules, `apply` walks the operation
 //! graph against a `provider` (the embedded simulator or the real API), and `render` turns every
 //! result into text. Only `cli` prints.
 //!
