@@ -293,29 +293,20 @@ impl Builder {
         }
     }
 
-    /// Whether `from` already depends on `to`, directly or through others: an edge `to → from`
-    /// would then close a cycle.
-    fn depends(&self, from: &str, to: &str) -> bool {
-        let mut seen: HashSet<&str> = HashSet::new();
+    /// What `from` waits for, directly or through others (and `from` itself): an edge from
+    /// `from` to any of these would close a cycle.
+    fn waited_for(&self, from: &str) -> HashSet<String> {
+        let mut seen: HashSet<String> = HashSet::new();
         let mut stack = vec![from];
         while let Some(x) = stack.pop() {
-            if x == to {
-                return true;
-            }
-            if seen.insert(x)
-                && let Some(op) = self.ops.get(x)
-            {
-                stack.extend(op.depends_on.iter().map(String::as_str));
+            if !seen.contains(x) {
+                seen.insert(x.to_string());
+                if let Some(op) = self.ops.get(x) {
+                    stack.extend(op.depends_on.iter().map(String::as_str));
+                }
             }
         }
-        false
-    }
-
-    /// An ordering edge that is only a preference: left out when it would close a cycle.
-    fn edge_unless_cycle(&mut self, from: String, to: String) {
-        if !self.depends(&from, &to) {
-            self.edge(Some(from), Some(to));
-        }
+        seen
     }
 
     /// The change an id-valued attribute points at: through the unknown's origin, or the id.
@@ -840,15 +831,32 @@ fn named_before_automatic(b: &mut Builder, changes: &[Change]) {
                 .push(id);
         }
     }
+    // How many dependencies each automatic operation had before: those are the only ones an
+    // edge added here can repeat (each explicit operation is added once to each).
+    let had: HashMap<String, usize> = automatic
+        .values()
+        .flatten()
+        .filter_map(|a| Some((a.clone(), b.ops.get(a)?.depends_on.len())))
+        .collect();
     for (vsw, autos) in &automatic {
         for e in explicit.get(vsw).map(Vec::as_slice).unwrap_or(&[]) {
+            // What `e` waits for is found once, not once per edge (that was cubic in a vSwitch
+            // mixing both kinds): the edges added below go into automatic operations `e` does
+            // not wait for, so they leave it as it is.
+            let waited = b.waited_for(e);
             for a in autos {
                 // Never against an operation's own chain, nor where it would close a cycle
                 // (two ENIs that each create with an automatic primary address and then assign
                 // named ones): such an edge is a preference, and a cycle would leave both
                 // ENIs' operations waiting for ever.
-                if e.split('#').next() != a.split('#').next() {
-                    b.edge_unless_cycle(e.clone(), a.clone());
+                if e.split('#').next() == a.split('#').next() || waited.contains(a) {
+                    continue;
+                }
+                let old = had.get(a).copied().unwrap_or(0);
+                if let Some(op) = b.ops.get_mut(a)
+                    && !op.depends_on[..old.min(op.depends_on.len())].contains(e)
+                {
+                    op.depends_on.push(e.clone());
                 }
             }
         }
@@ -868,50 +876,119 @@ fn one_at_a_time(b: &mut Builder, l: Links) {
 }
 
 /// Kahn's algorithm; ties broken by address, then operation, as the JSON plan promises.
+/// Operations are handled by their index in id order (a dependency found by binary search),
+/// so that no id or address is copied: plans of tens of thousands of operations.
 fn topo(ops: BTreeMap<String, Op>) -> Vec<Op> {
-    let key = |o: &Op| (o.address.clone(), o.phase, o.action);
-    let mut indeg: HashMap<String, usize> = HashMap::new();
-    let mut users: HashMap<String, Vec<String>> = HashMap::new();
-    for o in ops.values() {
-        let n = o.depends_on.iter().filter(|d| ops.contains_key(*d)).count();
-        indeg.insert(o.id.clone(), n);
+    let ops: Vec<Op> = ops.into_values().collect();
+    let n = ops.len();
+    let mut indeg = vec![0usize; n];
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, o) in ops.iter().enumerate() {
         for d in &o.depends_on {
-            users.entry(d.clone()).or_default().push(o.id.clone());
-        }
-    }
-    let mut ready: BTreeSet<(Address, Phase, OpAction, String)> = ops
-        .values()
-        .filter(|o| indeg.get(&o.id) == Some(&0))
-        .map(|o| {
-            let (a, p, x) = key(o);
-            (a, p, x, o.id.clone())
-        })
-        .collect();
-    let mut out = Vec::with_capacity(ops.len());
-    while let Some(first) = ready.iter().next().cloned() {
-        ready.remove(&first);
-        let id = first.3;
-        for u in users.get(&id).cloned().unwrap_or_default() {
-            if let Some(n) = indeg.get_mut(&u) {
-                *n -= 1;
-                if *n == 0
-                    && let Some(o) = ops.get(&u)
-                {
-                    let (a, p, x) = key(o);
-                    ready.insert((a, p, x, u.clone()));
-                }
+            if let Ok(j) = ops.binary_search_by(|x| x.id.as_str().cmp(d)) {
+                indeg[i] += 1;
+                users[j].push(i);
             }
         }
-        if let Some(o) = ops.get(&id) {
-            let mut o = o.clone();
-            o.depends_on.sort();
-            out.push(o);
+    }
+    // The index breaks ties as the id did: the operations are in id order.
+    let key = |i: usize| (&ops[i].address, ops[i].phase, ops[i].action, i);
+    let mut ready: BTreeSet<_> = (0..n).filter(|&i| indeg[i] == 0).map(key).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some((_, _, _, i)) = ready.pop_first() {
+        order.push(i);
+        for &u in &users[i] {
+            indeg[u] -= 1;
+            if indeg[u] == 0 {
+                ready.insert(key(u));
+            }
         }
     }
-    if out.len() < ops.len() {
+    let sorted = order.len();
+    if sorted < n {
         // A cycle would be a bug in the rules above; keep every operation so apply reports it.
-        let done: BTreeSet<String> = out.iter().map(|o| o.id.clone()).collect();
-        out.extend(ops.into_values().filter(|o| !done.contains(&o.id)));
+        let mut placed = vec![false; n];
+        for &i in &order {
+            placed[i] = true;
+        }
+        order.extend((0..n).filter(|&i| !placed[i]));
     }
-    out
+    let mut slots: Vec<Option<Op>> = ops.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .enumerate()
+        .filter_map(|(pos, i)| {
+            let mut o = slots[i].take()?;
+            if pos < sorted {
+                o.depends_on.sort();
+            }
+            Some(o)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::address::InstanceKey;
+    use crate::plan::attrs::Attrs;
+
+    /// An ENI created in `vsw-1`, with its primary address named or left to the cloud.
+    fn eni(i: i64, primary: Option<String>) -> Change {
+        let address = Address::managed("alicloud_ecs_network_interface", "e", InstanceKey::Int(i));
+        let mut after = Attrs::new();
+        after.insert("vswitch_id".into(), Value::string("vsw-1"));
+        after.insert("id".into(), Value::Unknown(Some(format!("{address}.id"))));
+        after.insert(
+            "primary_ip_address".into(),
+            primary.map_or_else(Value::unknown, Value::string),
+        );
+        Change {
+            address,
+            kind: Kind::Eni,
+            action: Action::Create,
+            before: None,
+            after: Some(after),
+            replace_paths: Vec::new(),
+            create_before_destroy: false,
+            dependencies: Vec::new(),
+            provider: None,
+            each: None,
+            sensitive: Default::default(),
+        }
+    }
+
+    /// A vSwitch with hundreds of ENIs of each kind: every automatic create waits for every
+    /// named one, and the order puts all named ones first. (Finding what each named create
+    /// waits for once, not once per edge, keeps this quadratic in the edges it must add.)
+    #[test]
+    fn in_a_vswitch_mixing_both_every_named_address_is_claimed_before_any_automatic_one() {
+        let n = 300;
+        let changes: Vec<Change> = (0..2 * n)
+            .map(|i| {
+                eni(
+                    i,
+                    (i % 2 == 0).then(|| format!("10.0.{}.{}", i / 200, i % 200 + 10)),
+                )
+            })
+            .collect();
+        let ops = build(&changes);
+        assert_eq!(ops.len(), changes.len());
+        let named = |o: &Op| matches!(o.address.key, InstanceKey::Int(i) if i % 2 == 0);
+        let named_ids: HashSet<&str> = ops
+            .iter()
+            .filter(|o| named(o))
+            .map(|o| o.id.as_str())
+            .collect();
+        for o in ops.iter().filter(|o| !named(o)) {
+            let waits = o
+                .depends_on
+                .iter()
+                .filter(|d| named_ids.contains(d.as_str()))
+                .count();
+            assert_eq!(waits, n as usize, "{} waits for {waits}", o.id);
+        }
+        let first_auto = ops.iter().position(|o| !named(o)).unwrap_or(ops.len());
+        assert_eq!(first_auto, n as usize, "named creates come first");
+    }
 }
