@@ -44,9 +44,43 @@ impl fmt::Display for InstanceKey {
         match self {
             InstanceKey::None => Ok(()),
             InstanceKey::Int(i) => write!(f, "[{i}]"),
-            InstanceKey::Str(s) => write!(f, "[{}]", serde_json::Value::String(s.clone())),
+            InstanceKey::Str(s) => {
+                f.write_str("[")?;
+                json_quoted(f, s)?;
+                f.write_str("]")
+            }
         }
     }
+}
+
+/// `s` as a JSON string literal, written straight into `f`: addresses are formatted in hot
+/// loops (operation ids, unknowns' origins, the rendered plan), where a temporary
+/// `serde_json::Value` per key would allocate twice.
+pub(crate) fn json_quoted(f: &mut impl fmt::Write, s: &str) -> fmt::Result {
+    f.write_char('"')?;
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        f.write_str(&s[start..i])?;
+        if esc.is_empty() {
+            write!(f, "\\u{b:04x}")?;
+        } else {
+            f.write_str(esc)?;
+        }
+        start = i + 1;
+    }
+    f.write_str(&s[start..])?;
+    f.write_char('"')
 }
 
 /// One step of a module path: `module.NAME` with the key of its instance (`count`/`for_each`
@@ -376,14 +410,41 @@ impl<'de> Deserialize<'de> for Address {
 }
 
 impl fmt::Display for Address {
+    // Written piece by piece, without the temporary strings of `scope_key`: addresses are
+    // formatted once or more per resource instance in every plan.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.scope_key(), self.key)
+        for s in &self.module {
+            write!(f, "module.{}{}.", s.name, s.key)?;
+        }
+        if self.mode == Mode::Data {
+            f.write_str("data.")?;
+        }
+        write!(f, "{}.{}{}", self.ty, self.name, self.key)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_are_quoted_as_json_quotes_them() {
+        for k in [
+            "plain",
+            "a\"b",
+            "back\\slash",
+            "tab\tnl\ncr\r",
+            "\u{1}\u{8}\u{c}\u{1f}\u{7f}",
+            "ünï ☃",
+            "",
+        ] {
+            let mut s = String::new();
+            json_quoted(&mut s, k).expect("write to a string");
+            assert_eq!(s, serde_json::Value::String(k.to_string()).to_string());
+            let a = Address::managed("t", "n", InstanceKey::Str(k.to_string()));
+            assert_eq!(Address::parse(&a.to_string()), Ok(a));
+        }
+    }
 
     #[test]
     fn parse_and_display_round_trip() {

@@ -176,6 +176,18 @@ impl State {
         if text.trim().is_empty() {
             return Err(corrupt("empty".into()));
         }
+        // A sound file in one pass, typed straight from the text: half the time and memory of
+        // a JSON tree first. What this refuses is read again below, for the precise message
+        // (every check below passes for a file the typed reader takes, but the version's).
+        if let Ok(file) = serde_json::from_str::<StateFile>(text) {
+            if file.version > STATE_VERSION {
+                return Err(StateError::TooNew {
+                    path: path.to_string(),
+                    found: file.version,
+                });
+            }
+            return file.into_state().map_err(corrupt);
+        }
         let j: J = serde_json::from_str(text).map_err(|e| {
             corrupt(format!(
                 "not valid JSON (line {}, column {}: {e}); it may be truncated",

@@ -135,6 +135,22 @@ impl Printer {
         }
     }
 
+    /// Writes the command's product to stdout as `f` produces it, so that a plan of tens of
+    /// megabytes is never held whole; a closed pipe or a failed write is handled as in
+    /// [`Printer::out`].
+    pub fn out_with(&self, f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+        if self.inner.out_closed.load(Ordering::SeqCst) {
+            return;
+        }
+        let res = self.lifted(|| match self.inner.out.lock() {
+            Ok(mut o) => f(&mut *o).and_then(|()| o.flush()),
+            Err(_) => Ok(()),
+        });
+        if let Err(e) = res {
+            self.write_failed(&e, true);
+        }
+    }
+
     /// Writes `text` to stderr: diagnostics, progress, anything that is not the product.
     pub fn err(&self, text: &str) {
         let res = self.lifted(|| match self.inner.err.lock() {

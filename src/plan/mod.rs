@@ -464,13 +464,13 @@ fn make(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
     let cfg = inp.cfg;
     let g = graph::build(cfg)?;
     let had_state = inp.prior.is_some();
-    let stored = inp.prior.clone();
-    let state = inp
-        .prior
+    // Two copies of the state at most: as read (`stored`) and as refreshed.
+    let stored = inp.prior;
+    let state = stored
         .clone()
         .unwrap_or_else(|| State::new(crate::state::new_lineage()));
     let mut diags = Diagnostics::default();
-    let (mut refreshed, drift) = refreshed_prior(&state, inp.clouds, &opts)?;
+    let (mut refreshed, drift) = refreshed_prior(state, inp.clouds, &opts)?;
 
     let mut notes = Diagnostics::default();
     let moved = moves::apply_moves(cfg, &mut refreshed, &mut notes);
@@ -479,7 +479,7 @@ fn make(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
     let pinned = pinned_addresses(&refreshed);
     let no_pins = BTreeSet::new();
     let mut scope = Scope {
-        vars: inp.vars.clone(),
+        vars: inp.vars,
         declared_locals: cfg.locals.keys().cloned().collect(),
         sensitive: taint.names(),
         sensitive_modules: taint.names_by_module(),
@@ -553,14 +553,14 @@ fn make(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
 /// The prior state as the cloud has it now, and the drift found; the state as it is when
 /// refresh is off, offline or there is nothing to read.
 fn refreshed_prior(
-    state: &State,
+    state: State,
     clouds: &Clouds,
     opts: &PlanOptions,
 ) -> Result<(State, Vec<Drift>), Diagnostics> {
     if !opts.refresh || opts.offline || state.resources.is_empty() {
-        return Ok((state.clone(), Vec::new()));
+        return Ok((state, Vec::new()));
     }
-    refresh::refresh(state, clouds).map_err(|e| {
+    refresh::refresh_owned(state, clouds).map_err(|e| {
         Diagnostic::error(format!("refresh failed: {} ({})", e.message, e.code))
             .with_help("the cloud could not be read; nothing was changed. Check the provider settings, or plan with --refresh=false")
             .into()

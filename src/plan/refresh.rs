@@ -34,11 +34,19 @@ pub fn vswitch_cidrs(client: &Client) -> Result<BTreeMap<String, (String, String
 /// Returns the refreshed state and the drift found. Costs a handful of batched Describe calls per
 /// region, whatever the number of resources.
 pub fn refresh(state: &State, clouds: &Clouds) -> Result<(State, Vec<Drift>), ApiError> {
-    let mut before: Vec<(&Address, Kind, Attrs)> = Vec::with_capacity(state.resources.len());
+    refresh_owned(state.clone(), clouds)
+}
+
+/// [`refresh`], changing the state it is given rather than a copy: a plan holds no state it
+/// does not need (a copy of 30,000 instances is tens of megabytes).
+pub fn refresh_owned(mut state: State, clouds: &Clouds) -> Result<(State, Vec<Drift>), ApiError> {
+    // In the state's order, none for an instance of a type netform does not read.
+    let mut before: Vec<Option<(Kind, Attrs)>> = Vec::with_capacity(state.resources.len());
     // Ids grouped by provider alias, so each region is asked once.
     let mut wanted: BTreeMap<Option<String>, (Vec<String>, Vec<String>)> = BTreeMap::new();
     for (a, inst) in &state.resources {
         let Some((schema, _)) = schema::lookup(a.mode, &a.ty) else {
+            before.push(None);
             continue;
         };
         let attrs = attrs::from_state(schema, &inst.attributes);
@@ -48,21 +56,22 @@ pub fn refresh(state: &State, clouds: &Clouds) -> Result<(State, Vec<Drift>), Ap
             Some(Source::Eip(id)) => ids.1.push(id),
             None => {}
         }
-        before.push((a, schema.kind, attrs));
+        before.push(Some((schema.kind, attrs)));
     }
     let seen = read(clouds, wanted)?;
-    let mut out = state.clone();
     let mut drift = Vec::new();
-    for (a, kind, before) in before {
+    let mut gone = Vec::new();
+    for ((a, inst), known) in state.resources.iter_mut().zip(before) {
+        let Some((kind, before)) = known else {
+            continue;
+        };
         match resources::refreshed(kind, &before, &seen) {
             Some(n)
                 if n.iter()
                     .all(|(k, v)| before.get(k).is_some_and(|b| attrs::same(b, v)))
                     && before.len() <= n.len() => {}
             Some(n) => {
-                if let Some(i) = out.resources.get_mut(a) {
-                    i.attributes = attrs::to_state(&n);
-                }
+                inst.attributes = attrs::to_state(&n);
                 drift.push(Drift {
                     address: a.clone(),
                     kind,
@@ -71,7 +80,7 @@ pub fn refresh(state: &State, clouds: &Clouds) -> Result<(State, Vec<Drift>), Ap
                 });
             }
             None => {
-                out.resources.remove(a);
+                gone.push(a.clone());
                 drift.push(Drift {
                     address: a.clone(),
                     kind,
@@ -81,7 +90,10 @@ pub fn refresh(state: &State, clouds: &Clouds) -> Result<(State, Vec<Drift>), Ap
             }
         }
     }
-    Ok((out, drift))
+    for a in &gone {
+        state.resources.remove(a);
+    }
+    Ok((state, drift))
 }
 
 /// Describes the wanted ENIs and EIPs (and, where ENIs are read, the region's vSwitches).
