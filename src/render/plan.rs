@@ -772,7 +772,7 @@ mod tests {
         Plan {
             changes,
             drift: Vec::new(),
-            ops: Vec::new(),
+            ops: Default::default(),
             outputs: Vec::new(),
             warnings: Default::default(),
             prior: crate::state::State::new("l".into()),
