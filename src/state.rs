@@ -147,6 +147,22 @@ pub struct Intent {
     /// holds them as null.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<String>,
+    /// In a journal entry only: what of the intent is what state holds for the address at that
+    /// point of the journal, and is left out of the line (`JournalEntry::apply_to` puts it back).
+    #[serde(skip)]
+    pub in_state: InState,
+}
+
+/// What of a journalled intent is left to state (see `Intent::in_state`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum InState {
+    /// Nothing: the intent is whole.
+    #[default]
+    No,
+    /// Its current attributes.
+    Current,
+    /// Its current attributes, and the planned ones, which are the same.
+    CurrentAndPlanned,
 }
 
 impl State {
@@ -438,7 +454,10 @@ fn check_id(address: &Address, attributes: &BTreeMap<String, J>) -> Result<(), S
     }
 }
 
-const JOURNAL_VERSION: u64 = 1;
+/// 2: intents leave out what recovery rebuilds (`trimmed`), and `patch` entries change some
+/// attributes of an address. A netform that reads only version 1 refuses a version-2 journal by
+/// its header rather than misreading it.
+const JOURNAL_VERSION: u64 = 2;
 
 /// The first line of a journal: which state it belongs to.
 #[derive(Debug, Serialize, Deserialize)]
@@ -520,12 +539,158 @@ pub enum JournalEntry {
     Remove {
         address: String,
     },
+    /// Some attributes of an address state holds change (`set`), or go (`unset`); the rest stay.
+    /// An operation that changes part of an object (an assign, a binding's refresh of its EIP)
+    /// journals what it changed rather than the whole object again.
+    Patch {
+        address: String,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        set: BTreeMap<String, J>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        unset: Vec<String>,
+    },
     /// An operation is about to make its first call (fsynced before it does).
-    Intent(Box<Intent>),
+    Intent(#[serde(with = "trimmed")] Box<Intent>),
     /// An intent's outcome is recorded (by the entries before this one) or known to be nothing.
     Done {
         id: String,
     },
+}
+
+/// An intent as the journal writes it: without what recovery rebuilds. The token is the id (as
+/// every intent apply records has it); the planned attributes of an operation that works on the
+/// object as it is (a destroy's) are its current ones; those still unknown are null; and the
+/// current attributes are usually what state holds for the address at that point of the journal
+/// (`Intent::current_in_state`). Each is written out where it differs, and a journal written
+/// with every field in full reads the same. (An intent's operation carries no dependencies
+/// either, `apply::reconcile::intent_of`: they only ordered the run that recorded it.)
+mod trimmed {
+    use std::collections::BTreeMap;
+
+    use serde::ser::SerializeMap;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::Value as J;
+
+    use super::{InState, Intent};
+    use crate::plan::Action;
+    use crate::plan::ops::Op;
+
+    /// A map of attributes less some keys.
+    struct Without<'a> {
+        map: &'a BTreeMap<String, J>,
+        less: &'a [String],
+    }
+
+    impl Serialize for Without<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut m = s.serialize_map(None)?;
+            for (k, v) in self.map {
+                if !self.less.contains(k) {
+                    m.serialize_entry(k, v)?;
+                }
+            }
+            m.end()
+        }
+    }
+
+    #[derive(Serialize)]
+    struct Out<'a> {
+        id: &'a str,
+        operation: &'a Op,
+        change: Action,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        create_before_destroy: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        token: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        provider: Option<&'a str>,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        dependencies: &'a [String],
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        current_in_state: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        current: Option<&'a BTreeMap<String, J>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        planned: Option<Without<'a>>,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        unknown: &'a [String],
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct In {
+        id: String,
+        operation: Op,
+        change: Action,
+        #[serde(default)]
+        create_before_destroy: bool,
+        #[serde(default)]
+        token: Option<String>,
+        #[serde(default)]
+        provider: Option<String>,
+        #[serde(default)]
+        dependencies: Vec<String>,
+        #[serde(default)]
+        current_in_state: bool,
+        #[serde(default)]
+        current: Option<BTreeMap<String, J>>,
+        #[serde(default)]
+        planned: Option<BTreeMap<String, J>>,
+        #[serde(default)]
+        unknown: Vec<String>,
+    }
+
+    // Serde's `with` hands the field as it is declared: a `&Box<Intent>`.
+    #[allow(clippy::borrowed_box)]
+    pub(super) fn serialize<S: Serializer>(i: &Box<Intent>, s: S) -> Result<S::Ok, S::Error> {
+        let same_planned = i.current.as_ref() == Some(&i.planned);
+        let current_in_state = i.in_state != InState::No;
+        Out {
+            id: &i.id,
+            operation: &i.operation,
+            change: i.change,
+            create_before_destroy: i.create_before_destroy,
+            token: (i.token != i.id).then_some(i.token.as_str()),
+            provider: i.provider.as_deref(),
+            dependencies: &i.dependencies,
+            current_in_state,
+            current: i.current.as_ref().filter(|_| !current_in_state),
+            planned: (!same_planned).then_some(Without {
+                map: &i.planned,
+                less: &i.unknown,
+            }),
+            unknown: &i.unknown,
+        }
+        .serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Box<Intent>, D::Error> {
+        let i = In::deserialize(d)?;
+        // Without `planned` it is `current`, which with `current_in_state` is only known once
+        // the journal is folded up to here: `apply_to` fills both in then.
+        let in_state = match (i.current_in_state, i.planned.is_some()) {
+            (false, _) => InState::No,
+            (true, true) => InState::Current,
+            (true, false) => InState::CurrentAndPlanned,
+        };
+        let mut planned = i.planned.or_else(|| i.current.clone()).unwrap_or_default();
+        for k in &i.unknown {
+            planned.entry(k.clone()).or_insert(J::Null);
+        }
+        Ok(Box::new(Intent {
+            token: i.token.unwrap_or_else(|| i.id.clone()),
+            planned,
+            id: i.id,
+            operation: i.operation,
+            change: i.change,
+            create_before_destroy: i.create_before_destroy,
+            provider: i.provider,
+            dependencies: i.dependencies,
+            current: i.current,
+            unknown: i.unknown,
+            in_state,
+        }))
+    }
 }
 
 impl JournalEntry {
@@ -533,7 +698,9 @@ impl JournalEntry {
     /// resource type it knows, with a string id.
     fn check(&self) -> Result<(), String> {
         let address = match self {
-            JournalEntry::Set { address, .. } | JournalEntry::Remove { address } => address,
+            JournalEntry::Set { address, .. }
+            | JournalEntry::Remove { address }
+            | JournalEntry::Patch { address, .. } => address,
             // Intents carry a typed address, checked as they are read.
             JournalEntry::Intent(_) | JournalEntry::Done { .. } => return Ok(()),
         };
@@ -546,6 +713,10 @@ impl JournalEntry {
         }
         match self {
             JournalEntry::Set { attributes, .. } => check_id(&a, attributes),
+            JournalEntry::Patch { unset, .. } if unset.iter().any(|k| k == "id") => {
+                Err(format!("it removes the id of {a}"))
+            }
+            JournalEntry::Patch { set, .. } => check_id(&a, set),
             _ => Ok(()),
         }
     }
@@ -574,8 +745,44 @@ impl JournalEntry {
                     state.resources.remove(&a);
                 }
             }
+            JournalEntry::Patch {
+                address,
+                set,
+                unset,
+            } => {
+                if let Ok(a) = Address::parse(address)
+                    && let Some(inst) = state.resources.get_mut(&a)
+                {
+                    for k in unset {
+                        inst.attributes.remove(k);
+                    }
+                    for (k, v) in set {
+                        inst.attributes.insert(k.clone(), v.clone());
+                    }
+                }
+            }
             JournalEntry::Intent(i) => {
-                state.pending.insert(i.id.clone(), (**i).clone());
+                let mut i = (**i).clone();
+                let held = || {
+                    state
+                        .resources
+                        .get(&i.operation.address)
+                        .map(|x| x.attributes.clone())
+                };
+                match std::mem::take(&mut i.in_state) {
+                    InState::No => {}
+                    InState::Current => i.current = held(),
+                    InState::CurrentAndPlanned => {
+                        let current = held();
+                        let mut planned = current.clone().unwrap_or_default();
+                        for k in &i.unknown {
+                            planned.entry(k.clone()).or_insert(J::Null);
+                        }
+                        i.planned = planned;
+                        i.current = current;
+                    }
+                }
+                state.pending.insert(i.id.clone(), i);
             }
             JournalEntry::Done { id } => {
                 state.pending.remove(id);
@@ -1161,6 +1368,124 @@ mod tests {
             "instances": [{"attributes": {"id": "eip-1"}}]}]}"#;
         let s = State::from_json(sparse, "x").unwrap_or_else(|e| panic!("{e}"));
         assert!(s.pending.is_empty() && s.resources.len() == 1);
+    }
+
+    fn intent(current: Option<&str>, planned: &str) -> Intent {
+        let attrs = |id: &str| BTreeMap::from([("id".to_string(), serde_json::json!(id))]);
+        Intent {
+            id: "tok-1".into(),
+            operation: crate::plan::ops::Op {
+                id: "alicloud_eip_address.e[0]#ReleaseEipAddress".into(),
+                action: crate::plan::ops::OpAction::ReleaseEipAddress,
+                address: Address::managed("alicloud_eip_address", "e", InstanceKey::Int(0)),
+                phase: crate::plan::ops::Phase::Destroy,
+                depends_on: Vec::new(),
+            },
+            change: crate::plan::Action::Delete,
+            create_before_destroy: false,
+            token: "tok-1".into(),
+            provider: None,
+            dependencies: Vec::new(),
+            current: current.map(attrs),
+            planned: attrs(planned),
+            unknown: Vec::new(),
+            in_state: InState::No,
+        }
+    }
+
+    #[test]
+    fn a_journalled_intent_leaves_out_what_recovery_rebuilds_and_reads_back_whole() {
+        for (current, planned, trimmed) in [
+            (Some("eip-1"), "eip-1", true),
+            (Some("eip-1"), "eip-2", false),
+            (None, "eip-1", false),
+        ] {
+            let i = intent(current, planned);
+            let line = serde_json::to_string(&JournalEntry::Intent(Box::new(i.clone())))
+                .unwrap_or_default();
+            assert!(!line.contains("\"token\""), "{line}");
+            assert_eq!(line.contains("\"planned\""), !trimmed, "{line}");
+            let (_, back) = parse_journal(format!("{line}\n").as_bytes()).unwrap_or_default();
+            assert!(
+                matches!(back.as_slice(), [JournalEntry::Intent(b)] if **b == i),
+                "{line}"
+            );
+        }
+        // A token other than the id is kept.
+        let mut i = intent(Some("eip-1"), "eip-1");
+        i.token = "tok-other".into();
+        let line =
+            serde_json::to_string(&JournalEntry::Intent(Box::new(i.clone()))).unwrap_or_default();
+        let (_, back) = parse_journal(format!("{line}\n").as_bytes()).unwrap_or_default();
+        assert!(matches!(back.as_slice(), [JournalEntry::Intent(b)] if **b == i));
+    }
+
+    /// A patch changes only what it names, and an intent that leaves its current (and planned)
+    /// attributes to state reads them back as state held them at that point of the journal.
+    #[test]
+    fn patches_and_intents_left_to_state_fold_to_what_was_written() {
+        let addr = "alicloud_eip_address.e[0]";
+        let set = JournalEntry::Set {
+            address: addr.into(),
+            attributes: BTreeMap::from([
+                ("id".to_string(), serde_json::json!("eip-1")),
+                ("status".to_string(), serde_json::json!("Available")),
+                ("name".to_string(), serde_json::json!("n")),
+            ]),
+            dependencies: vec![],
+            provider: None,
+        };
+        let patch = JournalEntry::Patch {
+            address: addr.into(),
+            set: BTreeMap::from([("status".to_string(), serde_json::json!("InUse"))]),
+            unset: vec!["name".into()],
+        };
+        let mut whole = intent(Some("eip-1"), "eip-1");
+        let held = BTreeMap::from([
+            ("id".to_string(), serde_json::json!("eip-1")),
+            ("status".to_string(), serde_json::json!("InUse")),
+        ]);
+        whole.current = Some(held.clone());
+        whole.planned = held.clone();
+        let mut left = whole.clone();
+        left.in_state = InState::CurrentAndPlanned;
+        let mut text = String::new();
+        for e in [set, patch, JournalEntry::Intent(Box::new(left))] {
+            text += &serde_json::to_string(&e).unwrap_or_default();
+            text.push('\n');
+        }
+        let line = text.lines().nth(2).unwrap_or_default();
+        assert!(
+            !line.contains("\"current\":") && !line.contains("\"planned\""),
+            "the intent repeats what state holds: {line}"
+        );
+        let (_, entries) = parse_journal(text.as_bytes()).unwrap_or_default();
+        let mut s = State::new("l-1".into());
+        for e in &entries {
+            e.apply_to(&mut s);
+        }
+        let a = Address::parse(addr).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.resources.get(&a).map(|i| &i.attributes), Some(&held));
+        assert_eq!(s.pending.get("tok-1"), Some(&whole));
+    }
+
+    /// A patch may not take an address's id away.
+    #[test]
+    fn a_patch_removing_the_id_is_damage() {
+        let line = r#"{"op":"patch","address":"alicloud_eip_address.e[0]","unset":["id"]}"#;
+        assert!(parse_journal(format!("{line}\n").as_bytes()).is_err());
+    }
+
+    /// The form every intent was journalled in before: each field in full.
+    #[test]
+    fn an_intent_journalled_in_full_still_reads() {
+        let i = intent(Some("eip-1"), "eip-1");
+        let full = serde_json::json!({
+            "op": "intent", "id": "tok-1", "operation": i.operation, "change": "delete",
+            "token": "tok-1", "current": {"id": "eip-1"}, "planned": {"id": "eip-1"},
+        });
+        let (_, back) = parse_journal(format!("{full}\n").as_bytes()).unwrap_or_default();
+        assert!(matches!(back.as_slice(), [JournalEntry::Intent(b)] if **b == i));
     }
 
     #[test]
