@@ -634,11 +634,9 @@ impl<'a> Walk<'a> {
                 && i.current.as_ref() == held
                 && !self.unsynced.contains(&i.operation.address)
             {
-                i.in_state = if i.current.as_ref() == Some(&i.planned) {
-                    crate::state::InState::CurrentAndPlanned
-                } else {
-                    crate::state::InState::Current
-                };
+                // How much of the planned attributes the line leaves to state is the
+                // journal's business (`state::trimmed`); `Current` says only this much.
+                i.in_state = crate::state::InState::Current;
             }
             JournalEntry::Intent(Box::new(i))
         }));

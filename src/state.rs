@@ -161,7 +161,8 @@ pub enum InState {
     No,
     /// Its current attributes.
     Current,
-    /// Its current attributes, and the planned ones, which are the same.
+    /// Its current attributes, and the planned ones but for what `planned` holds (the changes
+    /// the operation makes, over the current attributes).
     CurrentAndPlanned,
 }
 
@@ -558,12 +559,13 @@ pub enum JournalEntry {
 }
 
 /// An intent as the journal writes it: without what recovery rebuilds. The token is the id (as
-/// every intent apply records has it); the planned attributes of an operation that works on the
-/// object as it is (a destroy's) are its current ones; those still unknown are null; and the
-/// current attributes are usually what state holds for the address at that point of the journal
-/// (`Intent::current_in_state`). Each is written out where it differs, and a journal written
-/// with every field in full reads the same. (An intent's operation carries no dependencies
-/// either, `apply::reconcile::intent_of`: they only ordered the run that recorded it.)
+/// every intent apply records has it); the planned attributes are written as their changes over
+/// the current ones where they cover the same keys (none at all for a destroy), less those still
+/// unknown (null anyway); and the current attributes are usually what state holds for the address
+/// at that point of the journal (`Intent::in_state`). Each is written out whole where it cannot
+/// be rebuilt, and a journal written with every field in full reads the same. (An intent's
+/// operation carries no dependencies either, `apply::reconcile::intent_of`: they only ordered the
+/// run that recorded it.)
 mod trimmed {
     use std::collections::BTreeMap;
 
@@ -575,17 +577,26 @@ mod trimmed {
     use crate::plan::Action;
     use crate::plan::ops::Op;
 
-    /// A map of attributes less some keys.
-    struct Without<'a> {
-        map: &'a BTreeMap<String, J>,
+    type Map = BTreeMap<String, J>;
+
+    /// The planned attributes to write: all of them, or their changes over `base`; less `less`.
+    struct Planned<'a> {
+        map: &'a Map,
+        base: Option<&'a Map>,
         less: &'a [String],
     }
 
-    impl Serialize for Without<'_> {
+    impl Planned<'_> {
+        fn keeps(&self, k: &String, v: &J) -> bool {
+            !self.less.contains(k) && self.base.is_none_or(|b| b.get(k) != Some(v))
+        }
+    }
+
+    impl Serialize for Planned<'_> {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             let mut m = s.serialize_map(None)?;
             for (k, v) in self.map {
-                if !self.less.contains(k) {
+                if self.keeps(k, v) {
                     m.serialize_entry(k, v)?;
                 }
             }
@@ -609,9 +620,11 @@ mod trimmed {
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         current_in_state: bool,
         #[serde(skip_serializing_if = "Option::is_none")]
-        current: Option<&'a BTreeMap<String, J>>,
+        current: Option<&'a Map>,
         #[serde(skip_serializing_if = "Option::is_none")]
-        planned: Option<Without<'a>>,
+        planned: Option<Planned<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        planned_changes: Option<Planned<'a>>,
         #[serde(skip_serializing_if = "<[String]>::is_empty")]
         unknown: &'a [String],
     }
@@ -633,18 +646,49 @@ mod trimmed {
         #[serde(default)]
         current_in_state: bool,
         #[serde(default)]
-        current: Option<BTreeMap<String, J>>,
+        current: Option<Map>,
         #[serde(default)]
-        planned: Option<BTreeMap<String, J>>,
+        planned: Option<Map>,
+        #[serde(default)]
+        planned_changes: Option<Map>,
         #[serde(default)]
         unknown: Vec<String>,
+    }
+
+    /// `base` with `changes` written over it.
+    pub(super) fn over(mut base: Map, changes: Map) -> Map {
+        base.extend(changes);
+        base
+    }
+
+    /// Unknown planned attributes are null (`Intent::unknown`).
+    pub(super) fn null_unknown(planned: &mut Map, unknown: &[String]) {
+        for k in unknown {
+            planned.insert(k.clone(), J::Null);
+        }
     }
 
     // Serde's `with` hands the field as it is declared: a `&Box<Intent>`.
     #[allow(clippy::borrowed_box)]
     pub(super) fn serialize<S: Serializer>(i: &Box<Intent>, s: S) -> Result<S::Ok, S::Error> {
-        let same_planned = i.current.as_ref() == Some(&i.planned);
+        // Changes over the current attributes rebuild the planned ones only where every current
+        // key is planned too (nothing is dropped).
+        let base = i
+            .current
+            .as_ref()
+            .filter(|c| c.keys().all(|k| i.planned.contains_key(k)));
         let current_in_state = i.in_state != InState::No;
+        let planned = Planned {
+            map: &i.planned,
+            base,
+            less: &i.unknown,
+        };
+        let changed = base.is_none() || i.planned.iter().any(|(k, v)| planned.keeps(k, v));
+        let (planned, planned_changes) = match (base, changed) {
+            (None, _) => (Some(planned), None),
+            (Some(_), true) => (None, Some(planned)),
+            (Some(_), false) => (None, None),
+        };
         Out {
             id: &i.id,
             operation: &i.operation,
@@ -655,10 +699,8 @@ mod trimmed {
             dependencies: &i.dependencies,
             current_in_state,
             current: i.current.as_ref().filter(|_| !current_in_state),
-            planned: (!same_planned).then_some(Without {
-                map: &i.planned,
-                less: &i.unknown,
-            }),
+            planned,
+            planned_changes,
             unknown: &i.unknown,
         }
         .serialize(s)
@@ -666,16 +708,25 @@ mod trimmed {
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Box<Intent>, D::Error> {
         let i = In::deserialize(d)?;
-        // Without `planned` it is `current`, which with `current_in_state` is only known once
-        // the journal is folded up to here: `apply_to` fills both in then.
-        let in_state = match (i.current_in_state, i.planned.is_some()) {
-            (false, _) => InState::No,
-            (true, true) => InState::Current,
-            (true, false) => InState::CurrentAndPlanned,
+        // Planned as changes over current attributes left to state is only known once the
+        // journal is folded up to here: `apply_to` rebuilds it then.
+        let (in_state, mut planned) = match (i.current_in_state, i.planned) {
+            (false, Some(p)) => (InState::No, p),
+            (false, None) => (
+                InState::No,
+                over(
+                    i.current.clone().unwrap_or_default(),
+                    i.planned_changes.unwrap_or_default(),
+                ),
+            ),
+            (true, Some(p)) => (InState::Current, p),
+            (true, None) => (
+                InState::CurrentAndPlanned,
+                i.planned_changes.unwrap_or_default(),
+            ),
         };
-        let mut planned = i.planned.or_else(|| i.current.clone()).unwrap_or_default();
-        for k in &i.unknown {
-            planned.entry(k.clone()).or_insert(J::Null);
+        if in_state != InState::CurrentAndPlanned {
+            null_unknown(&mut planned, &i.unknown);
         }
         Ok(Box::new(Intent {
             token: i.token.unwrap_or_else(|| i.id.clone()),
@@ -774,11 +825,9 @@ impl JournalEntry {
                     InState::Current => i.current = held(),
                     InState::CurrentAndPlanned => {
                         let current = held();
-                        let mut planned = current.clone().unwrap_or_default();
-                        for k in &i.unknown {
-                            planned.entry(k.clone()).or_insert(J::Null);
-                        }
-                        i.planned = planned;
+                        let changes = std::mem::take(&mut i.planned);
+                        i.planned = trimmed::over(current.clone().unwrap_or_default(), changes);
+                        trimmed::null_unknown(&mut i.planned, &i.unknown);
                         i.current = current;
                     }
                 }
@@ -1404,7 +1453,12 @@ mod tests {
             let line = serde_json::to_string(&JournalEntry::Intent(Box::new(i.clone())))
                 .unwrap_or_default();
             assert!(!line.contains("\"token\""), "{line}");
-            assert_eq!(line.contains("\"planned\""), !trimmed, "{line}");
+            assert_eq!(line.contains("\"planned"), !trimmed, "{line}");
+            // Changes over the current attributes, not all of them again.
+            assert!(
+                current.is_none() || !line.contains("\"planned\":"),
+                "{line}"
+            );
             let (_, back) = parse_journal(format!("{line}\n").as_bytes()).unwrap_or_default();
             assert!(
                 matches!(back.as_slice(), [JournalEntry::Intent(b)] if **b == i),
@@ -1448,7 +1502,7 @@ mod tests {
         whole.current = Some(held.clone());
         whole.planned = held.clone();
         let mut left = whole.clone();
-        left.in_state = InState::CurrentAndPlanned;
+        left.in_state = InState::Current;
         let mut text = String::new();
         for e in [set, patch, JournalEntry::Intent(Box::new(left))] {
             text += &serde_json::to_string(&e).unwrap_or_default();
@@ -1456,7 +1510,7 @@ mod tests {
         }
         let line = text.lines().nth(2).unwrap_or_default();
         assert!(
-            !line.contains("\"current\":") && !line.contains("\"planned\""),
+            !line.contains("\"current\":") && !line.contains("\"planned"),
             "the intent repeats what state holds: {line}"
         );
         let (_, entries) = parse_journal(text.as_bytes()).unwrap_or_default();
