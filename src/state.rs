@@ -563,9 +563,9 @@ pub enum JournalEntry {
 /// the current ones where they cover the same keys (none at all for a destroy), less those still
 /// unknown (null anyway); and the current attributes are usually what state holds for the address
 /// at that point of the journal (`Intent::in_state`). Each is written out whole where it cannot
-/// be rebuilt, and a journal written with every field in full reads the same. (An intent's
-/// operation carries no dependencies either, `apply::reconcile::intent_of`: they only ordered the
-/// run that recorded it.)
+/// be rebuilt, and a journal written with every field in full reads the same. The operation's id
+/// is left out where it is the usual `ADDRESS#Action`, and its dependencies always (they only
+/// ordered the run that recorded it; `apply::reconcile::intent_of` leaves them out too).
 mod trimmed {
     use std::collections::BTreeMap;
 
@@ -574,10 +574,37 @@ mod trimmed {
     use serde_json::Value as J;
 
     use super::{InState, Intent};
+    use crate::address::Address;
     use crate::plan::Action;
-    use crate::plan::ops::Op;
+    use crate::plan::ops::{Op, OpAction, Phase};
 
     type Map = BTreeMap<String, J>;
+
+    /// The operation, its id left out where it is the usual `ADDRESS#Action`.
+    #[derive(Serialize)]
+    struct OpOut<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<&'a str>,
+        action: OpAction,
+        address: &'a Address,
+        phase: Phase,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct OpIn {
+        #[serde(default)]
+        id: Option<String>,
+        action: OpAction,
+        address: Address,
+        phase: Phase,
+        #[serde(default)]
+        depends_on: Vec<String>,
+    }
+
+    fn usual_id(address: &Address, action: OpAction) -> String {
+        format!("{address}#{}", action.name())
+    }
 
     /// The planned attributes to write: all of them, or their changes over `base`; less `less`.
     struct Planned<'a> {
@@ -607,7 +634,7 @@ mod trimmed {
     #[derive(Serialize)]
     struct Out<'a> {
         id: &'a str,
-        operation: &'a Op,
+        operation: OpOut<'a>,
         change: Action,
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         create_before_destroy: bool,
@@ -633,7 +660,7 @@ mod trimmed {
     #[serde(deny_unknown_fields)]
     struct In {
         id: String,
-        operation: Op,
+        operation: OpIn,
         change: Action,
         #[serde(default)]
         create_before_destroy: bool,
@@ -689,9 +716,15 @@ mod trimmed {
             (Some(_), true) => (None, Some(planned)),
             (Some(_), false) => (None, None),
         };
+        let op = &i.operation;
         Out {
             id: &i.id,
-            operation: &i.operation,
+            operation: OpOut {
+                id: (op.id != usual_id(&op.address, op.action)).then_some(op.id.as_str()),
+                action: op.action,
+                address: &op.address,
+                phase: op.phase,
+            },
             change: i.change,
             create_before_destroy: i.create_before_destroy,
             token: (i.token != i.id).then_some(i.token.as_str()),
@@ -728,11 +761,19 @@ mod trimmed {
         if in_state != InState::CurrentAndPlanned {
             null_unknown(&mut planned, &i.unknown);
         }
+        let o = i.operation;
+        let operation = Op {
+            id: o.id.unwrap_or_else(|| usual_id(&o.address, o.action)),
+            action: o.action,
+            address: o.address,
+            phase: o.phase,
+            depends_on: o.depends_on,
+        };
         Ok(Box::new(Intent {
             token: i.token.unwrap_or_else(|| i.id.clone()),
             planned,
             id: i.id,
-            operation: i.operation,
+            operation,
             change: i.change,
             create_before_destroy: i.create_before_destroy,
             provider: i.provider,
