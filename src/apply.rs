@@ -399,6 +399,10 @@ struct Walk<'a> {
     failed_ops: HashSet<String>,
     /// Entries of finished operations that are not durable yet.
     unwritten: Vec<JournalEntry>,
+    /// Addresses whose instance in `state` may differ from what the journal folds to (see
+    /// `record_update`): those the plan's refresh changed from the stored state, until an
+    /// entry writes them whole.
+    unsynced: HashSet<Address>,
     /// Events that wait for `unwritten` to be durable (an operation is reported done once it
     /// is recorded), and the starts that follow them.
     held: Vec<Event>,
@@ -459,6 +463,7 @@ impl<'a> Walk<'a> {
             remaining_per_change,
             failed_ops: HashSet::new(),
             unwritten: Vec::new(),
+            unsynced: unsynced(plan),
             held: Vec::new(),
         }
     }
@@ -476,6 +481,8 @@ impl<'a> Walk<'a> {
                     }
                     let inst = instance_for(c, &a);
                     self.state.resources.insert(c.address.clone(), inst);
+                    // State holds it as planned; the journal writes nothing for it.
+                    self.unsynced.insert(c.address.clone());
                 }
                 count_change(&mut self.report, c.action);
             }
@@ -610,11 +617,25 @@ impl<'a> Walk<'a> {
             ));
         }
         let mut entries = std::mem::take(&mut self.unwritten);
-        entries.extend(
-            intents
-                .iter()
-                .map(|i| JournalEntry::Intent(Box::new(i.clone()))),
-        );
+        entries.extend(intents.iter().map(|i| {
+            let mut i = i.clone();
+            // The journal folds to this same state up to here: what it holds for the address
+            // need not be written again.
+            let held = self
+                .state
+                .resources
+                .get(&i.operation.address)
+                .map(|x| &x.attributes);
+            if i.current.is_some()
+                && i.current.as_ref() == held
+                && !self.unsynced.contains(&i.operation.address)
+            {
+                // How much of the planned attributes the line leaves to state is the
+                // journal's business (`state::trimmed`); `Current` says only this much.
+                i.in_state = crate::state::InState::Current;
+            }
+            JournalEntry::Intent(Box::new(i))
+        }));
         if !entries.is_empty() {
             let j = match journal {
                 Some(j) => j,
@@ -652,8 +673,13 @@ impl<'a> Walk<'a> {
             Err(e) => (Vec::new(), Some(e)),
         };
         for u in updates {
-            let Some((entry, recorded)) = record_update(u, &job, &mut self.state, &mut self.ids)
-            else {
+            let Some((entry, recorded)) = record_update(
+                u,
+                &job,
+                &mut self.state,
+                &mut self.ids,
+                Some(&mut self.unsynced),
+            ) else {
                 continue;
             };
             mirror_in_scope(&mut self.scope, &self.changes, &job, recorded);
@@ -836,11 +862,17 @@ enum Recorded {
 
 /// Applies one update of a finished (or settled) operation to `state`, and returns the journal
 /// entry that records it; `None` for an update that does not concern state.
+///
+/// `unsynced` holds the addresses whose instance in `state` may differ from what the journal
+/// folds to (stored state plus the entries written so far): an entry for any other address may
+/// be a `Patch` against it. A full `Set` or a `Remove` brings an address in step. `None`: every
+/// entry is whole.
 fn record_update(
     u: Update,
     job: &Job,
     state: &mut State,
     ids: &mut HashMap<String, Address>,
+    mut unsynced: Option<&mut HashSet<Address>>,
 ) -> Option<(JournalEntry, Recorded)> {
     match u {
         Update::Set(addr, _) | Update::Remove(addr) if replacing_old(job, &addr, state) => None,
@@ -853,17 +885,15 @@ fn record_update(
             if let Some(i) = crate::resources::execute::state_id(&inst.attributes) {
                 ids.insert(i.to_string(), addr.clone());
             }
-            let e = JournalEntry::Set {
-                address: addr.to_string(),
-                attributes: inst.attributes.clone(),
-                dependencies: inst.dependencies.clone(),
-                provider: inst.provider.clone(),
-            };
+            let e = entry_for(&addr, &inst, state.resources.get(&addr), &mut unsynced);
             state.resources.insert(addr.clone(), inst);
             Some((e, Recorded::Set(addr, a)))
         }
         Update::Remove(addr) => {
             state.resources.remove(&addr);
+            if let Some(u) = unsynced {
+                u.remove(&addr);
+            }
             let e = JournalEntry::Remove {
                 address: addr.to_string(),
             };
@@ -873,18 +903,73 @@ fn record_update(
             let addr = ids.get(&cloud_id).cloned()?;
             let inst = state.resources.get_mut(&addr)?;
             let (sch, _) = schema::lookup(addr.mode, &addr.ty)?;
+            let before = inst.clone();
             let mut merged = attrs::from_state(sch, &inst.attributes);
             for (k, v) in a {
                 merged.insert(k, v);
             }
             inst.attributes = attrs::to_state(&merged);
-            let e = JournalEntry::Set {
+            let e = entry_for(&addr, inst, Some(&before), &mut unsynced);
+            Some((e, Recorded::Refreshed))
+        }
+    }
+}
+
+/// The addresses whose instance in the plan's (refreshed) prior state is not the stored one:
+/// the journal folds onto the stored state, so until they are written whole it holds them
+/// differently.
+fn unsynced(plan: &Plan) -> HashSet<Address> {
+    let empty = BTreeMap::new();
+    let stored = plan.stored.as_ref().map_or(&empty, |s| &s.resources);
+    let prior = &plan.prior.resources;
+    let changed = prior
+        .iter()
+        .filter(|(a, i)| stored.get(*a) != Some(*i))
+        .map(|(a, _)| a.clone());
+    let gone = stored.keys().filter(|a| !prior.contains_key(*a)).cloned();
+    changed.chain(gone).collect()
+}
+
+/// The journal entry that takes state from `before` to `inst` at `addr`: only the attributes
+/// that changed where the journal holds the address as `before` with the same dependencies and
+/// provider (an assign, a refresh after a binding), the whole instance otherwise.
+fn entry_for(
+    addr: &Address,
+    inst: &Instance,
+    before: Option<&Instance>,
+    unsynced: &mut Option<&mut HashSet<Address>>,
+) -> JournalEntry {
+    let in_step = unsynced.as_ref().is_some_and(|u| !u.contains(addr));
+    match before {
+        Some(b)
+            if in_step && b.dependencies == inst.dependencies && b.provider == inst.provider =>
+        {
+            JournalEntry::Patch {
+                address: addr.to_string(),
+                set: inst
+                    .attributes
+                    .iter()
+                    .filter(|(k, v)| b.attributes.get(*k) != Some(*v))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                unset: b
+                    .attributes
+                    .keys()
+                    .filter(|k| !inst.attributes.contains_key(*k))
+                    .cloned()
+                    .collect(),
+            }
+        }
+        _ => {
+            if let Some(u) = unsynced {
+                u.remove(addr);
+            }
+            JournalEntry::Set {
                 address: addr.to_string(),
                 attributes: inst.attributes.clone(),
                 dependencies: inst.dependencies.clone(),
                 provider: inst.provider.clone(),
-            };
-            Some((e, Recorded::Refreshed))
+            }
         }
     }
 }

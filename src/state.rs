@@ -147,6 +147,23 @@ pub struct Intent {
     /// holds them as null.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unknown: Vec<String>,
+    /// In a journal entry only: what of the intent is what state holds for the address at that
+    /// point of the journal, and is left out of the line (`JournalEntry::apply_to` puts it back).
+    #[serde(skip)]
+    pub in_state: InState,
+}
+
+/// What of a journalled intent is left to state (see `Intent::in_state`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum InState {
+    /// Nothing: the intent is whole.
+    #[default]
+    No,
+    /// Its current attributes.
+    Current,
+    /// Its current attributes, and the planned ones but for what `planned` holds (the changes
+    /// the operation makes, over the current attributes).
+    CurrentAndPlanned,
 }
 
 impl State {
@@ -450,7 +467,10 @@ fn check_id(address: &Address, attributes: &BTreeMap<String, J>) -> Result<(), S
     }
 }
 
-const JOURNAL_VERSION: u64 = 1;
+/// 2: intents leave out what recovery rebuilds (`trimmed`), and `patch` entries change some
+/// attributes of an address. A netform that reads only version 1 refuses a version-2 journal by
+/// its header rather than misreading it.
+const JOURNAL_VERSION: u64 = 2;
 
 /// The first line of a journal: which state it belongs to.
 #[derive(Debug, Serialize, Deserialize)]
@@ -532,12 +552,249 @@ pub enum JournalEntry {
     Remove {
         address: String,
     },
+    /// Some attributes of an address state holds change (`set`), or go (`unset`); the rest stay.
+    /// An operation that changes part of an object (an assign, a binding's refresh of its EIP)
+    /// journals what it changed rather than the whole object again.
+    Patch {
+        address: String,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        set: BTreeMap<String, J>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        unset: Vec<String>,
+    },
     /// An operation is about to make its first call (fsynced before it does).
-    Intent(Box<Intent>),
+    Intent(#[serde(with = "trimmed")] Box<Intent>),
     /// An intent's outcome is recorded (by the entries before this one) or known to be nothing.
     Done {
         id: String,
     },
+}
+
+/// An intent as the journal writes it: without what recovery rebuilds. The token is the id (as
+/// every intent apply records has it); the planned attributes are written as their changes over
+/// the current ones where they cover the same keys (none at all for a destroy), less those still
+/// unknown (null anyway); and the current attributes are usually what state holds for the address
+/// at that point of the journal (`Intent::in_state`). Each is written out whole where it cannot
+/// be rebuilt, and a journal written with every field in full reads the same. The operation's id
+/// is left out where it is the usual `ADDRESS#Action`, and its dependencies always (they only
+/// ordered the run that recorded it; `apply::reconcile::intent_of` leaves them out too).
+mod trimmed {
+    use std::collections::BTreeMap;
+
+    use serde::ser::SerializeMap;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::Value as J;
+
+    use super::{InState, Intent};
+    use crate::address::Address;
+    use crate::plan::Action;
+    use crate::plan::ops::{Op, OpAction, Phase};
+
+    type Map = BTreeMap<String, J>;
+
+    /// The operation, its id left out where it is the usual `ADDRESS#Action`.
+    #[derive(Serialize)]
+    struct OpOut<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<&'a str>,
+        action: OpAction,
+        address: &'a Address,
+        phase: Phase,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct OpIn {
+        #[serde(default)]
+        id: Option<String>,
+        action: OpAction,
+        address: Address,
+        phase: Phase,
+        #[serde(default)]
+        depends_on: Vec<String>,
+    }
+
+    fn usual_id(address: &Address, action: OpAction) -> String {
+        format!("{address}#{}", action.name())
+    }
+
+    /// The planned attributes to write: all of them, or their changes over `base`; less `less`.
+    struct Planned<'a> {
+        map: &'a Map,
+        base: Option<&'a Map>,
+        less: &'a [String],
+    }
+
+    impl Planned<'_> {
+        fn keeps(&self, k: &String, v: &J) -> bool {
+            !self.less.contains(k) && self.base.is_none_or(|b| b.get(k) != Some(v))
+        }
+    }
+
+    impl Serialize for Planned<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut m = s.serialize_map(None)?;
+            for (k, v) in self.map {
+                if self.keeps(k, v) {
+                    m.serialize_entry(k, v)?;
+                }
+            }
+            m.end()
+        }
+    }
+
+    #[derive(Serialize)]
+    struct Out<'a> {
+        id: &'a str,
+        operation: OpOut<'a>,
+        change: Action,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        create_before_destroy: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        token: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        provider: Option<&'a str>,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        dependencies: &'a [String],
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        current_in_state: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        current: Option<&'a Map>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        planned: Option<Planned<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        planned_changes: Option<Planned<'a>>,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        unknown: &'a [String],
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct In {
+        id: String,
+        operation: OpIn,
+        change: Action,
+        #[serde(default)]
+        create_before_destroy: bool,
+        #[serde(default)]
+        token: Option<String>,
+        #[serde(default)]
+        provider: Option<String>,
+        #[serde(default)]
+        dependencies: Vec<String>,
+        #[serde(default)]
+        current_in_state: bool,
+        #[serde(default)]
+        current: Option<Map>,
+        #[serde(default)]
+        planned: Option<Map>,
+        #[serde(default)]
+        planned_changes: Option<Map>,
+        #[serde(default)]
+        unknown: Vec<String>,
+    }
+
+    /// `base` with `changes` written over it.
+    pub(super) fn over(mut base: Map, changes: Map) -> Map {
+        base.extend(changes);
+        base
+    }
+
+    /// Unknown planned attributes are null (`Intent::unknown`).
+    pub(super) fn null_unknown(planned: &mut Map, unknown: &[String]) {
+        for k in unknown {
+            planned.insert(k.clone(), J::Null);
+        }
+    }
+
+    // Serde's `with` hands the field as it is declared: a `&Box<Intent>`.
+    #[allow(clippy::borrowed_box)]
+    pub(super) fn serialize<S: Serializer>(i: &Box<Intent>, s: S) -> Result<S::Ok, S::Error> {
+        // Changes over the current attributes rebuild the planned ones only where every current
+        // key is planned too (nothing is dropped).
+        let base = i
+            .current
+            .as_ref()
+            .filter(|c| c.keys().all(|k| i.planned.contains_key(k)));
+        let current_in_state = i.in_state != InState::No;
+        let planned = Planned {
+            map: &i.planned,
+            base,
+            less: &i.unknown,
+        };
+        let changed = base.is_none() || i.planned.iter().any(|(k, v)| planned.keeps(k, v));
+        let (planned, planned_changes) = match (base, changed) {
+            (None, _) => (Some(planned), None),
+            (Some(_), true) => (None, Some(planned)),
+            (Some(_), false) => (None, None),
+        };
+        let op = &i.operation;
+        Out {
+            id: &i.id,
+            operation: OpOut {
+                id: (op.id != usual_id(&op.address, op.action)).then_some(op.id.as_str()),
+                action: op.action,
+                address: &op.address,
+                phase: op.phase,
+            },
+            change: i.change,
+            create_before_destroy: i.create_before_destroy,
+            token: (i.token != i.id).then_some(i.token.as_str()),
+            provider: i.provider.as_deref(),
+            dependencies: &i.dependencies,
+            current_in_state,
+            current: i.current.as_ref().filter(|_| !current_in_state),
+            planned,
+            planned_changes,
+            unknown: &i.unknown,
+        }
+        .serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Box<Intent>, D::Error> {
+        let i = In::deserialize(d)?;
+        // Planned as changes over current attributes left to state is only known once the
+        // journal is folded up to here: `apply_to` rebuilds it then.
+        let (in_state, mut planned) = match (i.current_in_state, i.planned) {
+            (false, Some(p)) => (InState::No, p),
+            (false, None) => (
+                InState::No,
+                over(
+                    i.current.clone().unwrap_or_default(),
+                    i.planned_changes.unwrap_or_default(),
+                ),
+            ),
+            (true, Some(p)) => (InState::Current, p),
+            (true, None) => (
+                InState::CurrentAndPlanned,
+                i.planned_changes.unwrap_or_default(),
+            ),
+        };
+        if in_state != InState::CurrentAndPlanned {
+            null_unknown(&mut planned, &i.unknown);
+        }
+        let o = i.operation;
+        let operation = Op {
+            id: o.id.unwrap_or_else(|| usual_id(&o.address, o.action)),
+            action: o.action,
+            address: o.address,
+            phase: o.phase,
+            depends_on: o.depends_on,
+        };
+        Ok(Box::new(Intent {
+            token: i.token.unwrap_or_else(|| i.id.clone()),
+            planned,
+            id: i.id,
+            operation,
+            change: i.change,
+            create_before_destroy: i.create_before_destroy,
+            provider: i.provider,
+            dependencies: i.dependencies,
+            current: i.current,
+            unknown: i.unknown,
+            in_state,
+        }))
+    }
 }
 
 impl JournalEntry {
@@ -545,7 +802,9 @@ impl JournalEntry {
     /// resource type it knows, with a string id.
     fn check(&self) -> Result<(), String> {
         let address = match self {
-            JournalEntry::Set { address, .. } | JournalEntry::Remove { address } => address,
+            JournalEntry::Set { address, .. }
+            | JournalEntry::Remove { address }
+            | JournalEntry::Patch { address, .. } => address,
             // Intents carry a typed address, checked as they are read.
             JournalEntry::Intent(_) | JournalEntry::Done { .. } => return Ok(()),
         };
@@ -558,6 +817,10 @@ impl JournalEntry {
         }
         match self {
             JournalEntry::Set { attributes, .. } => check_id(&a, attributes),
+            JournalEntry::Patch { unset, .. } if unset.iter().any(|k| k == "id") => {
+                Err(format!("it removes the id of {a}"))
+            }
+            JournalEntry::Patch { set, .. } => check_id(&a, set),
             _ => Ok(()),
         }
     }
@@ -586,8 +849,42 @@ impl JournalEntry {
                     state.resources.remove(&a);
                 }
             }
+            JournalEntry::Patch {
+                address,
+                set,
+                unset,
+            } => {
+                if let Ok(a) = Address::parse(address)
+                    && let Some(inst) = state.resources.get_mut(&a)
+                {
+                    for k in unset {
+                        inst.attributes.remove(k);
+                    }
+                    for (k, v) in set {
+                        inst.attributes.insert(k.clone(), v.clone());
+                    }
+                }
+            }
             JournalEntry::Intent(i) => {
-                state.pending.insert(i.id.clone(), (**i).clone());
+                let mut i = (**i).clone();
+                let held = || {
+                    state
+                        .resources
+                        .get(&i.operation.address)
+                        .map(|x| x.attributes.clone())
+                };
+                match std::mem::take(&mut i.in_state) {
+                    InState::No => {}
+                    InState::Current => i.current = held(),
+                    InState::CurrentAndPlanned => {
+                        let current = held();
+                        let changes = std::mem::take(&mut i.planned);
+                        i.planned = trimmed::over(current.clone().unwrap_or_default(), changes);
+                        trimmed::null_unknown(&mut i.planned, &i.unknown);
+                        i.current = current;
+                    }
+                }
+                state.pending.insert(i.id.clone(), i);
             }
             JournalEntry::Done { id } => {
                 state.pending.remove(id);
@@ -1173,6 +1470,129 @@ mod tests {
             "instances": [{"attributes": {"id": "eip-1"}}]}]}"#;
         let s = State::from_json(sparse, "x").unwrap_or_else(|e| panic!("{e}"));
         assert!(s.pending.is_empty() && s.resources.len() == 1);
+    }
+
+    fn intent(current: Option<&str>, planned: &str) -> Intent {
+        let attrs = |id: &str| BTreeMap::from([("id".to_string(), serde_json::json!(id))]);
+        Intent {
+            id: "tok-1".into(),
+            operation: crate::plan::ops::Op {
+                id: "alicloud_eip_address.e[0]#ReleaseEipAddress".into(),
+                action: crate::plan::ops::OpAction::ReleaseEipAddress,
+                address: Address::managed("alicloud_eip_address", "e", InstanceKey::Int(0)),
+                phase: crate::plan::ops::Phase::Destroy,
+                depends_on: Vec::new(),
+            },
+            change: crate::plan::Action::Delete,
+            create_before_destroy: false,
+            token: "tok-1".into(),
+            provider: None,
+            dependencies: Vec::new(),
+            current: current.map(attrs),
+            planned: attrs(planned),
+            unknown: Vec::new(),
+            in_state: InState::No,
+        }
+    }
+
+    #[test]
+    fn a_journalled_intent_leaves_out_what_recovery_rebuilds_and_reads_back_whole() {
+        for (current, planned, trimmed) in [
+            (Some("eip-1"), "eip-1", true),
+            (Some("eip-1"), "eip-2", false),
+            (None, "eip-1", false),
+        ] {
+            let i = intent(current, planned);
+            let line = serde_json::to_string(&JournalEntry::Intent(Box::new(i.clone())))
+                .unwrap_or_default();
+            assert!(!line.contains("\"token\""), "{line}");
+            assert_eq!(line.contains("\"planned"), !trimmed, "{line}");
+            // Changes over the current attributes, not all of them again.
+            assert!(
+                current.is_none() || !line.contains("\"planned\":"),
+                "{line}"
+            );
+            let (_, back) = parse_journal(format!("{line}\n").as_bytes()).unwrap_or_default();
+            assert!(
+                matches!(back.as_slice(), [JournalEntry::Intent(b)] if **b == i),
+                "{line}"
+            );
+        }
+        // A token other than the id is kept.
+        let mut i = intent(Some("eip-1"), "eip-1");
+        i.token = "tok-other".into();
+        let line =
+            serde_json::to_string(&JournalEntry::Intent(Box::new(i.clone()))).unwrap_or_default();
+        let (_, back) = parse_journal(format!("{line}\n").as_bytes()).unwrap_or_default();
+        assert!(matches!(back.as_slice(), [JournalEntry::Intent(b)] if **b == i));
+    }
+
+    /// A patch changes only what it names, and an intent that leaves its current (and planned)
+    /// attributes to state reads them back as state held them at that point of the journal.
+    #[test]
+    fn patches_and_intents_left_to_state_fold_to_what_was_written() {
+        let addr = "alicloud_eip_address.e[0]";
+        let set = JournalEntry::Set {
+            address: addr.into(),
+            attributes: BTreeMap::from([
+                ("id".to_string(), serde_json::json!("eip-1")),
+                ("status".to_string(), serde_json::json!("Available")),
+                ("name".to_string(), serde_json::json!("n")),
+            ]),
+            dependencies: vec![],
+            provider: None,
+        };
+        let patch = JournalEntry::Patch {
+            address: addr.into(),
+            set: BTreeMap::from([("status".to_string(), serde_json::json!("InUse"))]),
+            unset: vec!["name".into()],
+        };
+        let mut whole = intent(Some("eip-1"), "eip-1");
+        let held = BTreeMap::from([
+            ("id".to_string(), serde_json::json!("eip-1")),
+            ("status".to_string(), serde_json::json!("InUse")),
+        ]);
+        whole.current = Some(held.clone());
+        whole.planned = held.clone();
+        let mut left = whole.clone();
+        left.in_state = InState::Current;
+        let mut text = String::new();
+        for e in [set, patch, JournalEntry::Intent(Box::new(left))] {
+            text += &serde_json::to_string(&e).unwrap_or_default();
+            text.push('\n');
+        }
+        let line = text.lines().nth(2).unwrap_or_default();
+        assert!(
+            !line.contains("\"current\":") && !line.contains("\"planned"),
+            "the intent repeats what state holds: {line}"
+        );
+        let (_, entries) = parse_journal(text.as_bytes()).unwrap_or_default();
+        let mut s = State::new("l-1".into());
+        for e in &entries {
+            e.apply_to(&mut s);
+        }
+        let a = Address::parse(addr).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.resources.get(&a).map(|i| &i.attributes), Some(&held));
+        assert_eq!(s.pending.get("tok-1"), Some(&whole));
+    }
+
+    /// A patch may not take an address's id away.
+    #[test]
+    fn a_patch_removing_the_id_is_damage() {
+        let line = r#"{"op":"patch","address":"alicloud_eip_address.e[0]","unset":["id"]}"#;
+        assert!(parse_journal(format!("{line}\n").as_bytes()).is_err());
+    }
+
+    /// The form every intent was journalled in before: each field in full.
+    #[test]
+    fn an_intent_journalled_in_full_still_reads() {
+        let i = intent(Some("eip-1"), "eip-1");
+        let full = serde_json::json!({
+            "op": "intent", "id": "tok-1", "operation": i.operation, "change": "delete",
+            "token": "tok-1", "current": {"id": "eip-1"}, "planned": {"id": "eip-1"},
+        });
+        let (_, back) = parse_journal(format!("{full}\n").as_bytes()).unwrap_or_default();
+        assert!(matches!(back.as_slice(), [JournalEntry::Intent(b)] if **b == i));
     }
 
     #[test]

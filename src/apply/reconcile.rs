@@ -147,7 +147,7 @@ fn record(state: &mut State, job: &Job, updates: Vec<Update>) -> Vec<JournalEntr
     }
     updates
         .into_iter()
-        .filter_map(|u| record_update(u, job, state, &mut ids).map(|(e, _)| e))
+        .filter_map(|u| record_update(u, job, state, &mut ids, None).map(|(e, _)| e))
         .collect()
 }
 
@@ -203,7 +203,12 @@ pub(super) fn intent_of(job: &Job) -> Intent {
         .collect();
     Intent {
         id: job.token.clone(),
-        operation: job.op.clone(),
+        // Its dependencies only order the run that records it: recovery settles each intent on
+        // its own, and they would make every intent as long as its operation's fan-in.
+        operation: crate::plan::ops::Op {
+            depends_on: Vec::new(),
+            ..job.op.clone()
+        },
         change: job.change.action,
         create_before_destroy: job.change.create_before_destroy,
         token: job.token.clone(),
@@ -212,6 +217,7 @@ pub(super) fn intent_of(job: &Job) -> Intent {
         current: job.current.as_ref().map(attrs::to_state),
         planned: attrs::to_state(&job.resolved),
         unknown,
+        in_state: crate::state::InState::No,
     }
 }
 

@@ -151,8 +151,15 @@ pub fn eip_target_kind(id: &str) -> &'static str {
 /// How hard to retry and how patiently to wait; the simulator and the real cloud differ.
 #[derive(Clone, Debug)]
 pub struct Timing {
+    /// A ceiling on the attempts at one call: a safety net, the budget below is the real limit.
     pub max_attempts: u32,
+    /// How long one call may go on retrying (its backoffs in all): a retry whose backoff would
+    /// end past it is not made. A time rather than a count, as throttling is: a burst of
+    /// throttles at a busy moment passes, and a count sized for the quiet case gives up in it.
+    pub retry_budget: Duration,
+    /// The first backoff, and the least any backoff is.
     pub backoff_base: Duration,
+    /// The most any one backoff is.
     pub backoff_max: Duration,
     pub poll_interval: Duration,
     pub wait_timeout: Duration,
@@ -161,9 +168,10 @@ pub struct Timing {
 impl Timing {
     pub fn simulator() -> Timing {
         Timing {
-            max_attempts: 12,
+            max_attempts: 1000,
+            retry_budget: Duration::from_secs(10),
             backoff_base: Duration::from_millis(2),
-            backoff_max: Duration::from_millis(50),
+            backoff_max: Duration::from_millis(100),
             poll_interval: Duration::from_millis(5),
             wait_timeout: Duration::from_secs(60),
         }
@@ -175,8 +183,11 @@ impl Timing {
     pub fn cloud() -> Timing {
         let mut t = Timing {
             // Patient with throttling (Alibaba throttles per account and action, and a busy
-            // account can stay throttled for a while): about a minute of backoff in all.
-            max_attempts: 10,
+            // account can stay throttled for a while): a minute of backoff in all. The base
+            // and the ceiling are Alibaba's Python SDK's for throttled calls
+            // (aliyunsdkcore.retry.backoff_strategy.DefaultMixedBackoffStrategy: 500 ms, 20 s).
+            max_attempts: 100,
+            retry_budget: Duration::from_secs(60),
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(20),
             poll_interval: Duration::from_secs(2),
@@ -212,14 +223,17 @@ pub struct Client<'a> {
     pub timing: Timing,
 }
 
-/// Cheap jitter without a random-number dependency: the clock's nanoseconds.
-fn jitter(max: Duration) -> Duration {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0) as u64;
-    let ms = max.as_millis() as u64;
-    Duration::from_millis(if ms == 0 { 0 } else { n % (ms + 1) })
+/// The next backoff by "decorrelated jitter" (AWS Architecture Blog, "Exponential Backoff And
+/// Jitter"): uniform between the base and three times the previous backoff, at most `max`.
+/// Concurrent callers throttled together spread out instead of retrying in lockstep, and the
+/// backoff still grows about geometrically while the throttling lasts.
+fn next_backoff(prev: Duration, base: Duration, max: Duration) -> Duration {
+    let lo = base.min(max);
+    let hi = prev.saturating_mul(3).clamp(lo, max);
+    let span = (hi - lo).as_micros() as u64;
+    // A v4 UUID is 122 random bits from the OS: no random-number dependency for a backoff.
+    let r = uuid::Uuid::new_v4().as_u128() as u64;
+    lo + Duration::from_micros(if span == 0 { 0 } else { r % (span + 1) })
 }
 
 /// Attempts at an unreachable endpoint before giving up (seconds, not a minute of backoff).
@@ -303,15 +317,18 @@ impl Client<'_> {
         }
     }
 
-    /// One action, retried on throttling and transient errors with exponential backoff and
-    /// jitter. The parameters (ClientToken included) are identical on every attempt.
+    /// One action, retried on throttling and transient errors with jittered backoff for as long
+    /// as the retry budget lasts. The parameters (ClientToken included) are identical on every
+    /// attempt.
     fn retrying(
         &self,
         product: Product,
         action: &str,
         p: &Params,
     ) -> Result<serde_json::Value, ApiError> {
+        let first = Instant::now();
         let mut attempt = 0;
+        let mut backoff = Duration::ZERO;
         loop {
             let start = Instant::now();
             let res = self.transport.call(product, action, p);
@@ -328,12 +345,12 @@ impl Client<'_> {
                     attempt += 1;
                 }
                 Err(e) if e.is_retryable() && attempt + 1 < self.timing.max_attempts => {
-                    let exp = self
-                        .timing
-                        .backoff_base
-                        .saturating_mul(1 << attempt.min(16));
-                    let d = exp.min(self.timing.backoff_max);
-                    std::thread::sleep(d / 2 + jitter(d / 2));
+                    backoff =
+                        next_backoff(backoff, self.timing.backoff_base, self.timing.backoff_max);
+                    if first.elapsed().saturating_add(backoff) > self.timing.retry_budget {
+                        return Err(e);
+                    }
+                    std::thread::sleep(backoff);
                     attempt += 1;
                 }
                 Err(e) => return Err(e),
@@ -864,6 +881,73 @@ mod tests {
         assert_eq!(e.code, crate::provider::UNREACHABLE);
         assert!(e.recommend.is_some_and(|r| r.contains("endpoint")));
         assert_eq!(t.calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_backoff_is_between_the_base_and_three_times_the_last_and_never_past_the_ceiling() {
+        let (base, max) = (Duration::from_millis(10), Duration::from_millis(500));
+        let mut prev = Duration::ZERO;
+        let mut grew = false;
+        for _ in 0..200 {
+            let next = next_backoff(prev, base, max);
+            assert!(next >= base && next <= max, "{next:?} after {prev:?}");
+            assert!(
+                next <= prev.saturating_mul(3).max(base),
+                "{next:?} after {prev:?}"
+            );
+            grew |= next > base.saturating_mul(3);
+            prev = next;
+        }
+        assert!(
+            grew,
+            "two hundred draws never got past three times the base"
+        );
+    }
+
+    /// Twenty throttles in a row: more than the twelve attempts the simulator's timing used to
+    /// allow, well within its time budget.
+    #[test]
+    fn a_call_throttled_many_times_in_a_row_gets_through_within_its_budget() {
+        let f = Fake::new(on("Available", ""));
+        let t = Flaky::new(f, 20, "Throttling.User", false);
+        let c = Client {
+            transport: &t,
+            region: fake::REGION.into(),
+            timing: Timing {
+                max_attempts: 1000,
+                retry_budget: Duration::from_secs(10),
+                backoff_base: Duration::from_millis(1),
+                backoff_max: Duration::from_millis(2),
+                ..fake::fast()
+            },
+        };
+        let e = c.describe_eni("eni-1");
+        assert_eq!(e.map(|e| e.map(|e| e.status)), Ok(Some("Available".into())));
+        assert_eq!(t.calls.load(std::sync::atomic::Ordering::SeqCst), 21);
+    }
+
+    /// Throttling that outlasts the budget ends the call with the throttle, before the attempt
+    /// ceiling is reached.
+    #[test]
+    fn a_call_throttled_past_its_budget_gives_up_with_the_throttle() {
+        let f = Fake::new(on("Available", ""));
+        let t = Flaky::new(f, u32::MAX, "Throttling.User", false);
+        let c = Client {
+            transport: &t,
+            region: fake::REGION.into(),
+            timing: Timing {
+                max_attempts: 1000,
+                retry_budget: Duration::from_millis(60),
+                backoff_base: Duration::from_millis(5),
+                backoff_max: Duration::from_millis(20),
+                ..fake::fast()
+            },
+        };
+        let e = c.describe_eni("eni-1").map(|_| ()).unwrap_err();
+        assert_eq!(e.code, "Throttling.User");
+        let n = t.calls.load(std::sync::atomic::Ordering::SeqCst);
+        // Each backoff is at least 5 ms and all of them fit in 60 ms: at most 12 retries.
+        assert!((2..=13).contains(&n), "{n} attempts");
     }
 
     #[test]

@@ -200,7 +200,7 @@ fn recorded_eni(c: &Cloud, state: &mut State) -> Attrs {
     let j = create_eni();
     for x in u {
         let mut ids = HashMap::new();
-        record_update(x, &j, state, &mut ids);
+        record_update(x, &j, state, &mut ids, None);
     }
     in_state(state, ENI).unwrap_or_default()
 }

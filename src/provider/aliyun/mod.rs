@@ -823,6 +823,7 @@ mod tests {
             region: "cn-hangzhou".into(),
             timing: crate::provider::api::Timing {
                 max_attempts: 5,
+                retry_budget: Duration::from_secs(5),
                 backoff_base: Duration::from_millis(1),
                 backoff_max: Duration::from_millis(2),
                 poll_interval: Duration::from_millis(1),

@@ -66,6 +66,7 @@ fn bad(message: String) -> ApiError {
 pub fn fast() -> Timing {
     Timing {
         max_attempts: 3,
+        retry_budget: Duration::from_secs(5),
         backoff_base: Duration::from_millis(1),
         backoff_max: Duration::from_millis(1),
         poll_interval: Duration::from_millis(1),

@@ -110,9 +110,18 @@ pub struct Cloud {
     /// Durations of async states in ms (0: immediate).
     pub async_ms: BTreeMap<String, u64>,
     pub now_ms: u64,
-    /// Whether any object is in an async state; with the default instant transitions this stays
-    /// false and `settle` costs nothing per call (it would otherwise scan the whole cloud).
-    pub(super) any_pending: bool,
+    /// Async transitions by when they end: (due at, the object). `settle` takes what is due
+    /// from its front, so a call costs nothing for the objects that are not changing, however
+    /// many there are. An entry whose object has since gone or started another transition is
+    /// dropped when reached.
+    pub(super) due: BTreeSet<(u64, Pending, String)>,
+}
+
+/// Which kind of object an async transition is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Pending {
+    Eni,
+    Eip,
 }
 
 pub(super) fn err(status: u16, code: &str, message: impl Into<String>) -> ApiError {
@@ -277,13 +286,24 @@ impl Cloud {
             world_at,
             async_ms,
             now_ms: 0,
-            any_pending: true,
+            due: BTreeSet::new(),
         };
         if c.live.enis.is_empty() && c.live.requests == 0 {
             c.seed_primary_enis();
         }
         c.rebuild_used();
         c.index = Index::build(&c.live);
+        // Transitions under way in the cloud as loaded (another process started them).
+        for e in c.live.enis.values() {
+            if let Some((_, at)) = &e.pending {
+                c.due.insert((*at, Pending::Eni, e.id.clone()));
+            }
+        }
+        for e in c.live.eips.values() {
+            if let Some((_, at)) = &e.pending {
+                c.due.insert((*at, Pending::Eip, e.id.clone()));
+            }
+        }
         c
     }
 
@@ -392,46 +412,58 @@ impl Cloud {
     /// Completes async transitions whose time has come.
     pub fn settle(&mut self, now_ms: u64) {
         self.now_ms = now_ms;
-        if !self.any_pending {
-            return;
-        }
-        let mut gone = Vec::new();
-        for e in self.live.enis.values_mut() {
-            if let Some((to, at)) = e.pending.clone()
-                && at <= now_ms
-            {
-                e.pending = None;
-                if to == "Deleted" {
-                    gone.push(e.id.clone());
-                } else {
-                    e.status = to;
-                }
+        while let Some(first) = self.due.first()
+            && first.0 <= now_ms
+        {
+            let Some((at, kind, id)) = self.due.pop_first() else {
+                break;
+            };
+            match kind {
+                Pending::Eni => self.end_eni_transition(&id, at),
+                Pending::Eip => self.end_eip_transition(&id, at),
             }
         }
-        for id in gone {
-            self.forget_eni(&id);
-        }
-        let mut released = Vec::new();
-        for e in self.live.eips.values_mut() {
-            if let Some((to, at)) = e.pending.clone()
-                && at <= now_ms
-            {
-                e.pending = None;
-                if to == "Released" {
-                    released.push(e.id.clone());
-                } else {
-                    e.status = to;
-                }
-            }
-        }
-        for id in released {
-            self.remove_eip(&id);
-        }
-        self.any_pending = self.live.enis.values().any(|e| e.pending.is_some())
-            || self.live.eips.values().any(|e| e.pending.is_some());
     }
 
-    /// Settles everything, whatever the clock says: used when the cloud is saved.
+    /// Ends the ENI's transition due at `at`, if it is still the one under way.
+    fn end_eni_transition(&mut self, id: &str, at: u64) {
+        let Some(e) = self.live.enis.get_mut(id) else {
+            return;
+        };
+        match e.pending.take() {
+            Some((to, when)) if when == at => {
+                if to == "Deleted" {
+                    self.forget_eni(id);
+                } else {
+                    e.status = to;
+                }
+            }
+            other => e.pending = other,
+        }
+    }
+
+    /// Ends the EIP's transition due at `at`, if it is still the one under way.
+    fn end_eip_transition(&mut self, id: &str, at: u64) {
+        let Some(e) = self.live.eips.get_mut(id) else {
+            return;
+        };
+        match e.pending.take() {
+            Some((to, when)) if when == at => {
+                if to == "Released" {
+                    self.remove_eip(id);
+                } else {
+                    e.status = to;
+                }
+            }
+            other => e.pending = other,
+        }
+    }
+
+    /// Records that the object's transition ends at `at`, for `settle`.
+    pub(super) fn due_at(&mut self, kind: Pending, id: &str, at: u64) {
+        self.due.insert((at, kind, id.to_string()));
+    }
+
     pub fn settle_all(&mut self) {
         self.settle(u64::MAX);
     }
@@ -439,10 +471,7 @@ impl Cloud {
     pub(super) fn transition(&mut self, state: &str) -> Option<u64> {
         match self.async_ms.get(state).copied().unwrap_or(0) {
             0 => None,
-            ms => {
-                self.any_pending = true;
-                Some(self.now_ms + ms)
-            }
+            ms => Some(self.now_ms + ms),
         }
     }
 

@@ -6,7 +6,7 @@
 
 use std::net::Ipv4Addr;
 
-use super::cloud::{Cloud, Eip, err, fresh_id, judge, missing};
+use super::cloud::{Cloud, Eip, Pending, err, fresh_id, judge, missing};
 use super::eni::{resource_not_found, unknown_resource_type, untag};
 use crate::provider::ApiError;
 use crate::provider::wire::{Ack, vpc};
@@ -181,6 +181,9 @@ impl Cloud {
                 None => e.status = "InUse".into(),
             }
         })?;
+        if let Some(at) = due {
+            self.due_at(Pending::Eip, &alloc, at);
+        }
         Ok(Ack::default())
     }
 
@@ -458,6 +461,9 @@ impl Cloud {
                 None => e.status = "Available".into(),
             }
         })?;
+        if let Some(at) = due {
+            self.due_at(Pending::Eip, &alloc, at);
+        }
         Ok(Ack::default())
     }
 
@@ -489,6 +495,7 @@ impl Cloud {
                 let e = self.eip_mut(&alloc)?;
                 e.status = "Releasing".into();
                 e.pending = Some(("Released".into(), at));
+                self.due_at(Pending::Eip, &alloc, at);
             }
             None => self.remove_eip(&alloc),
         }

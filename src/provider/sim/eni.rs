@@ -11,7 +11,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::Ipv6Net;
 
-use super::cloud::{Cloud, Eni, VSwitchInfo, err, fresh_id, judge, mac_from, rule_err};
+use super::cloud::{Cloud, Eni, Pending, VSwitchInfo, err, fresh_id, judge, mac_from, rule_err};
 use crate::limits::InstanceType;
 use crate::provider::ApiError;
 use crate::provider::wire::{Ack, Tags, ecs};
@@ -409,6 +409,9 @@ impl Cloud {
                 None => e.status = "InUse".into(),
             }
         })?;
+        if let Some(at) = due {
+            self.due_at(Pending::Eni, &eni_id, at);
+        }
         Ok(Ack::default())
     }
 
@@ -506,6 +509,9 @@ impl Cloud {
                 None => e.status = "Available".into(),
             }
         })?;
+        if let Some(at) = due {
+            self.due_at(Pending::Eni, &eni_id, at);
+        }
         Ok(Ack::default())
     }
 
@@ -541,6 +547,7 @@ impl Cloud {
                 let e = self.eni_mut(&eni_id)?;
                 e.status = "Deleting".into();
                 e.pending = Some(("Deleted".into(), at));
+                self.due_at(Pending::Eni, &eni_id, at);
             }
             None => self.forget_eni(&eni_id),
         }
