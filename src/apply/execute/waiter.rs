@@ -35,9 +35,9 @@ pub(in crate::apply) struct Waiter {
     finished: Condvar,
 }
 
-/// Which kind of object an id names.
+/// Which sort of cloud object an id names (an ENI or an EIP: the two the cloud describes in batches).
 #[derive(Clone, Copy)]
-enum Kind {
+enum Object {
     Eni,
     Eip,
 }
@@ -45,7 +45,7 @@ enum Kind {
 impl Waiter {
     /// The ENI as the cloud describes it now (`None`: it does not exist).
     pub(in crate::apply) fn eni(&self, c: &Client, id: &str) -> Result<Option<EniInfo>, ApiError> {
-        let round = self.join(c, Kind::Eni, id)?;
+        let round = self.join(c, Object::Eni, id)?;
         let mut r = self.lock()?;
         match r.seen_enis.get(id) {
             Some((n, res)) if *n >= round => {
@@ -59,7 +59,7 @@ impl Waiter {
 
     /// The EIP as the cloud describes it now (`None`: it does not exist).
     pub(in crate::apply) fn eip(&self, c: &Client, id: &str) -> Result<Option<EipInfo>, ApiError> {
-        let round = self.join(c, Kind::Eip, id)?;
+        let round = self.join(c, Object::Eip, id)?;
         let mut r = self.lock()?;
         match r.seen_eips.get(id) {
             Some((n, res)) if *n >= round => {
@@ -79,11 +79,11 @@ impl Waiter {
 
     /// Joins the next round for `id` and returns once a round that includes it is done: its
     /// number. Makes the round when none is under way.
-    fn join(&self, c: &Client, kind: Kind, id: &str) -> Result<u64, ApiError> {
+    fn join(&self, c: &Client, kind: Object, id: &str) -> Result<u64, ApiError> {
         let mut r = self.lock()?;
         match kind {
-            Kind::Eni => r.enis.insert(id.to_string()),
-            Kind::Eip => r.eips.insert(id.to_string()),
+            Object::Eni => r.enis.insert(id.to_string()),
+            Object::Eip => r.eips.insert(id.to_string()),
         };
         // The round under way started before this id joined: it does not count.
         let wanted = r.done + if r.polling { 2 } else { 1 };
