@@ -1061,9 +1061,10 @@ impl PlanCtx<'_> {
                     v
                 }
             };
+            // `self` is a copy of the whole object: made only when a postcondition reads it.
             run(
                 &l.postconditions,
-                Some(value.clone()),
+                (!l.postconditions.is_empty()).then(|| value.clone()),
                 "Resource postcondition failed",
                 diags,
             );
