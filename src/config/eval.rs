@@ -177,6 +177,10 @@ impl Lookup for Scope {
         self.view(&[]).resource_instance(data, ty, name, key)
     }
 
+    fn resource_attr(&self, data: bool, ty: &str, name: &str, attr: &str) -> Option<Value> {
+        self.view(&[]).resource_attr(data, ty, name, attr)
+    }
+
     fn names(&self, kind: NameKind) -> Vec<String> {
         self.view(&[]).names(kind)
     }
@@ -227,6 +231,20 @@ impl Lookup for ModuleView<'_> {
             return Some(crate::lang::eval::index_value(&r.whole(), key).ok());
         }
         Some(InstanceKey::from_value(key).and_then(|k| r.instances.get(&k).cloned()))
+    }
+
+    fn resource_attr(&self, data: bool, ty: &str, name: &str, attr: &str) -> Option<Value> {
+        let r = self
+            .scope
+            .resources
+            .get(&format!("{}{}", self.prefix, res_key(data, ty, name)))?;
+        if r.expansion != Expansion::Single {
+            return None;
+        }
+        match r.instances.get(&InstanceKey::None)? {
+            Value::Map(m) => m.get(attr).cloned(),
+            _ => None,
+        }
     }
 
     fn sensitive_names(&self) -> Option<&crate::lang::sensitive::SensitiveNames> {
@@ -295,5 +313,68 @@ impl Lookup for ModuleView<'_> {
             ),
             _ => Some(".".into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::{Expansion, Scope};
+    use crate::address::InstanceKey;
+    use crate::lang::Value;
+    use crate::lang::eval::Evaluator;
+
+    fn eval(scope: &Scope, src: &str) -> Result<Value, String> {
+        let e = hcl_edit::parser::parse_expr(src).map_err(|e| e.to_string())?;
+        Evaluator::new(scope, Path::new("."))
+            .eval(&e)
+            .map_err(|e| format!("{} {}", e.message, e.help.unwrap_or_default()))
+    }
+
+    #[test]
+    fn an_attribute_of_a_single_resource_reads_the_same_through_the_fast_path() {
+        let mut scope = Scope::default();
+        let object = Value::Map(
+            [
+                ("id".to_string(), Value::string("eni-1")),
+                ("tags".to_string(), Value::Map(Default::default())),
+            ]
+            .into(),
+        );
+        scope.set_instance(
+            "alicloud_eip_address.a",
+            Expansion::Single,
+            InstanceKey::None,
+            object,
+        );
+        scope.set_instance(
+            "alicloud_eip_address.b",
+            Expansion::Single,
+            InstanceKey::None,
+            Value::unknown(),
+        );
+        assert_eq!(
+            eval(&scope, "alicloud_eip_address.a.id"),
+            Ok(Value::string("eni-1"))
+        );
+        assert_eq!(
+            eval(&scope, "upper(alicloud_eip_address.a.id)"),
+            Ok(Value::string("ENI-1"))
+        );
+        assert_eq!(
+            eval(&scope, "alicloud_eip_address.a.tags"),
+            Ok(Value::Map(Default::default()))
+        );
+        // What the fast path does not hold goes the general way, errors and unknowns included.
+        assert!(
+            eval(&scope, "alicloud_eip_address.a.idd")
+                .is_err_and(|e| e.contains("did you mean \"id\""))
+        );
+        assert_eq!(
+            eval(&scope, "alicloud_eip_address.b.id"),
+            Ok(Value::unknown())
+        );
+        assert!(eval(&scope, "alicloud_eip_address.c.id").is_err());
     }
 }

@@ -87,6 +87,13 @@ pub trait Lookup {
         let whole = self.resource(data, ty, name)?;
         Some(index_value(&whole, key).ok())
     }
+    /// `TYPE.NAME.ATTR` of a single-instance resource whose value is an object holding `attr`,
+    /// without copying the whole object; `None` sends the evaluator the general way (which also
+    /// words every error).
+    fn resource_attr(&self, data: bool, ty: &str, name: &str, attr: &str) -> Option<Value> {
+        let _ = (data, ty, name, attr);
+        None
+    }
     /// The declared names of a kind, for suggestions.
     fn names(&self, kind: NameKind) -> Vec<String>;
     /// Whether what `r` refers to is sensitive (a `sensitive = true` variable), for
@@ -948,6 +955,12 @@ impl<'a> Evaluator<'a> {
                     )),
                 };
             }
+        }
+        // Fast path for TYPE.NAME.ATTR: the attribute alone, not a copy of the whole object.
+        if let Some(TraversalOperator::GetAttr(a)) = ops.get(consumed)
+            && let Some(v) = self.lookup.resource_attr(data, ty, name, a.as_str())
+        {
+            return Ok((v, consumed + 1));
         }
         match self.lookup.resource(data, ty, name) {
             Some(v) => Ok((v, consumed)),
