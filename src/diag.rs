@@ -32,6 +32,9 @@ pub struct Diagnostic {
     /// The label under the underlined span.
     pub label: Option<String>,
     pub help: Option<String>,
+    /// A bug in netform rather than in the input (an operation graph with a cycle): the run
+    /// ends as an internal error.
+    pub bug: bool,
 }
 
 impl Diagnostic {
@@ -44,6 +47,15 @@ impl Diagnostic {
             range: None,
             label: None,
             help: None,
+            bug: false,
+        }
+    }
+
+    /// An error that is netform's bug, not the input's.
+    pub fn bug(summary: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            bug: true,
+            ..Diagnostic::error(summary)
         }
     }
 

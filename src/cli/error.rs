@@ -45,10 +45,12 @@ impl CliError {
         )
     }
 
-    /// Diagnostics (from the configuration, the checker, the cloud) pointing into `sources`.
+    /// Diagnostics (from the configuration, the checker, the cloud) pointing into `sources`;
+    /// an internal error when one of them is a bug in netform.
     pub fn diags(diagnostics: Vec<Diagnostic>, sources: Sources) -> CliError {
+        let bug = diagnostics.iter().any(|d| d.bug);
         CliError {
-            kind: Kind::User,
+            kind: if bug { Kind::Internal } else { Kind::User },
             diagnostics,
             sources,
             hints: Vec::new(),
@@ -151,6 +153,16 @@ mod tests {
         assert_eq!(CliError::already_said().exit_code(), 1);
         assert_eq!(CliError::internal("x").exit_code(), 101);
         assert_eq!(CliError::broken_pipe().exit_code(), 0);
+    }
+
+    #[test]
+    fn diagnostics_holding_a_bug_end_as_an_internal_error() {
+        let input = Diagnostic::error("unknown attribute");
+        let bug = Diagnostic::bug("internal error in the operation graph: a -> b -> a");
+        let e = CliError::diags(vec![input.clone()], Sources::default());
+        assert_eq!(e.exit_code(), 1);
+        let e = CliError::diags(vec![input, bug], Sources::default());
+        assert_eq!((e.kind, e.exit_code()), (Kind::Internal, 101));
     }
 
     #[test]

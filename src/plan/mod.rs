@@ -526,7 +526,7 @@ fn make(inp: Inputs, opts: PlanOptions) -> Result<Plan, Diagnostics> {
     changes.sort_by(|a, b| a.address.cmp(&b.address));
     let ops = ops::build(&changes).map_err(|e| {
         Diagnostics::from(
-            Diagnostic::error(format!("internal error in the operation graph: {e}"))
+            Diagnostic::bug(format!("internal error in the operation graph: {e}"))
                 .with_help("this is a bug in netform, not in your configuration; nothing was changed. Please report it with this message"),
         )
     })?;
