@@ -10,11 +10,6 @@ use serde_json::Value as J;
 use crate::lang::Value;
 use crate::schema::{AttrType, ResourceSchema};
 
-// Apply still reaches the kinds' readers of the cloud's answers by these names; they live with
-// their kinds.
-pub(crate) use crate::resources::eip::from_cloud as eip;
-pub(crate) use crate::resources::eni::from_cloud as eni;
-pub(crate) use crate::resources::secondary_ips::facts as eni_facts;
 
 pub type Attrs = BTreeMap<String, Value>;
 

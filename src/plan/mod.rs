@@ -5,7 +5,6 @@
 pub mod attrs;
 pub mod check;
 pub mod conditions;
-pub mod data;
 pub mod diff;
 pub mod import;
 pub mod modules;
@@ -1076,7 +1075,7 @@ impl PlanCtx<'_> {
         if !args.values().all(Value::is_wholly_known) || self.opts.offline {
             return Value::unknown();
         }
-        match data::read(
+        match crate::resources::data::read(
             r.kind.kind,
             args,
             &self.clouds.client(r.provider.as_deref()),

@@ -6,7 +6,7 @@
 use crate::apply::execute::{Exec, Settled, Updates};
 use crate::apply::{Update, sval};
 use crate::lang::Value;
-use crate::plan::attrs::{self, Attrs};
+use crate::plan::attrs::Attrs;
 use crate::provider::ApiError;
 use crate::provider::api::EipInfo;
 use crate::provider::wire::vpc;
@@ -76,7 +76,7 @@ fn bound(x: &Exec, mut a: Attrs, alloc: &str, target: &str, info: &EipInfo) -> V
     nulled_unknowns(&mut a);
     vec![
         Update::Set(x.address().clone(), a),
-        Update::ById(alloc.to_string(), attrs::eip(info)),
+        Update::ById(alloc.to_string(), crate::resources::eip::from_cloud(info)),
     ]
 }
 
@@ -96,7 +96,7 @@ pub(crate) fn unassociate(x: &Exec) -> Updates {
     match x.client().send(&req) {
         Ok(_) => {
             let info = x.wait_eip(&alloc, "Available", &format!("unbinding {alloc}"))?;
-            ups.push(Update::ById(alloc, attrs::eip(&info)));
+            ups.push(Update::ById(alloc, crate::resources::eip::from_cloud(&info)));
         }
         Err(e) if e.code == "InvalidAllocationId.NotFound" => {}
         Err(e) => return Err(e),
@@ -168,7 +168,7 @@ pub(crate) fn settle_unassociate(x: &Exec) -> Result<Settled, ApiError> {
         Some(e) if e.instance_id.as_deref() == Some(target.as_str()) => {
             return Ok(Settled::NotDone);
         }
-        Some(e) => ups.push(Update::ById(alloc, attrs::eip(&e))),
+        Some(e) => ups.push(Update::ById(alloc, crate::resources::eip::from_cloud(&e))),
     }
     Ok(Settled::Done(ups))
 }

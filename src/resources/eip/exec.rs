@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::apply::execute::{Exec, Settle, Settled, Updates, new_id, pick, remove, replayed};
 use crate::apply::{Update, sval};
 use crate::lang::Value;
-use crate::plan::attrs::{self, Attrs};
+use crate::plan::attrs::Attrs;
 use crate::provider::ApiError;
 use crate::provider::api::{Client, EipInfo};
 use crate::provider::wire::{Tags, vpc};
@@ -84,13 +84,13 @@ pub(crate) fn allocate(x: &Exec) -> Updates {
         // the next plan shows the protection still to set.
         if let Err(e) = protect(x, &id, true) {
             return Ok(vec![
-                Update::Set(x.address().clone(), attrs::eip(&info)),
+                Update::Set(x.address().clone(), super::from_cloud(&info)),
                 Update::Failed(e),
             ]);
         }
         info.deletion_protection = true;
     }
-    Ok(vec![Update::Set(x.address().clone(), attrs::eip(&info))])
+    Ok(vec![Update::Set(x.address().clone(), super::from_cloud(&info))])
 }
 
 fn own_id(x: &Exec) -> Result<String, ApiError> {
@@ -120,7 +120,7 @@ pub(crate) fn modify(x: &Exec) -> Updates {
             format!("{id} disappeared"),
         )
     })?;
-    Ok(vec![Update::Set(x.address().clone(), attrs::eip(&info))])
+    Ok(vec![Update::Set(x.address().clone(), super::from_cloud(&info))])
 }
 
 pub(crate) fn release(x: &Exec) -> Updates {
@@ -169,7 +169,7 @@ pub(crate) fn settle_allocate(x: &Exec, how: &Settle) -> Result<Settled, ApiErro
     match pick(found, |e: &EipInfo| &e.id, how) {
         Some(e) => Ok(Settled::Done(vec![Update::Set(
             x.address().clone(),
-            attrs::eip(&e),
+            super::from_cloud(&e),
         )])),
         None if how.replay => replayed(allocate(x)),
         None => Ok(Settled::NotDone),

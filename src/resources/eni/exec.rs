@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::apply::execute::{Exec, Settle, Settled, Updates, new_id, pick, remove, replayed};
 use crate::apply::{Update, sval};
 use crate::lang::Value;
-use crate::plan::attrs::{self, Attrs};
+use crate::plan::attrs::Attrs;
 use crate::provider::ApiError;
 use crate::provider::api::{Client, EniInfo};
 use crate::provider::wire::{Tags, ecs};
@@ -21,7 +21,7 @@ pub(crate) const COUNTED: &[(&str, &str)] = &[
 
 /// An ENI's attributes as the cloud describes it (with its vSwitch's CIDRs, for guest-config).
 pub(crate) fn described(x: &Exec, info: &EniInfo) -> Attrs {
-    attrs::eni(info, x.cidr(&info.vswitch_id))
+    super::from_cloud(info, x.cidr(&info.vswitch_id))
 }
 
 /// Configuration-only attributes of the ENI that the cloud does not echo back.

@@ -6,7 +6,6 @@
 use crate::apply::execute::{Exec, Updates};
 use crate::apply::{Update, sval};
 use crate::lang::Value;
-use crate::plan::attrs;
 use crate::plan::ops::Phase;
 use crate::provider::ApiError;
 use crate::resources::execute::{Addresses, nulled_unknowns, strs};
@@ -63,7 +62,7 @@ impl Addresses for ManagedAddresses {
         a.insert("network_interface_id".into(), Value::string(id));
         a.insert("id".into(), Value::string(id));
         if let Some(info) = x.eni_now(id)? {
-            a.extend(attrs::eni_facts(&info, x.cidr(&info.vswitch_id)));
+            a.extend(super::facts(&info, x.cidr(&info.vswitch_id)));
         }
         nulled_unknowns(&mut a);
         for (k, _) in COUNTED {
