@@ -128,6 +128,28 @@ pub struct Plan {
     pub imported: Vec<import::Target>,
 }
 
+#[cfg(test)]
+impl Plan {
+    /// A plan of just these changes, for the renderers' tests.
+    pub(crate) fn of_changes(changes: Vec<Change>) -> Plan {
+        Plan {
+            changes,
+            drift: Vec::new(),
+            ops: Default::default(),
+            outputs: Vec::new(),
+            warnings: Default::default(),
+            prior: crate::state::State::new("l".into()),
+            had_state: false,
+            stored: None,
+            options: PlanOptions::default(),
+            scope: Default::default(),
+            moved: Vec::new(),
+            forgotten: Vec::new(),
+            imported: Vec::new(),
+        }
+    }
+}
+
 impl Plan {
     pub fn counts(&self) -> (usize, usize, usize) {
         let mut add = 0;

@@ -83,7 +83,7 @@ mod tests {
     use super::*;
     use crate::address::{Address, InstanceKey};
     use crate::lang::Value;
-    use crate::plan::{Change, Plan, PlanOptions};
+    use crate::plan::{Change, Plan};
     use crate::schema::Kind;
 
     fn plan_with(n: usize, action: Action) -> Plan {
@@ -110,21 +110,7 @@ mod tests {
                 sensitive: Default::default(),
             })
             .collect();
-        Plan {
-            changes,
-            drift: Vec::new(),
-            ops: Default::default(),
-            outputs: Vec::new(),
-            warnings: Default::default(),
-            prior: crate::state::State::new("l".into()),
-            had_state: false,
-            stored: None,
-            options: PlanOptions::default(),
-            scope: Default::default(),
-            moved: Vec::new(),
-            forgotten: Vec::new(),
-            imported: Vec::new(),
-        }
+        Plan::of_changes(changes)
     }
 
     #[test]

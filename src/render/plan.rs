@@ -743,7 +743,6 @@ fn legend<'a>(s: &mut Sink, changed: impl Iterator<Item = &'a Change>, st: Style
 mod tests {
     use super::*;
     use crate::address::InstanceKey;
-    use crate::plan::PlanOptions;
     use crate::schema::Kind;
 
     fn plan_of(n: usize) -> Plan {
@@ -769,21 +768,7 @@ mod tests {
                 sensitive: Default::default(),
             })
             .collect();
-        Plan {
-            changes,
-            drift: Vec::new(),
-            ops: Default::default(),
-            outputs: Vec::new(),
-            warnings: Default::default(),
-            prior: crate::state::State::new("l".into()),
-            had_state: false,
-            stored: None,
-            options: PlanOptions::default(),
-            scope: Default::default(),
-            moved: Vec::new(),
-            forgotten: Vec::new(),
-            imported: Vec::new(),
-        }
+        Plan::of_changes(changes)
     }
 
     /// Records the size of each write; fails every write once `fail_after` bytes are taken.
