@@ -10,7 +10,6 @@ use serde_json::Value as J;
 use crate::lang::Value;
 use crate::schema::{AttrType, ResourceSchema};
 
-
 pub type Attrs = BTreeMap<String, Value>;
 
 /// State JSON → values, typed by the schema (a set comes back as a set).

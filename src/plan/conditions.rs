@@ -118,7 +118,11 @@ fn run_check(
         );
         let value = match args {
             Some(args) if !offline && args.values().all(Value::is_wholly_known) => {
-                match crate::resources::data::read(d.kind.kind, &args, &clouds.client(d.provider.as_deref())) {
+                match crate::resources::data::read(
+                    d.kind.kind,
+                    &args,
+                    &clouds.client(d.provider.as_deref()),
+                ) {
                     Ok(v) => v,
                     Err(e) => {
                         warnings.push(

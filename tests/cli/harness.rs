@@ -183,3 +183,19 @@ pub fn line_at(out: &str, prefix: &str, action: Option<&str>) -> usize {
     }
     panic!("no line {prefix:?} naming {action:?} in output:\n{out}")
 }
+
+/// Every `.rs` file under `dir`, in path order: the source guards' walk.
+pub fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}

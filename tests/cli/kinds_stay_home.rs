@@ -13,11 +13,11 @@
 //! attribute read. A violation names file and line.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use netform::schema::SCHEMAS;
 
-use crate::harness::repo;
+use crate::harness::{repo, rust_files};
 
 /// The generic stages that must not know a kind's attributes.
 const GENERIC: &[&str] = &["src/plan", "src/apply.rs", "src/apply", "src/render"];
@@ -59,21 +59,6 @@ fn parameter_names(root: &Path) -> BTreeSet<String> {
                 .collect::<Vec<_>>()
         })
         .collect()
-}
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
 }
 
 /// The product code of a file, as (line number, line): comments dropped, and every item under

@@ -3,9 +3,7 @@
 //! `apply` and `provider` do not import `crate::render` (the engine computes; views render).
 //! A violation names the file and line.
 
-use std::path::{Path, PathBuf};
-
-use crate::harness::repo;
+use crate::harness::{repo, rust_files};
 
 /// Known violations waiting on work in another branch, as (file, forbidden module). Each entry
 /// is a debt: remove it when the file stops importing the module, and the test keeps it so.
@@ -68,21 +66,6 @@ fn scan(file: &str, text: &str, modules: &[&'static str]) -> Vec<Violation> {
             module,
         })
         .collect()
-}
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
 }
 
 #[test]

@@ -96,7 +96,10 @@ pub(crate) fn unassociate(x: &Exec) -> Updates {
     match x.client().send(&req) {
         Ok(_) => {
             let info = x.wait_eip(&alloc, "Available", &format!("unbinding {alloc}"))?;
-            ups.push(Update::ById(alloc, crate::resources::eip::from_cloud(&info)));
+            ups.push(Update::ById(
+                alloc,
+                crate::resources::eip::from_cloud(&info),
+            ));
         }
         Err(e) if e.code == "InvalidAllocationId.NotFound" => {}
         Err(e) => return Err(e),

@@ -90,7 +90,10 @@ pub(crate) fn allocate(x: &Exec) -> Updates {
         }
         info.deletion_protection = true;
     }
-    Ok(vec![Update::Set(x.address().clone(), super::from_cloud(&info))])
+    Ok(vec![Update::Set(
+        x.address().clone(),
+        super::from_cloud(&info),
+    )])
 }
 
 fn own_id(x: &Exec) -> Result<String, ApiError> {
@@ -120,7 +123,10 @@ pub(crate) fn modify(x: &Exec) -> Updates {
             format!("{id} disappeared"),
         )
     })?;
-    Ok(vec![Update::Set(x.address().clone(), super::from_cloud(&info))])
+    Ok(vec![Update::Set(
+        x.address().clone(),
+        super::from_cloud(&info),
+    )])
 }
 
 pub(crate) fn release(x: &Exec) -> Updates {
