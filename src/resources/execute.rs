@@ -100,6 +100,21 @@ pub(crate) fn state_id(a: &BTreeMap<String, J>) -> Option<&str> {
     a.get("id").and_then(J::as_str)
 }
 
+/// Settles a removal: done when the object the current attributes name (by `id`) no longer
+/// exists, as `describe` finds it.
+pub(crate) fn settle_gone<T>(
+    x: &Exec,
+    describe: impl FnOnce(&str) -> Result<Option<T>, ApiError>,
+) -> Result<Settled, ApiError> {
+    let Some(id) = crate::apply::sval(x.current(), "id") else {
+        return Ok(Settled::NotDone);
+    };
+    Ok(match describe(&id)? {
+        None => Settled::Done(vec![crate::apply::Update::Remove(x.address().clone())]),
+        Some(_) => Settled::NotDone,
+    })
+}
+
 /// A list or set of strings (empty when absent).
 pub(crate) fn strs(a: &Attrs, k: &str) -> Vec<String> {
     a.get(k)

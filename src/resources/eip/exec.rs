@@ -184,13 +184,7 @@ pub(crate) fn settle_allocate(x: &Exec, how: &Settle) -> Result<Settled, ApiErro
 
 /// Done when the EIP is gone.
 pub(crate) fn settle_release(x: &Exec) -> Result<Settled, ApiError> {
-    let Some(id) = sval(x.current(), "id") else {
-        return Ok(Settled::NotDone);
-    };
-    Ok(match x.client().describe_eip(&id)? {
-        None => Settled::Done(vec![Update::Remove(x.address().clone())]),
-        Some(_) => Settled::NotDone,
-    })
+    crate::resources::execute::settle_gone(x, |id| x.client().describe_eip(id))
 }
 
 #[cfg(test)]

@@ -186,13 +186,7 @@ pub(crate) fn settle_create(x: &Exec, how: &Settle) -> Result<Settled, ApiError>
 
 /// Done when the ENI is gone.
 pub(crate) fn settle_delete(x: &Exec) -> Result<Settled, ApiError> {
-    let Some(id) = sval(x.current(), "id") else {
-        return Ok(Settled::NotDone);
-    };
-    Ok(match x.client().describe_eni(&id)? {
-        None => Settled::Done(vec![Update::Remove(x.address().clone())]),
-        Some(_) => Settled::NotDone,
-    })
+    crate::resources::execute::settle_gone(x, |id| x.client().describe_eni(id))
 }
 
 #[cfg(test)]
