@@ -4,8 +4,8 @@
 //! a crash loses nothing that was done. Values that were unknown at plan time are resolved just
 //! before the operation that needs them, by re-evaluating the resource with what apply has made.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::mpsc;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::Value as J;
@@ -24,7 +24,9 @@ use crate::state::{Instance, JournalEntry, OutputState, State, StateError, Store
 
 mod counting;
 pub(crate) mod execute;
+mod ready;
 pub mod reconcile;
+use crate::resources::execute::records_eni_facts;
 use execute::{Waiter, execute_with};
 
 /// Progress, for the CLI to show. `phase` tells the destroy half of a change from the rest
@@ -258,7 +260,7 @@ pub fn apply(
     opts: &Options,
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<Report, ApplyError> {
-    let mut walk = Walk::new(cfg, plan);
+    let mut walk = Walk::new(cfg, plan, opts.parallelism > 1);
     // Opened (and its header made durable) before the first cloud call: a journal that cannot
     // be written must stop the run while nothing has changed yet.
     let mut journal = if plan.ops.is_empty() {
@@ -267,7 +269,7 @@ pub fn apply(
         Some(store.journal(&walk.lineage)?)
     };
     walk.record_changes_without_ops();
-    let cidrs = walk.vswitch_cidrs(clouds);
+    let cidrs = walk.vswitch_cidrs();
     let calls = counting::Calls::new(opts.parallelism);
     let batch = clouds.limits.ips_per_assign_call.value.max(1) as usize;
     let workers = operations_at_once(opts.parallelism);
@@ -299,7 +301,14 @@ pub fn apply(
                     let mut client = clouds.client(job.change.provider.as_deref());
                     let counted = calls.wrap(client.transport);
                     client.transport = &counted;
-                    let cidr = cidrs.get(&job.change.provider).unwrap_or(empty);
+                    let cidr = match cidrs.get(&job.change.provider) {
+                        Some(once) if records_eni_facts(job.change.kind) => {
+                            once.get_or_init(|| {
+                                crate::plan::refresh::vswitch_cidrs(&client).unwrap_or_default()
+                            })
+                        }
+                        _ => empty,
+                    };
                     let waiter = waiters.get(&job.change.provider).unwrap_or(fallback);
                     let res = execute_with(&job, &client, cidr, batch, Some(waiter));
                     if tx.send((job, res, start.elapsed())).is_err() {
@@ -385,7 +394,7 @@ struct Walk<'a> {
     waiting: HashMap<&'a str, usize>,
     /// Per operation, the operations that depend on it.
     users: HashMap<&'a str, Vec<&'a str>>,
-    ready: VecDeque<&'a str>,
+    ready: ready::Ready<'a>,
     scope: crate::config::eval::Scope,
     locals_of: HashMap<String, Vec<String>>,
     local_order: Vec<String>,
@@ -409,7 +418,7 @@ struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
-    fn new(cfg: &'a Config, plan: &'a Plan) -> Walk<'a> {
+    fn new(cfg: &'a Config, plan: &'a Plan, by_chain: bool) -> Walk<'a> {
         let state = plan.prior.clone();
         let changes: HashMap<&Address, &Change> =
             plan.changes.iter().map(|c| (&c.address, c)).collect();
@@ -427,12 +436,14 @@ impl<'a> Walk<'a> {
                 users.entry(d.as_str()).or_default().push(&o.id);
             }
         }
-        let ready: VecDeque<&str> = plan
+        let mut ready = ready::Ready::new(&plan.ops, &users, by_chain);
+        for o in plan
             .ops
             .iter()
             .filter(|o| waiting.get(o.id.as_str()) == Some(&0))
-            .map(|o| o.id.as_str())
-            .collect();
+        {
+            ready.push(&o.id);
+        }
         let local_order = locals_in_order(cfg);
         let locals_of = locals_by_resource(cfg, &local_order);
         let mut ids: HashMap<String, Address> = HashMap::new();
@@ -489,27 +500,15 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// vSwitch CIDRs are recorded on ENIs (guest-config needs them): read once per region.
-    fn vswitch_cidrs(&self, clouds: &Clouds) -> Cidrs {
-        let mut cidrs: Cidrs = HashMap::new();
-        if self.plan.ops.iter().any(|o| {
-            self.changes
-                .get(&o.address)
-                .is_some_and(|c| crate::resources::execute::records_eni_facts(c.kind))
-        }) {
-            let aliases: HashSet<Option<String>> = self
-                .plan
-                .changes
-                .iter()
-                .map(|c| c.provider.clone())
-                .collect();
-            for a in aliases {
-                let m = crate::plan::refresh::vswitch_cidrs(&clouds.client(a.as_deref()))
-                    .unwrap_or_default();
-                cidrs.insert(a, m);
-            }
-        }
-        cidrs
+    /// vSwitch CIDRs are recorded on ENIs (guest-config needs them): read once per region, by
+    /// the first operation that needs them, while the others go on.
+    fn vswitch_cidrs(&self) -> Cidrs {
+        self.plan
+            .changes
+            .iter()
+            .filter(|c| crate::resources::execute::records_eni_facts(c.kind))
+            .map(|c| (c.provider.clone(), OnceLock::new()))
+            .collect()
     }
 
     /// Takes up to `room` ready operations and makes their jobs (their starts are reported
@@ -527,13 +526,13 @@ impl<'a> Walk<'a> {
                 .as_ref()
                 .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
             {
-                for id in self.ready.drain(..) {
+                for id in self.ready.drain() {
                     self.report.skipped.push(id.to_string());
                     on_event(&Event::Skipped { op: id.to_string() });
                 }
                 break;
             }
-            let Some(id) = self.ready.pop_front() else {
+            let Some(id) = self.ready.pop() else {
                 break;
             };
             if let Some(job) = self.job(id) {
@@ -740,7 +739,7 @@ impl<'a> Walk<'a> {
             if let Some(w) = self.waiting.get_mut(u) {
                 *w -= 1;
                 if *w == 0 && !self.failed_ops.contains(u) {
-                    self.ready.push_back(u);
+                    self.ready.push(u);
                 }
             }
         }
@@ -782,7 +781,7 @@ impl<'a> Walk<'a> {
 }
 
 /// vSwitch id → (IPv4 CIDR, IPv6 CIDR), per provider alias.
-type Cidrs = HashMap<Option<String>, BTreeMap<String, (String, String)>>;
+type Cidrs = HashMap<Option<String>, OnceLock<BTreeMap<String, (String, String)>>>;
 
 /// Settles what stays pending after a run that did everything it planned: the removal of
 /// objects a crashed create_before_destroy replacement left behind, which had to wait for the

@@ -5,6 +5,11 @@
 //! to finish an asynchronous change (attaching, binding), or backing off a throttle, leaves its
 //! place to one that has a call to make: with latency, apply then takes about
 //! calls × latency / parallelism, not the sum of every operation's waits.
+//!
+//! Reads go first: in an apply, a Describe is a round of the batched reader that operations
+//! waiting for the cloud sleep on (or the read that settles an answer). Each holds an
+//! operation's place while it waits, so a read queued behind a crowd of changing calls keeps
+//! those places idle; a read let through first frees them.
 
 use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex};
@@ -15,8 +20,17 @@ use crate::provider::{ApiError, Params, Product, Transport};
 pub(super) struct Calls {
     by_action: Mutex<BTreeMap<String, u64>>,
     /// Calls that may start now, and the condition a caller waits on for one to end.
-    free: Mutex<usize>,
+    free: Mutex<Places>,
     freed: Condvar,
+}
+
+#[derive(Debug)]
+struct Places {
+    free: usize,
+    /// Reads waiting for a place: changing calls let them through first.
+    reads_waiting: usize,
+    /// Calls of either sort waiting for a place.
+    waiting: usize,
 }
 
 impl Calls {
@@ -24,28 +38,41 @@ impl Calls {
     pub(super) fn new(limit: usize) -> Calls {
         Calls {
             by_action: Mutex::default(),
-            free: Mutex::new(limit.max(1)),
+            free: Mutex::new(Places {
+                free: limit.max(1),
+                reads_waiting: 0,
+                waiting: 0,
+            }),
             freed: Condvar::new(),
         }
     }
 
-    fn acquire(&self) {
-        let Ok(mut free) = self.free.lock() else {
+    fn acquire(&self, read: bool) {
+        let Ok(mut p) = self.free.lock() else {
             return;
         };
-        while *free == 0 {
-            match self.freed.wait(free) {
-                Ok(f) => free = f,
+        if read {
+            p.reads_waiting += 1;
+        }
+        p.waiting += 1;
+        while p.free == 0 || (!read && p.reads_waiting > 0) {
+            match self.freed.wait(p) {
+                Ok(f) => p = f,
                 Err(_) => return,
             }
         }
-        *free -= 1;
+        p.free -= 1;
+        p.waiting -= 1;
+        if read {
+            p.reads_waiting -= 1;
+        }
     }
 
     fn release(&self) {
-        if let Ok(mut free) = self.free.lock() {
-            *free += 1;
-            self.freed.notify_one();
+        if let Ok(mut p) = self.free.lock() {
+            p.free += 1;
+            // Every waiter looks: the one let through depends on whether a read waits.
+            self.freed.notify_all();
         }
     }
 
@@ -81,7 +108,7 @@ impl Transport for Counted<'_> {
         if let Ok(mut m) = self.calls.by_action.lock() {
             *m.entry(action.to_string()).or_default() += 1;
         }
-        self.calls.acquire();
+        self.calls.acquire(action.starts_with("Describe"));
         let answer = self.inner.call(product, action, params);
         self.calls.release();
         answer
@@ -163,5 +190,43 @@ mod tests {
         let most = gauge.most.lock().map(|m| *m).unwrap_or(0);
         assert!((1..=3).contains(&most), "{most} calls at once");
         assert_eq!(calls.summary(), "total=40 DescribeRegions=40");
+    }
+
+    #[test]
+    fn a_read_waiting_for_a_place_goes_before_changing_calls_that_waited_longer() {
+        let calls = Calls::new(1);
+        let order = Mutex::new(Vec::new());
+        let waiting = || calls.free.lock().map(|p| p.waiting).unwrap_or(0);
+        calls.acquire(false);
+        std::thread::scope(|s| {
+            for (n, action) in [
+                "CreateNetworkInterface",
+                "AllocateEipAddress",
+                "DescribeEipAddresses",
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                // Each queues only once the one before it waits.
+                while waiting() < n {
+                    std::thread::yield_now();
+                }
+                let (calls, order) = (&calls, &order);
+                s.spawn(move || {
+                    calls.acquire(action.starts_with("Describe"));
+                    if let Ok(mut o) = order.lock() {
+                        o.push(action);
+                    }
+                    calls.release();
+                });
+            }
+            while waiting() < 3 {
+                std::thread::yield_now();
+            }
+            calls.release();
+        });
+        let order = order.lock().map(|o| o.clone()).unwrap_or_default();
+        assert_eq!(order.first(), Some(&"DescribeEipAddresses"), "{order:?}");
+        assert_eq!(order.len(), 3);
     }
 }

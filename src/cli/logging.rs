@@ -103,7 +103,7 @@ impl Log for Logger {
         let line = if self.verbose {
             format!(
                 "{} [{}] {}: {}\n",
-                crate::clock::now_rfc3339(),
+                crate::clock::now_rfc3339_millis(),
                 r.level(),
                 r.target(),
                 r.args()

@@ -96,31 +96,71 @@ pub fn refresh_owned(mut state: State, clouds: &Clouds) -> Result<(State, Vec<Dr
     Ok((state, drift))
 }
 
-/// Describes the wanted ENIs and EIPs (and, where ENIs are read, the region's vSwitches).
+/// Describes the wanted ENIs and EIPs (and, where ENIs are read, the region's vSwitches): the
+/// regions, and each region's kinds, at once, so that with latency a plan waits for the slowest
+/// read rather than for their sum.
 fn read(
     clouds: &Clouds,
     wanted: BTreeMap<Option<String>, (Vec<String>, Vec<String>)>,
 ) -> Result<Seen, ApiError> {
+    let parts: Vec<Result<Seen, ApiError>> = std::thread::scope(|s| {
+        let reading: Vec<_> = wanted
+            .into_iter()
+            .map(|(alias, ids)| s.spawn(move || read_region(&clouds.client(alias.as_deref()), ids)))
+            .collect();
+        reading
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(read_failed())))
+            .collect()
+    });
     let mut seen = Seen::default();
-    for (alias, (mut enis, mut eips)) in wanted {
-        let c = clouds.client(alias.as_deref());
-        for ids in [&mut enis, &mut eips] {
-            ids.sort();
-            ids.dedup();
-        }
+    for part in parts {
+        let part = part?;
+        seen.enis.extend(part.enis);
+        seen.eips.extend(part.eips);
+        seen.cidrs.extend(part.cidrs);
+    }
+    Ok(seen)
+}
+
+fn read_region(
+    c: &Client,
+    (mut enis, mut eips): (Vec<String>, Vec<String>),
+) -> Result<Seen, ApiError> {
+    for ids in [&mut enis, &mut eips] {
+        ids.sort();
+        ids.dedup();
+    }
+    let mut seen = Seen::default();
+    std::thread::scope(|s| -> Result<(), ApiError> {
+        let cidrs = (!enis.is_empty()).then(|| s.spawn(|| vswitch_cidrs(c)));
+        let found_eips = (!eips.is_empty()).then(|| s.spawn(|| c.describe_eips(&eips)));
         if !enis.is_empty() {
             let found = c.describe_enis(&enis)?;
             seen.enis
                 .extend(found.into_iter().map(|e| (e.id.clone(), e)));
-            seen.cidrs.extend(vswitch_cidrs(&c)?);
         }
-        if !eips.is_empty() {
-            let found = c.describe_eips(&eips)?;
+        if let Some(h) = cidrs {
+            seen.cidrs
+                .extend(h.join().unwrap_or_else(|_| Err(read_failed()))?);
+        }
+        if let Some(h) = found_eips {
+            let found = h.join().unwrap_or_else(|_| Err(read_failed()))?;
             seen.eips
                 .extend(found.into_iter().map(|e| (e.id.clone(), e)));
         }
-    }
+        Ok(())
+    })?;
     Ok(seen)
+}
+
+/// A reading thread that panicked: a netform bug, reported as an internal error.
+fn read_failed() -> ApiError {
+    ApiError::new(
+        500,
+        "netform.Internal",
+        "a refresh read failed (a netform bug)",
+    )
 }
 
 #[cfg(test)]

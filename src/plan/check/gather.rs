@@ -12,6 +12,9 @@ use crate::resources::EniSpec;
 use crate::resources::view::cloud_refs;
 use ipnet::{Ipv4Net, Ipv6Net};
 
+/// Reads of one kind made at once (the ENIs of several vSwitches or security groups).
+const READS_AT_ONCE: usize = 8;
+
 #[derive(Clone, Debug, Default)]
 pub(super) struct Instance {
     pub(super) id: String,
@@ -96,6 +99,19 @@ impl Cloud {
         })
     }
 
+    /// Adds what another reading found.
+    fn absorb(&mut self, other: Cloud) {
+        self.instances.extend(other.instances);
+        self.enis.extend(other.enis);
+        self.vswitches.extend(other.vswitches);
+        self.sgs.extend(other.sgs);
+        self.eips.extend(other.eips);
+        self.nats.extend(other.nats);
+        self.havips.extend(other.havips);
+        self.slbs.extend(other.slbs);
+        self.complete &= other.complete;
+    }
+
     fn add_enis(&mut self, list: Vec<EniInfo>, region: &str) {
         for e in list {
             self.enis.insert(e.id.clone(), (e, region.to_string()));
@@ -137,19 +153,91 @@ pub(super) fn gather(clouds: &Clouds, changes: &[Change], w: &Wanted) -> Cloud {
         let c = clouds.client(a.as_deref());
         regions.entry(c.region.clone()).or_insert(a);
     }
-    for (region, alias) in &regions {
-        let c = clouds.client(alias.as_deref());
-        gather_networks(&mut cloud, &c, region);
-        gather_instances(&mut cloud, &c, w);
-        gather_enis(&mut cloud, &c, region, changes, w);
-        gather_eips(&mut cloud, &c, w);
-        gather_targets(&mut cloud, &c, region, w);
+    // The regions, and each region's kinds, are read at once: with latency, a plan waits for
+    // the slowest chain of reads rather than for their sum.
+    let parts: Vec<Cloud> = std::thread::scope(|s| {
+        let reading: Vec<_> = regions
+            .iter()
+            .map(|(region, alias)| {
+                let c = clouds.client(alias.as_deref());
+                s.spawn(move || gather_region(&c, region, changes, w))
+            })
+            .collect();
+        reading.into_iter().map(joined).collect()
+    });
+    for p in parts {
+        cloud.absorb(p);
     }
     cloud
 }
 
-/// vSwitches and security groups of a region.
-fn gather_networks(cloud: &mut Cloud, c: &Client, region: &str) {
+/// One region's picture: the ENIs (which need the instances first) while the other kinds are
+/// read beside them.
+fn gather_region(c: &Client, region: &str, changes: &[Change], w: &Wanted) -> Cloud {
+    std::thread::scope(|s| {
+        let beside = [
+            s.spawn(|| part(|x| gather_vswitches(x, c, region))),
+            s.spawn(|| part(|x| gather_sgs(x, c))),
+            s.spawn(|| part(|x| gather_eips(x, c, w))),
+            s.spawn(|| part(|x| gather_nats(x, c, region, w))),
+            s.spawn(|| part(|x| gather_havips(x, c))),
+            s.spawn(|| part(|x| gather_slbs(x, c, region))),
+        ];
+        let mut cloud = part(|x| {
+            gather_instances(x, c, w);
+            gather_enis(x, c, region, changes, w);
+        });
+        for h in beside {
+            cloud.absorb(joined(h));
+        }
+        cloud
+    })
+}
+
+/// A picture made by `fill` alone, complete unless one of its reads failed.
+fn part(fill: impl FnOnce(&mut Cloud)) -> Cloud {
+    let mut cloud = Cloud {
+        complete: true,
+        ..Cloud::default()
+    };
+    fill(&mut cloud);
+    cloud
+}
+
+/// The picture a reading thread made; one that panicked leaves an incomplete picture, from
+/// which nothing is decided by absence.
+fn joined(h: std::thread::ScopedJoinHandle<'_, Cloud>) -> Cloud {
+    h.join().unwrap_or_default()
+}
+
+/// `f` of each item, with at most `width` at once, in the items' order.
+fn fan_out<T: Send, R: Send>(items: Vec<T>, width: usize, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let next = std::sync::Mutex::new(items.into_iter().enumerate());
+    let mut out: Vec<(usize, R)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..width.max(1))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let item = next.lock().ok().and_then(|mut n| n.next());
+                        let Some((i, t)) = item else { break };
+                        mine.push((i, f(t)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The vSwitches of a region.
+fn gather_vswitches(cloud: &mut Cloud, c: &Client, region: &str) {
     let list = c.list_all(&vpc::DescribeVSwitches::default());
     for v in cloud.ok(list) {
         cloud.vswitches.insert(
@@ -164,6 +252,10 @@ fn gather_networks(cloud: &mut Cloud, c: &Client, region: &str) {
             },
         );
     }
+}
+
+/// The security groups of a region.
+fn gather_sgs(cloud: &mut Cloud, c: &Client) {
     let list = c.list_all_tokens(&ecs::DescribeSecurityGroups::default());
     for s in cloud.ok(list) {
         cloud.sgs.insert(
@@ -254,8 +346,8 @@ fn gather_enis(cloud: &mut Cloud, c: &Client, region: &str, changes: &[Change], 
             security_group_id: Some(s),
             ..Default::default()
         }));
-    for f in filters {
-        let list = c.enis_where(&f);
+    let filters: Vec<ecs::DescribeNetworkInterfaces> = filters.collect();
+    for list in fan_out(filters, READS_AT_ONCE, |f| c.enis_where(&f)) {
         let list = cloud.ok(list);
         cloud.add_enis(list, region);
     }
@@ -281,9 +373,9 @@ fn gather_eips(cloud: &mut Cloud, c: &Client, w: &Wanted) {
     }
 }
 
-/// NAT gateways (with their bound EIPs, and their DNAT targets when the plan binds EIPs to
-/// instances), HAVIPs and SLBs of a region.
-fn gather_targets(cloud: &mut Cloud, c: &Client, region: &str, w: &Wanted) {
+/// NAT gateways of a region, with their bound EIPs, and their DNAT targets when the plan binds
+/// EIPs to instances.
+fn gather_nats(cloud: &mut Cloud, c: &Client, region: &str, w: &Wanted) {
     let list = c.list_all(&vpc::DescribeNatGateways::default());
     for n in cloud.ok(list) {
         let dnat = if w.binds_instances() {
@@ -306,6 +398,10 @@ fn gather_targets(cloud: &mut Cloud, c: &Client, region: &str, w: &Wanted) {
         };
         cloud.nats.insert(n.nat_gateway_id, nat);
     }
+}
+
+/// HAVIPs of a region.
+fn gather_havips(cloud: &mut Cloud, c: &Client) {
     let list = c.list_all(&vpc::DescribeHaVips::default());
     for h in cloud.ok(list) {
         let havip = Havip {
@@ -315,6 +411,10 @@ fn gather_targets(cloud: &mut Cloud, c: &Client, region: &str, w: &Wanted) {
         };
         cloud.havips.insert(h.ha_vip_id, havip);
     }
+}
+
+/// SLBs of a region.
+fn gather_slbs(cloud: &mut Cloud, c: &Client, region: &str) {
     let list = c.list_all(&slb::DescribeLoadBalancers::default());
     for s in cloud.ok(list) {
         let slb = Slb {
