@@ -9,7 +9,8 @@
 //! needs and what its attributes link it to is each kind's own (`resources/<kind>/ops.rs`,
 //! dispatched from `resources::operations`).
 //!
-//! Create ENI → attach → assign its IPs → bind EIPs; destroy in reverse (unbind → unassign →
+//! Create ENI (with the secondary IPs one call carries) → attach → assign any others → bind
+//! EIPs; destroy in reverse (unbind → unassign →
 //! detach → delete, release after unbind). BINDED / MULTI_BINDED EIPs bind to an unattached ENI,
 //! so there it is create → bind → attach and detach → unbind. Operations on one EIP, and on one
 //! NAT gateway, never run at once. Edges are added per linked instance, so the graph stays linear
