@@ -9,7 +9,8 @@
 //! needs and what its attributes link it to is each kind's own (`resources/<kind>/ops.rs`,
 //! dispatched from `resources::operations`).
 //!
-//! Create ENI → attach → assign its IPs → bind EIPs; destroy in reverse (unbind → unassign →
+//! Create ENI (with the secondary IPs one call carries) → attach → assign any others → bind
+//! EIPs; destroy in reverse (unbind → unassign →
 //! detach → delete, release after unbind). BINDED / MULTI_BINDED EIPs bind to an unattached ENI,
 //! so there it is create → bind → attach and detach → unbind. Operations on one EIP, and on one
 //! NAT gateway, never run at once. Edges are added per linked instance, so the graph stays linear
@@ -491,17 +492,17 @@ fn named_before_automatic(b: &mut Builder, changes: &[Change]) {
     };
     let (named_nodes, auto_nodes) = (nodes(&named), nodes(&automatic));
     let leads = b.ancestors(&named_nodes);
-    let order = b.kahn(|n| {
-        if named_nodes.contains(&n) {
-            0
-        } else if !leads.contains(&n) {
-            3
-        } else if auto_nodes.contains(&n) {
-            2
-        } else {
-            1
-        }
-    });
+    // A claim both named and automatic (a create that names its secondary addresses and lets
+    // the cloud pick its primary) goes after the purely named ones and what leads to them.
+    let order = b.kahn(
+        |n| match (named_nodes.contains(&n), auto_nodes.contains(&n)) {
+            (true, false) => 0,
+            (true, true) => 2,
+            _ if !leads.contains(&n) => 4,
+            (false, true) => 3,
+            (false, false) => 1,
+        },
+    );
     let pos: HashMap<&str, usize> = order
         .iter()
         .enumerate()

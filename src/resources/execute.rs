@@ -18,7 +18,7 @@ use crate::provider::ApiError;
 use crate::schema::Kind;
 
 mod addresses;
-pub(crate) use addresses::Addresses;
+pub(crate) use addresses::{Addresses, assign_call};
 
 /// Runs the operation `x` describes.
 pub(crate) fn run(x: &Exec) -> Updates {

@@ -153,8 +153,9 @@ resource "alicloud_ecs_network_interface" "e" {
     let old = enis(&env);
     assert_eq!(old.len(), 1, "{old:?}");
 
-    // The new ENI's addresses are throttled for ever: the run is stuck right after the new ENI
-    // is made (and recorded), and is killed there.
+    // The old ENI's addresses (the first step of its removal) are throttled for ever: the run is
+    // stuck right after the new ENI is made, its addresses with it (and recorded), and is killed
+    // there.
     let mut run = env
         .cmd(&[
             "apply",
@@ -164,7 +165,7 @@ resource "alicloud_ecs_network_interface" "e" {
         ])
         .env(
             "NETFORM_SIM_FAULTS",
-            r#"{"rates": {"AssignPrivateIpAddresses": {"throttling": 1.0}}}"#,
+            r#"{"rates": {"UnassignPrivateIpAddresses": {"throttling": 1.0}}}"#,
         )
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -175,15 +176,15 @@ resource "alicloud_ecs_network_interface" "e" {
     for line in BufReader::new(out).lines().map_while(Result::ok) {
         seen.push_str(&line);
         seen.push('\n');
-        if line.contains("[AssignPrivateIpAddresses]") {
+        if line.contains("[UnassignPrivateIpAddresses]") {
             break;
         }
     }
     run.kill().expect("kill -9 the apply");
     let _ = run.wait();
     assert!(
-        seen.contains("[AssignPrivateIpAddresses]"),
-        "the run never reached the new ENI's addresses:\n{seen}"
+        seen.contains("[UnassignPrivateIpAddresses]"),
+        "the run never reached the old ENI's addresses:\n{seen}"
     );
     let both = enis(&env);
     assert_eq!(

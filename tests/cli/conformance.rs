@@ -277,6 +277,23 @@ const EXPECTED_ACTIONS: &[&str] = &[
     "slb:DescribeLoadBalancers",
 ];
 
+/// The address parameters of CreateNetworkInterface the configuration's new ENIs send, so that
+/// the models check them too.
+const CREATE_CARRIES: &[&str] = &[
+    "PrivateIpAddress.1",
+    "SecondaryPrivateIpAddressCount",
+    "Ipv6Address.1",
+];
+
+/// Whether a recorded CreateNetworkInterface request carries parameter `p`.
+fn create_sent(record: &Path, p: &str) -> bool {
+    std::fs::read_to_string(record)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<J>(l).ok())
+        .any(|j| j["action"] == "CreateNetworkInterface" && j["params"].get(p).is_some())
+}
+
 /// How many entries the configuration's data sources must see in the conformance world: more
 /// than one page of 10 each, so a client that does not page loses some.
 fn expected_counts() -> J {
@@ -367,6 +384,13 @@ fn netform_requests_and_answers_fit_the_sdk_models() {
         }
     }
     server.stop();
+    for p in CREATE_CARRIES {
+        if !create_sent(&record, p) {
+            problems.push(format!(
+                "no CreateNetworkInterface carried {p}: the new ENIs' addresses belong in their create"
+            ));
+        }
+    }
     let mut args = vec![record.display().to_string()];
     for a in EXPECTED_ACTIONS {
         args.push("--expect".into());

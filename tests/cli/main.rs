@@ -15,6 +15,7 @@ mod commands;
 mod concurrency;
 mod conformance;
 mod console;
+mod create_ips;
 mod endpoints;
 mod errors;
 mod features;

@@ -552,6 +552,24 @@ def create_eni(ctx, plan, state):
         {"VSwitchId": "vsw-conformance-nosuch", "SecurityGroupIds": plan.security_groups},
         error=("InvalidVSwitchId.NotFound", 404),
     )
+    # Addresses by number at create, IPv4 and IPv6; the list and the number together are
+    # refused. The ENI goes at once, so that what the cloud picked is free again for the steps
+    # that name their addresses.
+    base = {"VSwitchId": plan.vswitch["id"], "SecurityGroupIds": plan.security_groups}
+    counted = ctx.call(
+        "ecs",
+        "CreateNetworkInterface",
+        {**base, "SecondaryPrivateIpAddressCount": 2, "Ipv6AddressCount": 1, "ClientToken": ctx.token("eni-counted")},
+    )
+    ctx.expect(len(private_ips(counted.decoded)) == 3, f"SecondaryPrivateIpAddressCount=2 created {private_ips(counted.decoded)}")
+    ctx.expect(len(dig(counted.decoded, "Ipv6Sets.Ipv6Set") or []) == 1, f"Ipv6AddressCount=1 created {dig(counted.decoded, 'Ipv6Sets.Ipv6Set')}")
+    ctx.call("ecs", "DeleteNetworkInterface", {"NetworkInterfaceId": counted.decoded.get("NetworkInterfaceId")})
+    ctx.call(
+        "ecs",
+        "CreateNetworkInterface",
+        {**base, "PrivateIpAddress": plan.extra[:1], "SecondaryPrivateIpAddressCount": 1},
+        error=("InvalidParameter.Conflict", 400),
+    )
     d = eni_by_id(ctx, eni)
     ctx.where = ("ecs", "DescribeNetworkInterfaces")
     if not ctx.expect(d is not None, f"NetworkInterfaceId={eni} lists nothing after the create"):

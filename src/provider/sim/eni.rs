@@ -22,12 +22,21 @@ impl Cloud {
     /// always count against the per-call cap (`PrivateIpAddress.N`, `Ipv6Address.N`: N up to
     /// 10); a count does unless `count_uncapped` (CreateNetworkInterface's
     /// SecondaryPrivateIpAddressCount goes up to the Available cap, 1 to 49 in the SDK model).
+    /// Both at once are refused: the API reference of CreateNetworkInterface and of the Assign
+    /// calls says the list and the count cannot be given together.
     fn asked(
         &self,
         given: &[String],
         count: Option<u32>,
         count_uncapped: bool,
     ) -> Result<usize, ApiError> {
+        if !given.is_empty() && count.is_some() {
+            return Err(err(
+                400,
+                "InvalidParameter.Conflict",
+                "The addresses and the number of addresses to assign cannot both be given.",
+            ));
+        }
         let n = if given.is_empty() {
             count.unwrap_or(0) as usize
         } else {

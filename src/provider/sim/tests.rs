@@ -260,6 +260,45 @@ fn create_eni_addresses_follow_the_available_eni_rules() {
     assert_eq!(code(r), "MaxEniPrivateIpsCountExceeded");
 }
 
+/// Defect: a create or an assign that gave both the addresses and their number was served
+/// (the number ignored); the API reference says the two cannot be given together.
+#[test]
+fn addresses_and_their_number_together_are_refused() {
+    let s = sim();
+    let both = [
+        ("PrivateIpAddress.1", "192.168.1.80"),
+        ("SecondaryPrivateIpAddressCount", "1"),
+    ];
+    assert_eq!(
+        code(create_eni(&s, "both", &both)),
+        "InvalidParameter.Conflict"
+    );
+    let both6 = [
+        ("Ipv6Address.1", "2408:4005:3ff:8501::80"),
+        ("Ipv6AddressCount", "1"),
+    ];
+    assert_eq!(
+        code(create_eni(&s, "both6", &both6)),
+        "InvalidParameter.Conflict"
+    );
+    let listed = ok(ecs(
+        &s,
+        "DescribeNetworkInterfaces",
+        &[("Type", "Secondary")],
+    ));
+    assert_eq!(listed["TotalCount"], 0, "{listed}");
+    let eni = id(&ok(create_eni(&s, "one", &[])), "NetworkInterfaceId");
+    let mut kv = vec![("NetworkInterfaceId", eni.as_str())];
+    kv.extend_from_slice(&both);
+    assert_eq!(
+        code(ecs(&s, "AssignPrivateIpAddresses", &kv)),
+        "InvalidParameter.Conflict"
+    );
+    // Each alone is served, and the address given is still free.
+    let j = ok(create_eni(&s, "named", &both[..1]));
+    assert_eq!(secondary(&j), ["192.168.1.80"]);
+}
+
 /// Defect: DescribeNetworkInterfaces never said which EIP an ENI or an address carries.
 #[test]
 fn associated_public_ip_on_the_eni_and_on_each_address() {

@@ -1,6 +1,6 @@
-//! Executing an ENI's operations through the typed client (apply): create, modify (attributes
-//! and ECS tags), delete, and what its own address lists record; settling a create or delete
-//! whose answer was lost.
+//! Executing an ENI's operations through the typed client (apply): create (with the secondary
+//! addresses one call carries, `ops::at_create`), modify (attributes and ECS tags), delete, and
+//! what its own address lists record; settling a create or delete whose answer was lost.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +11,9 @@ use crate::plan::attrs::Attrs;
 use crate::provider::ApiError;
 use crate::provider::api::{Client, EniInfo};
 use crate::provider::wire::{Tags, ecs};
-use crate::resources::execute::{Addresses, flag, num, strs, tag_delta, tags_of};
+use crate::resources::execute::{Addresses, assign_call, flag, num, strs, tag_delta, tags_of};
+
+use super::ops::{AtCreate, at_create};
 
 /// The address lists whose counts follow them once known.
 pub(crate) const COUNTED: &[(&str, &str)] = &[
@@ -75,39 +77,109 @@ fn own_id(x: &Exec) -> Result<String, ApiError> {
     sval(x.current(), "id").ok_or_else(|| x.missing("the ENI id"))
 }
 
-pub(crate) fn create(x: &Exec) -> Updates {
+/// The secondary addresses the create sends: all of a family the create carries, except named
+/// addresses (and an IPv6 count) beyond one call's batch, which [`complete`] assigns right after.
+fn with_addresses(x: &Exec, mut req: ecs::CreateNetworkInterface) -> ecs::CreateNetworkInterface {
     let r = x.planned();
-    let req = ecs::CreateNetworkInterface {
-        v_switch_id: sval(r, "vswitch_id").ok_or_else(|| x.missing("vswitch_id"))?,
-        security_group_ids: strs(r, "security_group_ids"),
-        primary_ip_address: sval(r, "primary_ip_address"),
-        network_interface_name: sval(r, "network_interface_name"),
-        description: sval(r, "description"),
-        resource_group_id: sval(r, "resource_group_id"),
-        queue_number: num(r, "queue_number"),
-        source_dest_check: flag(r, "source_dest_check"),
-        delete_on_release: flag(r, "delete_on_release"),
-        tag: Tags(x.tags_with_identity(&tags_of(r))),
-        client_token: Some(x.token().to_string()),
-        ..Default::default()
-    };
-    let created = x.client().send(&req)?;
-    let id = new_id(created.network_interface_id.clone(), "ENI id")?;
-    // The answer describes the new ENI: one that is Available already needs no wait (and
-    // no Describe call).
-    if created.status == "Available" {
-        return Ok(recorded(x, &EniInfo::from(created)));
+    let batch = x.batch();
+    match at_create(r, false) {
+        AtCreate::Named(ips) => req.private_ip_address = ips.into_iter().take(batch).collect(),
+        // The create's count is not bound by the per-call batch (1 to 49 in the SDK model).
+        AtCreate::Count(n) => req.secondary_private_ip_address_count = Some(n),
+        AtCreate::Nothing | AtCreate::Later => {}
     }
-    match x.wait_eni(&id, "Available", &format!("creating {id}")) {
-        Ok(info) => Ok(recorded(x, &info)),
-        // The ENI exists: state records it from the create's answer whatever the wait
-        // says, so the next run refreshes it instead of creating another.
-        Err(e) => {
-            let mut ups = recorded(x, &EniInfo::from(created));
-            ups.push(Update::Failed(e));
-            Ok(ups)
+    match at_create(r, true) {
+        AtCreate::Named(ips) => req.ipv6_address = ips.into_iter().take(batch).collect(),
+        AtCreate::Count(n) => req.ipv6_address_count = Some(n.min(batch as u32)),
+        AtCreate::Nothing | AtCreate::Later => {}
+    }
+    req
+}
+
+/// Assigns what the create carries but its one call could not (more than a batch; only where a
+/// world's batch is below the create's bound): the addresses the ENI `info` still lacks. `attempt`
+/// keeps these calls' ClientTokens apart from an earlier attempt's, whose batches may differ.
+/// Returns the ENI as the cloud then describes it.
+fn complete(x: &Exec, info: EniInfo, attempt: &str) -> Result<EniInfo, ApiError> {
+    let mut called = false;
+    for v6 in [false, true] {
+        let have = if v6 { &info.ipv6 } else { &info.private_ips };
+        let family = if v6 { "v6" } else { "v4" };
+        let token = |i: usize| format!("{}-{attempt}{family}-{i}", x.token());
+        match at_create(x.planned(), v6) {
+            AtCreate::Named(ips) => {
+                let missing: Vec<String> =
+                    ips.into_iter().filter(|ip| !have.contains(ip)).collect();
+                for (i, chunk) in missing.chunks(x.batch()).enumerate() {
+                    assign_call(x, v6, &info.id, chunk.to_vec(), None, token(i))?;
+                    called = true;
+                }
+            }
+            AtCreate::Count(n) => {
+                let mut need = (n as usize).saturating_sub(have.len());
+                let mut i = 0;
+                while need > 0 {
+                    let k = need.min(x.batch());
+                    assign_call(x, v6, &info.id, Vec::new(), Some(k as u32), token(i))?;
+                    called = true;
+                    need -= k;
+                    i += 1;
+                }
+            }
+            AtCreate::Nothing | AtCreate::Later => {}
         }
     }
+    if called {
+        x.describe_eni(&info.id)
+    } else {
+        Ok(info)
+    }
+}
+
+pub(crate) fn create(x: &Exec) -> Updates {
+    let r = x.planned();
+    let req = with_addresses(
+        x,
+        ecs::CreateNetworkInterface {
+            v_switch_id: sval(r, "vswitch_id").ok_or_else(|| x.missing("vswitch_id"))?,
+            security_group_ids: strs(r, "security_group_ids"),
+            primary_ip_address: sval(r, "primary_ip_address"),
+            network_interface_name: sval(r, "network_interface_name"),
+            description: sval(r, "description"),
+            resource_group_id: sval(r, "resource_group_id"),
+            queue_number: num(r, "queue_number"),
+            source_dest_check: flag(r, "source_dest_check"),
+            delete_on_release: flag(r, "delete_on_release"),
+            tag: Tags(x.tags_with_identity(&tags_of(r))),
+            client_token: Some(x.token().to_string()),
+            ..Default::default()
+        },
+    );
+    let created = x.client().send(&req)?;
+    let id = new_id(created.network_interface_id.clone(), "ENI id")?;
+    // The answer describes the new ENI, its addresses included: one that is Available already
+    // needs no wait (and no Describe call).
+    let info = if created.status == "Available" {
+        EniInfo::from(created.clone())
+    } else {
+        match x.wait_eni(&id, "Available", &format!("creating {id}")) {
+            Ok(info) => info,
+            // The ENI exists: state records it from the create's answer whatever the wait
+            // says, so the next run refreshes it instead of creating another.
+            Err(e) => return Ok(failed_after(x, &EniInfo::from(created), e)),
+        }
+    };
+    match complete(x, info.clone(), "") {
+        Ok(done) => Ok(recorded(x, &done)),
+        Err(e) => Ok(failed_after(x, &info, e)),
+    }
+}
+
+/// The ENI exists but the operation failed after creating it: state records it as it was.
+fn failed_after(x: &Exec, info: &EniInfo, e: ApiError) -> Vec<Update> {
+    let mut ups = recorded(x, info);
+    ups.push(Update::Failed(e));
+    ups
 }
 
 pub(crate) fn modify(x: &Exec) -> Updates {
@@ -177,6 +249,9 @@ pub(crate) fn settle_create(x: &Exec, how: &Settle) -> Result<Settled, ApiError>
                     .client()
                     .wait_eni(&e.id, "Available", &format!("creating {}", e.id))?,
             };
+            // The create carried its addresses; what a batch beyond it had still to assign is
+            // assigned now, so the settled ENI is the one the operation makes.
+            let info = complete(x, info, "settle-")?;
             Ok(Settled::Done(recorded(x, &info)))
         }
         None if how.replay => replayed(create(x)),

@@ -39,7 +39,8 @@ pub(super) fn assign(x: &Exec, o: &dyn Addresses, v6: bool) -> Updates {
     match added {
         Some(added) => {
             for (i, chunk) in added.chunks(x.batch()).enumerate() {
-                if let Err(e) = assign_call(x, v6, &id, chunk.to_vec(), None, i) {
+                let token = format!("{}-{i}", x.token());
+                if let Err(e) = assign_call(x, v6, &id, chunk.to_vec(), None, token) {
                     if assigned.is_empty() {
                         return Err(e);
                     }
@@ -60,7 +61,8 @@ pub(super) fn assign(x: &Exec, o: &dyn Addresses, v6: bool) -> Updates {
             let mut i = 0;
             while need > 0 {
                 let n = need.min(x.batch());
-                assigned.extend(assign_call(x, v6, &id, Vec::new(), Some(n as u32), i)?);
+                let token = format!("{}-{i}", x.token());
+                assigned.extend(assign_call(x, v6, &id, Vec::new(), Some(n as u32), token)?);
                 need -= n;
                 i += 1;
             }
@@ -69,17 +71,17 @@ pub(super) fn assign(x: &Exec, o: &dyn Addresses, v6: bool) -> Updates {
     o.result(x, &id, v6, assigned, Vec::new())
 }
 
-/// One Assign call (the `i`th of the operation, which names its ClientToken): the listed
+/// One Assign call with its ClientToken (derived from the operation's, one per call): the listed
 /// addresses, or `count` the cloud picks. Returns the addresses the answer lists.
-fn assign_call(
+pub(crate) fn assign_call(
     x: &Exec,
     v6: bool,
     id: &str,
     listed: Vec<String>,
     count: Option<u32>,
-    i: usize,
+    token: String,
 ) -> Result<Vec<String>, ApiError> {
-    let client_token = Some(format!("{}-{i}", x.token()));
+    let client_token = Some(token);
     Ok(if v6 {
         x.client()
             .send(&ecs::AssignIpv6Addresses {

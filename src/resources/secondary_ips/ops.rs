@@ -53,7 +53,12 @@ pub(crate) fn eni_user(b: &Builder, c: &Change, u: &mut EniUsers) {
 pub(crate) fn links(b: &mut Builder, changes: &[Change], i: usize, c: &Change, l: &mut Links) {
     use OpAction::*;
     let a = &c.address;
-    if let Some(e) = b.link(c, Phase::Apply, "network_interface_id") {
+    // Named by `instance_id`, its ENI id is its own attribute, unknown until apply: that links
+    // it to itself, not to an ENI of the plan.
+    if let Some(e) = b
+        .link(c, Phase::Apply, "network_interface_id")
+        .filter(|e| *e != i)
+    {
         l.specific.insert((i, e));
         let eni = changes[e].address.clone();
         for last in b.ops_of_addr(&eni, Phase::Apply) {

@@ -55,6 +55,8 @@ locals {
   spare_vswitch = [for v in data.alicloud_vswitches.all.vswitches : v.id if v.id != local.app.vswitch_id && v.zone_id == local.app.availability_zone][0]
   # An address of the app vSwitch, by host number.
   ip = { for n in [150, 151, 152, 153, 160, 161, 162, 170] : tostring(n) => cidrhost(local.cidr, n) }
+  # IPv6 addresses of the app vSwitch, by host number.
+  ip6 = { for n in [80, 81] : tostring(n) => cidrhost(data.alicloud_vswitches.app.vswitches[0].ipv6_cidr_block, n) }
 }
 
 resource "alicloud_ecs_network_interface" "app" {
@@ -64,7 +66,9 @@ resource "alicloud_ecs_network_interface" "app" {
   security_group_ids     = var.update ? [local.sgs[0], local.sgs[1]] : [local.sgs[0]]
   primary_ip_address     = local.ip["150"]
   private_ip_addresses   = var.update ? [local.ip["152"], local.ip["153"]] : [local.ip["151"], local.ip["152"]]
-  ipv6_address_count     = var.update ? 1 : 2
+  # Named IPv4 and IPv6 addresses go in the create (PrivateIpAddress.N, Ipv6Address.N); the
+  # update unassigns and assigns.
+  ipv6_addresses = var.update ? [local.ip6["80"]] : [local.ip6["80"], local.ip6["81"]]
   tags = var.update ? {
     env  = "conformance"
     tier = "app-2"
@@ -80,7 +84,8 @@ resource "alicloud_ecs_network_interface_attachment" "app" {
   instance_id          = local.app.id
 }
 
-# Never attached: its EIP binds in an ENI-only mode, changed by the update. It lives in a vSwitch of
+# Never attached: its EIP binds in an ENI-only mode, changed by the update. Its count goes in the
+# create (SecondaryPrivateIpAddressCount). It lives in a vSwitch of
 # its own because the cloud picks its addresses: in the app vSwitch it could take one of the fixed
 # addresses above, and the update would then be refused (rightly) by ip-unique.
 resource "alicloud_ecs_network_interface" "spare" {
@@ -92,6 +97,8 @@ resource "alicloud_ecs_network_interface" "spare" {
 resource "netform_secondary_private_ips" "other" {
   instance_id          = local.other.id
   private_ip_addresses = var.update ? [local.ip["161"], local.ip["162"]] : [local.ip["160"], local.ip["161"]]
+  # On an ENI netform does not own, addresses take Assign calls (AssignIpv6Addresses).
+  ipv6_address_count = var.update ? 2 : 1
 }
 
 resource "alicloud_eip_address" "app" {
