@@ -457,7 +457,7 @@ pub fn eval_instance(
         }
         diags.push(d);
     }
-    ok.then_some(out)
+    ok.then(|| out.into())
 }
 
 /// Makes the plan. All configuration errors of the run come back together, and no message
