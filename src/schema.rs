@@ -739,7 +739,7 @@ mod tests {
             "alicloud_eip_address",
             &[
                 ("bandwidth", Value::from(5i64)),
-                ("tags", Value::Map(BTreeMap::new())),
+                ("tags", Value::Map(Default::default())),
             ],
         );
         assert!(d.is_empty());

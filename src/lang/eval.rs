@@ -194,7 +194,7 @@ impl<'a> Evaluator<'a> {
                 if unknown_key {
                     return Ok(Value::unknown());
                 }
-                Ok(Value::Map(out))
+                Ok(Value::Map(out.into()))
             }
             Expression::StringTemplate(t) => {
                 // hcl-edit decodes the escapes of a quoted template's top-level text but not
@@ -1108,7 +1108,7 @@ impl<'a> Evaluator<'a> {
                     .map(|(k, v)| (k, Value::List(v)))
                     .collect(),
             ),
-            Some(_) => Value::Map(map),
+            Some(_) => Value::Map(map.into()),
         })
     }
 }
@@ -1292,7 +1292,7 @@ fn unify_results(t: &Value, f: &Value) -> std::result::Result<(Value, Value), St
                     x.insert(k.clone(), p);
                     y.insert(k.clone(), q);
                 }
-                return Ok((Value::Map(x), Value::Map(y)));
+                return Ok((Value::Map(x.into()), Value::Map(y.into())));
             }
             let all: Vec<Value> = a.values().chain(b.values()).cloned().collect();
             if super::types::unify(&all).is_some() {
@@ -1671,7 +1671,7 @@ mod tests {
         }
         fn resource(&self, _: bool, ty: &str, name: &str) -> Option<Value> {
             (ty == "alicloud_eip_address" && name == "e").then(|| {
-                Value::List(vec![Value::Map(BTreeMap::from([(
+                Value::List(vec![Value::Map(crate::lang::value::Map::from([(
                     "id".to_string(),
                     Value::Unknown(Some("alicloud_eip_address.e[0].id".into())),
                 )]))])

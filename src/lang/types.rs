@@ -350,7 +350,7 @@ fn convert(t: &Type, v: &Value) -> Result<Value, String> {
                     .ok_or_else(|| "all map elements must have the same type".to_string())?;
                 out = keys.into_iter().zip(vals).collect();
             }
-            Ok(Value::Map(out))
+            Ok(Value::Map(out.into()))
         }
         Type::Tuple(ts) => {
             let Some(items) = v.as_seq() else {
@@ -390,7 +390,7 @@ fn convert(t: &Type, v: &Value) -> Result<Value, String> {
                     (None, _) => return Err(format!("attribute {name:?} is required")),
                 }
             }
-            Ok(Value::Map(out))
+            Ok(Value::Map(out.into()))
         }
     }
 }

@@ -10,7 +10,7 @@ use serde_json::Value as J;
 use crate::lang::Value;
 use crate::schema::{AttrType, ResourceSchema};
 
-pub type Attrs = BTreeMap<String, Value>;
+pub type Attrs = crate::lang::value::Map;
 
 /// State JSON → values, typed by the schema (a set comes back as a set).
 pub fn from_state(schema: &ResourceSchema, attrs: &BTreeMap<String, J>) -> Attrs {

@@ -85,6 +85,12 @@ pub fn diff(inp: DiffInput) -> Change {
             }
         }
     }
+    // A no-op's planned object is most often its prior one: one map for both then.
+    let after = if action == Action::NoOp && after == prior {
+        prior.clone()
+    } else {
+        after
+    };
     change(action, Some(prior), after, replace_paths)
 }
 

@@ -191,8 +191,16 @@ pub struct Inputs<'a> {
     pub clouds: &'a Clouds,
 }
 
+/// An unknown standing for `addr`'s attribute `attr`. A plan holds one per unknown attribute
+/// (hundreds of thousands at scale): the text is formatted without regrowing and kept at its
+/// length, not at the capacity formatting left.
 fn origin(addr: &Address, attr: &str) -> Value {
-    Value::Unknown(Some(format!("{addr}.{attr}")))
+    use std::fmt::Write;
+    let mut s = String::with_capacity(96);
+    // Writing to a String cannot fail.
+    let _ = write!(s, "{addr}.{attr}");
+    s.shrink_to_fit();
+    Value::Unknown(Some(s))
 }
 
 /// The expansion of a resource: its instance keys, from `count` or `for_each`.
@@ -457,7 +465,7 @@ pub fn eval_instance(
         }
         diags.push(d);
     }
-    ok.then_some(out)
+    ok.then(|| out.into())
 }
 
 /// Makes the plan. All configuration errors of the run come back together, and no message
@@ -1067,7 +1075,10 @@ impl PlanCtx<'_> {
                 (_, None) => Value::unknown(),
                 (Mode::Data, Some(args)) => self.read_data(r, &args, diags),
                 (Mode::Managed, Some(desired)) => {
-                    seen.insert(addr.clone());
+                    // Only what state holds is asked about later: a new instance is not kept.
+                    if self.refreshed.resources.contains_key(&addr) {
+                        seen.insert(addr.clone());
+                    }
                     let ch = self.managed(
                         r,
                         addr.clone(),
@@ -1172,5 +1183,68 @@ impl PlanCtx<'_> {
             diags.push(prevent_destroy(&addr, r));
         }
         ch
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::api::fake::{Fake, World};
+
+    fn offline_plan(text: &str) -> Plan {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let files = vec![("main.hcl".to_string(), text.to_string())];
+        let cfg = crate::config::load_sources(dir.path(), files)
+            .unwrap_or_else(|f| panic!("{:?}", f.diags));
+        let clouds = Fake::new(World::default()).clouds();
+        let opts = PlanOptions {
+            offline: true,
+            ..Default::default()
+        };
+        let inputs = Inputs {
+            cfg: &cfg,
+            vars: BTreeMap::new(),
+            prior: None,
+            clouds: &clouds,
+        };
+        plan(inputs, opts).unwrap_or_else(|d| panic!("{d:?}"))
+    }
+
+    #[test]
+    fn a_planned_object_is_one_map_shared_by_its_change_and_the_scope() {
+        let p = offline_plan(
+            r#"
+resource "alicloud_eip_address" "e" {
+  count = 2
+}
+resource "alicloud_eip_association" "b" {
+  count         = 2
+  allocation_id = alicloud_eip_address.e[count.index].id
+  instance_id   = "eni-1"
+}
+"#,
+        );
+        assert_eq!(p.changes.len(), 4);
+        for c in &p.changes {
+            let key = format!("{}.{}", c.address.ty, c.address.name);
+            let held = &p.scope.resources[&key].instances[&c.address.key];
+            let (Value::Map(held), Some(after)) = (held, &c.after) else {
+                panic!("{} is not planned as an object", c.address);
+            };
+            assert!(held.shares(after), "{} is held twice", c.address);
+        }
+        // The binding's unknown still names the attribute it stands for.
+        let bind = p
+            .changes
+            .iter()
+            .find(|c| c.address.to_string() == "alicloud_eip_association.b[1]")
+            .and_then(|c| c.after.as_ref())
+            .and_then(|a| a.get("allocation_id"));
+        assert_eq!(
+            bind,
+            Some(&Value::Unknown(Some(
+                "alicloud_eip_address.e[1].id".to_string()
+            )))
+        );
     }
 }

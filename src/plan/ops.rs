@@ -143,45 +143,92 @@ pub(crate) fn get<'a>(c: &'a Change, phase: Phase, k: &str) -> Option<&'a Value>
     }
 }
 
+/// Maps keyed by addresses, operation ids and cloud ids: foldhash (seeded per process) instead
+/// of SipHash, which led the plan's profile. The keys come from the user's own configuration and
+/// state, and the seed still varies per run.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
+
 /// The operation graph while it is built: a node per operation, an edge from each operation to
 /// one that waits for it. Operations are named by id, which is what the kinds' link rules hold.
-pub(crate) struct Builder {
-    graph: StableDiGraph<Op, ()>,
+pub(crate) struct Builder<'a> {
+    /// The edges only: node `n`'s operation is `ops[n]` (nodes are never removed).
+    graph: StableDiGraph<(), ()>,
+    ops: Vec<Op>,
     /// The graph's edges, to refuse a second copy of one without scanning a node's edges (an
     /// operation can have thousands: named claims before automatic ones in a large vSwitch).
-    edges: HashSet<(NodeIndex, NodeIndex)>,
-    /// Operation id → node, sorted so that one address's operations are one range.
-    index: BTreeMap<String, NodeIndex>,
-    by_addr: HashMap<Address, usize>,
+    edges: FastSet<(NodeIndex, NodeIndex)>,
+    /// Operation id → node.
+    index: FastMap<String, NodeIndex>,
+    /// Address → the change there (the last, if several) and its operations in id order: the
+    /// kinds ask for an address's operation by action, thousands of times per plan, and this
+    /// answers without formatting its id.
+    /// (Keys borrowed from the changes: no copy of 30,000 addresses.)
+    by_addr: FastMap<&'a Address, (usize, Vec<NodeIndex>)>,
     /// Cloud id → the change that owns the object, for linking by value.
-    ids: HashMap<String, usize>,
+    ids: FastMap<&'a str, usize>,
     /// Steps the ordering of named before automatic claims took, for tests that keep it linear.
     work: usize,
 }
 
-impl Builder {
-    fn new() -> Builder {
+impl<'a> Builder<'a> {
+    fn new(changes: usize) -> Builder<'a> {
         Builder {
-            graph: StableDiGraph::new(),
-            edges: HashSet::new(),
-            index: BTreeMap::new(),
-            by_addr: HashMap::new(),
-            ids: HashMap::new(),
+            graph: StableDiGraph::with_capacity(changes, changes),
+            ops: Vec::with_capacity(changes),
+            edges: FastSet::default(),
+            index: FastMap::with_capacity_and_hasher(changes, Default::default()),
+            by_addr: FastMap::with_capacity_and_hasher(changes, Default::default()),
+            ids: FastMap::default(),
             work: 0,
         }
     }
 
+    /// The node of `addr`'s operation `a`.
+    fn node(&self, addr: &Address, a: OpAction) -> Option<NodeIndex> {
+        let (_, nodes) = self.by_addr.get(addr)?;
+        nodes
+            .iter()
+            .copied()
+            .find(|n| self.ops[n.index()].action == a)
+    }
+
     /// The id of `addr`'s operation `a`, when the plan has it.
     pub(crate) fn has(&self, addr: &Address, a: OpAction) -> Option<String> {
-        let id = op_id(addr, a);
-        self.index.contains_key(&id).then_some(id)
+        self.node(addr, a).map(|n| self.ops[n.index()].id.clone())
     }
 
     /// The id of `addr`'s operation `a`, when the plan has it in `phase`.
     pub(crate) fn has_in(&self, addr: &Address, a: OpAction, phase: Phase) -> Option<String> {
-        let id = op_id(addr, a);
-        let n = *self.index.get(&id)?;
-        (self.graph[n].phase == phase).then_some(id)
+        let op = &self.ops[self.node(addr, a)?.index()];
+        (op.phase == phase).then(|| op.id.clone())
+    }
+
+    /// Adds the operation `action` of the change `i` at `addr`, unless it is there already.
+    fn add_op(&mut self, i: usize, addr: &'a Address, action: OpAction, phase: Phase) {
+        if self.node(addr, action).is_some() {
+            return;
+        }
+        let id = op_id(addr, action);
+        let n = self.graph.add_node(());
+        debug_assert_eq!(n.index(), self.ops.len());
+        self.index.insert(id.clone(), n);
+        self.ops.push(Op {
+            id,
+            action,
+            address: addr.clone(),
+            phase,
+            depends_on: Vec::new(),
+        });
+        let ops = &self.ops;
+        let nodes = &mut self
+            .by_addr
+            .entry(addr)
+            .or_insert_with(|| (i, Vec::new()))
+            .1;
+        // Id order: the ids of one address differ only in the action's name.
+        let at = nodes.partition_point(|m| ops[m.index()].action.name() < action.name());
+        nodes.insert(at, n);
     }
 
     /// `to` waits for `from`, when both exist and are two operations.
@@ -208,28 +255,37 @@ impl Builder {
     pub(crate) fn link(&self, c: &Change, phase: Phase, attr: &str) -> Option<usize> {
         let v = get(c, phase, attr).or_else(|| get(c, Phase::Destroy, attr))?;
         if let Some(a) = origin_address(v) {
-            return self.by_addr.get(&a).copied();
+            return self.by_addr.get(&a).map(|(i, _)| *i);
         }
         v.as_str().and_then(|s| self.ids.get(s).copied())
     }
 
     /// `addr`'s operations in `phase`, in id order.
     pub(crate) fn ops_of_addr(&self, addr: &Address, phase: Phase) -> Vec<String> {
-        let prefix = format!("{addr}#");
-        self.index
-            .range(prefix.clone()..)
-            .take_while(|(k, _)| k.starts_with(&prefix))
-            .filter(|(_, n)| self.graph[**n].phase == phase)
-            .map(|(k, _)| k.clone())
-            .collect()
+        self.by_addr
+            .get(addr)
+            .map(|(_, nodes)| {
+                nodes
+                    .iter()
+                    .map(|n| &self.ops[n.index()])
+                    .filter(|o| o.phase == phase)
+                    .map(|o| o.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Kahn's algorithm over the graph: ready operations by `class` first, then by address,
     /// phase and operation. Operations on a cycle are left out.
     fn kahn(&mut self, class: impl Fn(NodeIndex) -> u8) -> Vec<NodeIndex> {
         let g = &self.graph;
-        let key = |n: NodeIndex| (class(n), g[n].address.clone(), g[n].phase, g[n].action, n);
-        let mut indeg: HashMap<NodeIndex, usize> = HashMap::new();
+        let ops = &self.ops;
+        // The address by reference: a copy per ready operation was most of this sort's cost.
+        let key = |n: NodeIndex| {
+            let o = &ops[n.index()];
+            (class(n), &o.address, o.phase, o.action, n)
+        };
+        let mut indeg: Vec<usize> = vec![0; ops.len()];
         let mut ready = BTreeSet::new();
         for n in g.node_indices() {
             let d = g.neighbors_directed(n, Direction::Incoming).count();
@@ -237,7 +293,7 @@ impl Builder {
             if d == 0 {
                 ready.insert(key(n));
             }
-            indeg.insert(n, d);
+            indeg[n.index()] = d;
         }
         let mut out = Vec::with_capacity(g.node_count());
         while let Some(first) = ready.pop_first() {
@@ -245,11 +301,10 @@ impl Builder {
             out.push(n);
             for u in g.neighbors_directed(n, Direction::Outgoing) {
                 self.work += 1;
-                if let Some(d) = indeg.get_mut(&u) {
-                    *d -= 1;
-                    if *d == 0 {
-                        ready.insert(key(u));
-                    }
+                let d = &mut indeg[u.index()];
+                *d -= 1;
+                if *d == 0 {
+                    ready.insert(key(u));
                 }
             }
         }
@@ -260,26 +315,43 @@ impl Builder {
     /// promises), each operation naming what it waits for. A cycle is an error naming it.
     fn finish(mut self) -> Result<OpGraph, OpGraphError> {
         let order = self.kahn(|_| 0);
-        let mut done: HashSet<NodeIndex> = order.iter().copied().collect();
-        // Operations on a cycle keep their place after the rest, so the error can name them.
-        let rest: Vec<NodeIndex> = self
-            .index
-            .values()
-            .copied()
-            .filter(|n| done.insert(*n))
+        let mut done = vec![false; self.ops.len()];
+        for n in &order {
+            done[n.index()] = true;
+        }
+        // Operations on a cycle keep their place after the rest, in id order, so the error can
+        // name them.
+        let mut rest: Vec<NodeIndex> = self
+            .graph
+            .node_indices()
+            .filter(|n| !done[n.index()])
+            .collect();
+        rest.sort_by(|a, b| self.ops[a.index()].id.cmp(&self.ops[b.index()].id));
+        let order: Vec<NodeIndex> = order.into_iter().chain(rest).collect();
+        let deps: Vec<Vec<String>> = order
+            .iter()
+            .map(|&n| {
+                let mut d: Vec<String> = self
+                    .graph
+                    .neighbors_directed(n, Direction::Incoming)
+                    .map(|d| self.ops[d.index()].id.clone())
+                    .collect();
+                d.sort();
+                d
+            })
+            .collect();
+        // Each operation moves into its place: no copy of the graph's operations.
+        let mut slots: Vec<Option<Op>> = std::mem::take(&mut self.ops)
+            .into_iter()
+            .map(Some)
             .collect();
         let ops = order
             .into_iter()
-            .chain(rest)
-            .map(|n| {
-                let mut o = self.graph[n].clone();
-                o.depends_on = self
-                    .graph
-                    .neighbors_directed(n, Direction::Incoming)
-                    .map(|d| self.graph[d].id.clone())
-                    .collect();
-                o.depends_on.sort();
-                o
+            .zip(deps)
+            .filter_map(|(n, depends_on)| {
+                let mut o = slots[n.index()].take()?;
+                o.depends_on = depends_on;
+                Some(o)
             })
             .collect();
         OpGraph::from_ops(ops)
@@ -294,7 +366,7 @@ pub fn build(changes: &[Change]) -> Result<OpGraph, OpGraphError> {
 
 /// [`build`], and the steps the ordering of named before automatic claims took.
 fn build_counted(changes: &[Change]) -> Result<(OpGraph, usize), OpGraphError> {
-    let mut b = Builder::new();
+    let mut b = Builder::new(changes.len());
     own_ops(&mut b, changes);
     let users = EniUsers::of(&b, changes);
     let mut links = Links::default();
@@ -312,35 +384,27 @@ fn build_counted(changes: &[Change]) -> Result<(OpGraph, usize), OpGraphError> {
 
 /// Each change's own operations, chained in their order; a create_before_destroy replacement
 /// makes its new object (the whole chain) before the old one goes.
-fn own_ops(b: &mut Builder, changes: &[Change]) {
+fn own_ops<'a>(b: &mut Builder<'a>, changes: &'a [Change]) {
     for (i, c) in changes.iter().enumerate() {
-        b.by_addr.insert(c.address.clone(), i);
+        b.by_addr
+            .entry(&c.address)
+            .or_insert_with(|| (i, Vec::new()))
+            .0 = i;
         for side in [c.before.as_ref(), c.after.as_ref()].into_iter().flatten() {
             if let Some(id) = operations::cloud_id(side) {
-                b.ids.insert(id.to_string(), i);
+                b.ids.insert(id, i);
             }
         }
         let list = operations::ops_of(c);
+        for &(action, phase) in &list {
+            b.add_op(i, &c.address, action, phase);
+        }
         // The change's operations in their own order (ids sort differently: an Assign id
         // sorts before its ENI's Create).
         let in_order: Vec<(String, Phase)> = list
             .iter()
-            .map(|(action, phase)| (op_id(&c.address, *action), *phase))
+            .filter_map(|&(action, phase)| b.has(&c.address, action).map(|id| (id, phase)))
             .collect();
-        for (action, phase) in list {
-            let id = op_id(&c.address, action);
-            if b.index.contains_key(&id) {
-                continue;
-            }
-            let n = b.graph.add_node(Op {
-                id: id.clone(),
-                action,
-                address: c.address.clone(),
-                phase,
-                depends_on: Vec::new(),
-            });
-            b.index.insert(id, n);
-        }
         for w in in_order.windows(2) {
             b.edge(Some(w[0].0.clone()), Some(w[1].0.clone()));
         }
@@ -378,30 +442,31 @@ pub(crate) struct Links {
 
 /// Generic dependencies from the configuration, where no specific link orders the pair.
 fn config_deps(b: &mut Builder, changes: &[Change], specific: &BTreeSet<(usize, usize)>) {
-    let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut by_key: FastMap<String, Vec<usize>> = FastMap::default();
     for (i, c) in changes.iter().enumerate() {
         by_key.entry(c.address.resource_key()).or_default().push(i);
     }
-    let mut specific_keys: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut specific_keys: FastMap<String, FastSet<String>> = FastMap::default();
     for (x, y) in specific {
-        specific_keys.insert((
-            changes[*x].address.resource_key(),
-            changes[*y].address.resource_key(),
-        ));
+        specific_keys
+            .entry(changes[*x].address.resource_key())
+            .or_default()
+            .insert(changes[*y].address.resource_key());
     }
-    for c in changes {
+    for c in changes.iter().filter(|c| !c.dependencies.is_empty()) {
+        let ordered = specific_keys.get(&c.address.resource_key());
+        let mine_apply = b.ops_of_addr(&c.address, Phase::Apply);
+        let mine_destroy = b.ops_of_addr(&c.address, Phase::Destroy);
         for d in &c.dependencies {
-            if specific_keys.contains(&(c.address.resource_key(), d.clone())) {
+            if ordered.is_some_and(|s| s.contains(d)) {
                 continue;
             }
             for &j in by_key.get(d).map(Vec::as_slice).unwrap_or(&[]) {
                 let dep = &changes[j].address;
-                let mine_apply = b.ops_of_addr(&c.address, Phase::Apply);
                 let theirs_apply = b.ops_of_addr(dep, Phase::Apply);
                 if let (Some(first), Some(last)) = (mine_apply.first(), theirs_apply.last()) {
                     b.edge(Some(last.clone()), Some(first.clone()));
                 }
-                let mine_destroy = b.ops_of_addr(&c.address, Phase::Destroy);
                 let theirs_destroy = b.ops_of_addr(dep, Phase::Destroy);
                 if let (Some(last), Some(first)) = (mine_destroy.last(), theirs_destroy.first()) {
                     b.edge(Some(last.clone()), Some(first.clone()));
@@ -506,7 +571,7 @@ fn named_before_automatic(b: &mut Builder, changes: &[Change]) {
     let pos: HashMap<&str, usize> = order
         .iter()
         .enumerate()
-        .map(|(i, n)| (b.graph[*n].id.as_str(), i))
+        .map(|(i, n)| (b.ops[n.index()].id.as_str(), i))
         .collect();
     let mut edges = Vec::new();
     for (vsw, autos) in &automatic {
@@ -525,7 +590,7 @@ fn named_before_automatic(b: &mut Builder, changes: &[Change]) {
     }
 }
 
-impl Builder {
+impl Builder<'_> {
     /// `from` and every operation that leads to one of them.
     fn ancestors(&mut self, from: &HashSet<NodeIndex>) -> HashSet<NodeIndex> {
         let mut seen = from.clone();

@@ -636,7 +636,7 @@ mod tests {
 
     #[test]
     fn values_convert_both_ways() {
-        let v = Value::Map(BTreeMap::from([
+        let v = Value::Map(crate::lang::value::Map::from([
             (
                 "a".to_string(),
                 Value::List(vec![Value::Null, Value::Bool(true)]),

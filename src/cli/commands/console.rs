@@ -769,15 +769,18 @@ mod tests {
             format_value(&set, &Hint::Any, 0),
             "toset([\n  \"a\",\n  \"b\",\n])"
         );
-        let obj = Value::Map(BTreeMap::from([
+        let obj = Value::Map(crate::lang::value::Map::from([
             ("a".to_string(), list.clone()),
-            ("b".to_string(), Value::Map(BTreeMap::new())),
+            ("b".to_string(), Value::Map(Default::default())),
         ]));
         assert_eq!(
             format_value(&obj, &Hint::Any, 0),
             "{\n  \"a\" = [\n    80,\n    443,\n  ]\n  \"b\" = {}\n}"
         );
-        let m = Value::Map(BTreeMap::from([("k".to_string(), Value::Null)]));
+        let m = Value::Map(crate::lang::value::Map::from([(
+            "k".to_string(),
+            Value::Null,
+        )]));
         assert_eq!(
             format_value(&m, &Hint::Map(Box::new(Hint::Str)), 0),
             "tomap({\n  \"k\" = tostring(null)\n})"

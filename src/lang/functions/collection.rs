@@ -516,7 +516,7 @@ fn merge(a: &[Value]) -> Result<Value, FuncError> {
     if any_unknown {
         return unknown();
     }
-    Ok(Value::Map(out))
+    Ok(Value::Map(out.into()))
 }
 
 fn lookup(a: &[Value]) -> Result<Value, FuncError> {
@@ -664,7 +664,7 @@ fn zipmap(a: &[Value]) -> Result<Value, FuncError> {
             .ok_or_else(|| FuncError::arg(0, format!("element {i}: keys must be strings")))?;
         out.insert(k, v.clone());
     }
-    Ok(Value::Map(out))
+    Ok(Value::Map(out.into()))
 }
 
 fn coalesce(a: &[Value]) -> Result<Value, FuncError> {

@@ -443,7 +443,7 @@ fn exact_json(src: &[u8], at: &mut usize) -> Option<Value> {
                 }
             }
             *at += 1;
-            Value::Map(m)
+            Value::Map(m.into())
         }
         b'[' => {
             *at += 1;

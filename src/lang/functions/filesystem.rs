@@ -379,7 +379,7 @@ pub(crate) fn template_vars(
     i: usize,
 ) -> Result<std::collections::BTreeMap<String, Value>, FuncError> {
     let vars = match &a[i] {
-        Value::Map(m) => m.clone(),
+        Value::Map(m) => m.clone().into_inner(),
         _ => return Err(FuncError::arg(i, "invalid vars value: must be a map")),
     };
     for k in vars.keys() {

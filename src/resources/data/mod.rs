@@ -83,7 +83,7 @@ pub fn read(kind: Kind, args: &BTreeMap<String, Value>, c: &Client) -> Result<Va
     out.insert("ids".into(), Value::List(ids));
     out.insert(key.into(), Value::List(items));
     out.insert("id".into(), Value::string(format!("{key}-{}", c.region)));
-    Ok(Value::Map(out))
+    Ok(Value::Map(out.into()))
 }
 
 fn num(n: u64) -> Value {

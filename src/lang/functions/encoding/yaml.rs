@@ -264,7 +264,7 @@ impl MarkedEventReceiver for Builder {
             Event::SequenceEnd | Event::MappingEnd => {
                 let (anchor, v) = match self.stack.pop() {
                     Some(Frame::Seq(a, items)) => (a, Value::List(items)),
-                    Some(Frame::Map(a, m, _)) => (a, Value::Map(m)),
+                    Some(Frame::Map(a, m, _)) => (a, Value::Map(m.into())),
                     None => return,
                 };
                 if anchor > 0 {
