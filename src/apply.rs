@@ -617,8 +617,8 @@ impl<'a> Walk<'a> {
             ));
         }
         let mut entries = std::mem::take(&mut self.unwritten);
-        entries.extend(intents.iter().map(|i| {
-            let mut i = i.clone();
+        let written = entries.len();
+        entries.extend(intents.into_iter().map(|mut i| {
             // The journal folds to this same state up to here: what it holds for the address
             // need not be written again.
             let held = self
@@ -643,8 +643,14 @@ impl<'a> Walk<'a> {
             };
             j.append_all(&entries)?;
         }
-        for i in intents {
-            self.state.pending.insert(i.id.clone(), i);
+        // The intents are pending whole once written (taken back from their lines rather than
+        // cloned for them).
+        for e in entries.drain(written..) {
+            if let JournalEntry::Intent(i) = e {
+                let mut i = *i;
+                i.in_state = crate::state::InState::No;
+                self.state.pending.insert(i.id.clone(), i);
+            }
         }
         Ok(())
     }

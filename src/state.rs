@@ -607,14 +607,24 @@ mod trimmed {
 
     type Map = BTreeMap<String, J>;
 
-    /// The operation, its id left out where it is the usual `ADDRESS#Action`.
+    /// The operation, its id left out where it is the usual `ADDRESS#Action` and its phase
+    /// where it is `apply` (most operations').
     #[derive(Serialize)]
     struct OpOut<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         id: Option<&'a str>,
         action: OpAction,
         address: &'a Address,
+        #[serde(skip_serializing_if = "is_apply")]
         phase: Phase,
+    }
+
+    fn is_apply(p: &Phase) -> bool {
+        *p == Phase::Apply
+    }
+
+    fn apply_phase() -> Phase {
+        Phase::Apply
     }
 
     #[derive(Deserialize)]
@@ -624,6 +634,7 @@ mod trimmed {
         id: Option<String>,
         action: OpAction,
         address: Address,
+        #[serde(default = "apply_phase")]
         phase: Phase,
         #[serde(default)]
         depends_on: Vec<String>,
@@ -1678,6 +1689,7 @@ mod tests {
             .unwrap_or_else(|| panic!("schema"));
         let mut i = intent(None, "x");
         i.change = crate::plan::Action::Create;
+        i.operation.phase = crate::plan::ops::Phase::Apply;
         i.planned = BTreeMap::from([("bandwidth".to_string(), serde_json::json!("5"))]);
         i.unknown = sch
             .attrs
@@ -1692,7 +1704,9 @@ mod tests {
         let line =
             serde_json::to_string(&JournalEntry::Intent(Box::new(i.clone()))).unwrap_or_default();
         assert!(
-            line.contains(r#""unknown_rest":true"#) && !line.contains(r#""unknown":"#),
+            line.contains(r#""unknown_rest":true"#)
+                && !line.contains(r#""unknown":"#)
+                && !line.contains("phase"),
             "{line}"
         );
         let (_, back) = parse_journal(format!("{line}\n").as_bytes()).unwrap_or_default();
