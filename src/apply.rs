@@ -116,8 +116,13 @@ pub(crate) struct Job {
 /// from (lineage and serial) and the operation's id.
 fn client_token(lineage: &str, serial: u64, op: &str) -> String {
     use sha2::Digest;
+    use std::fmt::Write;
     let h = sha2::Sha256::digest(format!("{lineage}/{serial}/{op}").as_bytes());
-    h.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    let mut hex = String::with_capacity(32);
+    for b in h.iter().take(16) {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
 }
 
 pub(crate) fn sval(a: &Attrs, k: &str) -> Option<String> {
