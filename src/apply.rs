@@ -118,8 +118,13 @@ pub(crate) struct Job {
 /// from (lineage and serial) and the operation's id.
 fn client_token(lineage: &str, serial: u64, op: &str) -> String {
     use sha2::Digest;
+    use std::fmt::Write;
     let h = sha2::Sha256::digest(format!("{lineage}/{serial}/{op}").as_bytes());
-    h.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    let mut hex = String::with_capacity(32);
+    for b in h.iter().take(16) {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
 }
 
 pub(crate) fn sval(a: &Attrs, k: &str) -> Option<String> {
@@ -616,8 +621,8 @@ impl<'a> Walk<'a> {
             ));
         }
         let mut entries = std::mem::take(&mut self.unwritten);
-        entries.extend(intents.iter().map(|i| {
-            let mut i = i.clone();
+        let written = entries.len();
+        entries.extend(intents.into_iter().map(|mut i| {
             // The journal folds to this same state up to here: what it holds for the address
             // need not be written again.
             let held = self
@@ -642,8 +647,14 @@ impl<'a> Walk<'a> {
             };
             j.append_all(&entries)?;
         }
-        for i in intents {
-            self.state.pending.insert(i.id.clone(), i);
+        // The intents are pending whole once written (taken back from their lines rather than
+        // cloned for them).
+        for e in entries.drain(written..) {
+            if let JournalEntry::Intent(i) = e {
+                let mut i = *i;
+                i.in_state = crate::state::InState::No;
+                self.state.pending.insert(i.id.clone(), i);
+            }
         }
         Ok(())
     }
@@ -671,6 +682,7 @@ impl<'a> Walk<'a> {
             },
             Err(e) => (Vec::new(), Some(e)),
         };
+        let mut entries = Vec::new();
         for u in updates {
             let Some((entry, recorded)) = record_update(
                 u,
@@ -682,7 +694,13 @@ impl<'a> Walk<'a> {
                 continue;
             };
             mirror_in_scope(&mut self.scope, &self.changes, &job, recorded);
-            self.unwritten.push(entry);
+            // The journal holds the intent pending (it was written before the job started):
+            // what the operation made at its address is written over the intent's plan.
+            let entry = match self.state.pending.get(&job.token) {
+                Some(intent) => made_over(entry, intent),
+                None => entry,
+            };
+            entries.push(entry);
         }
         // The intent ends once its outcome is recorded, or when netform refused the operation
         // before any call. Any other failure may have come after the cloud acted (a lost
@@ -697,10 +715,9 @@ impl<'a> Walk<'a> {
                 .is_none_or(|e| e.refused_before_any_call() && !keep)
         {
             self.state.pending.remove(&job.token);
-            self.unwritten.push(JournalEntry::Done {
-                id: job.token.clone(),
-            });
+            end_with(&mut entries, &job.token, &job.op.address);
         }
+        self.unwritten.append(&mut entries);
         if let Some(e) = failure {
             let failed = Failure { error: e, elapsed };
             let held = &mut self.held;
@@ -973,6 +990,66 @@ fn entry_for(
     }
 }
 
+/// `entry` as a `Made` over `intent` where it sets the whole instance at the intent's own
+/// address with the intent's dependencies and provider (what a create makes): the journal then
+/// writes only what differs from the plan the intent already holds.
+fn made_over(entry: JournalEntry, intent: &crate::state::Intent) -> JournalEntry {
+    match entry {
+        JournalEntry::Set {
+            address,
+            attributes,
+            dependencies,
+            provider,
+        } if dependencies == intent.dependencies
+            && provider == intent.provider
+            && address == intent.operation.address.to_string() =>
+        {
+            let planned = &intent.planned;
+            JournalEntry::Made {
+                id: intent.id.clone(),
+                unset: planned
+                    .keys()
+                    .filter(|k| !attributes.contains_key(*k))
+                    .cloned()
+                    .collect(),
+                set: attributes
+                    .into_iter()
+                    .filter(|(k, v)| planned.get(k) != Some(v))
+                    .collect(),
+                done: false,
+            }
+        }
+        other => other,
+    }
+}
+
+/// Ends the intent `id` after an operation's `entries`: its `Made` entry says so where nothing
+/// after it touches the same address (it then moves last, so that the intent ends with the
+/// operation's last entry, as a `Done` line would), else a `Done` line follows.
+fn end_with(entries: &mut Vec<JournalEntry>, id: &str, address: &Address) {
+    let at = address.to_string();
+    let elsewhere = |e: &JournalEntry| match e {
+        JournalEntry::Set { address, .. }
+        | JournalEntry::Patch { address, .. }
+        | JournalEntry::Remove { address } => *address != at,
+        _ => false,
+    };
+    let made = entries
+        .iter()
+        .position(|e| matches!(e, JournalEntry::Made { id: m, .. } if m == id));
+    if let Some(p) = made
+        && entries[p + 1..].iter().all(elsewhere)
+    {
+        let mut m = entries.remove(p);
+        if let JournalEntry::Made { done, .. } = &mut m {
+            *done = true;
+        }
+        entries.push(m);
+        return;
+    }
+    entries.push(JournalEntry::Done { id: id.to_string() });
+}
+
 /// Keeps the evaluation scope in step with state: only objects that stay feed later
 /// expressions (outputs, other resources); the steps of a delete do not.
 fn mirror_in_scope(
@@ -1204,5 +1281,158 @@ fn instance_for(c: &Change, a: &Attrs) -> Instance {
         attributes: attrs::to_state(&clean),
         dependencies: c.dependencies.clone(),
         provider: c.provider.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::{end_with, made_over};
+    use crate::address::{Address, InstanceKey};
+    use crate::plan::ops::{Op, OpAction, Phase};
+    use crate::state::{InState, Intent, JournalEntry, State};
+
+    fn eip() -> Address {
+        Address::managed("alicloud_eip_address", "e", InstanceKey::Int(0))
+    }
+
+    fn allocate() -> Intent {
+        Intent {
+            id: "tok-1".into(),
+            operation: Op {
+                id: "alicloud_eip_address.e[0]#AllocateEipAddress".into(),
+                action: OpAction::AllocateEipAddress,
+                address: eip(),
+                phase: Phase::Apply,
+                depends_on: Vec::new(),
+            },
+            change: crate::plan::Action::Create,
+            create_before_destroy: false,
+            token: "tok-1".into(),
+            provider: None,
+            dependencies: vec!["alicloud_vpc.v".into()],
+            current: None,
+            planned: BTreeMap::from([
+                ("bandwidth".to_string(), json!("5")),
+                ("id".to_string(), json!(null)),
+                ("name".to_string(), json!(null)),
+                ("isp".to_string(), json!("BGP")),
+            ]),
+            unknown: vec!["id".into()],
+            in_state: InState::No,
+        }
+    }
+
+    fn set(address: &Address, attributes: serde_json::Value, deps: &[&str]) -> JournalEntry {
+        JournalEntry::Set {
+            address: address.to_string(),
+            attributes: serde_json::from_value(attributes).unwrap_or_default(),
+            dependencies: deps.iter().map(|d| d.to_string()).collect(),
+            provider: None,
+        }
+    }
+
+    /// Folds `entries` written as journal lines and read back, as a crashed run's are.
+    fn fold(entries: &[JournalEntry]) -> State {
+        let mut text = String::new();
+        for e in entries {
+            text += &serde_json::to_string(e).unwrap_or_else(|e| panic!("{e}"));
+            text.push('\n');
+        }
+        let (_, back) =
+            crate::state::parse_journal(text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let mut s = State::new("l".into());
+        for e in &back {
+            e.apply_to(&mut s).unwrap_or_else(|e| panic!("{e}"));
+        }
+        s
+    }
+
+    /// What a create made is written as its changes over the intent, and folds to exactly the
+    /// instance the whole `set` entry would have given; the intent ends with it.
+    #[test]
+    fn a_made_entry_writes_only_what_differs_from_the_plan_and_folds_to_the_whole_instance() {
+        let i = allocate();
+        let whole = set(
+            &eip(),
+            json!({"bandwidth": "5", "id": "eip-1", "isp": "BGP", "status": "Available"}),
+            &["alicloud_vpc.v"],
+        );
+        let mut entries = vec![made_over(whole.clone(), &i)];
+        end_with(&mut entries, &i.id, &eip());
+        let line = serde_json::to_string(&entries[0]).unwrap_or_default();
+        assert_eq!(
+            line,
+            r#"{"op":"made","id":"tok-1","set":{"id":"eip-1","status":"Available"},"unset":["name"],"done":true}"#
+        );
+        let intent = JournalEntry::Intent(Box::new(i.clone()));
+        let by_made = fold(&[intent.clone(), entries[0].clone()]);
+        let by_set = fold(&[intent, whole, JournalEntry::Done { id: i.id.clone() }]);
+        assert_eq!(by_made, by_set);
+        assert!(by_made.pending.is_empty() && by_made.resources.contains_key(&eip()));
+    }
+
+    /// Another address, other dependencies: the whole entry stays.
+    #[test]
+    fn only_the_intents_own_instance_is_written_over_its_plan() {
+        let i = allocate();
+        let other = Address::managed("alicloud_eip_address", "e", InstanceKey::Int(1));
+        for e in [
+            set(&other, json!({"id": "eip-2"}), &["alicloud_vpc.v"]),
+            set(&eip(), json!({"id": "eip-1"}), &[]),
+        ] {
+            assert!(matches!(made_over(e, &i), JournalEntry::Set { .. }));
+        }
+    }
+
+    /// The intent ends with the operation's last entry: the `made` entry moves last past entries
+    /// of other addresses, and a `done` line follows where an entry after it is of its own.
+    #[test]
+    fn the_intent_ends_after_every_entry_of_its_operation() {
+        let i = allocate();
+        let made = made_over(set(&eip(), json!({"id": "eip-1"}), &["alicloud_vpc.v"]), &i);
+        let other = Address::managed("alicloud_eip_address", "e", InstanceKey::Int(1));
+        let patch = |a: &Address| JournalEntry::Patch {
+            address: a.to_string(),
+            set: BTreeMap::from([("status".to_string(), json!("InUse"))]),
+            unset: Vec::new(),
+        };
+        let mut moved = vec![made.clone(), patch(&other)];
+        end_with(&mut moved, &i.id, &eip());
+        assert!(matches!(
+            moved.as_slice(),
+            [
+                JournalEntry::Patch { .. },
+                JournalEntry::Made { done: true, .. }
+            ]
+        ));
+        let mut kept = vec![made, patch(&eip())];
+        end_with(&mut kept, &i.id, &eip());
+        assert!(matches!(
+            kept.as_slice(),
+            [
+                JournalEntry::Made { done: false, .. },
+                JournalEntry::Patch { .. },
+                JournalEntry::Done { .. }
+            ]
+        ));
+        let mut none = Vec::new();
+        end_with(&mut none, &i.id, &eip());
+        assert!(matches!(none.as_slice(), [JournalEntry::Done { .. }]));
+    }
+
+    /// A `made` entry with no intent pending before it cannot have been written by a run.
+    #[test]
+    fn a_made_entry_without_its_intent_is_damage() {
+        let e = JournalEntry::Made {
+            id: "tok-9".into(),
+            set: BTreeMap::new(),
+            unset: Vec::new(),
+            done: true,
+        };
+        assert!(e.apply_to(&mut State::new("l".into())).is_err());
     }
 }

@@ -468,9 +468,10 @@ fn check_id(address: &Address, attributes: &BTreeMap<String, J>) -> Result<(), S
 }
 
 /// 2: intents leave out what recovery rebuilds (`trimmed`), and `patch` entries change some
-/// attributes of an address. A netform that reads only version 1 refuses a version-2 journal by
-/// its header rather than misreading it.
-const JOURNAL_VERSION: u64 = 2;
+/// attributes of an address. 3: `made` entries record what an operation made as changes over its
+/// intent's planned attributes, and may end the intent. A netform that reads only an older
+/// version refuses a newer journal by its header rather than misreading it.
+const JOURNAL_VERSION: u64 = 3;
 
 /// The first line of a journal: which state it belongs to.
 #[derive(Debug, Serialize, Deserialize)]
@@ -564,6 +565,20 @@ pub enum JournalEntry {
     },
     /// An operation is about to make its first call (fsynced before it does).
     Intent(#[serde(with = "trimmed")] Box<Intent>),
+    /// What an operation made at its own address, as changes over its intent (which the journal
+    /// holds pending before this line): the intent's planned attributes with `set` written over
+    /// them and `unset` taken out, its dependencies and provider. Most of what a create makes is
+    /// what was planned, and the intent already holds that. `done`: the intent ends here too, as
+    /// a `Done` line after this one would say.
+    Made {
+        id: String,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        set: BTreeMap<String, J>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        unset: Vec<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        done: bool,
+    },
     /// An intent's outcome is recorded (by the entries before this one) or known to be nothing.
     Done {
         id: String,
@@ -592,14 +607,24 @@ mod trimmed {
 
     type Map = BTreeMap<String, J>;
 
-    /// The operation, its id left out where it is the usual `ADDRESS#Action`.
+    /// The operation, its id left out where it is the usual `ADDRESS#Action` and its phase
+    /// where it is `apply` (most operations').
     #[derive(Serialize)]
     struct OpOut<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         id: Option<&'a str>,
         action: OpAction,
         address: &'a Address,
+        #[serde(skip_serializing_if = "is_apply")]
         phase: Phase,
+    }
+
+    fn is_apply(p: &Phase) -> bool {
+        *p == Phase::Apply
+    }
+
+    fn apply_phase() -> Phase {
+        Phase::Apply
     }
 
     #[derive(Deserialize)]
@@ -609,6 +634,7 @@ mod trimmed {
         id: Option<String>,
         action: OpAction,
         address: Address,
+        #[serde(default = "apply_phase")]
         phase: Phase,
         #[serde(default)]
         depends_on: Vec<String>,
@@ -666,6 +692,10 @@ mod trimmed {
         planned_changes: Option<Planned<'a>>,
         #[serde(skip_serializing_if = "<[String]>::is_empty")]
         unknown: &'a [String],
+        /// Every attribute of the type that `planned` (written whole) leaves out is unknown:
+        /// what a create usually has, said without naming them (`rest`).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        unknown_rest: bool,
     }
 
     #[derive(Deserialize)]
@@ -692,6 +722,23 @@ mod trimmed {
         planned_changes: Option<Map>,
         #[serde(default)]
         unknown: Vec<String>,
+        #[serde(default)]
+        unknown_rest: bool,
+    }
+
+    /// The attributes of `address`'s type that `has` does not hold, in name order; `None` for a
+    /// type netform does not know.
+    fn rest(address: &Address, has: impl Fn(&str) -> bool) -> Option<Vec<String>> {
+        let (sch, _) = crate::schema::lookup(address.mode, &address.ty)?;
+        let mut names: Vec<String> = sch
+            .attrs
+            .iter()
+            .filter(|a| a.alias_of.is_none() && !a.unsupported && !has(a.name))
+            .map(|a| a.name.to_string())
+            .collect();
+        names.sort();
+        names.dedup();
+        Some(names)
     }
 
     /// `base` with `changes` written over it.
@@ -729,6 +776,13 @@ mod trimmed {
             (Some(_), false) => (None, None),
         };
         let op = &i.operation;
+        // Written only where the rule gives back exactly the list (the schema knows the type).
+        let unknown_rest = planned.is_some()
+            && !i.unknown.is_empty()
+            && rest(&op.address, |k| {
+                i.planned.contains_key(k) && !i.unknown.iter().any(|u| u == k)
+            })
+            .is_some_and(|r| r == i.unknown);
         Out {
             id: &i.id,
             operation: OpOut {
@@ -746,13 +800,25 @@ mod trimmed {
             current: i.current.as_ref().filter(|_| !current_in_state),
             planned,
             planned_changes,
-            unknown: &i.unknown,
+            unknown: if unknown_rest { &[] } else { &i.unknown },
+            unknown_rest,
         }
         .serialize(s)
     }
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Box<Intent>, D::Error> {
-        let i = In::deserialize(d)?;
+        let mut i = In::deserialize(d)?;
+        if i.unknown_rest {
+            let rebuilt = i
+                .planned
+                .as_ref()
+                .and_then(|p| rest(&i.operation.address, |k| p.contains_key(k)));
+            i.unknown = rebuilt.ok_or_else(|| {
+                serde::de::Error::custom(
+                    "unknown_rest needs planned attributes written whole, of a known type",
+                )
+            })?;
+        }
         // Planned as changes over current attributes left to state is only known once the
         // journal is folded up to here: `apply_to` rebuilds it then.
         let (in_state, mut planned) = match (i.current_in_state, i.planned) {
@@ -805,8 +871,11 @@ impl JournalEntry {
             JournalEntry::Set { address, .. }
             | JournalEntry::Remove { address }
             | JournalEntry::Patch { address, .. } => address,
-            // Intents carry a typed address, checked as they are read.
-            JournalEntry::Intent(_) | JournalEntry::Done { .. } => return Ok(()),
+            // Intents carry a typed address, checked as they are read; what a `made` entry
+            // makes is checked as it is folded, once its intent is known.
+            JournalEntry::Intent(_) | JournalEntry::Done { .. } | JournalEntry::Made { .. } => {
+                return Ok(());
+            }
         };
         let a = Address::parse(address)?;
         if crate::schema::lookup(a.mode, &a.ty).is_none() {
@@ -825,7 +894,9 @@ impl JournalEntry {
         }
     }
 
-    pub fn apply_to(&self, state: &mut State) {
+    /// Folds the entry into `state`; an entry that cannot have followed what came before it
+    /// (a `made` entry of an intent that is not pending) is damage, and says why.
+    pub fn apply_to(&self, state: &mut State) -> Result<(), String> {
         match self {
             JournalEntry::Set {
                 address,
@@ -886,10 +957,38 @@ impl JournalEntry {
                 }
                 state.pending.insert(i.id.clone(), i);
             }
+            JournalEntry::Made {
+                id,
+                set,
+                unset,
+                done,
+            } => {
+                let Some(i) = state.pending.get(id) else {
+                    return Err(format!(
+                        "it records what the operation {id} made, but no intent of that operation is pending there"
+                    ));
+                };
+                let mut attributes = i.planned.clone();
+                for k in unset {
+                    attributes.remove(k);
+                }
+                attributes.extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
+                check_id(&i.operation.address, &attributes)?;
+                let made = Instance {
+                    attributes,
+                    dependencies: i.dependencies.clone(),
+                    provider: i.provider.clone(),
+                };
+                state.resources.insert(i.operation.address.clone(), made);
+                if *done {
+                    state.pending.remove(id);
+                }
+            }
             JournalEntry::Done { id } => {
                 state.pending.remove(id);
             }
         }
+        Ok(())
     }
 }
 
@@ -1010,8 +1109,14 @@ impl Store {
             // A first apply that crashed has a journal and no state: the journal's lineage keeps
             // the rerun's ClientTokens the same as the crashed run's.
             let s = state.get_or_insert_with(|| State::new(lineage.clone().unwrap_or_default()));
-            for e in &entries {
-                e.apply_to(s);
+            for (n, e) in entries.iter().enumerate() {
+                e.apply_to(s).map_err(|what| StateError::Corrupt {
+                    path: format!("the journal of {}", self.place()),
+                    what: format!(
+                        "damaged at entry {} ({what}); restore the state and its journal from a backup, or move the journal aside after checking the cloud by hand",
+                        n + 1
+                    ),
+                })?;
             }
         }
         Ok(state)
@@ -1569,11 +1674,52 @@ mod tests {
         let (_, entries) = parse_journal(text.as_bytes()).unwrap_or_default();
         let mut s = State::new("l-1".into());
         for e in &entries {
-            e.apply_to(&mut s);
+            e.apply_to(&mut s).unwrap_or_else(|e| panic!("{e}"));
         }
         let a = Address::parse(addr).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.resources.get(&a).map(|i| &i.attributes), Some(&held));
         assert_eq!(s.pending.get("tok-1"), Some(&whole));
+    }
+
+    /// A create's intent whose unknown attributes are all those it does not plan says so
+    /// without naming them, and reads back whole; one that leaves out a different set names it.
+    #[test]
+    fn a_creates_unknown_attributes_are_the_rest_of_its_type() {
+        let (sch, _) = crate::schema::lookup(crate::config::Mode::Managed, "alicloud_eip_address")
+            .unwrap_or_else(|| panic!("schema"));
+        let mut i = intent(None, "x");
+        i.change = crate::plan::Action::Create;
+        i.operation.phase = crate::plan::ops::Phase::Apply;
+        i.planned = BTreeMap::from([("bandwidth".to_string(), serde_json::json!("5"))]);
+        i.unknown = sch
+            .attrs
+            .iter()
+            .filter(|a| a.alias_of.is_none() && !a.unsupported && a.name != "bandwidth")
+            .map(|a| a.name.to_string())
+            .collect();
+        i.unknown.sort();
+        for k in &i.unknown {
+            i.planned.insert(k.clone(), J::Null);
+        }
+        let line =
+            serde_json::to_string(&JournalEntry::Intent(Box::new(i.clone()))).unwrap_or_default();
+        assert!(
+            line.contains(r#""unknown_rest":true"#)
+                && !line.contains(r#""unknown":"#)
+                && !line.contains("phase"),
+            "{line}"
+        );
+        let (_, back) = parse_journal(format!("{line}\n").as_bytes()).unwrap_or_default();
+        assert!(matches!(back.as_slice(), [JournalEntry::Intent(b)] if **b == i));
+        // An attribute neither planned nor unknown: the rule would call it unknown.
+        if let Some(k) = i.unknown.pop() {
+            i.planned.remove(&k);
+        }
+        let line =
+            serde_json::to_string(&JournalEntry::Intent(Box::new(i.clone()))).unwrap_or_default();
+        assert!(!line.contains("unknown_rest"), "{line}");
+        let (_, back) = parse_journal(format!("{line}\n").as_bytes()).unwrap_or_default();
+        assert!(matches!(back.as_slice(), [JournalEntry::Intent(b)] if **b == i));
     }
 
     /// A patch may not take an address's id away.

@@ -450,7 +450,12 @@ impl JournalSink for FileJournal {
         }
         let mut lines = Vec::new();
         for e in entries {
-            lines.extend(serde_json::to_vec(e).unwrap_or_default());
+            // Encoded straight into the batch (a line that cannot be encoded is left out, as
+            // before; every entry netform makes encodes).
+            let at = lines.len();
+            if serde_json::to_writer(&mut lines, e).is_err() {
+                lines.truncate(at);
+            }
             lines.push(b'\n');
         }
         self.file

@@ -327,21 +327,28 @@ fn gather_enis(cloud: &mut Cloud, c: &Client, region: &str, changes: &[Change], 
             .values()
             .flat_map(|(e, _)| e.security_group_ids.iter().cloned()),
     );
-    let filters = w
-        .instances
-        .iter()
-        .map(|i| ecs::DescribeNetworkInterfaces {
-            instance_id: Some(i.clone()),
+    let on_instances = w.instances.iter().map(|i| ecs::DescribeNetworkInterfaces {
+        instance_id: Some(i.clone()),
+        ..Default::default()
+    });
+    for f in on_instances {
+        let list = c.enis_where(&f);
+        let list = cloud.ok(list);
+        cloud.add_enis(list, region);
+    }
+    // The ENIs that share a vSwitch or a security group with the plan's count only against
+    // what the plan adds (an address taken twice, a vSwitch or a group over its cap): a plan
+    // that only deletes adds nothing, and a destroy of N ENIs need not list them all again.
+    let mut changing = changes.iter().filter(|c| c.is_change()).peekable();
+    if changing.peek().is_some() && changing.all(|c| c.action == crate::plan::Action::Delete) {
+        return;
+    }
+    let filters = vswitches
+        .into_iter()
+        .map(|v| ecs::DescribeNetworkInterfaces {
+            v_switch_id: Some(v),
             ..Default::default()
         })
-        .chain(
-            vswitches
-                .into_iter()
-                .map(|v| ecs::DescribeNetworkInterfaces {
-                    v_switch_id: Some(v),
-                    ..Default::default()
-                }),
-        )
         .chain(sgs.into_iter().map(|s| ecs::DescribeNetworkInterfaces {
             security_group_id: Some(s),
             ..Default::default()
@@ -507,6 +514,53 @@ mod tests {
             f.calls_of("DescribeForwardTableEntries").is_empty(),
             "no EIP is bound to an instance"
         );
+    }
+
+    /// A plan that only deletes adds no address and no member anywhere: its ENIs are fetched
+    /// by id, and the rest of their vSwitch and security groups only for a plan that adds.
+    #[test]
+    fn a_plan_that_only_deletes_does_not_list_whole_vswitches_and_groups() {
+        use crate::plan::Action;
+        let mut w = fake::past_first_page();
+        w.enis = fake::ids("eni", 3).iter().map(|i| fake::eni(i)).collect();
+        let eni = w.enis[0].network_interface_id.clone();
+        let mut ch = crate::plan::Change {
+            address: crate::address::Address::parse("alicloud_ecs_network_interface.e")
+                .unwrap_or_else(|e| panic!("{e}")),
+            kind: EniSpec::KIND,
+            action: Action::Delete,
+            before: Some(crate::plan::attrs::Attrs::from([
+                ("id".to_string(), crate::lang::Value::String(eni.clone())),
+                (
+                    "vswitch_id".to_string(),
+                    crate::lang::Value::String("vsw-1".into()),
+                ),
+            ])),
+            after: None,
+            replace_paths: Vec::new(),
+            create_before_destroy: false,
+            dependencies: Vec::new(),
+            provider: None,
+            each: None,
+            sensitive: Default::default(),
+        };
+        let listed = |ch: &crate::plan::Change| {
+            let f = Fake::new(w.clone());
+            let changes = std::slice::from_ref(ch);
+            let cloud = gather(&f.clouds(), changes, &super::wanted(changes));
+            let by_filter = f
+                .calls_of("DescribeNetworkInterfaces")
+                .iter()
+                .filter(|c| c.params.contains_key("VSwitchId"))
+                .count();
+            (cloud.enis.contains_key(&eni), by_filter)
+        };
+        let (found, by_filter) = listed(&ch);
+        assert!(found && by_filter == 0, "{found} {by_filter}");
+        ch.action = Action::Update;
+        ch.after = ch.before.clone();
+        let (found, by_filter) = listed(&ch);
+        assert!(found && by_filter > 0, "{found} {by_filter}");
     }
 
     #[test]

@@ -260,9 +260,15 @@ impl Cloud {
         region: &str,
         r: ecs::DescribeNetworkInterfaces,
     ) -> Result<ecs::DescribeNetworkInterfacesResponse, ApiError> {
-        // Ids are looked up directly, so a refresh by ids stays linear in what it asks for.
+        // Ids are looked up directly, and an instance's ENIs through the index, so a refresh
+        // by ids or a look at a few instances stays linear in what it asks for; the filters
+        // below still apply to what is picked.
+        let on = r.instance_id.as_deref().filter(|i| !i.is_empty());
         let mut picked: Vec<&Eni> = if r.network_interface_id.is_empty() {
-            self.live.enis.values().collect()
+            match on {
+                Some(i) => self.enis_on(i).collect(),
+                None => self.live.enis.values().collect(),
+            }
         } else {
             let mut v: Vec<&Eni> = r
                 .network_interface_id
@@ -312,8 +318,17 @@ impl Cloud {
         region: &str,
         r: vpc::DescribeEipAddresses,
     ) -> Result<vpc::DescribeEipAddressesResponse, ApiError> {
+        // As for ENIs: what is bound to a target comes from the index, not a walk of every EIP
+        // (the plan's checks ask once per ENI they involve).
+        let on = r
+            .associated_instance_id
+            .as_deref()
+            .filter(|i| !i.is_empty());
         let mut picked: Vec<&Eip> = if r.allocation_id.0.is_empty() {
-            self.live.eips.values().collect()
+            match on {
+                Some(t) => self.eips_on(t).collect(),
+                None => self.live.eips.values().collect(),
+            }
         } else {
             let mut v: Vec<&Eip> = r
                 .allocation_id
