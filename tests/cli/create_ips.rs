@@ -142,23 +142,10 @@ fn named_secondaries_come_with_the_create_and_a_large_set_keeps_its_assign() {
 
 #[test]
 fn a_smaller_per_call_batch_gets_the_rest_in_the_same_operation() {
-    let mut w = netform::provider::sim::world::World::builtin();
-    w.limits.ips_per_assign_call = Some(2);
-    let env = Env::empty();
-    env.write(
-        "world.json",
-        &serde_json::to_string_pretty(&w).expect("world json"),
-    );
-    env.write(
-        "main.hcl",
-        &format!(
-            "provider \"alicloud\" {{\n  region = \"cn-hangzhou\"\n  simulator {{ world = \"world.json\" }}\n}}\n{}",
-            eni(
-                "e",
-                "  private_ip_addresses = [\"192.168.1.140\", \"192.168.1.141\", \"192.168.1.142\"]\n",
-            )
-        ),
-    );
+    let env = small_batch_env(&eni(
+        "e",
+        "  private_ip_addresses = [\"192.168.1.140\", \"192.168.1.141\", \"192.168.1.142\"]\n",
+    ));
     assert!(!ops_graph(&env).contains("Assign"));
     let (_, stderr) = apply(&env, &[]);
     let c = calls(&stderr);
@@ -241,4 +228,55 @@ fn over_sim_serve_the_create_carries_the_addresses() {
     let counted = state_eni(&env, "counted");
     assert_eq!(strs(&counted["private_ip_addresses"]).len(), 2, "{counted}");
     assert_eq!(strs(&counted["ipv6_addresses"]).len(), 2, "{counted}");
+}
+
+/// A world whose per-call batch is 2, with `body` as its configuration.
+fn small_batch_env(body: &str) -> Env {
+    let mut w = netform::provider::sim::world::World::builtin();
+    w.limits.ips_per_assign_call = Some(2);
+    let env = Env::empty();
+    env.write(
+        "world.json",
+        &serde_json::to_string_pretty(&w).expect("world json"),
+    );
+    env.write(
+        "main.hcl",
+        &format!(
+            "provider \"alicloud\" {{\n  region = \"cn-hangzhou\"\n  simulator {{ world = \"world.json\" }}\n}}\n{body}"
+        ),
+    );
+    env
+}
+
+#[test]
+fn a_lost_create_answer_is_settled_with_every_address() {
+    let env = small_batch_env(&eni(
+        "e",
+        "  private_ip_addresses = [\"192.168.1.140\", \"192.168.1.141\", \"192.168.1.142\"]\n",
+    ));
+    // The cloud makes the ENI (with the two addresses one call carries) and every answer to
+    // the create is lost: the run ends with the operation unknown.
+    let r = env.run_env(
+        &["apply", "--auto-approve"],
+        &[(
+            "NETFORM_SIM_FAULTS",
+            r#"{"rates": {"CreateNetworkInterface": {"lost_answer": 1.0}}}"#,
+        )],
+    );
+    assert_ne!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // The next run finds it by its identity and completes its addresses: nothing is left to
+    // change afterwards.
+    let (out, _) = apply(&env, &[]);
+    assert!(out.contains("0 added, 0 changed, 0 destroyed"), "{out}");
+    let show: J =
+        serde_json::from_str(&env.run(&["sim", "show"]).stdout).expect("sim show is JSON");
+    let enis: Vec<&String> = show["network_interfaces"]
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
+    assert_eq!(enis.len(), 1, "one ENI, not two: {enis:?}");
+    assert_eq!(
+        strs(&state_eni(&env, "e")["private_ip_addresses"]),
+        ["192.168.1.140", "192.168.1.141", "192.168.1.142"]
+    );
 }

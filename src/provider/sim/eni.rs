@@ -270,8 +270,9 @@ impl Cloud {
                 self.check_given_v4(&v, &[ip], None)?;
                 ip
             }
+            // The cloud picks a primary that the same request does not name as a secondary.
             None => self
-                .allocate_v4(&v, 1, &salt, &HashSet::new())?
+                .allocate_v4(&v, 1, &salt, &named_v4(&r.private_ip_address))?
                 .into_iter()
                 .next()
                 .ok_or_else(|| {
@@ -797,6 +798,16 @@ impl Cloud {
         }
         Ok(Ack::default())
     }
+}
+
+/// The well-formed IPv4 addresses of a request's list (a malformed one is refused later, with
+/// its own error).
+fn named_v4(given: &[String]) -> HashSet<IpAddr> {
+    given
+        .iter()
+        .filter_map(|s| s.parse::<Ipv4Addr>().ok())
+        .map(IpAddr::V4)
+        .collect()
 }
 
 /// Removes the named keys, or every tag with `All=true` and no keys (as both products document).

@@ -299,6 +299,47 @@ fn addresses_and_their_number_together_are_refused() {
     assert_eq!(secondary(&j), ["192.168.1.80"]);
 }
 
+/// Defect: a create that named its secondary addresses and left the primary to the cloud could
+/// get one of those addresses as its primary, and was then refused as naming it twice.
+#[test]
+fn an_automatic_primary_avoids_the_secondaries_the_create_names() {
+    // A vSwitch of four usable addresses (.1 to .4 of a /29; .0 and the last three reserved):
+    // with three named, the primary can only be the fourth, whatever the token.
+    let mut w = World::builtin();
+    let mut tiny = w
+        .vswitches
+        .iter()
+        .find(|v| v.id == WEB)
+        .cloned()
+        .expect("the web vSwitch");
+    tiny.id = "vsw-bp1named00000000000".into();
+    tiny.cidr_block = "10.9.0.0/29".into();
+    tiny.ipv6_cidr_block = None;
+    w.vswitches.push(tiny);
+    let s = Sim::in_memory(w).expect("world");
+    for token in ["t1", "t2", "t3", "t4", "t5", "t6"] {
+        let j = ok(ecs(
+            &s,
+            "CreateNetworkInterface",
+            &[
+                ("VSwitchId", "vsw-bp1named00000000000"),
+                ("SecurityGroupIds.1", SG),
+                ("ClientToken", token),
+                ("PrivateIpAddress.1", "10.9.0.1"),
+                ("PrivateIpAddress.2", "10.9.0.2"),
+                ("PrivateIpAddress.3", "10.9.0.3"),
+            ],
+        ));
+        assert_eq!(id(&j, "PrivateIpAddress"), "10.9.0.4", "{j}");
+        let eni = id(&j, "NetworkInterfaceId");
+        ok(ecs(
+            &s,
+            "DeleteNetworkInterface",
+            &[("NetworkInterfaceId", &eni)],
+        ));
+    }
+}
+
 /// Defect: DescribeNetworkInterfaces never said which EIP an ENI or an address carries.
 #[test]
 fn associated_public_ip_on_the_eni_and_on_each_address() {

@@ -99,8 +99,8 @@ fn with_addresses(x: &Exec, mut req: ecs::CreateNetworkInterface) -> ecs::Create
 /// Assigns what the create carries but its one call could not (more than a batch; only where a
 /// world's batch is below the create's bound): the addresses the ENI `info` still lacks. `attempt`
 /// keeps these calls' ClientTokens apart from an earlier attempt's, whose batches may differ.
-/// Returns the ENI as the cloud then describes it.
-fn complete(x: &Exec, info: EniInfo, attempt: &str) -> Result<EniInfo, ApiError> {
+/// Returns the ENI as the cloud then describes it, or `None` when nothing was missing.
+fn complete(x: &Exec, info: &EniInfo, attempt: &str) -> Result<Option<EniInfo>, ApiError> {
     let mut called = false;
     for v6 in [false, true] {
         let have = if v6 { &info.ipv6 } else { &info.private_ips };
@@ -130,9 +130,9 @@ fn complete(x: &Exec, info: EniInfo, attempt: &str) -> Result<EniInfo, ApiError>
         }
     }
     if called {
-        x.describe_eni(&info.id)
+        x.describe_eni(&info.id).map(Some)
     } else {
-        Ok(info)
+        Ok(None)
     }
 }
 
@@ -155,22 +155,22 @@ pub(crate) fn create(x: &Exec) -> Updates {
             ..Default::default()
         },
     );
-    let created = x.client().send(&req)?;
-    let id = new_id(created.network_interface_id.clone(), "ENI id")?;
+    let created = EniInfo::from(x.client().send(&req)?);
+    let id = new_id(created.id.clone(), "ENI id")?;
     // The answer describes the new ENI, its addresses included: one that is Available already
     // needs no wait (and no Describe call).
     let info = if created.status == "Available" {
-        EniInfo::from(created.clone())
+        created
     } else {
         match x.wait_eni(&id, "Available", &format!("creating {id}")) {
             Ok(info) => info,
             // The ENI exists: state records it from the create's answer whatever the wait
             // says, so the next run refreshes it instead of creating another.
-            Err(e) => return Ok(failed_after(x, &EniInfo::from(created), e)),
+            Err(e) => return Ok(failed_after(x, &created, e)),
         }
     };
-    match complete(x, info.clone(), "") {
-        Ok(done) => Ok(recorded(x, &done)),
+    match complete(x, &info, "") {
+        Ok(done) => Ok(recorded(x, done.as_ref().unwrap_or(&info))),
         Err(e) => Ok(failed_after(x, &info, e)),
     }
 }
@@ -251,8 +251,8 @@ pub(crate) fn settle_create(x: &Exec, how: &Settle) -> Result<Settled, ApiError>
             };
             // The create carried its addresses; what a batch beyond it had still to assign is
             // assigned now, so the settled ENI is the one the operation makes.
-            let info = complete(x, info, "settle-")?;
-            Ok(Settled::Done(recorded(x, &info)))
+            let done = complete(x, &info, "settle-")?;
+            Ok(Settled::Done(recorded(x, done.as_ref().unwrap_or(&info))))
         }
         None if how.replay => replayed(create(x)),
         None => Ok(Settled::NotDone),
