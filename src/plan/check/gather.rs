@@ -327,12 +327,15 @@ fn gather_enis(cloud: &mut Cloud, c: &Client, region: &str, changes: &[Change], 
             .values()
             .flat_map(|(e, _)| e.security_group_ids.iter().cloned()),
     );
-    let on_instances = w.instances.iter().map(|i| ecs::DescribeNetworkInterfaces {
-        instance_id: Some(i.clone()),
-        ..Default::default()
-    });
-    for f in on_instances {
-        let list = c.enis_where(&f);
+    let on_instances: Vec<ecs::DescribeNetworkInterfaces> = w
+        .instances
+        .iter()
+        .map(|i| ecs::DescribeNetworkInterfaces {
+            instance_id: Some(i.clone()),
+            ..Default::default()
+        })
+        .collect();
+    for list in fan_out(on_instances, READS_AT_ONCE, |f| c.enis_where(&f)) {
         let list = cloud.ok(list);
         cloud.add_enis(list, region);
     }
