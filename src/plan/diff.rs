@@ -2,7 +2,7 @@
 //! giving the planned attributes (unknown where the cloud will decide) and the action.
 
 use super::attrs::{self, Attrs};
-use super::{Action, Change, unknown_for};
+use super::{Action, Change, unknown_at};
 use crate::address::Address;
 use crate::config::Lifecycle;
 use crate::lang::Value;
@@ -66,13 +66,14 @@ pub fn diff(inp: DiffInput) -> Change {
     };
     if action == Action::Replace {
         // A new object: what the cloud assigns is unknown again.
+        let at = addr.to_string();
         for a in schema
             .attrs
             .iter()
             .filter(|a| a.computed && a.alias_of.is_none())
         {
             if !inp.desired.contains_key(a.name) && a.default.is_none() {
-                after.insert(a.name.to_string(), unknown_for(addr, a.name));
+                after.insert(a.name.to_string(), unknown_at(&at, a.name));
             }
         }
         resources::shape(inp.kind, &shaping(None), &mut after);
@@ -98,7 +99,10 @@ pub fn diff(inp: DiffInput) -> Change {
 /// `ignore_changes` says so or the cloud decides, or the cloud's default.
 fn planned(inp: &DiffInput, schema: &schema::ResourceSchema) -> Attrs {
     let prior = inp.prior.as_ref();
-    let mut after = Attrs::new();
+    // One allocation for the object: every attribute of the schema has an entry.
+    let mut after = Attrs::with_capacity(schema.attrs.len());
+    // Written out once, and only for an object with unknowns.
+    let at = std::cell::OnceCell::new();
     for a in schema
         .attrs
         .iter()
@@ -113,7 +117,9 @@ fn planned(inp: &DiffInput, schema: &schema::ResourceSchema) -> Attrs {
                 Some(p) => p,
                 None => match a.default {
                     Some(d) => Value::string(d),
-                    None if a.computed => unknown_for(&inp.address, name),
+                    None if a.computed => {
+                        unknown_at(at.get_or_init(|| inp.address.to_string()), name)
+                    }
                     None => Value::Null,
                 },
             },

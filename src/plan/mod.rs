@@ -928,6 +928,16 @@ pub(crate) fn unknown_for(addr: &Address, attr: &str) -> Value {
     origin(addr, attr)
 }
 
+/// [`unknown_for`] with the address already written out (`addr_text`): an object's unknowns
+/// share one formatting of its address, and each text is allocated at its length.
+pub(crate) fn unknown_at(addr_text: &str, attr: &str) -> Value {
+    let mut s = String::with_capacity(addr_text.len() + 1 + attr.len());
+    s.push_str(addr_text);
+    s.push('.');
+    s.push_str(attr);
+    Value::Unknown(Some(s))
+}
+
 /// What planning one resource needs besides the scope it reads and the lists it adds to.
 struct PlanCtx<'a> {
     cfg: &'a Config,

@@ -19,6 +19,7 @@
 mod graph;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
 
 use petgraph::Direction;
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
@@ -440,28 +441,56 @@ pub(crate) struct Links {
     pub(crate) eip_ops: BTreeMap<usize, Vec<String>>,
 }
 
+/// Each change's resource key (`TYPE.NAME` with its module path), formatted once per resource:
+/// the changes come sorted by address, so one resource's instances are neighbours.
+fn resource_keys(changes: &[Change]) -> Vec<Rc<str>> {
+    let same = |a: &Address, b: &Address| {
+        a.mode == b.mode
+            && a.ty == b.ty
+            && a.name == b.name
+            && a.module.len() == b.module.len()
+            && a.module
+                .iter()
+                .zip(&b.module)
+                .all(|(x, y)| x.name == y.name)
+    };
+    let mut keys: Vec<Rc<str>> = Vec::with_capacity(changes.len());
+    for (i, c) in changes.iter().enumerate() {
+        let key = match keys.last() {
+            Some(k) if same(&changes[i - 1].address, &c.address) => k.clone(),
+            _ => Rc::from(c.address.resource_key()),
+        };
+        keys.push(key);
+    }
+    keys
+}
+
 /// Generic dependencies from the configuration, where no specific link orders the pair.
 fn config_deps(b: &mut Builder, changes: &[Change], specific: &BTreeSet<(usize, usize)>) {
-    let mut by_key: FastMap<String, Vec<usize>> = FastMap::default();
-    for (i, c) in changes.iter().enumerate() {
-        by_key.entry(c.address.resource_key()).or_default().push(i);
+    let keys = resource_keys(changes);
+    let mut by_key: FastMap<Rc<str>, Vec<usize>> = FastMap::default();
+    for (i, k) in keys.iter().enumerate() {
+        by_key.entry(k.clone()).or_default().push(i);
     }
-    let mut specific_keys: FastMap<String, FastSet<String>> = FastMap::default();
-    for (x, y) in specific {
+    let mut specific_keys: FastMap<Rc<str>, FastSet<Rc<str>>> = FastMap::default();
+    for &(x, y) in specific {
         specific_keys
-            .entry(changes[*x].address.resource_key())
+            .entry(keys[x].clone())
             .or_default()
-            .insert(changes[*y].address.resource_key());
+            .insert(keys[y].clone());
     }
-    for c in changes.iter().filter(|c| !c.dependencies.is_empty()) {
-        let ordered = specific_keys.get(&c.address.resource_key());
+    for (i, c) in changes.iter().enumerate() {
+        if c.dependencies.is_empty() {
+            continue;
+        }
+        let ordered = specific_keys.get(&keys[i]);
         let mine_apply = b.ops_of_addr(&c.address, Phase::Apply);
         let mine_destroy = b.ops_of_addr(&c.address, Phase::Destroy);
         for d in &c.dependencies {
-            if ordered.is_some_and(|s| s.contains(d)) {
+            if ordered.is_some_and(|s| s.contains(d.as_str())) {
                 continue;
             }
-            for &j in by_key.get(d).map(Vec::as_slice).unwrap_or(&[]) {
+            for &j in by_key.get(d.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
                 let dep = &changes[j].address;
                 let theirs_apply = b.ops_of_addr(dep, Phase::Apply);
                 if let (Some(first), Some(last)) = (mine_apply.first(), theirs_apply.last()) {

@@ -315,8 +315,8 @@ fn seq_diff(w: &W, b: &Value, a: &Value, note: &str) -> String {
 /// A map change, key by key.
 fn map_diff(
     w: &W,
-    bm: &std::collections::BTreeMap<String, Value>,
-    am: &std::collections::BTreeMap<String, Value>,
+    bm: &crate::lang::value::Map,
+    am: &crate::lang::value::Map,
     note: &str,
 ) -> String {
     let pad = " ".repeat(INDENT + 4);

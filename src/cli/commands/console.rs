@@ -576,7 +576,7 @@ fn format_seq(items: &[Value], hint: &Hint, indent: usize) -> String {
     out
 }
 
-fn format_map(m: &BTreeMap<String, Value>, hint: &Hint, indent: usize) -> String {
+fn format_map(m: &crate::lang::value::Map, hint: &Hint, indent: usize) -> String {
     let inner = indent + 2;
     let mut out = String::from("{");
     for (k, v) in m {

@@ -5,8 +5,6 @@
 //! calls, which echoes the arguments and adds the result list and its ids. `plan` only decides
 //! when to read.
 
-use std::collections::BTreeMap;
-
 use crate::lang::Value;
 use crate::provider::ApiError;
 use crate::provider::api::Client;
@@ -33,7 +31,7 @@ fn strs(v: Vec<String>) -> Value {
 }
 
 /// A filter argument: `ids` (a list), `name_regex` and plain string filters.
-struct Filters<'a>(&'a BTreeMap<String, Value>);
+struct Filters<'a>(&'a crate::lang::value::Map);
 
 impl Filters<'_> {
     fn str(&self, k: &str) -> Option<&str> {
@@ -66,9 +64,9 @@ pub fn regex_lite_match(re: &str, text: &str) -> bool {
 }
 
 /// Reads a data source; returns its full value (arguments echoed, plus the result list).
-pub fn read(kind: Kind, args: &BTreeMap<String, Value>, c: &Client) -> Result<Value, ApiError> {
+pub fn read(kind: Kind, args: &crate::lang::value::Map, c: &Client) -> Result<Value, ApiError> {
     let f = Filters(args);
-    let mut out: BTreeMap<String, Value> = args.clone();
+    let mut out = args.clone();
     let (key, items): (&str, Vec<Value>) = match kind {
         Kind::DataInstances => (instances::LIST, instances::read(&f, c)?),
         Kind::DataSecurityGroups => (security_groups::LIST, security_groups::read(&f, c)?),
@@ -83,7 +81,7 @@ pub fn read(kind: Kind, args: &BTreeMap<String, Value>, c: &Client) -> Result<Va
     out.insert("ids".into(), Value::List(ids));
     out.insert(key.into(), Value::List(items));
     out.insert("id".into(), Value::string(format!("{key}-{}", c.region)));
-    Ok(Value::Map(out.into()))
+    Ok(Value::Map(out))
 }
 
 fn num(n: u64) -> Value {
@@ -109,7 +107,7 @@ mod tests {
 
     /// The result list of a data source read from `f` with no filters.
     fn list(f: &Fake, kind: Kind) -> Vec<Value> {
-        let out = read(kind, &BTreeMap::new(), &f.client());
+        let out = read(kind, &Default::default(), &f.client());
         let key = match kind {
             Kind::DataInstances => instances::LIST,
             Kind::DataSecurityGroups => security_groups::LIST,

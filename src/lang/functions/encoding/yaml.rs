@@ -61,7 +61,7 @@ fn seq(items: &[Value], indent: usize, out: &mut String) {
     }
 }
 
-fn map(m: &BTreeMap<String, Value>, indent: usize, out: &mut String) {
+fn map(m: &crate::lang::value::Map, indent: usize, out: &mut String) {
     for (i, (k, x)) in m.iter().enumerate() {
         if i > 0 {
             out.push_str(&" ".repeat(indent));
