@@ -19,7 +19,8 @@
 //! Run: `cargo bench --bench scale`. Environment: `NETFORM_BENCH_SIZES` (resources, default
 //! `3000,9000,30000`), `NETFORM_BENCH_LATENCY_SIZE` (resources of the latency run, default 600,
 //! 0 to skip), `NETFORM_BENCH_TERRAFORM` (resources of the Terraform comparison, default 300,
-//! 0 to skip).
+//! 0 to skip), `NETFORM_BENCH_TF_MIRROR` (a provider mirror holding hashicorp/null, made by
+//! `scripts/terraform-mirror.sh`, where the Terraform registry cannot be reached).
 
 // A benchmark's product is the figures it prints.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -442,19 +443,34 @@ fn terraform_run(resources: usize) {
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .expect("tempdir");
     std::fs::write(dir.path().join("main.tf"), terraform_config(chains)).expect("main.tf");
+    // Where the registry cannot be reached, a filesystem mirror (scripts/terraform-mirror.sh).
+    let rc = dir.path().join("terraform.rc");
+    let mut env = vec![("TF_IN_AUTOMATION", "1".to_string())];
+    if let Some(mirror) = std::env::var_os("NETFORM_BENCH_TF_MIRROR") {
+        let mirror =
+            std::fs::canonicalize(&mirror).expect("NETFORM_BENCH_TF_MIRROR is a directory");
+        let text = format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path = {:?}\n  }}\n}}\n",
+            mirror.display().to_string()
+        );
+        std::fs::write(&rc, text).expect("terraform.rc");
+        env.push(("TF_CLI_CONFIG_FILE", rc.display().to_string()));
+    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let init = Command::new(&tf)
         .current_dir(dir.path())
         .args(["init", "-input=false", "-no-color"])
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();
     if !init.is_ok_and(|s| s.success()) {
         println!(
-            "\n(terraform is installed but `terraform init` cannot get the null provider: no comparison)"
+            "\n(terraform is installed but `terraform init` cannot get the null provider: no comparison; \
+             scripts/terraform-mirror.sh DIR and NETFORM_BENCH_TF_MIRROR=DIR make a mirror of it)"
         );
         return;
     }
-    let env = [("TF_IN_AUTOMATION", "1")];
     let tplan = run(
         &tf,
         dir.path(),
