@@ -273,23 +273,17 @@ pub(crate) mod testing {
                 phase: Phase::Apply,
                 depends_on: Vec::new(),
             },
-            change: Change {
+            change: Change::bare(
                 address,
                 kind,
-                action: if current.is_some() {
+                if current.is_some() {
                     Action::Update
                 } else {
                     Action::Create
                 },
-                before: current.clone(),
-                after: Some(resolved.clone()),
-                replace_paths: Vec::new(),
-                create_before_destroy: false,
-                dependencies: Vec::new(),
-                provider: None,
-                each: None,
-                sensitive: Default::default(),
-            },
+                current.clone(),
+                Some(resolved.clone()),
+            ),
             current,
             resolved,
             blocked: None,

@@ -82,6 +82,30 @@ impl Change {
     pub fn is_change(&self) -> bool {
         self.action != Action::NoOp
     }
+
+    /// A change with these attributes and nothing else set (no dependencies, no provider
+    /// alias, no `for_each` key, nothing sensitive): a drift shown as a change, and unit tests.
+    pub(crate) fn bare(
+        address: Address,
+        kind: crate::schema::Kind,
+        action: Action,
+        before: Option<attrs::Attrs>,
+        after: Option<attrs::Attrs>,
+    ) -> Change {
+        Change {
+            address,
+            kind,
+            action,
+            before,
+            after,
+            replace_paths: Vec::new(),
+            create_before_destroy: false,
+            dependencies: Vec::new(),
+            provider: None,
+            each: None,
+            sensitive: BTreeSet::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]

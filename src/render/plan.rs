@@ -442,23 +442,13 @@ fn push_change_block(s: &mut String, c: &Change, st: Style, requested: bool) {
 }
 
 fn drift_block(d: &Drift, st: Style) -> String {
-    let c = Change {
-        address: d.address.clone(),
-        kind: d.kind,
-        action: if d.after.is_some() {
-            Action::Update
-        } else {
-            Action::Delete
-        },
-        before: Some(d.before.clone()),
-        after: d.after.clone(),
-        replace_paths: Vec::new(),
-        create_before_destroy: false,
-        dependencies: Vec::new(),
-        provider: None,
-        each: None,
-        sensitive: Default::default(),
+    let action = if d.after.is_some() {
+        Action::Update
+    } else {
+        Action::Delete
     };
+    let before = Some(d.before.clone());
+    let c = Change::bare(d.address.clone(), d.kind, action, before, d.after.clone());
     let head = if d.after.is_some() {
         format!("# {} has changed", d.address)
     } else {

@@ -527,26 +527,17 @@ mod tests {
         let mut w = fake::past_first_page();
         w.enis = fake::ids("eni", 3).iter().map(|i| fake::eni(i)).collect();
         let eni = w.enis[0].network_interface_id.clone();
-        let mut ch = crate::plan::Change {
-            address: crate::address::Address::parse("alicloud_ecs_network_interface.e")
-                .unwrap_or_else(|e| panic!("{e}")),
-            kind: EniSpec::KIND,
-            action: Action::Delete,
-            before: Some(crate::plan::attrs::Attrs::from([
-                ("id".to_string(), crate::lang::Value::String(eni.clone())),
-                (
-                    "vswitch_id".to_string(),
-                    crate::lang::Value::String("vsw-1".into()),
-                ),
-            ])),
-            after: None,
-            replace_paths: Vec::new(),
-            create_before_destroy: false,
-            dependencies: Vec::new(),
-            provider: None,
-            each: None,
-            sensitive: Default::default(),
-        };
+        let before = crate::plan::attrs::Attrs::from([
+            ("id".to_string(), crate::lang::Value::String(eni.clone())),
+            (
+                "vswitch_id".to_string(),
+                crate::lang::Value::String("vsw-1".into()),
+            ),
+        ]);
+        let address = crate::address::Address::parse("alicloud_ecs_network_interface.e")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut ch =
+            crate::plan::Change::bare(address, EniSpec::KIND, Action::Delete, Some(before), None);
         let listed = |ch: &crate::plan::Change| {
             let f = Fake::new(w.clone());
             let changes = std::slice::from_ref(ch);

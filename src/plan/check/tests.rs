@@ -638,24 +638,11 @@ fn change(
     action: Action,
     after: &[(&str, Value)],
 ) -> Change {
-    Change {
-        address: addr(address),
-        kind,
-        action,
-        before: None,
-        after: Some(
-            after
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        ),
-        replace_paths: Vec::new(),
-        create_before_destroy: false,
-        dependencies: Vec::new(),
-        provider: None,
-        each: None,
-        sensitive: Default::default(),
-    }
+    let after = after
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    Change::bare(addr(address), kind, action, None, Some(after))
 }
 
 fn planned(origin: &str) -> Value {

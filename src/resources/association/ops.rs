@@ -200,19 +200,8 @@ mod tests {
     use crate::schema::Kind;
 
     fn create(ty: &str, kind: Kind, after: Attrs) -> Change {
-        Change {
-            address: Address::managed(ty, "x", InstanceKey::None),
-            kind,
-            action: Action::Create,
-            before: None,
-            after: Some(after),
-            replace_paths: Vec::new(),
-            create_before_destroy: false,
-            dependencies: Vec::new(),
-            provider: None,
-            each: None,
-            sensitive: Default::default(),
-        }
+        let address = Address::managed(ty, "x", InstanceKey::None);
+        Change::bare(address, kind, Action::Create, None, Some(after))
     }
 
     /// An ENI, its attachment and an EIP bound to it in `mode`: the operation graph.

@@ -248,19 +248,8 @@ mod tests {
     use crate::schema::Kind;
 
     fn change(action: Action, before: Option<Attrs>, after: Option<Attrs>) -> Change {
-        Change {
-            address: Address::managed("alicloud_ecs_network_interface", "e", InstanceKey::None),
-            kind: Kind::Eni,
-            action,
-            before,
-            after,
-            replace_paths: Vec::new(),
-            create_before_destroy: false,
-            dependencies: Vec::new(),
-            provider: None,
-            each: None,
-            sensitive: Default::default(),
-        }
+        let address = Address::managed("alicloud_ecs_network_interface", "e", InstanceKey::None);
+        Change::bare(address, Kind::Eni, action, before, after)
     }
 
     fn ips(list: &[&str]) -> Value {
