@@ -2,7 +2,7 @@
 //! ordering of named before automatic address claims stays acyclic, keeps every edge that closes
 //! no cycle, and does work linear in the graph it makes.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
 use super::{OpAction, OpGraph, OpGraphError, Phase, build, build_counted};
 use crate::address::{Address, InstanceKey};
@@ -108,19 +108,8 @@ fn eni(name: &str, shape: Shape, n: usize) -> Change {
         Shape::NamedOnly | Shape::AutoOnly => Value::set(Vec::new()),
     };
     after.insert("private_ip_addresses".into(), secondary);
-    Change {
-        address: Address::managed("alicloud_ecs_network_interface", name, InstanceKey::None),
-        kind: Kind::Eni,
-        action: Action::Create,
-        before: None,
-        after: Some(after),
-        replace_paths: Vec::new(),
-        create_before_destroy: false,
-        dependencies: Vec::new(),
-        provider: None,
-        each: None,
-        sensitive: BTreeSet::new(),
-    }
+    let address = Address::managed("alicloud_ecs_network_interface", name, InstanceKey::None);
+    Change::bare(address, Kind::Eni, Action::Create, None, Some(after))
 }
 
 /// Whether `to` is reachable from `from` along the graph's edges.
