@@ -170,18 +170,6 @@ impl Map {
         self.into_iter().map(|(_, v)| v)
     }
 
-    pub fn into_keys(self) -> impl DoubleEndedIterator<Item = String> + ExactSizeIterator {
-        self.into_iter().map(|(k, _)| k)
-    }
-
-    pub fn first_key_value(&self) -> Option<(&String, &Value)> {
-        self.0.first().map(key_of)
-    }
-
-    pub fn last_key_value(&self) -> Option<(&String, &Value)> {
-        self.0.last().map(key_of)
-    }
-
     /// The entries as a B-tree map, copied only if another clone still shares them.
     pub fn into_inner(self) -> BTreeMap<String, Value> {
         self.into_iter().collect()
