@@ -683,6 +683,8 @@ impl<'a> Walk<'a> {
             Err(e) => (Vec::new(), Some(e)),
         };
         let mut entries = Vec::new();
+        // The operation's address as entries write it, formatted once for all of them.
+        let at = job.op.address.to_string();
         for u in updates {
             let Some((entry, recorded)) = record_update(
                 u,
@@ -697,7 +699,7 @@ impl<'a> Walk<'a> {
             // The journal holds the intent pending (it was written before the job started):
             // what the operation made at its address is written over the intent's plan.
             let entry = match self.state.pending.get(&job.token) {
-                Some(intent) => made_over(entry, intent),
+                Some(intent) => made_over(entry, intent, &at),
                 None => entry,
             };
             entries.push(entry);
@@ -715,7 +717,7 @@ impl<'a> Walk<'a> {
                 .is_none_or(|e| e.refused_before_any_call() && !keep)
         {
             self.state.pending.remove(&job.token);
-            end_with(&mut entries, &job.token, &job.op.address);
+            end_with(&mut entries, &job.token, &at);
         }
         self.unwritten.append(&mut entries);
         if let Some(e) = failure {
@@ -991,9 +993,10 @@ fn entry_for(
 }
 
 /// `entry` as a `Made` over `intent` where it sets the whole instance at the intent's own
-/// address with the intent's dependencies and provider (what a create makes): the journal then
-/// writes only what differs from the plan the intent already holds.
-fn made_over(entry: JournalEntry, intent: &crate::state::Intent) -> JournalEntry {
+/// address (`at`, as entries write it) with the intent's dependencies and provider (what a
+/// create makes): the journal then writes only what differs from the plan the intent already
+/// holds.
+fn made_over(entry: JournalEntry, intent: &crate::state::Intent, at: &str) -> JournalEntry {
     match entry {
         JournalEntry::Set {
             address,
@@ -1002,7 +1005,7 @@ fn made_over(entry: JournalEntry, intent: &crate::state::Intent) -> JournalEntry
             provider,
         } if dependencies == intent.dependencies
             && provider == intent.provider
-            && address == intent.operation.address.to_string() =>
+            && address == at =>
         {
             let planned = &intent.planned;
             JournalEntry::Made {
@@ -1026,8 +1029,7 @@ fn made_over(entry: JournalEntry, intent: &crate::state::Intent) -> JournalEntry
 /// Ends the intent `id` after an operation's `entries`: its `Made` entry says so where nothing
 /// after it touches the same address (it then moves last, so that the intent ends with the
 /// operation's last entry, as a `Done` line would), else a `Done` line follows.
-fn end_with(entries: &mut Vec<JournalEntry>, id: &str, address: &Address) {
-    let at = address.to_string();
+fn end_with(entries: &mut Vec<JournalEntry>, id: &str, at: &str) {
     let elsewhere = |e: &JournalEntry| match e {
         JournalEntry::Set { address, .. }
         | JournalEntry::Patch { address, .. }
@@ -1361,8 +1363,8 @@ mod tests {
             json!({"bandwidth": "5", "id": "eip-1", "isp": "BGP", "status": "Available"}),
             &["alicloud_vpc.v"],
         );
-        let mut entries = vec![made_over(whole.clone(), &i)];
-        end_with(&mut entries, &i.id, &eip());
+        let mut entries = vec![made_over(whole.clone(), &i, &eip().to_string())];
+        end_with(&mut entries, &i.id, &eip().to_string());
         let line = serde_json::to_string(&entries[0]).unwrap_or_default();
         assert_eq!(
             line,
@@ -1384,7 +1386,10 @@ mod tests {
             set(&other, json!({"id": "eip-2"}), &["alicloud_vpc.v"]),
             set(&eip(), json!({"id": "eip-1"}), &[]),
         ] {
-            assert!(matches!(made_over(e, &i), JournalEntry::Set { .. }));
+            assert!(matches!(
+                made_over(e, &i, &eip().to_string()),
+                JournalEntry::Set { .. }
+            ));
         }
     }
 
@@ -1393,7 +1398,11 @@ mod tests {
     #[test]
     fn the_intent_ends_after_every_entry_of_its_operation() {
         let i = allocate();
-        let made = made_over(set(&eip(), json!({"id": "eip-1"}), &["alicloud_vpc.v"]), &i);
+        let made = made_over(
+            set(&eip(), json!({"id": "eip-1"}), &["alicloud_vpc.v"]),
+            &i,
+            &eip().to_string(),
+        );
         let other = Address::managed("alicloud_eip_address", "e", InstanceKey::Int(1));
         let patch = |a: &Address| JournalEntry::Patch {
             address: a.to_string(),
@@ -1401,7 +1410,7 @@ mod tests {
             unset: Vec::new(),
         };
         let mut moved = vec![made.clone(), patch(&other)];
-        end_with(&mut moved, &i.id, &eip());
+        end_with(&mut moved, &i.id, &eip().to_string());
         assert!(matches!(
             moved.as_slice(),
             [
@@ -1410,7 +1419,7 @@ mod tests {
             ]
         ));
         let mut kept = vec![made, patch(&eip())];
-        end_with(&mut kept, &i.id, &eip());
+        end_with(&mut kept, &i.id, &eip().to_string());
         assert!(matches!(
             kept.as_slice(),
             [
@@ -1420,7 +1429,7 @@ mod tests {
             ]
         ));
         let mut none = Vec::new();
-        end_with(&mut none, &i.id, &eip());
+        end_with(&mut none, &i.id, &eip().to_string());
         assert!(matches!(none.as_slice(), [JournalEntry::Done { .. }]));
     }
 
