@@ -192,15 +192,16 @@ fn over_sim_serve_the_create_carries_the_addresses() {
         &format!(
             "provider \"alicloud\" {{\n  region = \"cn-hangzhou\"\n  endpoint = \"{}\"\n}}\n{}{}",
             server.endpoint,
-            // Both named primaries: the counted ENI's automatic secondaries then come after
-            // every named address (an automatic primary here could race them).
+            // The counted ENI leaves its primary to the cloud: its create is then an automatic
+            // claim alone, which comes after every named address (with a named primary its
+            // count would wait for an Assign of its own).
             eni(
                 "named",
                 "  primary_ip_address = \"192.168.1.138\"\n  private_ip_addresses = [\"192.168.1.140\", \"192.168.1.141\"]\n"
             ),
             eni(
                 "counted",
-                "  primary_ip_address = \"192.168.1.139\"\n  secondary_private_ip_address_count = 2\n  ipv6_address_count = 2\n"
+                "  secondary_private_ip_address_count = 2\n  ipv6_address_count = 2\n"
             ),
         ),
     );

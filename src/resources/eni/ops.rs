@@ -80,11 +80,23 @@ pub(crate) fn at_create(a: &Attrs, v6: bool) -> AtCreate {
             None | Some(Value::Null) => AtCreate::Nothing,
             Some(v) => match v.coerce_number() {
                 Some(n) if n <= 0.0 => AtCreate::Nothing,
+                // A named primary with counted secondaries would make the create both a named
+                // and an automatic claim, which no order can keep from taking an address
+                // another such create names: the count waits for its own Assign, an
+                // automatic claim that comes after every named one.
+                Some(_) if !v6 && primary_named(a) => AtCreate::Later,
                 Some(n) if n <= CREATE_CARRIES as f64 => AtCreate::Count(n as u32),
                 _ => AtCreate::Later,
             },
         },
     }
+}
+
+/// Whether the ENI names its primary address (an unknown one is the cloud's pick as far as the
+/// plan can tell, as in [`vswitch_claims`]).
+fn primary_named(a: &Attrs) -> bool {
+    a.get("primary_ip_address")
+        .is_some_and(|v| v.as_str().is_some())
 }
 
 /// What the change's new object sends at create of one family (nothing for a change that
@@ -211,8 +223,7 @@ pub(crate) fn vswitch_claims(b: &Builder, c: &Change) -> Vec<Claim> {
     };
     let mut out = Vec::new();
     if let Some(op) = b.has(&c.address, CreateNetworkInterface) {
-        let primary_named =
-            get(c, Phase::Apply, "primary_ip_address").is_some_and(|v| v.as_str().is_some());
+        let primary_named = c.after.as_ref().is_some_and(primary_named);
         let secondary = created_with(c, false);
         let named = primary_named || matches!(secondary, AtCreate::Named(_));
         let automatic = !primary_named || matches!(secondary, AtCreate::Count(_));
@@ -299,6 +310,18 @@ mod tests {
         };
         let cases: Vec<(Attrs, AtCreate)> = vec![
             (of(&[]), AtCreate::Nothing),
+            // A named primary keeps a count out of the create (see `at_create`).
+            (
+                of(&[
+                    ("primary_ip_address", Value::string("10.0.0.9")),
+                    ("secondary_private_ip_address_count", num(2)),
+                ]),
+                AtCreate::Later,
+            ),
+            (
+                of(&[("secondary_private_ip_address_count", num(2))]),
+                AtCreate::Count(2),
+            ),
             (
                 of(&[
                     ("private_ip_addresses", ips(&[])),
